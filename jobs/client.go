@@ -1,0 +1,210 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/quirehq/quire/jobs/jobdriver"
+	"github.com/quirehq/quire/jobs/jobtype"
+)
+
+// QueueDefault is the queue of jobs enqueued without one.
+const QueueDefault = "default"
+
+// NoRetries, as EnqueueOpts.MaxRetries, sends a job to the dead set on its
+// first failure.
+const NoRetries = -1
+
+var queueNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
+
+// ValidateQueueName reports whether name can be a queue: 1 to 100 letters,
+// digits, '_', '.' or '-'. Braces are excluded because the Redis driver uses
+// the queue name as a Redis Cluster hash tag.
+func ValidateQueueName(name string) error {
+	if !queueNamePattern.MatchString(name) {
+		return fmt.Errorf("queue name %q must be 1 to 100 letters, digits, '_', '.' or '-'", name)
+	}
+	return nil
+}
+
+// EnqueueOpts are optional settings of one enqueued job. nil means defaults.
+type EnqueueOpts struct {
+	// Queue is the queue to put the job on. Defaults to "default".
+	Queue string
+	// MaxRetries is how many times a failed job is retried. Defaults to 25;
+	// NoRetries (-1) allows none.
+	MaxRetries int
+	// RunAt schedules the job for a time; RunIn schedules it after a delay.
+	// Either defaults to now.
+	RunAt time.Time
+	RunIn time.Duration
+	// Timeout bounds one execution. Defaults to the handler's or server's.
+	Timeout time.Duration
+	// Backoff sets this job's retry delays. Defaults to the handler's or
+	// server's RetryDelayFunc.
+	Backoff *Backoff
+	// Tags label the job for filtering and display.
+	Tags []string
+}
+
+// EnqueueParams describe one job of a bulk enqueue.
+type EnqueueParams struct {
+	Type string
+	Args any
+	Opts *EnqueueOpts
+}
+
+// EnqueueFunc stores jobs in the broker.
+type EnqueueFunc func(ctx context.Context, jobs []*Job) error
+
+// EnqueueMiddleware wraps every enqueue of a client: it may inspect or change
+// the jobs, refuse them, or add work around the store. The first middleware
+// in ClientConfig.Middleware is the outermost.
+type EnqueueMiddleware func(next EnqueueFunc) EnqueueFunc
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// Clock tells the time. Defaults to the system clock.
+	Clock jobtype.Clock
+	// Middleware wraps every enqueue.
+	Middleware []EnqueueMiddleware
+}
+
+// Client enqueues jobs. It is safe for concurrent use.
+type Client struct {
+	driver jobdriver.Driver
+	clock  jobtype.Clock
+	insert EnqueueFunc
+}
+
+// NewClient returns a client that enqueues on d.
+func NewClient(d Driver, cfg *ClientConfig) (*Client, error) {
+	if d == nil {
+		return nil, errors.New("jobs: NewClient needs a driver")
+	}
+	var c ClientConfig
+	if cfg != nil {
+		c = *cfg
+	}
+	cl := &Client{driver: d, clock: cmp.Or[jobtype.Clock](c.Clock, jobtype.SystemClock{})}
+	cl.insert = cl.store
+	for i := len(c.Middleware) - 1; i >= 0; i-- {
+		cl.insert = c.Middleware[i](cl.insert)
+	}
+	return cl, nil
+}
+
+// Enqueue stores one job and returns it once the broker holds it durably.
+// args is encoded as JSON; json.RawMessage and []byte are taken as JSON as
+// they are.
+func (c *Client) Enqueue(ctx context.Context, jobType string, args any, opts *EnqueueOpts) (*Job, error) {
+	j, err := c.newJob(c.clock.Now(), jobType, args, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.insert(ctx, []*Job{j}); err != nil {
+		return nil, fmt.Errorf("enqueue %s job: %w", jobType, err)
+	}
+	return j, nil
+}
+
+// EnqueueMany stores many jobs in as few round trips as the broker allows
+// and returns them once all are durable. If any job is invalid, none is
+// stored.
+func (c *Client) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Job, error) {
+	now := c.clock.Now()
+	out := make([]*Job, len(params))
+	for i, p := range params {
+		j, err := c.newJob(now, p.Type, p.Args, p.Opts)
+		if err != nil {
+			return nil, fmt.Errorf("job %d of %d: %w", i+1, len(params), err)
+		}
+		out[i] = j
+	}
+	if err := c.insert(ctx, out); err != nil {
+		return nil, fmt.Errorf("enqueue %d jobs: %w", len(out), err)
+	}
+	return out, nil
+}
+
+func (c *Client) store(ctx context.Context, jobs []*Job) error {
+	return c.driver.JobInsertMany(ctx, &jobdriver.JobInsertManyParams{Jobs: jobs, Now: c.clock.Now()})
+}
+
+func (c *Client) newJob(now time.Time, jobType string, args any, opts *EnqueueOpts) (*Job, error) {
+	if !jobTypePattern.MatchString(jobType) {
+		return nil, fmt.Errorf("job type %q must be 1 to 200 letters, digits or _.:/-", jobType)
+	}
+	var o EnqueueOpts
+	if opts != nil {
+		o = *opts
+	}
+	j := &Job{
+		ID:         ulid.Make().String(),
+		Type:       jobType,
+		Queue:      cmp.Or(o.Queue, QueueDefault),
+		MaxRetries: o.MaxRetries,
+		CreatedAt:  now,
+		EnqueuedAt: now,
+		Tags:       o.Tags,
+		Timeout:    o.Timeout,
+		Backoff:    o.Backoff,
+		State:      StateReady,
+	}
+	if err := ValidateQueueName(j.Queue); err != nil {
+		return nil, err
+	}
+	switch {
+	case o.MaxRetries == 0:
+		j.MaxRetries = MaxRetriesDefault
+	case o.MaxRetries == NoRetries:
+		j.MaxRetries = 0
+	case o.MaxRetries < 0:
+		return nil, fmt.Errorf("MaxRetries %d: use a positive count or NoRetries", o.MaxRetries)
+	}
+	if o.Timeout < 0 {
+		return nil, fmt.Errorf("Timeout %s must not be negative", o.Timeout)
+	}
+	if o.Backoff != nil && (o.Backoff.Base <= 0 || o.Backoff.Max < 0) {
+		return nil, errors.New("Backoff needs a positive Base and a Max that is not negative")
+	}
+	switch {
+	case !o.RunAt.IsZero():
+		j.ScheduledAt = o.RunAt
+	case o.RunIn > 0:
+		j.ScheduledAt = now.Add(o.RunIn)
+	}
+	if j.ScheduledAt.After(now) {
+		j.State = StateScheduled
+	} else {
+		j.ScheduledAt = time.Time{}
+	}
+	raw := true // arguments given as JSON must be checked; encoded ones are valid
+	switch a := args.(type) {
+	case json.RawMessage:
+		j.Args = a
+	case []byte:
+		j.Args = a
+	case nil:
+	default:
+		raw = false
+		b, err := json.Marshal(args)
+		if err != nil {
+			return nil, fmt.Errorf("encode arguments of %s job: %w", jobType, err)
+		}
+		j.Args = b
+	}
+	if len(j.Args) == 0 {
+		j.Args = json.RawMessage("null")
+	} else if raw && !json.Valid(j.Args) {
+		return nil, fmt.Errorf("arguments of %s job are not valid JSON", jobType)
+	}
+	return j, nil
+}

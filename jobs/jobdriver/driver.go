@@ -1,0 +1,297 @@
+// Package jobdriver is the seam between the job engine and its brokers.
+//
+// The engine (package jobs) speaks only to the Driver interface; each broker
+// (Redis, SQLite) implements it in its own package. Every method reads
+// NounVerb(ctx, *NounVerbParams) so that parameters can grow without changing
+// signatures. One behaviour suite, jobs/jobstest, holds every driver to the
+// same contract.
+//
+// API is not stable. DO NOT IMPLEMENT outside this module.
+package jobdriver
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/quirehq/quire/jobs/jobtype"
+)
+
+// ErrNotImplemented is returned by a driver for an operation its broker
+// cannot perform.
+var ErrNotImplemented = errors.New("driver: not implemented")
+
+// Driver stores jobs and hands them out under leases.
+//
+// A fetched job stays in the broker, held under a lease that expires at
+// LeaseUntil unless extended. It leaves the broker only through
+// JobCompleteMany; a job whose lease expired is returned to its queue by
+// JobRescueExpired. Operations that move a held job are fenced by its lease:
+// after a job was rescued, a late completion from the worker that lost it
+// changes nothing.
+type Driver interface {
+	// Close releases the driver's resources. It does not close a client the
+	// caller passed in.
+	Close() error
+
+	// JobCompleteMany records the outcomes of held jobs, in one round trip
+	// where the broker allows it.
+	JobCompleteMany(ctx context.Context, params *JobCompleteManyParams) (*JobCompleteManyResult, error)
+	// JobDelete removes a job that is not running.
+	JobDelete(ctx context.Context, params *JobDeleteParams) error
+	// JobFetch takes up to Max ready jobs from one queue and holds them under
+	// a lease.
+	JobFetch(ctx context.Context, params *JobFetchParams) (*JobFetchResult, error)
+	// JobGet finds a job by id.
+	JobGet(ctx context.Context, params *JobGetParams) (*jobtype.Job, error)
+	// JobInsertMany makes jobs durable in the broker: ready at once, or
+	// scheduled when ScheduledAt is in the future.
+	JobInsertMany(ctx context.Context, params *JobInsertManyParams) error
+	// JobLeaseExtendMany extends the leases of held jobs.
+	JobLeaseExtendMany(ctx context.Context, params *JobLeaseExtendManyParams) error
+	// JobList lists the jobs of one queue in one state, a page at a time.
+	JobList(ctx context.Context, params *JobListParams) ([]*jobtype.Job, error)
+	// JobPromoteDue moves scheduled jobs and retries whose time has come to
+	// their ready queue.
+	JobPromoteDue(ctx context.Context, params *JobPromoteDueParams) (*JobPromoteDueResult, error)
+	// JobRescueExpired returns jobs whose lease expired to their ready queue.
+	JobRescueExpired(ctx context.Context, params *JobRescueExpiredParams) (int, error)
+	// JobRetry makes a scheduled, retry or dead job ready now.
+	JobRetry(ctx context.Context, params *JobRetryParams) error
+
+	// ProcessHeartbeat records that a worker process is alive, with its
+	// identity and what it is running.
+	ProcessHeartbeat(ctx context.Context, params *ProcessHeartbeatParams) error
+	// ProcessList lists the processes whose heartbeat is fresh.
+	ProcessList(ctx context.Context) ([]*ProcessInfo, error)
+	// ProcessRemove forgets a process that stopped.
+	ProcessRemove(ctx context.Context, id string) error
+
+	// QueueList lists the queues the broker knows.
+	QueueList(ctx context.Context) ([]string, error)
+	// QueuePause stops workers from fetching from a queue; QueueResume undoes
+	// it. Enqueueing to a paused queue still works.
+	QueuePause(ctx context.Context, queue string) error
+	// QueueResume lets workers fetch from a paused queue again.
+	QueueResume(ctx context.Context, queue string) error
+	// QueueStats counts a queue's jobs by state and its processed and failed
+	// executions.
+	QueueStats(ctx context.Context, params *QueueStatsParams) (*QueueStats, error)
+	// QueueWait blocks until the queue has a ready job or the timeout passes,
+	// without taking the job. It reports whether a job is ready.
+	QueueWait(ctx context.Context, params *QueueWaitParams) (bool, error)
+}
+
+// Outcome is what became of one execution of a held job.
+type Outcome uint8
+
+// The outcomes of an execution.
+const (
+	// OutcomeDone: the handler succeeded; the job leaves the broker.
+	OutcomeDone Outcome = iota + 1
+	// OutcomeRetry: the handler failed; the job waits in the retry set.
+	OutcomeRetry
+	// OutcomeDead: the job failed for the last time or was discarded.
+	OutcomeDead
+	// OutcomeSnooze: the job runs again at a later time without using an
+	// attempt.
+	OutcomeSnooze
+	// OutcomeRequeue: the job is handed back to the front of its queue
+	// unchanged, as at shutdown.
+	OutcomeRequeue
+)
+
+// Completion is the outcome of one held job.
+type Completion struct {
+	// Job is the held job as fetched; its Lease fences the completion.
+	Job *jobtype.Job
+	// Outcome says where the job goes.
+	Outcome Outcome
+	// Updated is the job as it is to be stored for retry, dead and snooze
+	// (attempt, error, scheduled time); nil for done and requeue.
+	Updated *jobtype.Job
+}
+
+// JobCompleteManyParams are the parameters of JobCompleteMany.
+type JobCompleteManyParams struct {
+	Completions []Completion
+	// Now dates the counters and the dead set.
+	Now time.Time
+}
+
+// JobCompleteManyResult says how many completions took effect. A completion
+// whose lease was lost (the job was rescued and may be running elsewhere)
+// changes nothing and is counted as Stale.
+type JobCompleteManyResult struct {
+	Applied int
+	Stale   int
+}
+
+// JobDeleteParams select a job to delete.
+type JobDeleteParams struct {
+	Queue string
+	State jobtype.State
+	ID    string
+}
+
+// JobFetchParams are the parameters of JobFetch.
+type JobFetchParams struct {
+	Queue string
+	// Max is the most jobs to take.
+	Max int
+	// LeaseUntil is when the lease on the fetched jobs expires.
+	LeaseUntil time.Time
+	// LeaseOwner names the fetching process, for fencing and display.
+	LeaseOwner string
+	// Now is the time of the fetch.
+	Now time.Time
+}
+
+// JobFetchResult holds the fetched jobs.
+type JobFetchResult struct {
+	Jobs []*jobtype.Job
+	// Paused reports that the queue is paused; no jobs were taken.
+	Paused bool
+	// Undecodable counts entries that could not be read as jobs. The driver
+	// has moved them to the dead set, wrapped with the reason.
+	Undecodable int
+}
+
+// JobGetParams select a job by id. Queue narrows the search; empty searches
+// every queue.
+type JobGetParams struct {
+	Queue string
+	ID    string
+}
+
+// JobInsertManyParams are the parameters of JobInsertMany.
+type JobInsertManyParams struct {
+	// Jobs are complete jobs: id, type, queue, times and options set.
+	Jobs []*jobtype.Job
+	// Now decides which jobs are scheduled rather than ready.
+	Now time.Time
+}
+
+// JobLeaseExtendManyParams are the parameters of JobLeaseExtendMany.
+type JobLeaseExtendManyParams struct {
+	Jobs       []*jobtype.Job
+	LeaseUntil time.Time
+}
+
+// JobListParams select a page of jobs.
+type JobListParams struct {
+	Queue  string
+	State  jobtype.State
+	Offset int
+	Limit  int
+}
+
+// JobPromoteDueParams are the parameters of JobPromoteDue.
+type JobPromoteDueParams struct {
+	Queue string
+	Now   time.Time
+	Max   int
+}
+
+// JobPromoteDueResult says how many jobs became ready and when the next one
+// is due.
+type JobPromoteDueResult struct {
+	Promoted int
+	// NextAt is when the earliest remaining scheduled job or retry is due;
+	// zero when there is none.
+	NextAt time.Time
+}
+
+// JobRescueExpiredParams are the parameters of JobRescueExpired.
+type JobRescueExpiredParams struct {
+	Queue string
+	Now   time.Time
+	Max   int
+}
+
+// JobRetryParams select a job to make ready now.
+type JobRetryParams struct {
+	Queue string
+	State jobtype.State
+	ID    string
+	// Now becomes the job's enqueue time.
+	Now time.Time
+}
+
+// ProcessInfo describes a running worker process.
+type ProcessInfo struct {
+	ID          string            `json:"id"`
+	Host        string            `json:"host"`
+	PID         int               `json:"pid"`
+	StartedAt   time.Time         `json:"started_at"`
+	Queues      []string          `json:"queues"`
+	Concurrency int               `json:"concurrency"`
+	Busy        int               `json:"busy"`
+	Quiet       bool              `json:"quiet"`
+	BeatAt      time.Time         `json:"beat_at"`
+	Version     string            `json:"version,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	// Jobs are the jobs running at the last heartbeat, at most
+	// ProcessJobsMax of them.
+	Jobs []BusyJob `json:"jobs,omitempty"`
+}
+
+// BusyJob is a job running in a process.
+type BusyJob struct {
+	ID        string    `json:"id"`
+	Type      string    `json:"type"`
+	Queue     string    `json:"queue"`
+	Attempt   int       `json:"attempt"`
+	StartedAt time.Time `json:"started_at"`
+}
+
+// ProcessJobsMax caps the running jobs a heartbeat records.
+const ProcessJobsMax = 1000
+
+// ProcessHeartbeatParams are the parameters of ProcessHeartbeat.
+type ProcessHeartbeatParams struct {
+	Info *ProcessInfo
+	// TTL is how long the record lives without a further heartbeat.
+	TTL time.Duration
+}
+
+// QueueStatsParams select a queue and the days of counters to return.
+type QueueStatsParams struct {
+	Queue string
+	Now   time.Time
+	// Days is how many days of daily counters to return, today first.
+	Days int
+}
+
+// QueueStats counts a queue's jobs by state and its executions.
+type QueueStats struct {
+	Queue     string
+	Paused    bool
+	Ready     int64
+	Running   int64
+	Scheduled int64
+	Retry     int64
+	Dead      int64
+	// OldestReadyAt is when the oldest ready job became ready; zero when
+	// the queue is empty. Latency is now minus this.
+	OldestReadyAt time.Time
+	// Processed and Failed count executions since the queue was created;
+	// failed executions are counted in both, as Sidekiq does.
+	Processed int64
+	Failed    int64
+	// Daily holds the counters of the last Days days, today first.
+	Daily []DayStats
+}
+
+// DayStats are one day's counters (UTC).
+type DayStats struct {
+	Date      string
+	Processed int64
+	Failed    int64
+}
+
+// QueueWaitParams are the parameters of QueueWait.
+type QueueWaitParams struct {
+	Queue   string
+	Timeout time.Duration
+}

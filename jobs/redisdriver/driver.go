@@ -1,0 +1,346 @@
+// Package redisdriver is the job engine's Redis broker.
+//
+// Each queue is a handful of keys that share the hash tag {queue}: a ready
+// list, an inflight sorted set of leased jobs scored by lease deadline, and
+// scheduled, retry and dead sorted sets. Every atomic step is a Lua script on
+// one queue's keys (see scripts/), so a Redis Cluster works as well as a
+// single server. Throughput comes from batching: a fetch takes up to a few
+// hundred jobs in one call, completions and lease extensions are batched, and
+// bulk enqueue is pipelined.
+package redisdriver
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/quirehq/quire/jobs/jobdriver"
+	"github.com/quirehq/quire/jobs/jobtype"
+)
+
+// Defaults of Config.
+const (
+	PrefixDefault          = "quire"
+	DeadMaxJobsDefault     = 10_000
+	DeadMaxAgeDefault      = 180 * 24 * time.Hour
+	DailyStatsTTLDefault   = 400 * 24 * time.Hour
+	insertChunk            = 500 // jobs per LPUSH: larger commands gain nothing
+	scanCount              = 1000
+	listScanChunk          = 1000
+	undecodableJobType     = "quire.undecodable"
+	undecodableErrorPrefix = "undecodable job entry: "
+)
+
+// Config configures a Driver.
+type Config struct {
+	// Prefix starts every key, so several deployments or tests can share one
+	// Redis. Defaults to "quire".
+	Prefix string
+	// DeadMaxJobs caps the dead set of each queue; the oldest go first.
+	// Defaults to 10,000.
+	DeadMaxJobs int
+	// DeadMaxAge drops dead jobs older than this. Defaults to 180 days.
+	DeadMaxAge time.Duration
+	// DailyStatsTTL is how long daily counters are kept. Defaults to 400 days.
+	DailyStatsTTL time.Duration
+}
+
+// WithDefaults returns a copy of c with unset fields filled in.
+func (c Config) WithDefaults() Config {
+	c.Prefix = cmp.Or(c.Prefix, PrefixDefault)
+	c.DeadMaxJobs = cmp.Or(c.DeadMaxJobs, DeadMaxJobsDefault)
+	c.DeadMaxAge = cmp.Or(c.DeadMaxAge, DeadMaxAgeDefault)
+	c.DailyStatsTTL = cmp.Or(c.DailyStatsTTL, DailyStatsTTLDefault)
+	return c
+}
+
+func (c Config) validate() error {
+	if strings.ContainsAny(c.Prefix, "{} \t\n") {
+		return fmt.Errorf("redisdriver: Prefix %q must not contain braces or spaces", c.Prefix)
+	}
+	if c.DeadMaxJobs < 0 || c.DeadMaxAge < 0 || c.DailyStatsTTL < 0 {
+		return errors.New("redisdriver: DeadMaxJobs, DeadMaxAge and DailyStatsTTL must not be negative")
+	}
+	return nil
+}
+
+// Driver is a jobdriver.Driver on Redis or Redis Cluster.
+type Driver struct {
+	rdb  redis.UniversalClient
+	cfg  Config
+	keys keys
+
+	fetchSeq    atomic.Uint64
+	knownQueues sync.Map // queue name -> struct{}: registered in the queues set
+}
+
+var _ jobdriver.Driver = (*Driver)(nil)
+
+// New returns a driver on rdb. The caller keeps ownership of rdb.
+func New(rdb redis.UniversalClient, cfg *Config) (*Driver, error) {
+	var c Config
+	if cfg != nil {
+		c = *cfg
+	}
+	c = c.WithDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &Driver{rdb: rdb, cfg: c, keys: keys{prefix: c.Prefix}}, nil
+}
+
+// Client returns the Redis client the driver uses.
+func (d *Driver) Client() redis.UniversalClient { return d.rdb }
+
+// Prefix returns the key prefix.
+func (d *Driver) Prefix() string { return d.cfg.Prefix }
+
+// Close does nothing: the caller owns the Redis client.
+func (d *Driver) Close() error { return nil }
+
+// JobInsertMany pushes ready jobs with pipelined LPUSH and adds scheduled
+// jobs to their queue's scheduled set, in one round trip.
+func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyParams) error {
+	if len(p.Jobs) == 0 {
+		return nil
+	}
+	type queueBatch struct {
+		ready     []any
+		scheduled []redis.Z
+	}
+	batches := make(map[string]*queueBatch, 1)
+	var order []string
+	for _, j := range p.Jobs {
+		b := batches[j.Queue]
+		if b == nil {
+			b = &queueBatch{}
+			batches[j.Queue] = b
+			order = append(order, j.Queue)
+		}
+		enc := encodeJob(j)
+		if !j.ScheduledAt.IsZero() && j.ScheduledAt.After(p.Now) {
+			b.scheduled = append(b.scheduled, redis.Z{Score: float64(millis(j.ScheduledAt)), Member: enc})
+		} else {
+			b.ready = append(b.ready, enc)
+		}
+	}
+	pipe := d.rdb.Pipeline()
+	var newQueues []string
+	for _, q := range order {
+		if _, ok := d.knownQueues.Load(q); !ok {
+			newQueues = append(newQueues, q)
+			pipe.SAdd(ctx, d.keys.queues(), q)
+		}
+		b, qk := batches[q], d.keys.queue(q)
+		for i := 0; i < len(b.ready); i += insertChunk {
+			pipe.LPush(ctx, qk.ready, b.ready[i:min(i+insertChunk, len(b.ready))]...)
+		}
+		for i := 0; i < len(b.scheduled); i += insertChunk {
+			pipe.ZAdd(ctx, qk.scheduled, b.scheduled[i:min(i+insertChunk, len(b.scheduled))]...)
+		}
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("insert %d jobs: %w", len(p.Jobs), err)
+	}
+	for _, q := range newQueues {
+		d.knownQueues.Store(q, struct{}{})
+	}
+	return nil
+}
+
+// JobFetch takes up to Max ready jobs from the right end of the queue (the
+// oldest) and holds them in the inflight set under a lease token unique to
+// this call.
+func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jobdriver.JobFetchResult, error) {
+	qk := d.keys.queue(p.Queue)
+	token := p.LeaseOwner + ":" + strconv.FormatUint(d.fetchSeq.Add(1), 36) + "|"
+	res, err := fetchScript.Run(ctx, d.rdb, []string{qk.ready, qk.inflight, qk.paused},
+		p.Max, millis(p.LeaseUntil), token).Result()
+	if err != nil {
+		return nil, fmt.Errorf("fetch from queue %s: %w", p.Queue, err)
+	}
+	if n, ok := res.(int64); ok && n < 0 {
+		return &jobdriver.JobFetchResult{Paused: true}, nil
+	}
+	raw, _ := res.([]any)
+	out := &jobdriver.JobFetchResult{Jobs: make([]*jobtype.Job, 0, len(raw))}
+	for _, r := range raw {
+		s, _ := r.(string)
+		j, err := decodeJob([]byte(s))
+		if err != nil {
+			if werr := d.buryUndecodable(ctx, p.Queue, token+s, s, err, p.Now); werr != nil {
+				return out, werr
+			}
+			out.Undecodable++
+			continue
+		}
+		j.State = jobtype.StateRunning
+		j.Lease = token + s
+		out.Jobs = append(out.Jobs, j)
+	}
+	return out, nil
+}
+
+// buryUndecodable moves an entry that is not a job to the dead set, wrapped in
+// a job record that keeps the raw bytes and says what was wrong, so it can be
+// seen, and deleted, like any dead job.
+func (d *Driver) buryUndecodable(ctx context.Context, queue, member, raw string, cause error, now time.Time) error {
+	args, _ := json.Marshal(map[string]string{"raw": raw})
+	w := &jobtype.Job{
+		ID:         ulid.Make().String(),
+		Type:       undecodableJobType,
+		Queue:      queue,
+		Args:       args,
+		CreatedAt:  now,
+		EnqueuedAt: now,
+		Error:      undecodableErrorPrefix + cause.Error(),
+		FailedAt:   now,
+	}
+	qk := d.keys.queue(queue)
+	date := now.UTC().Format(time.DateOnly)
+	err := deadwrapScript.Run(ctx, d.rdb, []string{qk.inflight, qk.dead, qk.failed, qk.failedDay(date)},
+		member, millis(now), encodeJob(w), int64(d.cfg.DailyStatsTTL/time.Second)).Err()
+	if err != nil {
+		return fmt.Errorf("move undecodable entry of queue %s to the dead set: %w", queue, err)
+	}
+	return nil
+}
+
+var opCodes = [...]string{
+	jobdriver.OutcomeDone:    "d",
+	jobdriver.OutcomeRetry:   "r",
+	jobdriver.OutcomeDead:    "x",
+	jobdriver.OutcomeSnooze:  "s",
+	jobdriver.OutcomeRequeue: "q",
+}
+
+// JobCompleteMany records outcomes with one script call per queue, all in one
+// pipeline.
+func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteManyParams) (*jobdriver.JobCompleteManyResult, error) {
+	if len(p.Completions) == 0 {
+		return &jobdriver.JobCompleteManyResult{}, nil
+	}
+	date := p.Now.UTC().Format(time.DateOnly)
+	deadMinScore := millis(p.Now.Add(-d.cfg.DeadMaxAge))
+	ttl := int64(d.cfg.DailyStatsTTL / time.Second)
+	byQueue := make(map[string]int, 1)
+	var calls []scriptCall
+	for _, c := range p.Completions {
+		if c.Outcome == 0 || int(c.Outcome) >= len(opCodes) {
+			return nil, fmt.Errorf("complete job %s: unknown outcome %d", c.Job.ID, c.Outcome)
+		}
+		i, ok := byQueue[c.Job.Queue]
+		if !ok {
+			qk := d.keys.queue(c.Job.Queue)
+			i = len(calls)
+			byQueue[c.Job.Queue] = i
+			calls = append(calls, scriptCall{
+				script: completeScript,
+				keys: []string{qk.inflight, qk.ready, qk.scheduled, qk.retry, qk.dead,
+					qk.processed, qk.processedDay(date), qk.failed, qk.failedDay(date)},
+				args: append(make([]any, 0, 3+4*len(p.Completions)), d.cfg.DeadMaxJobs, deadMinScore, ttl),
+			})
+		}
+		var score int64
+		var enc string
+		switch c.Outcome {
+		case jobdriver.OutcomeRetry, jobdriver.OutcomeSnooze:
+			score = millis(c.Updated.ScheduledAt)
+			enc = encodeJob(c.Updated)
+		case jobdriver.OutcomeDead:
+			score = millis(p.Now)
+			enc = encodeJob(c.Updated)
+		case jobdriver.OutcomeRequeue:
+			enc = c.Job.Lease[strings.IndexByte(c.Job.Lease, '|')+1:]
+		}
+		calls[i].args = append(calls[i].args, opCodes[c.Outcome], c.Job.Lease, score, enc)
+	}
+	cmds, err := d.runScripts(ctx, calls)
+	if err != nil {
+		return nil, fmt.Errorf("complete %d jobs: %w", len(p.Completions), err)
+	}
+	res := &jobdriver.JobCompleteManyResult{}
+	for _, cmd := range cmds {
+		vals, _ := cmd.Val().([]any)
+		if len(vals) == 2 {
+			a, _ := vals[0].(int64)
+			s, _ := vals[1].(int64)
+			res.Applied += int(a)
+			res.Stale += int(s)
+		}
+	}
+	return res, nil
+}
+
+// JobLeaseExtendMany extends leases with one script call per queue.
+func (d *Driver) JobLeaseExtendMany(ctx context.Context, p *jobdriver.JobLeaseExtendManyParams) error {
+	if len(p.Jobs) == 0 {
+		return nil
+	}
+	until := millis(p.LeaseUntil)
+	byQueue := map[string]int{}
+	var calls []scriptCall
+	for _, j := range p.Jobs {
+		i, ok := byQueue[j.Queue]
+		if !ok {
+			i = len(calls)
+			byQueue[j.Queue] = i
+			calls = append(calls, scriptCall{script: extendScript, keys: []string{d.keys.queue(j.Queue).inflight}, args: []any{until}})
+		}
+		calls[i].args = append(calls[i].args, j.Lease)
+	}
+	if _, err := d.runScripts(ctx, calls); err != nil {
+		return fmt.Errorf("extend leases of %d jobs: %w", len(p.Jobs), err)
+	}
+	return nil
+}
+
+// JobPromoteDue moves due scheduled jobs and retries to the ready list.
+func (d *Driver) JobPromoteDue(ctx context.Context, p *jobdriver.JobPromoteDueParams) (*jobdriver.JobPromoteDueResult, error) {
+	qk := d.keys.queue(p.Queue)
+	vals, err := promoteScript.Run(ctx, d.rdb, []string{qk.scheduled, qk.retry, qk.ready}, millis(p.Now), cmp.Or(p.Max, 1000)).Int64Slice()
+	if err != nil {
+		return nil, fmt.Errorf("promote due jobs of queue %s: %w", p.Queue, err)
+	}
+	res := &jobdriver.JobPromoteDueResult{Promoted: int(vals[0])}
+	if vals[1] >= 0 {
+		res.NextAt = time.UnixMilli(vals[1]).UTC()
+	}
+	return res, nil
+}
+
+// JobRescueExpired returns jobs whose lease expired to the front of the ready
+// list.
+func (d *Driver) JobRescueExpired(ctx context.Context, p *jobdriver.JobRescueExpiredParams) (int, error) {
+	qk := d.keys.queue(p.Queue)
+	n, err := rescueScript.Run(ctx, d.rdb, []string{qk.inflight, qk.ready}, millis(p.Now), cmp.Or(p.Max, 1000)).Int()
+	if err != nil {
+		return 0, fmt.Errorf("rescue expired jobs of queue %s: %w", p.Queue, err)
+	}
+	return n, nil
+}
+
+// QueueWait blocks on BLMOVE from the ready list to itself: it returns when
+// the list has an element, without taking it, so a wake-up cannot be missed
+// and no job is held by a waiting connection.
+func (d *Driver) QueueWait(ctx context.Context, p *jobdriver.QueueWaitParams) (bool, error) {
+	k := d.keys.queue(p.Queue).ready
+	err := d.rdb.BLMove(ctx, k, k, "RIGHT", "RIGHT", p.Timeout).Err()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("wait on queue %s: %w", p.Queue, err)
+	}
+	return true, nil
+}

@@ -1,0 +1,185 @@
+package redisdriver
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/quirehq/quire/jobs/jobtype"
+)
+
+// wireJob is a job as it is stored in Redis: one JSON object whose first
+// field is the id, so that a job can be found by id with a MATCH pattern.
+// Times are unix microseconds.
+type wireJob struct {
+	ID          string           `json:"id"`
+	Type        string           `json:"type"`
+	Queue       string           `json:"queue"`
+	Args        json.RawMessage  `json:"args"`
+	Attempt     int              `json:"attempt,omitempty"`
+	MaxRetries  int              `json:"max_retries"`
+	CreatedAt   int64            `json:"created_at"`
+	EnqueuedAt  int64            `json:"enqueued_at"`
+	ScheduledAt int64            `json:"scheduled_at,omitempty"`
+	Error       string           `json:"error,omitempty"`
+	FailedAt    int64            `json:"failed_at,omitempty"`
+	Tags        []string         `json:"tags,omitempty"`
+	TimeoutMS   int64            `json:"timeout_ms,omitempty"`
+	Backoff     *jobtype.Backoff `json:"backoff,omitempty"`
+}
+
+// appendJob appends the wire form of j to b. It is written by hand because
+// encoding sits on the enqueue hot path; decodeJob reads the same form.
+func appendJob(b []byte, j *jobtype.Job) []byte {
+	b = append(b, `{"id":`...)
+	b = appendString(b, j.ID)
+	b = append(b, `,"type":`...)
+	b = appendString(b, j.Type)
+	b = append(b, `,"queue":`...)
+	b = appendString(b, j.Queue)
+	b = append(b, `,"args":`...)
+	if len(j.Args) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, j.Args...)
+	}
+	if j.Attempt != 0 {
+		b = append(b, `,"attempt":`...)
+		b = strconv.AppendInt(b, int64(j.Attempt), 10)
+	}
+	b = append(b, `,"max_retries":`...)
+	b = strconv.AppendInt(b, int64(j.MaxRetries), 10)
+	b = append(b, `,"created_at":`...)
+	b = strconv.AppendInt(b, micros(j.CreatedAt), 10)
+	b = append(b, `,"enqueued_at":`...)
+	b = strconv.AppendInt(b, micros(j.EnqueuedAt), 10)
+	if !j.ScheduledAt.IsZero() {
+		b = append(b, `,"scheduled_at":`...)
+		b = strconv.AppendInt(b, micros(j.ScheduledAt), 10)
+	}
+	if j.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendString(b, j.Error)
+	}
+	if !j.FailedAt.IsZero() {
+		b = append(b, `,"failed_at":`...)
+		b = strconv.AppendInt(b, micros(j.FailedAt), 10)
+	}
+	if len(j.Tags) > 0 {
+		b = append(b, `,"tags":[`...)
+		for i, t := range j.Tags {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, t)
+		}
+		b = append(b, ']')
+	}
+	if j.Timeout > 0 {
+		b = append(b, `,"timeout_ms":`...)
+		b = strconv.AppendInt(b, j.Timeout.Milliseconds(), 10)
+	}
+	if j.Backoff != nil {
+		b = append(b, `,"backoff":{"base":`...)
+		b = strconv.AppendInt(b, int64(j.Backoff.Base), 10)
+		b = append(b, `,"max":`...)
+		b = strconv.AppendInt(b, int64(j.Backoff.Max), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+func encodeJob(j *jobtype.Job) string {
+	return string(appendJob(make([]byte, 0, 160+len(j.Args)), j))
+}
+
+// decodeJob reads a job in wire form. The job's Args alias data.
+func decodeJob(data []byte) (*jobtype.Job, error) {
+	var w wireJob
+	if err := json.Unmarshal(data, &w); err != nil {
+		return nil, err
+	}
+	if w.ID == "" || w.Type == "" || w.Queue == "" {
+		return nil, fmt.Errorf("job record lacks id, type or queue")
+	}
+	j := &jobtype.Job{
+		ID:          w.ID,
+		Type:        w.Type,
+		Queue:       w.Queue,
+		Args:        w.Args,
+		Attempt:     w.Attempt,
+		MaxRetries:  w.MaxRetries,
+		CreatedAt:   fromMicros(w.CreatedAt),
+		EnqueuedAt:  fromMicros(w.EnqueuedAt),
+		ScheduledAt: fromMicros(w.ScheduledAt),
+		Error:       w.Error,
+		FailedAt:    fromMicros(w.FailedAt),
+		Tags:        w.Tags,
+		Timeout:     time.Duration(w.TimeoutMS) * time.Millisecond,
+		Backoff:     w.Backoff,
+	}
+	return j, nil
+}
+
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as
+// encoding/json does.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

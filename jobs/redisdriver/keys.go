@@ -1,0 +1,77 @@
+package redisdriver
+
+import "strings"
+
+// keys builds every Redis key the driver uses. All keys of one queue share the
+// hash tag {queue}, so each script touches a single slot and Redis Cluster
+// works. The few global keys (queue and process registries) are only ever
+// touched by single-key commands.
+type keys struct {
+	prefix string
+}
+
+// queueKeys are the keys of one queue.
+type queueKeys struct {
+	ready     string // list: encoded jobs, pushed left, fetched right
+	inflight  string // sorted set: lease token + encoded job, scored by lease deadline (ms)
+	scheduled string // sorted set: encoded job, scored by due time (ms)
+	retry     string // sorted set: encoded job, scored by retry time (ms)
+	dead      string // sorted set: encoded job, scored by time of death (ms)
+	paused    string // string: present while the queue is paused
+	processed string // counter: executions finished
+	failed    string // counter: executions failed
+}
+
+func (k keys) queue(q string) queueKeys {
+	b := k.prefix + ":{" + q + "}:"
+	return queueKeys{
+		ready:     b + "ready",
+		inflight:  b + "inflight",
+		scheduled: b + "scheduled",
+		retry:     b + "retry",
+		dead:      b + "dead",
+		paused:    b + "paused",
+		processed: b + "processed",
+		failed:    b + "failed",
+	}
+}
+
+// processedDay and failedDay are daily counters, dated in UTC (2006-01-02).
+func (qk queueKeys) processedDay(date string) string { return qk.processed + ":" + date }
+func (qk queueKeys) failedDay(date string) string    { return qk.failed + ":" + date }
+
+// queues is the set of known queue names.
+func (k keys) queues() string { return k.prefix + ":queues" }
+
+// processes is the set of process ids that sent a heartbeat.
+func (k keys) processes() string { return k.prefix + ":processes" }
+
+// process holds one process's last heartbeat, expiring with its TTL.
+func (k keys) process(id string) string { return k.prefix + ":process:" + id }
+
+// set returns the sorted set or list that holds jobs in state s.
+func (qk queueKeys) set(s string) string {
+	switch s {
+	case "ready":
+		return qk.ready
+	case "running":
+		return qk.inflight
+	case "scheduled":
+		return qk.scheduled
+	case "retry":
+		return qk.retry
+	case "dead":
+		return qk.dead
+	}
+	return ""
+}
+
+// hashTag returns the part of key that Redis Cluster hashes.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
+}

@@ -1,0 +1,51 @@
+-- Record the outcomes of held jobs. A job whose member is no longer in the
+-- inflight set lost its lease (it was rescued and may be running elsewhere):
+-- its outcome is ignored.
+-- KEYS[1] inflight, KEYS[2] ready, KEYS[3] scheduled, KEYS[4] retry,
+-- KEYS[5] dead, KEYS[6] processed, KEYS[7] processed today, KEYS[8] failed,
+-- KEYS[9] failed today
+-- ARGV[1] dead set max size, ARGV[2] dead set oldest score kept (unix ms),
+-- ARGV[3] daily counter TTL (seconds), then per job four values:
+-- op (d done, r retry, x dead, s snooze, q requeue), inflight member,
+-- score (unix ms, for r x s), encoded job to store (for r x s q).
+-- Returns {applied, stale}.
+local processed, failed, dead, applied, stale = 0, 0, 0, 0, 0
+for i = 4, #ARGV, 4 do
+  local op = ARGV[i]
+  if redis.call('ZREM', KEYS[1], ARGV[i + 1]) == 1 then
+    applied = applied + 1
+    if op == 'd' then
+      processed = processed + 1
+    elseif op == 'r' then
+      redis.call('ZADD', KEYS[4], ARGV[i + 2], ARGV[i + 3])
+      processed = processed + 1
+      failed = failed + 1
+    elseif op == 'x' then
+      redis.call('ZADD', KEYS[5], ARGV[i + 2], ARGV[i + 3])
+      processed = processed + 1
+      failed = failed + 1
+      dead = dead + 1
+    elseif op == 's' then
+      redis.call('ZADD', KEYS[3], ARGV[i + 2], ARGV[i + 3])
+    elseif op == 'q' then
+      redis.call('RPUSH', KEYS[2], ARGV[i + 3])
+    end
+  else
+    stale = stale + 1
+  end
+end
+if processed > 0 then
+  redis.call('INCRBY', KEYS[6], processed)
+  redis.call('INCRBY', KEYS[7], processed)
+  redis.call('EXPIRE', KEYS[7], ARGV[3])
+end
+if failed > 0 then
+  redis.call('INCRBY', KEYS[8], failed)
+  redis.call('INCRBY', KEYS[9], failed)
+  redis.call('EXPIRE', KEYS[9], ARGV[3])
+end
+if dead > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', '(' .. ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[5], 0, -(tonumber(ARGV[1]) + 1))
+end
+return {applied, stale}

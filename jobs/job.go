@@ -18,6 +18,18 @@ type Backoff = jobtype.Backoff
 // one. See jobdriver.Driver.
 type Driver = jobdriver.Driver
 
+// ProcessInfo describes a running worker process. See jobdriver.ProcessInfo.
+type ProcessInfo = jobdriver.ProcessInfo
+
+// BusyJob is a job running in a process.
+type BusyJob = jobdriver.BusyJob
+
+// QueueStats counts a queue's jobs by state and its executions.
+type QueueStats = jobdriver.QueueStats
+
+// DayStats are one day's counters.
+type DayStats = jobdriver.DayStats
+
 // The states a job can be in.
 const (
 	StateReady     = jobtype.StateReady

@@ -78,7 +78,8 @@ type Server struct {
 	mu          sync.Mutex            // guards the fields below
 	leased      map[string]*execution // by lease: every job held until its outcome is recorded
 	paused      map[string]bool       // queues the broker reported paused
-	idlePeriod  *struct{}             // non-nil while the fetcher waits for work
+	idlePeriod  uint64                // number of the current idle period; 0 while fetching
+	idleCount   uint64                // idle periods so far
 	idleStarted chan struct{}         // closed when the next idle period begins
 }
 
@@ -205,8 +206,27 @@ func (s *Server) Run(ctx context.Context) error {
 		return err
 	}
 	<-ctx.Done()
-	return s.Stop(context.Background())
+	stopCtx := context.Background()
+	if s.cfg.ShutdownTimeout > 0 {
+		// Handlers that ignore cancellation get a little longer, then are
+		// left behind: their jobs were already handed back.
+		var cancel context.CancelFunc
+		stopCtx, cancel = context.WithTimeout(stopCtx, s.cfg.ShutdownTimeout+stopGrace)
+		defer cancel()
+	}
+	return s.Stop(stopCtx)
 }
+
+// fetchTimeout bounds one fetch, so that a broker that hangs delays the fetch
+// loop's beat by no more than this.
+const fetchTimeout = 5 * time.Second
+
+// stopGrace is how long Run waits, past the shutdown timeout, for cancelled
+// handlers to return.
+const stopGrace = 10 * time.Second
+
+// IsQuiet reports whether Quiet or Stop was called.
+func (s *Server) IsQuiet() bool { return s.started.Load() && s.quietCtx.Err() != nil }
 
 // Quiet stops fetching and hands jobs that have not started back to their
 // queues. Running jobs go on. It is safe to call more than once.
@@ -539,7 +559,8 @@ func (s *Server) completeWithRetry(ctx context.Context, cs []jobdriver.Completio
 
 func (s *Server) enterIdle() {
 	s.mu.Lock()
-	s.idlePeriod = new(struct{})
+	s.idleCount++
+	s.idlePeriod = s.idleCount
 	close(s.idleStarted)
 	s.idleStarted = make(chan struct{})
 	s.mu.Unlock()
@@ -547,7 +568,7 @@ func (s *Server) enterIdle() {
 
 func (s *Server) leaveIdle() {
 	s.mu.Lock()
-	s.idlePeriod = nil
+	s.idlePeriod = 0
 	s.mu.Unlock()
 }
 
@@ -564,13 +585,13 @@ func (s *Server) wakeFetcher() {
 func (s *Server) runWaiter(queue string) {
 	defer s.fetcherWG.Done()
 	const waitTimeout = 2 * time.Second
-	var last *struct{}
+	var last uint64
 	failures := 0
 	for s.quietCtx.Err() == nil {
 		s.mu.Lock()
 		period, next, paused := s.idlePeriod, s.idleStarted, s.paused[queue]
 		s.mu.Unlock()
-		if period == nil || period == last || paused {
+		if period == 0 || period == last || paused {
 			select {
 			case <-next:
 			case <-s.quietCtx.Done():
@@ -597,7 +618,7 @@ func (s *Server) runWaiter(queue string) {
 // maintainer wakes it, or PollInterval passes.
 func (s *Server) runFetcher() {
 	defer s.fetcherWG.Done()
-	defer close(s.work)
+	defer s.handBackWaiting()
 	defer s.fetching.Store(false)
 	var fl failureLog
 	order := make([]string, 0, len(s.queues))
@@ -617,21 +638,26 @@ func (s *Server) runFetcher() {
 		order = s.queueOrder(order[:0])
 		got := 0
 		var err error
+	queues:
 		for _, q := range order {
-			want := min(free-got, s.cfg.FetchBatchSize)
-			if want <= 0 {
-				break
+			// Stay on a queue while it fills whole batches: a later queue is
+			// tried only once this one has run dry.
+			for got < free {
+				want := min(free-got, s.cfg.FetchBatchSize)
+				var n int
+				if n, err = s.fetch(q, want); err != nil {
+					break queues
+				}
+				got += n
+				if n < want {
+					break
+				}
 			}
-			var n int
-			if n, err = s.fetch(q, want); err != nil {
-				break
-			}
-			got += n
 		}
 		if err != nil {
 			failures++
 			fl.failed(s.log, "jobs: fetching failed; backing off", err)
-			sleepCtx(s.quietCtx, backoff(failures))
+			s.sleepBeating(backoff(failures))
 			continue
 		}
 		if failures > 0 {
@@ -641,6 +667,27 @@ func (s *Server) runFetcher() {
 		if got == 0 {
 			s.idle()
 		}
+	}
+}
+
+// handBackWaiting closes the work channel and returns the jobs still in it,
+// which no worker has started, to their queues at once: a busy worker would
+// otherwise only see them when its current job ends.
+func (s *Server) handBackWaiting() {
+	close(s.work)
+	for ex := range s.work {
+		s.finish(ex, jobdriver.Completion{Job: &ex.job, Outcome: jobdriver.OutcomeRequeue})
+	}
+}
+
+// sleepBeating sleeps for d while keeping the fetch loop's beat fresh, so a
+// broker outage never looks like a stuck process to a liveness probe.
+func (s *Server) sleepBeating(d time.Duration) {
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		if !sleepCtx(s.quietCtx, min(time.Until(end), s.cfg.PollInterval)) {
+			return
+		}
+		s.fetchBeat.Store(time.Now().UnixNano())
 	}
 }
 
@@ -659,7 +706,7 @@ func (s *Server) idle() {
 // fetch takes up to want jobs from one queue and hands them to the workers.
 func (s *Server) fetch(queue string, want int) (int, error) {
 	now := s.clock.Now()
-	ctx, cancel := context.WithTimeout(s.quietCtx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(s.quietCtx, fetchTimeout)
 	defer cancel()
 	res, err := s.driver.JobFetch(ctx, &jobdriver.JobFetchParams{
 		Queue: queue, Max: want, Now: now, LeaseOwner: s.info.ID,

@@ -53,6 +53,8 @@ func (e *asynqEngine) method() string {
 	return fmt.Sprintf("Client.Enqueue from %d goroutines (asynq has no bulk API)", bulkEnqueuers)
 }
 
+func (e *asynqEngine) singleCall() string { return "Client.Enqueue" }
+
 func (e *asynqEngine) enqueueBulk(ctx context.Context, n int) error {
 	return concurrentEnqueue(ctx, n, bulkEnqueuers, e.enqueueOne)
 }

@@ -60,6 +60,8 @@ func (e *gocraftEngine) method() string {
 	return fmt.Sprintf("Enqueuer.Enqueue from %d goroutines (gocraft/work has no bulk API)", bulkEnqueuers)
 }
 
+func (e *gocraftEngine) singleCall() string { return "Enqueuer.Enqueue" }
+
 func (e *gocraftEngine) enqueueBulk(ctx context.Context, n int) error {
 	return concurrentEnqueue(ctx, n, bulkEnqueuers, e.enqueueOne)
 }

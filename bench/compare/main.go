@@ -149,10 +149,13 @@ func runAll(cfg config, asJSON, verbose bool) int {
 		cmd.WaitDelay = 10 * time.Second
 		err := cmd.Run()
 		cancel()
-		res, perr := parseResult(out.Bytes())
-		if err != nil || perr != nil {
+		var res result
+		if err == nil {
+			res, err = parseResult(out.Bytes())
+		}
+		if err != nil {
 			failed++
-			fmt.Fprintf(os.Stderr, "%s: failed: %v %v\n", e.name, err, perr)
+			fmt.Fprintf(os.Stderr, "%s: failed: %v\n", e.name, err)
 			continue
 		}
 		results = append(results, res)

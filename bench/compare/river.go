@@ -127,6 +127,8 @@ func (e *riverEngine) method() string {
 	return fmt.Sprintf("InsertManyFast (COPY FROM) in batches of %d", riverBatchSize)
 }
 
+func (e *riverEngine) singleCall() string { return "Client.Insert" }
+
 func (e *riverEngine) enqueueBulk(ctx context.Context, n int) error {
 	params := make([]river.InsertManyParams, 0, riverBatchSize)
 	for done := 0; done < n; {

@@ -49,6 +49,8 @@ type engine interface {
 	setup(ctx context.Context, cfg config, rec *recorder) error
 	// method describes the enqueue path used in bulk mode.
 	method() string
+	// singleCall names the single-job enqueue call used in --rate mode.
+	singleCall() string
 	// enqueueBulk enqueues n jobs as fast as the engine allows.
 	enqueueBulk(ctx context.Context, n int) error
 	// enqueueOne enqueues a single job carrying the current wall-clock time.
@@ -173,7 +175,7 @@ func runEngine(info engineInfo, cfg config) (res result, err error) {
 			return res, fmt.Errorf("start: %w", err)
 		}
 	} else {
-		res.EnqueueMethod = fmt.Sprintf("single-job enqueue paced at %g/s (1 ms ticker, %d sender goroutines)", cfg.Rate, rateSenders)
+		res.EnqueueMethod = fmt.Sprintf("%s, one job per call, paced at %g/s (1 ms ticker, %d sender goroutines)", eng.singleCall(), cfg.Rate, rateSenders)
 		slog.Info("steady load", "engine", info.name, "jobs", cfg.Jobs, "rate", cfg.Rate, "concurrency", cfg.Concurrency)
 		procStart = time.Now()
 		if err := eng.start(ctx); err != nil {

@@ -1,0 +1,426 @@
+package cli
+
+import (
+	"cmp"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quirehq/quire/jobs"
+)
+
+// Defaults and constants of the bench command.
+const (
+	// BenchRedisURLDefault is the Redis bench uses when --redis-url is not
+	// set, unlike the other commands, which require it.
+	BenchRedisURLDefault = "redis://127.0.0.1:6379/0"
+	BenchJobsDefault     = 100_000
+	BenchConcurrency     = 100
+	BenchTimeoutDefault  = 10 * time.Minute
+	benchEngine          = "quire-redis"
+	benchJobType         = "bench.noop"
+	benchEnqueueChunk    = 5000 // jobs per EnqueueMany call
+	benchEnqueueWorkers  = 4    // goroutines of the bulk enqueue
+	benchPacedWorkers    = 8    // goroutines of the paced enqueue
+	benchStopTimeout     = 30 * time.Second
+	benchCleanupTimeout  = time.Minute
+)
+
+// benchConfig holds the settings of `bench jobs`.
+type benchConfig struct {
+	// Jobs is how many jobs to enqueue and run. Defaults to 100,000.
+	Jobs int
+	// Concurrency is the server's Concurrency. Defaults to 100.
+	Concurrency int
+	// Rate, when positive, enqueues one job per call at this many jobs a
+	// second with the server running; zero enqueues all jobs in bulk first.
+	Rate int
+	// Batch is the server's FetchBatchSize. Defaults to 200.
+	Batch int
+	// JSON prints one JSON object as the last line.
+	JSON bool
+	// Timeout stops the benchmark. Defaults to 10 minutes.
+	Timeout time.Duration
+}
+
+// benchResult is what `bench jobs --json` prints.
+type benchResult struct {
+	Engine      string  `json:"engine"`
+	Jobs        int     `json:"jobs"`
+	Concurrency int     `json:"concurrency"`
+	Rate        int     `json:"rate"`
+	Batch       int     `json:"batch"`
+	EnqueuePerS float64 `json:"enqueue_per_s"`
+	ProcessPerS float64 `json:"process_per_s"`
+	P50MS       float64 `json:"p50_ms"`
+	P99MS       float64 `json:"p99_ms"`
+	RSSMiB      float64 `json:"rss_mib"`
+	HeapMiB     float64 `json:"heap_inuse_mib"`
+	EnqueueS    float64 `json:"enqueue_s"`
+	ProcessS    float64 `json:"process_s"`
+}
+
+func (a *app) newBenchCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure the engine",
+	}
+	cfg := &benchConfig{}
+	jobsCmd := &cobra.Command{
+		Use:   "jobs",
+		Short: "Measure enqueue and processing throughput and latency of no-op jobs",
+		Long: `Measure the engine on no-op jobs, in this one process.
+
+Without --rate, it enqueues --jobs jobs in bulk (EnqueueMany, 5,000 per call,
+from a few goroutines), then starts a server and measures how fast it runs
+them. With --rate, it starts the server first and enqueues one job per call at
+that steady rate: the enqueue-to-start latency is the figure to watch there.
+
+It works under its own random key prefix (quirebench:…) and deletes those keys
+at the end, with SCAN and UNLINK, never FLUSHDB: others may share the Redis.
+--redis-prefix is ignored. --redis-url defaults to ` + BenchRedisURLDefault + `.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			res, err := a.runBench(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if cfg.JSON {
+				b, err := json.Marshal(res)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+				return err
+			}
+			return writeBenchTable(a.stdout, res)
+		},
+	}
+	fs := jobsCmd.Flags()
+	fs.IntVar(&cfg.Jobs, "jobs", BenchJobsDefault, "jobs to enqueue and run")
+	fs.IntVar(&cfg.Concurrency, "concurrency", BenchConcurrency, "jobs the server runs at once")
+	fs.IntVar(&cfg.Rate, "rate", 0, "enqueue one job per call at this many jobs/s with the server running; 0 enqueues in bulk first")
+	fs.IntVar(&cfg.Batch, "batch", jobs.FetchBatchSizeDefault, "the server's fetch batch size")
+	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object as the last line")
+	fs.DurationVar(&cfg.Timeout, "timeout", BenchTimeoutDefault, "give up after this long")
+	cmd.AddCommand(jobsCmd)
+	return cmd
+}
+
+func (cfg *benchConfig) validate() error {
+	var errs []error
+	if cfg.Jobs < 1 {
+		errs = append(errs, fmt.Errorf("invalid --jobs %d: it must be at least 1", cfg.Jobs))
+	}
+	if cfg.Concurrency < 1 {
+		errs = append(errs, fmt.Errorf("invalid --concurrency %d: it must be at least 1", cfg.Concurrency))
+	}
+	if cfg.Rate < 0 {
+		errs = append(errs, fmt.Errorf("invalid --rate %d: it must not be negative", cfg.Rate))
+	}
+	if cfg.Batch < 1 || cfg.Batch > jobs.FetchBatchSizeMax {
+		errs = append(errs, fmt.Errorf("invalid --batch %d: it must be 1 to %d", cfg.Batch, jobs.FetchBatchSizeMax))
+	}
+	if cfg.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("invalid --timeout %s: it must be positive", cfg.Timeout))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return &usageError{err}
+	}
+	return nil
+}
+
+func (a *app) runBench(ctx context.Context, cfg *benchConfig) (res *benchResult, err error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	url := cmp.Or(a.global.RedisURL, BenchRedisURLDefault)
+	prefix := "quirebench:" + randomHex(6)
+	rdb, drv, err := openBrokerURL(url, prefix)
+	if err != nil {
+		return nil, err
+	}
+	defer rdb.Close()
+	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench: timed out after %s", cfg.Timeout))
+	defer cancel()
+	pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
+	err = rdb.Ping(pingCtx).Err()
+	pingCancel()
+	if err != nil {
+		return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(url), err)
+	}
+	defer func() {
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
+		defer ccancel()
+		n, cerr := deleteKeys(cctx, rdb, prefix+":*")
+		if cerr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: clean up keys %s:*: %w", prefix, cerr))
+			return
+		}
+		a.log.Info("bench: deleted its keys", "redis_prefix", prefix, "num_keys", n)
+	}()
+
+	heap := startHeapSampler(100 * time.Millisecond)
+	defer heap.stop()
+	rec := newLatencyRecorder(cfg.Jobs)
+	handlers := jobs.NewHandlers()
+	handlers.Handle(benchJobType, rec.handle, nil)
+	srv, err := jobs.NewServer(drv, &jobs.Config{
+		Handlers:       handlers,
+		Concurrency:    cfg.Concurrency,
+		FetchBatchSize: cfg.Batch,
+		Logger:         a.log,
+		Labels:         map[string]string{"role": "bench"},
+	})
+	if err != nil {
+		return nil, usagef("%w", err)
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), benchStopTimeout)
+		defer scancel()
+		if serr := srv.Stop(sctx); serr != nil {
+			err = errors.Join(err, fmt.Errorf("bench: stop server: %w", serr))
+		}
+	}()
+	client, err := jobs.NewClient(drv, nil)
+	if err != nil {
+		return nil, err
+	}
+
+	a.log.Info("bench: starting", "jobs", cfg.Jobs, "concurrency", cfg.Concurrency, "rate", cfg.Rate,
+		"batch", cfg.Batch, "redis_url", redactURL(url), "redis_prefix", prefix)
+	var enqueueDur, processDur time.Duration
+	if cfg.Rate > 0 {
+		enqueueDur, processDur, err = benchPaced(ctx, client, srv, rec, cfg.Jobs, cfg.Rate)
+	} else {
+		enqueueDur, processDur, err = benchBulk(ctx, a, client, srv, rec, cfg.Jobs)
+	}
+	if err != nil {
+		return nil, err
+	}
+	lat := rec.sorted()
+	rss, _ := peakRSS()
+	return &benchResult{
+		Engine:      benchEngine,
+		Jobs:        cfg.Jobs,
+		Concurrency: cfg.Concurrency,
+		Rate:        cfg.Rate,
+		Batch:       cfg.Batch,
+		EnqueuePerS: perSecond(cfg.Jobs, enqueueDur),
+		ProcessPerS: perSecond(cfg.Jobs, processDur),
+		P50MS:       millis(percentile(lat, 0.50)),
+		P99MS:       millis(percentile(lat, 0.99)),
+		RSSMiB:      mib(rss),
+		HeapMiB:     mib(heap.peak()),
+		EnqueueS:    enqueueDur.Seconds(),
+		ProcessS:    processDur.Seconds(),
+	}, nil
+}
+
+// benchBulk enqueues n jobs in bulk, then starts the server and returns how
+// long enqueueing took and how long the server took, from its start until
+// the n-th job finished.
+func benchBulk(ctx context.Context, a *app, client *jobs.Client, srv *jobs.Server, rec *latencyRecorder, n int) (enqueueDur, processDur time.Duration, err error) {
+	start := time.Now()
+	if err := enqueueBulk(ctx, client, n); err != nil {
+		return 0, 0, err
+	}
+	enqueueDur = time.Since(start)
+	a.log.Info("bench: enqueued", "jobs", n, "elapsed", enqueueDur.Round(time.Millisecond))
+	start = time.Now()
+	if err := srv.Start(ctx); err != nil {
+		return 0, 0, err
+	}
+	if err := rec.wait(ctx); err != nil {
+		return 0, 0, err
+	}
+	return enqueueDur, rec.finishedAt().Sub(start), nil
+}
+
+// enqueueBulk enqueues n no-op jobs with EnqueueMany, benchEnqueueChunk at a
+// time, from benchEnqueueWorkers goroutines.
+func enqueueBulk(ctx context.Context, client *jobs.Client, n int) error {
+	chunks := (n + benchEnqueueChunk - 1) / benchEnqueueChunk
+	var next atomic.Int64
+	errs := make(chan error, benchEnqueueWorkers)
+	var wg sync.WaitGroup
+	for range min(benchEnqueueWorkers, chunks) {
+		wg.Go(func() {
+			params := make([]jobs.EnqueueParams, 0, benchEnqueueChunk)
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				params = params[:0]
+				for range min(benchEnqueueChunk, n-c*benchEnqueueChunk) {
+					params = append(params, jobs.EnqueueParams{Type: benchJobType})
+				}
+				if _, err := client.EnqueueMany(ctx, params); err != nil {
+					errs <- fmt.Errorf("bench: enqueue: %w", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+// benchPaced starts the server, then enqueues n jobs one per Enqueue call at
+// rate jobs a second: a ticker every millisecond releases the jobs due by
+// then to benchPacedWorkers goroutines. It returns how long enqueueing took
+// and how long from the first enqueue until the n-th job finished.
+func benchPaced(ctx context.Context, client *jobs.Client, srv *jobs.Server, rec *latencyRecorder, n, rate int) (enqueueDur, processDur time.Duration, err error) {
+	if err := srv.Start(ctx); err != nil {
+		return 0, 0, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	due := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for range benchPacedWorkers {
+		wg.Go(func() {
+			for range due {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				if _, err := client.Enqueue(ctx, benchJobType, nil, nil); err != nil {
+					cancel(fmt.Errorf("bench: enqueue: %w", err))
+				}
+			}
+		})
+	}
+	start := time.Now()
+	tick := time.NewTicker(time.Millisecond)
+	sent := 0
+pace:
+	for sent < n {
+		select {
+		case <-ctx.Done():
+			break pace
+		case <-tick.C:
+		}
+		for until := min(n, int(time.Since(start).Seconds()*float64(rate))); sent < until; sent++ {
+			due <- struct{}{}
+		}
+	}
+	tick.Stop()
+	close(due)
+	wg.Wait()
+	enqueueDur = time.Since(start)
+	if err := rec.wait(ctx); err != nil {
+		return 0, 0, err
+	}
+	return enqueueDur, rec.finishedAt().Sub(start), nil
+}
+
+// latencyRecorder is the bench's handler: it records each job's
+// enqueue-to-start latency in a slice allocated up front, so recording costs
+// no allocation and no lock, and signals when the last job finished.
+type latencyRecorder struct {
+	lat      []time.Duration
+	claimed  atomic.Int64 // slots handed out
+	finished atomic.Int64 // slots written
+	doneAt   atomic.Int64 // unix nanos of the last job's finish
+	done     chan struct{}
+}
+
+func newLatencyRecorder(n int) *latencyRecorder {
+	return &latencyRecorder{lat: make([]time.Duration, n), done: make(chan struct{})}
+}
+
+func (r *latencyRecorder) handle(_ context.Context, j *jobs.Job) error {
+	d := time.Since(j.ReadyAt())
+	i := r.claimed.Add(1) - 1
+	if i >= int64(len(r.lat)) {
+		return nil // a job run twice after a lost lease
+	}
+	r.lat[i] = d
+	if r.finished.Add(1) == int64(len(r.lat)) {
+		r.doneAt.Store(time.Now().UnixNano())
+		close(r.done)
+	}
+	return nil
+}
+
+func (r *latencyRecorder) wait(ctx context.Context) error {
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("%w: %d of %d jobs finished", context.Cause(ctx), r.finished.Load(), len(r.lat))
+	}
+}
+
+func (r *latencyRecorder) finishedAt() time.Time { return time.Unix(0, r.doneAt.Load()) }
+
+// sorted returns the latencies in ascending order. Call it after wait.
+func (r *latencyRecorder) sorted() []time.Duration {
+	slices.Sort(r.lat)
+	return r.lat
+}
+
+// percentile returns the nearest-rank p-quantile of sorted values.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(float64(len(sorted))*p+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func writeBenchTable(w io.Writer, r *benchResult) error {
+	mode := "bulk enqueue, then run"
+	if r.Rate > 0 {
+		mode = fmt.Sprintf("paced enqueue at %d jobs/s while running", r.Rate)
+	}
+	fmt.Fprintf(w, "quire bench (%s): %d no-op jobs, concurrency %d, fetch batch %d, %s\n",
+		r.Engine, r.Jobs, r.Concurrency, r.Batch, mode)
+	rows := []struct {
+		name, value, unit, note string
+	}{
+		{"enqueue", fmt.Sprintf("%.0f", r.EnqueuePerS), "jobs/s", fmt.Sprintf("(%.2f s)", r.EnqueueS)},
+		{"process", fmt.Sprintf("%.0f", r.ProcessPerS), "jobs/s", fmt.Sprintf("(%.2f s)", r.ProcessS)},
+		{"latency p50", fmt.Sprintf("%.2f", r.P50MS), "ms", "enqueue to start"},
+		{"latency p99", fmt.Sprintf("%.2f", r.P99MS), "ms", "enqueue to start"},
+		{"peak RSS", fmt.Sprintf("%.1f", r.RSSMiB), "MiB", ""},
+		{"peak Go heap in use", fmt.Sprintf("%.1f", r.HeapMiB), "MiB", ""},
+	}
+	for _, row := range rows {
+		line := fmt.Sprintf("  %-20s %10s %-6s %s", row.name, row.value, row.unit, row.note)
+		if _, err := fmt.Fprintln(w, strings.TrimRight(line, " ")); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func perSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
+func millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,155 @@
+package cli
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/jobs/jobstest"
+)
+
+// syncBuffer is a bytes.Buffer that loggers on several goroutines may share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// result is what one run of the command printed and returned.
+type result struct {
+	code   int
+	stdout string
+	stderr string
+}
+
+// lastLine returns the last non-empty line of stdout.
+func (r result) lastLine() string {
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	return lines[len(lines)-1]
+}
+
+// runOpts adjust one run of the command.
+type runOpts struct {
+	env    map[string]string
+	tweak  func(d *deps)
+	stderr *syncBuffer
+}
+
+// runCLI runs the command line as Execute does, but with an environment of
+// its own (none by default) and no global side effects.
+func runCLI(ctx context.Context, t testing.TB, opts *runOpts, args ...string) result {
+	t.Helper()
+	if opts == nil {
+		opts = &runOpts{}
+	}
+	stdout := &syncBuffer{}
+	stderr := cmp.Or(opts.stderr, &syncBuffer{})
+	d := &deps{
+		stdout: stdout,
+		stderr: stderr,
+		lookupEnv: func(k string) (string, bool) {
+			v, ok := opts.env[k]
+			return v, ok
+		},
+	}
+	if opts.tweak != nil {
+		opts.tweak(d)
+	}
+	code := execute(ctx, args, d)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+// testBundle is a Redis namespace of one test: its own key prefix, whose
+// keys are deleted at cleanup.
+type testBundle struct {
+	redisURL string
+	prefix   string
+	rdb      redis.UniversalClient
+}
+
+// redisURLForTests is QUIRE_TEST_REDIS_URL or the local default.
+func redisURLForTests() string {
+	return cmp.Or(os.Getenv("QUIRE_TEST_REDIS_URL"), "redis://127.0.0.1:6379/0")
+}
+
+// setup connects to the test Redis, skipping the test when it is missing
+// (failing it when QUIRE_TEST_REQUIRE_SERVICES=1), and gives the test its own
+// key prefix.
+func setup(t *testing.T) *testBundle {
+	t.Helper()
+	url := redisURLForTests()
+	rdb, err := openRedis(url)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		jobstest.RequireService(t, "Redis at "+url, err)
+	}
+	b := &testBundle{redisURL: url, prefix: "quiretest:" + randomHex(6), rdb: rdb}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := deleteKeys(ctx, rdb, b.prefix+":*")
+		require.NoError(t, err)
+		require.NoError(t, rdb.Close())
+	})
+	return b
+}
+
+// run runs the command on the bundle's namespace.
+func (b *testBundle) run(t testing.TB, args ...string) result {
+	t.Helper()
+	return b.runWith(t.Context(), t, nil, args...)
+}
+
+func (b *testBundle) runWith(ctx context.Context, t testing.TB, opts *runOpts, args ...string) result {
+	t.Helper()
+	args = append(args, "--redis-url", b.redisURL, "--redis-prefix", b.prefix)
+	return runCLI(ctx, t, opts, args...)
+}
+
+// runOK runs the command and requires it to succeed.
+func (b *testBundle) runOK(t testing.TB, args ...string) result {
+	t.Helper()
+	r := b.run(t, args...)
+	require.Equal(t, exitOK, r.code, "quire %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.stdout, r.stderr)
+	return r
+}
+
+// runJSON runs the command with --json and decodes what it printed.
+func runJSON[T any](t testing.TB, b *testBundle, args ...string) T {
+	t.Helper()
+	r := b.runOK(t, append(args, "--json")...)
+	var v T
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v), "stdout: %s", r.stdout)
+	return v
+}
+
+// keysLeft counts the keys under a prefix.
+func keysLeft(t testing.TB, rdb redis.UniversalClient, prefix string) int {
+	t.Helper()
+	keys, err := rdb.Keys(t.Context(), prefix+":*").Result()
+	require.NoError(t, err)
+	return len(keys)
+}

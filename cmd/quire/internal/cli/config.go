@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/redisdriver"
+)
+
+// envAnnotation marks a flag with the environment variable that sets it when
+// the flag is not given.
+const envAnnotation = "quire_env"
+
+// Defaults of the global settings.
+const (
+	LogFormatDefault = "text"
+	LogLevelDefault  = "info"
+)
+
+// errRedisURLRequired is returned by commands that need a broker when none
+// is configured.
+var errRedisURLRequired = errors.New("--redis-url / QUIRE_REDIS_URL is required (the embedded backend is not available yet)")
+
+// globalConfig holds the settings every command shares.
+type globalConfig struct {
+	// RedisURL locates the broker: redis://, rediss://, redis+cluster:// or
+	// a comma-separated list of host:port. Required by commands that need
+	// a broker.
+	RedisURL string
+	// RedisPrefix starts every key. Defaults to "quire".
+	RedisPrefix string
+	// LogLevel is debug, info, warn or error. Defaults to info.
+	LogLevel string
+	// LogFormat is text or json. Defaults to text.
+	LogFormat string
+}
+
+func (g *globalConfig) addFlags(root *cobra.Command) {
+	fs := root.PersistentFlags()
+	fs.StringVar(&g.RedisURL, "redis-url", "", "Redis to use: redis://[user:pass@]host:port/db, rediss://…, redis+cluster://h1:p1,h2:p2 or h1:p1,h2:p2")
+	fs.StringVar(&g.RedisPrefix, "redis-prefix", redisdriver.PrefixDefault, "prefix of every Redis key, so deployments can share a Redis")
+	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
+	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
+	for _, name := range []string{"redis-url", "redis-prefix", "log-level", "log-format"} {
+		withEnv(fs, name)
+	}
+}
+
+// logger builds the logger the settings ask for, writing to w.
+func (g *globalConfig) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(g.LogLevel)); err != nil {
+		return nil, usagef("invalid %s %q: use debug, info, warn or error", setting("log-level"), g.LogLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch g.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, usagef("invalid %s %q: use text or json", setting("log-format"), g.LogFormat)
+}
+
+// openBroker connects to the configured Redis and returns the client, which
+// the caller closes, and a driver on it.
+func (g *globalConfig) openBroker() (redis.UniversalClient, *redisdriver.Driver, error) {
+	if g.RedisURL == "" {
+		return nil, nil, &usageError{errRedisURLRequired}
+	}
+	return openBrokerURL(g.RedisURL, g.RedisPrefix)
+}
+
+func openBrokerURL(url, prefix string) (redis.UniversalClient, *redisdriver.Driver, error) {
+	rdb, err := openRedis(url)
+	if err != nil {
+		return nil, nil, usagef("invalid %s %q: %w", setting("redis-url"), redactURL(url), err)
+	}
+	drv, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
+	if err != nil {
+		_ = rdb.Close()
+		return nil, nil, usagef("invalid %s %q: %w", setting("redis-prefix"), prefix, err)
+	}
+	return rdb, drv, nil
+}
+
+// envName returns the environment variable of a flag: QUIRE_ and the flag's
+// name in upper case with underscores.
+func envName(flag string) string {
+	return "QUIRE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
+// withEnv lets the environment set flag name when it is not given.
+func withEnv(fs *pflag.FlagSet, name string) {
+	f := fs.Lookup(name)
+	if f == nil {
+		panic("cli: withEnv: no flag " + name)
+	}
+	env := envName(name)
+	f.Usage += " [$" + env + "]"
+	if err := fs.SetAnnotation(name, envAnnotation, []string{env}); err != nil {
+		panic(err)
+	}
+}
+
+// setting names a flag the way error messages do: "--redis-url /
+// QUIRE_REDIS_URL" for a flag with an environment fallback, else "--name".
+func setting(flag string) string {
+	return "--" + flag + " / " + envName(flag)
+}
+
+// applyEnv sets every flag of cmd that was not given from its environment
+// variable. Empty variables count as unset.
+func applyEnv(cmd *cobra.Command, lookupEnv func(string) (string, bool)) error {
+	var errs []error
+	cmd.Flags().VisitAll(func(f *pflag.Flag) {
+		env := f.Annotations[envAnnotation]
+		if len(env) == 0 || f.Changed {
+			return
+		}
+		v, ok := lookupEnv(env[0])
+		if !ok || v == "" {
+			return
+		}
+		if err := f.Value.Set(v); err != nil {
+			errs = append(errs, fmt.Errorf("invalid --%s / %s %q: %w", f.Name, env[0], v, err))
+		}
+	})
+	if err := errors.Join(errs...); err != nil {
+		return &usageError{err}
+	}
+	return nil
+}
+
+// parseQueues reads "default=1,critical=3": queue names with optional
+// weights, which default to 1.
+func parseQueues(s string) (map[string]int, error) {
+	out := make(map[string]int)
+	for entry := range strings.SplitSeq(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			return nil, errors.New("empty queue entry: use name=weight,name=weight")
+		}
+		name, weightText, hasWeight := strings.Cut(entry, "=")
+		name = strings.TrimSpace(name)
+		if err := jobs.ValidateQueueName(name); err != nil {
+			return nil, err
+		}
+		weight := 1
+		if hasWeight {
+			w, err := strconv.Atoi(strings.TrimSpace(weightText))
+			if err != nil || w < 1 {
+				return nil, fmt.Errorf("weight %q of queue %q must be a whole number of at least 1", weightText, name)
+			}
+			weight = w
+		}
+		if _, dup := out[name]; dup {
+			return nil, fmt.Errorf("queue %q is listed twice", name)
+		}
+		out[name] = weight
+	}
+	return out, nil
+}

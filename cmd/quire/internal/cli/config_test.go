@@ -1,0 +1,240 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/buildinfo"
+)
+
+// TestExecute runs a command through the real entry point. It is not
+// parallel: Execute sets go-redis's global logger.
+func TestExecute(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := Execute(context.Background(), []string{"version"}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	require.Equal(t, "quire "+buildinfo.Version+"\n", stdout.String())
+}
+
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{
+			name: "RedisURLMissing",
+			args: []string{"jobs", "queues"},
+			want: "--redis-url / QUIRE_REDIS_URL is required (the embedded backend is not available yet)",
+		},
+		{
+			name: "RedisURLBadFlag",
+			args: []string{"jobs", "queues", "--redis-url", "foo"},
+			want: `invalid --redis-url / QUIRE_REDIS_URL "foo": `,
+		},
+		{
+			name: "RedisURLBadEnv",
+			args: []string{"jobs", "stats"},
+			env:  map[string]string{"QUIRE_REDIS_URL": "http://127.0.0.1:6379"},
+			want: `invalid --redis-url / QUIRE_REDIS_URL "http://127.0.0.1:6379": unknown scheme "http"`,
+		},
+		{
+			name: "RedisURLPasswordHidden",
+			args: []string{"jobs", "queues", "--redis-url", "redis://:hunter2@127.0.0.1:6379/0?bogus=1"},
+			want: `invalid --redis-url / QUIRE_REDIS_URL "redis://:xxxxx@127.0.0.1:6379/0?bogus=1"`,
+		},
+		{
+			name: "RedisPrefixBad",
+			args: []string{"jobs", "queues", "--redis-url", "redis://127.0.0.1:6379/0", "--redis-prefix", "a{b}"},
+			want: `invalid --redis-prefix / QUIRE_REDIS_PREFIX "a{b}"`,
+		},
+		{
+			name: "RoleBadFlag",
+			args: []string{"serve", "--role", "web"},
+			want: `invalid --role / QUIRE_ROLE "web": valid roles are worker`,
+		},
+		{
+			name: "RoleBadEnv",
+			args: []string{"serve"},
+			env:  map[string]string{"QUIRE_ROLE": "scheduler"},
+			want: `invalid --role / QUIRE_ROLE "scheduler": valid roles are worker`,
+		},
+		{
+			name: "QueuesBadWeight",
+			args: []string{"serve", "--queues", "default=1,critical=x"},
+			want: `invalid --queues / QUIRE_QUEUES "default=1,critical=x": weight "x" of queue "critical"`,
+		},
+		{
+			name: "QueuesEmptyEntry",
+			args: []string{"serve", "--queues", "default=1,,critical=3"},
+			want: `invalid --queues / QUIRE_QUEUES "default=1,,critical=3": empty queue entry`,
+		},
+		{
+			name: "QueuesBadName",
+			args: []string{"serve", "--queues", "a{b}=1"},
+			want: `invalid --queues / QUIRE_QUEUES "a{b}=1": queue name "a{b}"`,
+		},
+		{
+			name: "QueuesBadEnv",
+			args: []string{"serve"},
+			env:  map[string]string{"QUIRE_QUEUES": "default=0"},
+			want: `invalid --queues / QUIRE_QUEUES "default=0"`,
+		},
+		{
+			name: "ConcurrencyBadEnv",
+			args: []string{"serve"},
+			env:  map[string]string{"QUIRE_CONCURRENCY": "lots"},
+			want: `invalid --concurrency / QUIRE_CONCURRENCY "lots"`,
+		},
+		{
+			name: "ConcurrencyZero",
+			args: []string{"serve", "--concurrency", "0"},
+			want: `invalid --concurrency / QUIRE_CONCURRENCY 0`,
+		},
+		{
+			name: "ShutdownTimeoutZero",
+			args: []string{"serve", "--shutdown-timeout", "0s"},
+			want: `invalid --shutdown-timeout / QUIRE_SHUTDOWN_TIMEOUT 0`,
+		},
+		{
+			name: "LogLevelBad",
+			args: []string{"version", "--log-level", "loud"},
+			want: `invalid --log-level / QUIRE_LOG_LEVEL "loud"`,
+		},
+		{
+			name: "LogFormatBadEnv",
+			args: []string{"version"},
+			env:  map[string]string{"QUIRE_LOG_FORMAT": "xml"},
+			want: `invalid --log-format / QUIRE_LOG_FORMAT "xml": use text or json`,
+		},
+		{
+			name: "FlagUnknown",
+			args: []string{"serve", "--nope"},
+			want: "unknown flag: --nope",
+		},
+		{
+			name: "StateBad",
+			args: []string{"jobs", "retry", "X", "--state", "ready"},
+			want: `invalid --state "ready": use retry, dead, scheduled`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t.Context(), t, &runOpts{env: tt.env}, tt.args...)
+			require.Equal(t, exitUsage, r.code, "stderr: %s", r.stderr)
+			require.Contains(t, r.stderr, tt.want)
+			require.NotContains(t, r.stderr, "hunter2")
+			require.Empty(t, r.stdout)
+		})
+	}
+}
+
+func TestFlagBeatsEnv(t *testing.T) {
+	t.Parallel()
+	// The flag is valid and the environment is not: the flag wins, so the
+	// command gets as far as needing a Redis URL.
+	r := runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_ROLE": "web"}}, "serve", "--role", "worker")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "--redis-url / QUIRE_REDIS_URL is required")
+}
+
+func TestOpenRedis(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name    string
+		url     string
+		cluster bool
+		check   func(t *testing.T, c redis.UniversalClient)
+		wantErr string
+	}{
+		{name: "URL", url: "redis://user:pw@h:6380/3?dial_timeout=2s", check: func(t *testing.T, c redis.UniversalClient) {
+			o := c.(*redis.Client).Options()
+			require.Equal(t, "h:6380", o.Addr)
+			require.Equal(t, 3, o.DB)
+			require.Equal(t, "user", o.Username)
+			require.Equal(t, "pw", o.Password)
+			require.Equal(t, 2*time.Second, o.DialTimeout)
+		}},
+		{name: "TLS", url: "rediss://h:6380", check: func(t *testing.T, c redis.UniversalClient) {
+			require.NotNil(t, c.(*redis.Client).Options().TLSConfig)
+		}},
+		{name: "HostPort", url: "h:6379", check: func(t *testing.T, c redis.UniversalClient) {
+			require.Equal(t, "h:6379", c.(*redis.Client).Options().Addr)
+		}},
+		{name: "List", url: "h1:7000, h2:7001", cluster: true, check: func(t *testing.T, c redis.UniversalClient) {
+			require.Equal(t, []string{"h1:7000", "h2:7001"}, c.(*redis.ClusterClient).Options().Addrs)
+		}},
+		{name: "Cluster", url: "redis+cluster://u:p@h1:7000,h2:7001,h3:7002/?dial_timeout=3s", cluster: true, check: func(t *testing.T, c redis.UniversalClient) {
+			o := c.(*redis.ClusterClient).Options()
+			require.Equal(t, []string{"h1:7000", "h2:7001", "h3:7002"}, o.Addrs)
+			require.Equal(t, "u", o.Username)
+			require.Equal(t, "p", o.Password)
+			require.Equal(t, 3*time.Second, o.DialTimeout)
+		}},
+		{name: "ClusterOneSeedTLS", url: "rediss+cluster://h1:7000", cluster: true, check: func(t *testing.T, c redis.UniversalClient) {
+			o := c.(*redis.ClusterClient).Options()
+			require.Equal(t, []string{"h1:7000"}, o.Addrs)
+			require.IsType(t, &tls.Config{}, o.TLSConfig)
+		}},
+		{name: "Word", url: "foo", wantErr: `"foo" is not host:port`},
+		{name: "Scheme", url: "http://h:1", wantErr: `unknown scheme "http"`},
+		{name: "Port", url: "h1:1,h2:x", wantErr: `port of "h2:x"`},
+		{name: "ClusterDB", url: "redis+cluster://h1:1/2", wantErr: "a cluster has no database number"},
+		{name: "Option", url: "redis://h:1?bogus=1", wantErr: "unexpected option: bogus"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := openRedis(tt.url)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = c.Close() })
+			_, isCluster := c.(*redis.ClusterClient)
+			require.Equal(t, tt.cluster, isCluster)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestParseQueues(t *testing.T) {
+	t.Parallel()
+
+	tests := []struct {
+		name    string
+		in      string
+		want    map[string]int
+		wantErr string
+	}{
+		{name: "Weights", in: "default=1,critical=3", want: map[string]int{"default": 1, "critical": 3}},
+		{name: "NoWeight", in: "default, low", want: map[string]int{"default": 1, "low": 1}},
+		{name: "Duplicate", in: "a=1,a=2", wantErr: `queue "a" is listed twice`},
+		{name: "ZeroWeight", in: "a=0", wantErr: `weight "0" of queue "a"`},
+		{name: "Empty", in: "", wantErr: "empty queue entry"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := parseQueues(tt.in)
+			if tt.wantErr != "" {
+				require.ErrorContains(t, err, tt.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}

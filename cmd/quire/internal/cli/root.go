@@ -1,0 +1,168 @@
+// Package cli is the quire command: serve runs a worker, jobs inspects and
+// manages jobs, bench measures the engine, version tells the build.
+//
+// Every command writes to the writers given to Execute and reads the
+// environment and signals through a deps value, so tests run the commands as
+// an operator would and read what they print.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+
+	"github.com/quirehq/quire/internal/buildinfo"
+)
+
+// Exit codes of Execute.
+const (
+	exitOK    = 0
+	exitError = 1 // the command failed
+	exitUsage = 2 // the command line or the configuration is wrong
+)
+
+// deps is what the commands take from the process. Tests replace it.
+type deps struct {
+	stdout io.Writer
+	stderr io.Writer
+	// lookupEnv reads the QUIRE_* fallbacks of flags.
+	lookupEnv func(key string) (string, bool)
+	// quietSignals starts delivering the signal that quiets a worker
+	// (SIGTSTP) and returns a function that stops it. Nil ignores the signal.
+	quietSignals func() (<-chan os.Signal, func())
+	// listening, when set, is told the address the HTTP server bound.
+	listening func(net.Addr)
+	// setRedisLogger, when set, routes go-redis's messages to the command's
+	// logger. It sets a global, so only Execute sets it, not tests.
+	setRedisLogger func(*slog.Logger)
+}
+
+// Execute runs the quire command line args and returns the process exit
+// code. Cancelling ctx (SIGINT, SIGTERM) stops a running server gracefully.
+func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return execute(ctx, args, &deps{
+		stdout:       stdout,
+		stderr:       stderr,
+		lookupEnv:    os.LookupEnv,
+		quietSignals: notifyQuiet,
+		setRedisLogger: func(log *slog.Logger) {
+			redis.SetLogger(redisLog{log})
+		},
+	})
+}
+
+func notifyQuiet() (<-chan os.Signal, func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGTSTP)
+	return ch, func() { signal.Stop(ch) }
+}
+
+func execute(ctx context.Context, args []string, d *deps) int {
+	a := &app{deps: d}
+	root := a.newRootCommand()
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(d.stderr, "quire: %v\n", err)
+	if ue := (*usageError)(nil); errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitError
+}
+
+// usageError is a mistake in the command line or the configuration.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// app holds the state shared by the commands of one run.
+type app struct {
+	*deps
+	global globalConfig
+	// log is built from --log-level and --log-format before any command
+	// runs.
+	log *slog.Logger
+}
+
+func (a *app) newRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "quire",
+		Short:         "Quire runs background jobs and manages them",
+		Version:       buildinfo.Version,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if err := applyEnv(cmd, a.lookupEnv); err != nil {
+				return err
+			}
+			log, err := a.global.logger(a.stderr)
+			if err != nil {
+				return err
+			}
+			a.log = log
+			if a.setRedisLogger != nil {
+				a.setRedisLogger(log)
+			}
+			return nil
+		},
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	a.global.addFlags(root)
+	root.AddCommand(
+		a.newBenchCommand(),
+		a.newJobsCommand(),
+		a.newServeCommand(),
+		a.newVersionCommand(),
+	)
+	return root
+}
+
+func (a *app) newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of this build",
+		Args:  exactArgs(0),
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(a.stdout, "quire %s\n", buildinfo.Version)
+			return err
+		},
+	}
+}
+
+// exactArgs is cobra.ExactArgs reporting a usage error.
+func exactArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		}
+		return nil
+	}
+}
+
+// rangeArgs is cobra.RangeArgs reporting a usage error.
+func rangeArgs(lo, hi int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.RangeArgs(lo, hi)(cmd, args); err != nil {
+			return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+		}
+		return nil
+	}
+}

@@ -1,0 +1,158 @@
+// Package jobstest holds the job engine's behaviour suite, written once and
+// run against every driver, and helpers for testing code that uses jobs.
+//
+// A driver's test connects it with a Harness and calls Exercise; the suite
+// branches on what a driver can do, never on its name. Only _test.go files
+// import this package.
+package jobstest
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/jobs"
+)
+
+// Harness connects one driver to the suite.
+type Harness struct {
+	// New returns a driver on an isolated broker namespace (its own key
+	// prefix, database or file), removed with t.Cleanup.
+	New func(t testing.TB) jobs.Driver
+	// ProcessEnv returns the environment a child process needs to open the
+	// same namespace as d with OpenFromEnv.
+	ProcessEnv func(d jobs.Driver) []string
+	// OpenFromEnv opens a driver in a child worker process from the
+	// environment set by ProcessEnv.
+	OpenFromEnv func() (jobs.Driver, error)
+	// PushRaw puts raw bytes on a queue as if a foreign or broken producer
+	// wrote them. Nil when the broker cannot hold anything but valid jobs.
+	PushRaw func(t testing.TB, d jobs.Driver, queue string, raw []byte)
+}
+
+// Exercise runs the behaviour suite against the harness's driver.
+func Exercise(t *testing.T, h Harness) {
+	t.Run("Enqueue", func(t *testing.T) { t.Parallel(); exerciseEnqueue(t, h) })
+	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); exerciseOutcomes(t, h) })
+	t.Run("QueueOrder", func(t *testing.T) { t.Parallel(); exerciseQueueOrder(t, h) })
+	t.Run("Middleware", func(t *testing.T) { t.Parallel(); exerciseMiddleware(t, h) })
+	t.Run("Shutdown", func(t *testing.T) { t.Parallel(); exerciseShutdown(t, h) })
+	t.Run("Leases", func(t *testing.T) { t.Parallel(); exerciseLeases(t, h) })
+	t.Run("Inspector", func(t *testing.T) { t.Parallel(); exerciseInspector(t, h) })
+	t.Run("Processes", func(t *testing.T) { exerciseProcesses(t, h) })
+	if h.ProcessEnv != nil {
+		t.Run("Crash", func(t *testing.T) { t.Parallel(); exerciseCrash(t, h) })
+	}
+}
+
+// RequireService reports whether tests needing a service may run: it skips
+// the test when the service is missing, or fails it when
+// QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI), so a CI run never passes by
+// skipping.
+func RequireService(t testing.TB, name string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("QUIRE_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatalf("%s is required (QUIRE_TEST_REQUIRE_SERVICES=1) but unavailable: %v", name, err)
+	}
+	t.Skipf("%s unavailable, skipping: %v", name, err)
+}
+
+// bundle is what most tests need: a driver, a client and an inspector on one
+// isolated namespace.
+type bundle struct {
+	driver  jobs.Driver
+	client  *jobs.Client
+	insp    *jobs.Inspector
+	clock   clockLike
+	handled *recorder
+}
+
+type clockLike interface{ Now() time.Time }
+
+func setup(t *testing.T, h Harness) *bundle {
+	t.Helper()
+	d := h.New(t)
+	c, err := jobs.NewClient(d, nil)
+	require.NoError(t, err)
+	return &bundle{driver: d, client: c, insp: jobs.NewInspector(d, nil), handled: newRecorder()}
+}
+
+// startServer starts a server with test-friendly timings and stops it at
+// cleanup.
+func startServer(t *testing.T, d jobs.Driver, cfg jobs.Config) *jobs.Server {
+	t.Helper()
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 20 * time.Millisecond
+	}
+	if cfg.ShutdownTimeout == 0 {
+		cfg.ShutdownTimeout = 5 * time.Second
+	}
+	srv, err := jobs.NewServer(d, &cfg)
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Stop(ctx))
+	})
+	return srv
+}
+
+// recorder notes what handlers saw, and signals each note.
+type recorder struct {
+	mu    sync.Mutex
+	items []string
+	ch    chan string
+}
+
+func newRecorder() *recorder { return &recorder{ch: make(chan string, 100_000)} }
+
+func (r *recorder) add(s string) {
+	r.mu.Lock()
+	r.items = append(r.items, s)
+	r.mu.Unlock()
+	r.ch <- s
+}
+
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.items...)
+}
+
+// wait returns the next n notes or fails the test after timeout.
+func (r *recorder) wait(t testing.TB, n int, timeout time.Duration) []string {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	var got []string
+	for len(got) < n {
+		select {
+		case s := <-r.ch:
+			got = append(got, s)
+		case <-deadline.C:
+			t.Fatalf("waited %s for %d events, got %d: %s", timeout, n, len(got), strings.Join(got, ", "))
+		}
+	}
+	return got
+}
+
+// eventually polls cond until it holds or fails the test after timeout.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,151 @@
+package jobstest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/quirehq/quire/jobs"
+)
+
+// Worker processes for the crash and shutdown tests are the test binary
+// itself, started again with QUIRE_JOBSTEST_WORKER=1: a driver's TestMain
+// calls RunWorkerProcessIfAsked first thing. Each process appends one line per
+// finished job to its own tally file, so the parent can count how often every
+// job ran even when processes are killed.
+const (
+	envWorker   = "QUIRE_JOBSTEST_WORKER"
+	envTally    = "QUIRE_JOBSTEST_TALLY"
+	envLease    = "QUIRE_JOBSTEST_LEASE"
+	envShutdown = "QUIRE_JOBSTEST_SHUTDOWN"
+	envConc     = "QUIRE_JOBSTEST_CONCURRENCY"
+)
+
+// RunWorkerProcessIfAsked turns the test binary into a worker process when
+// the suite started it as one; otherwise it returns at once. It runs a server
+// with the suite's process handlers until SIGTERM, then stops gracefully and
+// exits.
+func RunWorkerProcessIfAsked(h Harness) {
+	if os.Getenv(envWorker) != "1" {
+		return
+	}
+	os.Exit(runWorkerProcess(h))
+}
+
+func runWorkerProcess(h Harness) int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	d, err := h.OpenFromEnv()
+	if err != nil {
+		log.Error("open driver", "error", err)
+		return 2
+	}
+	tally, err := os.OpenFile(os.Getenv(envTally), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		log.Error("open tally", "error", err)
+		return 2
+	}
+	mark := func(event, id string) {
+		// One write per line: O_APPEND keeps lines whole.
+		_, _ = tally.WriteString(event + " " + id + "\n")
+	}
+	hs := jobs.NewHandlers()
+	jobs.HandleArgs(hs, "work", func(ctx context.Context, j *jobs.Job, ms int) error {
+		time.Sleep(time.Duration(ms) * time.Millisecond)
+		mark("done", j.ID)
+		return nil
+	}, nil)
+	jobs.HandleArgs(hs, "sleep", func(ctx context.Context, j *jobs.Job, ms int) error {
+		mark("start", j.ID)
+		select {
+		case <-time.After(time.Duration(ms) * time.Millisecond):
+			mark("done", j.ID)
+			return nil
+		case <-ctx.Done():
+			mark("cancelled", j.ID)
+			return ctx.Err()
+		}
+	}, nil)
+	lease, _ := time.ParseDuration(os.Getenv(envLease))
+	shutdown, _ := time.ParseDuration(os.Getenv(envShutdown))
+	conc, _ := strconv.Atoi(os.Getenv(envConc))
+	srv, err := jobs.NewServer(d, &jobs.Config{Handlers: hs, Concurrency: conc, LeaseDuration: lease,
+		ShutdownTimeout: shutdown, PollInterval: 50 * time.Millisecond, Logger: log})
+	if err != nil {
+		log.Error("new server", "error", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	if err := srv.Run(ctx); err != nil {
+		log.Error("stop", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// workerProcess is a running child worker.
+type workerProcess struct {
+	cmd   *exec.Cmd
+	done  chan error
+	tally string
+}
+
+type workerOpts struct {
+	lease, shutdown time.Duration
+	concurrency     int
+}
+
+func startWorkerProcess(t *testing.T, h Harness, d jobs.Driver, dir string, n int, o workerOpts) *workerProcess {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := filepath.Join(dir, fmt.Sprintf("tally-%d", n))
+	cmd := exec.Command(exe, "-test.run=^$")
+	cmd.Env = append(os.Environ(), h.ProcessEnv(d)...)
+	cmd.Env = append(cmd.Env, envWorker+"=1", envTally+"="+tally, envLease+"="+o.lease.String(),
+		envShutdown+"="+o.shutdown.String(), envConc+"="+strconv.Itoa(o.concurrency))
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start worker process: %v", err)
+	}
+	w := &workerProcess{cmd: cmd, done: make(chan error, 1), tally: tally}
+	go func() { w.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-w.done
+	})
+	return w
+}
+
+// readTallies counts events per job id over every tally file in dir.
+func readTallies(t testing.TB, dir, event string) map[string]int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "tally-*"))
+	counts := map[string]int{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			if ev, id, ok := strings.Cut(sc.Text(), " "); ok && ev == event {
+				counts[id]++
+			}
+		}
+		fh.Close()
+	}
+	return counts
+}

@@ -54,14 +54,14 @@ func exerciseCrash(t *testing.T, h Harness) {
 			}
 			i := rand.IntN(len(workers))
 			require.NoError(t, workers[i].cmd.Process.Signal(syscall.SIGKILL))
-			<-workers[i].done
+			_ = workers[i].wait()
 			kills++
 			workers[i] = startWorkerProcess(t, h, b.driver, dir, n, opts)
 			n++
 		}
 		for _, w := range workers {
 			require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
-			require.NoError(t, <-w.done, "graceful stop")
+			require.NoError(t, w.wait(), "graceful stop")
 		}
 		runs := readTallies(t, dir, "done")
 		missing, dups := 0, 0
@@ -96,8 +96,8 @@ func exerciseCrash(t *testing.T, h Harness) {
 		})
 		require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
 		select {
-		case err := <-w.done:
-			require.NoError(t, err)
+		case <-w.done:
+			require.NoError(t, w.waitErr)
 		case <-time.After(20 * time.Second):
 			t.Fatal("worker did not exit after SIGTERM")
 		}

@@ -8,6 +8,7 @@ package jobstest
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -95,6 +96,9 @@ func startServer(t *testing.T, d jobs.Driver, cfg jobs.Config) *jobs.Server {
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 5 * time.Second
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = quietLogger
+	}
 	srv, err := jobs.NewServer(d, &cfg)
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(context.Background()))
@@ -105,6 +109,9 @@ func startServer(t *testing.T, d jobs.Driver, cfg jobs.Config) *jobs.Server {
 	})
 	return srv
 }
+
+// quietLogger keeps test output to warnings and errors.
+var quietLogger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 // recorder notes what handlers saw, and signals each note.
 type recorder struct {

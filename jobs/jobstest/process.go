@@ -95,9 +95,16 @@ func runWorkerProcess(h Harness) int {
 
 // workerProcess is a running child worker.
 type workerProcess struct {
-	cmd   *exec.Cmd
-	done  chan error
-	tally string
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when the process has exited
+	waitErr error         // how it exited; read after done
+	tally   string
+}
+
+// wait waits for the process to exit and returns how it exited.
+func (w *workerProcess) wait() error {
+	<-w.done
+	return w.waitErr
 }
 
 type workerOpts struct {
@@ -120,8 +127,11 @@ func startWorkerProcess(t *testing.T, h Harness, d jobs.Driver, dir string, n in
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start worker process: %v", err)
 	}
-	w := &workerProcess{cmd: cmd, done: make(chan error, 1), tally: tally}
-	go func() { w.done <- cmd.Wait() }()
+	w := &workerProcess{cmd: cmd, done: make(chan struct{}), tally: tally}
+	go func() {
+		w.waitErr = cmd.Wait()
+		close(w.done)
+	}()
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		<-w.done

@@ -122,6 +122,30 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 		require.ErrorIs(t, b.insp.Delete(ctx, "", j.ID), jobs.ErrNotFound)
 	})
 
+	t.Run("BackoffChosenAtEnqueue", func(t *testing.T) {
+		t.Parallel()
+		b, clock := stubbed(t)
+		hs := jobs.NewHandlers()
+		hs.Handle("flaky", func(ctx context.Context, j *jobs.Job) error { return errors.New("not yet") }, nil)
+		startServer(t, b.driver, jobs.Config{Handlers: hs, Clock: clock})
+		j, err := b.client.Enqueue(ctx, "flaky", nil, &jobs.EnqueueOpts{Backoff: &jobs.Backoff{Base: 10 * time.Second, Max: time.Minute}})
+		require.NoError(t, err)
+		r := findState(t, b, j.ID, jobs.StateRetry)
+		// The job's own backoff, not the server's attempt⁴ + 15 s default.
+		require.Equal(t, &jobs.Backoff{Base: 10 * time.Second, Max: time.Minute}, r.Backoff)
+		require.GreaterOrEqual(t, r.ScheduledAt.Sub(t0), 10*time.Second)
+		require.LessOrEqual(t, r.ScheduledAt.Sub(t0), 11*time.Second)
+		clock.Advance(11 * time.Second)
+		eventually(t, 10*time.Second, "second attempt", func() bool {
+			r, err := b.insp.Job(ctx, j.ID)
+			return err == nil && r.Attempt == 2 && r.State == jobs.StateRetry
+		})
+		r, err = b.insp.Job(ctx, j.ID)
+		require.NoError(t, err)
+		require.GreaterOrEqual(t, r.ScheduledAt.Sub(t0.Add(11*time.Second)), 20*time.Second)
+		require.LessOrEqual(t, r.ScheduledAt.Sub(t0.Add(11*time.Second)), 22*time.Second)
+	})
+
 	t.Run("NoRetries", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

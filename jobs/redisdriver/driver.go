@@ -34,6 +34,7 @@ const (
 	DeadMaxJobsDefault     = 10_000
 	DeadMaxAgeDefault      = 180 * 24 * time.Hour
 	DailyStatsTTLDefault   = 400 * 24 * time.Hour
+	WaitTimeoutDefault     = time.Second
 	insertChunk            = 500 // jobs per LPUSH: larger commands gain nothing
 	scanCount              = 1000
 	listScanChunk          = 1000
@@ -53,6 +54,14 @@ type Config struct {
 	DeadMaxAge time.Duration
 	// DailyStatsTTL is how long daily counters are kept. Defaults to 400 days.
 	DailyStatsTTL time.Duration
+	// WaitReplicas makes enqueue durable across a failover: an enqueue
+	// returns only once that many replicas of the queue's master hold the
+	// job (Redis WAIT), and fails otherwise. It costs a replication round
+	// trip per enqueue call. Defaults to 0: acknowledged by the master alone.
+	WaitReplicas int
+	// WaitTimeout is how long an enqueue waits for WaitReplicas. Defaults to
+	// 1 second.
+	WaitTimeout time.Duration
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.
@@ -61,6 +70,7 @@ func (c Config) WithDefaults() Config {
 	c.DeadMaxJobs = cmp.Or(c.DeadMaxJobs, DeadMaxJobsDefault)
 	c.DeadMaxAge = cmp.Or(c.DeadMaxAge, DeadMaxAgeDefault)
 	c.DailyStatsTTL = cmp.Or(c.DailyStatsTTL, DailyStatsTTLDefault)
+	c.WaitTimeout = cmp.Or(c.WaitTimeout, WaitTimeoutDefault)
 	return c
 }
 
@@ -68,8 +78,8 @@ func (c Config) validate() error {
 	if strings.ContainsAny(c.Prefix, "{} \t\n") {
 		return fmt.Errorf("redisdriver: Prefix %q must not contain braces or spaces", c.Prefix)
 	}
-	if c.DeadMaxJobs < 0 || c.DeadMaxAge < 0 || c.DailyStatsTTL < 0 {
-		return errors.New("redisdriver: DeadMaxJobs, DeadMaxAge and DailyStatsTTL must not be negative")
+	if c.DeadMaxJobs < 0 || c.DeadMaxAge < 0 || c.DailyStatsTTL < 0 || c.WaitReplicas < 0 || c.WaitTimeout < 0 {
+		return errors.New("redisdriver: DeadMaxJobs, DeadMaxAge, DailyStatsTTL, WaitReplicas and WaitTimeout must not be negative")
 	}
 	return nil
 }
@@ -136,26 +146,72 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 	}
 	pipe := d.rdb.Pipeline()
 	var newQueues []string
+	// With WaitReplicas, each master gets its own pipeline that ends in WAIT,
+	// on one connection, so WAIT covers exactly the writes before it.
+	durable := map[*redis.Client]redis.Pipeliner{}
 	for _, q := range order {
 		if _, ok := d.knownQueues.Load(q); !ok {
 			newQueues = append(newQueues, q)
 			pipe.SAdd(ctx, d.keys.queues(), q)
 		}
 		b, qk := batches[q], d.keys.queue(q)
+		qpipe := pipe
+		if d.cfg.WaitReplicas > 0 {
+			node, err := d.masterFor(ctx, qk.ready)
+			if err != nil {
+				return fmt.Errorf("insert %d jobs: find master of queue %s: %w", len(p.Jobs), q, err)
+			}
+			if durable[node] == nil {
+				durable[node] = node.Pipeline()
+			}
+			qpipe = durable[node]
+		}
 		for i := 0; i < len(b.ready); i += insertChunk {
-			pipe.LPush(ctx, qk.ready, b.ready[i:min(i+insertChunk, len(b.ready))]...)
+			qpipe.LPush(ctx, qk.ready, b.ready[i:min(i+insertChunk, len(b.ready))]...)
 		}
 		for i := 0; i < len(b.scheduled); i += insertChunk {
-			pipe.ZAdd(ctx, qk.scheduled, b.scheduled[i:min(i+insertChunk, len(b.scheduled))]...)
+			qpipe.ZAdd(ctx, qk.scheduled, b.scheduled[i:min(i+insertChunk, len(b.scheduled))]...)
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("insert %d jobs: %w", len(p.Jobs), err)
 	}
+	for node, np := range durable {
+		wait := np.Do(ctx, "WAIT", d.cfg.WaitReplicas, d.cfg.WaitTimeout.Milliseconds())
+		if _, err := np.Exec(ctx); err != nil {
+			// Writing to a node directly bypasses the cluster client's own
+			// recovery: after a failover, learn the new masters.
+			if c, ok := d.rdb.(*redis.ClusterClient); ok {
+				c.ReloadState(ctx)
+			}
+			return fmt.Errorf("insert %d jobs on %s: %w", len(p.Jobs), node.Options().Addr, err)
+		}
+		if n, _ := wait.Int64(); n < int64(d.cfg.WaitReplicas) {
+			return fmt.Errorf("insert %d jobs: %w: %d of %d replicas of %s acknowledged within %s",
+				len(p.Jobs), ErrNotReplicated, n, d.cfg.WaitReplicas, node.Options().Addr, d.cfg.WaitTimeout)
+		}
+	}
 	for _, q := range newQueues {
 		d.knownQueues.Store(q, struct{}{})
 	}
 	return nil
+}
+
+// ErrNotReplicated is returned by an enqueue with Config.WaitReplicas when
+// too few replicas acknowledged the jobs in time. The jobs are on the master
+// and will most likely run; a failover before they replicate could lose
+// them, so the caller may enqueue them again (handlers are idempotent).
+var ErrNotReplicated = errors.New("jobs not replicated")
+
+// masterFor returns the client of the master that holds key.
+func (d *Driver) masterFor(ctx context.Context, key string) (*redis.Client, error) {
+	switch c := d.rdb.(type) {
+	case *redis.ClusterClient:
+		return c.MasterForKey(ctx, key)
+	case *redis.Client:
+		return c, nil
+	}
+	return nil, fmt.Errorf("WaitReplicas needs a *redis.Client or *redis.ClusterClient, not %T", d.rdb)
 }
 
 // JobFetch takes up to Max ready jobs from the right end of the queue (the

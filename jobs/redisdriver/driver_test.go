@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -25,23 +27,45 @@ func redisURL() string {
 	return "redis://127.0.0.1:6379/0"
 }
 
-// newClient connects to the test Redis, skipping (or failing, in CI) when it
-// is unreachable.
-func newClient(t testing.TB) redis.UniversalClient {
+// clusterURL is the Redis Cluster the tests use, as
+// redis+cluster://host:port,host:port: QUIRE_TEST_REDIS_CLUSTER_URL
+// (scripts/redis-cluster.sh starts one), or empty.
+func clusterURL() string { return os.Getenv("QUIRE_TEST_REDIS_CLUSTER_URL") }
+
+// openRedis opens a single server for a redis:// URL, or a cluster for a
+// redis+cluster:// one.
+func openRedis(url string) (redis.UniversalClient, error) {
+	if addrs, ok := strings.CutPrefix(url, "redis+cluster://"); ok {
+		return redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")}), nil
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, err
+	}
+	return redis.NewClient(opts), nil
+}
+
+// newClient connects to the test Redis (or cluster), skipping (or failing,
+// in CI) when it is unreachable.
+func newClient(t testing.TB, url string) redis.UniversalClient {
 	t.Helper()
-	opts, err := redis.ParseURL(redisURL())
+	if url == "" {
+		jobstest.RequireService(t, "Redis Cluster (QUIRE_TEST_REDIS_CLUSTER_URL)", errors.New("not configured; scripts/redis-cluster.sh starts one"))
+	}
+	rdb, err := openRedis(url)
 	require.NoError(t, err)
-	rdb := redis.NewClient(opts)
 	t.Cleanup(func() { rdb.Close() })
-	jobstest.RequireService(t, "Redis at "+redisURL(), rdb.Ping(context.Background()).Err())
+	jobstest.RequireService(t, "Redis at "+url, rdb.Ping(context.Background()).Err())
 	return rdb
 }
 
 // newDriver returns a driver with its own key prefix, whose keys are deleted
 // at cleanup.
-func newDriver(t testing.TB) *redisdriver.Driver {
+func newDriver(t testing.TB) *redisdriver.Driver { return newDriverAt(t, redisURL()) }
+
+func newDriverAt(t testing.TB, url string) *redisdriver.Driver {
 	t.Helper()
-	rdb := newClient(t)
+	rdb := newClient(t, url)
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	prefix := "quiretest:" + hex.EncodeToString(b)
@@ -51,29 +75,41 @@ func newDriver(t testing.TB) *redisdriver.Driver {
 	return d
 }
 
+// deleteKeys deletes the keys under prefix on every master.
 func deleteKeys(t testing.TB, rdb redis.UniversalClient, prefix string) {
 	ctx := context.Background()
-	iter := rdb.Scan(ctx, 0, prefix+":*", 1000).Iterator()
-	for iter.Next(ctx) {
-		rdb.Del(ctx, iter.Val())
+	del := func(ctx context.Context, c *redis.Client) error {
+		iter := c.Scan(ctx, 0, prefix+":*", 1000).Iterator()
+		for iter.Next(ctx) {
+			c.Del(ctx, iter.Val())
+		}
+		return iter.Err()
 	}
-	if err := iter.Err(); err != nil {
+	var err error
+	switch c := rdb.(type) {
+	case *redis.ClusterClient:
+		err = c.ForEachMaster(ctx, del)
+	case *redis.Client:
+		err = del(ctx, c)
+	}
+	if err != nil {
 		t.Logf("delete test keys %s:*: %v", prefix, err)
 	}
 }
 
-func harness() jobstest.Harness {
+// harness connects the suite to a driver on the Redis at url.
+func harness(url func() string) jobstest.Harness {
 	return jobstest.Harness{
-		New: func(t testing.TB) jobs.Driver { return newDriver(t) },
+		New: func(t testing.TB) jobs.Driver { return newDriverAt(t, url()) },
 		ProcessEnv: func(d jobs.Driver) []string {
-			return []string{"QUIRE_TEST_REDIS_URL=" + redisURL(), "QUIRE_JOBSTEST_PREFIX=" + d.(*redisdriver.Driver).Prefix()}
+			return []string{"QUIRE_JOBSTEST_REDIS=" + url(), "QUIRE_JOBSTEST_PREFIX=" + d.(*redisdriver.Driver).Prefix()}
 		},
 		OpenFromEnv: func() (jobs.Driver, error) {
-			opts, err := redis.ParseURL(redisURL())
+			rdb, err := openRedis(os.Getenv("QUIRE_JOBSTEST_REDIS"))
 			if err != nil {
 				return nil, err
 			}
-			return redisdriver.New(redis.NewClient(opts), &redisdriver.Config{Prefix: os.Getenv("QUIRE_JOBSTEST_PREFIX")})
+			return redisdriver.New(rdb, &redisdriver.Config{Prefix: os.Getenv("QUIRE_JOBSTEST_PREFIX")})
 		},
 		PushRaw: func(t testing.TB, d jobs.Driver, queue string, raw []byte) {
 			rd := d.(*redisdriver.Driver)
@@ -84,11 +120,20 @@ func harness() jobstest.Harness {
 }
 
 func TestMain(m *testing.M) {
-	jobstest.RunWorkerProcessIfAsked(harness())
+	// A worker process opens whichever Redis its parent names.
+	jobstest.RunWorkerProcessIfAsked(harness(redisURL))
 	os.Exit(m.Run())
 }
 
 func TestDriver(t *testing.T) {
 	t.Parallel()
-	jobstest.Exercise(t, harness())
+	jobstest.Exercise(t, harness(redisURL))
+}
+
+// TestDriverCluster runs the whole suite, SIGKILL test included, on a Redis
+// Cluster of three masters: every script must find its keys in one slot.
+func TestDriverCluster(t *testing.T) {
+	t.Parallel()
+	newClient(t, clusterURL()) // skip or fail early when there is none
+	jobstest.Exercise(t, harness(clusterURL))
 }

@@ -87,8 +87,8 @@ func (h *countingHandler) all() []string {
 }
 
 func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler      { return h }
-func (h *countingHandler) WithGroup(string) slog.Handler           { return h }
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler            { return h }
 
 // TestRedisOutage stops Redis under a running server: enqueue fails with an
 // error, workers back off without flooding the log, and once Redis is back

@@ -30,8 +30,10 @@ import (
 func TestDurableEnqueue(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	enqueue := func(d *redisdriver.Driver, replicas int) error {
-		dd, err := redisdriver.New(d.Client(), &redisdriver.Config{Prefix: d.Prefix(), WaitReplicas: replicas, WaitTimeout: 200 * time.Millisecond})
+	// enqueue waits up to a generous timeout: replicas share the machine
+	// with every other test.
+	enqueue := func(d *redisdriver.Driver, replicas int, timeout time.Duration) error {
+		dd, err := redisdriver.New(d.Client(), &redisdriver.Config{Prefix: d.Prefix(), WaitReplicas: replicas, WaitTimeout: timeout})
 		require.NoError(t, err)
 		c, err := jobs.NewClient(dd, nil)
 		require.NoError(t, err)
@@ -45,13 +47,13 @@ func TestDurableEnqueue(t *testing.T) {
 	t.Run("Cluster", func(t *testing.T) {
 		t.Parallel()
 		d := newDriverAt(t, clusterURL())
-		require.NoError(t, enqueue(d, 1))
-		require.ErrorIs(t, enqueue(d, 2), redisdriver.ErrNotReplicated)
+		require.NoError(t, enqueue(d, 1, 10*time.Second))
+		require.ErrorIs(t, enqueue(d, 2, 200*time.Millisecond), redisdriver.ErrNotReplicated)
 	})
 	t.Run("SingleServer", func(t *testing.T) {
 		t.Parallel()
 		d := newDriver(t)
-		err := enqueue(d, 1)
+		err := enqueue(d, 1, 200*time.Millisecond)
 		require.ErrorIs(t, err, redisdriver.ErrNotReplicated)
 		require.ErrorContains(t, err, "0 of 1 replicas")
 	})
@@ -80,7 +82,7 @@ func TestClusterFailover(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	plain, err := redisdriver.New(rdb, nil)
 	require.NoError(t, err)
-	durable, err := redisdriver.New(rdb, &redisdriver.Config{WaitReplicas: 1, WaitTimeout: time.Second})
+	durable, err := redisdriver.New(rdb, &redisdriver.Config{WaitReplicas: 1, WaitTimeout: 5 * time.Second})
 	require.NoError(t, err)
 	plainClient, err := jobs.NewClient(plain, nil)
 	require.NoError(t, err)

@@ -174,16 +174,13 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
+		d.relearnTopology(ctx)
 		return fmt.Errorf("insert %d jobs: %w", len(p.Jobs), err)
 	}
 	for node, np := range durable {
 		wait := np.Do(ctx, "WAIT", d.cfg.WaitReplicas, d.cfg.WaitTimeout.Milliseconds())
 		if _, err := np.Exec(ctx); err != nil {
-			// Writing to a node directly bypasses the cluster client's own
-			// recovery: after a failover, learn the new masters.
-			if c, ok := d.rdb.(*redis.ClusterClient); ok {
-				c.ReloadState(ctx)
-			}
+			d.relearnTopology(ctx)
 			return fmt.Errorf("insert %d jobs on %s: %w", len(p.Jobs), node.Options().Addr, err)
 		}
 		if n, _ := wait.Int64(); n < int64(d.cfg.WaitReplicas) {
@@ -202,6 +199,18 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 // and will most likely run; a failover before they replicate could lose
 // them, so the caller may enqueue them again (handlers are idempotent).
 var ErrNotReplicated = errors.New("jobs not replicated")
+
+// relearnTopology asks a cluster client to reload which node serves which
+// slots after a failed call. go-redis relearns by itself on MOVED replies,
+// but a master that died answers nothing, and pipelines and direct node
+// writes kept failing for up to a minute after a failover without this. The
+// reload is asynchronous and debounced, so calling it on every error is
+// cheap.
+func (d *Driver) relearnTopology(ctx context.Context) {
+	if c, ok := d.rdb.(*redis.ClusterClient); ok {
+		c.ReloadState(ctx)
+	}
+}
 
 // masterFor returns the client of the master that holds key.
 func (d *Driver) masterFor(ctx context.Context, key string) (*redis.Client, error) {
@@ -223,6 +232,7 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 	res, err := fetchScript.Run(ctx, d.rdb, []string{qk.ready, qk.inflight, qk.paused},
 		p.Max, millis(p.LeaseUntil), token).Result()
 	if err != nil {
+		d.relearnTopology(ctx)
 		return nil, fmt.Errorf("fetch from queue %s: %w", p.Queue, err)
 	}
 	if n, ok := res.(int64); ok && n < 0 {
@@ -323,6 +333,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 	}
 	cmds, err := d.runScripts(ctx, calls)
 	if err != nil {
+		d.relearnTopology(ctx)
 		return nil, fmt.Errorf("complete %d jobs: %w", len(p.Completions), err)
 	}
 	res := &jobdriver.JobCompleteManyResult{}
@@ -356,6 +367,7 @@ func (d *Driver) JobLeaseExtendMany(ctx context.Context, p *jobdriver.JobLeaseEx
 		calls[i].args = append(calls[i].args, j.Lease)
 	}
 	if _, err := d.runScripts(ctx, calls); err != nil {
+		d.relearnTopology(ctx)
 		return fmt.Errorf("extend leases of %d jobs: %w", len(p.Jobs), err)
 	}
 	return nil
@@ -366,6 +378,7 @@ func (d *Driver) JobPromoteDue(ctx context.Context, p *jobdriver.JobPromoteDuePa
 	qk := d.keys.queue(p.Queue)
 	vals, err := promoteScript.Run(ctx, d.rdb, []string{qk.scheduled, qk.retry, qk.ready}, millis(p.Now), cmp.Or(p.Max, 1000)).Int64Slice()
 	if err != nil {
+		d.relearnTopology(ctx)
 		return nil, fmt.Errorf("promote due jobs of queue %s: %w", p.Queue, err)
 	}
 	res := &jobdriver.JobPromoteDueResult{Promoted: int(vals[0])}
@@ -381,6 +394,7 @@ func (d *Driver) JobRescueExpired(ctx context.Context, p *jobdriver.JobRescueExp
 	qk := d.keys.queue(p.Queue)
 	n, err := rescueScript.Run(ctx, d.rdb, []string{qk.inflight, qk.ready}, millis(p.Now), cmp.Or(p.Max, 1000)).Int()
 	if err != nil {
+		d.relearnTopology(ctx)
 		return 0, fmt.Errorf("rescue expired jobs of queue %s: %w", p.Queue, err)
 	}
 	return n, nil
@@ -396,6 +410,7 @@ func (d *Driver) QueueWait(ctx context.Context, p *jobdriver.QueueWaitParams) (b
 		return false, nil
 	}
 	if err != nil {
+		d.relearnTopology(ctx)
 		return false, fmt.Errorf("wait on queue %s: %w", p.Queue, err)
 	}
 	return true, nil

@@ -147,7 +147,7 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig) (res *benchResult,
 	}
 	url := cmp.Or(a.global.RedisURL, BenchRedisURLDefault)
 	prefix := "quirebench:" + randomHex(6)
-	rdb, drv, err := openBrokerURL(url, prefix)
+	rdb, drv, err := openBrokerURL(url, prefix, a.global.RedisWaitReplicas)
 	if err != nil {
 		return nil, err
 	}

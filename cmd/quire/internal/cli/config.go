@@ -38,6 +38,9 @@ type globalConfig struct {
 	RedisURL string
 	// RedisPrefix starts every key. Defaults to "quire".
 	RedisPrefix string
+	// RedisWaitReplicas makes every enqueue wait until that many replicas
+	// hold the job (Redis WAIT). Defaults to 0.
+	RedisWaitReplicas int
 	// LogLevel is debug, info, warn or error. Defaults to info.
 	LogLevel string
 	// LogFormat is text or json. Defaults to text.
@@ -48,9 +51,10 @@ func (g *globalConfig) addFlags(root *cobra.Command) {
 	fs := root.PersistentFlags()
 	fs.StringVar(&g.RedisURL, "redis-url", "", "Redis to use: redis://[user:pass@]host:port/db, rediss://…, redis+cluster://h1:p1,h2:p2 or h1:p1,h2:p2")
 	fs.StringVar(&g.RedisPrefix, "redis-prefix", redisdriver.PrefixDefault, "prefix of every Redis key, so deployments can share a Redis")
+	fs.IntVar(&g.RedisWaitReplicas, "redis-wait-replicas", 0, "enqueue returns only once this many replicas hold the job, so a failover cannot lose it")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
-	for _, name := range []string{"redis-url", "redis-prefix", "log-level", "log-format"} {
+	for _, name := range []string{"redis-url", "redis-prefix", "redis-wait-replicas", "log-level", "log-format"} {
 		withEnv(fs, name)
 	}
 }
@@ -77,15 +81,19 @@ func (g *globalConfig) openBroker() (redis.UniversalClient, *redisdriver.Driver,
 	if g.RedisURL == "" {
 		return nil, nil, &usageError{errRedisURLRequired}
 	}
-	return openBrokerURL(g.RedisURL, g.RedisPrefix)
+	return openBrokerURL(g.RedisURL, g.RedisPrefix, g.RedisWaitReplicas)
 }
 
-func openBrokerURL(url, prefix string) (redis.UniversalClient, *redisdriver.Driver, error) {
+func openBrokerURL(url, prefix string, waitReplicas int) (redis.UniversalClient, *redisdriver.Driver, error) {
 	rdb, err := openRedis(url)
 	if err != nil {
 		return nil, nil, usagef("invalid %s %q: %w", setting("redis-url"), redactURL(url), err)
 	}
-	drv, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
+	if waitReplicas < 0 {
+		_ = rdb.Close()
+		return nil, nil, usagef("invalid %s %d: it must not be negative", setting("redis-wait-replicas"), waitReplicas)
+	}
+	drv, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix, WaitReplicas: waitReplicas})
 	if err != nil {
 		_ = rdb.Close()
 		return nil, nil, usagef("invalid %s %q: %w", setting("redis-prefix"), prefix, err)

@@ -58,6 +58,11 @@ func TestConfigErrors(t *testing.T) {
 			want: `invalid --redis-prefix / QUIRE_REDIS_PREFIX "a{b}"`,
 		},
 		{
+			name: "RedisWaitReplicasNegative",
+			args: []string{"jobs", "queues", "--redis-url", "redis://127.0.0.1:6379/0", "--redis-wait-replicas", "-1"},
+			want: `invalid --redis-wait-replicas / QUIRE_REDIS_WAIT_REPLICAS -1`,
+		},
+		{
 			name: "RoleBadFlag",
 			args: []string{"serve", "--role", "web"},
 			want: `invalid --role / QUIRE_ROLE "web": valid roles are worker`,

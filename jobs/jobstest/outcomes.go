@@ -196,6 +196,11 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 		clock.Advance(30 * time.Second)
 		b.handled.wait(t, 1, 10*time.Second)
 		require.Equal(t, []string{"1", "1", "1"}, b.handled.all())
+		// The handler returned; its acknowledgement may still be in the completer's batch.
+		eventually(t, 10*time.Second, "job gone after success", func() bool {
+			_, err := b.insp.Job(ctx, j.ID)
+			return errors.Is(err, jobs.ErrNotFound)
+		})
 		st, err := b.insp.Stats(ctx, 1)
 		require.NoError(t, err)
 		require.EqualValues(t, 1, st.Processed)

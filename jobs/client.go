@@ -3,6 +3,8 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +23,9 @@ const QueueDefault = "default"
 // NoRetries, as EnqueueOpts.MaxRetries, sends a job to the dead set on its
 // first failure.
 const NoRetries = -1
+
+// uniqueKeyMax bounds a unique key, which brokers store with every job.
+const uniqueKeyMax = 1000
 
 var queueNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
 
@@ -52,6 +57,21 @@ type EnqueueOpts struct {
 	Backoff *Backoff
 	// Tags label the job for filtering and display.
 	Tags []string
+	// Unique, when set, stores the job only if no job of its queue holds the
+	// same unique key; otherwise the enqueue stores nothing and returns the
+	// job that holds the key, with Duplicate set.
+	Unique *UniqueOpts
+}
+
+// UniqueOpts make a job unique in its queue.
+type UniqueOpts struct {
+	// Key is the unique key. Empty derives it from the job's type and
+	// arguments, so the same work cannot be enqueued twice.
+	Key string
+	// TTL is how long the key is held. Zero holds it until the job
+	// finishes: it succeeds, goes dead (failed, discarded or cancelled) or
+	// is deleted. Retries keep it.
+	TTL time.Duration
 }
 
 // EnqueueParams describe one job of a bulk enqueue.
@@ -135,7 +155,15 @@ func (c *Client) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Jo
 }
 
 func (c *Client) store(ctx context.Context, jobs []*Job) error {
-	return c.driver.JobInsertMany(ctx, &jobdriver.JobInsertManyParams{Jobs: jobs, Now: c.clock.Now()})
+	res, err := c.driver.JobInsertMany(ctx, &jobdriver.JobInsertManyParams{Jobs: jobs, Now: c.clock.Now()})
+	if err != nil {
+		return err
+	}
+	for i, id := range res.Duplicates {
+		jobs[i].ID = id
+		jobs[i].Duplicate = true
+	}
+	return nil
 }
 
 func (c *Client) newJob(now time.Time, jobType string, args any, opts *EnqueueOpts) (*Job, error) {
@@ -205,6 +233,22 @@ func (c *Client) newJob(now time.Time, jobType string, args any, opts *EnqueueOp
 		j.Args = json.RawMessage("null")
 	} else if raw && !json.Valid(j.Args) {
 		return nil, fmt.Errorf("arguments of %s job are not valid JSON", jobType)
+	}
+	if u := o.Unique; u != nil {
+		if u.TTL < 0 {
+			return nil, fmt.Errorf("Unique.TTL %s must not be negative", u.TTL)
+		}
+		if len(u.Key) > uniqueKeyMax {
+			return nil, fmt.Errorf("Unique.Key is %d bytes; at most %d are allowed", len(u.Key), uniqueKeyMax)
+		}
+		j.UniqueKey = u.Key
+		if j.UniqueKey == "" {
+			sum := sha256.Sum256(append([]byte(jobType+"\x00"), j.Args...))
+			j.UniqueKey = jobType + ":" + hex.EncodeToString(sum[:16])
+		}
+		if u.TTL > 0 {
+			j.UniqueUntil = now.Add(u.TTL)
+		}
 	}
 	return j, nil
 }

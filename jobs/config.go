@@ -62,6 +62,10 @@ type Config struct {
 	// cancels them and hands them back to their queues. Defaults to 25
 	// seconds; -1 waits forever.
 	ShutdownTimeout time.Duration
+	// PeriodicJobs are enqueued on their schedules while the server runs
+	// (until it goes quiet). Every server may carry the same list: each
+	// tick is enqueued once.
+	PeriodicJobs []PeriodicJob
 	// Middleware wraps every execution; the first is the outermost.
 	Middleware []Middleware
 	// RetryDelayFunc picks the delay before a retry. Defaults to

@@ -6,6 +6,11 @@ import (
 	"time"
 )
 
+// ErrJobCancelled is the cause of a running job's context when the job was
+// cancelled (Inspector.Cancel). A handler that returns an error after it sees
+// it sends the job to the dead set; one that returns nil completes it.
+var ErrJobCancelled = errors.New("job cancelled")
+
 // DiscardError makes a job dead at once, without retries. Return it with
 // Discard.
 type DiscardError struct {

@@ -236,6 +236,28 @@ func (in *Inspector) Delete(ctx context.Context, state State, id string) error {
 	})
 }
 
+// CancelReasonDefault is the error a job cancelled without a reason is
+// stored with.
+const CancelReasonDefault = "cancelled"
+
+// Cancel cancels a job and returns the state it was in. A job that is not
+// running goes to the dead set at once, with reason as its error; a running
+// job's context is cancelled within about a second, in whichever process
+// runs it, with ErrJobCancelled as its cause, and it goes to the dead set
+// when its handler returns an error (or leaves, done, if the handler
+// finished anyway). A cancelled job releases its unique key, and can be
+// retried from the dead set like any dead job.
+func (in *Inspector) Cancel(ctx context.Context, id, reason string) (State, error) {
+	if reason == "" {
+		reason = CancelReasonDefault
+	}
+	res, err := in.driver.JobCancel(ctx, &jobdriver.JobCancelParams{ID: id, Reason: reason, Now: in.clock.Now()})
+	if err != nil {
+		return "", fmt.Errorf("cancel job %s: %w", id, err)
+	}
+	return res.Was, nil
+}
+
 // each tries fn on the given state, or on each of states until one finds the
 // job.
 func (in *Inspector) each(state State, states []State, fn func(State) error) error {

@@ -47,6 +47,8 @@ type Server struct {
 	maxHeld int
 	info    jobdriver.ProcessInfo // identity; the heartbeat fills in the rest
 
+	periodic []*periodicEntry // owned by the scheduler goroutine once started
+
 	startOnce sync.Once
 	stopOnce  sync.Once
 	quietOnce sync.Once
@@ -88,8 +90,9 @@ type Server struct {
 type execution struct {
 	job        Job // private copy: the handler gets its own
 	startedAt  time.Time
-	finished   bool // the outcome was sent to the completer
-	handedBack bool // returned to its queue at shutdown: drop the outcome
+	cancel     context.CancelCauseFunc // cancels the running handler; nil before it starts
+	finished   bool                    // the outcome was sent to the completer
+	handedBack bool                    // returned to its queue at shutdown: drop the outcome
 }
 
 type completion struct {
@@ -111,7 +114,12 @@ func NewServer(d Driver, cfg *Config) (*Server, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	periodic, err := parsePeriodic(c.PeriodicJobs)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: invalid server config: %w", err)
+	}
 	s := &Server{
+		periodic:    periodic,
 		cfg:         c,
 		driver:      d,
 		log:         c.Logger,
@@ -191,9 +199,14 @@ func (s *Server) Start(ctx context.Context) error {
 		s.fetching.Store(true)
 		s.fetchBeat.Store(time.Now().UnixNano())
 		go s.runFetcher()
-		s.bgWG.Add(2)
+		s.bgWG.Add(3)
 		go s.runHeartbeat()
 		go s.runMaintainer()
+		go s.runCancelWatch()
+		if len(s.periodic) > 0 {
+			s.bgWG.Add(1)
+			go s.runScheduler()
+		}
 		s.log.Info("jobs: server started", "process_id", s.info.ID, "queues", s.queues,
 			"concurrency", s.cfg.Concurrency, "strict_priority", s.cfg.StrictPriority)
 	})
@@ -368,16 +381,23 @@ func (s *Server) execute(ex *execution) {
 		timeout = s.cfg.Handlers.m[j.Type].opts.Timeout
 	}
 	timeout = cmpOr(timeout, s.cfg.JobTimeout)
-	ctx, cancel := s.jobCtx, context.CancelFunc(func() {})
+	ctx, cancelJob := context.WithCancelCause(s.jobCtx)
+	cancel := context.CancelFunc(func() {})
 	if timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 	}
 	now := s.clock.Now()
 	s.mu.Lock()
 	ex.startedAt = now
+	ex.cancel = cancelJob
 	s.mu.Unlock()
 	err := safeCall(ctx, fn, &j)
 	cancel()
+	cancelJob(nil)
+	if err != nil && errors.Is(context.Cause(ctx), ErrJobCancelled) {
+		// Whatever the handler made of its cancellation, the job is over.
+		err = fmt.Errorf("%w: %w", ErrJobCancelled, err)
+	}
 	s.finish(ex, s.outcome(ex, err))
 }
 
@@ -425,6 +445,9 @@ func (s *Server) outcome(ex *execution, err error) jobdriver.Completion {
 	var discard *DiscardError
 	var panicked *PanicError
 	switch {
+	case errors.Is(err, ErrJobCancelled):
+		c.Outcome = jobdriver.OutcomeDead
+		s.log.Info("jobs: running job cancelled", "job_id", j.ID, "job_type", j.Type, "queue", j.Queue, "attempt", j.Attempt)
 	case errors.As(err, &discard):
 		c.Outcome = jobdriver.OutcomeDead
 		s.log.Warn("jobs: job discarded", "job_id", j.ID, "job_type", j.Type, "queue", j.Queue, "attempt", j.Attempt, "error", msg)

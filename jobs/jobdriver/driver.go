@@ -34,10 +34,22 @@ type Driver interface {
 	// caller passed in.
 	Close() error
 
+	// JobCancel cancels a job. One that is not running goes to the dead set
+	// at once with Reason as its error and releases its unique key; a
+	// running one is marked, JobCancelRequested reports it to the process
+	// that holds it, and that process ends it. Returns ErrNotFound when the
+	// job does not exist (it may have finished).
+	JobCancel(ctx context.Context, params *JobCancelParams) (*JobCancelResult, error)
+	// JobCancelRequested returns the ids of those held jobs whose
+	// cancellation was requested. Completing a job clears its mark.
+	JobCancelRequested(ctx context.Context, params *JobCancelRequestedParams) ([]string, error)
 	// JobCompleteMany records the outcomes of held jobs, in one round trip
-	// where the broker allows it.
+	// where the broker allows it. A job that leaves (done) or goes dead
+	// releases the unique key it holds until it finishes, and its
+	// cancellation mark.
 	JobCompleteMany(ctx context.Context, params *JobCompleteManyParams) (*JobCompleteManyResult, error)
-	// JobDelete removes a job that is not running.
+	// JobDelete removes a job that is not running, and releases the unique
+	// key it holds until it finishes.
 	JobDelete(ctx context.Context, params *JobDeleteParams) error
 	// JobFetch takes up to Max ready jobs from one queue and holds them under
 	// a lease.
@@ -45,8 +57,10 @@ type Driver interface {
 	// JobGet finds a job by id.
 	JobGet(ctx context.Context, params *JobGetParams) (*jobtype.Job, error)
 	// JobInsertMany makes jobs durable in the broker: ready at once, or
-	// scheduled when ScheduledAt is in the future.
-	JobInsertMany(ctx context.Context, params *JobInsertManyParams) error
+	// scheduled when ScheduledAt is in the future. A job with a UniqueKey is
+	// stored only if no job of its queue holds that key (atomically with
+	// taking the key); otherwise it is reported in Duplicates.
+	JobInsertMany(ctx context.Context, params *JobInsertManyParams) (*JobInsertManyResult, error)
 	// JobLeaseExtendMany extends the leases of held jobs.
 	JobLeaseExtendMany(ctx context.Context, params *JobLeaseExtendManyParams) error
 	// JobList lists the jobs of one queue in one state, a page at a time.
@@ -127,6 +141,30 @@ type JobCompleteManyResult struct {
 	Stale   int
 }
 
+// JobCancelParams select a job to cancel.
+type JobCancelParams struct {
+	// Queue narrows the search; empty searches every queue.
+	Queue string
+	ID    string
+	// Reason becomes the error of a job that goes to the dead set.
+	Reason string
+	// Now dates the cancellation (FailedAt of a job sent to the dead set).
+	Now time.Time
+}
+
+// JobCancelResult says what the cancellation did.
+type JobCancelResult struct {
+	// Was is the job's state when it was cancelled. A job that was running
+	// is only marked; every other one is now dead.
+	Was jobtype.State
+}
+
+// JobCancelRequestedParams are the parameters of JobCancelRequested.
+type JobCancelRequestedParams struct {
+	// Jobs are held jobs (ID and Queue set).
+	Jobs []*jobtype.Job
+}
+
 // JobDeleteParams select a job to delete.
 type JobDeleteParams struct {
 	Queue string
@@ -170,6 +208,13 @@ type JobInsertManyParams struct {
 	Jobs []*jobtype.Job
 	// Now decides which jobs are scheduled rather than ready.
 	Now time.Time
+}
+
+// JobInsertManyResult reports the jobs that were not stored.
+type JobInsertManyResult struct {
+	// Duplicates maps the index in Jobs of each job that was not stored,
+	// because a job of its queue held its UniqueKey, to that job's id.
+	Duplicates map[int]string
 }
 
 // JobLeaseExtendManyParams are the parameters of JobLeaseExtendMany.

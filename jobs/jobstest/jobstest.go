@@ -8,6 +8,7 @@ package jobstest
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobtype"
 )
 
 // Harness connects one driver to the suite.
@@ -46,6 +48,9 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Leases", func(t *testing.T) { t.Parallel(); exerciseLeases(t, h) })
 	t.Run("Inspector", func(t *testing.T) { t.Parallel(); exerciseInspector(t, h) })
 	t.Run("Processes", func(t *testing.T) { exerciseProcesses(t, h) })
+	t.Run("Unique", func(t *testing.T) { t.Parallel(); exerciseUnique(t, h) })
+	t.Run("Cancel", func(t *testing.T) { t.Parallel(); exerciseCancel(t, h) })
+	t.Run("Periodic", func(t *testing.T) { t.Parallel(); exercisePeriodic(t, h) })
 	if h.ProcessEnv != nil {
 		t.Run("Crash", func(t *testing.T) { t.Parallel(); exerciseCrash(t, h) })
 	}
@@ -162,4 +167,32 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// setupStubbed returns a bundle whose client and inspector tell the time by a
+// stub clock starting at t0; pass the clock to servers as well.
+func setupStubbed(t *testing.T, h Harness, t0 time.Time) (*bundle, *jobtype.StubClock) {
+	t.Helper()
+	b := setup(t, h)
+	clock := jobtype.NewStubClock(t0)
+	c, err := jobs.NewClient(b.driver, &jobs.ClientConfig{Clock: clock})
+	require.NoError(t, err)
+	b.client = c
+	b.insp = jobs.NewInspector(b.driver, &jobs.InspectorConfig{Clock: clock})
+	return b, clock
+}
+
+// findState waits until the job is in state and returns it.
+func findState(t *testing.T, b *bundle, id string, state jobs.State) *jobs.Job {
+	t.Helper()
+	var got *jobs.Job
+	eventually(t, 10*time.Second, fmt.Sprintf("job %s %s", id, state), func() bool {
+		j, err := b.insp.Job(context.Background(), id)
+		if err == nil && j.State == state {
+			got = j
+			return true
+		}
+		return false
+	})
+	return got
 }

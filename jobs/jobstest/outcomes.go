@@ -17,29 +17,7 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
 
-	// stubbed returns a bundle whose client and server share a stub clock.
-	stubbed := func(t *testing.T) (*bundle, *jobtype.StubClock) {
-		b := setup(t, h)
-		clock := jobtype.NewStubClock(t0)
-		c, err := jobs.NewClient(b.driver, &jobs.ClientConfig{Clock: clock})
-		require.NoError(t, err)
-		b.client = c
-		b.insp = jobs.NewInspector(b.driver, &jobs.InspectorConfig{Clock: clock})
-		return b, clock
-	}
-	findState := func(t *testing.T, b *bundle, id string, state jobs.State) *jobs.Job {
-		t.Helper()
-		var got *jobs.Job
-		eventually(t, 10*time.Second, fmt.Sprintf("job %s %s", id, state), func() bool {
-			j, err := b.insp.Job(ctx, id)
-			if err == nil && j.State == state {
-				got = j
-				return true
-			}
-			return false
-		})
-		return got
-	}
+	stubbed := func(t *testing.T) (*bundle, *jobtype.StubClock) { return setupStubbed(t, h, t0) }
 
 	t.Run("RetryWithBackoffThenSucceed", func(t *testing.T) {
 		t.Parallel()

@@ -70,8 +70,19 @@ type Job struct {
 	Timeout time.Duration
 	// Backoff, when set, overrides the worker's retry delay for this job.
 	Backoff *Backoff
+	// UniqueKey, when set, makes the job unique in its queue: while a job
+	// holds the key, enqueueing another job with it stores nothing and
+	// returns the holder (see Duplicate).
+	UniqueKey string
+	// UniqueUntil is when the unique key is released. Zero holds it until
+	// the job finishes: it succeeds, goes dead or is deleted.
+	UniqueUntil time.Time
 	// State is set by listings and lookups; handlers see StateRunning.
 	State State
+	// Duplicate is set on a job returned by an enqueue that stored nothing
+	// because another job held its UniqueKey; ID is then that job's.
+	// It is never stored.
+	Duplicate bool
 
 	// Lease is the driver's handle on a fetched job. It is opaque to
 	// everything but the driver that set it.

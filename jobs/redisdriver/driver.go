@@ -119,18 +119,23 @@ func (d *Driver) Prefix() string { return d.cfg.Prefix }
 func (d *Driver) Close() error { return nil }
 
 // JobInsertMany pushes ready jobs with pipelined LPUSH and adds scheduled
-// jobs to their queue's scheduled set, in one round trip.
-func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyParams) error {
+// jobs to their queue's scheduled set, in one round trip. Jobs with a unique
+// key go through one script call per queue in the same pipeline.
+func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyParams) (*jobdriver.JobInsertManyResult, error) {
+	res := &jobdriver.JobInsertManyResult{}
 	if len(p.Jobs) == 0 {
-		return nil
+		return res, nil
 	}
 	type queueBatch struct {
 		ready     []any
 		scheduled []redis.Z
+		unique    []any // insertunique.lua's ARGV
+		uniqueIdx []int // index in p.Jobs of each unique job
+		uniqueCmd *redis.Cmd
 	}
 	batches := make(map[string]*queueBatch, 1)
 	var order []string
-	for _, j := range p.Jobs {
+	for i, j := range p.Jobs {
 		b := batches[j.Queue]
 		if b == nil {
 			b = &queueBatch{}
@@ -138,6 +143,21 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 			order = append(order, j.Queue)
 		}
 		enc := encodeJob(j)
+		if j.UniqueKey != "" {
+			if b.unique == nil {
+				b.unique = []any{millis(p.Now)}
+			}
+			var due, expiry int64
+			if j.ScheduledAt.After(p.Now) {
+				due = millis(j.ScheduledAt)
+			}
+			if !j.UniqueUntil.IsZero() {
+				expiry = millis(j.UniqueUntil)
+			}
+			b.unique = append(b.unique, j.UniqueKey, j.ID, enc, due, expiry)
+			b.uniqueIdx = append(b.uniqueIdx, i)
+			continue
+		}
 		if !j.ScheduledAt.IsZero() && j.ScheduledAt.After(p.Now) {
 			b.scheduled = append(b.scheduled, redis.Z{Score: float64(millis(j.ScheduledAt)), Member: enc})
 		} else {
@@ -159,7 +179,7 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 		if d.cfg.WaitReplicas > 0 {
 			node, err := d.masterFor(ctx, qk.ready)
 			if err != nil {
-				return fmt.Errorf("insert %d jobs: find master of queue %s: %w", len(p.Jobs), q, err)
+				return nil, fmt.Errorf("insert %d jobs: find master of queue %s: %w", len(p.Jobs), q, err)
 			}
 			if durable[node] == nil {
 				durable[node] = node.Pipeline()
@@ -172,26 +192,47 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 		for i := 0; i < len(b.scheduled); i += insertChunk {
 			qpipe.ZAdd(ctx, qk.scheduled, b.scheduled[i:min(i+insertChunk, len(b.scheduled))]...)
 		}
+		if b.unique != nil {
+			b.uniqueCmd = qpipe.Eval(ctx, insertUniqueLua, []string{qk.unique, qk.uniqueTTL, qk.ready, qk.scheduled}, b.unique...)
+		}
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		d.relearnTopology(ctx)
-		return fmt.Errorf("insert %d jobs: %w", len(p.Jobs), err)
+		return nil, fmt.Errorf("insert %d jobs: %w", len(p.Jobs), err)
 	}
 	for node, np := range durable {
 		wait := np.Do(ctx, "WAIT", d.cfg.WaitReplicas, d.cfg.WaitTimeout.Milliseconds())
 		if _, err := np.Exec(ctx); err != nil {
 			d.relearnTopology(ctx)
-			return fmt.Errorf("insert %d jobs on %s: %w", len(p.Jobs), node.Options().Addr, err)
+			return nil, fmt.Errorf("insert %d jobs on %s: %w", len(p.Jobs), node.Options().Addr, err)
 		}
 		if n, _ := wait.Int64(); n < int64(d.cfg.WaitReplicas) {
-			return fmt.Errorf("insert %d jobs: %w: %d of %d replicas of %s acknowledged within %s",
+			return nil, fmt.Errorf("insert %d jobs: %w: %d of %d replicas of %s acknowledged within %s",
 				len(p.Jobs), ErrNotReplicated, n, d.cfg.WaitReplicas, node.Options().Addr, d.cfg.WaitTimeout)
 		}
 	}
 	for _, q := range newQueues {
 		d.knownQueues.Store(q, struct{}{})
 	}
-	return nil
+	for _, q := range order {
+		b := batches[q]
+		if b.uniqueCmd == nil {
+			continue
+		}
+		holders, err := b.uniqueCmd.StringSlice()
+		if err != nil || len(holders) != len(b.uniqueIdx) {
+			return nil, fmt.Errorf("insert unique jobs of queue %s: unexpected reply %v: %w", q, b.uniqueCmd.Val(), err)
+		}
+		for k, h := range holders {
+			if h != "" {
+				if res.Duplicates == nil {
+					res.Duplicates = map[int]string{}
+				}
+				res.Duplicates[b.uniqueIdx[k]] = h
+			}
+		}
+	}
+	return res, nil
 }
 
 // ErrNotReplicated is returned by an enqueue with Config.WaitReplicas when
@@ -313,8 +354,9 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			calls = append(calls, scriptCall{
 				script: completeScript,
 				keys: []string{qk.inflight, qk.ready, qk.scheduled, qk.retry, qk.dead,
-					qk.processed, qk.processedDay(date), qk.failed, qk.failedDay(date)},
-				args: append(make([]any, 0, 3+4*len(p.Completions)), d.cfg.DeadMaxJobs, deadMinScore, ttl),
+					qk.processed, qk.processedDay(date), qk.failed, qk.failedDay(date),
+					qk.unique, qk.uniqueTTL, qk.cancel},
+				args: append(make([]any, 0, 3+6*len(p.Completions)), d.cfg.DeadMaxJobs, deadMinScore, ttl),
 			})
 		}
 		var score int64
@@ -329,7 +371,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		case jobdriver.OutcomeRequeue:
 			enc = c.Job.Lease[strings.IndexByte(c.Job.Lease, '|')+1:]
 		}
-		calls[i].args = append(calls[i].args, opCodes[c.Outcome], c.Job.Lease, score, enc)
+		calls[i].args = append(calls[i].args, opCodes[c.Outcome], c.Job.Lease, score, enc, heldUntilFinished(c.Job), c.Job.ID)
 	}
 	cmds, err := d.runScripts(ctx, calls)
 	if err != nil {
@@ -414,4 +456,12 @@ func (d *Driver) QueueWait(ctx context.Context, p *jobdriver.QueueWaitParams) (b
 		return false, fmt.Errorf("wait on queue %s: %w", p.Queue, err)
 	}
 	return true, nil
+}
+
+// heldUntilFinished returns the unique key j holds until it finishes, or "".
+func heldUntilFinished(j *jobtype.Job) string {
+	if j.UniqueUntil.IsZero() {
+		return j.UniqueKey
+	}
+	return ""
 }

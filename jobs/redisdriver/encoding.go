@@ -28,6 +28,8 @@ type wireJob struct {
 	Tags        []string         `json:"tags,omitempty"`
 	TimeoutMS   int64            `json:"timeout_ms,omitempty"`
 	Backoff     *jobtype.Backoff `json:"backoff,omitempty"`
+	UniqueKey   string           `json:"unique_key,omitempty"`
+	UniqueUntil int64            `json:"unique_until,omitempty"`
 }
 
 // appendJob appends the wire form of j to b. It is written by hand because
@@ -88,6 +90,14 @@ func appendJob(b []byte, j *jobtype.Job) []byte {
 		b = strconv.AppendInt(b, int64(j.Backoff.Max), 10)
 		b = append(b, '}')
 	}
+	if j.UniqueKey != "" {
+		b = append(b, `,"unique_key":`...)
+		b = appendString(b, j.UniqueKey)
+		if !j.UniqueUntil.IsZero() {
+			b = append(b, `,"unique_until":`...)
+			b = strconv.AppendInt(b, micros(j.UniqueUntil), 10)
+		}
+	}
 	return append(b, '}')
 }
 
@@ -119,6 +129,8 @@ func decodeJob(data []byte) (*jobtype.Job, error) {
 		Tags:        w.Tags,
 		Timeout:     time.Duration(w.TimeoutMS) * time.Millisecond,
 		Backoff:     w.Backoff,
+		UniqueKey:   w.UniqueKey,
+		UniqueUntil: fromMicros(w.UniqueUntil),
 	}
 	return j, nil
 }

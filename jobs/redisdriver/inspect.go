@@ -178,8 +178,7 @@ func (d *Driver) JobRetry(ctx context.Context, p *jobdriver.JobRetryParams) erro
 	j := *f.job
 	j.EnqueuedAt = p.Now
 	j.ScheduledAt = time.Time{}
-	qk := d.keys.queue(f.queue)
-	n, err := moveScript.Run(ctx, d.rdb, []string{qk.set(string(f.state)), qk.ready}, f.member, "ready", encodeJob(&j)).Int()
+	n, err := d.move(ctx, f, "ready", encodeJob(&j), time.Time{})
 	if err != nil {
 		return fmt.Errorf("retry job %s: %w", p.ID, err)
 	}
@@ -198,13 +197,7 @@ func (d *Driver) JobDelete(ctx context.Context, p *jobdriver.JobDeleteParams) er
 	if err != nil {
 		return fmt.Errorf("delete: %w", err)
 	}
-	qk := d.keys.queue(f.queue)
-	var n int64
-	if f.state == jobtype.StateReady {
-		n, err = d.rdb.LRem(ctx, qk.ready, 1, f.member).Result()
-	} else {
-		n, err = moveScript.Run(ctx, d.rdb, []string{qk.set(string(f.state)), qk.ready}, f.member, "delete", "").Int64()
-	}
+	n, err := d.move(ctx, f, "delete", "", time.Time{})
 	if err != nil {
 		return fmt.Errorf("delete job %s: %w", p.ID, err)
 	}
@@ -212,6 +205,77 @@ func (d *Driver) JobDelete(ctx context.Context, p *jobdriver.JobDeleteParams) er
 		return fmt.Errorf("delete job %s: it left the %s set meanwhile: %w", p.ID, f.state, jobtype.ErrNotFound)
 	}
 	return nil
+}
+
+// move runs move.lua on a found job that is not running.
+func (d *Driver) move(ctx context.Context, f *found, to, enc string, at time.Time) (int, error) {
+	qk := d.keys.queue(f.queue)
+	return moveScript.Run(ctx, d.rdb,
+		[]string{qk.set(string(f.state)), qk.ready, qk.dead, qk.unique, qk.uniqueTTL, qk.cancel},
+		f.member, to, enc, millis(at), heldUntilFinished(f.job), f.job.ID).Int()
+}
+
+// JobCancel sends a job that is not running to the dead set, or marks a
+// running one for its process to cancel. A job that moves between the lookup
+// and the change is looked up again.
+func (d *Driver) JobCancel(ctx context.Context, p *jobdriver.JobCancelParams) (*jobdriver.JobCancelResult, error) {
+	for range 5 {
+		f, err := d.find(ctx, p.Queue, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		qk := d.keys.queue(f.queue)
+		var n int
+		if f.state == jobtype.StateRunning {
+			n, err = cancelScript.Run(ctx, d.rdb, []string{qk.inflight, qk.cancel}, f.member, f.job.ID).Int()
+		} else {
+			j := *f.job
+			j.Error, j.FailedAt, j.State = p.Reason, p.Now, ""
+			n, err = d.move(ctx, f, "dead", encodeJob(&j), p.Now)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("cancel job %s: %w", p.ID, err)
+		}
+		if n == 1 {
+			return &jobdriver.JobCancelResult{Was: f.state}, nil
+		}
+	}
+	return nil, fmt.Errorf("cancel job %s: it kept moving between states; try again", p.ID)
+}
+
+// JobCancelRequested asks each queue's cancel set about its held jobs, in
+// one pipeline.
+func (d *Driver) JobCancelRequested(ctx context.Context, p *jobdriver.JobCancelRequestedParams) ([]string, error) {
+	byQueue := map[string][]string{}
+	for _, j := range p.Jobs {
+		byQueue[j.Queue] = append(byQueue[j.Queue], j.ID)
+	}
+	pipe := d.rdb.Pipeline()
+	type ask struct {
+		ids []string
+		cmd *redis.BoolSliceCmd
+	}
+	asks := make([]ask, 0, len(byQueue))
+	for q, ids := range byQueue {
+		members := make([]any, len(ids))
+		for i, id := range ids {
+			members[i] = id
+		}
+		asks = append(asks, ask{ids, pipe.SMIsMember(ctx, d.keys.queue(q).cancel, members...)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		d.relearnTopology(ctx)
+		return nil, fmt.Errorf("check %d running jobs for cancellation: %w", len(p.Jobs), err)
+	}
+	var out []string
+	for _, a := range asks {
+		for i, marked := range a.cmd.Val() {
+			if marked {
+				out = append(out, a.ids[i])
+			}
+		}
+	}
+	return out, nil
 }
 
 // ProcessHeartbeat stores the process record with a TTL and registers its id.

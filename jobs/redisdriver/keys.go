@@ -20,6 +20,9 @@ type queueKeys struct {
 	paused    string // string: present while the queue is paused
 	processed string // counter: executions finished
 	failed    string // counter: executions failed
+	unique    string // hash: unique key -> id of the job that holds it
+	uniqueTTL string // sorted set: unique keys held for a time, scored by expiry (ms)
+	cancel    string // set: ids of running jobs whose cancellation was requested
 }
 
 func (k keys) queue(q string) queueKeys {
@@ -33,6 +36,9 @@ func (k keys) queue(q string) queueKeys {
 		paused:    b + "paused",
 		processed: b + "processed",
 		failed:    b + "failed",
+		unique:    b + "unique",
+		uniqueTTL: b + "unique_ttl",
+		cancel:    b + "cancel",
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 // hence a single Redis Cluster slot. The header of each file lists its KEYS,
 // ARGV and reply.
 var (
+	//go:embed scripts/cancel.lua
+	cancelLua string
 	//go:embed scripts/complete.lua
 	completeLua string
 	//go:embed scripts/deadwrap.lua
@@ -22,6 +24,8 @@ var (
 	extendLua string
 	//go:embed scripts/fetch.lua
 	fetchLua string
+	//go:embed scripts/insertunique.lua
+	insertUniqueLua string
 	//go:embed scripts/move.lua
 	moveLua string
 	//go:embed scripts/promote.lua
@@ -29,6 +33,7 @@ var (
 	//go:embed scripts/rescue.lua
 	rescueLua string
 
+	cancelScript   = redis.NewScript(cancelLua)
 	completeScript = redis.NewScript(completeLua)
 	deadwrapScript = redis.NewScript(deadwrapLua)
 	extendScript   = redis.NewScript(extendLua)
@@ -37,7 +42,11 @@ var (
 	promoteScript  = redis.NewScript(promoteLua)
 	rescueScript   = redis.NewScript(rescueLua)
 
-	allScripts = []*redis.Script{completeScript, deadwrapScript, extendScript, fetchScript, moveScript, promoteScript, rescueScript}
+	// insertUniqueLua is sent whole with EVAL: it runs inside enqueue
+	// pipelines, which cannot fall back from EVALSHA after a failover
+	// emptied the script cache, and an enqueue must not fail for that.
+
+	allScripts = []*redis.Script{cancelScript, completeScript, deadwrapScript, extendScript, fetchScript, moveScript, promoteScript, rescueScript}
 )
 
 // loadScripts loads every script on every master, so that pipelined EVALSHA

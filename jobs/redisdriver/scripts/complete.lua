@@ -3,17 +3,30 @@
 -- its outcome is ignored.
 -- KEYS[1] inflight, KEYS[2] ready, KEYS[3] scheduled, KEYS[4] retry,
 -- KEYS[5] dead, KEYS[6] processed, KEYS[7] processed today, KEYS[8] failed,
--- KEYS[9] failed today
+-- KEYS[9] failed today, KEYS[10] unique hash, KEYS[11] unique_ttl sorted set,
+-- KEYS[12] cancel set
 -- ARGV[1] dead set max size, ARGV[2] dead set oldest score kept (unix ms),
--- ARGV[3] daily counter TTL (seconds), then per job four values:
+-- ARGV[3] daily counter TTL (seconds), then per job six values:
 -- op (d done, r retry, x dead, s snooze, q requeue), inflight member,
--- score (unix ms, for r x s), encoded job to store (for r x s q).
+-- score (unix ms, for r x s), encoded job to store (for r x s q), the unique
+-- key the job holds until it finishes (or ''), job id.
+-- A job that is done or dead releases its unique key; any outcome but a
+-- requeue clears its cancellation mark.
 -- Returns {applied, stale}.
 local processed, failed, dead, applied, stale = 0, 0, 0, 0, 0
-for i = 4, #ARGV, 4 do
+local marks = redis.call('EXISTS', KEYS[12]) == 1
+for i = 4, #ARGV, 6 do
   local op = ARGV[i]
   if redis.call('ZREM', KEYS[1], ARGV[i + 1]) == 1 then
     applied = applied + 1
+    local ukey = ARGV[i + 4]
+    if ukey ~= '' and (op == 'd' or op == 'x') and redis.call('HGET', KEYS[10], ukey) == ARGV[i + 5] then
+      redis.call('HDEL', KEYS[10], ukey)
+      redis.call('ZREM', KEYS[11], ukey)
+    end
+    if marks and op ~= 'q' then
+      redis.call('SREM', KEYS[12], ARGV[i + 5])
+    end
     if op == 'd' then
       processed = processed + 1
     elseif op == 'r' then

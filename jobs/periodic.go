@@ -1,0 +1,173 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// PeriodicJob is a job enqueued on a schedule by every server that has it in
+// its Config. However many servers run the same schedule, each tick enqueues
+// the job once: the enqueue is unique on the job's name and the tick's time.
+// Ticks that pass while no server runs are skipped, not made up.
+type PeriodicJob struct {
+	// Name identifies the schedule; servers that share a name share its
+	// ticks. Required.
+	Name string
+	// Schedule is a five-field cron expression ("*/5 * * * *", in UTC unless
+	// it starts with CRON_TZ=Area/City), a descriptor (@hourly, @daily, …)
+	// or "@every <duration>". @every ticks at whole multiples of the
+	// duration since the Unix epoch, so every server agrees on the ticks.
+	Schedule string
+	// Type, Args and Opts are the job to enqueue, as for Client.Enqueue.
+	// Opts.Unique is set by the scheduler.
+	Type string
+	Args any
+	Opts *EnqueueOpts
+}
+
+// schedule returns the first tick strictly after t.
+type schedule interface {
+	Next(t time.Time) time.Time
+}
+
+// everySchedule ticks at multiples of d since the epoch; cron's own @every
+// counts from when each scheduler started, so schedulers would disagree.
+type everySchedule time.Duration
+
+func (e everySchedule) Next(t time.Time) time.Time {
+	d := time.Duration(e)
+	return t.Truncate(d).Add(d)
+}
+
+type periodicEntry struct {
+	job    PeriodicJob
+	sched  schedule
+	period time.Duration // about the time between ticks
+	next   time.Time
+}
+
+// parsePeriodic checks the periodic jobs of a config.
+func parsePeriodic(pjs []PeriodicJob) ([]*periodicEntry, error) {
+	var errs []error
+	seen := map[string]bool{}
+	var out []*periodicEntry
+	for i, pj := range pjs {
+		where := fmt.Sprintf("PeriodicJobs[%d] (%s)", i, pj.Name)
+		if pj.Name == "" {
+			errs = append(errs, fmt.Errorf("PeriodicJobs[%d]: Name is required", i))
+			continue
+		}
+		if seen[pj.Name] {
+			errs = append(errs, fmt.Errorf("%s: the name is used twice", where))
+			continue
+		}
+		seen[pj.Name] = true
+		if !jobTypePattern.MatchString(pj.Type) {
+			errs = append(errs, fmt.Errorf("%s: job type %q must be 1 to 200 letters, digits or _.:/-", where, pj.Type))
+			continue
+		}
+		var sched schedule
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(pj.Schedule), "@every "); ok {
+			d, err := time.ParseDuration(strings.TrimSpace(rest))
+			if err != nil || d < 10*time.Millisecond {
+				errs = append(errs, fmt.Errorf("%s: schedule %q: @every needs a duration of at least 10ms", where, pj.Schedule))
+				continue
+			}
+			sched = everySchedule(d)
+		} else {
+			cs, err := cron.ParseStandard(pj.Schedule)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: schedule %q: %w", where, pj.Schedule, err))
+				continue
+			}
+			sched = utcSchedule{cs}
+		}
+		t0 := sched.Next(time.Unix(0, 0).UTC().AddDate(56, 0, 0))
+		out = append(out, &periodicEntry{job: pj, sched: sched, period: sched.Next(t0).Sub(t0)})
+	}
+	return out, errors.Join(errs...)
+}
+
+// utcSchedule evaluates a cron schedule in UTC unless it names its zone.
+type utcSchedule struct{ cron.Schedule }
+
+func (u utcSchedule) Next(t time.Time) time.Time { return u.Schedule.Next(t.UTC()) }
+
+// runScheduler enqueues the periodic jobs at their ticks until the server
+// goes quiet.
+func (s *Server) runScheduler() {
+	defer s.bgWG.Done()
+	client, err := NewClient(s.driver, &ClientConfig{Clock: s.clock})
+	if err != nil {
+		s.log.Error("jobs: periodic jobs disabled", "error", err)
+		return
+	}
+	now := s.clock.Now()
+	for _, e := range s.periodic {
+		e.next = e.sched.Next(now)
+	}
+	var fl failureLog
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := s.periodic[0]
+		for _, e := range s.periodic[1:] {
+			if e.next.Before(next.next) {
+				next = e
+			}
+		}
+		timer.Reset(max(next.next.Sub(s.clock.Now()), 0))
+		select {
+		case <-s.quietCtx.Done():
+			return
+		case <-timer.C:
+		}
+		if s.clock.Now().Before(next.next) {
+			continue // woke early (a clock that is not the system's)
+		}
+		tick := next.next
+		if err := s.enqueueTick(client, next, tick); err != nil {
+			fl.failed(s.log, "jobs: enqueueing a periodic job failed", err)
+		} else {
+			fl.recovered(s.log, "jobs: enqueueing periodic jobs works again")
+		}
+		next.next = next.sched.Next(tick)
+		if now := s.clock.Now(); next.next.Before(now) {
+			next.next = next.sched.Next(now) // skip ticks missed while the broker was down
+		}
+	}
+}
+
+// enqueueTick enqueues one tick's job, unique on the schedule's name and the
+// tick, held long enough that a scheduler running late cannot enqueue the
+// tick again.
+func (s *Server) enqueueTick(client *Client, e *periodicEntry, tick time.Time) error {
+	var opts EnqueueOpts
+	if e.job.Opts != nil {
+		opts = *e.job.Opts
+	}
+	opts.Unique = &UniqueOpts{
+		Key: "periodic:" + e.job.Name + ":" + tick.UTC().Format(time.RFC3339Nano),
+		TTL: max(2*e.period, periodicUniqueTTLMin),
+	}
+	ctx, cancel := context.WithTimeout(s.bgCtx, 10*time.Second)
+	defer cancel()
+	j, err := client.Enqueue(ctx, e.job.Type, e.job.Args, &opts)
+	if err != nil {
+		return fmt.Errorf("periodic job %s at %s: %w", e.job.Name, tick.Format(time.RFC3339), err)
+	}
+	if !j.Duplicate {
+		s.log.Debug("jobs: periodic job enqueued", "name", e.job.Name, "tick", tick, "job_id", j.ID)
+	}
+	return nil
+}
+
+// periodicUniqueTTLMin is the shortest time a tick's unique key is held: a
+// scheduler that stalls (a long GC pause, a suspended VM) longer than this
+// could enqueue a tick twice.
+const periodicUniqueTTLMin = 10 * time.Minute

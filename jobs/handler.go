@@ -10,8 +10,9 @@ import (
 
 // HandlerFunc runs a job. Returning nil completes it; an error retries it with
 // backoff until MaxRetries, then it is dead. Discard and Snooze return errors
-// with other outcomes. The context is cancelled when the job's timeout passes
-// or when the server's shutdown timeout runs out.
+// with other outcomes. The context is cancelled when the job's timeout passes,
+// when the job is cancelled (its cause is then ErrJobCancelled), or when the
+// server's shutdown timeout runs out.
 type HandlerFunc func(ctx context.Context, j *Job) error
 
 // Middleware wraps the execution of every job a server runs. The first

@@ -2,14 +2,17 @@
 // engines, so their figures can be set beside those of `quire bench jobs`
 // measured in the same run on the same machine.
 //
-// Engines: asynq (Redis), River (Postgres, pgx v5) and gocraft/work (Redis).
-// It is a module of its own, so Quire's main module never depends on them.
+// Engines: asynq (Redis), River (Postgres, pgx v5) and gocraft/work (Redis),
+// which --engine all runs; and River on SQLite (modernc.org/sqlite, WAL, a
+// fresh file per run), the peer of Quire's embedded driver, which runs only
+// when named: --engine river-sqlite. It is a module of its own, so Quire's
+// main module never depends on them.
 //
 // Bulk mode (default), per engine:
 //   - enqueue --jobs N no-op jobs with the engine's fastest enqueue path
-//     (River: InsertManyFast in batches of 1000; asynq and gocraft/work have
-//     no bulk API: single Enqueue calls from 50 goroutines) and report
-//     enqueue jobs/s;
+//     (River, on either driver: InsertManyFast in batches of 1000; asynq
+//     and gocraft/work have no bulk API: single Enqueue calls from 50
+//     goroutines) and report enqueue jobs/s;
 //   - then start the workers with --concurrency C and report processed
 //     jobs/s = N / (time from worker start to the N-th handler run);
 //   - every job carries its enqueue wall-clock time (unix ns, taken just
@@ -26,14 +29,15 @@
 // --engine all each engine runs in its own child process (this binary
 // re-executed with --engine X --json), so each RSS figure is its own.
 //
-// Each engine run uses its own Redis key prefix or Postgres schema and
-// deletes it at the end (never FLUSHDB), and fails after --timeout.
+// Each engine run uses its own Redis key prefix, Postgres schema or SQLite
+// file and deletes it at the end (never FLUSHDB), and fails after --timeout.
 //
 // Usage, from bench/compare:
 //
 //	go run . --engine all --jobs 100000 --concurrency 50
 //	go run . --engine river --rate 1000 --jobs 20000 --concurrency 50
 //	go run . --engine asynq --jobs 10000 --json
+//	go run . --engine river-sqlite --jobs 20000 --json
 //
 // With --json each engine's result is one JSON object on its own line, keys
 // engine, version, enqueue_method, enqueue_per_s, process_per_s, p50_ms,
@@ -57,7 +61,7 @@ import (
 
 func main() {
 	var (
-		engineName = flag.String("engine", "all", "engine to run: asynq, river, gocraft or all")
+		engineName = flag.String("engine", "all", "engine to run: asynq, river, gocraft, river-sqlite, or all (the first three)")
 		jobs       = flag.Int("jobs", 10000, "number of jobs N")
 		conc       = flag.Int("concurrency", 50, "worker concurrency C")
 		rate       = flag.Float64("rate", 0, "steady-load mode: enqueue R jobs/s while workers run (0 = bulk mode)")
@@ -94,7 +98,7 @@ func main() {
 	}
 	info, ok := findEngine(*engineName)
 	if !ok {
-		fatalf("unknown engine %q (want asynq, river, gocraft or all)", *engineName)
+		fatalf("unknown engine %q (want asynq, river, gocraft, river-sqlite or all)", *engineName)
 	}
 	res, err := runEngine(info, cfg)
 	if err != nil {
@@ -126,6 +130,9 @@ func runAll(cfg config, asJSON, verbose bool) int {
 	var results []result
 	failed := 0
 	for _, e := range engines {
+		if e.notInAll {
+			continue
+		}
 		args := []string{
 			"--engine", e.name,
 			"--jobs", strconv.Itoa(cfg.Jobs),

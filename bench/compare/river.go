@@ -130,6 +130,12 @@ func (e *riverEngine) method() string {
 func (e *riverEngine) singleCall() string { return "Client.Insert" }
 
 func (e *riverEngine) enqueueBulk(ctx context.Context, n int) error {
+	return riverInsertBulk(ctx, e.client, n)
+}
+
+// riverInsertBulk inserts n no-op jobs with InsertManyFast in sequential
+// batches of riverBatchSize, on either of River's drivers.
+func riverInsertBulk[TTx any](ctx context.Context, client *river.Client[TTx], n int) error {
 	params := make([]river.InsertManyParams, 0, riverBatchSize)
 	for done := 0; done < n; {
 		size := min(riverBatchSize, n-done)
@@ -138,7 +144,7 @@ func (e *riverEngine) enqueueBulk(ctx context.Context, n int) error {
 		for range size {
 			params = append(params, river.InsertManyParams{Args: riverNoopArgs{T: t}})
 		}
-		if _, err := e.client.InsertManyFast(ctx, params); err != nil {
+		if _, err := client.InsertManyFast(ctx, params); err != nil {
 			return err
 		}
 		done += size

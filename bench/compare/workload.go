@@ -67,12 +67,17 @@ type engineInfo struct {
 	name   string
 	module string // module path, for the version from build info
 	make   func() engine
+	// notInAll leaves the engine out of --engine all.
+	notInAll bool
 }
 
 var engines = []engineInfo{
-	{"asynq", "github.com/hibiken/asynq", func() engine { return &asynqEngine{} }},
-	{"river", "github.com/riverqueue/river", func() engine { return &riverEngine{} }},
-	{"gocraft", "github.com/gocraft/work", func() engine { return &gocraftEngine{} }},
+	{"asynq", "github.com/hibiken/asynq", func() engine { return &asynqEngine{} }, false},
+	{"river", "github.com/riverqueue/river", func() engine { return &riverEngine{} }, false},
+	{"gocraft", "github.com/gocraft/work", func() engine { return &gocraftEngine{} }, false},
+	// River on SQLite is the peer of Quire's embedded driver, not of the
+	// server-backed engines above: it runs only when named.
+	{"river-sqlite", "github.com/riverqueue/river/riverdriver/riversqlite", func() engine { return &riverSQLiteEngine{} }, true},
 }
 
 // result is one engine's figures; it is printed as one JSON line with --json.

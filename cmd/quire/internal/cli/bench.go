@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -22,19 +22,15 @@ import (
 
 // Defaults and constants of the bench command.
 const (
-	// BenchRedisURLDefault is the Redis bench uses when --redis-url is not
-	// set, unlike the other commands, which require it.
-	BenchRedisURLDefault = "redis://127.0.0.1:6379/0"
-	BenchJobsDefault     = 100_000
-	BenchConcurrency     = 100
-	BenchTimeoutDefault  = 10 * time.Minute
-	benchEngine          = "quire-redis"
-	benchJobType         = "bench.noop"
-	benchEnqueueChunk    = 5000 // jobs per EnqueueMany call
-	benchEnqueueWorkers  = 4    // goroutines of the bulk enqueue
-	benchPacedWorkers    = 8    // goroutines of the paced enqueue
-	benchStopTimeout     = 30 * time.Second
-	benchCleanupTimeout  = time.Minute
+	BenchJobsDefault    = 100_000
+	BenchConcurrency    = 100
+	BenchTimeoutDefault = 10 * time.Minute
+	benchJobType        = "bench.noop"
+	benchEnqueueChunk   = 5000 // jobs per EnqueueMany call
+	benchEnqueueWorkers = 4    // goroutines of the bulk enqueue
+	benchPacedWorkers   = 8    // goroutines of the paced enqueue
+	benchStopTimeout    = 30 * time.Second
+	benchCleanupTimeout = time.Minute
 )
 
 // benchConfig holds the settings of `bench jobs`.
@@ -87,12 +83,23 @@ from a few goroutines), then starts a server and measures how fast it runs
 them. With --rate, it starts the server first and enqueues one job per call at
 that steady rate: the enqueue-to-start latency is the figure to watch there.
 
-It works under its own random key prefix (quirebench:…) and deletes those keys
-at the end, with SCAN and UNLINK, never FLUSHDB: others may share the Redis.
---redis-prefix is ignored. --redis-url defaults to ` + BenchRedisURLDefault + `.`,
+Without --redis-url it runs on the embedded SQLite driver, on a fresh
+database in a new temporary directory that it removes at the end, so every run
+starts from the same empty file and leaves nothing behind. The directory is
+made in $TMPDIR, or in --data-dir when that is given, to measure the disk a
+deployment uses (a tmpfs flatters the figures); an existing jobs.db there is
+never touched.
+
+With --redis-url it works under its own random key prefix (quirebench:…) and
+deletes those keys at the end, with SCAN and UNLINK, never FLUSHDB: others may
+share the Redis. --redis-prefix is ignored.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			res, err := a.runBench(cmd.Context(), cfg)
+			dataDirGiven := cmd.Flags().Changed("data-dir")
+			if v, ok := a.lookupEnv(envName("data-dir")); ok && v != "" {
+				dataDirGiven = true
+			}
+			res, err := a.runBench(cmd.Context(), cfg, dataDirGiven)
 			if err != nil {
 				return err
 			}
@@ -141,35 +148,57 @@ func (cfg *benchConfig) validate() error {
 	return nil
 }
 
-func (a *app) runBench(ctx context.Context, cfg *benchConfig) (res *benchResult, err error) {
+// runBench measures the engine on a broker of its own: a fresh database in
+// a temporary directory (in --data-dir when dataDirGiven), or a random key
+// prefix on the given Redis. Either is removed at the end.
+func (a *app) runBench(ctx context.Context, cfg *benchConfig, dataDirGiven bool) (res *benchResult, err error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	url := cmp.Or(a.global.RedisURL, BenchRedisURLDefault)
-	prefix := "quirebench:" + randomHex(6)
-	rdb, drv, err := openBrokerURL(url, prefix, a.global.RedisWaitReplicas)
+	g := a.global
+	if g.RedisURL != "" {
+		g.RedisPrefix = "quirebench:" + randomHex(6)
+	} else {
+		dir, derr := benchTempDir(g.DataDir, dataDirGiven)
+		if derr != nil {
+			return nil, derr
+		}
+		// Deferred before the broker's Close, so it runs after it.
+		defer func() {
+			if rerr := os.RemoveAll(dir); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("bench: remove %s: %w", dir, rerr))
+				return
+			}
+			a.log.Info("bench: removed its database", "dir", dir)
+		}()
+		g.DataDir = dir
+	}
+	b, err := openBroker(&g)
 	if err != nil {
 		return nil, err
 	}
-	defer rdb.Close()
+	defer b.Close()
+	drv := b.driver
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench: timed out after %s", cfg.Timeout))
 	defer cancel()
-	pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
-	err = rdb.Ping(pingCtx).Err()
-	pingCancel()
-	if err != nil {
-		return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(url), err)
-	}
-	defer func() {
-		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
-		defer ccancel()
-		n, cerr := deleteKeys(cctx, rdb, prefix+":*")
-		if cerr != nil {
-			err = errors.Join(err, fmt.Errorf("bench: clean up keys %s:*: %w", prefix, cerr))
-			return
+	if b.rdb != nil {
+		pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
+		err = b.rdb.Ping(pingCtx).Err()
+		pingCancel()
+		if err != nil {
+			return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(g.RedisURL), err)
 		}
-		a.log.Info("bench: deleted its keys", "redis_prefix", prefix, "num_keys", n)
-	}()
+		defer func() {
+			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
+			defer ccancel()
+			n, cerr := deleteKeys(cctx, b.rdb, g.RedisPrefix+":*")
+			if cerr != nil {
+				err = errors.Join(err, fmt.Errorf("bench: clean up keys %s:*: %w", g.RedisPrefix, cerr))
+				return
+			}
+			a.log.Info("bench: deleted its keys", "redis_prefix", g.RedisPrefix, "num_keys", n)
+		}()
+	}
 
 	heap := startHeapSampler(100 * time.Millisecond)
 	defer heap.stop()
@@ -198,8 +227,8 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig) (res *benchResult,
 		return nil, err
 	}
 
-	a.log.Info("bench: starting", "jobs", cfg.Jobs, "concurrency", cfg.Concurrency, "rate", cfg.Rate,
-		"batch", cfg.Batch, "redis_url", redactURL(url), "redis_prefix", prefix)
+	a.log.Info("bench: starting", append([]any{"jobs", cfg.Jobs, "concurrency", cfg.Concurrency, "rate", cfg.Rate,
+		"batch", cfg.Batch}, b.attrs...)...)
 	var enqueueDur, processDur time.Duration
 	if cfg.Rate > 0 {
 		enqueueDur, processDur, err = benchPaced(ctx, client, jobs.NewInspector(drv, nil), srv, rec, cfg.Jobs, cfg.Rate)
@@ -212,7 +241,7 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig) (res *benchResult,
 	lat := rec.sorted()
 	rss, _ := peakRSS()
 	return &benchResult{
-		Engine:      benchEngine,
+		Engine:      b.engine,
 		Jobs:        cfg.Jobs,
 		Concurrency: cfg.Concurrency,
 		Rate:        cfg.Rate,
@@ -226,6 +255,26 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig) (res *benchResult,
 		EnqueueS:    enqueueDur.Seconds(),
 		ProcessS:    processDur.Seconds(),
 	}, nil
+}
+
+// benchTempDir makes the bench's database directory: in dataDir when it was
+// given, else in $TMPDIR.
+func benchTempDir(dataDir string, given bool) (string, error) {
+	parent := ""
+	if given {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return "", fmt.Errorf("bench: use %s %q: %w", setting("data-dir"), dataDir, err)
+		}
+		parent = dataDir
+	}
+	dir, err := os.MkdirTemp(parent, "quirebench-")
+	if err != nil {
+		if given {
+			return "", fmt.Errorf("bench: make a temporary directory in %s %q: %w", setting("data-dir"), dataDir, err)
+		}
+		return "", fmt.Errorf("bench: make a temporary directory: %w", err)
+	}
+	return dir, nil
 }
 
 // benchBulk enqueues n jobs in bulk, then starts the server and returns how
@@ -245,8 +294,8 @@ func benchBulk(ctx context.Context, a *app, client *jobs.Client, insp *jobs.Insp
 	if err := rec.wait(ctx); err != nil {
 		return 0, 0, err
 	}
-	// Count a job as processed once its outcome is recorded in Redis, not
-	// when its handler returns.
+	// Count a job as processed once its outcome is recorded in the broker,
+	// not when its handler returns.
 	if err := waitAcknowledged(ctx, insp, n); err != nil {
 		return 0, 0, err
 	}
@@ -348,8 +397,8 @@ pace:
 	if err := rec.wait(ctx); err != nil {
 		return 0, 0, err
 	}
-	// Count a job as processed once its outcome is recorded in Redis, not
-	// when its handler returns.
+	// Count a job as processed once its outcome is recorded in the broker,
+	// not when its handler returns.
 	if err := waitAcknowledged(ctx, insp, n); err != nil {
 		return 0, 0, err
 	}

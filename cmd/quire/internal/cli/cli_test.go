@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,12 +81,18 @@ func runCLI(ctx context.Context, t testing.TB, opts *runOpts, args ...string) re
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
-// testBundle is a Redis namespace of one test: its own key prefix, whose
-// keys are deleted at cleanup.
+// testBundle is the broker of one test: a Redis namespace of its own (a key
+// prefix whose keys are deleted at cleanup), or an embedded database in a
+// temporary directory.
 type testBundle struct {
+	// args select the broker; every run of the bundle gets them.
+	args []string
+	// redisURL, prefix and rdb are set on Redis only.
 	redisURL string
 	prefix   string
 	rdb      redis.UniversalClient
+	// dataDir is set on the embedded broker only.
+	dataDir string
 }
 
 // redisURLForTests is QUIRE_TEST_REDIS_URL or the local default.
@@ -107,6 +115,7 @@ func setup(t *testing.T) *testBundle {
 		jobstest.RequireService(t, "Redis at "+url, err)
 	}
 	b := &testBundle{redisURL: url, prefix: "quiretest:" + randomHex(6), rdb: rdb}
+	b.args = []string{"--redis-url", b.redisURL, "--redis-prefix", b.prefix}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -117,6 +126,32 @@ func setup(t *testing.T) *testBundle {
 	return b
 }
 
+// setupEmbedded gives the test an embedded database of its own, in a
+// --data-dir removed at cleanup.
+func setupEmbedded(t *testing.T) *testBundle {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "quire-data")
+	return &testBundle{dataDir: dir, args: []string{"--data-dir", dir}}
+}
+
+// forEachBroker runs test on the embedded broker and on Redis (skipped
+// without Redis), in parallel subtests.
+func forEachBroker(t *testing.T, test func(t *testing.T, b *testBundle)) {
+	t.Helper()
+	for _, br := range []struct {
+		name  string
+		setup func(*testing.T) *testBundle
+	}{
+		{"Embedded", setupEmbedded},
+		{"Redis", setup},
+	} {
+		t.Run(br.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, br.setup(t))
+		})
+	}
+}
+
 // run runs the command on the bundle's namespace.
 func (b *testBundle) run(t testing.TB, args ...string) result {
 	t.Helper()
@@ -125,7 +160,7 @@ func (b *testBundle) run(t testing.TB, args ...string) result {
 
 func (b *testBundle) runWith(ctx context.Context, t testing.TB, opts *runOpts, args ...string) result {
 	t.Helper()
-	args = append(args, "--redis-url", b.redisURL, "--redis-prefix", b.prefix)
+	args = append(slices.Clone(args), b.args...)
 	return runCLI(ctx, t, opts, args...)
 }
 

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -22,19 +21,19 @@ const envAnnotation = "quire_env"
 
 // Defaults of the global settings.
 const (
+	DataDirDefault   = "./quire-data"
 	LogFormatDefault = "text"
 	LogLevelDefault  = "info"
 )
 
-// errRedisURLRequired is returned by commands that need a broker when none
-// is configured.
-var errRedisURLRequired = errors.New("--redis-url / QUIRE_REDIS_URL is required (the embedded backend is not available yet)")
-
 // globalConfig holds the settings every command shares.
 type globalConfig struct {
+	// DataDir holds the embedded broker's database, jobs.db, used when
+	// RedisURL is empty. Defaults to ./quire-data, created if missing.
+	DataDir string
 	// RedisURL locates the broker: redis://, rediss://, redis+cluster:// or
-	// a comma-separated list of host:port. Required by commands that need
-	// a broker.
+	// a comma-separated list of host:port. Empty runs on the embedded
+	// broker in DataDir.
 	RedisURL string
 	// RedisPrefix starts every key. Defaults to "quire".
 	RedisPrefix string
@@ -49,12 +48,13 @@ type globalConfig struct {
 
 func (g *globalConfig) addFlags(root *cobra.Command) {
 	fs := root.PersistentFlags()
-	fs.StringVar(&g.RedisURL, "redis-url", "", "Redis to use: redis://[user:pass@]host:port/db, rediss://…, redis+cluster://h1:p1,h2:p2 or h1:p1,h2:p2")
+	fs.StringVar(&g.DataDir, "data-dir", DataDirDefault, "directory of the embedded job database (jobs.db), used without --redis-url; created if missing")
+	fs.StringVar(&g.RedisURL, "redis-url", "", "Redis to use instead of the embedded database: redis://[user:pass@]host:port/db, rediss://…, redis+cluster://h1:p1,h2:p2 or h1:p1,h2:p2")
 	fs.StringVar(&g.RedisPrefix, "redis-prefix", redisdriver.PrefixDefault, "prefix of every Redis key, so deployments can share a Redis")
 	fs.IntVar(&g.RedisWaitReplicas, "redis-wait-replicas", 0, "enqueue returns only once this many replicas hold the job, so a failover cannot lose it")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
-	for _, name := range []string{"redis-url", "redis-prefix", "redis-wait-replicas", "log-level", "log-format"} {
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "log-level", "log-format"} {
 		withEnv(fs, name)
 	}
 }
@@ -73,32 +73,6 @@ func (g *globalConfig) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, usagef("invalid %s %q: use text or json", setting("log-format"), g.LogFormat)
-}
-
-// openBroker connects to the configured Redis and returns the client, which
-// the caller closes, and a driver on it.
-func (g *globalConfig) openBroker() (redis.UniversalClient, *redisdriver.Driver, error) {
-	if g.RedisURL == "" {
-		return nil, nil, &usageError{errRedisURLRequired}
-	}
-	return openBrokerURL(g.RedisURL, g.RedisPrefix, g.RedisWaitReplicas)
-}
-
-func openBrokerURL(url, prefix string, waitReplicas int) (redis.UniversalClient, *redisdriver.Driver, error) {
-	rdb, err := openRedis(url)
-	if err != nil {
-		return nil, nil, usagef("invalid %s %q: %w", setting("redis-url"), redactURL(url), err)
-	}
-	if waitReplicas < 0 {
-		_ = rdb.Close()
-		return nil, nil, usagef("invalid %s %d: it must not be negative", setting("redis-wait-replicas"), waitReplicas)
-	}
-	drv, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix, WaitReplicas: waitReplicas})
-	if err != nil {
-		_ = rdb.Close()
-		return nil, nil, usagef("invalid %s %q: %w", setting("redis-prefix"), prefix, err)
-	}
-	return rdb, drv, nil
 }
 
 // envName returns the environment variable of a flag: QUIRE_ and the flag's

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -32,9 +34,25 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{
-			name: "RedisURLMissing",
-			args: []string{"jobs", "queues"},
-			want: "--redis-url / QUIRE_REDIS_URL is required (the embedded backend is not available yet)",
+			name: "DataDirEmpty",
+			args: []string{"jobs", "queues", "--data-dir", ""},
+			want: `invalid --data-dir / QUIRE_DATA_DIR "": give a directory, or use --redis-url`,
+		},
+		{
+			name: "UpRedisURLBad",
+			args: []string{"up", "--redis-url", "foo"},
+			want: `invalid --redis-url / QUIRE_REDIS_URL "foo": "foo" is not host:port`,
+		},
+		{
+			name: "UpRedisURLBadEnv",
+			args: []string{"up"},
+			env:  map[string]string{"QUIRE_REDIS_URL": "http://127.0.0.1:6379"},
+			want: `invalid --redis-url / QUIRE_REDIS_URL "http://127.0.0.1:6379": unknown scheme "http"`,
+		},
+		{
+			name: "UpConcurrencyZero",
+			args: []string{"up", "--concurrency", "0"},
+			want: `invalid --concurrency / QUIRE_CONCURRENCY 0`,
 		},
 		{
 			name: "RedisURLBadFlag",
@@ -147,10 +165,42 @@ func TestConfigErrors(t *testing.T) {
 func TestFlagBeatsEnv(t *testing.T) {
 	t.Parallel()
 	// The flag is valid and the environment is not: the flag wins, so the
-	// command gets as far as needing a Redis URL.
-	r := runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_ROLE": "web"}}, "serve", "--role", "worker")
+	// command gets as far as the next setting, which is wrong on purpose.
+	r := runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_ROLE": "web"}}, "serve", "--role", "worker", "--concurrency", "0")
 	require.Equal(t, exitUsage, r.code)
-	require.Contains(t, r.stderr, "--redis-url / QUIRE_REDIS_URL is required")
+	require.NotContains(t, r.stderr, "--role")
+	require.Contains(t, r.stderr, "invalid --concurrency / QUIRE_CONCURRENCY 0")
+}
+
+// TestDataDirUnusable: a --data-dir that cannot hold the database stops
+// every command that opens the job engine, with a message naming the
+// setting and the path.
+func TestDataDirUnusable(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(file, []byte("not a directory"), 0o644))
+	bad := filepath.Join(file, "quire-data") // even root cannot make it
+
+	for _, args := range [][]string{
+		{"up", "--addr", "127.0.0.1:0"},
+		{"serve", "--role", "worker", "--addr", "127.0.0.1:0"},
+		{"jobs", "queues"},
+		{"jobs", "enqueue", "noop"},
+	} {
+		t.Run(args[0]+"_"+args[1], func(t *testing.T) {
+			t.Parallel()
+			r := runCLI(t.Context(), t, nil, append(args, "--data-dir", bad)...)
+			require.Equal(t, exitError, r.code, r.stderr)
+			require.Contains(t, r.stderr, `open the job database in --data-dir / QUIRE_DATA_DIR "`+bad+`"`)
+			require.Empty(t, r.stdout)
+		})
+	}
+	t.Run("Env", func(t *testing.T) {
+		t.Parallel()
+		r := runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_DATA_DIR": bad}}, "jobs", "stats")
+		require.Equal(t, exitError, r.code, r.stderr)
+		require.Contains(t, r.stderr, `--data-dir / QUIRE_DATA_DIR "`+bad+`"`)
+	})
 }
 
 func TestOpenRedis(t *testing.T) {

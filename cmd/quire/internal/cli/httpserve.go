@@ -15,19 +15,21 @@ import (
 	"github.com/quirehq/quire/jobs"
 )
 
-// scrapeTimeout bounds the Redis reads of one /metrics scrape.
+// scrapeTimeout bounds the broker reads of one /metrics scrape or status
+// page.
 const scrapeTimeout = 5 * time.Second
 
 // newHTTPServer serves a worker's probes and metrics:
 //
 //   - /healthz is liveness: 200 while the fetch loop turns (its beat is
 //     fresher than 3×pollInterval+5s) or the worker is quiet, else 503. It
-//     never touches Redis: a broker outage must not restart every worker.
+//     never touches the broker: an outage must not restart every worker.
 //   - /readyz is readiness: 200 while the server fetches, 503 before it
 //     starts, once it is quiet and while it stops.
 //   - /metrics is Prometheus: the queues' sizes, latency and counters, read
-//     from Redis on each scrape, and the process's busy jobs.
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, log *slog.Logger) *http.Server {
+//     from the broker on each scrape, and the process's busy jobs;
+//   - / is the HTML status page, when statusPage is set (quire up).
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, log *slog.Logger, statusPage bool) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -66,6 +68,9 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 		ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}))
+	if statusPage {
+		mux.Handle("GET /{$}", &statusHandler{insp: insp, log: log})
+	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 

@@ -54,12 +54,12 @@ func (a *app) newJobsCommand() *cobra.Command {
 
 // withInspector runs fn with an inspector on the configured broker.
 func (jc *jobsCommand) withInspector(fn func(insp *jobs.Inspector) error) error {
-	rdb, drv, err := jc.global.openBroker()
+	b, err := openBroker(&jc.global)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
-	return fn(jobs.NewInspector(drv, nil))
+	defer b.Close()
+	return fn(jobs.NewInspector(b.driver, nil))
 }
 
 // print writes v as JSON with --json, else calls table with a tabwriter.
@@ -427,12 +427,12 @@ func (jc *jobsCommand) newEnqueueCommand() *cobra.Command {
 					return usagef("ARGS_JSON %q is not valid JSON", args[1])
 				}
 			}
-			rdb, drv, err := jc.global.openBroker()
+			b, err := openBroker(&jc.global)
 			if err != nil {
 				return err
 			}
-			defer rdb.Close()
-			client, err := jobs.NewClient(drv, nil)
+			defer b.Close()
+			client, err := jobs.NewClient(b.driver, nil)
 			if err != nil {
 				return err
 			}

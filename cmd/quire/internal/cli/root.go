@@ -1,5 +1,6 @@
-// Package cli is the quire command: serve runs a worker, jobs inspects and
-// manages jobs, bench measures the engine, version tells the build.
+// Package cli is the quire command: up runs every role in one process on
+// embedded defaults, serve runs one role, jobs inspects and manages jobs,
+// bench measures the engine, version tells the build.
 //
 // Every command writes to the writers given to Execute and reads the
 // environment and signals through a deps value, so tests run the commands as
@@ -130,6 +131,7 @@ func (a *app) newRootCommand() *cobra.Command {
 		a.newBenchCommand(),
 		a.newJobsCommand(),
 		a.newServeCommand(),
+		a.newUpCommand(),
 		a.newVersionCommand(),
 	)
 	return root

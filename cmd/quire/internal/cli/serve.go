@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
@@ -44,8 +45,10 @@ type serveConfig struct {
 	// Lease is how long a fetched job is held without a heartbeat. Defaults
 	// to 30 seconds.
 	Lease time.Duration
-	// Addr is where /healthz, /readyz and /metrics are served. Defaults to
-	// ":9090"; empty serves nothing.
+	// Addr is where /healthz, /readyz and /metrics are served (and, by up,
+	// the status page). Defaults to ":9090" for serve, so that the kubelet
+	// and Prometheus reach it, and 127.0.0.1:8080 for up; empty serves
+	// nothing.
 	Addr string
 }
 
@@ -77,6 +80,9 @@ func (a *app) newServeCommand() *cobra.Command {
 		Long: `Run a Quire process in one role. A worker fetches jobs from its queues and
 runs them with the built-in handlers (noop, sleep).
 
+It runs on the embedded job database in --data-dir unless --redis-url is
+given; every process of a deployment must use the same one.
+
 SIGINT and SIGTERM stop it gracefully: fetching stops, running jobs get
 --shutdown-timeout to finish, and the rest go back to their queues. SIGTSTP
 quiets it: fetching stops and running jobs finish, but the process stays up
@@ -88,26 +94,30 @@ until it is stopped.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Role, "role", RoleDefault, "role of this process: "+roleNames())
+	withEnv(fs, "role")
+	cfg.addFlags(fs, AddrDefault, `address of /healthz, /readyz and /metrics; "" serves none`)
+	return cmd
+}
+
+// addFlags adds the settings serve and up share, with the address and its
+// description of the command.
+func (cfg *serveConfig) addFlags(fs *pflag.FlagSet, addrDefault, addrUsage string) {
 	fs.StringVar(&cfg.Queues, "queues", QueuesDefault, "queues to work on, with weights: default=1,critical=3")
 	fs.BoolVar(&cfg.Strict, "strict", false, "try queues strictly by descending weight instead of weighted at random")
 	fs.IntVar(&cfg.Concurrency, "concurrency", jobs.ConcurrencyDefault, "jobs to run at once")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", jobs.ShutdownTimeoutDefault, "how long running jobs may finish at stop; negative waits forever")
 	fs.DurationVar(&cfg.Lease, "lease", jobs.LeaseDurationDefault, "how long a fetched job is held without a heartbeat")
-	fs.StringVar(&cfg.Addr, "addr", AddrDefault, `address of /healthz, /readyz and /metrics; "" serves none`)
-	for _, name := range []string{"role", "queues", "strict", "concurrency", "shutdown-timeout", "lease", "addr"} {
+	fs.StringVar(&cfg.Addr, "addr", addrDefault, addrUsage)
+	for _, name := range []string{"queues", "strict", "concurrency", "shutdown-timeout", "lease", "addr"} {
 		withEnv(fs, name)
 	}
-	return cmd
 }
 
-func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
-	i := slices.IndexFunc(roles, func(r role) bool { return r.name == cfg.Role })
-	if i < 0 {
-		return usagef("invalid %s %q: valid roles are %s", setting("role"), cfg.Role, roleNames())
-	}
+// validate checks the worker's settings and returns its queues.
+func (cfg *serveConfig) validate() (map[string]int, error) {
 	queues, err := parseQueues(cfg.Queues)
 	if err != nil {
-		return usagef("invalid %s %q: %w", setting("queues"), cfg.Queues, err)
+		return nil, usagef("invalid %s %q: %w", setting("queues"), cfg.Queues, err)
 	}
 	var errs []error
 	if cfg.Concurrency < 1 {
@@ -120,23 +130,54 @@ func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
 		errs = append(errs, fmt.Errorf("invalid %s 0: give a duration, or a negative one to wait forever", setting("shutdown-timeout")))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return &usageError{err}
+		return nil, &usageError{err}
+	}
+	return queues, nil
+}
+
+func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
+	i := slices.IndexFunc(roles, func(r role) bool { return r.name == cfg.Role })
+	if i < 0 {
+		return usagef("invalid %s %q: valid roles are %s", setting("role"), cfg.Role, roleNames())
+	}
+	queues, err := cfg.validate()
+	if err != nil {
+		return err
 	}
 	return roles[i].run(ctx, a, cfg, queues)
 }
 
-// runWorker runs a jobs.Server until ctx is done, then stops it gracefully.
+// runWorker runs the worker role: a jobs.Server with the probes and metrics.
 func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error {
-	rdb, drv, err := a.global.openBroker()
+	return a.runProcess(ctx, cfg, queues, &processOpts{command: "serve", role: cfg.Role})
+}
+
+// processOpts say what runProcess runs around the worker.
+type processOpts struct {
+	// command names the command in logs: serve or up.
+	command string
+	// role labels the process in the process list.
+	role string
+	// statusPage serves the HTML status page at / besides the probes and
+	// metrics.
+	statusPage bool
+}
+
+// runProcess runs a jobs.Server with the built-in handlers and the HTTP
+// server on cfg.Addr until ctx is done, then stops both gracefully: quiet,
+// let running jobs finish within the shutdown timeout, hand back the rest,
+// close HTTP. serve --role worker and up both run through it.
+func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[string]int, opts *processOpts) error {
+	b, err := openBroker(&a.global)
 	if err != nil {
 		return err
 	}
-	defer rdb.Close()
+	defer b.Close()
 	shutdownTimeout := cfg.ShutdownTimeout
 	if shutdownTimeout < 0 {
 		shutdownTimeout = -1
 	}
-	srv, err := jobs.NewServer(drv, &jobs.Config{
+	srv, err := jobs.NewServer(b.driver, &jobs.Config{
 		Handlers:        builtinHandlers(),
 		Queues:          queues,
 		StrictPriority:  cfg.Strict,
@@ -145,7 +186,7 @@ func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]
 		ShutdownTimeout: shutdownTimeout,
 		Logger:          a.log,
 		Version:         buildinfo.Version,
-		Labels:          map[string]string{"role": cfg.Role},
+		Labels:          map[string]string{"role": opts.role},
 	})
 	if err != nil {
 		return usagef("%w", err)
@@ -164,8 +205,7 @@ func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]
 		}
 		return err
 	}
-	a.log.Info("serve: worker started", "redis_url", redactURL(a.global.RedisURL),
-		"redis_prefix", drv.Prefix(), "version", buildinfo.Version)
+	a.log.Info(opts.command+": worker started", append(slices.Clone(b.attrs), "version", buildinfo.Version)...)
 
 	// quiet is set by SIGTSTP and at stop: the fetch loop no longer turns,
 	// which liveness must not take for a stuck process.
@@ -173,8 +213,12 @@ func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]
 	var hs *http.Server
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(drv, nil), &quiet, jobs.PollIntervalDefault, a.log)
-		a.log.Info("serve: serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, a.log, opts.statusPage)
+		if opts.statusPage {
+			a.log.Info(opts.command+": serving the status page, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
+		} else {
+			a.log.Info(opts.command+": serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+		}
 		if a.listening != nil {
 			a.listening(ln.Addr())
 		}
@@ -201,9 +245,9 @@ func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]
 	case <-ctx.Done():
 	case serveErr = <-httpDone:
 		serveErr = fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), serveErr)
-		a.log.Error("serve: HTTP server failed; stopping", "error", serveErr)
+		a.log.Error(opts.command+": HTTP server failed; stopping", "error", serveErr)
 	}
-	a.log.Info("serve: stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	a.log.Info(opts.command+": stopping", "shutdown_timeout", cfg.ShutdownTimeout)
 	quiet.Store(true)
 	stopCtx := context.WithoutCancel(ctx)
 	if shutdownTimeout > 0 {

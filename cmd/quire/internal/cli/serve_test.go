@@ -24,8 +24,16 @@ type serveBundle struct {
 	done   chan result
 }
 
-// startServe runs `quire serve` with args until the test stops it.
+// startServe runs `quire serve --role worker` with args until the test
+// stops it.
 func startServe(t *testing.T, b *testBundle, args ...string) *serveBundle {
+	t.Helper()
+	return startProcess(t, b, append([]string{"serve", "--role", "worker"}, args...)...)
+}
+
+// startProcess runs a long-lived command (serve or up) on a free port of
+// the loopback interface until the test stops it.
+func startProcess(t *testing.T, b *testBundle, args ...string) *serveBundle {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serveBundle{quiet: make(chan os.Signal, 1), cancel: cancel, done: make(chan result, 1)}
@@ -34,16 +42,16 @@ func startServe(t *testing.T, b *testBundle, args ...string) *serveBundle {
 		d.listening = func(a net.Addr) { addrs <- a }
 		d.quietSignals = func() (<-chan os.Signal, func()) { return s.quiet, func() {} }
 	}}
-	args = append([]string{"serve", "--role", "worker", "--addr", "127.0.0.1:0", "--log-level", "warn"}, args...)
+	args = append(args, "--addr", "127.0.0.1:0", "--log-level", "warn")
 	go func() { s.done <- b.runWith(ctx, t, opts, args...) }()
 	t.Cleanup(func() { s.stop(t) })
 	select {
 	case a := <-addrs:
 		s.addr = a.String()
 	case r := <-s.done:
-		t.Fatalf("serve exited with %d: %s", r.code, r.stderr)
+		t.Fatalf("%s exited with %d: %s", args[0], r.code, r.stderr)
 	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not start listening")
+		t.Fatalf("%s did not start listening", args[0])
 	}
 	return s
 }
@@ -80,113 +88,117 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 func TestServeWorker(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	s := startServe(t, b, "--queues", "default=1,critical=3", "--concurrency", "4")
+	forEachBroker(t, func(t *testing.T, b *testBundle) {
+		s := startServe(t, b, "--queues", "default=1,critical=3", "--concurrency", "4")
 
-	code, body := s.get(t, "/healthz")
-	require.Equal(t, http.StatusOK, code, body)
-	code, body = s.get(t, "/readyz")
-	require.Equal(t, http.StatusOK, code, body)
+		code, body := s.get(t, "/healthz")
+		require.Equal(t, http.StatusOK, code, body)
+		code, body = s.get(t, "/readyz")
+		require.Equal(t, http.StatusOK, code, body)
 
-	b.runOK(t, "jobs", "enqueue", "sleep", `{"duration":"30ms"}`)
-	b.runOK(t, "jobs", "enqueue", "sleep", `{"ms":10}`, "--queue", "critical")
-	b.runOK(t, "jobs", "enqueue", "noop", "--count", "5")
-	failing := runJSON[struct{ IDs []string }](t, b, "jobs", "enqueue", "no.such.handler", `{"x":1}`).IDs[0]
+		b.runOK(t, "jobs", "enqueue", "sleep", `{"duration":"30ms"}`)
+		b.runOK(t, "jobs", "enqueue", "sleep", `{"ms":10}`, "--queue", "critical")
+		b.runOK(t, "jobs", "enqueue", "noop", "--count", "5")
+		failing := runJSON[struct{ IDs []string }](t, b, "jobs", "enqueue", "no.such.handler", `{"x":1}`).IDs[0]
 
-	waitFor(t, "8 executions and 1 retry", func() bool {
-		st := runJSON[statsView](t, b, "jobs", "stats")
-		return st.Processed == 8 && st.Retry == 1 && st.Ready == 0
+		waitFor(t, "8 executions and 1 retry", func() bool {
+			st := runJSON[statsView](t, b, "jobs", "stats")
+			return st.Processed == 8 && st.Retry == 1 && st.Ready == 0
+		})
+		retries := runJSON[[]jobView](t, b, "jobs", "retries")
+		require.Len(t, retries, 1)
+		require.Equal(t, failing, retries[0].ID)
+		require.Contains(t, retries[0].Error, `no handler registered for job type "no.such.handler"`)
+		require.Contains(t, b.runOK(t, "jobs", "retries").stdout, "no.such.handler")
+
+		code, body = s.get(t, "/metrics")
+		require.Equal(t, http.StatusOK, code)
+		for _, want := range []string{
+			`quire_queue_processed_total{queue="default"} 7`,
+			`quire_queue_processed_total{queue="critical"} 1`,
+			`quire_queue_failed_total{queue="default"} 1`,
+			`quire_queue_retry_jobs{queue="default"} 1`,
+			`quire_queue_ready_jobs{queue="critical"} 0`,
+			`quire_queue_latency_seconds{queue="default"} 0`,
+			"quire_process_busy_jobs 0",
+			"go_goroutines",
+		} {
+			require.Contains(t, body, want)
+		}
+
+		procs := runJSON[[]struct {
+			Concurrency int               `json:"concurrency"`
+			Labels      map[string]string `json:"labels"`
+		}](t, b, "jobs", "processes")
+		require.Len(t, procs, 1)
+		require.Equal(t, 4, procs[0].Concurrency)
+		require.Equal(t, "worker", procs[0].Labels["role"])
+
+		// SIGTSTP quiets the worker: not ready, still live.
+		s.quiet <- syscall.SIGTSTP
+		waitFor(t, "/readyz to fail", func() bool { code, _ := s.get(t, "/readyz"); return code == http.StatusServiceUnavailable })
+		code, body = s.get(t, "/healthz")
+		require.Equal(t, http.StatusOK, code, body)
+
+		r := s.stop(t)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		require.Empty(t, runJSON[[]jobView](t, b, "jobs", "running"))
+		require.JSONEq(t, `[]`, b.runOK(t, "jobs", "processes", "--json").stdout)
+
+		// By hand: retry the failed job, then delete it.
+		b.runOK(t, "jobs", "retry", failing)
+		ready := runJSON[[]jobView](t, b, "jobs", "ready")
+		require.Len(t, ready, 1)
+		require.Equal(t, failing, ready[0].ID)
+		require.Equal(t, 1, ready[0].Attempt)
+		b.runOK(t, "jobs", "delete", failing, "--state", "ready")
+		r = b.run(t, "jobs", "delete", failing)
+		require.Equal(t, exitError, r.code)
+		require.Contains(t, r.stderr, "not found")
+		require.Zero(t, runJSON[statsView](t, b, "jobs", "stats").Ready)
 	})
-	retries := runJSON[[]jobView](t, b, "jobs", "retries")
-	require.Len(t, retries, 1)
-	require.Equal(t, failing, retries[0].ID)
-	require.Contains(t, retries[0].Error, `no handler registered for job type "no.such.handler"`)
-	require.Contains(t, b.runOK(t, "jobs", "retries").stdout, "no.such.handler")
-
-	code, body = s.get(t, "/metrics")
-	require.Equal(t, http.StatusOK, code)
-	for _, want := range []string{
-		`quire_queue_processed_total{queue="default"} 7`,
-		`quire_queue_processed_total{queue="critical"} 1`,
-		`quire_queue_failed_total{queue="default"} 1`,
-		`quire_queue_retry_jobs{queue="default"} 1`,
-		`quire_queue_ready_jobs{queue="critical"} 0`,
-		`quire_queue_latency_seconds{queue="default"} 0`,
-		"quire_process_busy_jobs 0",
-		"go_goroutines",
-	} {
-		require.Contains(t, body, want)
-	}
-
-	procs := runJSON[[]struct {
-		Concurrency int               `json:"concurrency"`
-		Labels      map[string]string `json:"labels"`
-	}](t, b, "jobs", "processes")
-	require.Len(t, procs, 1)
-	require.Equal(t, 4, procs[0].Concurrency)
-	require.Equal(t, "worker", procs[0].Labels["role"])
-
-	// SIGTSTP quiets the worker: not ready, still live.
-	s.quiet <- syscall.SIGTSTP
-	waitFor(t, "/readyz to fail", func() bool { code, _ := s.get(t, "/readyz"); return code == http.StatusServiceUnavailable })
-	code, body = s.get(t, "/healthz")
-	require.Equal(t, http.StatusOK, code, body)
-
-	r := s.stop(t)
-	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Empty(t, runJSON[[]jobView](t, b, "jobs", "running"))
-	require.JSONEq(t, `[]`, b.runOK(t, "jobs", "processes", "--json").stdout)
-
-	// By hand: retry the failed job, then delete it.
-	b.runOK(t, "jobs", "retry", failing)
-	ready := runJSON[[]jobView](t, b, "jobs", "ready")
-	require.Len(t, ready, 1)
-	require.Equal(t, failing, ready[0].ID)
-	require.Equal(t, 1, ready[0].Attempt)
-	b.runOK(t, "jobs", "delete", failing, "--state", "ready")
-	r = b.run(t, "jobs", "delete", failing)
-	require.Equal(t, exitError, r.code)
-	require.Contains(t, r.stderr, "not found")
-	require.Zero(t, runJSON[statsView](t, b, "jobs", "stats").Ready)
 }
 
 func TestServeRetryAndDeleteFromRetrySet(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	s := startServe(t, b)
-	id := runJSON[struct{ IDs []string }](t, b, "jobs", "enqueue", "no.such.handler").IDs[0]
-	waitFor(t, "the job to fail", func() bool { return runJSON[statsView](t, b, "jobs", "stats").Retry == 1 })
-	require.Equal(t, exitOK, s.stop(t).code)
+	forEachBroker(t, func(t *testing.T, b *testBundle) {
+		s := startServe(t, b)
+		id := runJSON[struct{ IDs []string }](t, b, "jobs", "enqueue", "no.such.handler").IDs[0]
+		waitFor(t, "the job to fail", func() bool { return runJSON[statsView](t, b, "jobs", "stats").Retry == 1 })
+		require.Equal(t, exitOK, s.stop(t).code)
 
-	b.runOK(t, "jobs", "delete", id, "--state", "retry")
-	require.Zero(t, runJSON[statsView](t, b, "jobs", "stats").Retry)
+		b.runOK(t, "jobs", "delete", id, "--state", "retry")
+		require.Zero(t, runJSON[statsView](t, b, "jobs", "stats").Retry)
+	})
 }
 
 func TestServeStopHandsBackRunningJobs(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
-	s := startServe(t, b, "--shutdown-timeout", "100ms")
-	b.runOK(t, "jobs", "enqueue", "sleep", `{"duration":"10m"}`)
-	waitFor(t, "the job to run", func() bool { return runJSON[statsView](t, b, "jobs", "stats").Running == 1 })
+	forEachBroker(t, func(t *testing.T, b *testBundle) {
+		s := startServe(t, b, "--shutdown-timeout", "100ms")
+		b.runOK(t, "jobs", "enqueue", "sleep", `{"duration":"10m"}`)
+		waitFor(t, "the job to run", func() bool { return runJSON[statsView](t, b, "jobs", "stats").Running == 1 })
 
-	start := time.Now()
-	r := s.stop(t)
-	require.Equal(t, exitOK, r.code, r.stderr)
-	require.Less(t, time.Since(start), 10*time.Second)
-	st := runJSON[statsView](t, b, "jobs", "stats")
-	require.EqualValues(t, 1, st.Ready, "the cancelled job is back on its queue")
-	require.Zero(t, st.Running)
+		start := time.Now()
+		r := s.stop(t)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		require.Less(t, time.Since(start), 10*time.Second)
+		st := runJSON[statsView](t, b, "jobs", "stats")
+		require.EqualValues(t, 1, st.Ready, "the cancelled job is back on its queue")
+		require.Zero(t, st.Running)
+	})
 }
 
 func TestServeAddrTaken(t *testing.T) {
 	t.Parallel()
-	b := setup(t)
+	b := setupEmbedded(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ln.Close() })
 	r := b.run(t, "serve", "--addr", ln.Addr().String())
 	require.Equal(t, exitError, r.code)
-	require.Contains(t, r.stderr, "listen on --addr / QUIRE_ADDR")
+	require.Contains(t, r.stderr, `listen on --addr / QUIRE_ADDR "`+ln.Addr().String()+`"`)
+	require.Contains(t, r.stderr, "address already in use")
 }
 
 func TestBuiltinSleep(t *testing.T) {

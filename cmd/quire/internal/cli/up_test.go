@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestUp runs quire up as a newcomer would, then feeds it from the jobs
+// commands of another "terminal" sharing its broker, and stops it as SIGTERM
+// does.
+func TestUp(t *testing.T) {
+	t.Parallel()
+	forEachBroker(t, func(t *testing.T, b *testBundle) {
+		s := startProcess(t, b, "up", "--concurrency", "4", "--shutdown-timeout", "300ms")
+
+		waitFor(t, "/readyz once the worker fetches", func() bool { code, _ := s.get(t, "/readyz"); return code == http.StatusOK })
+		code, body := s.get(t, "/healthz")
+		require.Equal(t, http.StatusOK, code, body)
+		code, body = s.get(t, "/metrics")
+		require.Equal(t, http.StatusOK, code)
+		require.Contains(t, body, "quire_process_busy_jobs 0")
+		require.Contains(t, body, "go_goroutines")
+
+		type process struct {
+			ID     string            `json:"id"`
+			Labels map[string]string `json:"labels"`
+		}
+		var procs []process
+		waitFor(t, "the process record", func() bool {
+			procs = runJSON[[]process](t, b, "jobs", "processes")
+			return len(procs) == 1
+		})
+		require.Equal(t, "all", procs[0].Labels["role"])
+		code, page := s.get(t, "/")
+		require.Equal(t, http.StatusOK, code, page)
+		require.Contains(t, page, "<h1>Quire</h1>")
+		require.Contains(t, page, "<td>"+procs[0].ID+"</td>")
+		// The worker's queue is known from its first beat, empty.
+		require.Contains(t, page, `<tr><td>default</td><td>0</td><td>0s</td><td>0</td><td>0</td><td>0</td><td>0</td><td>no</td><td>0</td><td>0</td></tr>`)
+		code, _ = s.get(t, "/nope")
+		require.Equal(t, http.StatusNotFound, code)
+
+		b.runOK(t, "jobs", "enqueue", "noop")
+		b.runOK(t, "jobs", "enqueue", "no.such.handler")
+		waitFor(t, "2 executions, 1 of them failed", func() bool {
+			st := runJSON[statsView](t, b, "jobs", "stats")
+			return st.Processed == 2 && st.Failed == 1 && st.Retry == 1
+		})
+		_, page = s.get(t, "/")
+		require.Regexp(t, `(?s)<table id="today">.*<td>2</td><td>1</td>`, page)
+		require.Contains(t, page, `<tr><td>default</td><td>0</td><td>0s</td><td>0</td><td>0</td><td>1</td><td>0</td><td>no</td><td>2</td><td>1</td></tr>`)
+		_, body = s.get(t, "/metrics")
+		require.Contains(t, body, `quire_queue_processed_total{queue="default"} 2`)
+
+		// Paused queues say so.
+		b.runOK(t, "jobs", "pause", "default")
+		_, page = s.get(t, "/")
+		require.Contains(t, page, "<td>paused</td>")
+		b.runOK(t, "jobs", "resume", "default")
+
+		// Graceful stop: a job still running after --shutdown-timeout is
+		// cancelled and handed back at once, and the HTTP server closes.
+		b.runOK(t, "jobs", "enqueue", "sleep", `{"duration":"10m"}`)
+		waitFor(t, "the sleep job to run", func() bool { return runJSON[statsView](t, b, "jobs", "stats").Running == 1 })
+		start := time.Now()
+		r := s.stop(t)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		require.Less(t, time.Since(start), 10*time.Second)
+		st := runJSON[statsView](t, b, "jobs", "stats")
+		require.EqualValues(t, 1, st.Ready, "the cancelled job is back on its queue")
+		require.Zero(t, st.Running)
+		require.JSONEq(t, `[]`, b.runOK(t, "jobs", "processes", "--json").stdout)
+		_, err := net.DialTimeout("tcp", s.addr, time.Second)
+		require.Error(t, err, "the HTTP server is closed")
+	})
+}
+
+// TestUpAddrTaken: a port in use stops up at start, naming the setting.
+func TestUpAddrTaken(t *testing.T) {
+	t.Parallel()
+	b := setupEmbedded(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	r := b.run(t, "up", "--addr", ln.Addr().String())
+	require.Equal(t, exitError, r.code, r.stderr)
+	require.Regexp(t, `quire: listen on --addr / QUIRE_ADDR "`+regexp.QuoteMeta(ln.Addr().String())+`": .*address already in use`, r.stderr)
+}
+
+// TestUpDefaults: with no setting at all, up serves on the loopback
+// interface and keeps its jobs under ./quire-data.
+func TestUpDefaults(t *testing.T) {
+	t.Parallel()
+	r := runCLI(t.Context(), t, nil, "up", "--help")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	require.Regexp(t, `--addr string\s+.*\(default "127\.0\.0\.1:8080"\)`, r.stdout)
+	require.Regexp(t, `--data-dir string\s+.*\(default "\./quire-data"\)`, r.stdout)
+	require.Equal(t, filepath.Join("quire-data", "jobs.db"), filepath.Join(DataDirDefault, jobsDBName))
+}
+
+// TestStatusPageEscapes: whatever the broker holds is shown as text.
+func TestStatusPageEscapes(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	require.NoError(t, statusTemplate.Execute(&buf, &statusView{
+		Error:     `<script>alert(1)</script>`,
+		Queues:    []statusQueue{{Name: `<b>q</b>`, Latency: "0s"}},
+		Processes: []statusProcess{{ID: `"><img src=x>`, Host: "h"}},
+	}))
+	page := buf.String()
+	require.NotContains(t, page, "<script>alert")
+	require.NotContains(t, page, "<b>q</b>")
+	require.NotContains(t, page, `"><img`)
+	require.Contains(t, page, "&lt;script&gt;alert(1)&lt;/script&gt;")
+	require.Contains(t, page, "&lt;b&gt;q&lt;/b&gt;")
+	require.Equal(t, 1, strings.Count(page, "<table id=\"queues\">"))
+}

@@ -1,0 +1,278 @@
+package cache_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/cache"
+)
+
+// requireService skips a test whose service is missing, or fails it when
+// QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI): jobstest.RequireService's rule,
+// which the cache, a leaf package, does not import.
+func requireService(t testing.TB, name string, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if os.Getenv("QUIRE_TEST_REQUIRE_SERVICES") == "1" {
+		t.Fatalf("%s is required (QUIRE_TEST_REQUIRE_SERVICES=1) but unavailable: %v", name, err)
+	}
+	t.Skipf("%s unavailable, skipping: %v", name, err)
+}
+
+// memcachedProcess is a private memcached server for one test, on a port of
+// its own, that the test can stop and start again.
+type memcachedProcess struct {
+	t    testing.TB
+	bin  string
+	port int
+	cmd  *exec.Cmd
+}
+
+// startMemcached starts a memcached server (Debian package memcached),
+// stopped at cleanup.
+func startMemcached(t testing.TB) *memcachedProcess {
+	t.Helper()
+	bin, err := exec.LookPath("memcached")
+	requireService(t, "the memcached binary (apt-get install memcached)", err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	p := &memcachedProcess{t: t, bin: bin, port: port}
+	p.start()
+	t.Cleanup(p.stop)
+	return p
+}
+
+func (p *memcachedProcess) addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
+
+// start runs memcached on p's port and waits until it accepts connections.
+func (p *memcachedProcess) start() {
+	p.t.Helper()
+	args := []string{"-p", fmt.Sprint(p.port), "-U", "0", "-l", "127.0.0.1", "-m", "16"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "nobody") // memcached refuses to run as root
+	}
+	p.cmd = exec.Command(p.bin, args...)
+	var stderr strings.Builder
+	p.cmd.Stderr = &stderr
+	require.NoError(p.t, p.cmd.Start())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", p.addr(), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if time.Now().After(deadline) {
+			p.stop()
+			p.t.Fatalf("memcached on %s did not start: %v; stderr: %s", p.addr(), err, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// stop kills memcached at once, as a crash would.
+func (p *memcachedProcess) stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	_ = p.cmd.Process.Kill()
+	_ = p.cmd.Wait()
+	p.cmd = nil
+}
+
+// logRecorder keeps log records for the test to count.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []slog.Record
+}
+
+func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
+func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
+func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.records = append(r.records, rec.Clone())
+	return nil
+}
+
+// count counts the records at level whose message starts with prefix.
+func (r *logRecorder) count(level slog.Level, prefix string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, rec := range r.records {
+		if rec.Level == level && strings.HasPrefix(rec.Message, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+const (
+	msgDown = "cache: memcached unavailable"
+	msgBack = "cache: memcached available again"
+)
+
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s: %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMemcachedOutage kills memcached while the cache is in use: calls turn
+// into misses without errors or long waits, the outage is logged once, and
+// caching resumes by itself when memcached is back.
+func TestMemcachedOutage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mc := startMemcached(t)
+	logs := &logRecorder{}
+	c, err := cache.NewMemcached([]string{mc.addr()}, &cache.MemcachedOpts{
+		Prefix: "quire:", RetryInterval: 100 * time.Millisecond, Logger: slog.New(logs),
+	})
+	require.NoError(t, err)
+	defer c.Close()
+
+	c.Set(ctx, "page:1", []byte("rendered"), time.Minute)
+	v, ok := c.Get(ctx, "page:1")
+	require.True(t, ok)
+	require.Equal(t, "rendered", string(v))
+
+	for outage := 1; outage <= 2; outage++ {
+		mc.stop()
+		start := time.Now()
+		for i := range 500 {
+			_, ok := c.Get(ctx, "page:1")
+			require.False(t, ok, "a miss while memcached is down")
+			c.Set(ctx, fmt.Sprintf("page:%d", i), []byte("x"), time.Minute) // no error to return, no panic
+			c.Delete(ctx, "page:2")
+		}
+		elapsed := time.Since(start)
+		require.Less(t, elapsed, 3*time.Second, "calls during an outage do not wait for the server")
+		require.Equal(t, outage, logs.count(slog.LevelWarn, msgDown), "one warning per outage, not per call")
+
+		mc.start()
+		eventually(t, 10*time.Second, "caching works again after memcached restarted", func() bool {
+			c.Set(ctx, "page:again", []byte("back"), time.Minute)
+			v, ok := c.Get(ctx, "page:again")
+			return ok && string(v) == "back"
+		})
+		require.Equal(t, outage, logs.count(slog.LevelInfo, msgBack))
+		require.Equal(t, outage, logs.count(slog.LevelWarn, msgDown))
+	}
+}
+
+// TestMemcachedNeverUp: a cache pointed at a server that is not running
+// works as a cache that never hits.
+func TestMemcachedNeverUp(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens there now
+	logs := &logRecorder{}
+	c, err := cache.NewMemcached([]string{addr}, &cache.MemcachedOpts{Logger: slog.New(logs)})
+	require.NoError(t, err)
+	for range 100 {
+		c.Set(ctx, "k", []byte("v"), 0)
+		_, ok := c.Get(ctx, "k")
+		require.False(t, ok)
+	}
+	require.Equal(t, 1, logs.count(slog.LevelWarn, msgDown))
+}
+
+// TestMemcachedHungServer: a server that accepts connections and never
+// answers costs one timeout, then calls miss at once until the retry
+// interval has passed.
+func TestMemcachedHungServer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	var (
+		mu    sync.Mutex
+		conns []net.Conn
+	)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // held open, never answered
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	logs := &logRecorder{}
+	c, err := cache.NewMemcached([]string{l.Addr().String()}, &cache.MemcachedOpts{
+		Timeout: 200 * time.Millisecond, RetryInterval: time.Hour, Logger: slog.New(logs),
+	})
+	require.NoError(t, err)
+	start := time.Now()
+	_, ok := c.Get(ctx, "k")
+	require.False(t, ok)
+	require.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "the first call waits for the timeout")
+	start = time.Now()
+	for range 1000 {
+		_, ok := c.Get(ctx, "k")
+		require.False(t, ok)
+	}
+	require.Less(t, time.Since(start), 100*time.Millisecond, "later calls do not")
+	require.Equal(t, 1, logs.count(slog.LevelWarn, msgDown))
+}
+
+// TestMemcachedTooLarge: a value over the item size is not cached, and is
+// not mistaken for an outage.
+func TestMemcachedTooLarge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mc := startMemcached(t)
+	logs := &logRecorder{}
+	c, err := cache.NewMemcached([]string{mc.addr()}, &cache.MemcachedOpts{Logger: slog.New(logs)})
+	require.NoError(t, err)
+	defer c.Close()
+	c.Set(ctx, "big", make([]byte, 2<<20), 0)
+	_, ok := c.Get(ctx, "big")
+	require.False(t, ok)
+	// Past the client's check, the server refuses it: still no outage.
+	c2, err := cache.NewMemcached([]string{mc.addr()}, &cache.MemcachedOpts{MaxItemBytes: 4 << 20, Logger: slog.New(logs)})
+	require.NoError(t, err)
+	defer c2.Close()
+	c2.Set(ctx, "big", make([]byte, 2<<20), 0)
+	_, ok = c2.Get(ctx, "big")
+	require.False(t, ok)
+	c2.Set(ctx, "small", []byte("fine"), 0)
+	_, ok = c2.Get(ctx, "small")
+	require.True(t, ok)
+	require.Zero(t, logs.count(slog.LevelWarn, msgDown))
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseQuery(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		q         string
+		websearch string
+		fts5      string
+	}{
+		{"acme", `"acme"`, `("acme")`},
+		{"  acme   corp ", `"acme" "corp"`, `("acme" AND "corp")`},
+		{`"thank you" letter`, `"thank you" "letter"`, `("thank you" AND "letter")`},
+		{"a or b c", `"a" or "b" "c"`, `(("a" OR "b") AND "c")`},
+		{"a OR b OR c", `"a" or "b" or "c"`, `(("a" OR "b" OR "c"))`},
+		{"invoice -acme", `"invoice" -"acme"`, `("invoice") NOT "acme"`},
+		{`x -"big corp"`, `"x" -"big corp"`, `("x") NOT "big corp"`},
+		{"or a", `"a"`, `("a")`},
+		{"a or", `"a"`, `("a")`},
+		{"a or -b", `"a" -"b"`, `("a") NOT "b"`},
+		{`title:acme*`, `"title:acme*"`, `("title:acme*")`},
+		{`"unclosed phrase`, `"unclosed phrase"`, `("unclosed phrase")`},
+		{"Größe", `"Größe"`, `("Größe")`},
+	}
+	for _, tt := range tests {
+		q := parseQuery(tt.q)
+		require.False(t, q.empty(), tt.q)
+		require.Equal(t, tt.websearch, q.websearch(), tt.q)
+		require.Equal(t, tt.fts5, q.fts5(), tt.q)
+	}
+	for _, q := range []string{"", "   ", "-acme", `"" * :`, "or", "- -", "-a -b"} {
+		require.True(t, parseQuery(q).empty(), "%q", q)
+	}
+}
+
+func TestParseSnippet(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, []SnippetPart{{Text: "the "}, {Text: "contract", Match: true}, {Text: " ends"}},
+		parseSnippet("the "+markStart+"contract"+markEnd+" ends"))
+	require.Equal(t, []SnippetPart{{Text: "a b", Match: true}},
+		parseSnippet(markStart+"a"+markEnd+markStart+" b"+markEnd), "adjacent matches join")
+	require.Nil(t, parseSnippet(""))
+}
+
+func TestCountWords(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, 0, countWords(" \n—!"))
+	require.Equal(t, 5, countWords("Quarterly report: revenue grew 12%."))
+	require.Equal(t, 3, countWords("Größe über naïve"))
+}
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "postgres://u:xxxxx@h/db", Redact("postgres://u:pw@h/db"))
+	require.Equal(t, "postgres://h/db?password=xxxxx&sslmode=disable", Redact("postgres://h/db?password=pw&sslmode=disable"))
+	require.Equal(t, "host=h password=xxxxx", Redact("host=h password=pw"))
+	require.Equal(t, "sqlite:///tmp/q.db", Redact("sqlite:///tmp/q.db"))
+}

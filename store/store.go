@@ -1,0 +1,172 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Store is the relational store. Every method is safe for concurrent use.
+// Methods that take a document ID return an error matching ErrNotFound when
+// there is no such document.
+type Store interface {
+	// CreateDocument records a newly received document in StateReceived. It
+	// is idempotent on the content: when a document with the same SHA256
+	// exists, it returns that document and created false, and stores
+	// nothing.
+	CreateDocument(ctx context.Context, p *CreateDocumentParams) (doc *Document, created bool, err error)
+	// DeleteDocument deletes a document with its pages, text, analysis,
+	// labels and events. Its attachments stay, without a parent. The blob is
+	// the caller's to delete.
+	DeleteDocument(ctx context.Context, id string) error
+	// GetDocument returns the document with the given ID.
+	GetDocument(ctx context.Context, id string) (*Document, error)
+	// GetDocumentBySHA returns the document whose content has the given
+	// SHA-256 (64 lowercase hex digits).
+	GetDocumentBySHA(ctx context.Context, sha256 string) (*Document, error)
+	// ListDocuments lists documents newest first, a page at a time.
+	ListDocuments(ctx context.Context, p *ListDocumentsParams) (*DocumentList, error)
+	// SetState moves a document through the pipeline's state machine; see
+	// SetStateParams.
+	SetState(ctx context.Context, p *SetStateParams) (*Document, error)
+	// Stats counts documents per state.
+	Stats(ctx context.Context) (*Stats, error)
+
+	// GetText returns a document's extracted text, or "" when none was
+	// saved.
+	GetText(ctx context.Context, documentID string) (string, error)
+	// ListPages returns a document's pages in order.
+	ListPages(ctx context.Context, documentID string) ([]Page, error)
+	// SavePages replaces a document's pages and sets its page count.
+	SavePages(ctx context.Context, documentID string, pages []Page) error
+	// SaveText replaces a document's text, which full-text search indexes,
+	// and sets its word count, title and author.
+	SaveText(ctx context.Context, p *SaveTextParams) error
+	// Search finds documents whose text matches a query, best match first,
+	// each with a snippet of its text around the match.
+	Search(ctx context.Context, p *SearchParams) ([]SearchHit, error)
+
+	// GetAnalysis returns what every model version found in a document.
+	GetAnalysis(ctx context.Context, documentID string) (*Analysis, error)
+	// SaveAnalysis replaces the entities and classifications one model
+	// version found in a document, and sets the document's language and
+	// summary when given.
+	SaveAnalysis(ctx context.Context, p *SaveAnalysisParams) error
+
+	// AddEvent appends to a document's processing audit trail.
+	AddEvent(ctx context.Context, p *AddEventParams) (*Event, error)
+	// ListEvents returns a document's processing events, oldest first.
+	ListEvents(ctx context.Context, documentID string) ([]Event, error)
+
+	// AddLabel labels a document for training. Labelling a document again
+	// with the same label returns the existing label unchanged.
+	AddLabel(ctx context.Context, p *AddLabelParams) (*Label, error)
+	// DeleteLabel removes a label from a document. Removing a label the
+	// document does not have is not an error.
+	DeleteLabel(ctx context.Context, documentID, label string) error
+	// ListLabels lists labels, oldest first, optionally of one document or
+	// one label.
+	ListLabels(ctx context.Context, p *ListLabelsParams) ([]Label, error)
+
+	// ActivateModelVersion makes a model version the active one of its kind
+	// and name, and every other version of them inactive.
+	ActivateModelVersion(ctx context.Context, id string) (*ModelVersion, error)
+	// CreateModelVersion registers a trained model. It is idempotent on
+	// (kind, name, version): registering the same version again returns the
+	// existing one unchanged.
+	CreateModelVersion(ctx context.Context, p *CreateModelVersionParams) (*ModelVersion, error)
+	// DeleteModelVersion deletes a model version. The predictions it made
+	// stay, naming it.
+	DeleteModelVersion(ctx context.Context, id string) error
+	// GetModelVersion returns a model version.
+	GetModelVersion(ctx context.Context, id string) (*ModelVersion, error)
+	// ListModelVersions lists model versions, newest first.
+	ListModelVersions(ctx context.Context, p *ListModelVersionsParams) ([]ModelVersion, error)
+
+	// CreateWebhook registers a webhook.
+	CreateWebhook(ctx context.Context, p *CreateWebhookParams) (*Webhook, error)
+	// DeleteWebhook deletes a webhook.
+	DeleteWebhook(ctx context.Context, id string) error
+	// GetWebhook returns a webhook.
+	GetWebhook(ctx context.Context, id string) (*Webhook, error)
+	// ListWebhooks lists every webhook, oldest first.
+	ListWebhooks(ctx context.Context) ([]Webhook, error)
+	// UpdateWebhook replaces a webhook's URL, secret, events and active flag.
+	UpdateWebhook(ctx context.Context, p *UpdateWebhookParams) (*Webhook, error)
+
+	// Backend names the backend: "postgres" or "sqlite".
+	Backend() string
+	// Close releases the store's connections.
+	Close() error
+	// Migrate brings the schema up to this version of Quire. It is safe to
+	// run again, and from several processes at once: they take turns, and
+	// each migration is applied once, in a transaction with its record in
+	// schema_migrations.
+	Migrate(ctx context.Context) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+}
+
+// ErrNotFound is returned (wrapped) when a document, model version or webhook
+// does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalid is returned (wrapped) for parameters that can never succeed,
+// such as an unknown state or a confidence above 1.
+var ErrInvalid = errors.New("invalid")
+
+// Open opens the store at rawURL:
+//
+//   - postgres://user:password@host:5432/db?sslmode=disable (or
+//     postgresql://…): PostgreSQL through a pgx connection pool. The pool
+//     settings pgxpool reads from the URL apply: pool_max_conns is
+//     max(4, number of CPUs) by default, which a worker running many stages
+//     at once should raise (commits wait on the disk, not on the CPU), within
+//     the server's max_connections.
+//   - sqlite:///abs/path/quire.db, sqlite://./relative/quire.db, or a plain
+//     file path: an embedded SQLite database, created with its directory
+//     when missing. The query may set busy_timeout (a duration, 10s by
+//     default) and synchronous (FULL by default, or NORMAL).
+//
+// Open checks that the database answers but does not change it: call
+// Migrate before first use. Errors name the URL with its password masked.
+func Open(ctx context.Context, rawURL string) (Store, error) {
+	scheme, _, hasScheme := strings.Cut(rawURL, "://")
+	if !hasScheme {
+		scheme, _, _ = strings.Cut(rawURL, ":")
+		if scheme != "sqlite" {
+			scheme = "" // a plain path, which may hold a colon
+		}
+	}
+	switch strings.ToLower(scheme) {
+	case "postgres", "postgresql":
+		return openPostgres(ctx, rawURL)
+	case "sqlite", "":
+		if scheme == "" && strings.Contains(rawURL, "host=") {
+			// A libpq "host=… dbname=…" string would otherwise become a
+			// file of that name.
+			return nil, fmt.Errorf("store: open %s: keyword/value connection strings are not supported: use a postgres:// URL", Redact(rawURL))
+		}
+		return openSQLite(ctx, rawURL)
+	default:
+		return nil, fmt.Errorf("store: open %s: unsupported scheme %q: use postgres://… or sqlite:///path/to/quire.db", Redact(rawURL), scheme)
+	}
+}
+
+// Redact returns rawURL with its password, in the user part or in a
+// password parameter, replaced by "xxxxx", for messages and logs.
+func Redact(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil && u.User != nil {
+		rawURL = u.Redacted()
+	} else if err != nil && strings.Contains(rawURL, "@") {
+		return "(unparseable URL)" // it may hold a password
+	}
+	return passwordParam.ReplaceAllString(rawURL, "${1}xxxxx")
+}
+
+// passwordParam finds a password given as a URL query parameter or in a
+// keyword/value connection string.
+var passwordParam = regexp.MustCompile(`(?i)(\bpassword=)[^&\s]*`)

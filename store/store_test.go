@@ -1,0 +1,186 @@
+package store_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/store/storetest"
+)
+
+// postgresURL is the PostgreSQL server the tests use, as a URL of a database
+// to connect to while creating the tests' own: QUIRE_TEST_POSTGRES_URL, or a
+// local default.
+func postgresURL() string {
+	if u := os.Getenv("QUIRE_TEST_POSTGRES_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// newPostgresDatabase creates a database for one test, dropped at cleanup,
+// and returns its URL.
+func newPostgresDatabase(t testing.TB) string {
+	t.Helper()
+	// The admin connection is a plain one: pgxpool's settings (pool_*)
+	// would reach the server as unknown parameters.
+	au, err := url.Parse(postgresURL())
+	require.NoError(t, err)
+	q := au.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	au.RawQuery = q.Encode()
+	admin, err := sql.Open("pgx", au.String())
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	storetest.RequireService(t, "PostgreSQL at "+store.Redact(postgresURL()), admin.PingContext(context.Background()))
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	name := "quire_test_" + hex.EncodeToString(b)
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Logf("drop test database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(postgresURL())
+	require.NoError(t, err)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func openSQL(driver string) func(t testing.TB, url string) *sql.DB {
+	return func(t testing.TB, url string) *sql.DB {
+		if driver == "sqlite" {
+			url = strings.TrimPrefix(url, "sqlite://")
+		}
+		db, err := sql.Open(driver, url)
+		require.NoError(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+}
+
+func TestPostgres(t *testing.T) {
+	t.Parallel()
+	storetest.Exercise(t, storetest.Harness{NewURL: newPostgresDatabase, OpenSQL: openSQL("pgx")})
+}
+
+func TestSQLite(t *testing.T) {
+	t.Parallel()
+	storetest.Exercise(t, storetest.Harness{
+		NewURL: func(t testing.TB) string {
+			return "sqlite://" + filepath.Join(t.TempDir(), "quire.db")
+		},
+		OpenSQL: openSQL("sqlite"),
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		url  string
+		want []string
+	}{
+		{"UnknownScheme", "mysql://root:hunter2@db/quire", []string{"mysql://root:xxxxx@db/quire", `unsupported scheme "mysql"`}},
+		{"PostgresDown", "postgres://quire:hunter2@127.0.0.1:1/quire?sslmode=disable&connect_timeout=2", []string{"postgres://quire:xxxxx@127.0.0.1:1/quire"}},
+		{"PostgresPasswordParam", "postgres://127.0.0.1:1/quire?password=hunter2&connect_timeout=2", []string{"password=xxxxx"}},
+		{"BadPostgresURL", "postgres://127.0.0.1:1/quire?pool_max_conns=many", []string{"pool_max_conns"}},
+		{"KeywordValue", "host=db password=hunter2 dbname=quire", []string{"password=xxxxx", "use a postgres:// URL"}},
+		{"SQLiteDirectory", "sqlite://" + dir, []string{"is a directory"}},
+		{"SQLiteNoPath", "sqlite://", []string{"no file path"}},
+		{"SQLiteUnknownSetting", "sqlite://" + dir + "/q.db?busy=1s", []string{`unknown setting "busy"`}},
+		{"SQLiteBadSynchronous", "sqlite://" + dir + "/q.db?synchronous=OFF", []string{"use FULL or NORMAL"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			st, err := store.Open(ctx, tt.url)
+			if err == nil {
+				st.Close()
+			}
+			require.Error(t, err)
+			for _, w := range tt.want {
+				require.Contains(t, err.Error(), w)
+			}
+			require.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+}
+
+func TestOpenSQLiteForms(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, u := range []string{
+		"sqlite://" + filepath.Join(dir, "abs", "quire.db") + "?busy_timeout=2s&synchronous=normal",
+		"sqlite://rel/quire.db",
+		"sqlite://./dot/quire.db",
+		"sqlite:opaque/quire.db",
+		"plain/quire.db",
+		filepath.Join(dir, "plainabs.db"),
+	} {
+		st, err := store.Open(ctx, u)
+		require.NoError(t, err, u)
+		require.Equal(t, "sqlite", st.Backend())
+		require.NoError(t, st.Migrate(ctx), u)
+		require.NoError(t, st.Close())
+	}
+	for _, f := range []string{"abs/quire.db", "rel/quire.db", "dot/quire.db", "opaque/quire.db", "plain/quire.db", "plainabs.db"} {
+		require.FileExists(t, filepath.Join(dir, f))
+	}
+}
+
+// A store refuses a SQLite file that is not its own, such as the job
+// engine's database, instead of adding tables to it.
+func TestSQLiteForeignFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "jobs.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec("PRAGMA application_id = 1364348738") // "QJOB"
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	_, err = store.Open(ctx, path)
+	require.ErrorContains(t, err, "not a Quire store database")
+
+	other := filepath.Join(t.TempDir(), "other.db")
+	db, err = sql.Open("sqlite", other)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE notes (body TEXT)")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	st, err := store.Open(ctx, other)
+	require.NoError(t, err)
+	defer st.Close()
+	require.ErrorContains(t, st.Migrate(ctx), "another application's tables")
+}
+
+func BenchmarkPostgres(b *testing.B) {
+	storetest.Benchmark(b, storetest.Harness{NewURL: newPostgresDatabase, OpenSQL: openSQL("pgx")})
+}
+
+func BenchmarkSQLite(b *testing.B) {
+	storetest.Benchmark(b, storetest.Harness{
+		NewURL:  func(t testing.TB) string { return "sqlite://" + filepath.Join(t.TempDir(), "quire.db") },
+		OpenSQL: openSQL("sqlite"),
+	})
+}

@@ -1,0 +1,176 @@
+package storetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/store"
+)
+
+func exerciseSearch(t *testing.T, h Harness) {
+	ctx := context.Background()
+
+	// corpus saves texts as documents named after their keys.
+	corpus := func(t *testing.T, st store.Store, texts map[string]string) map[string]*store.Document {
+		docs := map[string]*store.Document{}
+		for key, text := range texts {
+			d := newDocument(t, st, func(p *store.CreateDocumentParams) { p.Name = key })
+			require.NoError(t, st.SaveText(ctx, &store.SaveTextParams{DocumentID: d.ID, Text: text}))
+			docs[key] = d
+		}
+		return docs
+	}
+	found := func(t *testing.T, st store.Store, query string) []string {
+		t.Helper()
+		hits, err := st.Search(ctx, &store.SearchParams{Query: query})
+		require.NoError(t, err, query)
+		var out []string
+		for _, h := range hits {
+			out = append(out, h.Document.Name)
+		}
+		return out
+	}
+
+	t.Run("Finds", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		corpus(t, b.st, map[string]string{
+			"invoice": "Invoice number 4471 from Acme Corporation, due in thirty days.",
+			"letter":  "Dear customer, thank you for your letter about the invoice.",
+			"german":  "Die Übersicht der Größenordnung für das Geschäftsjahr.",
+			"greek":   "Η αναφορά για το οικονομικό έτος.",
+			"russian": "Отчёт о доходах компании за год.",
+			"recipe":  "Mix flour, water and salt; bake the bread for forty minutes.",
+		})
+		tests := []struct {
+			query string
+			want  []string
+		}{
+			{"acme", []string{"invoice"}},
+			{"ACME corporation", []string{"invoice"}},
+			{"invoice", []string{"invoice", "letter"}},
+			{"invoice customer", []string{"letter"}},
+			{`"thank you"`, []string{"letter"}},
+			{`"you thank"`, nil},
+			{"acme or bread", []string{"invoice", "recipe"}},
+			{"invoice -acme", []string{"letter"}},
+			{"4471", []string{"invoice"}},
+			{"Übersicht", []string{"german"}},
+			{"übersicht größenordnung", []string{"german"}},
+			{"αναφορά", []string{"greek"}},
+			{"ОТЧЁТ", []string{"russian"}},
+			{"nothing-like-this", nil},
+			// Only what must not match, or nothing to match at all: no
+			// hits, never everything.
+			{"-acme", nil},
+			{"", nil},
+			{`"" * : ( ) ^ NEAR AND NOT`, nil},
+		}
+		for _, tt := range tests {
+			require.ElementsMatch(t, tt.want, found(t, b.st, tt.query), "query %q", tt.query)
+		}
+		// Queries that are syntax in FTS5 or tsquery are only words here.
+		for _, q := range []string{`acme"`, `acme*`, `title:acme`, `(acme`, `acme OR`, `OR acme`, `acme & | !`, `a'cme`, `-`, `"unclosed acme`} {
+			_, err := b.st.Search(ctx, &store.SearchParams{Query: q})
+			require.NoError(t, err, "query %q", q)
+		}
+		require.Equal(t, []string{"invoice"}, found(t, b.st, `"acme corporation`), "an unclosed quote runs to the end")
+	})
+
+	t.Run("Ranks", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		corpus(t, b.st, map[string]string{
+			"once":  "The report mentions the contract once, among many other unrelated words about weather, lunch, travel and sports.",
+			"often": "Contract terms: the contract says the contract ends when the contract is cancelled.",
+			"none":  "Nothing relevant here at all.",
+		})
+		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "contract"})
+		require.NoError(t, err)
+		require.Len(t, hits, 2)
+		require.Equal(t, "often", hits[0].Document.Name)
+		require.Equal(t, "once", hits[1].Document.Name)
+		require.Greater(t, hits[0].Rank, hits[1].Rank)
+
+		// The snippet shows the match, marked.
+		var matched []string
+		for _, part := range hits[1].Snippet {
+			if part.Match {
+				matched = append(matched, strings.ToLower(part.Text))
+			}
+		}
+		require.Equal(t, []string{"contract"}, matched)
+		require.Contains(t, hits[1].SnippetText(), "mentions the contract once")
+		require.NotContains(t, hits[1].SnippetText(), "\uE000")
+
+		// Pages of hits.
+		page, err := b.st.Search(ctx, &store.SearchParams{Query: "contract", Limit: 1, Offset: 1})
+		require.NoError(t, err)
+		require.Len(t, page, 1)
+		require.Equal(t, "once", page[0].Document.Name)
+	})
+
+	t.Run("FollowsChanges", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		docs := corpus(t, b.st, map[string]string{"a": "original wording", "b": "unrelated"})
+		require.Equal(t, []string{"a"}, found(t, b.st, "original"))
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: docs["a"].ID, Text: "revised wording"}))
+		require.Empty(t, found(t, b.st, "original"), "the old text is gone from the index")
+		require.Equal(t, []string{"a"}, found(t, b.st, "revised"))
+		require.ElementsMatch(t, []string{"a"}, found(t, b.st, "wording"))
+
+		// Filter by state; ListDocuments takes the same query.
+		moveTo(t, b.st, docs["a"].ID, store.StateIndexed)
+		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "revised", State: store.StateReceived})
+		require.NoError(t, err)
+		require.Empty(t, hits)
+		hits, err = b.st.Search(ctx, &store.SearchParams{Query: "revised", State: store.StateIndexed})
+		require.NoError(t, err)
+		require.Len(t, hits, 1)
+		list, err := b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "revised or unrelated"})
+		require.NoError(t, err)
+		require.Equal(t, []string{"b", "a"}, names(list.Documents))
+		list, err = b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "revised", State: store.StateReceived})
+		require.NoError(t, err)
+		require.Empty(t, list.Documents)
+	})
+
+	t.Run("LongText", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		// 260,000 distinct words, 1.3 MB of them, more than PostgreSQL's
+		// tsvector holds: the text is saved whole, and searchable at least
+		// where the index reaches.
+		var sb strings.Builder
+		for i := range 260_000 {
+			sb.WriteString(word(i))
+			sb.WriteByte(' ')
+		}
+		sb.WriteString("needle")
+		d := newDocument(t, b.st)
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: d.ID, Text: sb.String()}))
+		text, err := b.st.GetText(ctx, d.ID)
+		require.NoError(t, err)
+		require.Equal(t, sb.String(), text)
+		hits, err := b.st.Search(ctx, &store.SearchParams{Query: word(7)})
+		require.NoError(t, err)
+		require.Len(t, hits, 1)
+		dd, err := b.st.GetDocument(ctx, d.ID)
+		require.NoError(t, err)
+		require.Equal(t, 260_001, dd.WordCount)
+	})
+}
+
+// word returns a distinct letters-only word for each i.
+func word(i int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyz"
+	b := []byte("w")
+	for ; i > 0 || len(b) < 5; i /= 26 {
+		b = append(b, letters[i%26])
+	}
+	return string(b)
+}

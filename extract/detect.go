@@ -1,0 +1,321 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"io"
+	"path"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gabriel-vasile/mimetype"
+)
+
+// MIME types the detector refines or returns itself.
+const (
+	typeOctetStream = "application/octet-stream"
+	typeZip         = "application/zip"
+	typeOLE         = "application/x-ole-storage"
+	typeText        = "text/plain"
+	typeMarkdown    = "text/markdown"
+	typeCSV         = "text/csv"
+	typeTSV         = "text/tab-separated-values"
+	typeJSON        = "application/json"
+	typeNDJSON      = "application/x-ndjson"
+	typeHTML        = "text/html"
+	typeXHTML       = "application/xhtml+xml"
+	typeEmail       = "message/rfc822"
+	typeDOCX        = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	typeXLSX        = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	typePPTX        = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+	typeODT         = "application/vnd.oasis.opendocument.text"
+	typeODS         = "application/vnd.oasis.opendocument.spreadsheet"
+	typeODP         = "application/vnd.oasis.opendocument.presentation"
+)
+
+// zipTypes are the ZIP containers the detector can tell apart, by the
+// extension a name may hint with.
+var zipTypes = map[string]string{
+	".docx": typeDOCX,
+	".xlsx": typeXLSX,
+	".pptx": typePPTX,
+	".odt":  typeODT,
+	".ods":  typeODS,
+	".odp":  typeODP,
+}
+
+// textTypes are the text formats content alone cannot tell from plain text.
+var textTypes = map[string]string{
+	".txt":      typeText,
+	".text":     typeText,
+	".md":       typeMarkdown,
+	".markdown": typeMarkdown,
+	".csv":      typeCSV,
+	".tsv":      typeTSV,
+	".tab":      typeTSV,
+	".json":     typeJSON,
+	".ndjson":   typeNDJSON,
+	".jsonl":    typeNDJSON,
+	".html":     typeHTML,
+	".htm":      typeHTML,
+	".xhtml":    typeXHTML,
+	".eml":      typeEmail,
+}
+
+// Detect returns the MIME type of a document from its content, using the
+// file name only to tell apart formats whose content alone is ambiguous
+// (CSV or Markdown versus plain text, a ZIP container). Content wins over a
+// name that contradicts it: a PDF named .txt is a PDF. Parameters such as
+// charset are dropped.
+func Detect(name string, data []byte) string {
+	ext := extOf(name)
+	m := mimetype.Detect(data)
+	t := baseType(m.String())
+
+	switch {
+	case t == typeOLE || bytes.HasPrefix(data, cfbMagic):
+		// An encrypted OOXML document is a CFB container whatever it was;
+		// the name is the only hint of what is inside.
+		if hasEncryptedPackage(data) {
+			if zt := zipTypes[ext]; zt != "" && zt != typeODT && zt != typeODS && zt != typeODP {
+				return zt
+			}
+			return typeOLE
+		}
+		return t
+	case isA(m, typeZip):
+		if _, known := zipTypeNames[t]; known {
+			return t
+		}
+		// mimetype sees only the first entries; the central directory
+		// lists all of them.
+		if zt := zipContentType(data); zt != "" {
+			return zt
+		}
+		// A truncated or damaged container named like an office document
+		// is reported as a corrupt one of those, which a person can act on.
+		if zt := zipTypes[ext]; zt != "" {
+			return zt
+		}
+		return t
+	case isA(m, typeText):
+		return refineText(t, ext, data)
+	case t == typeOctetStream:
+		// Legacy text (a DOS file ending in ^Z, stray control bytes) that
+		// mimetype calls binary, named as text.
+		if tt := textTypes[ext]; tt != "" && mostlyText(data) {
+			return refineText(typeText, ext, data)
+		}
+	}
+	return t
+}
+
+// zipTypeNames are the container types mimetype names itself.
+var zipTypeNames = map[string]struct{}{
+	typeDOCX: {}, typeXLSX: {}, typePPTX: {}, typeODT: {}, typeODS: {}, typeODP: {},
+}
+
+func refineText(t, ext string, data []byte) string {
+	hint := textTypes[ext]
+	switch t {
+	case typeText:
+		// Header lines are a signature of their own, stronger than a name.
+		if looksLikeEmail(data, false) {
+			return typeEmail
+		}
+		switch hint {
+		case typeCSV, typeTSV, typeMarkdown, typeHTML, typeXHTML, typeNDJSON:
+			return hint
+		case typeJSON:
+			if looksLikeJSON(data) {
+				return typeJSON
+			}
+		case typeEmail:
+			if looksLikeEmail(data, true) {
+				return typeEmail
+			}
+		}
+		return typeText
+	case typeCSV, typeTSV:
+		// mimetype calls any text with a steady number of commas per line
+		// CSV; prose named .txt or .md is prose.
+		switch hint {
+		case typeText, typeMarkdown, typeCSV, typeTSV:
+			return hint
+		}
+		if looksLikeEmail(data, false) {
+			return typeEmail
+		}
+	case typeHTML:
+		// Markdown may hold HTML, and often starts with an HTML comment
+		// (a licence header) that mimetype takes for a page.
+		if hint == typeMarkdown {
+			return typeMarkdown
+		}
+	case "text/xml", "application/xml":
+		if (hint == typeHTML || hint == typeXHTML) && bytes.Contains(bytes.ToLower(head(data, 4096)), []byte("<html")) {
+			return typeXHTML
+		}
+	}
+	return t
+}
+
+func isA(m *mimetype.MIME, t string) bool {
+	for ; m != nil; m = m.Parent() {
+		if m.Is(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// extOf returns the lower-case extension of an uploaded name, which may
+// carry a path from either kind of system.
+func extOf(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	return strings.ToLower(path.Ext(name))
+}
+
+func head(data []byte, n int) []byte {
+	if len(data) > n {
+		return data[:n]
+	}
+	return data
+}
+
+// zipContentType names an OOXML or ODF container from its entries: the
+// central directory lists every entry wherever it is stored.
+func zipContentType(data []byte) string {
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil && err != zip.ErrInsecurePath {
+		return ""
+	}
+	var contentTypes bool
+	found := ""
+	for _, f := range zr.File {
+		switch f.Name {
+		case "[Content_Types].xml":
+			contentTypes = true
+		case "word/document.xml":
+			found = typeDOCX
+		case "xl/workbook.xml":
+			found = typeXLSX
+		case "ppt/presentation.xml":
+			found = typePPTX
+		case "mimetype":
+			if f.UncompressedSize64 > 100 {
+				continue
+			}
+			rc, err := f.Open()
+			if err != nil {
+				continue
+			}
+			b, _ := io.ReadAll(io.LimitReader(rc, 100))
+			rc.Close()
+			switch strings.TrimSpace(string(b)) {
+			case typeODT, typeODS, typeODP:
+				return strings.TrimSpace(string(b))
+			}
+		}
+	}
+	if contentTypes {
+		return found
+	}
+	return ""
+}
+
+// looksLikeJSON reports whether text starts like a JSON object or array.
+func looksLikeJSON(data []byte) bool {
+	b := bytes.TrimLeft(bytes.TrimPrefix(head(data, 512), utf8BOM), " \t\r\n")
+	return len(b) > 0 && (b[0] == '{' || b[0] == '[')
+}
+
+// knownHeaders are header fields that mark a message; any header-like
+// text could otherwise pass for one.
+var knownHeaders = []string{
+	"from", "to", "cc", "subject", "date", "message-id", "received", "return-path",
+	"delivered-to", "mime-version", "reply-to", "sender", "x-mailer", "content-type",
+}
+
+// looksLikeEmail reports whether text starts with a message header. mimetype
+// requires the first line to be a known field; mbox exports (SpamAssassin)
+// start with a "From " envelope line instead. Named .eml (loose), any header
+// block will do; unnamed, it must hold two known fields.
+func looksLikeEmail(data []byte, loose bool) bool {
+	b := bytes.TrimPrefix(head(data, 8192), utf8BOM)
+	lines := 0
+	known := 0
+	for i := 0; len(b) > 0 && i < 100; i++ {
+		var line []byte
+		if j := bytes.IndexByte(b, '\n'); j >= 0 {
+			line, b = b[:j], b[j+1:]
+		} else {
+			line, b = b, nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		if len(line) == 0 {
+			break
+		}
+		if i == 0 && bytes.HasPrefix(line, []byte("From ")) {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			if lines == 0 {
+				return false
+			}
+			continue
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon <= 0 || !isFieldName(line[:colon]) {
+			// The header block ends at the first non-header line; a
+			// truncated view (the 8 KiB window) is judged on what it saw.
+			if len(b) == 0 && i > 0 {
+				break
+			}
+			return false
+		}
+		lines++
+		name := strings.ToLower(string(line[:colon]))
+		for _, h := range knownHeaders {
+			if name == h {
+				known++
+				break
+			}
+		}
+	}
+	if loose {
+		return lines >= 1
+	}
+	return known >= 2
+}
+
+// isFieldName reports whether b is an RFC 5322 field name: printable ASCII
+// without spaces or colons.
+func isFieldName(b []byte) bool {
+	for _, c := range b {
+		if c <= ' ' || c > '~' || c == ':' {
+			return false
+		}
+	}
+	return len(b) > 0 && len(b) <= 76
+}
+
+// mostlyText reports whether data reads as text despite a few control
+// bytes: no NULs, and at most two control bytes or one in a hundred.
+func mostlyText(data []byte) bool {
+	b := head(data, 8192)
+	if len(b) == 0 || bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	ctl := 0
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		b = b[n:]
+		if r < ' ' && r != '\n' && r != '\r' && r != '\t' && r != '\f' {
+			ctl++
+		}
+	}
+	return ctl <= 2 || ctl*100 <= len(head(data, 8192))
+}

@@ -1,0 +1,332 @@
+// Package extract turns documents into text: one file per format, each behind
+// the same small interface, chosen by the document's content rather than its
+// name. The pipeline's extract stage calls Extractor.Extract; everything a
+// parser may do wrong (panic, loop, balloon) is bounded by Limits and
+// reported as an error that names the cause.
+package extract
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits bound the work one document may cause. Zero values take the
+// defaults below; a negative value means no limit.
+type Limits struct {
+	// MaxBytes is the largest document accepted.
+	MaxBytes int64
+	// MaxPages is the most pages (PDF pages, slides, sheets) read.
+	MaxPages int
+	// MaxDecompressed bounds what archives (DOCX, XLSX, ODT, compressed
+	// streams) may expand to, against zip bombs.
+	MaxDecompressed int64
+	// Timeout bounds one extraction.
+	Timeout time.Duration
+	// MaxChildren bounds the attachments one document (an email) may carry.
+	MaxChildren int
+}
+
+// Defaults of Limits.
+const (
+	MaxBytesDefault        = 100 << 20
+	MaxPagesDefault        = 2000
+	MaxDecompressedDefault = 500 << 20
+	TimeoutDefault         = 2 * time.Minute
+	MaxChildrenDefault     = 100
+)
+
+// WithDefaults returns l with unset fields filled in.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxBytes == 0 {
+		l.MaxBytes = MaxBytesDefault
+	}
+	if l.MaxPages == 0 {
+		l.MaxPages = MaxPagesDefault
+	}
+	if l.MaxDecompressed == 0 {
+		l.MaxDecompressed = MaxDecompressedDefault
+	}
+	if l.Timeout == 0 {
+		l.Timeout = TimeoutDefault
+	}
+	if l.MaxChildren == 0 {
+		l.MaxChildren = MaxChildrenDefault
+	}
+	return l
+}
+
+// Input is one document to extract.
+type Input struct {
+	// Name is the file name as uploaded; a hint only, never trusted alone.
+	Name string
+	// Data is the whole document.
+	Data []byte
+	// Type is the MIME type when already known (a child of an email);
+	// empty detects it from Data and Name.
+	Type string
+}
+
+// Result is what a document contains.
+type Result struct {
+	// Type is the detected MIME type, e.g. "application/pdf".
+	Type string
+	// Text is the document's text, pages separated by form feeds ("\f").
+	Text string
+	// Pages holds the text of each page for paged formats (PDF, slides,
+	// sheets); nil for formats without pages.
+	Pages []Page
+	// Title, Author and Created come from the document's metadata when it
+	// has them.
+	Title   string
+	Author  string
+	Created time.Time
+	// Meta holds further format-specific facts (email headers, sheet
+	// names), for display.
+	Meta map[string]string
+	// Children are documents inside this one (email attachments), to be
+	// processed as documents of their own.
+	Children []Child
+	// Warnings are problems that did not stop the extraction (a page that
+	// failed, a truncated attachment).
+	Warnings []string
+}
+
+// Page is the text of one page.
+type Page struct {
+	Number int // from 1
+	Text   string
+	// OCR reports that the text was recognised from an image.
+	OCR bool
+}
+
+// Child is a document found inside another.
+type Child struct {
+	Name string
+	Type string // as declared by the parent; detected again when processed
+	Data []byte
+}
+
+// Errors an extraction may end with. Each names a cause a person can act on;
+// match them with errors.Is or errors.As.
+var (
+	// ErrUnsupported: the type has no extractor.
+	ErrUnsupported = errors.New("unsupported document type")
+	// ErrEncrypted: the document needs a password.
+	ErrEncrypted = errors.New("document is encrypted")
+	// ErrCorrupt: the document could not be parsed.
+	ErrCorrupt = errors.New("document is corrupt")
+	// ErrOCRUnavailable: the document needs OCR and no OCR engine is
+	// installed (the tesseract command).
+	ErrOCRUnavailable = errors.New("OCR not available: install tesseract-ocr")
+)
+
+// LimitError reports a document that exceeded one of its Limits.
+type LimitError struct {
+	Limit string // "bytes", "pages", "decompressed size", "time", "children"
+	Max   int64
+	Got   int64 // 0 when unknown
+}
+
+func (e *LimitError) Error() string {
+	if e.Limit == "time" {
+		return fmt.Sprintf("document exceeds the time limit of %s", time.Duration(e.Max))
+	}
+	if e.Got > 0 {
+		return fmt.Sprintf("document exceeds the %s limit: %d > %d", e.Limit, e.Got, e.Max)
+	}
+	return fmt.Sprintf("document exceeds the %s limit of %d", e.Limit, e.Max)
+}
+
+// PanicError reports a parser that panicked. The panic is contained: the
+// document fails, the process lives on.
+type PanicError struct {
+	Value any
+	Stack []byte
+}
+
+func (e *PanicError) Error() string { return fmt.Sprintf("parser panicked: %v", e.Value) }
+
+// format is one extractor, registered by its file with register.
+type format struct {
+	// name is short and stable, for logs and metrics: "pdf", "docx".
+	name string
+	// types are the MIME types it reads.
+	types []string
+	// extract reads in (whose Type is set) within lim. The Extractor has
+	// already applied MaxBytes, Timeout and panic recovery.
+	extract func(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Result, error)
+}
+
+var (
+	formatsMu sync.Mutex
+	formats   = map[string]*format{} // by MIME type
+)
+
+// register adds a format; each format file calls it from init.
+func register(f *format) {
+	formatsMu.Lock()
+	defer formatsMu.Unlock()
+	for _, t := range f.types {
+		if _, dup := formats[t]; dup {
+			panic("extract: two formats for " + t)
+		}
+		formats[t] = f
+	}
+}
+
+// Types lists the MIME types that can be extracted, sorted.
+func Types() []string {
+	formatsMu.Lock()
+	defer formatsMu.Unlock()
+	out := make([]string, 0, len(formats))
+	for t := range formats {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Config configures an Extractor.
+type Config struct {
+	Limits Limits
+	// TesseractPath is the OCR command; empty looks up "tesseract" on PATH.
+	// OCR is reported unavailable when it is not found.
+	TesseractPath string
+	// OCRLanguages are tesseract's language codes, "eng" by default.
+	OCRLanguages string
+	// PDFWorkers is the number of PDF engine instances kept warm; each costs
+	// memory (hundreds of MB), so the default is 1.
+	PDFWorkers int
+}
+
+// Extractor extracts documents. It is safe for concurrent use; Close
+// releases the engines it started (PDF, OCR).
+type Extractor struct {
+	cfg Config
+
+	mu      sync.Mutex
+	closers []func() error
+	state   map[string]any // per-format engines, created on first use
+}
+
+// New returns an Extractor. Engines that are slow to start (PDF) start on
+// first use.
+func New(cfg Config) *Extractor {
+	cfg.Limits = cfg.Limits.WithDefaults()
+	return &Extractor{cfg: cfg, state: map[string]any{}}
+}
+
+// Close releases the engines the extractor started.
+func (x *Extractor) Close() error {
+	x.mu.Lock()
+	cs := x.closers
+	x.closers = nil
+	x.mu.Unlock()
+	var errs []error
+	for _, c := range cs {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+// engine returns the engine named key, creating it with start on first use.
+// A format keeps its warm state (a PDF pool) here.
+func (x *Extractor) engine(key string, start func() (any, func() error, error)) (any, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if e, ok := x.state[key]; ok {
+		return e, nil
+	}
+	e, closer, err := start()
+	if err != nil {
+		return nil, err
+	}
+	x.state[key] = e
+	if closer != nil {
+		x.closers = append(x.closers, closer)
+	}
+	return e, nil
+}
+
+// Extract reads one document. It detects the type when in.Type is empty,
+// enforces the limits and recovers a parser's panic as a PanicError.
+func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err error) {
+	lim := x.cfg.Limits
+	if lim.MaxBytes > 0 && int64(len(in.Data)) > lim.MaxBytes {
+		return nil, &LimitError{Limit: "bytes", Max: lim.MaxBytes, Got: int64(len(in.Data))}
+	}
+	typ := in.Type
+	if typ == "" {
+		typ = Detect(in.Name, in.Data)
+	}
+	typ = baseType(typ)
+	formatsMu.Lock()
+	f := formats[typ]
+	formatsMu.Unlock()
+	if f == nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnsupported, typ)
+	}
+	if lim.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, lim.Timeout)
+		defer cancel()
+	}
+	in2 := *in
+	in2.Type = typ
+	type outcome struct {
+		res *Result
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- outcome{err: &PanicError{Value: r, Stack: debug.Stack()}}
+			}
+		}()
+		r, err := f.extract(ctx, x, &in2, lim)
+		done <- outcome{r, err}
+	}()
+	// A parser that ignores its context is abandoned at the deadline: the
+	// document fails on time even if the goroutine runs on.
+	select {
+	case o := <-done:
+		res, err = o.res, o.err
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && lim.Timeout > 0 {
+			return nil, &LimitError{Limit: "time", Max: int64(lim.Timeout)}
+		}
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && lim.Timeout > 0 {
+			return nil, &LimitError{Limit: "time", Max: int64(lim.Timeout)}
+		}
+		return nil, fmt.Errorf("%s: %w", f.name, err)
+	}
+	if res.Type == "" {
+		res.Type = typ
+	}
+	if res.Text == "" && len(res.Pages) > 0 {
+		texts := make([]string, len(res.Pages))
+		for i, p := range res.Pages {
+			texts[i] = p.Text
+		}
+		res.Text = strings.Join(texts, "\f")
+	}
+	return res, nil
+}
+
+// baseType strips parameters: "text/plain; charset=utf-8" -> "text/plain".
+func baseType(t string) string {
+	if i := strings.IndexByte(t, ';'); i >= 0 {
+		t = t[:i]
+	}
+	return strings.ToLower(strings.TrimSpace(t))
+}

@@ -1,0 +1,319 @@
+package extract
+
+// Images are read by the tesseract command rather than a library: it is
+// Debian's tesseract-ocr that DESIGN.md measured, it needs no cgo, and a
+// process can be killed at the deadline without taking this one down. Each
+// run is held to one thread (OMP_THREAD_LIMIT=1) and the extractor runs one
+// per core instead: tesseract's own threads help one page little and get in
+// each other's way when pages are read side by side.
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"image"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+	"golang.org/x/image/webp"
+)
+
+func init() {
+	register(&format{
+		name: "image",
+		// What Debian's tesseract reads through leptonica, under the names
+		// Detect gives them and the aliases mail clients declare.
+		types: []string{
+			"image/apng", "image/bmp", "image/gif", "image/jp2", "image/jpeg",
+			"image/jpg", "image/pjpeg", "image/png", "image/tiff", "image/webp",
+			"image/x-bmp", "image/x-ms-bmp", "image/x-png",
+			"image/x-portable-anymap", "image/x-portable-arbitrarymap",
+			"image/x-portable-bitmap", "image/x-portable-graymap",
+			"image/x-portable-pixmap",
+		},
+		extract: extractImage,
+	})
+}
+
+func extractImage(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Result, error) {
+	if err := checkImage(in.Data, lim); err != nil {
+		return nil, err
+	}
+	o := x.ocr()
+	if o.err != nil {
+		return nil, o.err
+	}
+	text, err := o.recognise(ctx, in.Data)
+	if err != nil {
+		return nil, err
+	}
+	// tesseract separates the pages of a multi-page TIFF with form feeds.
+	parts := strings.Split(strings.TrimRight(text, "\f\n "), "\f")
+	res := &Result{Pages: make([]Page, len(parts))}
+	for i, p := range parts {
+		res.Pages[i] = Page{Number: i + 1, Text: strings.TrimSpace(p), OCR: true}
+	}
+	return res, nil
+}
+
+// imageBytesPerPixel estimates what a decoded pixel costs tesseract: leptonica
+// holds colour as 32 bits a pixel, and tesseract keeps a grey and a binary
+// copy beside it.
+const imageBytesPerPixel = 6
+
+// checkImage refuses data that is not an image tesseract reads, TIFFs of
+// more than lim.MaxPages pages, and images whose pixels would exceed
+// lim.MaxDecompressed.
+//
+// The magic check is a safety measure, not a courtesy: tesseract takes stdin
+// that is not an image for a list of file names and reads those (URLs too:
+// Debian's build links libcurl), so an attachment declared image/png whose
+// body is a path would otherwise OCR a file of this machine, or fetch an
+// address of its network, into the document's text.
+func checkImage(data []byte, lim Limits) error {
+	kind := imageKind(data)
+	if kind == "" {
+		return fmt.Errorf("%w: not an image tesseract reads", ErrCorrupt)
+	}
+	if kind == "tiff" && lim.MaxPages > 0 {
+		if n := tiffPages(data, lim.MaxPages+1); n > lim.MaxPages {
+			return &LimitError{Limit: "pages", Max: int64(lim.MaxPages), Got: int64(n)}
+		}
+	}
+	var decodeConfig func(io.Reader) (image.Config, error)
+	switch kind {
+	case "png":
+		decodeConfig = png.DecodeConfig
+	case "jpeg":
+		decodeConfig = jpeg.DecodeConfig
+	case "gif":
+		decodeConfig = gif.DecodeConfig
+	case "bmp":
+		decodeConfig = bmp.DecodeConfig
+	case "tiff":
+		decodeConfig = tiff.DecodeConfig
+	case "webp":
+		decodeConfig = webp.DecodeConfig
+	}
+	if decodeConfig == nil || lim.MaxDecompressed < 0 {
+		return nil
+	}
+	// A header Go cannot parse is left to leptonica, which reads more
+	// variants (TIFF compressions, odd BMPs) and reports its own error.
+	c, err := decodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return nil
+	}
+	if got := int64(c.Width) * int64(c.Height) * imageBytesPerPixel; got > lim.MaxDecompressed {
+		return &LimitError{Limit: "decompressed size", Max: lim.MaxDecompressed, Got: got}
+	}
+	return nil
+}
+
+// imageKind names the format of data from its first bytes, or returns "" for
+// anything leptonica would not recognise as an image.
+func imageKind(data []byte) string {
+	has := func(prefix string) bool { return bytes.HasPrefix(data, []byte(prefix)) }
+	switch {
+	case has("\x89PNG\r\n\x1a\n"):
+		return "png"
+	case has("\xff\xd8\xff"):
+		return "jpeg"
+	case has("GIF87a"), has("GIF89a"):
+		return "gif"
+	case has("II*\x00"), has("MM\x00*"):
+		return "tiff"
+	case has("BM"):
+		return "bmp"
+	case len(data) >= 12 && has("RIFF") && string(data[8:12]) == "WEBP":
+		return "webp"
+	case has("\x00\x00\x00\x0cjP  \r\n\x87\n"), has("\xff\x4f\xff\x51"):
+		return "jp2"
+	case len(data) >= 3 && data[0] == 'P' && data[1] >= '1' && data[1] <= '7' && pnmSpace(data[2]):
+		return "pnm"
+	}
+	return ""
+}
+
+// tiffPages counts the pages (image file directories) of a classic TIFF, up
+// to most. A chain that loops or leaves the file ends the count, as it ends
+// libtiff's reading.
+func tiffPages(data []byte, most int) int {
+	if len(data) < 8 {
+		return 0
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if data[0] == 'M' {
+		order = binary.BigEndian
+	}
+	seen := map[uint64]bool{}
+	n := 0
+	off := uint64(order.Uint32(data[4:]))
+	for off != 0 && n < most && !seen[off] {
+		seen[off] = true
+		if off+2 > uint64(len(data)) {
+			break
+		}
+		n++
+		next := off + 2 + uint64(order.Uint16(data[off:]))*12
+		if next+4 > uint64(len(data)) {
+			break
+		}
+		off = uint64(order.Uint32(data[next:]))
+	}
+	return n
+}
+
+func pnmSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// ocrEngine runs tesseract. It is found once per extractor: a missing
+// command or language is reported on every document that needs OCR, not
+// looked for again each time.
+type ocrEngine struct {
+	path  string
+	langs string
+	// err says why OCR is unavailable; it wraps ErrOCRUnavailable.
+	err error
+	// slots bounds the tesseract processes of the whole extractor, so
+	// documents extracted side by side share the cores rather than
+	// oversubscribe them.
+	slots chan struct{}
+}
+
+// ocrStderrMax bounds the diagnostics kept from one tesseract run.
+const ocrStderrMax = 4 << 10
+
+// ocr returns the extractor's OCR engine, finding tesseract on first use.
+func (x *Extractor) ocr() *ocrEngine {
+	e, _ := x.engine("ocr", func() (any, func() error, error) {
+		return newOCREngine(x.cfg.TesseractPath, x.cfg.OCRLanguages), nil, nil
+	})
+	return e.(*ocrEngine)
+}
+
+func newOCREngine(path, langs string) *ocrEngine {
+	o := &ocrEngine{
+		langs: cmp.Or(langs, "eng"),
+		slots: make(chan struct{}, runtime.NumCPU()),
+	}
+	p, err := exec.LookPath(cmp.Or(path, "tesseract"))
+	if err != nil {
+		o.err = fmt.Errorf("%w (%v)", ErrOCRUnavailable, err)
+		return o
+	}
+	o.path = p
+	// A language without its traineddata fails every run; say so once, by
+	// name, rather than as an unreadable document each time.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, p, "--list-langs").Output()
+	if err != nil {
+		o.err = fmt.Errorf("%w (%s --list-langs: %v)", ErrOCRUnavailable, p, err)
+		return o
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n")[1:] {
+		have[strings.TrimSpace(l)] = true
+	}
+	for _, l := range strings.Split(o.langs, "+") {
+		if !have[l] {
+			pkg := "tesseract-ocr-" + strings.ReplaceAll(strings.ToLower(l), "_", "-")
+			o.err = fmt.Errorf("%w: language %q is not installed (Debian: %s)", ErrOCRUnavailable, l, pkg)
+			return o
+		}
+	}
+	return o
+}
+
+// recognise returns the text tesseract reads in img, an image file's bytes,
+// once one of the extractor's OCR slots is free.
+func (o *ocrEngine) recognise(ctx context.Context, img []byte) (string, error) {
+	if o.err != nil {
+		return "", o.err
+	}
+	if err := o.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer o.release()
+	return o.tesseract(ctx, img, 0)
+}
+
+func (o *ocrEngine) acquire(ctx context.Context) error {
+	select {
+	case o.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (o *ocrEngine) release() { <-o.slots }
+
+// tesseract runs the command on img in a slot the caller holds. dpi is the
+// image's resolution when known (a rendered PDF page), 0 to let tesseract
+// estimate it. The process is killed when ctx ends.
+func (o *ocrEngine) tesseract(ctx context.Context, img []byte, dpi int) (string, error) {
+	args := []string{"stdin", "stdout", "-l", o.langs}
+	if dpi > 0 {
+		args = append(args, "--dpi", strconv.Itoa(dpi))
+	}
+	cmd := exec.CommandContext(ctx, o.path, args...)
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	cmd.Stdin = bytes.NewReader(img)
+	var stdout bytes.Buffer
+	stderr := &ocrStderrBuffer{max: ocrStderrMax}
+	cmd.Stdout = &stdout
+	cmd.Stderr = stderr
+	// Killing tesseract closes its pipes; WaitDelay only guards against a
+	// child that inherited them.
+	cmd.WaitDelay = time.Second
+	if err := cmd.Run(); err != nil {
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+		return "", fmt.Errorf("%w: tesseract: %v: %s", ErrCorrupt, err, ocrCause(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+// ocrCause picks the line of tesseract's stderr that names the problem,
+// skipping its progress notes and closing boilerplate.
+func ocrCause(stderr string) string {
+	cause := "no diagnostics"
+	for _, l := range strings.Split(stderr, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || strings.HasPrefix(l, "Estimating resolution") || strings.HasPrefix(l, "Error during processing") {
+			continue
+		}
+		cause = l
+	}
+	return cause
+}
+
+// ocrStderrBuffer keeps the first max bytes written to it and drops the rest,
+// so a process that floods stderr cannot balloon this one.
+type ocrStderrBuffer struct {
+	buf bytes.Buffer
+	max int
+}
+
+func (b *ocrStderrBuffer) Write(p []byte) (int, error) {
+	if room := b.max - b.buf.Len(); room > 0 {
+		b.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (b *ocrStderrBuffer) String() string { return b.buf.String() }

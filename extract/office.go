@@ -1,0 +1,926 @@
+package extract
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/richardlehane/mscfb"
+	"golang.org/x/net/html/charset"
+)
+
+func init() {
+	register(&format{name: "docx", types: []string{typeDOCX}, extract: extractDOCX})
+	register(&format{name: "pptx", types: []string{typePPTX}, extract: extractPPTX})
+	register(&format{name: "odf", types: []string{typeODT, typeODP, typeODS}, extract: extractODF})
+	// A CFB container is either a legacy binary Office document, which has
+	// no extractor, or an encrypted OOXML one, which a person can act on.
+	register(&format{name: "cfb", types: []string{typeOLE}, extract: extractCFB})
+}
+
+// cfbMagic starts every Compound File Binary container: legacy Office
+// documents and encrypted OOXML ones alike.
+var cfbMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+
+// hasEncryptedPackage reports whether data is a CFB container holding an
+// "EncryptedPackage" stream: an OOXML document encrypted with a password
+// (ECMA-376 Agile or Standard encryption).
+func hasEncryptedPackage(data []byte) (found bool) {
+	if !bytes.HasPrefix(data, cfbMagic) {
+		return false
+	}
+	defer func() {
+		// A directory too damaged for the CFB reader is not a document
+		// we can name encrypted.
+		if recover() != nil {
+			found = false
+		}
+	}()
+	r, err := mscfb.New(bytes.NewReader(data))
+	if err != nil {
+		return false
+	}
+	for _, f := range r.File {
+		if f.Name == "EncryptedPackage" {
+			return true
+		}
+	}
+	return false
+}
+
+func extractCFB(_ context.Context, _ *Extractor, in *Input, _ Limits) (*Result, error) {
+	if hasEncryptedPackage(in.Data) {
+		return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
+	}
+	return nil, fmt.Errorf("%w: legacy binary Office document (CFB); save it as DOCX, XLSX or PPTX", ErrUnsupported)
+}
+
+// zipDoc is an OOXML or ODF container being read. Every entry is read
+// through it, so that the bytes they decompress to are counted against
+// one budget: a zip bomb spreads its expansion over many entries, and the
+// sizes in its headers are whatever its author wrote.
+type zipDoc struct {
+	ctx   context.Context
+	files map[string]*zip.File // by lower-case name: OPC part names ignore case
+	max   int64                // Limits.MaxDecompressed; negative: none
+	read  int64
+	// err is the first error a counted reader met, kept because a parser
+	// reading through it (encoding/xml) may report its own error instead.
+	err error
+}
+
+func openZip(ctx context.Context, data []byte, lim Limits) (*zipDoc, error) {
+	if bytes.HasPrefix(data, cfbMagic) {
+		if hasEncryptedPackage(data) {
+			return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
+		}
+		return nil, fmt.Errorf("%w: a CFB container, not a ZIP one", ErrCorrupt)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, fmt.Errorf("%w: reading ZIP container: %v", ErrCorrupt, err)
+	}
+	d := &zipDoc{ctx: ctx, files: make(map[string]*zip.File, len(zr.File)), max: lim.MaxDecompressed}
+	for _, f := range zr.File {
+		name := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/"))
+		if _, dup := d.files[name]; !dup {
+			d.files[name] = f
+		}
+	}
+	return d, nil
+}
+
+func (d *zipDoc) has(name string) bool {
+	_, ok := d.files[strings.ToLower(name)]
+	return ok
+}
+
+// open returns a reader of the named entry that counts what it
+// decompresses.
+func (d *zipDoc) open(name string) (io.ReadCloser, error) {
+	f := d.files[strings.ToLower(name)]
+	if f == nil {
+		return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, name)
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return nil, fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
+	}
+	return &countingReader{d: d, rc: rc, name: name}, nil
+}
+
+// readAll reads a whole small entry (relationships, metadata).
+func (d *zipDoc) readAll(name string) ([]byte, error) {
+	rc, err := d.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, d.fail(name, err)
+	}
+	return b, nil
+}
+
+// fail returns the error that stopped reading name: the counted reader's
+// own (a limit, a corrupt stream) in preference to what a parser made of
+// it.
+func (d *zipDoc) fail(name string, err error) error {
+	if d.err != nil {
+		err = d.err
+	}
+	var le *LimitError
+	if errors.As(err, &le) || errors.Is(err, ErrCorrupt) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %s: %v", ErrCorrupt, name, err)
+}
+
+type countingReader struct {
+	d     *zipDoc
+	rc    io.ReadCloser
+	name  string
+	since int64 // bytes since the context was last checked
+}
+
+func (r *countingReader) Read(p []byte) (int, error) {
+	if r.d.err != nil {
+		return 0, r.d.err
+	}
+	n, err := r.rc.Read(p)
+	r.d.read += int64(n)
+	r.since += int64(n)
+	if r.d.max >= 0 && r.d.read > r.d.max {
+		r.d.err = &LimitError{Limit: "decompressed size", Max: r.d.max, Got: r.d.read}
+		return n, r.d.err
+	}
+	if r.since >= 1<<20 {
+		r.since = 0
+		if cerr := r.d.ctx.Err(); cerr != nil {
+			r.d.err = cerr
+			return n, cerr
+		}
+	}
+	if err != nil && err != io.EOF {
+		r.d.err = fmt.Errorf("%w: decompressing %s: %v", ErrCorrupt, r.name, err)
+		return n, r.d.err
+	}
+	return n, err
+}
+
+func (r *countingReader) Close() error { return r.rc.Close() }
+
+func newXMLDecoder(r io.Reader) *xml.Decoder {
+	dec := xml.NewDecoder(r)
+	// Office files from lesser writers are often not quite well-formed;
+	// text matters more than validity.
+	dec.Strict = false
+	dec.Entity = xml.HTMLEntity
+	dec.CharsetReader = charset.NewReaderLabel
+	return dec
+}
+
+// relationships reads an OPC .rels part: relationship id -> target part
+// name, resolved against the directory of the part it belongs to.
+func (d *zipDoc) relationships(part string) (map[string]rel, error) {
+	dir, file := path.Split(part)
+	relsName := path.Join(dir, "_rels", file+".rels")
+	if !d.has(relsName) {
+		return nil, nil
+	}
+	b, err := d.readAll(relsName)
+	if err != nil {
+		return nil, err
+	}
+	var v struct {
+		Rels []struct {
+			ID         string `xml:"Id,attr"`
+			Type       string `xml:"Type,attr"`
+			Target     string `xml:"Target,attr"`
+			TargetMode string `xml:"TargetMode,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := newXMLDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, relsName, err)
+	}
+	out := make(map[string]rel, len(v.Rels))
+	for _, r := range v.Rels {
+		if strings.EqualFold(r.TargetMode, "External") {
+			continue
+		}
+		t := r.Target
+		if strings.HasPrefix(t, "/") {
+			t = strings.TrimPrefix(t, "/")
+		} else {
+			t = path.Join(dir, t)
+		}
+		out[r.ID] = rel{typ: r.Type, target: t}
+	}
+	return out, nil
+}
+
+type rel struct{ typ, target string }
+
+// mainPart finds the package's main document from its root relationships,
+// falling back to the conventional name.
+func (d *zipDoc) mainPart(conventional string) (string, error) {
+	rels, err := d.relationships("")
+	if err != nil {
+		return "", err
+	}
+	for _, r := range rels {
+		if strings.HasSuffix(r.typ, "/officeDocument") && d.has(r.target) {
+			return r.target, nil
+		}
+	}
+	if d.has(conventional) {
+		return conventional, nil
+	}
+	return "", fmt.Errorf("%w: no main document part (%s)", ErrCorrupt, conventional)
+}
+
+// coreProperties fills Title, Author and Created from docProps/core.xml,
+// which every OOXML writer produces; a broken one costs a warning only.
+func (d *zipDoc) coreProperties(res *Result) error {
+	name := "docProps/core.xml"
+	if rels, err := d.relationships(""); err == nil {
+		for _, r := range rels {
+			if strings.HasSuffix(r.typ, "/core-properties") && d.has(r.target) {
+				name = r.target
+			}
+		}
+	}
+	if !d.has(name) {
+		return nil
+	}
+	b, err := d.readAll(name)
+	if err != nil {
+		return err
+	}
+	var v struct {
+		Title    string `xml:"title"`
+		Creator  string `xml:"creator"`
+		Created  string `xml:"created"`
+		Modified string `xml:"modified"`
+		Language string `xml:"language"`
+	}
+	if err := newXMLDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s: %v", name, err))
+		return nil
+	}
+	res.Title = strings.TrimSpace(v.Title)
+	res.Author = strings.TrimSpace(v.Creator)
+	res.Created, _ = parseW3CDTF(v.Created)
+	if lang := strings.TrimSpace(v.Language); lang != "" {
+		res.Meta["lang"] = lang
+	}
+	if t, ok := parseW3CDTF(v.Modified); ok {
+		res.Meta["modified"] = t.Format(time.RFC3339)
+	}
+	return nil
+}
+
+// parseW3CDTF parses the dates of OOXML and ODF metadata; ODF's carry no
+// zone and are read as UTC.
+func parseW3CDTF(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, l := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ---- DOCX
+
+func extractDOCX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
+	d, err := openZip(ctx, in.Data, lim)
+	if err != nil {
+		return nil, err
+	}
+	main, err := d.mainPart("word/document.xml")
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Meta: map[string]string{}}
+	if err := d.coreProperties(res); err != nil {
+		return nil, err
+	}
+	body, err := d.wordText(main)
+	if err != nil {
+		return nil, err
+	}
+	texts := []string{body}
+	// Notes are part of what a reader reads; headers and footers repeat
+	// on every page and comments are not the document's text.
+	rels, err := d.relationships(main)
+	if err != nil {
+		return nil, err
+	}
+	var notes []string
+	for _, r := range rels {
+		if strings.HasSuffix(r.typ, "/footnotes") || strings.HasSuffix(r.typ, "/endnotes") {
+			notes = append(notes, r.target)
+		}
+	}
+	// Reverse name order: footnotes, then endnotes.
+	sort.Strings(notes)
+	for i := len(notes) - 1; i >= 0; i-- {
+		if !d.has(notes[i]) {
+			continue
+		}
+		t, err := d.wordText(notes[i])
+		if err != nil {
+			return nil, err
+		}
+		if t != "" {
+			texts = append(texts, t)
+		}
+	}
+	res.Text = strings.Join(texts, "\n\n")
+	return res, nil
+}
+
+// wordText returns the text of a WordprocessingML part: paragraphs on
+// lines, table cells separated by tabs, deleted revisions and field codes
+// left out.
+func (d *zipDoc) wordText(name string) (string, error) {
+	rc, err := d.open(name)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	dec := newXMLDecoder(rc)
+	var w lineWriter
+	skip := 0 // depth inside elements whose text is not shown
+	inText := false
+	run := 0  // depth inside runs, where tab and break elements are text
+	cell := 0 // depth inside table cells
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", d.fail(name, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if skip > 0 {
+				skip++
+				continue
+			}
+			switch t.Name.Local {
+			case "t":
+				inText = true
+			case "r":
+				run++
+			case "tab", "ptab":
+				if run > 0 {
+					w.writeByte('\t')
+				}
+			case "br", "cr":
+				if run > 0 {
+					w.writeByte('\n')
+				}
+			case "noBreakHyphen":
+				w.writeByte('-')
+			case "tc":
+				cell++
+			// Deleted text, field instructions and the fallback copy of
+			// alternate content (the same text box twice) are not text.
+			case "delText", "instrText", "delInstrText", "Fallback":
+				skip = 1
+			}
+		case xml.EndElement:
+			if skip > 0 {
+				skip--
+				continue
+			}
+			switch t.Name.Local {
+			case "t":
+				inText = false
+			case "r":
+				run = max(run-1, 0)
+			case "p":
+				if cell > 0 {
+					w.space()
+				} else {
+					w.writeByte('\n')
+				}
+			case "tc":
+				cell = max(cell-1, 0)
+				w.writeByte('\t')
+			case "tr":
+				w.endRow()
+			}
+		case xml.CharData:
+			if inText && skip == 0 {
+				w.write(t)
+			}
+		}
+	}
+	return w.String(), nil
+}
+
+// ---- PPTX
+
+func extractPPTX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
+	d, err := openZip(ctx, in.Data, lim)
+	if err != nil {
+		return nil, err
+	}
+	main, err := d.mainPart("ppt/presentation.xml")
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Meta: map[string]string{}}
+	if err := d.coreProperties(res); err != nil {
+		return nil, err
+	}
+	slides, err := d.slideParts(main)
+	if err != nil {
+		return nil, err
+	}
+	if lim.MaxPages > 0 && len(slides) > lim.MaxPages {
+		return nil, &LimitError{Limit: "pages", Max: int64(lim.MaxPages), Got: int64(len(slides))}
+	}
+	for i, s := range slides {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		t, err := d.drawingText(s)
+		if err != nil {
+			return nil, err
+		}
+		res.Pages = append(res.Pages, Page{Number: i + 1, Text: t})
+	}
+	res.Meta["slides"] = strconv.Itoa(len(slides))
+	return res, nil
+}
+
+// slideParts lists the slides in presentation order: the order of the
+// presentation's slide id list, not of the part names.
+func (d *zipDoc) slideParts(main string) ([]string, error) {
+	rels, err := d.relationships(main)
+	if err != nil {
+		return nil, err
+	}
+	b, err := d.readAll(main)
+	if err != nil {
+		return nil, err
+	}
+	var v struct {
+		IDs []struct {
+			Attrs []xml.Attr `xml:",any,attr"`
+		} `xml:"sldIdLst>sldId"`
+	}
+	if err := newXMLDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, main, err)
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, id := range v.IDs {
+		for _, a := range id.Attrs {
+			if a.Name.Local != "id" || a.Name.Space == "" {
+				continue // the slide's numeric id, not its relationship
+			}
+			if r, ok := rels[a.Value]; ok && d.has(r.target) && !seen[r.target] {
+				seen[r.target] = true
+				out = append(out, r.target)
+			}
+		}
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	// No usable list: the slide parts in number order.
+	for name := range d.files {
+		if strings.HasPrefix(name, "ppt/slides/slide") && strings.HasSuffix(name, ".xml") {
+			out = append(out, name)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return partNumber(out[i]) < partNumber(out[j]) })
+	return out, nil
+}
+
+func partNumber(name string) int {
+	s := strings.TrimSuffix(path.Base(name), ".xml")
+	i := len(s)
+	for i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+		i--
+	}
+	n, _ := strconv.Atoi(s[i:])
+	return n
+}
+
+// drawingText returns the text of a DrawingML part (a slide): paragraphs
+// on lines, table cells separated by tabs.
+func (d *zipDoc) drawingText(name string) (string, error) {
+	rc, err := d.open(name)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	dec := newXMLDecoder(rc)
+	var w lineWriter
+	skip := 0
+	inText := false
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", d.fail(name, err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if skip > 0 {
+				skip++
+				continue
+			}
+			switch t.Name.Local {
+			case "t":
+				inText = true
+			case "br":
+				w.writeByte('\n')
+			case "Fallback":
+				skip = 1
+			}
+		case xml.EndElement:
+			if skip > 0 {
+				skip--
+				continue
+			}
+			switch t.Name.Local {
+			case "t":
+				inText = false
+			case "p":
+				w.writeByte('\n')
+			case "tc":
+				w.writeByte('\t')
+			case "tr":
+				w.endRow()
+			}
+		case xml.CharData:
+			if inText && skip == 0 {
+				w.write(t)
+			}
+		}
+	}
+	return w.String(), nil
+}
+
+// ---- ODF (ODT, ODP, ODS)
+
+func extractODF(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
+	d, err := openZip(ctx, in.Data, lim)
+	if err != nil {
+		return nil, err
+	}
+	if d.has("META-INF/manifest.xml") {
+		b, err := d.readAll("META-INF/manifest.xml")
+		if err != nil {
+			return nil, err
+		}
+		// An encrypted ODF package lists how each encrypted entry was
+		// encrypted; its content.xml is ciphertext.
+		if bytes.Contains(b, []byte("encryption-data")) {
+			return nil, fmt.Errorf("%w: password-protected OpenDocument file", ErrEncrypted)
+		}
+	}
+	res := &Result{Meta: map[string]string{}}
+	if err := d.odfMeta(res); err != nil {
+		return nil, err
+	}
+	pages, err := d.odfText(in.Type, lim)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Type {
+	case typeODT:
+		res.Text = strings.Join(pages, "\n")
+	default:
+		for i, p := range pages {
+			res.Pages = append(res.Pages, Page{Number: i + 1, Text: p})
+		}
+		if in.Type == typeODP {
+			res.Meta["slides"] = strconv.Itoa(len(pages))
+		} else {
+			res.Meta["sheets"] = strconv.Itoa(len(pages))
+		}
+	}
+	return res, nil
+}
+
+func (d *zipDoc) odfMeta(res *Result) error {
+	if !d.has("meta.xml") {
+		return nil
+	}
+	b, err := d.readAll("meta.xml")
+	if err != nil {
+		return err
+	}
+	var v struct {
+		Meta struct {
+			Title          string `xml:"title"`
+			Creator        string `xml:"creator"`
+			InitialCreator string `xml:"initial-creator"`
+			Created        string `xml:"creation-date"`
+			Language       string `xml:"language"`
+		} `xml:"meta"`
+	}
+	if err := newXMLDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("meta.xml: %v", err))
+		return nil
+	}
+	res.Title = strings.TrimSpace(v.Meta.Title)
+	res.Author = strings.TrimSpace(v.Meta.InitialCreator)
+	if res.Author == "" {
+		res.Author = strings.TrimSpace(v.Meta.Creator)
+	}
+	res.Created, _ = parseW3CDTF(v.Meta.Created)
+	if lang := strings.TrimSpace(v.Meta.Language); lang != "" {
+		res.Meta["lang"] = lang
+	}
+	return nil
+}
+
+// maxRepeat bounds how often a repeated spreadsheet cell or row with
+// content is written out: a table:number-columns-repeated of a billion
+// would otherwise expand a few bytes into gigabytes of text.
+const maxRepeat = 1000
+
+// odfText returns the text of content.xml: one string for a text document,
+// one per slide (draw:page) or sheet (table:table) otherwise.
+func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
+	const name = "content.xml"
+	rc, err := d.open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	dec := newXMLDecoder(rc)
+	paged := typ != typeODT
+	pageElem := "page" // draw:page
+	if typ == typeODS {
+		pageElem = "table" // table:table
+	}
+	var pages []string
+	var w lineWriter
+	// Footnotes and endnotes are written inline in ODF, in the middle of
+	// the sentence they annotate; they are collected and put after the
+	// text (or the slide) as DOCX's are.
+	var notes lineWriter
+	inNote := 0
+	inPage := false
+	skip := 0
+	table := 0 // depth inside tables
+	// Spreadsheet rows are gathered cell by cell so that repeats can be
+	// expanded and empty trailing cells dropped.
+	var row []string
+	var cell lineWriter
+	inCell := false
+	cellRepeat, rowRepeat := 1, 1
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, d.fail(name, err)
+		}
+		out := &w
+		if inCell && typ == typeODS {
+			out = &cell
+		}
+		if inNote > 0 {
+			out = &notes
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if skip > 0 {
+				skip++
+				continue
+			}
+			switch t.Name.Local {
+			case pageElem:
+				if paged && table <= 1 && !inPage {
+					inPage = true
+					w = lineWriter{}
+				}
+			case "s":
+				n := 1
+				if v := attr(t, "c"); v != "" {
+					n, _ = strconv.Atoi(v)
+				}
+				out.writeString(strings.Repeat(" ", min(max(n, 1), 100)))
+			case "tab":
+				out.writeByte('\t')
+			case "line-break":
+				out.writeByte('\n')
+			case "table-row":
+				rowRepeat = repeatAttr(t, "number-rows-repeated")
+				row = row[:0]
+			case "table-cell", "covered-table-cell":
+				inCell = true
+				cell = lineWriter{}
+				cellRepeat = repeatAttr(t, "number-columns-repeated")
+			case "note-body":
+				inNote++
+			// Footnote marks, comments, speaker notes, deleted changes
+			// and image descriptions are not the document's text.
+			case "note-citation", "annotation", "notes", "tracked-changes", "desc", "title":
+				if t.Name.Space != "dc" {
+					skip = 1
+				}
+			}
+			if t.Name.Local == "table" {
+				table++
+			}
+		case xml.EndElement:
+			if skip > 0 {
+				skip--
+				continue
+			}
+			switch t.Name.Local {
+			case "note-body":
+				inNote = max(inNote-1, 0)
+				notes.writeByte('\n')
+			case "p", "h":
+				if inCell && inNote == 0 {
+					out.space()
+				} else {
+					out.writeByte('\n')
+				}
+			case "table-cell", "covered-table-cell":
+				inCell = false
+				if typ == typeODS {
+					c := cell.String()
+					for range min(cellRepeat, maxRepeat) {
+						row = append(row, c)
+					}
+					if len(row) > 16384 {
+						row = row[:16384] // a sheet has at most 16,384 columns
+					}
+				} else {
+					w.writeByte('\t')
+				}
+			case "table-row":
+				if typ == typeODS {
+					line := strings.Join(trimEmpty(row), "\t")
+					if line != "" {
+						for range min(rowRepeat, maxRepeat) {
+							w.writeString(line)
+							w.writeByte('\n')
+						}
+					}
+					row = row[:0]
+				} else {
+					w.endRow()
+				}
+			case "table":
+				table--
+			}
+			if t.Name.Local == pageElem && paged && inPage && table <= 0 {
+				inPage = false
+				pages = append(pages, joinNonEmpty(w.String(), notes.String()))
+				notes = lineWriter{}
+				if lim.MaxPages > 0 && len(pages) > lim.MaxPages {
+					return nil, &LimitError{Limit: "pages", Max: int64(lim.MaxPages)}
+				}
+				if err := d.ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+		case xml.CharData:
+			if skip == 0 && (!paged || inPage) {
+				out.write(t)
+			}
+		}
+	}
+	if !paged {
+		return []string{joinNonEmpty(w.String(), notes.String())}, nil
+	}
+	return pages, nil
+}
+
+// joinNonEmpty joins a text and its notes with a blank line.
+func joinNonEmpty(text, notes string) string {
+	if notes == "" {
+		return text
+	}
+	if text == "" {
+		return notes
+	}
+	return text + "\n\n" + notes
+}
+
+func attr(t xml.StartElement, local string) string {
+	for _, a := range t.Attr {
+		if a.Name.Local == local {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func repeatAttr(t xml.StartElement, local string) int {
+	n, err := strconv.Atoi(attr(t, local))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// trimEmpty drops empty trailing cells: a row is stored as wide as its
+// formatting, not its content.
+func trimEmpty(row []string) []string {
+	for len(row) > 0 && row[len(row)-1] == "" {
+		row = row[:len(row)-1]
+	}
+	return row
+}
+
+// lineWriter collects extracted text: runs of white space inside text are
+// kept as written, but lines are trimmed and runs of empty lines folded
+// into one.
+type lineWriter struct {
+	b strings.Builder
+	// spacePending is a paragraph break inside a table cell, written as a
+	// space only if more text follows in the cell.
+	spacePending bool
+}
+
+func (w *lineWriter) flushSpace() {
+	if w.spacePending {
+		w.spacePending = false
+		w.b.WriteByte(' ')
+	}
+}
+
+func (w *lineWriter) write(p []byte) {
+	w.flushSpace()
+	w.b.Write(p)
+}
+
+func (w *lineWriter) writeString(s string) {
+	w.flushSpace()
+	w.b.WriteString(s)
+}
+
+// writeByte writes a tab or a line break, which end a pending space.
+func (w *lineWriter) writeByte(c byte) {
+	if c == '\t' || c == '\n' {
+		w.spacePending = false
+	} else {
+		w.flushSpace()
+	}
+	w.b.WriteByte(c)
+}
+
+// space separates paragraphs inside a table cell, which stay on the row's
+// line.
+func (w *lineWriter) space() {
+	if w.b.Len() > 0 {
+		w.spacePending = true
+	}
+}
+
+// endRow ends a table row, whose last cell left a tab behind.
+func (w *lineWriter) endRow() {
+	w.writeByte('\n')
+}
+
+func (w *lineWriter) Len() int { return w.b.Len() }
+
+func (w *lineWriter) String() string {
+	lines := strings.Split(w.b.String(), "\n")
+	out := lines[:0]
+	blank := false
+	for _, l := range lines {
+		l = strings.TrimRight(l, " \t")
+		if strings.TrimSpace(l) == "" {
+			if !blank && len(out) > 0 {
+				out = append(out, "")
+			}
+			blank = true
+			continue
+		}
+		blank = false
+		out = append(out, l)
+	}
+	return strings.TrimSpace(strings.Join(out, "\n"))
+}

@@ -1,0 +1,273 @@
+// Package pipeline is Quire's document pipeline: the job handlers that take a
+// document from ingest to done.
+//
+// A document is received (stored in blob storage by content hash and
+// recorded in the relational store), then moves through stages, each a job
+// on its own queue so that each can be scaled and watched on its own:
+//
+//	extract (or ocr) -> analyze -> index -> notify
+//	received -> extracting -> analyzing -> indexed -> done, or -> failed
+//
+// Every stage is idempotent per (document, stage): a stage first checks the
+// document's state, its writes replace rather than add, and its next job is
+// enqueued unique on (document, stage). So the engine's at-least-once
+// delivery never double-counts, and a stage that ran twice is harmless.
+//
+// Every accepted document ends in a visible final state: a failure that a
+// retry cannot mend (an encrypted PDF, a limit exceeded) fails the document
+// at once with a reason a person can act on; other failures retry with
+// backoff and fail the document after the last attempt; and a periodic sweep
+// re-enqueues the stage of any document left behind (a process killed
+// between two writes).
+package pipeline
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/cache"
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/store"
+)
+
+// The pipeline's queues. Stages have queues of their own so that a slow one
+// (OCR) never holds up a fast one, and each can be given its own workers.
+const (
+	QueueExtract     = "extract"
+	QueueOCR         = "ocr"
+	QueueAnalyze     = "analyze"
+	QueueIndex       = "index"
+	QueueNotify      = "notify"
+	QueueMaintenance = "maintenance"
+)
+
+// The pipeline's job types.
+const (
+	JobExtract = "pipeline.extract"
+	JobAnalyze = "pipeline.analyze"
+	JobIndex   = "pipeline.index"
+	JobNotify  = "pipeline.notify"
+	JobWebhook = "pipeline.webhook"
+	JobSweep   = "pipeline.sweep"
+)
+
+// Queues returns the pipeline's queues with the weights a worker that serves
+// them all should give them: later stages first, so documents already under
+// way finish before new ones start.
+func Queues() map[string]int {
+	return map[string]int{
+		QueueExtract: 3, QueueOCR: 1, QueueAnalyze: 4, QueueIndex: 5, QueueNotify: 5, QueueMaintenance: 1,
+	}
+}
+
+// Config configures a Pipeline.
+type Config struct {
+	Store     store.Store
+	Blobs     *blob.Store
+	Jobs      *jobs.Client
+	Extractor *extract.Extractor
+	// Cache holds extraction results by content hash. Optional; it may
+	// forget anything at any time and never fails its caller.
+	Cache cache.Cache
+	// Analyzer runs the models on a document's text. Defaults to
+	// BasicAnalyzer, which records language-independent facts.
+	Analyzer Analyzer
+	// MaxBytes bounds one document at ingest. Defaults to the extractor's
+	// limit (extract.MaxBytesDefault).
+	MaxBytes int64
+	// StageTimeout bounds one run of a stage. Defaults to 5 minutes.
+	StageTimeout time.Duration
+	// MaxRetries is how often a stage that failed for a reason that may
+	// pass (a database down) is retried before the document fails.
+	// Defaults to 8.
+	MaxRetries int
+	// RetryDelay picks the delay before a stage's retry. Defaults to the
+	// engine's.
+	RetryDelay jobs.RetryDelayFunc
+	// StuckAfter is how long a document may sit in a state before the sweep
+	// enqueues its stage again. Defaults to 10 minutes.
+	StuckAfter time.Duration
+	// HTTPClient delivers webhooks. Defaults to a client with a 10 s timeout.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+}
+
+// Defaults of Config.
+const (
+	StageTimeoutDefault = 5 * time.Minute
+	MaxRetriesDefault   = 8
+	StuckAfterDefault   = 10 * time.Minute
+	// SweepSchedule is how often the sweep looks for documents left behind.
+	SweepSchedule = "@every 1m"
+)
+
+// Pipeline runs documents through the stages.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New returns a pipeline. Register its handlers with a jobs server that
+// serves Queues, and add PeriodicJobs to that server's config.
+func New(cfg Config) (*Pipeline, error) {
+	var errs []error
+	if cfg.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
+	}
+	if cfg.Blobs == nil {
+		errs = append(errs, errors.New("Blobs is required"))
+	}
+	if cfg.Jobs == nil {
+		errs = append(errs, errors.New("Jobs is required"))
+	}
+	if cfg.Extractor == nil {
+		errs = append(errs, errors.New("Extractor is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("pipeline: invalid config: %w", err)
+	}
+	if cfg.Analyzer == nil {
+		cfg.Analyzer = BasicAnalyzer{}
+	}
+	cfg.MaxBytes = cmp.Or(cfg.MaxBytes, extract.MaxBytesDefault)
+	cfg.StageTimeout = cmp.Or(cfg.StageTimeout, StageTimeoutDefault)
+	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, MaxRetriesDefault)
+	cfg.StuckAfter = cmp.Or(cfg.StuckAfter, StuckAfterDefault)
+	if cfg.RetryDelay == nil {
+		cfg.RetryDelay = jobs.DefaultRetryDelay
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Pipeline{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Store returns the pipeline's store.
+func (p *Pipeline) Store() store.Store { return p.cfg.Store }
+
+// Register registers the pipeline's handlers.
+func (p *Pipeline) Register(hs *jobs.Handlers) {
+	opts := &jobs.HandlerOpts{Timeout: p.cfg.StageTimeout, RetryDelayFunc: p.cfg.RetryDelay}
+	jobs.HandleArgs(hs, JobExtract, p.stage("extract", p.runExtract), opts)
+	jobs.HandleArgs(hs, JobAnalyze, p.stage("analyze", p.runAnalyze), opts)
+	jobs.HandleArgs(hs, JobIndex, p.stage("index", p.runIndex), opts)
+	jobs.HandleArgs(hs, JobNotify, p.stage("notify", p.runNotify), opts)
+	jobs.HandleArgs(hs, JobWebhook, p.deliverWebhook, opts)
+	hs.Handle(JobSweep, p.sweep, opts)
+}
+
+// PeriodicJobs are the pipeline's periodic jobs: the sweep.
+func PeriodicJobs() []jobs.PeriodicJob {
+	return []jobs.PeriodicJob{{Name: JobSweep, Schedule: SweepSchedule, Type: JobSweep,
+		Opts: &jobs.EnqueueOpts{Queue: QueueMaintenance, MaxRetries: jobs.NoRetries}}}
+}
+
+// docArgs are the arguments of every stage's job.
+type docArgs struct {
+	DocumentID string `json:"document_id"`
+}
+
+// enqueueStage enqueues a stage's job for a document, unique on (document,
+// stage) until it finishes.
+func (p *Pipeline) enqueueStage(ctx context.Context, jobType, queue, docID string) error {
+	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, docArgs{DocumentID: docID}, &jobs.EnqueueOpts{
+		Queue:      queue,
+		MaxRetries: p.cfg.MaxRetries,
+		Unique:     &jobs.UniqueOpts{Key: jobType + ":" + docID},
+		Tags:       []string{"document:" + docID},
+	})
+	if err != nil {
+		return fmt.Errorf("enqueue %s of document %s: %w", jobType, docID, err)
+	}
+	return nil
+}
+
+// stageFunc runs one stage on a document.
+type stageFunc func(ctx context.Context, doc *store.Document, j *jobs.Job) error
+
+// stage wraps a stage: it loads the document, records the audit trail, and
+// turns errors into the document's fate. A permanent error fails the
+// document at once; any other is retried until the last attempt, which fails
+// the document too.
+func (p *Pipeline) stage(name string, run stageFunc) func(ctx context.Context, j *jobs.Job, a docArgs) error {
+	return func(ctx context.Context, j *jobs.Job, a docArgs) error {
+		if a.DocumentID == "" {
+			return jobs.Discard(errors.New("job has no document_id"))
+		}
+		doc, err := p.cfg.Store.GetDocument(ctx, a.DocumentID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil // deleted meanwhile: nothing to do
+		}
+		if err != nil {
+			return p.retryOrFail(ctx, name, a.DocumentID, j, fmt.Errorf("load document: %w", err))
+		}
+		p.event(ctx, doc.ID, name, store.EventStarted, "", j.Attempt)
+		if err := run(ctx, doc, j); err != nil {
+			if errors.Is(err, store.ErrStateConflict) {
+				// Another run moved the document on, or it was
+				// reprocessed: this run has nothing left to do.
+				p.log.Debug("pipeline: stage skipped", "stage", name, "document_id", doc.ID, "reason", err)
+				return nil
+			}
+			if reason, ok := permanent(err); ok {
+				return p.fail(ctx, name, doc.ID, reason, j.Attempt)
+			}
+			return p.retryOrFail(ctx, name, doc.ID, j, err)
+		}
+		p.event(ctx, doc.ID, name, store.EventDone, "", j.Attempt)
+		return nil
+	}
+}
+
+// retryOrFail records a failed attempt; after the last one it fails the
+// document, and the job goes to the dead set with the error.
+func (p *Pipeline) retryOrFail(ctx context.Context, stage, docID string, j *jobs.Job, err error) error {
+	if j.Attempt > j.MaxRetries {
+		reason := fmt.Sprintf("%s failed after %d attempts: %v", stage, j.Attempt, err)
+		if ferr := p.fail(ctx, stage, docID, reason, j.Attempt); ferr != nil {
+			return errors.Join(err, ferr)
+		}
+		return err
+	}
+	p.event(ctx, docID, stage, store.EventRetried, err.Error(), j.Attempt)
+	return err
+}
+
+// fail moves the document to failed with reason. When the store cannot be
+// reached, the error makes the job retry, so the failure is recorded later.
+func (p *Pipeline) fail(ctx context.Context, stage, docID, reason string, attempt int) error {
+	_, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{
+		ID: docID, From: []store.State{store.StateReceived, store.StateExtracting, store.StateAnalyzing, store.StateIndexed},
+		To: store.StateFailed, Reason: reason, Stage: stage,
+	})
+	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("fail document %s: %w", docID, err)
+	}
+	p.event(ctx, docID, stage, store.EventFailed, reason, attempt)
+	p.log.Warn("pipeline: document failed", "document_id", docID, "stage", stage, "reason", reason)
+	if err := p.enqueueWebhooks(ctx, docID, EventDocumentFailed); err != nil {
+		p.log.Error("pipeline: webhooks of a failed document not enqueued", "document_id", docID, "error", err)
+	}
+	return nil
+}
+
+// event appends to the audit trail; losing an event must not fail a stage.
+func (p *Pipeline) event(ctx context.Context, docID, stage string, typ store.EventType, msg string, attempt int) {
+	if _, err := p.cfg.Store.AddEvent(ctx, &store.AddEventParams{DocumentID: docID, Stage: stage, Type: typ,
+		Message: msg, Attempt: attempt}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		p.log.Warn("pipeline: event not recorded", "document_id", docID, "stage", stage, "event", typ, "error", err)
+	}
+}

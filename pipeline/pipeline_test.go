@@ -1,0 +1,331 @@
+package pipeline_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	_ "modernc.org/sqlite"
+
+	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/cache"
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobstest"
+	"github.com/quirehq/quire/jobs/redisdriver"
+	"github.com/quirehq/quire/jobs/sqlitedriver"
+	"github.com/quirehq/quire/pipeline"
+	"github.com/quirehq/quire/store"
+)
+
+// env is a running pipeline: store, blobs, cache, job engine and a worker.
+type env struct {
+	p     *pipeline.Pipeline
+	store store.Store
+	// sqlDB reads the store's tables directly, as another application would.
+	sqlDB *sql.DB
+	// stopCache kills the cache server mid-run, if there is one.
+	stopCache func()
+}
+
+// extractor is shared: the PDF engine takes a while to start.
+var (
+	extractorOnce sync.Once
+	extractor     *extract.Extractor
+)
+
+func sharedExtractor() *extract.Extractor {
+	extractorOnce.Do(func() { extractor = extract.New(extract.Config{PDFWorkers: 2, Limits: extract.Limits{MaxDecompressed: 32 << 20}}) })
+	return extractor
+}
+
+// embedded runs everything on one machine's defaults: SQLite for jobs and
+// store, a directory for blobs, an in-process cache.
+func embedded(t *testing.T) *env {
+	dir := t.TempDir()
+	jd, err := sqlitedriver.Open(filepath.Join(dir, "jobs.db"), nil)
+	require.NoError(t, err)
+	t.Cleanup(func() { jd.Close() })
+	st, err := store.Open(context.Background(), filepath.Join(dir, "quire.db"))
+	require.NoError(t, err)
+	db, err := sql.Open("sqlite", filepath.Join(dir, "quire.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return start(t, jd, st, db, "file://"+filepath.Join(dir, "blobs"), cache.NewMemory(nil))
+}
+
+// servers runs on Redis, Postgres and Memcached (a private memcached).
+func servers(t *testing.T) *env {
+	ctx := context.Background()
+	redisURL := cmpEnv("QUIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	opts, err := redis.ParseURL(redisURL)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	jobstest.RequireService(t, "Redis at "+redisURL, rdb.Ping(ctx).Err())
+	prefix := "quiretest:" + randomHex()
+	jd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		keys, _ := rdb.Keys(ctx, prefix+":*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+
+	pgURL := cmpEnv("QUIRE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	admin, err := sql.Open("pgx", pgURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Close() })
+	jobstest.RequireService(t, "PostgreSQL at "+pgURL, admin.PingContext(ctx))
+	dbName := "quire_test_pipeline_" + randomHex()
+	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+dbName)
+	require.NoError(t, err)
+	dbURL := strings.Replace(pgURL, "/postgres?", "/"+dbName+"?", 1)
+	st, err := store.Open(ctx, dbURL)
+	require.NoError(t, err)
+	db, err := sql.Open("pgx", dbURL)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		db.Close()
+		st.Close()
+		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
+	})
+	addr, stop := startMemcached(t)
+	mc, err := cache.NewMemcached([]string{addr}, nil)
+	require.NoError(t, err)
+	e := start(t, jd, st, db, "file://"+filepath.Join(t.TempDir(), "blobs"), mc)
+	e.stopCache = stop
+	return e
+}
+
+// startMemcached starts a private memcached and returns its address and a
+// function that kills it, as a crash would.
+func startMemcached(t *testing.T) (string, func()) {
+	bin, err := exec.LookPath("memcached")
+	jobstest.RequireService(t, "the memcached binary (apt-get install memcached)", err)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	port := l.Addr().(*net.TCPAddr).Port
+	require.NoError(t, l.Close())
+	args := []string{"-p", fmt.Sprint(port), "-U", "0", "-l", "127.0.0.1", "-m", "64"}
+	if os.Geteuid() == 0 {
+		args = append(args, "-u", "nobody") // memcached refuses to run as root
+	}
+	cmd := exec.Command(bin, args...)
+	require.NoError(t, cmd.Start())
+	var once sync.Once
+	stop := func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
+	t.Cleanup(stop)
+	require.Eventually(t, func() bool {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, 10*time.Second, 20*time.Millisecond)
+	return addr, stop
+}
+
+func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL string, c cache.Cache) *env {
+	ctx := context.Background()
+	require.NoError(t, st.Migrate(ctx))
+	t.Cleanup(func() { st.Close() })
+	bs, err := blob.Open(ctx, blobURL)
+	require.NoError(t, err)
+	t.Cleanup(func() { bs.Close() })
+	client, err := jobs.NewClient(jd, nil)
+	require.NoError(t, err)
+	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: c,
+		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }})
+	require.NoError(t, err)
+	hs := jobs.NewHandlers()
+	p.Register(hs)
+	srv, err := jobs.NewServer(jd, &jobs.Config{Handlers: hs, Queues: pipeline.Queues(), Concurrency: 8,
+		PollInterval: 50 * time.Millisecond, PeriodicJobs: pipeline.PeriodicJobs()})
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(ctx))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Stop(ctx))
+	})
+	return &env{p: p, store: st, sqlDB: db}
+}
+
+// corpus lists the committed real documents with what each must become.
+func corpus(t *testing.T) map[string]string {
+	files, err := filepath.Glob("../testdata/*/*")
+	require.NoError(t, err)
+	want := map[string]string{}
+	for _, f := range files {
+		base := filepath.Base(f)
+		switch {
+		case strings.HasSuffix(f, ".go"), strings.HasSuffix(f, ".md") && strings.HasPrefix(base, "README"):
+			continue
+		case strings.Contains(base, "encrypted"):
+			want[f] = "failed:encrypted"
+		case base == "zipbomb.docx":
+			want[f] = "failed:decompressed size"
+		case strings.HasPrefix(base, "truncated."):
+			want[f] = "failed:could not be read"
+		default:
+			want[f] = "done"
+		}
+	}
+	return want
+}
+
+// runCorpus ingests every committed document and checks that each reaches
+// its final state, read back through the Go API and through SQL.
+func runCorpus(t *testing.T, e *env) {
+	ctx := context.Background()
+	want := corpus(t)
+	ids := map[string]string{}
+	for f := range want {
+		fh, err := os.Open(f)
+		require.NoError(t, err)
+		doc, created, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(f), Body: fh, Source: store.SourceProcess})
+		fh.Close()
+		require.NoError(t, err, f)
+		require.True(t, created, f)
+		ids[f] = doc.ID
+		if e.stopCache != nil && len(ids) == len(want)/2 {
+			// The cache goes down mid-run: documents go on, uncached.
+			e.stopCache()
+		}
+	}
+	require.Eventually(t, func() bool {
+		st, err := e.store.Stats(ctx)
+		return err == nil && st.ByState[store.StateDone]+st.ByState[store.StateFailed] == st.Documents && st.Documents >= int64(len(want))
+	}, 3*time.Minute, 100*time.Millisecond)
+	done, failed := 0, 0
+	for f, w := range want {
+		doc, err := e.store.GetDocument(ctx, ids[f])
+		require.NoError(t, err)
+		if w == "done" {
+			require.Equal(t, store.StateDone, doc.State, "%s: %s", f, doc.FailureReason)
+			done++
+			continue
+		}
+		failed++
+		require.Equal(t, store.StateFailed, doc.State, f)
+		require.Contains(t, doc.FailureReason, strings.TrimPrefix(w, "failed:"), f)
+	}
+	t.Logf("%d documents done, %d failed as expected", done, failed)
+
+	// Another application reads the results with SQL.
+	var words int
+	require.NoError(t, e.sqlDB.QueryRowContext(ctx,
+		"SELECT word_count FROM documents WHERE id = $1 AND state = 'done'", ids["../testdata/office/udhr.docx"]).Scan(&words))
+	require.Greater(t, words, 1000)
+	text, err := e.store.GetText(ctx, ids["../testdata/pdf/float.pdf"])
+	require.NoError(t, err)
+	require.Contains(t, text, "float")
+	hits, err := e.store.Search(ctx, &store.SearchParams{Query: "\"human rights\""})
+	require.NoError(t, err)
+	require.NotEmpty(t, hits)
+
+	// The same content again is stored and processed once.
+	fh, err := os.Open("../testdata/pdf/float.pdf")
+	require.NoError(t, err)
+	defer fh.Close()
+	again, created, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: "copy.pdf", Body: fh, Source: store.SourceUpload})
+	require.NoError(t, err)
+	require.False(t, created)
+	require.Equal(t, ids["../testdata/pdf/float.pdf"], again.ID)
+}
+
+func TestCorpusEmbedded(t *testing.T) {
+	t.Parallel()
+	runCorpus(t, embedded(t))
+}
+
+func TestCorpusServers(t *testing.T) {
+	t.Parallel()
+	runCorpus(t, servers(t))
+}
+
+func TestReprocessAndWebhook(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := embedded(t)
+	got := make(chan *http.Request, 10)
+	bodies := make(chan []byte, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b := make([]byte, r.ContentLength)
+		_, _ = r.Body.Read(b)
+		got <- r
+		bodies <- b
+	}))
+	t.Cleanup(hook.Close)
+	_, err := e.store.CreateWebhook(ctx, &store.CreateWebhookParams{URL: hook.URL, Secret: "s3cret", Events: []string{pipeline.EventDocumentDone}})
+	require.NoError(t, err)
+
+	doc, _, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: "note.txt", Body: strings.NewReader("Quire reads this note."), Source: store.SourceSubmit})
+	require.NoError(t, err)
+	r := <-got
+	body := <-bodies
+	require.Equal(t, pipeline.EventDocumentDone, r.Header.Get(pipeline.HeaderEvent))
+	var ts int64
+	_, err = fmt.Sscan(r.Header.Get(pipeline.HeaderTimestamp), &ts)
+	require.NoError(t, err)
+	require.Equal(t, pipeline.Sign("s3cret", ts, body), r.Header.Get(pipeline.HeaderSignature))
+	require.Contains(t, string(body), doc.ID)
+
+	again, err := e.p.Reprocess(ctx, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StateReceived, again.State)
+	<-got // done again, told again
+	events, err := e.store.ListEvents(ctx, doc.ID)
+	require.NoError(t, err)
+	var stages []string
+	for _, ev := range events {
+		if ev.Type == store.EventDone {
+			stages = append(stages, ev.Stage)
+		}
+	}
+	require.Equal(t, []string{"ingest", "extract", "analyze", "index", "notify", "extract", "analyze", "index", "notify"}, stages)
+	_, err = e.p.Reprocess(ctx, "01NOSUCHDOCUMENT0000000000")
+	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+func TestIngestRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := embedded(t)
+	_, _, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: "empty.txt", Body: strings.NewReader(""), Source: store.SourceUpload})
+	require.ErrorIs(t, err, pipeline.ErrEmpty)
+	st, err := e.store.Stats(ctx)
+	require.NoError(t, err)
+	require.Zero(t, st.Documents)
+}
+
+func cmpEnv(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func randomHex() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

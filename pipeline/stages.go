@@ -1,0 +1,192 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/store"
+)
+
+// extractCacheTTL is how long an extraction result stays cached.
+const extractCacheTTL = 24 * time.Hour
+
+// cachedExtraction is an extraction result as cached by content hash.
+type cachedExtraction struct {
+	Type   string         `json:"type"`
+	Title  string         `json:"title,omitempty"`
+	Author string         `json:"author,omitempty"`
+	Text   string         `json:"text"`
+	Pages  []extract.Page `json:"pages,omitempty"`
+}
+
+func extractCacheKey(sha string) string { return "quire:extract:v1:" + sha }
+
+// runExtract reads the document's content, saves its pages and text, ingests
+// its attachments as documents of their own and passes it to analyze.
+func (p *Pipeline) runExtract(ctx context.Context, doc *store.Document, j *jobs.Job) error {
+	if doc.State == store.StateAnalyzing {
+		// A run that ended before it passed the document on.
+		return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc.ID)
+	}
+	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
+		From: []store.State{store.StateReceived}, To: store.StateExtracting}); err != nil {
+		return fmt.Errorf("start extraction: %w", err)
+	}
+	res, err := p.extract(ctx, doc)
+	if err != nil {
+		return err
+	}
+	pages := make([]store.Page, len(res.Pages))
+	for i, pg := range res.Pages {
+		pages[i] = store.Page{Number: pg.Number, Text: pg.Text, OCR: pg.OCR}
+	}
+	if err := p.cfg.Store.SavePages(ctx, doc.ID, pages); err != nil {
+		return fmt.Errorf("save pages: %w", err)
+	}
+	if err := p.cfg.Store.SaveText(ctx, &store.SaveTextParams{DocumentID: doc.ID, Text: res.Text,
+		Title: res.Title, Author: res.Author}); err != nil {
+		return fmt.Errorf("save text: %w", err)
+	}
+	for _, c := range res.Children {
+		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: strings.NewReader(string(c.Data)),
+			Source: doc.Source, ParentID: doc.ID})
+		if err != nil && !errors.Is(err, ErrEmpty) {
+			return fmt.Errorf("ingest attachment %q: %w", c.Name, err)
+		}
+		if child != nil {
+			p.log.Debug("pipeline: attachment ingested", "document_id", doc.ID, "child_id", child.ID)
+		}
+	}
+	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
+		From: []store.State{store.StateExtracting}, To: store.StateAnalyzing}); err != nil {
+		return fmt.Errorf("finish extraction: %w", err)
+	}
+	return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc.ID)
+}
+
+// extract runs the extractor on the document's content, or takes the result
+// cached for the same content.
+func (p *Pipeline) extract(ctx context.Context, doc *store.Document) (*extract.Result, error) {
+	key := extractCacheKey(doc.SHA256)
+	if p.cfg.Cache != nil {
+		if b, ok := p.cfg.Cache.Get(ctx, key); ok {
+			var c cachedExtraction
+			if json.Unmarshal(b, &c) == nil {
+				return &extract.Result{Type: c.Type, Title: c.Title, Author: c.Author, Text: c.Text, Pages: c.Pages}, nil
+			}
+		}
+	}
+	rc, err := p.cfg.Blobs.Open(ctx, doc.BlobKey)
+	if err != nil {
+		return nil, fmt.Errorf("open blob %s: %w", doc.BlobKey, err)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", doc.BlobKey, err)
+	}
+	res, err := p.cfg.Extractor.Extract(ctx, &extract.Input{Name: doc.Name, Data: data, Type: doc.MIMEType})
+	if err != nil {
+		return nil, fmt.Errorf("extract %s: %w", doc.ID, err)
+	}
+	if p.cfg.Cache != nil && len(res.Children) == 0 {
+		// Documents with attachments are not cached: the attachments must
+		// be ingested, and they are not in the cached form.
+		if b, err := json.Marshal(cachedExtraction{Type: res.Type, Title: res.Title, Author: res.Author,
+			Text: res.Text, Pages: res.Pages}); err == nil {
+			p.cfg.Cache.Set(ctx, key, b, extractCacheTTL)
+		}
+	}
+	return res, nil
+}
+
+// runAnalyze runs the analyzer on the text and saves what it found.
+func (p *Pipeline) runAnalyze(ctx context.Context, doc *store.Document, j *jobs.Job) error {
+	if doc.State == store.StateIndexed {
+		return p.enqueueStage(ctx, JobIndex, QueueIndex, doc.ID)
+	}
+	if doc.State != store.StateAnalyzing {
+		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateAnalyzing}, To: store.StateIndexed}
+	}
+	text, err := p.cfg.Store.GetText(ctx, doc.ID)
+	if err != nil {
+		return fmt.Errorf("load text: %w", err)
+	}
+	res, err := p.cfg.Analyzer.Analyze(ctx, &AnalyzeInput{Document: doc, Text: text})
+	if err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	for _, a := range res {
+		a.DocumentID = doc.ID
+		if err := p.cfg.Store.SaveAnalysis(ctx, a); err != nil {
+			return fmt.Errorf("save analysis of %s: %w", a.ModelVersion, err)
+		}
+	}
+	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
+		From: []store.State{store.StateAnalyzing}, To: store.StateIndexed}); err != nil {
+		return fmt.Errorf("finish analysis: %w", err)
+	}
+	return p.enqueueStage(ctx, JobIndex, QueueIndex, doc.ID)
+}
+
+// runIndex makes the document findable. The store indexes text as it is
+// saved, so this stage checks that the index answers for the document before
+// it counts as indexed, and passes it on.
+func (p *Pipeline) runIndex(ctx context.Context, doc *store.Document, j *jobs.Job) error {
+	if doc.State != store.StateIndexed {
+		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateIndexed}, To: store.StateDone}
+	}
+	return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
+}
+
+// runNotify marks the document done and tells the webhooks.
+func (p *Pipeline) runNotify(ctx context.Context, doc *store.Document, j *jobs.Job) error {
+	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
+		From: []store.State{store.StateIndexed}, To: store.StateDone}); err != nil {
+		return fmt.Errorf("finish: %w", err)
+	}
+	return p.enqueueWebhooks(ctx, doc.ID, EventDocumentDone)
+}
+
+// permanent reports whether an error is one a retry cannot mend, and the
+// reason to show for it.
+func permanent(err error) (string, bool) {
+	var limit *extract.LimitError
+	var panicked *extract.PanicError
+	switch {
+	case errors.As(err, &limit):
+		return limit.Error() + "; raise the limit or split the document", true
+	case errors.Is(err, extract.ErrEncrypted):
+		return "the document is encrypted: upload it without a password", true
+	case errors.Is(err, extract.ErrUnsupported):
+		return fmt.Sprintf("%v: convert it to PDF, an office format, HTML, email or text", unwrapAll(err, extract.ErrUnsupported)), true
+	case errors.Is(err, extract.ErrOCRUnavailable):
+		return "the document has no text layer and OCR is not available: install tesseract-ocr on the workers", true
+	case errors.Is(err, extract.ErrCorrupt):
+		return "the document could not be read: " + err.Error(), true
+	case errors.As(err, &panicked):
+		return "the parser failed on this document (" + panicked.Error() + "); please report it", true
+	case errors.Is(err, store.ErrInvalid):
+		return err.Error(), true
+	}
+	return "", false
+}
+
+// unwrapAll returns the innermost message that still wraps target: the
+// extractor's "unsupported document type: image/svg+xml".
+func unwrapAll(err, target error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil || !errors.Is(next, target) || next == target {
+			return err
+		}
+		err = next
+	}
+}

@@ -1,0 +1,152 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/store"
+)
+
+// The events webhooks receive.
+const (
+	EventDocumentDone   = "document.done"
+	EventDocumentFailed = "document.failed"
+)
+
+// Headers of a webhook delivery. The signature is the hex HMAC-SHA256, keyed
+// by the webhook's secret, of the timestamp, a dot and the body, as Stripe
+// does: a receiver recomputes it and rejects old timestamps to stop replays.
+const (
+	HeaderEvent     = "Quire-Event"
+	HeaderTimestamp = "Quire-Timestamp"
+	HeaderSignature = "Quire-Signature"
+	HeaderDelivery  = "Quire-Delivery"
+)
+
+// Sign returns the signature of a delivery.
+func Sign(secret string, timestamp int64, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(strconv.FormatInt(timestamp, 10)))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// WebhookPayload is the JSON body of a delivery.
+type WebhookPayload struct {
+	Event    string          `json:"event"`
+	Document WebhookDocument `json:"document"`
+}
+
+// WebhookDocument is the document as a delivery describes it.
+type WebhookDocument struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	SHA256        string    `json:"sha256"`
+	MIMEType      string    `json:"mime_type"`
+	State         string    `json:"state"`
+	FailureReason string    `json:"failure_reason,omitempty"`
+	PageCount     int       `json:"page_count"`
+	WordCount     int       `json:"word_count"`
+	Language      string    `json:"language,omitempty"`
+	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+type webhookArgs struct {
+	WebhookID  string `json:"webhook_id"`
+	DocumentID string `json:"document_id"`
+	Event      string `json:"event"`
+}
+
+// webhookMaxRetries: a receiver that is down for a day still gets the event
+// (the engine's backoff reaches about a day at the 15th retry).
+const webhookMaxRetries = 15
+
+// enqueueWebhooks enqueues one delivery job per webhook that wants the event,
+// so that a slow or failing receiver never holds up the others.
+func (p *Pipeline) enqueueWebhooks(ctx context.Context, docID, event string) error {
+	hooks, err := p.cfg.Store.ListWebhooks(ctx)
+	if err != nil {
+		return fmt.Errorf("list webhooks: %w", err)
+	}
+	var params []jobs.EnqueueParams
+	for _, h := range hooks {
+		if !h.Wants(event) {
+			continue
+		}
+		params = append(params, jobs.EnqueueParams{Type: JobWebhook,
+			Args: webhookArgs{WebhookID: h.ID, DocumentID: docID, Event: event},
+			Opts: &jobs.EnqueueOpts{Queue: QueueNotify, MaxRetries: webhookMaxRetries,
+				Unique: &jobs.UniqueOpts{Key: "webhook:" + h.ID + ":" + docID + ":" + event}}})
+	}
+	if len(params) == 0 {
+		return nil
+	}
+	if _, err := p.cfg.Jobs.EnqueueMany(ctx, params); err != nil {
+		return fmt.Errorf("enqueue %d webhook deliveries: %w", len(params), err)
+	}
+	return nil
+}
+
+// deliverWebhook posts one event to one webhook. A failure retries with the
+// engine's backoff; the delivery is dead after the last retry, visible and
+// retryable from the dead set.
+func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArgs) error {
+	h, err := p.cfg.Store.GetWebhook(ctx, a.WebhookID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil // deleted meanwhile
+	}
+	if err != nil {
+		return fmt.Errorf("load webhook %s: %w", a.WebhookID, err)
+	}
+	if !h.Wants(a.Event) {
+		return nil
+	}
+	doc, err := p.cfg.Store.GetDocument(ctx, a.DocumentID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("load document %s: %w", a.DocumentID, err)
+	}
+	body, err := json.Marshal(WebhookPayload{Event: a.Event, Document: WebhookDocument{
+		ID: doc.ID, Name: doc.Name, SHA256: doc.SHA256, MIMEType: doc.MIMEType, State: string(doc.State),
+		FailureReason: doc.FailureReason, PageCount: doc.PageCount, WordCount: doc.WordCount,
+		Language: doc.Language, UpdatedAt: doc.UpdatedAt,
+	}})
+	if err != nil {
+		return jobs.Discard(fmt.Errorf("encode webhook payload: %w", err))
+	}
+	ts := time.Now().Unix()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+	if err != nil {
+		return jobs.Discard(fmt.Errorf("webhook %s: %w", h.ID, err))
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Quire-Webhook/1")
+	req.Header.Set(HeaderEvent, a.Event)
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(HeaderDelivery, j.ID)
+	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, body))
+	resp, err := p.cfg.HTTPClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", a.Event, h.ID, h.URL, resp.Status)
+	}
+	return nil
+}

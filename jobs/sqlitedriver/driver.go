@@ -145,12 +145,32 @@ func Open(path string, cfg *Config) (*Driver, error) {
 		return nil, fmt.Errorf("sqlitedriver: open %s: %w", path, err)
 	}
 	d := &Driver{path: abs, cfg: c, closed: make(chan struct{}), nonce: randomNonce()}
-	if err := d.open(); err != nil {
+	// Switching a new file to WAL takes an exclusive lock that SQLite does
+	// not wait for: processes that open a new file at once may be told it
+	// is busy. They try again; the file is in WAL mode for good after the
+	// first succeeds.
+	for attempt := 1; ; attempt++ {
+		err = d.open()
+		if err == nil {
+			break
+		}
 		_ = d.closeDBs()
-		return nil, fmt.Errorf("sqlitedriver: open %s: %w", abs, err)
+		if !isBusy(err) || attempt == openAttempts {
+			return nil, fmt.Errorf("sqlitedriver: open %s: %w", abs, err)
+		}
+		d.w, d.r = nil, nil
+		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
 	}
 	d.hub = acquireHub(abs)
 	return d, nil
+}
+
+// openAttempts bounds the tries of an Open that finds the file busy.
+const openAttempts = 10
+
+// isBusy reports whether err is SQLite's "database is locked".
+func isBusy(err error) bool {
+	return err != nil && (strings.Contains(err.Error(), "SQLITE_BUSY") || strings.Contains(err.Error(), "database is locked"))
 }
 
 // resolvePath makes path absolute and resolves the symbolic links of its

@@ -45,6 +45,7 @@ func (a *app) newJobsCommand() *cobra.Command {
 		jc.newGetCommand(),
 		jc.newRetryCommand(),
 		jc.newDeleteCommand(),
+		jc.newCancelCommand(),
 		jc.newPauseCommand(true),
 		jc.newPauseCommand(false),
 		jc.newEnqueueCommand(),
@@ -345,6 +346,32 @@ func (jc *jobsCommand) newDeleteCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&state, "state", "", "look only in this set: retry, dead, scheduled or ready")
+	return cmd
+}
+
+func (jc *jobsCommand) newCancelCommand() *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "cancel ID",
+		Short: "Cancel a job: a waiting one goes dead at once, a running one is stopped within a second",
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return jc.withInspector(func(insp *jobs.Inspector) error {
+				was, err := insp.Cancel(cmd.Context(), args[0], reason)
+				if errors.Is(err, jobs.ErrNotFound) {
+					return fmt.Errorf("job %s not found: it may have finished", args[0])
+				}
+				if err != nil {
+					return err
+				}
+				if was == jobs.StateRunning {
+					return jc.done(args[0], "cancel-requested", "job %s is running: its worker will cancel it\n")
+				}
+				return jc.done(args[0], "cancelled", "job %s cancelled (in the dead set)\n")
+			})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, stored as the job's error (default \"cancelled\")")
 	return cmd
 }
 

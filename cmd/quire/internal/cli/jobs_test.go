@@ -61,6 +61,15 @@ func TestJobsEnqueueAndInspect(t *testing.T) {
 		require.Equal(t, exitError, r.code)
 		require.Contains(t, r.stderr, "not found in the dead set")
 
+		// Cancel sends a waiting job to the dead set with the reason.
+		b.runOK(t, "jobs", "cancel", many.IDs[2], "--reason", "superseded")
+		dead := runJSON[jobView](t, b, "jobs", "get", many.IDs[2])
+		require.Equal(t, "dead", string(dead.State))
+		require.Equal(t, "superseded", dead.Error)
+		r = b.run(t, "jobs", "cancel", "01NOSUCHJOB")
+		require.Equal(t, exitError, r.code)
+		require.Contains(t, r.stderr, "job 01NOSUCHJOB not found")
+
 		b.runOK(t, "jobs", "pause", "q1")
 		require.True(t, runJSON[[]queueView](t, b, "jobs", "queues")[1].Paused)
 		b.runOK(t, "jobs", "resume", "q1")

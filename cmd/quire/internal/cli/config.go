@@ -40,6 +40,16 @@ type globalConfig struct {
 	// RedisWaitReplicas makes every enqueue wait until that many replicas
 	// hold the job (Redis WAIT). Defaults to 0.
 	RedisWaitReplicas int
+	// PostgresURL locates the relational store. Empty keeps it in an
+	// embedded SQLite database, quire.db in DataDir.
+	PostgresURL string
+	// BlobURL locates the documents' content: file:///dir (a local or
+	// shared directory), s3://bucket, gs://bucket. Empty keeps it in
+	// DataDir/blobs.
+	BlobURL string
+	// CacheURL locates the cache: memcache://host:11211,… or memory://.
+	// Empty caches in the process.
+	CacheURL string
 	// LogLevel is debug, info, warn or error. Defaults to info.
 	LogLevel string
 	// LogFormat is text or json. Defaults to text.
@@ -52,9 +62,12 @@ func (g *globalConfig) addFlags(root *cobra.Command) {
 	fs.StringVar(&g.RedisURL, "redis-url", "", "Redis to use instead of the embedded database: redis://[user:pass@]host:port/db, rediss://…, redis+cluster://h1:p1,h2:p2 or h1:p1,h2:p2")
 	fs.StringVar(&g.RedisPrefix, "redis-prefix", redisdriver.PrefixDefault, "prefix of every Redis key, so deployments can share a Redis")
 	fs.IntVar(&g.RedisWaitReplicas, "redis-wait-replicas", 0, "enqueue returns only once this many replicas hold the job, so a failover cannot lose it")
+	fs.StringVar(&g.PostgresURL, "postgres-url", "", "PostgreSQL to keep documents and results in instead of the embedded database: postgres://user:pass@host:5432/db")
+	fs.StringVar(&g.BlobURL, "blob-url", "", "where documents' content is kept instead of --data-dir/blobs: file:///shared/dir, s3://bucket?region=…, gs://bucket")
+	fs.StringVar(&g.CacheURL, "cache-url", "", "cache instead of the in-process one: memcache://host:11211[,host2:11211]")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
-	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "log-level", "log-format"} {
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "log-level", "log-format"} {
 		withEnv(fs, name)
 	}
 }

@@ -28,8 +28,9 @@ const scrapeTimeout = 5 * time.Second
 //     starts, once it is quiet and while it stops.
 //   - /metrics is Prometheus: the queues' sizes, latency and counters, read
 //     from the broker on each scrape, and the process's busy jobs;
-//   - / is the HTML status page, when statusPage is set (quire up).
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, log *slog.Logger, statusPage bool) *http.Server {
+//   - / is the HTML status page, when statusPage is set (quire up);
+//   - /api/ is the REST API, when api is not nil.
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, log *slog.Logger, statusPage bool, api http.Handler) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -70,6 +71,9 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 	}))
 	if statusPage {
 		mux.Handle("GET /{$}", &statusHandler{insp: insp, log: log})
+	}
+	if api != nil {
+		mux.Handle("/api/", api)
 	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }

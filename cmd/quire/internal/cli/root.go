@@ -130,6 +130,7 @@ func (a *app) newRootCommand() *cobra.Command {
 	root.AddCommand(
 		a.newBenchCommand(),
 		a.newJobsCommand(),
+		a.newMigrateCommand(),
 		a.newServeCommand(),
 		a.newUpCommand(),
 		a.newVersionCommand(),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/pipeline"
+	webapi "github.com/quirehq/quire/web/api"
 )
 
 // Defaults of the serve command.
@@ -161,6 +164,9 @@ type processOpts struct {
 	// statusPage serves the HTML status page at / besides the probes and
 	// metrics.
 	statusPage bool
+	// documents runs the document pipeline in the worker and serves the
+	// REST API: the store is opened and migrated at start.
+	documents bool
 }
 
 // runProcess runs a jobs.Server with the built-in handlers and the HTTP
@@ -177,8 +183,28 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	if shutdownTimeout < 0 {
 		shutdownTimeout = -1
 	}
+	handlers := builtinHandlers()
+	var periodic []jobs.PeriodicJob
+	var api http.Handler
+	if opts.documents {
+		docs, err := openDocuments(ctx, &a.global, b, a.log)
+		if err != nil {
+			return err
+		}
+		defer docs.Close()
+		docs.pipeline.Register(handlers)
+		periodic = pipeline.PeriodicJobs()
+		queues = maps.Clone(queues)
+		for q, w := range pipeline.Queues() {
+			if _, set := queues[q]; !set {
+				queues[q] = w
+			}
+		}
+		api = webapi.New(docs.pipeline, a.log)
+	}
 	srv, err := jobs.NewServer(b.driver, &jobs.Config{
-		Handlers:        builtinHandlers(),
+		Handlers:        handlers,
+		PeriodicJobs:    periodic,
 		Queues:          queues,
 		StrictPriority:  cfg.Strict,
 		Concurrency:     cfg.Concurrency,
@@ -213,7 +239,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	var hs *http.Server
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, a.log, opts.statusPage)
+		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, a.log, opts.statusPage, api)
 		if opts.statusPage {
 			a.log.Info(opts.command+": serving the status page, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
 		} else {

@@ -16,21 +16,25 @@ func (a *app) newUpCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run every role of Quire in one process, with no server to install",
-		Long: `Run every role of Quire in one process: a worker for the built-in
-handlers (noop, sleep), as serve --role worker runs, and an HTTP server on
---addr with a status page at / (queues, processes, today's counts) beside
-/healthz, /readyz and /metrics.
+		Long: `Run every role of Quire in one process: a worker that runs the document
+pipeline (extract, ocr, analyze, index, notify) and the built-in handlers
+(noop, sleep), and an HTTP server on --addr with the REST API under
+/api/v1/ (POST /api/v1/documents uploads a document), a status page at /
+(queues, processes, today's counts), /healthz, /readyz and /metrics.
 
-Jobs are kept in an embedded SQLite database, --data-dir/jobs.db
-(./quire-data/jobs.db by default), so nothing else needs installing; the
-jobs commands given the same --data-dir see and feed the same jobs.
---redis-url runs the job engine on Redis instead.
+Everything is kept in --data-dir (./quire-data by default): jobs in jobs.db,
+documents and results in quire.db, content in blobs/; nothing else needs
+installing, and the store is migrated at start. --redis-url moves the job
+engine to Redis, --postgres-url the store to PostgreSQL, --blob-url the
+content to a shared directory, S3 or GCS, --cache-url the cache to
+Memcached.
 
 SIGINT and SIGTERM stop it gracefully: fetching stops, running jobs get
 --shutdown-timeout to finish, the rest go back to their queues, and the HTTP
 server closes.`,
 		Example: `  quire up
-  quire jobs enqueue sleep '{"duration":"2s"}'    # in another terminal; see it at http://127.0.0.1:8080/`,
+  curl -F file=@report.pdf http://127.0.0.1:8080/api/v1/documents    # in another terminal
+  quire jobs enqueue sleep '{"duration":"2s"}'`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runUp(cmd.Context(), cfg)
@@ -47,5 +51,5 @@ func (a *app) runUp(ctx context.Context, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true})
+	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true})
 }

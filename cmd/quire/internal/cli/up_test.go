@@ -2,6 +2,9 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"os"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -122,4 +125,69 @@ func TestStatusPageEscapes(t *testing.T) {
 	require.Contains(t, page, "&lt;script&gt;alert(1)&lt;/script&gt;")
 	require.Contains(t, page, "&lt;b&gt;q&lt;/b&gt;")
 	require.Equal(t, 1, strings.Count(page, "<table id=\"queues\">"))
+}
+
+// TestUpTakesDocuments uploads real documents to quire up's REST API, as a
+// newcomer's first curl would, and reads the results back.
+func TestUpTakesDocuments(t *testing.T) {
+	t.Parallel()
+	b := setupEmbedded(t)
+	s := startProcess(t, b, "up", "--shutdown-timeout", "300ms")
+	waitFor(t, "/readyz once the worker fetches", func() bool { code, _ := s.get(t, "/readyz"); return code == http.StatusOK })
+
+	pdf, err := os.ReadFile("../../../../testdata/pdf/float.pdf")
+	require.NoError(t, err)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	fw, err := mw.CreateFormFile("file", "float.pdf")
+	require.NoError(t, err)
+	_, err = fw.Write(pdf)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	resp, err := http.Post("http://"+s.addr+"/api/v1/documents", mw.FormDataContentType(), &body)
+	require.NoError(t, err)
+	var doc struct {
+		ID, State, MIMEType string
+		FailureReason       string `json:"failure_reason"`
+		PageCount           int    `json:"page_count"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+	resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	require.NotEmpty(t, doc.ID)
+
+	encrypted, err := os.ReadFile("../../../../testdata/pdf/encrypted.pdf")
+	require.NoError(t, err)
+	resp, err = http.Post("http://"+s.addr+"/api/v1/documents?name=locked.pdf", "application/pdf", bytes.NewReader(encrypted))
+	require.NoError(t, err)
+	var locked struct{ ID string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&locked))
+	resp.Body.Close()
+
+	waitFor(t, "the PDF done", func() bool {
+		_, got := s.get(t, "/api/v1/documents/"+doc.ID)
+		require.NoError(t, json.Unmarshal([]byte(got), &doc))
+		return doc.State == "done"
+	})
+	require.Greater(t, doc.PageCount, 1)
+	code, text := s.get(t, "/api/v1/documents/"+doc.ID+"/text")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, text, "float")
+	waitFor(t, "the encrypted PDF failed", func() bool {
+		_, got := s.get(t, "/api/v1/documents/"+locked.ID)
+		require.NoError(t, json.Unmarshal([]byte(got), &doc))
+		return doc.State == "failed"
+	})
+	require.Contains(t, doc.FailureReason, "encrypted")
+
+	// Bad input gets a clear answer, and the process stays up.
+	resp, err = http.Post("http://"+s.addr+"/api/v1/documents", "text/plain", strings.NewReader(""))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+	code, _ = s.get(t, "/api/v1/documents/01NOSUCHDOCUMENT")
+	require.Equal(t, http.StatusNotFound, code)
+
+	// migrate finds the store that up created up to date.
+	require.Contains(t, b.runOK(t, "migrate").stdout, "sqlite store is up to date")
 }

@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+
+	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/cache"
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/pipeline"
+	"github.com/quirehq/quire/store"
+)
+
+// storeDBName is the embedded relational store's file in --data-dir.
+const storeDBName = "quire.db"
+
+// documents is the document side of Quire that up, process and migrate run:
+// the relational store, blob storage, the cache, the extractor and the
+// pipeline over a broker. Every command opens it with openDocuments, so that
+// the embedded defaults and the switches to servers behave the same
+// everywhere.
+type documents struct {
+	store     store.Store
+	blobs     *blob.Store
+	cache     cache.Cache
+	extractor *extract.Extractor
+	pipeline  *pipeline.Pipeline
+}
+
+// storeURL returns the store g selects: --postgres-url, else SQLite in
+// --data-dir.
+func (g *globalConfig) storeURL() string {
+	if g.PostgresURL != "" {
+		return g.PostgresURL
+	}
+	return filepath.Join(g.DataDir, storeDBName)
+}
+
+// blobURL returns the blob storage g selects: --blob-url, else a directory
+// in --data-dir.
+func (g *globalConfig) blobURL() (string, error) {
+	if g.BlobURL != "" {
+		return g.BlobURL, nil
+	}
+	abs, err := filepath.Abs(filepath.Join(g.DataDir, "blobs"))
+	if err != nil {
+		return "", err
+	}
+	return (&url.URL{Scheme: "file", Path: abs}).String(), nil
+}
+
+// openStore opens and migrates the relational store.
+func openStore(ctx context.Context, g *globalConfig) (store.Store, error) {
+	st, err := store.Open(ctx, g.storeURL())
+	if err != nil {
+		return nil, fmt.Errorf("open the store (%s): %w", storeSetting(g), err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("migrate the store (%s): %w", storeSetting(g), err)
+	}
+	return st, nil
+}
+
+func storeSetting(g *globalConfig) string {
+	if g.PostgresURL != "" {
+		return setting("postgres-url")
+	}
+	return setting("data-dir") + " " + g.DataDir
+}
+
+// openDocuments opens everything the pipeline needs and the pipeline itself,
+// enqueueing on b. The store is migrated, as at every start of up.
+func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Logger) (_ *documents, err error) {
+	d := &documents{}
+	defer func() {
+		if err != nil {
+			_ = d.Close()
+		}
+	}()
+	if d.store, err = openStore(ctx, g); err != nil {
+		return nil, err
+	}
+	bu, err := g.blobURL()
+	if err != nil {
+		return nil, fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), g.DataDir, err)
+	}
+	if d.blobs, err = blob.Open(ctx, bu); err != nil {
+		return nil, fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+	}
+	cu := g.CacheURL
+	if cu == "" {
+		cu = "memory://"
+	}
+	if d.cache, err = cache.Open(cu); err != nil {
+		return nil, usagef("invalid %s: %w", setting("cache-url"), err)
+	}
+	d.extractor = extract.New(extract.Config{})
+	client, err := jobs.NewClient(b.driver, nil)
+	if err != nil {
+		return nil, err
+	}
+	d.pipeline, err = pipeline.New(pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache,
+		Jobs: client, Extractor: d.extractor, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Close closes what openDocuments opened.
+func (d *documents) Close() error {
+	var errs []error
+	if d.extractor != nil {
+		errs = append(errs, d.extractor.Close())
+	}
+	if d.cache != nil {
+		errs = append(errs, d.cache.Close())
+	}
+	if d.blobs != nil {
+		errs = append(errs, d.blobs.Close())
+	}
+	if d.store != nil {
+		errs = append(errs, d.store.Close())
+	}
+	return errors.Join(errs...)
+}

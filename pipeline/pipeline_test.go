@@ -50,7 +50,9 @@ var (
 )
 
 func sharedExtractor() *extract.Extractor {
-	extractorOnce.Do(func() { extractor = extract.New(extract.Config{PDFWorkers: 2, Limits: extract.Limits{MaxDecompressed: 32 << 20}}) })
+	extractorOnce.Do(func() {
+		extractor = extract.New(extract.Config{PDFWorkers: 2, Limits: extract.Limits{MaxDecompressed: 32 << 20}})
+	})
 	return extractor
 }
 

@@ -15,20 +15,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/cache"
+	"github.com/quirehq/quire/internal/testenv"
 )
 
-// requireService skips a test whose service is missing, or fails it when
-// QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI): jobstest.RequireService's rule,
-// which the cache, a leaf package, does not import.
+// requireService applies the service rule of internal/testenv.
 func requireService(t testing.TB, name string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("QUIRE_TEST_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is required (QUIRE_TEST_REQUIRE_SERVICES=1) but unavailable: %v", name, err)
-	}
-	t.Skipf("%s unavailable, skipping: %v", name, err)
+	testenv.RequireService(t, name, err)
 }
 
 // memcachedProcess is a private memcached server for one test, on a port of

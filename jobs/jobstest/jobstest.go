@@ -18,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
@@ -56,19 +57,12 @@ func Exercise(t *testing.T, h Harness) {
 	}
 }
 
-// RequireService reports whether tests needing a service may run: it skips
-// the test when the service is missing, or fails it when
+// RequireService skips a test whose service is missing, or fails it when
 // QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI), so a CI run never passes by
 // skipping.
 func RequireService(t testing.TB, name string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("QUIRE_TEST_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is required (QUIRE_TEST_REQUIRE_SERVICES=1) but unavailable: %v", name, err)
-	}
-	t.Skipf("%s unavailable, skipping: %v", name, err)
+	testenv.RequireService(t, name, err)
 }
 
 // bundle is what most tests need: a driver, a client and an inspector on one

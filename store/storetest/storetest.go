@@ -11,11 +11,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/store"
 )
 
@@ -47,17 +47,10 @@ func Exercise(t *testing.T, h Harness) {
 }
 
 // RequireService skips a test whose service is missing, or fails it when
-// QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI). It is jobstest.RequireService's
-// rule; the store does not import the job engine.
+// QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI).
 func RequireService(t testing.TB, name string, err error) {
 	t.Helper()
-	if err == nil {
-		return
-	}
-	if os.Getenv("QUIRE_TEST_REQUIRE_SERVICES") == "1" {
-		t.Fatalf("%s is required (QUIRE_TEST_REQUIRE_SERVICES=1) but unavailable: %v", name, err)
-	}
-	t.Skipf("%s unavailable, skipping: %v", name, err)
+	testenv.RequireService(t, name, err)
 }
 
 // bundle is what most tests need: a migrated store on its own database, and

@@ -152,7 +152,7 @@ func Open(ctx context.Context, rawURL string) (Store, error) {
 		}
 		return openSQLite(ctx, rawURL)
 	default:
-		return nil, fmt.Errorf("store: open %s: unsupported scheme %q: use postgres://… or sqlite:///path/to/quire.db", Redact(rawURL), scheme)
+		return nil, fmt.Errorf("store: open %s: %w: unsupported scheme %q: use postgres://… or sqlite:///path/to/quire.db", Redact(rawURL), ErrInvalid, scheme)
 	}
 }
 

@@ -50,6 +50,11 @@ func TestConfigErrors(t *testing.T) {
 			want: `invalid --redis-url / QUIRE_REDIS_URL "http://127.0.0.1:6379": unknown scheme "http"`,
 		},
 		{
+			name: "PostgresURLBad",
+			args: []string{"migrate", "--postgres-url", "mysql://u:hunter2@h/db"},
+			want: `open the store (--postgres-url / QUIRE_POSTGRES_URL): store: open mysql://u:xxxxx@h/db: invalid: unsupported scheme "mysql"`,
+		},
+		{
 			name: "UpConcurrencyZero",
 			args: []string{"up", "--concurrency", "0"},
 			want: `invalid --concurrency / QUIRE_CONCURRENCY 0`,

@@ -57,6 +57,9 @@ func (g *globalConfig) blobURL() (string, error) {
 // openStore opens and migrates the relational store.
 func openStore(ctx context.Context, g *globalConfig) (store.Store, error) {
 	st, err := store.Open(ctx, g.storeURL())
+	if errors.Is(err, store.ErrInvalid) {
+		return nil, usagef("open the store (%s): %w", storeSetting(g), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open the store (%s): %w", storeSetting(g), err)
 	}

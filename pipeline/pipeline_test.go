@@ -299,14 +299,19 @@ func TestReprocessAndWebhook(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StateReceived, again.State)
 	<-got // done again, told again
-	events, err := e.store.ListEvents(ctx, doc.ID)
-	require.NoError(t, err)
 	var stages []string
-	for _, ev := range events {
-		if ev.Type == store.EventDone {
-			stages = append(stages, ev.Stage)
+	require.Eventually(t, func() bool {
+		// The stage records "done" after it enqueued the delivery.
+		events, err := e.store.ListEvents(ctx, doc.ID)
+		require.NoError(t, err)
+		stages = nil
+		for _, ev := range events {
+			if ev.Type == store.EventDone {
+				stages = append(stages, ev.Stage)
+			}
 		}
-	}
+		return len(stages) == 9
+	}, 10*time.Second, 10*time.Millisecond)
 	require.Equal(t, []string{"ingest", "extract", "analyze", "index", "notify", "extract", "analyze", "index", "notify"}, stages)
 	_, err = e.p.Reprocess(ctx, "01NOSUCHDOCUMENT0000000000")
 	require.ErrorIs(t, err, store.ErrNotFound)

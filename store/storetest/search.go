@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 
@@ -16,7 +18,9 @@ func exerciseSearch(t *testing.T, h Harness) {
 	// corpus saves texts as documents named after their keys.
 	corpus := func(t *testing.T, st store.Store, texts map[string]string) map[string]*store.Document {
 		docs := map[string]*store.Document{}
-		for key, text := range texts {
+		// In key order, so that "newest first" is the reverse of it.
+		for _, key := range slices.Sorted(maps.Keys(texts)) {
+			text := texts[key]
 			d := newDocument(t, st, func(p *store.CreateDocumentParams) { p.Name = key })
 			require.NoError(t, st.SaveText(ctx, &store.SaveTextParams{DocumentID: d.ID, Text: text}))
 			docs[key] = d

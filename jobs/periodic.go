@@ -136,9 +136,14 @@ func (s *Server) runScheduler() {
 		} else {
 			fl.recovered(s.log, "jobs: enqueueing periodic jobs works again")
 		}
+		// A scheduler that fell behind (a slow broker, a loaded machine)
+		// enqueues the ticks it missed, which are unique, so another
+		// scheduler's enqueue of the same tick is not doubled; ticks older
+		// than the catch-up window, missed while no scheduler could reach
+		// the broker, are skipped.
 		next.next = next.sched.Next(tick)
-		if now := s.clock.Now(); next.next.Before(now) {
-			next.next = next.sched.Next(now) // skip ticks missed while the broker was down
+		if oldest := s.clock.Now().Add(-next.catchUp()); next.next.Before(oldest) {
+			next.next = next.sched.Next(oldest)
 		}
 	}
 }
@@ -153,7 +158,7 @@ func (s *Server) enqueueTick(client *Client, e *periodicEntry, tick time.Time) e
 	}
 	opts.Unique = &UniqueOpts{
 		Key: "periodic:" + e.job.Name + ":" + tick.UTC().Format(time.RFC3339Nano),
-		TTL: max(2*e.period, periodicUniqueTTLMin),
+		TTL: e.uniqueTTL(),
 	}
 	ctx, cancel := context.WithTimeout(s.bgCtx, 10*time.Second)
 	defer cancel()
@@ -165,6 +170,18 @@ func (s *Server) enqueueTick(client *Client, e *periodicEntry, tick time.Time) e
 		s.log.Debug("jobs: periodic job enqueued", "name", e.job.Name, "tick", tick, "job_id", j.ID)
 	}
 	return nil
+}
+
+// catchUp is how far back a late scheduler still enqueues missed ticks:
+// half the time a tick's unique key is held, so a tick caught up on can never
+// be enqueued twice.
+func (e *periodicEntry) catchUp() time.Duration {
+	return e.uniqueTTL() / 2
+}
+
+// uniqueTTL is how long a tick's unique key is held.
+func (e *periodicEntry) uniqueTTL() time.Duration {
+	return max(2*e.period, periodicUniqueTTLMin)
 }
 
 // periodicUniqueTTLMin is the shortest time a tick's unique key is held: a

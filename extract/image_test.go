@@ -9,7 +9,6 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -18,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
+
+	"github.com/quirehq/quire/internal/testenv"
 )
 
 var tesseractCheck struct {
@@ -32,12 +33,7 @@ var tesseractCheck struct {
 func requireTesseract(t testing.TB) {
 	t.Helper()
 	tesseractCheck.once.Do(func() { tesseractCheck.err = newOCREngine("", "").err })
-	if err := tesseractCheck.err; err != nil {
-		if os.Getenv("QUIRE_TEST_REQUIRE_SERVICES") == "1" {
-			t.Fatalf("tesseract is required (QUIRE_TEST_REQUIRE_SERVICES=1) but unavailable: %v", err)
-		}
-		t.Skipf("tesseract unavailable: %v", err)
-	}
+	testenv.RequireService(t, "tesseract (apt-get install tesseract-ocr tesseract-ocr-eng)", tesseractCheck.err)
 }
 
 // textPNG is testdata/images/text.png; testdata/images/gen.go draws it.

@@ -122,6 +122,7 @@ share the Redis. --redis-prefix is ignored.`,
 	fs.BoolVar(&cfg.JSON, "json", false, "print one JSON object as the last line")
 	fs.DurationVar(&cfg.Timeout, "timeout", BenchTimeoutDefault, "give up after this long")
 	cmd.AddCommand(jobsCmd)
+	cmd.AddCommand(a.newBenchPipelineCommand())
 	return cmd
 }
 

@@ -131,7 +131,10 @@ func (a *app) newRootCommand() *cobra.Command {
 		a.newBenchCommand(),
 		a.newJobsCommand(),
 		a.newMigrateCommand(),
+		a.newProcessCommand(),
+		a.newReprocessCommand(),
 		a.newServeCommand(),
+		a.newSubmitCommand(),
 		a.newUpCommand(),
 		a.newVersionCommand(),
 	)

@@ -167,6 +167,9 @@ type processOpts struct {
 	// documents runs the document pipeline in the worker and serves the
 	// REST API: the store is opened and migrated at start.
 	documents bool
+	// inbox, with documents, is a folder whose files are ingested (see
+	// runInbox).
+	inbox string
 }
 
 // runProcess runs a jobs.Server with the built-in handlers and the HTTP
@@ -201,6 +204,15 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 			}
 		}
 		api = webapi.New(docs.pipeline, a.log)
+		if opts.inbox != "" {
+			if err := checkInbox(opts.inbox); err != nil {
+				return err
+			}
+			ictx, stopInbox := context.WithCancel(ctx)
+			inboxDone := make(chan struct{})
+			go func() { defer close(inboxDone); runInbox(ictx, opts.inbox, docs.pipeline, a.log) }()
+			defer func() { stopInbox(); <-inboxDone }()
+		}
 	}
 	srv, err := jobs.NewServer(b.driver, &jobs.Config{
 		Handlers:        handlers,

@@ -13,6 +13,7 @@ const UpAddrDefault = "127.0.0.1:8080"
 
 func (a *app) newUpCommand() *cobra.Command {
 	cfg := &serveConfig{Role: "all"}
+	var inbox string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Run every role of Quire in one process, with no server to install",
@@ -37,19 +38,21 @@ server closes.`,
   quire jobs enqueue sleep '{"duration":"2s"}'`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runUp(cmd.Context(), cfg)
+			return a.runUp(cmd.Context(), cfg, inbox)
 		},
 	}
 	cfg.addFlags(cmd.Flags(), UpAddrDefault, `address of the status page, /healthz, /readyz and /metrics; "" serves none`)
+	cmd.Flags().StringVar(&inbox, "inbox", "", "folder whose files are ingested, then moved to its .done/ or .failed/")
+	withEnv(cmd.Flags(), "inbox")
 	return cmd
 }
 
 // runUp runs the worker role and the status page in this process. The
 // other roles join it here as they are written.
-func (a *app) runUp(ctx context.Context, cfg *serveConfig) error {
+func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 	queues, err := cfg.validate()
 	if err != nil {
 		return err
 	}
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true})
+	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true, inbox: inbox})
 }

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+// SubmitServerDefault is where submit finds quire up by default.
+const SubmitServerDefault = "http://127.0.0.1:8080"
+
+// submitConfig holds the settings of the submit command.
+type submitConfig struct {
+	Server   string
+	Parallel int
+	JSON     bool
+}
+
+func (a *app) newSubmitCommand() *cobra.Command {
+	cfg := &submitConfig{}
+	cmd := &cobra.Command{
+		Use:   "submit PATH...",
+		Short: "Upload files and folders to a running quire up",
+		Long: `Upload every file under the given paths (folders recursively; hidden files
+and folders skipped) to the REST API of a running quire up (or serve with
+the API), several at once, and print the ID of each document. A document
+whose content the server already has is reported as a duplicate. A
+progress bar is drawn on stderr when it is a terminal.
+
+The exit status is 1 when any upload failed.`,
+		Example: `  quire up &
+  quire submit ~/scans reports/q3.pdf
+  quire submit --server http://quire.internal:8080 --json inbox/ | tail -1`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("%s: give at least one file or folder", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runSubmit(cmd.Context(), cfg, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&cfg.Server, "server", SubmitServerDefault, "URL of the running quire up")
+	withEnv(fs, "server")
+	fs.IntVar(&cfg.Parallel, "parallel", 8, "uploads at once")
+	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as one JSON object on the last line")
+	return cmd
+}
+
+// submitSummary is what submit prints at the end with --json.
+type submitSummary struct {
+	Total      int      `json:"total"`
+	Created    int      `json:"created"`
+	Duplicates int      `json:"duplicates"`
+	Failed     int      `json:"failed"`
+	Errors     []string `json:"errors"`
+	IDs        []string `json:"ids"`
+}
+
+// submitted is one document the server answered with.
+type submitted struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	State     string `json:"state"`
+	Duplicate bool   `json:"duplicate"`
+}
+
+func (a *app) runSubmit(ctx context.Context, cfg *submitConfig, paths []string) error {
+	if cfg.Parallel < 1 {
+		return usagef("invalid --parallel %d: it must be at least 1", cfg.Parallel)
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.Server, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return usagef("invalid %s %q: give an http:// or https:// URL", setting("server"), cfg.Server)
+	}
+	files, err := collectFiles(paths)
+	if err != nil {
+		return &usageError{err}
+	}
+	endpoint := base.JoinPath("/api/v1/documents").String()
+	client := &http.Client{Timeout: 10 * time.Minute}
+
+	sum := &submitSummary{Total: len(files), Errors: []string{}, IDs: []string{}}
+	var mu sync.Mutex
+	bar := newProgressBar(a.stderr, "files")
+	defer bar.finish()
+	finished := 0
+	sem := make(chan struct{}, cfg.Parallel)
+	var wg sync.WaitGroup
+	for _, path := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			doc, err := upload(ctx, client, endpoint, path)
+			mu.Lock()
+			defer mu.Unlock()
+			finished++
+			switch {
+			case err != nil:
+				sum.Failed++
+				msg := fmt.Sprintf("%s: %v", path, describeUploadError(err, cfg.Server))
+				sum.Errors = append(sum.Errors, msg)
+				if !cfg.JSON {
+					bar.clear()
+					fmt.Fprintf(a.stderr, "quire: %s\n", msg)
+				}
+			case doc.Duplicate:
+				sum.Duplicates++
+				sum.IDs = append(sum.IDs, doc.ID)
+				if !cfg.JSON {
+					bar.clear()
+					fmt.Fprintf(a.stdout, "%s\t%s\tduplicate\n", doc.ID, path)
+				}
+			default:
+				sum.Created++
+				sum.IDs = append(sum.IDs, doc.ID)
+				if !cfg.JSON {
+					bar.clear()
+					fmt.Fprintf(a.stdout, "%s\t%s\n", doc.ID, path)
+				}
+			}
+			bar.set(finished, len(files), true)
+		})
+	}
+	wg.Wait()
+	bar.finish()
+	if cfg.JSON {
+		line, err := json.Marshal(sum)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s\n", line)
+	} else {
+		fmt.Fprintf(a.stdout, "%d files: %d created, %d duplicates, %d failed\n", sum.Total, sum.Created, sum.Duplicates, sum.Failed)
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted: %d of %d files submitted", sum.Created+sum.Duplicates, sum.Total)
+	}
+	if sum.Failed > 0 {
+		if sum.Failed == sum.Total && len(sum.Errors) > 0 {
+			return errors.New(strings.TrimPrefix(sum.Errors[0], files[0]+": "))
+		}
+		return fmt.Errorf("%d of %d uploads failed", sum.Failed, sum.Total)
+	}
+	return nil
+}
+
+// errUnreachable says the server did not answer at all.
+var errUnreachable = errors.New("server unreachable")
+
+// httpError is an answer other than 200 or 201.
+type httpError struct {
+	code int
+	msg  string
+}
+
+func (e *httpError) Error() string {
+	if e.msg != "" {
+		return fmt.Sprintf("%s (HTTP %d)", e.msg, e.code)
+	}
+	return fmt.Sprintf("HTTP %d %s", e.code, http.StatusText(e.code))
+}
+
+func describeUploadError(err error, server string) string {
+	var he *httpError
+	switch {
+	case errors.Is(err, errUnreachable):
+		return fmt.Sprintf("cannot reach quire at %s (%v); is it running? start it with `quire up`, or point --server / QUIRE_SERVER at it", server, errors.Unwrap(err))
+	case errors.As(err, &he) && he.code == http.StatusRequestEntityTooLarge:
+		return "too large for the server: " + he.Error()
+	}
+	return err.Error()
+}
+
+// upload posts one file as multipart, streaming it.
+func upload(ctx context.Context, client *http.Client, endpoint, path string) (*submitted, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		fw, err := mw.CreateFormFile("file", filepath.Base(path))
+		if err == nil {
+			_, err = io.Copy(fw, f)
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, pr)
+	if err != nil {
+		pr.Close()
+		return nil, err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := client.Do(req)
+	if err != nil {
+		pr.Close()
+		var opErr *net.OpError
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &opErr) && opErr.Op == "dial" {
+			return nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
+		var e struct {
+			Error string `json:"error"`
+		}
+		_ = json.Unmarshal(body, &e)
+		return nil, &httpError{code: resp.StatusCode, msg: e.Error}
+	}
+	var doc submitted
+	if err := json.Unmarshal(body, &doc); err != nil || doc.ID == "" {
+		return nil, fmt.Errorf("unexpected answer from %s (HTTP %d): is it quire?", endpoint, resp.StatusCode)
+	}
+	doc.Duplicate = doc.Duplicate || resp.StatusCode == http.StatusOK
+	return &doc, nil
+}

@@ -182,24 +182,11 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig, dataDirGiven bool)
 	drv := b.driver
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench: timed out after %s", cfg.Timeout))
 	defer cancel()
-	if b.rdb != nil {
-		pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
-		err = b.rdb.Ping(pingCtx).Err()
-		pingCancel()
-		if err != nil {
-			return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(g.RedisURL), err)
-		}
-		defer func() {
-			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
-			defer ccancel()
-			n, cerr := deleteKeys(cctx, b.rdb, g.RedisPrefix+":*")
-			if cerr != nil {
-				err = errors.Join(err, fmt.Errorf("bench: clean up keys %s:*: %w", g.RedisPrefix, cerr))
-				return
-			}
-			a.log.Info("bench: deleted its keys", "redis_prefix", g.RedisPrefix, "num_keys", n)
-		}()
+	cleanup, err := a.benchRedis(ctx, b, &g)
+	if err != nil {
+		return nil, err
 	}
+	defer func() { err = errors.Join(err, cleanup()) }()
 
 	heap := startHeapSampler(100 * time.Millisecond)
 	defer heap.stop()
@@ -502,4 +489,29 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// benchRedis checks that a bench's Redis answers and returns the function
+// that deletes the keys the bench wrote under its own prefix; on the
+// embedded broker there is nothing to check or delete.
+func (a *app) benchRedis(ctx context.Context, b *broker, g *globalConfig) (func() error, error) {
+	if b.rdb == nil {
+		return func() error { return nil }, nil
+	}
+	pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
+	err := b.rdb.Ping(pingCtx).Err()
+	pingCancel()
+	if err != nil {
+		return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(g.RedisURL), err)
+	}
+	return func() error {
+		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
+		defer ccancel()
+		n, err := deleteKeys(cctx, b.rdb, g.RedisPrefix+":*")
+		if err != nil {
+			return fmt.Errorf("bench: clean up keys %s:*: %w", g.RedisPrefix, err)
+		}
+		a.log.Info("bench: deleted its keys", "redis_prefix", g.RedisPrefix, "num_keys", n)
+		return nil
+	}, nil
 }

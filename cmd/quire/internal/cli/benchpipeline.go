@@ -208,24 +208,11 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 	defer b.Close()
 	ctx, cancel := context.WithTimeoutCause(ctx, cfg.Timeout, fmt.Errorf("bench: timed out after %s", cfg.Timeout))
 	defer cancel()
-	if b.rdb != nil {
-		pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
-		err = b.rdb.Ping(pingCtx).Err()
-		pingCancel()
-		if err != nil {
-			return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(g.RedisURL), err)
-		}
-		defer func() {
-			cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
-			defer ccancel()
-			n, cerr := deleteKeys(cctx, b.rdb, g.RedisPrefix+":*")
-			if cerr != nil {
-				err = errors.Join(err, fmt.Errorf("bench: clean up keys %s:*: %w", g.RedisPrefix, cerr))
-				return
-			}
-			a.log.Info("bench: deleted its keys", "redis_prefix", g.RedisPrefix, "num_keys", n)
-		}()
+	cleanup, err := a.benchRedis(ctx, b, &g)
+	if err != nil {
+		return nil, err
 	}
+	defer func() { err = errors.Join(err, cleanup()) }()
 	docs, err := openDocuments(ctx, &g, b, a.log)
 	if err != nil {
 		return nil, err

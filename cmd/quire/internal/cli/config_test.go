@@ -298,3 +298,11 @@ func TestParseQueues(t *testing.T) {
 		})
 	}
 }
+
+func TestWorkerPoolSize(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, "postgres://u:p@h:5432/db?pool_max_conns=32&sslmode=disable",
+		withPoolSize("postgres://u:p@h:5432/db?sslmode=disable"))
+	require.Equal(t, "postgres://h/db?pool_max_conns=8", withPoolSize("postgres://h/db?pool_max_conns=8"))
+	require.Equal(t, "mysql://h/db", withPoolSize("mysql://h/db"))
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"strconv"
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/cache"
@@ -36,9 +37,30 @@ type documents struct {
 // --data-dir.
 func (g *globalConfig) storeURL() string {
 	if g.PostgresURL != "" {
-		return g.PostgresURL
+		return withPoolSize(g.PostgresURL)
 	}
 	return filepath.Join(g.DataDir, storeDBName)
+}
+
+// workerPoolMaxConns is the PostgreSQL pool of a Quire process when
+// --postgres-url does not set pool_max_conns. pgx's default, max(4, cores),
+// starves a worker running dozens of pipeline stages at once, each a few
+// short round trips: the pipeline ran twice as fast with 32 as with 4 on two
+// cores. Keep the processes' sum below PostgreSQL's max_connections (100 by
+// default), or put PgBouncer in front.
+const workerPoolMaxConns = 32
+
+// withPoolSize adds pool_max_conns=workerPoolMaxConns to a PostgreSQL URL
+// that does not size its pool.
+func withPoolSize(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Query().Has("pool_max_conns") {
+		return rawURL // store.Open reports what is wrong with it
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", strconv.Itoa(workerPoolMaxConns))
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // blobURL returns the blob storage g selects: --blob-url, else a directory

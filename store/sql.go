@@ -245,3 +245,20 @@ type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
+
+// deleteByID deletes the row of table with the given id; ErrNotFound when
+// there is none.
+func (s *sqlStore) deleteByID(ctx context.Context, table, id string) error {
+	return s.write(ctx, func(tx queryer) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = $1", id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}

@@ -89,19 +89,7 @@ func (s *sqlStore) CreateDocument(ctx context.Context, p *CreateDocumentParams) 
 }
 
 func (s *sqlStore) DeleteDocument(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM documents WHERE id = $1", id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.deleteByID(ctx, "documents", id); err != nil {
 		return fmt.Errorf("delete document %s: %w", id, err)
 	}
 	return nil

@@ -92,19 +92,7 @@ func (s *sqlStore) activate(ctx context.Context, tx *sql.Tx, id string) (*ModelV
 }
 
 func (s *sqlStore) DeleteModelVersion(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM model_versions WHERE id = $1", id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.deleteByID(ctx, "model_versions", id); err != nil {
 		return fmt.Errorf("delete model version %s: %w", id, err)
 	}
 	return nil

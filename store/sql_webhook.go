@@ -56,19 +56,7 @@ func (s *sqlStore) CreateWebhook(ctx context.Context, p *CreateWebhookParams) (*
 }
 
 func (s *sqlStore) DeleteWebhook(ctx context.Context, id string) error {
-	err := s.write(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM webhooks WHERE id = $1", id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.deleteByID(ctx, "webhooks", id); err != nil {
 		return fmt.Errorf("delete webhook %s: %w", id, err)
 	}
 	return nil

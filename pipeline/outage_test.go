@@ -15,14 +15,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/cache"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/jobstest"
-	"github.com/quirehq/quire/jobs/redisdriver"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
@@ -113,21 +111,7 @@ func (pg *privatePostgres) crash() {
 func TestOutage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	redisURL := cmpEnv("QUIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	opts, err := redis.ParseURL(redisURL)
-	require.NoError(t, err)
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	jobstest.RequireService(t, "Redis at "+redisURL, rdb.Ping(ctx).Err())
-	prefix := "quiretest:outage:" + randomHex()
-	jd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		keys, _ := rdb.Keys(context.Background(), prefix+":*").Result()
-		if len(keys) > 0 {
-			rdb.Del(context.Background(), keys...)
-		}
-	})
+	jd := redisJobs(t)
 
 	pg := startPostgres(t)
 	st, err := store.Open(ctx, pg.url)

@@ -74,21 +74,7 @@ func embedded(t *testing.T) *env {
 // servers runs on Redis, Postgres and Memcached (a private memcached).
 func servers(t *testing.T) *env {
 	ctx := context.Background()
-	redisURL := cmpEnv("QUIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-	opts, err := redis.ParseURL(redisURL)
-	require.NoError(t, err)
-	rdb := redis.NewClient(opts)
-	t.Cleanup(func() { rdb.Close() })
-	jobstest.RequireService(t, "Redis at "+redisURL, rdb.Ping(ctx).Err())
-	prefix := "quiretest:" + randomHex()
-	jd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		keys, _ := rdb.Keys(ctx, prefix+":*").Result()
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	})
+	jd := redisJobs(t)
 
 	pgURL := cmpEnv("QUIRE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
 	admin, err := sql.Open("pgx", pgURL)
@@ -114,6 +100,28 @@ func servers(t *testing.T) *env {
 	e := start(t, jd, st, db, "file://"+filepath.Join(t.TempDir(), "blobs"), mc)
 	e.stopCache = stop
 	return e
+}
+
+// redisJobs returns a job driver on the test Redis under a key prefix of its
+// own, whose keys are deleted at cleanup.
+func redisJobs(t *testing.T) jobs.Driver {
+	ctx := context.Background()
+	redisURL := cmpEnv("QUIRE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+	opts, err := redis.ParseURL(redisURL)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	jobstest.RequireService(t, "Redis at "+redisURL, rdb.Ping(ctx).Err())
+	prefix := "quiretest:" + randomHex()
+	jd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		keys, _ := rdb.Keys(ctx, prefix+":*").Result()
+		if len(keys) > 0 {
+			rdb.Del(ctx, keys...)
+		}
+	})
+	return jd
 }
 
 // startMemcached starts a private memcached and returns its address and a

@@ -136,9 +136,10 @@ func (p *Pipeline) runAnalyze(ctx context.Context, doc *store.Document, j *jobs.
 	return p.enqueueStage(ctx, JobIndex, QueueIndex, doc.ID)
 }
 
-// runIndex makes the document findable. The store indexes text as it is
-// saved, so this stage checks that the index answers for the document before
-// it counts as indexed, and passes it on.
+// runIndex passes an indexed document on. The store indexes text in the
+// same transaction that saves it, so there is nothing left to write here;
+// the stage keeps its own queue so that indexing into an external search
+// engine can take its place without changing the states.
 func (p *Pipeline) runIndex(ctx context.Context, doc *store.Document, j *jobs.Job) error {
 	if doc.State != store.StateIndexed {
 		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateIndexed}, To: store.StateDone}

@@ -58,7 +58,9 @@ func (p *Pipeline) sweep(ctx context.Context, _ *jobs.Job) error {
 		}
 	}
 	if swept > 0 {
-		p.log.Info("pipeline: sweep re-enqueued documents left behind", "documents", swept)
+		// Most are duplicates of jobs still waiting, which the unique
+		// stage keys turn away; the count is of documents looked after.
+		p.log.Info("pipeline: sweep enqueued the stages of documents idle too long", "documents", swept)
 	}
 	return errors.Join(errs...)
 }

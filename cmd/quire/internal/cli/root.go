@@ -131,6 +131,7 @@ func (a *app) newRootCommand() *cobra.Command {
 		a.newBenchCommand(),
 		a.newJobsCommand(),
 		a.newMigrateCommand(),
+		a.newMLCommand(),
 		a.newProcessCommand(),
 		a.newReprocessCommand(),
 		a.newServeCommand(),

@@ -1,0 +1,386 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/ml"
+)
+
+// mlConfig holds the flags of the ml commands.
+type mlConfig struct {
+	data      string
+	out       string
+	model     string
+	name      string
+	version   string
+	algorithm string
+	language  string
+	holdout   float64
+	seed      uint64
+	unsure    float64
+	json      bool
+}
+
+func (a *app) newMLCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ml",
+		Short: "Train, evaluate and run document classifiers",
+		Long: `Train, evaluate and run document classifiers. Training data is a folder
+holding one folder per label, each of documents of that label (text, HTML,
+email, PDF or any other format quire extracts).`,
+	}
+	cmd.AddCommand(a.newMLTrainCommand(), a.newMLEvalCommand(), a.newMLPredictCommand())
+	return cmd
+}
+
+func (a *app) newMLTrainCommand() *cobra.Command {
+	var c mlConfig
+	cmd := &cobra.Command{
+		Use:   "train --data DIR --out MODEL",
+		Short: "Train a classifier on a folder of labelled documents",
+		Long: `Train a classifier on DIR, which holds one folder per label, and write the
+model artifact to MODEL. With --holdout, that share of the documents (chosen
+by a hash of their path and --seed) is left out of training and the model is
+evaluated on it; quire ml eval with the same --holdout and --seed evaluates
+the same documents.`,
+		Example: `  quire ml train --data mail --out mail.qml --holdout 0.2`,
+		Args:    exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runMLTrain(cmd.Context(), &c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.data, "data", "", "folder of labelled documents, one folder per label (required)")
+	f.StringVar(&c.out, "out", "", "file to write the model to (required)")
+	f.StringVar(&c.name, "name", ml.NameDefault, "model name")
+	f.StringVar(&c.version, "version", "", "model version (default: the training time)")
+	f.StringVar(&c.algorithm, "algorithm", string(ml.AlgorithmLogisticRegression), "logistic_regression or naive_bayes")
+	f.StringVar(&c.language, "lang", ml.LanguageDefault, "language of the documents (ISO 639-1), for stop words and stemming")
+	f.Float64Var(&c.holdout, "holdout", 0, "share of documents held out for evaluation (0 to 0.9)")
+	f.Uint64Var(&c.seed, "seed", 1, "seed of the held-out split and of training")
+	f.Float64Var(&c.unsure, "unsure-below", ml.UnsureBelowDefault, "confidence below which predictions are unsure")
+	f.BoolVar(&c.json, "json", false, "end with one JSON object of the held-out figures")
+	return cmd
+}
+
+func (a *app) newMLEvalCommand() *cobra.Command {
+	var c mlConfig
+	cmd := &cobra.Command{
+		Use:   "eval --model MODEL --data DIR",
+		Short: "Evaluate a classifier on a folder of labelled documents",
+		Long: `Evaluate the model in MODEL on DIR, which holds one folder per label: print
+accuracy, macro-F1, per-label figures and the confusion matrix. With --json,
+the last line is one JSON object with accuracy and macro_f1. With --holdout,
+only the documents training held out (same --holdout and --seed) count.`,
+		Example: `  quire ml eval --model mail.qml --data mail --holdout 0.2 --json`,
+		Args:    exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runMLEval(cmd.Context(), &c)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.data, "data", "", "folder of labelled documents, one folder per label (required)")
+	f.StringVar(&c.model, "model", "", "model file (required)")
+	f.Float64Var(&c.holdout, "holdout", 0, "evaluate only the share of documents training held out")
+	f.Uint64Var(&c.seed, "seed", 1, "seed of the held-out split")
+	f.BoolVar(&c.json, "json", false, "end with one JSON object of the figures")
+	return cmd
+}
+
+func (a *app) newMLPredictCommand() *cobra.Command {
+	var c mlConfig
+	cmd := &cobra.Command{
+		Use:     "predict --model MODEL FILE...",
+		Short:   "Classify documents with a trained model",
+		Example: `  quire ml predict --model mail.qml message.eml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("%s: give at least one file", cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, files []string) error {
+			return a.runMLPredict(cmd.Context(), &c, files)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&c.model, "model", "", "model file (required)")
+	f.BoolVar(&c.json, "json", false, "print one JSON object per file")
+	return cmd
+}
+
+func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
+	if c.data == "" || c.out == "" {
+		return usagef("ml train: --data and --out are required")
+	}
+	if c.holdout < 0 || c.holdout > 0.9 {
+		return usagef("ml train: --holdout %v is not between 0 and 0.9", c.holdout)
+	}
+	alg := ml.Algorithm(c.algorithm)
+	if alg != ml.AlgorithmLogisticRegression && alg != ml.AlgorithmNaiveBayes {
+		return usagef("ml train: --algorithm %q is not logistic_regression or naive_bayes", c.algorithm)
+	}
+	examples, err := a.loadExamples(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	var train, test []ml.Example
+	for _, e := range examples {
+		if ml.HeldOut(e.Key, c.holdout, c.seed) {
+			test = append(test, e)
+		} else {
+			train = append(train, e)
+		}
+	}
+	a.log.Info("ml: training", "documents", len(train), "held_out", len(test), "algorithm", alg)
+	m, err := ml.Train(ctx, train, &ml.TrainOpts{Name: c.name, Version: c.version, Algorithm: alg,
+		Language: c.language, Seed: c.seed, UnsureBelow: c.unsure})
+	if err != nil {
+		return err
+	}
+	var ev *ml.Evaluation
+	if len(test) > 0 {
+		ev = m.Evaluate(test)
+		m.Metrics.HeldOut, m.Metrics.Accuracy, m.Metrics.MacroF1 = ev.Examples, ev.Accuracy, ev.MacroF1
+	}
+	if err := writeModel(c.out, m); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "model %s: %s, %d labels, %d features, trained on %d documents, temperature %.3f\n",
+		m.ModelVersion(), m.Algorithm, len(m.Labels), len(m.Terms), len(train), m.Temperature)
+	fmt.Fprintf(a.stdout, "wrote %s\n", c.out)
+	if ev == nil {
+		return nil
+	}
+	fmt.Fprintf(a.stdout, "\nheld out (%.0f%%, seed %d):\n", c.holdout*100, c.seed)
+	return a.printEvaluation(ev, c.json)
+}
+
+func (a *app) runMLEval(ctx context.Context, c *mlConfig) error {
+	if c.data == "" || c.model == "" {
+		return usagef("ml eval: --model and --data are required")
+	}
+	m, err := readModel(c.model)
+	if err != nil {
+		return err
+	}
+	examples, err := a.loadExamples(ctx, c.data)
+	if err != nil {
+		return err
+	}
+	if c.holdout > 0 {
+		examples = slices.DeleteFunc(examples, func(e ml.Example) bool { return !ml.HeldOut(e.Key, c.holdout, c.seed) })
+		if len(examples) == 0 {
+			return fmt.Errorf("ml eval: no document of %s is in the held-out %.0f%%", c.data, c.holdout*100)
+		}
+	}
+	fmt.Fprintf(a.stdout, "model %s on %s\n", m.ModelVersion(), c.data)
+	return a.printEvaluation(m.Evaluate(examples), c.json)
+}
+
+func (a *app) printEvaluation(ev *ml.Evaluation, asJSON bool) error {
+	if err := ev.WriteText(a.stdout); err != nil {
+		return err
+	}
+	if !asJSON {
+		return nil
+	}
+	b, err := json.Marshal(map[string]any{"accuracy": ev.Accuracy, "macro_f1": ev.MacroF1,
+		"documents": ev.Examples, "unsure": ev.Unsure, "labels": ev.Labels, "confusion": ev.Confusion})
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(a.stdout, "%s\n", b)
+	return err
+}
+
+func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) error {
+	if c.model == "" {
+		return usagef("ml predict: --model is required")
+	}
+	m, err := readModel(c.model)
+	if err != nil {
+		return err
+	}
+	x := extract.New(extract.Config{})
+	defer x.Close()
+	var errs []error
+	for _, f := range files {
+		text, err := extractFile(ctx, x, f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		p := m.Predict(text)
+		if c.json {
+			b, err := json.Marshal(map[string]any{"file": f, "label": p.Label, "confidence": p.Confidence,
+				"unsure": p.Unsure, "model_version": m.ModelVersion()})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%s\n", b)
+			continue
+		}
+		label := p.Label
+		if p.Unsure {
+			label += " (unsure)"
+		}
+		fmt.Fprintf(a.stdout, "%s\t%s\t%.4f\n", f, label, p.Confidence)
+	}
+	return errors.Join(errs...)
+}
+
+// loadExamples extracts the documents of dir, labelled by the folder they
+// are in, on as many goroutines as there are CPUs.
+func (a *app) loadExamples(ctx context.Context, dir string) ([]ml.Example, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, usagef("ml: --data: %w", err)
+	}
+	type file struct{ path, key, label string }
+	var files []file
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		root := filepath.Join(dir, e.Name())
+		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(d.Name(), ".") && path != root {
+				if d.IsDir() {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			// A symlink is followed: a data folder may link to a corpus
+			// rather than copy it.
+			if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
+				rel, _ := filepath.Rel(dir, path)
+				files = append(files, file{path, filepath.ToSlash(rel), e.Name()})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("ml: read %s: %w", root, err)
+		}
+	}
+	if len(files) == 0 {
+		return nil, usagef("ml: --data %s holds no label folder with documents", dir)
+	}
+	x := extract.New(extract.Config{})
+	defer x.Close()
+	examples := make([]ml.Example, len(files))
+	ok := make([]bool, len(files))
+	var (
+		wg      sync.WaitGroup
+		mu      sync.Mutex
+		skipped int
+	)
+	next := make(chan int)
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		wg.Go(func() {
+			for i := range next {
+				text, err := extractFile(ctx, x, files[i].path)
+				if err != nil {
+					// One unreadable document must not stop training on
+					// thousands: it is logged and left out.
+					a.log.Warn("ml: document left out", "file", files[i].path, "err", err)
+					mu.Lock()
+					skipped++
+					mu.Unlock()
+					continue
+				}
+				examples[i] = ml.Example{Key: files[i].key, Text: text, Label: files[i].label}
+				ok[i] = true
+			}
+		})
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := examples[:0]
+	for i, e := range examples {
+		if ok[i] {
+			out = append(out, e)
+		}
+	}
+	a.log.Info("ml: documents read", "dir", dir, "documents", len(out), "left_out", skipped)
+	return out, nil
+}
+
+// extractFile returns the text a classifier reads of a file: its title and
+// author, then its text, as the pipeline's analyzer sees a document.
+func extractFile(ctx context.Context, x *extract.Extractor, path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	res, err := x.Extract(ctx, &extract.Input{Name: filepath.Base(path), Data: data})
+	if err != nil {
+		return "", fmt.Errorf("extract %s: %w", path, err)
+	}
+	return ml.DocumentText(res.Title, res.Author, res.Text), nil
+}
+
+func readModel(path string) (*ml.Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("ml: --model: %w", err)
+	}
+	defer f.Close()
+	m, err := ml.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("read model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+// writeModel writes the artifact beside path and renames it into place, so
+// that a reader never sees half a model.
+func writeModel(path string, m *ml.Model) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	// CreateTemp makes the file private; a model holds nothing secret and
+	// other users (a worker's account) read it.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := ml.Encode(tmp, m); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write model %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,146 @@
+package ml
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// An artifact is a model as bytes, for blob storage and files:
+//
+//	offset 0: the 8 bytes "QUIREML\x00" (ArtifactMagic)
+//	offset 8: the format version, a big-endian uint16 (FormatVersion)
+//	offset 10: the model as gzip-compressed JSON (artifactBody)
+//
+// The version comes before anything compressed, so that a reader can
+// refuse a format it does not know with a clear error before it parses
+// anything. A change that older readers would misread (a new field that
+// changes predictions, a new weight layout) takes a new version.
+
+// ArtifactMagic starts every model artifact.
+const ArtifactMagic = "QUIREML\x00"
+
+// FormatVersion is the artifact format this build writes and reads.
+const FormatVersion uint16 = 1
+
+// maxArtifactBody bounds the decompressed JSON of an artifact (a model of
+// 200,000 features and 50 labels takes about 200 MB of JSON), against a
+// damaged or hostile artifact.
+const maxArtifactBody = 1 << 30
+
+// ErrNotArtifact is returned by Decode for bytes that are not a model
+// artifact.
+var ErrNotArtifact = errors.New("not a Quire model artifact")
+
+// UnsupportedFormatError is returned by Decode for an artifact of a format
+// version this build cannot read.
+type UnsupportedFormatError struct {
+	// Version is the artifact's format version.
+	Version uint16
+}
+
+func (e *UnsupportedFormatError) Error() string {
+	return fmt.Sprintf("model artifact format version %d is not supported (this build reads version %d): retrain the model or upgrade Quire", e.Version, FormatVersion)
+}
+
+// artifactBody is the JSON inside an artifact, format version 1.
+type artifactBody struct {
+	Name        string    `json:"name"`
+	Version     string    `json:"version"`
+	Algorithm   Algorithm `json:"algorithm"`
+	CreatedAt   time.Time `json:"created_at"`
+	Labels      []string  `json:"labels"`
+	Language    string    `json:"language"`
+	NGrams      int       `json:"ngrams"`
+	Terms       []string  `json:"terms"`
+	IDF         []float64 `json:"idf"`
+	Weights     []float64 `json:"weights"`
+	Bias        []float64 `json:"bias"`
+	Temperature float64   `json:"temperature"`
+	UnsureBelow float64   `json:"unsure_below"`
+	Metrics     *Metrics  `json:"metrics,omitempty"`
+}
+
+// Encode writes a model as an artifact.
+func Encode(w io.Writer, m *Model) error {
+	if err := m.validate(); err != nil {
+		return fmt.Errorf("encode model %s: %w", m.ModelVersion(), err)
+	}
+	var head [len(ArtifactMagic) + 2]byte
+	copy(head[:], ArtifactMagic)
+	binary.BigEndian.PutUint16(head[len(ArtifactMagic):], FormatVersion)
+	if _, err := w.Write(head[:]); err != nil {
+		return fmt.Errorf("encode model %s: %w", m.ModelVersion(), err)
+	}
+	zw := gzip.NewWriter(w)
+	err := json.NewEncoder(zw).Encode(&artifactBody{
+		Name: m.Name, Version: m.Version, Algorithm: m.Algorithm, CreatedAt: m.CreatedAt,
+		Labels: m.Labels, Language: m.Language, NGrams: m.NGrams, Terms: m.Terms, IDF: m.IDF,
+		Weights: m.Weights, Bias: m.Bias, Temperature: m.Temperature, UnsureBelow: m.UnsureBelow,
+		Metrics: m.Metrics,
+	})
+	if err == nil {
+		err = zw.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("encode model %s: %w", m.ModelVersion(), err)
+	}
+	return nil
+}
+
+// MarshalModel returns a model's artifact.
+func MarshalModel(m *Model) ([]byte, error) {
+	var b bytes.Buffer
+	if err := Encode(&b, m); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Decode reads an artifact. It returns ErrNotArtifact for other bytes, an
+// *UnsupportedFormatError for a format version it does not know, and an
+// error naming the problem for a model whose parts do not fit together.
+func Decode(r io.Reader) (*Model, error) {
+	var head [len(ArtifactMagic) + 2]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("decode model: %w (too short)", ErrNotArtifact)
+		}
+		return nil, fmt.Errorf("decode model: %w", err)
+	}
+	if string(head[:len(ArtifactMagic)]) != ArtifactMagic {
+		return nil, fmt.Errorf("decode model: %w", ErrNotArtifact)
+	}
+	if v := binary.BigEndian.Uint16(head[len(ArtifactMagic):]); v != FormatVersion {
+		return nil, fmt.Errorf("decode model: %w", &UnsupportedFormatError{Version: v})
+	}
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
+	}
+	var body artifactBody
+	dec := json.NewDecoder(io.LimitReader(zr, maxArtifactBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return nil, fmt.Errorf("decode model: %w", err)
+	}
+	m := &Model{
+		Name: body.Name, Version: body.Version, Algorithm: body.Algorithm, CreatedAt: body.CreatedAt,
+		Labels: body.Labels, Language: body.Language, NGrams: body.NGrams, Terms: body.Terms,
+		IDF: body.IDF, Weights: body.Weights, Bias: body.Bias, Temperature: body.Temperature,
+		UnsureBelow: body.UnsureBelow, Metrics: body.Metrics,
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("decode model %s: %w", m.ModelVersion(), err)
+	}
+	m.init()
+	return m, nil
+}
+
+// UnmarshalModel reads a model from its artifact.
+func UnmarshalModel(b []byte) (*Model, error) { return Decode(bytes.NewReader(b)) }

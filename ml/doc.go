@@ -1,0 +1,25 @@
+// Package ml is Quire's embedded machine learning: it reads a document's
+// text and finds its language, entities (emails, URLs, phone numbers,
+// dates, money amounts, IBANs, people and places), keywords and a short
+// extractive summary, and classifies it with models trained on the users'
+// own labels.
+//
+// The parts, from the bottom up:
+//
+//   - Tokenizer splits text into words at Unicode (UAX #29) word
+//     boundaries, drops stop words and stems with Snowball, per language.
+//   - Vectorizer turns tokens into word n-gram features weighted by
+//     TF-IDF.
+//   - Train fits a Model: multinomial Naive Bayes (the baseline) or
+//     logistic regression, whose confidence is calibrated by temperature
+//     scaling on a held-out part of the training data; predictions below
+//     the model's UnsureBelow are reported as unsure.
+//   - Encode and Decode write and read a model as a versioned artifact:
+//     bytes the caller keeps in blob storage, registered in the store with
+//     Register and found again with LoadActive.
+//   - Analyzer implements pipeline.Analyzer. It is safe for concurrent use
+//     and swaps in new model versions without a restart.
+//
+// Language identification uses lingua-go in its low-accuracy mode, which
+// loads each language's trigram model on first use.
+package ml

@@ -1,0 +1,110 @@
+package ml
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+)
+
+// vector is a sparse feature vector: parallel indexes and values.
+type vector struct {
+	idx []int32
+	val []float64
+}
+
+// ngrams appends to dst the word n-grams of terms, from unigrams up to n
+// words, joined by a space.
+func ngrams(dst []string, terms []string, n int) []string {
+	dst = append(dst, terms...)
+	var b strings.Builder
+	for k := 2; k <= n; k++ {
+		for i := 0; i+k <= len(terms); i++ {
+			b.Reset()
+			for j := i; j < i+k; j++ {
+				if j > i {
+					b.WriteByte(' ')
+				}
+				b.WriteString(terms[j])
+			}
+			dst = append(dst, b.String())
+		}
+	}
+	return dst
+}
+
+// vocabularyParams bound the vocabulary fitVocabulary keeps.
+type vocabularyParams struct {
+	minDF, maxFeatures int
+}
+
+// fitVocabulary chooses the features of a model: the n-grams found in at
+// least minDF documents, the most frequent maxFeatures of them, and their
+// inverse document frequencies (smoothed as ln((1+N)/(1+df)) + 1, so that
+// a feature in every document still counts a little).
+func fitVocabulary(docs [][]string, p vocabularyParams) (terms []string, idf []float64) {
+	df := map[string]int{}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		clear(seen)
+		for _, g := range d {
+			if !seen[g] {
+				seen[g] = true
+				df[g]++
+			}
+		}
+	}
+	for g, n := range df {
+		if n >= p.minDF {
+			terms = append(terms, g)
+		}
+	}
+	// Most frequent first, then alphabetical, so that the same data gives
+	// the same model.
+	slices.SortFunc(terms, func(a, b string) int {
+		if c := cmp.Compare(df[b], df[a]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
+	if p.maxFeatures > 0 && len(terms) > p.maxFeatures {
+		terms = terms[:p.maxFeatures]
+	}
+	slices.Sort(terms)
+	n := float64(len(docs))
+	idf = make([]float64, len(terms))
+	for i, g := range terms {
+		idf[i] = math.Log((1+n)/(1+float64(df[g]))) + 1
+	}
+	return terms, idf
+}
+
+// tfidf weighs the n-grams of one document: sublinear term frequency
+// (1 + ln tf) times IDF, scaled to unit length, so that long documents do
+// not outvote short ones.
+func tfidf(grams []string, vocab map[string]int32, idf []float64) vector {
+	counts := map[int32]float64{}
+	for _, g := range grams {
+		if i, ok := vocab[g]; ok {
+			counts[i]++
+		}
+	}
+	v := vector{idx: make([]int32, 0, len(counts)), val: make([]float64, 0, len(counts))}
+	for i := range counts {
+		v.idx = append(v.idx, i)
+	}
+	slices.Sort(v.idx)
+	var norm float64
+	for _, i := range v.idx {
+		w := (1 + math.Log(counts[i])) * idf[i]
+		v.val = append(v.val, w)
+		norm += w * w
+	}
+	if norm > 0 {
+		norm = math.Sqrt(norm)
+		for k := range v.val {
+			v.val[k] /= norm
+		}
+	}
+	return v
+}

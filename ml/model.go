@@ -190,10 +190,20 @@ func (m *Model) scores(dst []float64, v vector) []float64 {
 	return dst
 }
 
-// Predict classifies a text (build it with DocumentText).
+// Predict classifies a text (build it with DocumentText). A text with none
+// of the model's features gets the same probability for every label: the
+// model knows nothing of it, and the biases alone, sharpened by a small
+// temperature, would pass a guess off as a certainty.
 func (m *Model) Predict(text string) *Prediction {
-	p := softmax(m.scores(nil, m.features(text)), m.Temperature)
-	return m.prediction(p)
+	v := m.features(text)
+	if len(v.idx) == 0 {
+		p := make([]float64, len(m.Labels))
+		for i := range p {
+			p[i] = 1 / float64(len(p))
+		}
+		return m.prediction(p)
+	}
+	return m.prediction(softmax(m.scores(nil, v), m.Temperature))
 }
 
 func (m *Model) prediction(p []float64) *Prediction {

@@ -1,0 +1,218 @@
+package ml
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"unicode/utf8"
+
+	"github.com/quirehq/quire/store"
+)
+
+// Model versions of the analyses that come with Quire rather than from
+// training. Classifiers record under their own version (LoadedModel.ID).
+const (
+	// LanguageModelVersion names language identification.
+	LanguageModelVersion = "lingua-go@1.4.0-low"
+	// TextModelVersion names the entity extractors, keywords and summary.
+	// Bump it when their output changes, so that stored results say which
+	// rules found them.
+	TextModelVersion = "quire-text@1"
+)
+
+// Label prefixes of classifications that are not a classifier's.
+const (
+	// LanguageLabelPrefix starts the classification that holds the
+	// language's confidence: "language:en".
+	LanguageLabelPrefix = "language:"
+)
+
+// AnalyzerConfig configures an Analyzer.
+type AnalyzerConfig struct {
+	// Language identifies languages. Defaults to lingua with all its
+	// languages, loaded on first use.
+	Language LanguageIdentifier
+	// Keywords is how many keywords are recorded. Defaults to 10.
+	Keywords int
+	// SummarySentences is the most sentences of a summary. Defaults to 3.
+	SummarySentences int
+	// SummaryMaxBytes bounds a summary. Defaults to 600.
+	SummaryMaxBytes int
+	// MaxTextBytes is how much of a text is analysed: the first part of a
+	// thousand-page document says what it is, and the work stays bounded.
+	// Defaults to 1 MiB.
+	MaxTextBytes int
+	// Logger logs model loading. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+// MaxTextBytesDefault is the default of AnalyzerConfig.MaxTextBytes.
+const MaxTextBytesDefault = 1 << 20
+
+// WithDefaults returns a copy of c with unset fields filled in.
+func (c *AnalyzerConfig) WithDefaults() (AnalyzerConfig, error) {
+	var o AnalyzerConfig
+	if c != nil {
+		o = *c
+	}
+	if o.Language == nil {
+		l, err := NewLanguageIdentifier(nil)
+		if err != nil {
+			return o, err
+		}
+		o.Language = l
+	}
+	o.Keywords = cmp.Or(o.Keywords, KeywordsMaxDefault)
+	o.SummarySentences = cmp.Or(o.SummarySentences, SummarySentencesDefault)
+	o.SummaryMaxBytes = cmp.Or(o.SummaryMaxBytes, SummaryMaxBytesDefault)
+	o.MaxTextBytes = cmp.Or(o.MaxTextBytes, MaxTextBytesDefault)
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o, nil
+}
+
+// LoadedModel is a classifier the Analyzer runs.
+type LoadedModel struct {
+	// ID is the model version its predictions are recorded under: the
+	// store's ModelVersion ID for a registered model. Defaults to the
+	// model's name@version.
+	ID    string
+	Model *Model
+}
+
+func (l LoadedModel) id() string { return cmp.Or(l.ID, l.Model.ModelVersion()) }
+
+// Analyzer finds a document's language, entities, keywords and summary,
+// and classifies it with the loaded models. It is safe for concurrent use:
+// Load swaps the whole set of models at once, and each Analyze call uses
+// the set it started with, so a new model version goes live without a
+// restart and without a document seeing half of two versions.
+type Analyzer struct {
+	cfg    AnalyzerConfig
+	models atomic.Pointer[[]LoadedModel]
+	toks   sync.Map // language -> *Tokenizer
+}
+
+// NewAnalyzer returns an Analyzer with no classifier loaded.
+func NewAnalyzer(cfg *AnalyzerConfig) (*Analyzer, error) {
+	c, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("new analyzer: %w", err)
+	}
+	a := &Analyzer{cfg: c}
+	a.models.Store(&[]LoadedModel{})
+	return a, nil
+}
+
+// Load makes models the classifiers of the analyses that start from now
+// on, replacing those loaded before. Two models of one name are refused:
+// a document gets one label of each kind.
+func (a *Analyzer) Load(models ...LoadedModel) error {
+	names := map[string]string{}
+	set := make([]LoadedModel, 0, len(models))
+	for _, m := range models {
+		if m.Model == nil {
+			return fmt.Errorf("load models: %s has no model", m.ID)
+		}
+		if err := m.Model.validate(); err != nil {
+			return fmt.Errorf("load model %s: %w", m.id(), err)
+		}
+		if prev, dup := names[m.Model.Name]; dup {
+			return fmt.Errorf("load models: %s and %s are both named %q", prev, m.id(), m.Model.Name)
+		}
+		names[m.Model.Name] = m.id()
+		m.Model.init()
+		set = append(set, m)
+	}
+	slices.SortFunc(set, func(x, y LoadedModel) int { return strings.Compare(x.Model.Name, y.Model.Name) })
+	old := a.models.Swap(&set)
+	ids := make([]string, len(set))
+	for i, m := range set {
+		ids[i] = m.id()
+	}
+	a.cfg.Logger.Info("ml: models loaded", "models", ids, "replaced", len(*old))
+	return nil
+}
+
+// Models returns the loaded classifiers, by name.
+func (a *Analyzer) Models() []LoadedModel { return slices.Clone(*a.models.Load()) }
+
+// AnalyzeDocument analyses a document's text. It returns one result per
+// model version: language, then text (entities, keywords, summary), then
+// one per classifier. The classifiers read the document's title and author
+// before its text, as they did in training (DocumentText).
+func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, text string) ([]*store.SaveAnalysisParams, error) {
+	models := *a.models.Load() // one set for the whole document
+	text = truncate(text, a.cfg.MaxTextBytes)
+	var out []*store.SaveAnalysisParams
+
+	lang, conf := a.cfg.Language.Identify(text)
+	if lang != "" {
+		out = append(out, &store.SaveAnalysisParams{
+			ModelVersion:    LanguageModelVersion,
+			Language:        lang,
+			Classifications: []store.Classification{{Label: LanguageLabelPrefix + lang, Confidence: clamp01(conf)}},
+		})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("analyze: %w", err)
+	}
+
+	tok := a.tokenizer(lang)
+	res := &store.SaveAnalysisParams{ModelVersion: TextModelVersion, Entities: Entities(text)}
+	for _, k := range Keywords(tok.Tokens(text), a.cfg.Keywords) {
+		res.Entities = append(res.Entities, store.Entity{Kind: store.EntityKindKeyword, Value: k.Text, Confidence: clamp01(k.Score)})
+	}
+	res.Summary = Summary(text, tok, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)
+	out = append(out, res)
+
+	var title, author string
+	if doc != nil {
+		title, author = doc.Title, doc.Author
+	}
+	input := DocumentText(title, author, text)
+	for _, m := range models {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("analyze: %w", err)
+		}
+		p := m.Model.Predict(input)
+		label := p.Label
+		if p.Unsure {
+			label = UnsureLabel
+		}
+		out = append(out, &store.SaveAnalysisParams{
+			ModelVersion:    m.id(),
+			Classifications: []store.Classification{{Label: m.Model.Name + ":" + label, Confidence: clamp01(p.Confidence)}},
+		})
+	}
+	return out, nil
+}
+
+// tokenizer returns the tokenizer of a language, made once.
+func (a *Analyzer) tokenizer(lang string) *Tokenizer {
+	if t, ok := a.toks.Load(lang); ok {
+		return t.(*Tokenizer)
+	}
+	t, _ := a.toks.LoadOrStore(lang, NewTokenizer(lang))
+	return t.(*Tokenizer)
+}
+
+func truncate(s string, n int) string {
+	if n <= 0 || len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// clamp01 keeps rounding from pushing a probability past 1, which the
+// store refuses.
+func clamp01(v float64) float64 { return min(max(v, 0), 1) }

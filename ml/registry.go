@@ -1,0 +1,129 @@
+package ml
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/store"
+)
+
+// ModelKindClassifier is the store's Kind of classifier model versions.
+const ModelKindClassifier = "classifier"
+
+// maxArtifactBytes bounds an artifact read from blob storage.
+const maxArtifactBytes = 512 << 20
+
+// registryMetrics is what a registered version's Metrics hold: the
+// model's evaluation figures, and where its artifact is. The store has no
+// column for the artifact, so its blob key travels here (see docs/ml.md).
+type registryMetrics struct {
+	Metrics
+	Algorithm     Algorithm `json:"algorithm"`
+	Artifact      string    `json:"artifact"`
+	FormatVersion uint16    `json:"format_version"`
+}
+
+// PublishParams are the inputs of Publish.
+type PublishParams struct {
+	// Model is the trained model. Required.
+	Model *Model
+	// Activate makes the new version the active one of its name.
+	Activate bool
+}
+
+// Publish stores a model's artifact in blob storage and registers it as a
+// version of its name in the store. Publishing the same name and version
+// again returns the version registered before (the store is idempotent on
+// kind, name and version).
+func Publish(ctx context.Context, st store.Store, blobs *blob.Store, p *PublishParams) (*store.ModelVersion, error) {
+	m := p.Model
+	art, err := MarshalModel(m)
+	if err != nil {
+		return nil, err
+	}
+	put, err := blobs.Put(ctx, bytes.NewReader(art), &blob.PutOpts{ContentType: "application/vnd.quire.model"})
+	if err != nil {
+		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
+	}
+	rm := registryMetrics{Algorithm: m.Algorithm, Artifact: put.Key, FormatVersion: FormatVersion}
+	if m.Metrics != nil {
+		rm.Metrics = *m.Metrics
+	}
+	metrics, err := json.Marshal(rm)
+	if err != nil {
+		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
+	}
+	mv, err := st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: ModelKindClassifier,
+		Name: m.Name, Version: m.Version, Metrics: metrics, Active: p.Activate})
+	if err != nil {
+		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
+	}
+	return mv, nil
+}
+
+// OpenModel reads the artifact of a registered model version.
+func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (*Model, error) {
+	var rm registryMetrics
+	if err := json.Unmarshal(mv.Metrics, &rm); err != nil || rm.Artifact == "" {
+		return nil, fmt.Errorf("open model %s (%s@%s): its metrics name no artifact", mv.ID, mv.Name, mv.Version)
+	}
+	r, err := blobs.Open(ctx, rm.Artifact)
+	if err != nil {
+		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
+	}
+	defer r.Close()
+	m, err := Decode(io.LimitReader(r, maxArtifactBytes))
+	if err != nil {
+		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
+	}
+	return m, nil
+}
+
+// Refresh loads the active classifier versions of the store, reading only
+// the artifacts of versions not already loaded, and swaps them in (see
+// Load). A worker calls it at start and whenever versions may have
+// changed; documents being analysed finish with the models they started
+// with. A version whose artifact cannot be read keeps the version loaded
+// before under its name, if any, and is reported in the error.
+func (a *Analyzer) Refresh(ctx context.Context, st store.Store, blobs *blob.Store) error {
+	active, err := st.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ModelKindClassifier, ActiveOnly: true})
+	if err != nil {
+		return fmt.Errorf("refresh models: %w", err)
+	}
+	current := map[string]LoadedModel{} // by ID
+	byName := map[string]LoadedModel{}
+	for _, m := range a.Models() {
+		current[m.ID] = m
+		byName[m.Model.Name] = m
+	}
+	var next []LoadedModel
+	var errs []error
+	for i := range active {
+		mv := &active[i]
+		if m, ok := current[mv.ID]; ok {
+			next = append(next, m)
+			continue
+		}
+		m, err := OpenModel(ctx, blobs, mv)
+		if err == nil && m.Name != mv.Name {
+			err = fmt.Errorf("open model %s: the artifact is of model %q, not %q", mv.ID, m.Name, mv.Name)
+		}
+		if err != nil {
+			errs = append(errs, err)
+			if old, ok := byName[mv.Name]; ok {
+				next = append(next, old)
+			}
+			continue
+		}
+		next = append(next, LoadedModel{ID: mv.ID, Model: m})
+	}
+	if err := a.Load(next...); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

@@ -29,6 +29,7 @@ type mlConfig struct {
 	algorithm string
 	language  string
 	holdout   float64
+	minDF     int
 	seed      uint64
 	unsure    float64
 	json      bool
@@ -70,6 +71,7 @@ the same documents.`,
 	f.StringVar(&c.algorithm, "algorithm", string(ml.AlgorithmLogisticRegression), "logistic_regression or naive_bayes")
 	f.StringVar(&c.language, "lang", ml.LanguageDefault, "language of the documents (ISO 639-1), for stop words and stemming")
 	f.Float64Var(&c.holdout, "holdout", 0, "share of documents held out for evaluation (0 to 0.9)")
+	f.IntVar(&c.minDF, "min-df", ml.MinDFDefault, "drop words and phrases found in fewer documents")
 	f.Uint64Var(&c.seed, "seed", 1, "seed of the held-out split and of training")
 	f.Float64Var(&c.unsure, "unsure-below", ml.UnsureBelowDefault, "confidence below which predictions are unsure")
 	f.BoolVar(&c.json, "json", false, "end with one JSON object of the held-out figures")
@@ -147,7 +149,7 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 	}
 	a.log.Info("ml: training", "documents", len(train), "held_out", len(test), "algorithm", alg)
 	m, err := ml.Train(ctx, train, &ml.TrainOpts{Name: c.name, Version: c.version, Algorithm: alg,
-		Language: c.language, Seed: c.seed, UnsureBelow: c.unsure})
+		Language: c.language, MinDF: c.minDF, Seed: c.seed, UnsureBelow: c.unsure})
 	if err != nil {
 		return err
 	}

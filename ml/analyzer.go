@@ -165,8 +165,9 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 	}
 
 	tok := a.tokenizer(lang)
-	res := &store.SaveAnalysisParams{ModelVersion: TextModelVersion, Entities: Entities(text)}
-	for _, k := range Keywords(tok.Tokens(text), a.cfg.Keywords) {
+	toks := tok.Tokens(text)
+	res := &store.SaveAnalysisParams{ModelVersion: TextModelVersion, Entities: entities(text, toks)}
+	for _, k := range Keywords(toks, a.cfg.Keywords) {
 		res.Entities = append(res.Entities, store.Entity{Kind: store.EntityKindKeyword, Value: k.Text, Confidence: clamp01(k.Score)})
 	}
 	res.Summary = Summary(text, tok, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)

@@ -33,21 +33,53 @@ const (
 // email, money, date, phone, person, place) keeps the span. The result is
 // ordered by position.
 func Entities(text string) []store.Entity {
+	return entities(text, nil)
+}
+
+// entities is Entities with the text's tokens, when the caller has them
+// already (any tokenizer's: only their Text and offsets are read).
+func entities(text string, toks []Token) []store.Entity {
 	var x entityScan
 	x.text = text
-	x.ibans()
-	x.regexp(EntityURL, urlRE, 0.95, normURL)
-	x.regexp(EntityEmail, emailRE, 0.95, func(s string) (string, bool) { return strings.ToLower(s), true })
-	for _, re := range moneyREs {
-		x.regexp(EntityMoney, re, 0.9, normMoney)
+	// Go's regexp engine has no fast scan for patterns that start with a
+	// class or an alternation, and most texts hold no money or phone
+	// number at all: a cheap look for what each pattern needs (an @, a
+	// currency, a digit) skips the patterns that cannot match.
+	lower := strings.ToLower(text)
+	digits := strings.ContainsAny(text, "0123456789")
+	if digits && strings.ContainsAny(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+		x.ibans()
 	}
-	for _, d := range dateREs {
-		x.regexp(EntityDate, d.re, 0.9, d.norm)
+	if strings.Contains(text, "://") || strings.Contains(lower, "www.") {
+		x.regexp(EntityURL, urlRE, 0.95, normURL)
 	}
-	x.regexp(EntityPhone, phoneLabelledRE, 0.85, normPhone)
-	x.regexp(EntityPhone, phoneIntlRE, 0.8, normPhone)
-	x.regexp(EntityPhone, phoneNANPRE, 0.7, normPhone)
-	x.names()
+	if strings.IndexByte(text, '@') >= 0 {
+		x.regexp(EntityEmail, emailRE, 0.95, func(s string) (string, bool) { return strings.ToLower(s), true })
+	}
+	if digits && (strings.ContainsAny(text, "$€£¥") || containsAny(lower, currencyNames)) {
+		for _, re := range moneyREs {
+			x.regexp(EntityMoney, re, 0.9, normMoney)
+		}
+	}
+	if digits {
+		for _, d := range dateREs {
+			if d.needsMonth && !containsAny(lower, monthPrefixes) {
+				continue
+			}
+			x.regexp(EntityDate, d.re, 0.9, d.norm)
+		}
+		if containsAny(lower, phoneLabels) {
+			x.regexp(EntityPhone, phoneLabelledRE, 0.85, normPhone)
+		}
+		if strings.IndexByte(text, '+') >= 0 {
+			x.regexp(EntityPhone, phoneIntlRE, 0.8, normPhone)
+		}
+		x.regexp(EntityPhone, phoneNANPRE, 0.7, normPhone)
+	}
+	if toks == nil {
+		toks = defaultTokenizer.Tokens(text)
+	}
+	x.names(toks)
 	slices.SortFunc(x.found, func(a, b store.Entity) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -55,6 +87,22 @@ func Entities(text string) []store.Entity {
 		return strings.Compare(a.Kind, b.Kind)
 	})
 	return x.found
+}
+
+// Words whose presence lets a pattern match, lower case.
+var (
+	currencyNames = []string{"usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "dollar", "pound"}
+	monthPrefixes = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
+	phoneLabels   = []string{"tel", "phone", "fax", "mobile", "cell", "call"}
+)
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // entityScan collects entities, keeping spans from overlapping.
@@ -337,28 +385,30 @@ func init() {
 const monthRE = `(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)`
 
 type dateRE struct {
-	re   *regexp.Regexp
-	norm func(string) (string, bool)
+	re *regexp.Regexp
+	// needsMonth marks patterns with a month's name.
+	needsMonth bool
+	norm       func(string) (string, bool)
 }
 
 var dateREs = []dateRE{
 	// 2002-08-22
-	{regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), func(s string) (string, bool) {
+	{regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), false, func(s string) (string, bool) {
 		return ymd(atoi(s[:4]), atoi(s[5:7]), atoi(s[8:10]))
 	}},
 	// 22 Aug 2002, 22nd August, 2002, Thu, 22 Aug 2002
-	{regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?\s+` + monthRE + `\.?,?\s+\d{4}\b`), func(s string) (string, bool) {
+	{regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?\s+` + monthRE + `\.?,?\s+\d{4}\b`), true, func(s string) (string, bool) {
 		f := strings.Fields(strings.NewReplacer(",", " ", ".", " ").Replace(s))
 		return ymd(atoi(f[2]), monthOf(f[1]), atoi(strings.TrimRightFunc(f[0], unicode.IsLetter)))
 	}},
 	// August 22, 2002; Aug 22 2002
-	{regexp.MustCompile(`(?i)\b` + monthRE + `\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b`), func(s string) (string, bool) {
+	{regexp.MustCompile(`(?i)\b` + monthRE + `\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b`), true, func(s string) (string, bool) {
 		f := strings.Fields(strings.NewReplacer(",", " ", ".", " ").Replace(s))
 		return ymd(atoi(f[2]), monthOf(f[0]), atoi(strings.TrimRightFunc(f[1], unicode.IsLetter)))
 	}},
 	// 08/22/2002 (US order with slashes unless the first number is over
 	// 12), 22.08.2002 (day first with dots).
-	{regexp.MustCompile(`\b(\d{1,2})([/.])(\d{1,2})[/.](\d{4}|\d{2})\b`), func(s string) (string, bool) {
+	{regexp.MustCompile(`\b(\d{1,2})([/.])(\d{1,2})[/.](\d{4}|\d{2})\b`), false, func(s string) (string, bool) {
 		sep := "/"
 		if strings.Contains(s, ".") {
 			sep = "."
@@ -413,7 +463,7 @@ var honorificRE = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame)\.?\s
 // names adds people (a gazetteer first name followed by a capitalised
 // word, or a name after an honorific) and places (one to three
 // capitalised words the gazetteer names).
-func (x *entityScan) names() {
+func (x *entityScan) names(toks []Token) {
 	for _, m := range honorificRE.FindAllStringSubmatchIndex(x.text, -1) {
 		x.add(EntityPerson, x.text[m[2]:m[3]], m[2], m[3], 0.8)
 	}
@@ -422,7 +472,7 @@ func (x *entityScan) names() {
 		start, end int
 	}
 	var ws []word
-	for _, tok := range defaultTokenizer.Tokens(x.text) {
+	for _, tok := range toks {
 		ws = append(ws, word{tok.Text, tok.Start, tok.End})
 	}
 	adjacent := func(i, j int) bool { // only spaces between words i and j

@@ -27,14 +27,18 @@ type LanguageOpts struct {
 	// use, so that the first documents are not slow (a worker's startup
 	// probe can cover it). Defaults to false.
 	Preload bool
-	// MaxBytes is how much of a text is read: the time lingua takes grows
-	// with the text, and a few hundred words tell the language as well as
-	// a book. Defaults to 1,000.
-	MaxBytes int
+	// MaxChars is how many characters of a text are read (after runs of
+	// white space are collapsed). lingua's time grows with the text: on
+	// this project's 2-core machine about 2 ms for 60 characters, 5 ms for
+	// 200, 9 ms for 400 and 75 ms for 1,000, where its sums of
+	// probabilities underflow float64 and it falls back to arbitrary
+	// precision. 200 characters identify 92% of UDHR samples (docs/ml.md).
+	// Defaults to 200.
+	MaxChars int
 }
 
-// MaxBytesDefault is the default of LanguageOpts.MaxBytes.
-const MaxBytesDefault = 1000
+// MaxCharsDefault is the default of LanguageOpts.MaxChars.
+const MaxCharsDefault = 200
 
 // Lingua identifies languages with lingua-go in its low-accuracy mode,
 // which reads trigrams only: about 170 MB of models for all languages
@@ -42,7 +46,7 @@ const MaxBytesDefault = 1000
 // texts. It is safe for concurrent use.
 type Lingua struct {
 	det      lingua.LanguageDetector
-	maxBytes int
+	maxChars int
 }
 
 // NewLanguageIdentifier returns a lingua-backed identifier. It fails for a
@@ -52,8 +56,8 @@ func NewLanguageIdentifier(opts *LanguageOpts) (*Lingua, error) {
 	if opts != nil {
 		o = *opts
 	}
-	if o.MaxBytes == 0 {
-		o.MaxBytes = MaxBytesDefault
+	if o.MaxChars == 0 {
+		o.MaxChars = MaxCharsDefault
 	}
 	b := lingua.NewLanguageDetectorBuilder()
 	var builder lingua.LanguageDetectorBuilder
@@ -77,23 +81,48 @@ func NewLanguageIdentifier(opts *LanguageOpts) (*Lingua, error) {
 	if o.Preload {
 		builder = builder.WithPreloadedLanguageModels()
 	}
-	return &Lingua{det: builder.Build(), maxBytes: o.MaxBytes}, nil
+	return &Lingua{det: builder.Build(), maxChars: o.MaxChars}, nil
 }
 
 // Identify implements LanguageIdentifier.
 func (l *Lingua) Identify(text string) (string, float64) {
-	if len(text) > l.maxBytes {
-		cut := l.maxBytes
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut]
-	}
+	text = sample(text, l.maxChars)
 	vals := l.det.ComputeLanguageConfidenceValues(text)
 	if len(vals) == 0 || vals[0].Value() <= 0 {
 		return "", 0
 	}
 	return strings.ToLower(vals[0].Language().IsoCode639_1().String()), vals[0].Value()
+}
+
+// sample returns the first n characters of text's words, separated by
+// single spaces, cut at a word boundary where there is one.
+func sample(text string, n int) string {
+	var b strings.Builder
+	chars := 0
+	for w := range strings.FieldsSeq(text) {
+		k := utf8.RuneCountInString(w)
+		if chars > 0 {
+			if chars+1+k > n {
+				break
+			}
+			b.WriteByte(' ')
+			chars++
+		}
+		if k > n-chars { // one very long word: cut it
+			for i := range w {
+				if chars == n {
+					break
+				}
+				r, _ := utf8.DecodeRuneInString(w[i:])
+				b.WriteRune(r)
+				chars++
+			}
+			break
+		}
+		b.WriteString(w)
+		chars += k
+	}
+	return b.String()
 }
 
 // ISO639_3 maps an ISO 639-3 code (as UDHR translations are labelled) to

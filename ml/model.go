@@ -172,8 +172,7 @@ func (m *Model) init() {
 // features turns a text into the model's feature vector.
 func (m *Model) features(text string) vector {
 	m.init()
-	terms := m.tok.Terms(text)
-	return tfidf(ngrams(make([]string, 0, len(terms)*m.NGrams), terms, m.NGrams), m.vocab, m.IDF)
+	return tfidfTerms(m.tok.Terms(text), m.NGrams, m.vocab, m.IDF)
 }
 
 // scores returns each label's raw score for a feature vector, into dst.

@@ -2,6 +2,8 @@ package ml
 
 import (
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -28,7 +30,16 @@ type Tokenizer struct {
 	lang string
 	stop map[string]bool
 	stem func(string) string
+	// stems caches stem results: most of a text's words are common ones,
+	// and Snowball allocates on every call. It stops growing at
+	// stemCacheMax entries, so that a stream of odd words cannot fill
+	// memory.
+	stems    sync.Map // string -> string
+	numStems atomic.Int64
 }
+
+// stemCacheMax bounds a Tokenizer's stem cache.
+const stemCacheMax = 200_000
 
 // maxTokenBytes bounds a word: longer "words" are base64 blobs, hashes or
 // URLs run together, which only bloat a vocabulary.
@@ -48,7 +59,24 @@ func (t *Tokenizer) Language() string { return t.lang }
 // split at UAX #29 word boundaries, so that "don't", "3.14" and "e-mail"
 // parts follow the Unicode rules rather than ASCII ones.
 func (t *Tokenizer) Tokens(text string) []Token {
-	var out []Token
+	out := make([]Token, 0, len(text)/6)
+	t.each(text, func(tok Token) { out = append(out, tok) })
+	return out
+}
+
+// Terms returns the terms of the words of text that are not stop words.
+func (t *Tokenizer) Terms(text string) []string {
+	out := make([]string, 0, len(text)/8)
+	t.each(text, func(tok Token) {
+		if !tok.Stop {
+			out = append(out, tok.Term)
+		}
+	})
+	return out
+}
+
+// each calls fn with every word of text.
+func (t *Tokenizer) each(text string, fn func(Token)) {
 	it := words.FromString(text)
 	for it.Next() {
 		w := it.Value()
@@ -56,26 +84,27 @@ func (t *Tokenizer) Tokens(text string) []Token {
 			continue
 		}
 		lower := strings.ToLower(w)
-		tok := Token{Text: w, Start: it.Start(), End: it.End(), Stop: t.stop[lower]}
-		tok.Term = lower
+		tok := Token{Text: w, Term: lower, Start: it.Start(), End: it.End(), Stop: t.stop[lower]}
 		if t.stem != nil && !tok.Stop {
-			tok.Term = t.stem(lower)
+			tok.Term = t.stemOf(lower)
 		}
-		out = append(out, tok)
+		fn(tok)
 	}
-	return out
 }
 
-// Terms returns the terms of the words of text that are not stop words.
-func (t *Tokenizer) Terms(text string) []string {
-	toks := t.Tokens(text)
-	out := make([]string, 0, len(toks))
-	for _, tok := range toks {
-		if !tok.Stop {
-			out = append(out, tok.Term)
+func (t *Tokenizer) stemOf(w string) string {
+	if s, ok := t.stems.Load(w); ok {
+		return s.(string)
+	}
+	s := t.stem(w)
+	if t.numStems.Load() < stemCacheMax {
+		// Clone: w may be a slice of a large document, which the cache
+		// would otherwise keep alive.
+		if _, loaded := t.stems.LoadOrStore(strings.Clone(w), s); !loaded {
+			t.numStems.Add(1)
 		}
 	}
-	return out
+	return s
 }
 
 // wordLike reports whether a segment holds a letter or a digit (UAX #29

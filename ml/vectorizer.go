@@ -108,3 +108,46 @@ func tfidf(grams []string, vocab map[string]int32, idf []float64) vector {
 	}
 	return v
 }
+
+// tfidfTerms is tfidf of the n-grams of terms, without building the
+// n-gram strings: prediction runs once per document and the strings would
+// be most of its allocations. It gives the same vector as
+// tfidf(ngrams(nil, terms, n), vocab, idf).
+func tfidfTerms(terms []string, n int, vocab map[string]int32, idf []float64) vector {
+	idx := make([]int32, 0, len(terms)*n)
+	var buf []byte
+	for i, t := range terms {
+		if f, ok := vocab[t]; ok {
+			idx = append(idx, f)
+		}
+		buf = append(buf[:0], t...)
+		for k := 1; k < n && i+k < len(terms); k++ {
+			buf = append(buf, ' ')
+			buf = append(buf, terms[i+k]...)
+			if f, ok := vocab[string(buf)]; ok {
+				idx = append(idx, f)
+			}
+		}
+	}
+	slices.Sort(idx)
+	v := vector{idx: idx[:0], val: make([]float64, 0, len(idx))}
+	var norm float64
+	for i := 0; i < len(idx); {
+		j := i + 1
+		for j < len(idx) && idx[j] == idx[i] {
+			j++
+		}
+		w := (1 + math.Log(float64(j-i))) * idf[idx[i]]
+		v.idx = append(v.idx, idx[i])
+		v.val = append(v.val, w)
+		norm += w * w
+		i = j
+	}
+	if norm > 0 {
+		norm = math.Sqrt(norm)
+		for k := range v.val {
+			v.val[k] /= norm
+		}
+	}
+	return v
+}

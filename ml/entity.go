@@ -149,7 +149,11 @@ func (x *entityScan) regexp(kind string, re *regexp.Regexp, conf float64, norm f
 }
 
 var (
-	emailRE = regexp.MustCompile(`(?i)\b[a-z0-9][a-z0-9._%+\-]*@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b`)
+	// The local part takes RFC 5322's atext (o'brien, mb/vipul,
+	// online#3.19578@…), but must start and end with a letter, a digit
+	// or a symbol that is not a quote, so that quotes around an address
+	// stay out of it.
+	emailRE = regexp.MustCompile(`(?i)[a-z0-9!#$%&*+/=?^_{|}~\-](?:[a-z0-9!#$%&'*+/=?^_{|}~.\-]*[a-z0-9!#$%&*+/=?^_{|}~\-])?@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b`)
 	urlRE   = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'` + "`" + `{}|\\^\[\]]+`)
 	// Phone numbers: after a label, international (+CC), and the North
 	// American (NNN) NNN-NNNN forms. Bare digit runs are left alone: they
@@ -401,6 +405,12 @@ var dateREs = []dateRE{
 		f := strings.Fields(strings.NewReplacer(",", " ", ".", " ").Replace(s))
 		return ymd(atoi(f[2]), monthOf(f[1]), atoi(strings.TrimRightFunc(f[0], unicode.IsLetter)))
 	}},
+	// 22 Sep 02 15:51:31, as old mailers wrote in Date headers: a
+	// two-digit year only when a time follows, which tells it from a day.
+	{regexp.MustCompile(`(?i)\b(?P<v>\d{1,2}\s+` + monthRE + `\s+\d{2})\s+\d{1,2}:\d{2}`), true, func(s string) (string, bool) {
+		f := strings.Fields(s)
+		return ymd(century(atoi(f[2])), monthOf(f[1]), atoi(f[0]))
+	}},
 	// August 22, 2002; Aug 22 2002
 	{regexp.MustCompile(`(?i)\b` + monthRE + `\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b`), true, func(s string) (string, bool) {
 		f := strings.Fields(strings.NewReplacer(",", " ", ".", " ").Replace(s))
@@ -419,16 +429,21 @@ var dateREs = []dateRE{
 		}
 		a, b, y := atoi(f[0]), atoi(f[1]), atoi(f[2])
 		if len(f[2]) == 2 {
-			y += 1900
-			if y < 1950 {
-				y += 100
-			}
+			y = century(y)
 		}
 		if sep == "." || a > 12 {
 			return ymd(y, b, a)
 		}
 		return ymd(y, a, b)
 	}},
+}
+
+// century reads a two-digit year as 1950 to 2049.
+func century(y int) int {
+	if y < 50 {
+		return 2000 + y
+	}
+	return 1900 + y
 }
 
 func monthOf(s string) int {

@@ -56,6 +56,8 @@ func TestEntities(t *testing.T) {
 		{"url without the full stop", "See http://www.spamassassin.org/tag/. Or (https://example.com/a_(b)).", []string{"url=http://www.spamassassin.org/tag/", "url=https://example.com/a_(b)"}},
 		{"url holding an address stays a url", "http://lists.example.org/mailman/listinfo/user@example.org", []string{"url=http://lists.example.org/mailman/listinfo/user@example.org"}},
 		{"dates", "On 2002-08-22, 22 Aug 2002, August 23, 2002, 08/24/2002 and 25.08.2002.", []string{"date=2002-08-22", "date=2002-08-22", "date=2002-08-23", "date=2002-08-24", "date=2002-08-25"}},
+		{"addresses with atext, quotes left out", "From: 'Tiarnan.O'Corrain@cmg.com' and <online#3.19@newsletter.online.com>", []string{"email=tiarnan.o'corrain@cmg.com", "email=online#3.19@newsletter.online.com"}},
+		{"two-digit year before a time", "Date: Fri, 29 Jun 01 01:03:58 EST; not 29 Jun 01 alone", []string{"date=2001-06-29"}},
 		{"no 31st of April", "due 31 April 2002", nil},
 		{"money", "It costs $1,234.50, or EUR 1.234,50, or 5 million dollars.", []string{"money=USD 1234.50", "money=EUR 1234.50", "money=USD 5000000"}},
 		{"phones", "Call (415) 555-0132 or +44 20 7946 0958. Tel: 0049 30 1234567", []string{"phone=4155550132", "phone=+442079460958", "phone=+49301234567"}},

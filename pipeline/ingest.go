@@ -99,14 +99,14 @@ func extractQueue(mime string) string {
 // changed, or OCR been installed).
 func (p *Pipeline) Reprocess(ctx context.Context, id string) (*store.Document, error) {
 	doc, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: id,
-		From: []store.State{store.StateDone, store.StateFailed}, To: store.StateReceived})
+		From: []store.State{store.StateDone, store.StateFailed}, To: store.StateReceived,
+		Events: []store.AddEventParams{{Stage: "reprocess", Type: store.EventStarted}}})
 	if err != nil {
 		return nil, fmt.Errorf("reprocess %s: %w", id, err)
 	}
 	if p.cfg.Cache != nil {
 		p.cfg.Cache.Delete(ctx, extractCacheKey(doc.SHA256))
 	}
-	p.event(ctx, id, "reprocess", store.EventStarted, "", 1)
 	if err := p.enqueueStage(ctx, JobExtract, extractQueue(doc.MIMEType), id); err != nil {
 		return nil, fmt.Errorf("reprocess %s: %w", id, err)
 	}

@@ -5,13 +5,19 @@
 // recorded in the relational store), then moves through stages, each a job
 // on its own queue so that each can be scaled and watched on its own:
 //
-//	extract (or ocr) -> analyze -> index -> notify
+//	extract (or ocr) -> analyze -> notify
 //	received -> extracting -> analyzing -> indexed -> done, or -> failed
 //
-// Every stage is idempotent per (document, stage): a stage first checks the
-// document's state, its writes replace rather than add, and its next job is
-// enqueued unique on (document, stage). So the engine's at-least-once
-// delivery never double-counts, and a stage that ran twice is harmless.
+// A document is searchable as soon as its text is saved (the store indexes
+// it in the same transaction), and indexed once its analysis is saved too;
+// notify then marks it done and tells the webhooks.
+//
+// Every stage is idempotent per (document, stage): a stage claims the
+// document by its state, saves its results together with the move to the
+// next state in one transaction (its audit trail included), and enqueues
+// its next job unique on (document, stage). So the engine's at-least-once
+// delivery never double-counts, a stage that ran twice is harmless, and a
+// document costs the store a handful of round trips, not dozens.
 //
 // Every accepted document ends in a visible final state: a failure that a
 // retry cannot mend (an encrypted PDF, a limit exceeded) fails the document
@@ -43,7 +49,6 @@ const (
 	QueueExtract     = "extract"
 	QueueOCR         = "ocr"
 	QueueAnalyze     = "analyze"
-	QueueIndex       = "index"
 	QueueNotify      = "notify"
 	QueueMaintenance = "maintenance"
 )
@@ -52,7 +57,6 @@ const (
 const (
 	JobExtract = "pipeline.extract"
 	JobAnalyze = "pipeline.analyze"
-	JobIndex   = "pipeline.index"
 	JobNotify  = "pipeline.notify"
 	JobWebhook = "pipeline.webhook"
 	JobSweep   = "pipeline.sweep"
@@ -63,7 +67,7 @@ const (
 // way finish before new ones start.
 func Queues() map[string]int {
 	return map[string]int{
-		QueueExtract: 3, QueueOCR: 1, QueueAnalyze: 4, QueueIndex: 5, QueueNotify: 5, QueueMaintenance: 1,
+		QueueExtract: 3, QueueOCR: 1, QueueAnalyze: 4, QueueNotify: 5, QueueMaintenance: 1,
 	}
 }
 
@@ -160,7 +164,6 @@ func (p *Pipeline) Register(hs *jobs.Handlers) {
 	opts := &jobs.HandlerOpts{Timeout: p.cfg.StageTimeout, RetryDelayFunc: p.cfg.RetryDelay}
 	jobs.HandleArgs(hs, JobExtract, p.stage("extract", p.runExtract), opts)
 	jobs.HandleArgs(hs, JobAnalyze, p.stage("analyze", p.runAnalyze), opts)
-	jobs.HandleArgs(hs, JobIndex, p.stage("index", p.runIndex), opts)
 	jobs.HandleArgs(hs, JobNotify, p.stage("notify", p.runNotify), opts)
 	jobs.HandleArgs(hs, JobWebhook, p.deliverWebhook, opts)
 	hs.Handle(JobSweep, p.sweep, opts)
@@ -192,74 +195,84 @@ func (p *Pipeline) enqueueStage(ctx context.Context, jobType, queue, docID strin
 	return nil
 }
 
-// stageFunc runs one stage on a document.
-type stageFunc func(ctx context.Context, doc *store.Document, j *jobs.Job) error
+// stageRun is one run of a stage on a document.
+type stageRun struct {
+	stage   string
+	docID   string
+	job     *jobs.Job
+	started time.Time
+}
 
-// stage wraps a stage: it loads the document, records the audit trail, and
-// turns errors into the document's fate. A permanent error fails the
-// document at once; any other is retried until the last attempt, which fails
-// the document too.
+// events are a run's audit trail when it ends as typ: its start and its end,
+// written in the transaction that moves the document on.
+func (r *stageRun) events(typ store.EventType, msg string) []store.AddEventParams {
+	return []store.AddEventParams{
+		{Stage: r.stage, Type: store.EventStarted, Attempt: r.job.Attempt, At: r.started},
+		{Stage: r.stage, Type: typ, Message: msg, Attempt: r.job.Attempt},
+	}
+}
+
+// stageFunc runs one stage on a document.
+type stageFunc func(ctx context.Context, r *stageRun) error
+
+// stage wraps a stage: it turns errors into the document's fate. A permanent
+// error fails the document at once; any other is retried until the last
+// attempt, which fails the document too.
 func (p *Pipeline) stage(name string, run stageFunc) func(ctx context.Context, j *jobs.Job, a docArgs) error {
 	return func(ctx context.Context, j *jobs.Job, a docArgs) error {
 		if a.DocumentID == "" {
 			return jobs.Discard(errors.New("job has no document_id"))
 		}
-		doc, err := p.cfg.Store.GetDocument(ctx, a.DocumentID)
-		if errors.Is(err, store.ErrNotFound) {
+		r := &stageRun{stage: name, docID: a.DocumentID, job: j, started: time.Now()}
+		err := run(ctx, r)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, store.ErrNotFound):
 			return nil // deleted meanwhile: nothing to do
+		case errors.Is(err, store.ErrStateConflict):
+			// Another run moved the document on, or it was reprocessed:
+			// this run has nothing left to do.
+			p.log.Debug("pipeline: stage skipped", "stage", name, "document_id", r.docID, "reason", err)
+			return nil
 		}
-		if err != nil {
-			return p.retryOrFail(ctx, name, a.DocumentID, j, fmt.Errorf("load document: %w", err))
+		if reason, ok := permanent(err); ok {
+			return p.fail(ctx, r, reason)
 		}
-		p.event(ctx, doc.ID, name, store.EventStarted, "", j.Attempt)
-		if err := run(ctx, doc, j); err != nil {
-			if errors.Is(err, store.ErrStateConflict) {
-				// Another run moved the document on, or it was
-				// reprocessed: this run has nothing left to do.
-				p.log.Debug("pipeline: stage skipped", "stage", name, "document_id", doc.ID, "reason", err)
-				return nil
-			}
-			if reason, ok := permanent(err); ok {
-				return p.fail(ctx, name, doc.ID, reason, j.Attempt)
-			}
-			return p.retryOrFail(ctx, name, doc.ID, j, err)
-		}
-		p.event(ctx, doc.ID, name, store.EventDone, "", j.Attempt)
-		return nil
+		return p.retryOrFail(ctx, r, err)
 	}
 }
 
 // retryOrFail records a failed attempt; after the last one it fails the
 // document, and the job goes to the dead set with the error.
-func (p *Pipeline) retryOrFail(ctx context.Context, stage, docID string, j *jobs.Job, err error) error {
-	if j.Attempt > j.MaxRetries {
-		reason := fmt.Sprintf("%s failed after %d attempts: %v", stage, j.Attempt, err)
-		if ferr := p.fail(ctx, stage, docID, reason, j.Attempt); ferr != nil {
+func (p *Pipeline) retryOrFail(ctx context.Context, r *stageRun, err error) error {
+	if r.job.Attempt > r.job.MaxRetries {
+		reason := fmt.Sprintf("%s failed after %d attempts: %v", r.stage, r.job.Attempt, err)
+		if ferr := p.fail(ctx, r, reason); ferr != nil {
 			return errors.Join(err, ferr)
 		}
 		return err
 	}
-	p.event(ctx, docID, stage, store.EventRetried, err.Error(), j.Attempt)
+	p.event(ctx, r.docID, r.stage, store.EventRetried, err.Error(), r.job.Attempt)
 	return err
 }
 
 // fail moves the document to failed with reason. When the store cannot be
 // reached, the error makes the job retry, so the failure is recorded later.
-func (p *Pipeline) fail(ctx context.Context, stage, docID, reason string, attempt int) error {
+func (p *Pipeline) fail(ctx context.Context, r *stageRun, reason string) error {
 	_, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{
-		ID: docID, From: []store.State{store.StateReceived, store.StateExtracting, store.StateAnalyzing, store.StateIndexed},
-		To: store.StateFailed, Reason: reason, Stage: stage,
+		ID: r.docID, From: []store.State{store.StateReceived, store.StateExtracting, store.StateAnalyzing, store.StateIndexed},
+		To: store.StateFailed, Reason: reason, Stage: r.stage, Events: r.events(store.EventFailed, reason),
 	})
 	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("fail document %s: %w", docID, err)
+		return fmt.Errorf("fail document %s: %w", r.docID, err)
 	}
-	p.event(ctx, docID, stage, store.EventFailed, reason, attempt)
-	p.log.Warn("pipeline: document failed", "document_id", docID, "stage", stage, "reason", reason)
-	if err := p.enqueueWebhooks(ctx, docID, EventDocumentFailed); err != nil {
-		p.log.Error("pipeline: webhooks of a failed document not enqueued", "document_id", docID, "error", err)
+	p.log.Warn("pipeline: document failed", "document_id", r.docID, "stage", r.stage, "reason", reason)
+	if err := p.enqueueWebhooks(ctx, r.docID, EventDocumentFailed); err != nil {
+		p.log.Error("pipeline: webhooks of a failed document not enqueued", "document_id", r.docID, "error", err)
 	}
 	return nil
 }

@@ -188,6 +188,9 @@ func corpus(t *testing.T) map[string]string {
 	want := map[string]string{}
 	for _, f := range files {
 		base := filepath.Base(f)
+		if fi, err := os.Stat(f); err == nil && fi.IsDir() {
+			continue // a training set, say: documents of another suite
+		}
 		switch {
 		case strings.HasSuffix(f, ".go"), strings.HasSuffix(f, ".md") && strings.HasPrefix(base, "README"):
 			continue
@@ -309,7 +312,6 @@ func TestReprocessAndWebhook(t *testing.T) {
 	<-got // done again, told again
 	var stages []string
 	require.Eventually(t, func() bool {
-		// The stage records "done" after it enqueued the delivery.
 		events, err := e.store.ListEvents(ctx, doc.ID)
 		require.NoError(t, err)
 		stages = nil
@@ -318,9 +320,9 @@ func TestReprocessAndWebhook(t *testing.T) {
 				stages = append(stages, ev.Stage)
 			}
 		}
-		return len(stages) == 9
+		return len(stages) == 7
 	}, 10*time.Second, 10*time.Millisecond)
-	require.Equal(t, []string{"ingest", "extract", "analyze", "index", "notify", "extract", "analyze", "index", "notify"}, stages)
+	require.Equal(t, []string{"ingest", "extract", "analyze", "notify", "extract", "analyze", "notify"}, stages)
 	_, err = e.p.Reprocess(ctx, "01NOSUCHDOCUMENT0000000000")
 	require.ErrorIs(t, err, store.ErrNotFound)
 }

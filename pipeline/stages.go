@@ -1,16 +1,15 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/quirehq/quire/extract"
-	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/store"
 )
 
@@ -28,34 +27,26 @@ type cachedExtraction struct {
 
 func extractCacheKey(sha string) string { return "quire:extract:v1:" + sha }
 
-// runExtract reads the document's content, saves its pages and text, ingests
-// its attachments as documents of their own and passes it to analyze.
-func (p *Pipeline) runExtract(ctx context.Context, doc *store.Document, j *jobs.Job) error {
-	if doc.State == store.StateAnalyzing {
+// runExtract claims the document, reads its content, ingests its
+// attachments as documents of their own, and saves its pages and text with
+// the move to analyzing.
+func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
+	doc, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
+		From: []store.State{store.StateReceived}, To: store.StateExtracting})
+	var conflict *store.StateConflictError
+	if errors.As(err, &conflict) && conflict.Current == store.StateAnalyzing {
 		// A run that ended before it passed the document on.
-		return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc.ID)
+		return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, r.docID)
 	}
-	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
-		From: []store.State{store.StateReceived}, To: store.StateExtracting}); err != nil {
+	if err != nil {
 		return fmt.Errorf("start extraction: %w", err)
 	}
 	res, err := p.extract(ctx, doc)
 	if err != nil {
 		return err
 	}
-	pages := make([]store.Page, len(res.Pages))
-	for i, pg := range res.Pages {
-		pages[i] = store.Page{Number: pg.Number, Text: pg.Text, OCR: pg.OCR}
-	}
-	if err := p.cfg.Store.SavePages(ctx, doc.ID, pages); err != nil {
-		return fmt.Errorf("save pages: %w", err)
-	}
-	if err := p.cfg.Store.SaveText(ctx, &store.SaveTextParams{DocumentID: doc.ID, Text: res.Text,
-		Title: res.Title, Author: res.Author}); err != nil {
-		return fmt.Errorf("save text: %w", err)
-	}
 	for _, c := range res.Children {
-		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: strings.NewReader(string(c.Data)),
+		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: bytes.NewReader(c.Data),
 			Source: doc.Source, ParentID: doc.ID})
 		if err != nil && !errors.Is(err, ErrEmpty) {
 			return fmt.Errorf("ingest attachment %q: %w", c.Name, err)
@@ -64,9 +55,17 @@ func (p *Pipeline) runExtract(ctx context.Context, doc *store.Document, j *jobs.
 			p.log.Debug("pipeline: attachment ingested", "document_id", doc.ID, "child_id", child.ID)
 		}
 	}
+	pages := make([]store.Page, len(res.Pages))
+	for i, pg := range res.Pages {
+		pages[i] = store.Page{Number: pg.Number, Text: pg.Text, OCR: pg.OCR}
+	}
 	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
-		From: []store.State{store.StateExtracting}, To: store.StateAnalyzing}); err != nil {
-		return fmt.Errorf("finish extraction: %w", err)
+		From: []store.State{store.StateExtracting}, To: store.StateAnalyzing,
+		Pages:  pages,
+		Text:   &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author},
+		Events: r.events(store.EventDone, ""),
+	}); err != nil {
+		return fmt.Errorf("save extraction: %w", err)
 	}
 	return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc.ID)
 }
@@ -107,10 +106,15 @@ func (p *Pipeline) extract(ctx context.Context, doc *store.Document) (*extract.R
 	return res, nil
 }
 
-// runAnalyze runs the analyzer on the text and saves what it found.
-func (p *Pipeline) runAnalyze(ctx context.Context, doc *store.Document, j *jobs.Job) error {
+// runAnalyze runs the analyzer on the text and saves what it found with
+// the move to indexed.
+func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
+	doc, err := p.cfg.Store.GetDocument(ctx, r.docID)
+	if err != nil {
+		return fmt.Errorf("load document: %w", err)
+	}
 	if doc.State == store.StateIndexed {
-		return p.enqueueStage(ctx, JobIndex, QueueIndex, doc.ID)
+		return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
 	}
 	if doc.State != store.StateAnalyzing {
 		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateAnalyzing}, To: store.StateIndexed}
@@ -123,37 +127,23 @@ func (p *Pipeline) runAnalyze(ctx context.Context, doc *store.Document, j *jobs.
 	if err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
-	for _, a := range res {
-		a.DocumentID = doc.ID
-		if err := p.cfg.Store.SaveAnalysis(ctx, a); err != nil {
-			return fmt.Errorf("save analysis of %s: %w", a.ModelVersion, err)
-		}
-	}
 	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
-		From: []store.State{store.StateAnalyzing}, To: store.StateIndexed}); err != nil {
-		return fmt.Errorf("finish analysis: %w", err)
-	}
-	return p.enqueueStage(ctx, JobIndex, QueueIndex, doc.ID)
-}
-
-// runIndex passes an indexed document on. The store indexes text in the
-// same transaction that saves it, so there is nothing left to write here;
-// the stage keeps its own queue so that indexing into an external search
-// engine can take its place without changing the states.
-func (p *Pipeline) runIndex(ctx context.Context, doc *store.Document, j *jobs.Job) error {
-	if doc.State != store.StateIndexed {
-		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateIndexed}, To: store.StateDone}
+		From: []store.State{store.StateAnalyzing}, To: store.StateIndexed,
+		Analyses: res, Events: r.events(store.EventDone, ""),
+	}); err != nil {
+		return fmt.Errorf("save analysis: %w", err)
 	}
 	return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
 }
 
 // runNotify marks the document done and tells the webhooks.
-func (p *Pipeline) runNotify(ctx context.Context, doc *store.Document, j *jobs.Job) error {
-	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
-		From: []store.State{store.StateIndexed}, To: store.StateDone}); err != nil {
+func (p *Pipeline) runNotify(ctx context.Context, r *stageRun) error {
+	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
+		From: []store.State{store.StateIndexed}, To: store.StateDone, Events: r.events(store.EventDone, ""),
+	}); err != nil {
 		return fmt.Errorf("finish: %w", err)
 	}
-	return p.enqueueWebhooks(ctx, doc.ID, EventDocumentDone)
+	return p.enqueueWebhooks(ctx, r.docID, EventDocumentDone)
 }
 
 // permanent reports whether an error is one a retry cannot mend, and the

@@ -27,7 +27,7 @@ func (p *Pipeline) sweep(ctx context.Context, _ *jobs.Job) error {
 			return p.enqueueStage(ctx, JobExtract, extractQueue(d.MIMEType), d.ID)
 		},
 		store.StateAnalyzing: func(d *store.Document) error { return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, d.ID) },
-		store.StateIndexed:   func(d *store.Document) error { return p.enqueueStage(ctx, JobIndex, QueueIndex, d.ID) },
+		store.StateIndexed:   func(d *store.Document) error { return p.enqueueStage(ctx, JobNotify, QueueNotify, d.ID) },
 	}
 	var errs []error
 	swept := 0

@@ -213,6 +213,25 @@ type SetStateParams struct {
 	// Stage is the pipeline stage that failed ("extract", "ocr", …). Used
 	// when To is StateFailed; defaults to the state the document was in.
 	Stage string
+
+	// What the stage that moves the document produced. It is saved in the
+	// same transaction as the move, and only if the document moves: a
+	// stage's results and the state that announces them are never seen
+	// apart, and a repeated run that finds the document already moved
+	// writes nothing twice. One transaction instead of one per result is
+	// also what lets the pipeline keep up with a high document rate.
+
+	// Pages, when not nil, replace the document's pages, as SavePages does.
+	Pages []Page
+	// Text, when not nil, replaces the document's text, as SaveText does;
+	// its DocumentID is ignored.
+	Text *SaveTextParams
+	// Analyses are saved as SaveAnalysis saves each; their DocumentID is
+	// ignored.
+	Analyses []*SaveAnalysisParams
+	// Events are appended to the audit trail; their DocumentID is
+	// ignored.
+	Events []AddEventParams
 }
 
 func (p *SetStateParams) validate() error {
@@ -233,7 +252,29 @@ func (p *SetStateParams) validate() error {
 	if p.To == StateFailed && strings.TrimSpace(p.Reason) == "" {
 		return invalid(errors.New("a document that fails needs a Reason"))
 	}
-	return nil
+	var errs []error
+	if p.Pages != nil {
+		errs = append(errs, validatePages(p.Pages))
+	}
+	seen := make(map[string]bool, len(p.Analyses))
+	for _, a := range p.Analyses {
+		a.DocumentID = p.ID
+		errs = append(errs, a.validate())
+		if seen[a.ModelVersion] {
+			errs = append(errs, invalid(fmt.Errorf("model version %q analysed twice", a.ModelVersion)))
+		}
+		seen[a.ModelVersion] = true
+	}
+	for i := range p.Events {
+		p.Events[i].DocumentID = p.ID
+		errs = append(errs, p.Events[i].validate())
+	}
+	return errors.Join(errs...)
+}
+
+// hasResults reports whether the move carries a stage's results.
+func (p *SetStateParams) hasResults() bool {
+	return p.Pages != nil || p.Text != nil || len(p.Analyses) > 0 || len(p.Events) > 0
 }
 
 // ErrIllegalTransition is returned (wrapped) by SetState for a move the state

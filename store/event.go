@@ -27,7 +27,7 @@ type Event struct {
 	ID         int64
 	DocumentID string
 	// Stage is the pipeline stage ("ingest", "extract", "ocr", "analyze",
-	// "index", "notify", …).
+	// "notify", …).
 	Stage string
 	Type  EventType
 	// Message adds detail: the error of a failure, the delay of a retry.
@@ -45,6 +45,9 @@ type AddEventParams struct {
 	Message    string
 	// Attempt is the job attempt. Defaults to 1.
 	Attempt int
+	// At is when it happened. Defaults to now; a stage that records its
+	// start together with its end passes the start time here.
+	At time.Time
 }
 
 func (p *AddEventParams) validate() error {

@@ -116,7 +116,7 @@ func params(from, n int) string {
 
 // insertMany inserts rows in statements of at most 200 rows, far below the
 // parameter limits of both backends.
-func insertMany(ctx context.Context, tx *sql.Tx, head string, cols, rows int, row func(i int) []any) error {
+func insertMany(ctx context.Context, tx execer, head string, cols, rows int, row func(i int) []any) error {
 	const batch = 200
 	for start := 0; start < rows; start += batch {
 		n := min(batch, rows-start)
@@ -237,6 +237,12 @@ func (s *sqlStore) documentExists(ctx context.Context, q queryer, id string) err
 	var one int
 	err := q.QueryRowContext(ctx, "SELECT 1 FROM documents WHERE id = $1", id).Scan(&one)
 	return notFound(err)
+}
+
+// execer runs statements whose results are not read: a transaction, or a
+// batch to be sent at once (batchExecer).
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
 // queryer is what *sql.DB and *sql.Tx share.

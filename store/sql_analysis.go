@@ -17,32 +17,63 @@ func (s *sqlStore) SaveAnalysis(ctx context.Context, p *SaveAnalysisParams) erro
 			nullable(p.Language), nullable(cleanText(p.Summary))); err != nil {
 			return err
 		}
-		for _, table := range []string{"entities", "classifications"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE document_id = $1 AND model_version = $2",
-				p.DocumentID, p.ModelVersion); err != nil {
-				return err
-			}
-		}
-		err := insertMany(ctx, tx, "INSERT INTO entities (document_id, model_version, kind, value, start_offset, end_offset, confidence)",
-			7, len(p.Entities), func(i int) []any {
-				e := p.Entities[i]
-				var start, end any
-				if e.Start != 0 || e.End != 0 {
-					start, end = e.Start, e.End
-				}
-				return []any{p.DocumentID, p.ModelVersion, e.Kind, cleanText(e.Value), start, end, e.Confidence}
-			})
-		if err != nil {
-			return err
-		}
-		return insertMany(ctx, tx, "INSERT INTO classifications (document_id, model_version, label, confidence)",
-			4, len(p.Classifications), func(i int) []any {
-				c := p.Classifications[i]
-				return []any{p.DocumentID, p.ModelVersion, c.Label, c.Confidence}
-			})
+		return saveAnalyses(ctx, tx, p.DocumentID, []*SaveAnalysisParams{p})
 	})
 	if err != nil {
 		return fmt.Errorf("save analysis of document %s by %s: %w", p.DocumentID, p.ModelVersion, err)
+	}
+	return nil
+}
+
+// saveAnalyses replaces what each model version found in a document, in a
+// transaction that holds the document's row: one statement per table for all
+// the versions.
+func saveAnalyses(ctx context.Context, tx execer, documentID string, as []*SaveAnalysisParams) error {
+	if len(as) == 0 {
+		return nil
+	}
+	versions := make([]any, 0, len(as)+1)
+	versions = append(versions, documentID)
+	for _, a := range as {
+		versions = append(versions, a.ModelVersion)
+	}
+	for _, table := range []string{"entities", "classifications"} {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE document_id = $1 AND model_version IN ("+
+			params(2, len(as))+")", versions...); err != nil {
+			return fmt.Errorf("delete %s: %w", table, err)
+		}
+	}
+	var ents []Entity
+	var classes []Classification
+	for _, a := range as {
+		for _, e := range a.Entities {
+			e.ModelVersion = a.ModelVersion
+			ents = append(ents, e)
+		}
+		for _, c := range a.Classifications {
+			c.ModelVersion = a.ModelVersion
+			classes = append(classes, c)
+		}
+	}
+	err := insertMany(ctx, tx, "INSERT INTO entities (document_id, model_version, kind, value, start_offset, end_offset, confidence)",
+		7, len(ents), func(i int) []any {
+			e := ents[i]
+			var start, end any
+			if e.Start != 0 || e.End != 0 {
+				start, end = e.Start, e.End
+			}
+			return []any{documentID, e.ModelVersion, e.Kind, cleanText(e.Value), start, end, e.Confidence}
+		})
+	if err != nil {
+		return fmt.Errorf("insert entities: %w", err)
+	}
+	err = insertMany(ctx, tx, "INSERT INTO classifications (document_id, model_version, label, confidence)",
+		4, len(classes), func(i int) []any {
+			c := classes[i]
+			return []any{documentID, c.ModelVersion, c.Label, c.Confidence}
+		})
+	if err != nil {
+		return fmt.Errorf("insert classifications: %w", err)
 	}
 	return nil
 }

@@ -198,45 +198,123 @@ func (s *sqlStore) SetState(ctx context.Context, p *SetStateParams) (*Document, 
 	if err := p.validate(); err != nil {
 		return nil, fmt.Errorf("set state of document %s: %w", p.ID, err)
 	}
-	var doc *Document
-	err := s.write(ctx, func(tx queryer) error {
-		now := s.ts(s.nowUTC())
-		args := []any{p.ID, p.To, now}
-		set := "state = $2, updated_at = $3"
-		switch p.To {
-		case StateFailed:
-			args = append(args, cleanText(p.Reason), nullable(p.Stage))
-			// In an UPDATE, state is the row's old value: the stage that
-			// was running when it failed.
-			set += ", failure_reason = $4, failed_stage = COALESCE($5, state), done_at = NULL"
-		case StateDone:
-			set += ", failure_reason = NULL, failed_stage = NULL, done_at = $3"
-		default:
-			set += ", failure_reason = NULL, failed_stage = NULL, done_at = NULL"
+	var (
+		doc *Document
+		err error
+	)
+	move := func(q queryer) error {
+		query, args := s.moveQuery(p)
+		doc, err = scanDocument(q.QueryRowContext(ctx, query, args...))
+		if errors.Is(err, sql.ErrNoRows) {
+			doc = nil
+			return s.explainNoMove(ctx, q, p)
 		}
-		from := make([]any, len(p.From))
-		for i, f := range p.From {
-			from[i] = f
-		}
-		query := "UPDATE documents SET " + set + " WHERE id = $1 AND state IN (" + params(len(args)+1, len(from)) + ") RETURNING " + docCols("")
-		var err error
-		doc, err = scanDocument(tx.QueryRowContext(ctx, query, append(args, from...)...))
-		if !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		doc, err = scanDocument(tx.QueryRowContext(ctx, "SELECT "+docCols("")+" FROM documents WHERE id = $1", p.ID))
-		if err != nil {
-			return notFound(err)
-		}
-		if doc.State == p.To {
-			return nil // already there: a repeated run of the same stage
-		}
-		return &StateConflictError{ID: p.ID, Current: doc.State, From: p.From, To: p.To}
-	})
+		return err
+	}
+	switch {
+	case p.hasResults() && s.pg():
+		doc, err = s.pgMoveWithResults(ctx, p)
+	case p.hasResults():
+		err = s.tx(ctx, func(tx *sql.Tx) error {
+			if err := move(tx); err != nil {
+				return err
+			}
+			return s.saveResults(ctx, tx, p)
+		})
+	default:
+		err = s.write(ctx, move)
+	}
+	if errors.Is(err, errAlreadyThere) {
+		// A repeated run of the stage that moved it: nothing is written.
+		doc, err = s.GetDocument(ctx, p.ID)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("set state of document %s to %s: %w", p.ID, p.To, err)
 	}
 	return doc, nil
+}
+
+// errAlreadyThere says a move found the document already in its target
+// state.
+var errAlreadyThere = errors.New("already in that state")
+
+// moveQuery is the UPDATE that moves the document and sets the columns its
+// results summarise, returning the document; it matches no row when the
+// document is not in one of p.From. One UPDATE, since on PostgreSQL every
+// update of a row writes a new version of it and of its index entries.
+func (s *sqlStore) moveQuery(p *SetStateParams) (string, []any) {
+	now := s.ts(s.nowUTC())
+	args := []any{p.ID, p.To, now}
+	set := "state = $2, updated_at = $3"
+	add := func(col string, v any) {
+		args = append(args, v)
+		set += fmt.Sprintf(", %s = $%d", col, len(args))
+	}
+	switch p.To {
+	case StateFailed:
+		add("failure_reason", cleanText(p.Reason))
+		// In an UPDATE, state is the row's old value: the stage that was
+		// running when it failed.
+		args = append(args, nullable(p.Stage))
+		set += fmt.Sprintf(", failed_stage = COALESCE($%d, state), done_at = NULL", len(args))
+	case StateDone:
+		set += ", failure_reason = NULL, failed_stage = NULL, done_at = $3"
+	default:
+		set += ", failure_reason = NULL, failed_stage = NULL, done_at = NULL"
+	}
+	if p.Pages != nil {
+		add("page_count", len(p.Pages))
+	}
+	if p.Text != nil {
+		add("word_count", countWords(cleanText(p.Text.Text)))
+		add("title", nullable(cleanText(p.Text.Title)))
+		add("author", nullable(cleanText(p.Text.Author)))
+	}
+	for _, a := range p.Analyses {
+		if a.Language != "" {
+			add("language", a.Language)
+		}
+		if a.Summary != "" {
+			add("summary", cleanText(a.Summary))
+		}
+	}
+	from := params(len(args)+1, len(p.From))
+	for _, f := range p.From {
+		args = append(args, f)
+	}
+	return "UPDATE documents SET " + set + " WHERE id = $1 AND state IN (" + from + ") RETURNING " + docCols(""), args
+}
+
+// explainNoMove tells why a move matched no row: the document is gone
+// (ErrNotFound), already there (errAlreadyThere), or elsewhere
+// (*StateConflictError).
+func (s *sqlStore) explainNoMove(ctx context.Context, q queryer, p *SetStateParams) error {
+	var cur State
+	if err := q.QueryRowContext(ctx, "SELECT state FROM documents WHERE id = $1", p.ID).Scan(&cur); err != nil {
+		return notFound(err)
+	}
+	if cur == p.To {
+		return errAlreadyThere
+	}
+	return &StateConflictError{ID: p.ID, Current: cur, From: p.From, To: p.To}
+}
+
+// saveResults saves the results a move carries, in its transaction.
+func (s *sqlStore) saveResults(ctx context.Context, tx execer, p *SetStateParams) error {
+	if p.Pages != nil {
+		if err := savePages(ctx, tx, p.ID, p.Pages); err != nil {
+			return err
+		}
+	}
+	if p.Text != nil {
+		if err := saveText(ctx, tx, p.ID, cleanText(p.Text.Text)); err != nil {
+			return err
+		}
+	}
+	if err := saveAnalyses(ctx, tx, p.ID, p.Analyses); err != nil {
+		return err
+	}
+	return s.insertEvents(ctx, tx, p.ID, p.Events)
 }
 
 func (s *sqlStore) Stats(ctx context.Context) (*Stats, error) {

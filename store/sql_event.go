@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 func (s *sqlStore) AddEvent(ctx context.Context, p *AddEventParams) (*Event, error) {
@@ -11,7 +12,7 @@ func (s *sqlStore) AddEvent(ctx context.Context, p *AddEventParams) (*Event, err
 	}
 	e := &Event{
 		DocumentID: p.DocumentID, Stage: p.Stage, Type: p.Type, Message: cleanText(p.Message),
-		Attempt: max(p.Attempt, 1), At: s.nowUTC(),
+		Attempt: max(p.Attempt, 1), At: s.eventTime(p.At),
 	}
 	err := s.write(ctx, func(tx queryer) error {
 		return tx.QueryRowContext(ctx, `
@@ -26,6 +27,27 @@ func (s *sqlStore) AddEvent(ctx context.Context, p *AddEventParams) (*Event, err
 		return nil, fmt.Errorf("add %s %s event to document %s: %w", p.Stage, p.Type, p.DocumentID, err)
 	}
 	return e, nil
+}
+
+// eventTime is an event's time as stored: at, or now when at is zero.
+func (s *sqlStore) eventTime(at time.Time) time.Time {
+	if at.IsZero() {
+		return s.nowUTC()
+	}
+	return at.UTC().Truncate(time.Microsecond)
+}
+
+// insertEvents appends validated events of one document in one statement.
+func (s *sqlStore) insertEvents(ctx context.Context, tx execer, documentID string, events []AddEventParams) error {
+	err := insertMany(ctx, tx, "INSERT INTO processing_events (document_id, stage, event, message, attempt, at)",
+		6, len(events), func(i int) []any {
+			e := events[i]
+			return []any{documentID, e.Stage, e.Type, cleanText(e.Message), max(e.Attempt, 1), s.ts(s.eventTime(e.At))}
+		})
+	if err != nil {
+		return fmt.Errorf("insert events: %w", err)
+	}
+	return nil
 }
 
 func (s *sqlStore) ListEvents(ctx context.Context, documentID string) ([]Event, error) {

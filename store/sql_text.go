@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -14,13 +15,8 @@ import (
 const snippetChars = 200_000
 
 func (s *sqlStore) SavePages(ctx context.Context, documentID string, pages []Page) error {
-	seen := make(map[int]bool, len(pages))
-	for _, pg := range pages {
-		if pg.Number < 1 || seen[pg.Number] {
-			return fmt.Errorf("save pages of document %s: %w", documentID,
-				invalid(fmt.Errorf("page number %d is below 1 or given twice", pg.Number)))
-		}
-		seen[pg.Number] = true
+	if err := validatePages(pages); err != nil {
+		return fmt.Errorf("save pages of document %s: %w", documentID, err)
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		// Updating the document first locks its row on PostgreSQL, so two
@@ -28,15 +24,38 @@ func (s *sqlStore) SavePages(ctx context.Context, documentID string, pages []Pag
 		if err := s.touchDocument(ctx, tx, documentID, "page_count = $3", len(pages)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM pages WHERE document_id = $1", documentID); err != nil {
-			return err
-		}
-		return insertMany(ctx, tx, "INSERT INTO pages (document_id, number, text, ocr)", 4, len(pages), func(i int) []any {
-			return []any{documentID, pages[i].Number, cleanText(pages[i].Text), pages[i].OCR}
-		})
+		return savePages(ctx, tx, documentID, pages)
 	})
 	if err != nil {
 		return fmt.Errorf("save pages of document %s: %w", documentID, err)
+	}
+	return nil
+}
+
+// validatePages checks that page numbers are from 1 to the largest the
+// schema holds, and unique.
+func validatePages(pages []Page) error {
+	seen := make(map[int]bool, len(pages))
+	for _, pg := range pages {
+		if pg.Number < 1 || pg.Number > math.MaxInt32 || seen[pg.Number] {
+			return invalid(fmt.Errorf("page number %d is out of range or given twice", pg.Number))
+		}
+		seen[pg.Number] = true
+	}
+	return nil
+}
+
+// savePages replaces a document's pages, in a transaction that holds the
+// document's row.
+func savePages(ctx context.Context, tx execer, documentID string, pages []Page) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM pages WHERE document_id = $1", documentID); err != nil {
+		return fmt.Errorf("delete pages: %w", err)
+	}
+	err := insertMany(ctx, tx, "INSERT INTO pages (document_id, number, text, ocr)", 4, len(pages), func(i int) []any {
+		return []any{documentID, pages[i].Number, cleanText(pages[i].Text), pages[i].OCR}
+	})
+	if err != nil {
+		return fmt.Errorf("insert pages: %w", err)
 	}
 	return nil
 }
@@ -90,16 +109,24 @@ func (s *sqlStore) SaveText(ctx context.Context, p *SaveTextParams) error {
 			countWords(text), nullable(cleanText(p.Title)), nullable(cleanText(p.Author))); err != nil {
 			return err
 		}
-		// Unchanged text is left alone, so a repeated run does not make the
-		// index redo its work.
-		_, err := tx.ExecContext(ctx, `
-			INSERT INTO document_text (document_id, text) VALUES ($1, $2)
-			ON CONFLICT (document_id) DO UPDATE SET text = excluded.text
-			WHERE document_text.text <> excluded.text`, p.DocumentID, text)
-		return err
+		return saveText(ctx, tx, p.DocumentID, text)
 	})
 	if err != nil {
 		return fmt.Errorf("save text of document %s: %w", p.DocumentID, err)
+	}
+	return nil
+}
+
+// saveText replaces a document's text, cleaned, in a transaction that holds
+// the document's row. Unchanged text is left alone, so a repeated run does
+// not make the index redo its work.
+func saveText(ctx context.Context, tx execer, documentID, text string) error {
+	_, err := tx.ExecContext(ctx, `
+		INSERT INTO document_text (document_id, text) VALUES ($1, $2)
+		ON CONFLICT (document_id) DO UPDATE SET text = excluded.text
+		WHERE document_text.text <> excluded.text`, documentID, text)
+	if err != nil {
+		return fmt.Errorf("save text: %w", err)
 	}
 	return nil
 }

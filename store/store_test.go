@@ -184,3 +184,52 @@ func BenchmarkSQLite(b *testing.B) {
 		OpenSQL: openSQL("sqlite"),
 	})
 }
+
+// TestPostgresFailedResultsRollBack: on PostgreSQL a move's results are sent
+// in a batch after the move itself; when one of them fails, the move is
+// undone too and the connection goes back to the pool outside any
+// transaction. One connection in the pool shows that it does.
+func TestPostgresFailedResultsRollBack(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := newPostgresDatabase(t)
+	st := storetest.Open(t, dbURL+"&pool_max_conns=1&lock_timeout=200")
+	doc, _, err := st.CreateDocument(ctx, &store.CreateDocumentParams{
+		SHA256: strings.Repeat("ab", 32), Name: "report.pdf", MIMEType: "application/pdf", Size: 10,
+		Source: store.SourceUpload, BlobKey: "k",
+	})
+	require.NoError(t, err)
+	_, err = st.SetState(ctx, &store.SetStateParams{ID: doc.ID, From: []store.State{store.StateReceived}, To: store.StateExtracting})
+	require.NoError(t, err)
+
+	// Another application holds the pages table: the page insert, sent
+	// after the move, waits out its lock timeout and fails on the server.
+	other := openSQL("pgx")(t, dbURL)
+	tx, err := other.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	_, err = tx.ExecContext(ctx, "LOCK TABLE pages IN ACCESS EXCLUSIVE MODE")
+	require.NoError(t, err)
+	move := &store.SetStateParams{ID: doc.ID, From: []store.State{store.StateExtracting}, To: store.StateAnalyzing,
+		Pages:  []store.Page{{Number: 1, Text: "Quarterly report"}},
+		Text:   &store.SaveTextParams{Text: "Quarterly report"},
+		Events: []store.AddEventParams{{Stage: "extract", Type: store.EventDone}},
+	}
+	_, err = st.SetState(ctx, move)
+	require.ErrorContains(t, err, "lock timeout")
+	require.NoError(t, tx.Rollback())
+
+	got, err := st.GetDocument(ctx, doc.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.StateExtracting, got.State, "the move was rolled back with its results")
+	text, err := st.GetText(ctx, doc.ID)
+	require.NoError(t, err)
+	require.Empty(t, text)
+	events, err := st.ListEvents(ctx, doc.ID)
+	require.NoError(t, err)
+	require.Empty(t, events)
+
+	got, err = st.SetState(ctx, move)
+	require.NoError(t, err)
+	require.Equal(t, store.StateAnalyzing, got.State)
+	require.Equal(t, 1, got.PageCount)
+}

@@ -114,6 +114,97 @@ func exerciseState(t *testing.T, h Harness) {
 		require.Contains(t, err.Error(), "is analyzing, not received")
 	})
 
+	t.Run("WithResults", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		doc := moveTo(t, b.st, newDocument(t, b.st).ID, store.StateExtracting)
+		started := time.Now().Add(-time.Second).UTC().Truncate(time.Microsecond)
+		extracted := &store.SetStateParams{
+			ID: doc.ID, From: from(store.StateExtracting), To: store.StateAnalyzing,
+			Pages: []store.Page{{Number: 1, Text: "Quarterly report"}, {Number: 2, Text: "Revenue grew", OCR: true}},
+			Text:  &store.SaveTextParams{Text: "Quarterly report\nRevenue grew", Title: "Q3", Author: "Finance"},
+			Events: []store.AddEventParams{
+				{Stage: "extract", Type: store.EventStarted, At: started},
+				{Stage: "extract", Type: store.EventDone, Attempt: 2},
+			},
+		}
+		got, err := b.st.SetState(ctx, extracted)
+		require.NoError(t, err)
+		require.Equal(t, store.StateAnalyzing, got.State)
+		require.Equal(t, 2, got.PageCount)
+		require.Equal(t, 4, got.WordCount)
+		require.Equal(t, "Q3", got.Title)
+		require.Equal(t, "Finance", got.Author)
+		pages, err := b.st.ListPages(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Equal(t, extracted.Pages, pages)
+		text, err := b.st.GetText(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Equal(t, "Quarterly report\nRevenue grew", text)
+		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "revenue"})
+		require.NoError(t, err)
+		require.Len(t, hits, 1, "the text is searchable once the move commits")
+		events, err := b.st.ListEvents(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Len(t, events, 2)
+		require.Equal(t, store.EventStarted, events[0].Type)
+		require.True(t, events[0].At.Equal(started), "a stage's start keeps its own time: %v", events[0].At)
+		require.Equal(t, 2, events[1].Attempt)
+
+		// A repeated run finds the document moved and writes nothing twice.
+		again, err := b.st.SetState(ctx, extracted)
+		require.NoError(t, err)
+		require.Equal(t, got, again)
+		events, err = b.st.ListEvents(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Len(t, events, 2)
+
+		analyzed, err := b.st.SetState(ctx, &store.SetStateParams{
+			ID: doc.ID, From: from(store.StateAnalyzing), To: store.StateIndexed,
+			Analyses: []*store.SaveAnalysisParams{
+				{ModelVersion: "lang@1", Language: "en", Entities: []store.Entity{{Kind: "org", Value: "Finance", Start: 0, End: 7, Confidence: 0.9}}},
+				{ModelVersion: "doctype@3", Summary: "A quarterly report.", Classifications: []store.Classification{{Label: "report", Confidence: 0.8}}},
+			},
+		})
+		require.NoError(t, err)
+		require.Equal(t, "en", analyzed.Language)
+		require.Equal(t, "A quarterly report.", analyzed.Summary)
+		a, err := b.st.GetAnalysis(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Len(t, a.Entities, 1)
+		require.Equal(t, "lang@1", a.Entities[0].ModelVersion)
+		require.Len(t, a.Classifications, 1)
+		require.Equal(t, "doctype@3", a.Classifications[0].ModelVersion)
+
+		// A move that conflicts saves none of its results.
+		other := moveTo(t, b.st, newDocument(t, b.st).ID, store.StateIndexed)
+		_, err = b.st.SetState(ctx, &store.SetStateParams{
+			ID: other.ID, From: from(store.StateExtracting), To: store.StateAnalyzing,
+			Pages:  []store.Page{{Number: 1, Text: "stale"}},
+			Text:   &store.SaveTextParams{Text: "stale"},
+			Events: []store.AddEventParams{{Stage: "extract", Type: store.EventDone}},
+		})
+		require.ErrorIs(t, err, store.ErrStateConflict)
+		require.Zero(t, b.count(t, "SELECT count(*) FROM pages WHERE document_id = $1", other.ID))
+		require.Zero(t, b.count(t, "SELECT count(*) FROM document_text WHERE document_id = $1", other.ID))
+		require.Zero(t, b.count(t, "SELECT count(*) FROM processing_events WHERE document_id = $1", other.ID))
+
+		// Invalid results refuse the whole move.
+		_, err = b.st.SetState(ctx, &store.SetStateParams{
+			ID: other.ID, From: from(store.StateAnalyzing), To: store.StateIndexed,
+			Analyses: []*store.SaveAnalysisParams{{ModelVersion: "x@1", Classifications: []store.Classification{{Label: "a", Confidence: 2}}}},
+		})
+		require.ErrorIs(t, err, store.ErrInvalid)
+		_, err = b.st.SetState(ctx, &store.SetStateParams{
+			ID: other.ID, From: from(store.StateAnalyzing), To: store.StateIndexed,
+			Pages: []store.Page{{Number: 0}},
+		})
+		require.ErrorIs(t, err, store.ErrInvalid)
+		still, err := b.st.GetDocument(ctx, other.ID)
+		require.NoError(t, err)
+		require.Equal(t, store.StateIndexed, still.State)
+	})
+
 	t.Run("RepeatedStageIsHarmless", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

@@ -442,7 +442,7 @@ func collectLatencies(ctx context.Context, st store.Store, res *benchPipelineRes
 }
 
 // stageOrder is the order stages are printed in; others follow by name.
-var stageOrder = []string{"extract", "ocr", "analyze", "index", "notify"}
+var stageOrder = []string{"extract", "ocr", "analyze", "notify"}
 
 func writeBenchPipelineTable(w io.Writer, r *benchPipelineResult) error {
 	fmt.Fprintf(w, "quire bench pipeline (%s, store %s): %d files, %d documents, concurrency %d\n",

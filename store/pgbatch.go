@@ -1,0 +1,107 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+)
+
+// A pipeline stage's move with its results is a transaction of half a dozen
+// statements: begin, the move, its pages, text, analyses, events, commit.
+// Sent one by one, each is a round trip between the worker and PostgreSQL,
+// and round trips, not the statements' work, were what bounded the
+// pipeline's rate. pgMoveWithResults sends them in two: the move (which
+// decides whether anything else is written) and then the rest with the
+// commit. The SQL is the same as on SQLite; only its delivery differs.
+
+// batchExecer queues statements whose results the caller does not read, to
+// be sent together.
+type batchExecer struct {
+	batch *pgx.Batch
+}
+
+func (b *batchExecer) ExecContext(_ context.Context, query string, args ...any) (sql.Result, error) {
+	b.batch.Queue(query, args...)
+	return driver.RowsAffected(0), nil
+}
+
+// pgMoveWithResults is SetState with results on PostgreSQL. When the move
+// does not happen it writes nothing and says why, as explainNoMove does.
+func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*Document, error) {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	var doc *Document
+	err = conn.Raw(func(dc any) error {
+		sc, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("store: a PostgreSQL connection is a %T, not pgx's", dc)
+		}
+		c := sc.Conn()
+		err := func() error {
+			query, args := s.moveQuery(p)
+			b := &pgx.Batch{}
+			b.Queue("BEGIN")
+			b.Queue(query, args...)
+			br := c.SendBatch(ctx, b)
+			_, err := br.Exec()
+			if err == nil {
+				doc, err = scanDocument(br.QueryRow())
+			}
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			if errors.Is(err, pgx.ErrNoRows) {
+				doc = nil
+				_, err = c.Exec(ctx, "ROLLBACK")
+				if err != nil {
+					return err
+				}
+				// The move did not happen: why is read as on SQLite.
+				return s.explainNoMove(ctx, s.r, p)
+			}
+			if err != nil {
+				return err
+			}
+			rest := &batchExecer{batch: &pgx.Batch{}}
+			if err := s.saveResults(ctx, rest, p); err != nil {
+				return err
+			}
+			rest.batch.Queue("COMMIT")
+			// A failed statement aborts the transaction; the COMMIT that
+			// follows it in the batch then rolls back, and Close reports
+			// the first error.
+			br = c.SendBatch(ctx, rest.batch)
+			for range rest.batch.Len() - 1 {
+				if _, err := br.Exec(); err != nil {
+					_ = br.Close()
+					return err
+				}
+			}
+			ct, err := br.Exec()
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+			if err == nil && ct.String() != "COMMIT" {
+				err = fmt.Errorf("the transaction ended in %s", ct)
+			}
+			return err
+		}()
+		if err != nil && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
+			// Never hand back a connection inside a transaction.
+			_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		if c.IsClosed() {
+			return errors.Join(err, driver.ErrBadConn)
+		}
+		return err
+	})
+	return doc, err
+}

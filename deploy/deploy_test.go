@@ -192,7 +192,7 @@ func TestCompose(t *testing.T) {
 		if name != "nginx" {
 			require.Empty(t, s.Ports, "service %s publishes a port: only nginx, the edge, does", name)
 		}
-		if !strings.HasPrefix(s.Image, "ghcr.io/quirehq/quire:") {
+		if !strings.HasPrefix(s.Image, "ghcr.io/quirehq/quire") {
 			continue
 		}
 		require.True(t, s.ReadOnly, "service %s has a writable root filesystem", name)

@@ -318,15 +318,26 @@ func envValue(r *rendering, ns string, c *corev1.Container, name string) (string
 }
 
 // checkImages: every image names a tag or a digest, never latest, so that
-// a rollout and a rollback run exactly what they say.
+// a rollout and a rollback run exactly what they say; and Quire's two
+// images (quire, quire-ocr) are of one release, since every role shares the
+// job and store formats.
 func checkImages(r *rendering) []error {
 	var errs []error
+	releases := map[string][]string{}
 	for _, w := range r.workloads() {
 		for _, c := range containers(&w.template.Spec) {
 			if err := pinned(c.Image); err != nil {
 				errs = append(errs, fmt.Errorf("%s container %s: %w", w, c.Name, err))
+				continue
+			}
+			repo, tag, _ := strings.Cut(c.Image[strings.LastIndex(c.Image, "/")+1:], ":")
+			if repo == "quire" || repo == "quire-ocr" {
+				releases[tag] = append(releases[tag], w.String())
 			}
 		}
+	}
+	if len(releases) > 1 {
+		errs = append(errs, fmt.Errorf("Quire's images are of %d releases: %v", len(releases), releases))
 	}
 	return errs
 }

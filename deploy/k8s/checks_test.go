@@ -47,6 +47,7 @@ type check struct {
 // checks are the invariants every rendering must hold.
 var checks = []check{
 	{"autoscaling", checkAutoscaling},
+	{"deploy order", checkDeployOrder},
 	{"exposure", checkExposure},
 	{"images", checkImages},
 	{"network policies", checkNetworkPolicies},
@@ -128,6 +129,32 @@ func checkProbesAndResources(r *rendering) []error {
 			if q, ok := c.Resources.Limits[corev1.ResourceMemory]; !ok || q.IsZero() {
 				errs = append(errs, fmt.Errorf("%s container %s has no memory limit", w, c.Name))
 			}
+		}
+	}
+	return errs
+}
+
+// afterMigrate marks the objects that docs/operations.md applies only once
+// the migration Job has completed: every Deployment, so that no pod of a
+// release starts on the schema of the one before.
+const afterMigrate = "quire.dev/after-migrate"
+
+// checkDeployOrder: every Deployment carries afterMigrate and nothing the
+// migration needs (its Job, ConfigMaps, ServiceAccount, NetworkPolicies)
+// does, so that `kubectl apply -l quire.dev/after-migrate!=true` applies
+// everything the Job needs and no new pod.
+func checkDeployOrder(r *rendering) []error {
+	var errs []error
+	for _, o := range r.Objs {
+		var l map[string]string
+		if m, ok := o.Obj.(interface{ GetLabels() map[string]string }); ok {
+			l = m.GetLabels()
+		}
+		switch {
+		case o.Kind == "Deployment" && l[afterMigrate] != "true":
+			errs = append(errs, fmt.Errorf("%s lacks label %s=true: it would start before the migration", o, afterMigrate))
+		case o.Kind != "Deployment" && l[afterMigrate] != "":
+			errs = append(errs, fmt.Errorf("%s has label %s: only Deployments wait for the migration", o, afterMigrate))
 		}
 	}
 	return errs

@@ -145,6 +145,9 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{"two releases at once", func(t *testing.T, r *rendering) {
 			container(t, r, "quire-worker-ocr").Image = "europe-docker.pkg.dev/example-project/quire/quire-ocr:0.2.0"
 		}, "Quire's images are of 2 releases"},
+		{"a Deployment that would start before the migration", func(t *testing.T, r *rendering) {
+			delete(get[*appsv1.Deployment](t, r, "Deployment", ns, "quire-scheduler").Labels, afterMigrate)
+		}, "it would start before the migration"},
 		{"a grace period shorter than the shutdown timeout", func(t *testing.T, r *rendering) {
 			d := get[*appsv1.Deployment](t, r, "Deployment", ns, "quire-worker-ocr")
 			d.Spec.Template.Spec.TerminationGracePeriodSeconds = new(int64(125))

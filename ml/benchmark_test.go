@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,11 +36,20 @@ var benchText = sync.OnceValue(func() string {
 	return s[:cut]
 })
 
-// benchModel is the classifier of the benchmarks: trained on the whole
-// SpamAssassin corpus when it is installed (QUIRE_TEST_CORPORA), for a
-// model of realistic size, else on the committed sample.
+// benchModel is the classifier of the benchmarks: the artifact named by
+// QUIRE_ML_BENCH_MODEL (written by quire ml train), else one trained on
+// the whole SpamAssassin corpus when it is installed (QUIRE_TEST_CORPORA),
+// for a model of realistic size, else on the committed sample.
 func benchModel(b *testing.B) *ml.Model {
 	b.Helper()
+	if path := os.Getenv("QUIRE_ML_BENCH_MODEL"); path != "" {
+		data, err := os.ReadFile(path)
+		require.NoError(b, err)
+		m, err := ml.UnmarshalModel(data)
+		require.NoError(b, err)
+		b.Logf("model %s: %d features, %d labels", path, len(m.Terms), len(m.Labels))
+		return m
+	}
 	var examples []ml.Example
 	if os.Getenv("QUIRE_TEST_CORPORA") != "" {
 		examples = spamAssassin3(b)
@@ -118,7 +128,8 @@ func BenchmarkAnalyze(b *testing.B) {
 
 // BenchmarkLoadedRSS reports the process's resident memory with every
 // model loaded: lingua's models of all its languages and a classifier, as
-// a worker holds them.
+// a worker holds them. Run it alone, with QUIRE_ML_BENCH_MODEL, so that
+// no training or other benchmark has grown the process before.
 func BenchmarkLoadedRSS(b *testing.B) {
 	lang, err := ml.NewLanguageIdentifier(&ml.LanguageOpts{Preload: true})
 	require.NoError(b, err)
@@ -128,7 +139,7 @@ func BenchmarkLoadedRSS(b *testing.B) {
 	require.NoError(b, a.Load(ml.LoadedModel{Model: m}))
 	_, err = a.AnalyzeDocument(context.Background(), &store.Document{ID: "d"}, benchText())
 	require.NoError(b, err)
-	runtime.GC()
+	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	for b.Loop() {

@@ -51,6 +51,7 @@ var checks = []check{
 	{"exposure", checkExposure},
 	{"images", checkImages},
 	{"network policies", checkNetworkPolicies},
+	{"network allows", checkNetworkAllows},
 	{"probes and resources", checkProbesAndResources},
 	{"disruption budgets", checkDisruptionBudgets},
 	{"references", checkReferences},
@@ -470,6 +471,99 @@ func checkNetworkPolicies(r *rendering) []error {
 		errs = append(errs, fmt.Errorf("no namespace is set: objects would land in the caller's"))
 	}
 	return errs
+}
+
+// quireEgress are the ports every Quire pod must be allowed to reach past
+// default-deny: DNS, Redis and PostgreSQL.
+var quireEgress = []int32{53, 5432, 6379}
+
+// checkNetworkAllows: default-deny leaves open what Quire needs. Every
+// Service's pods accept traffic on its target ports from somewhere (or the
+// Service would be dead), and every Quire pod may reach DNS, Redis and
+// PostgreSQL.
+func checkNetworkAllows(r *rendering) []error {
+	var errs []error
+	policies := r.all("NetworkPolicy")
+	allows := func(ns string, podLabels map[string]string, typ networkingv1.PolicyType, port int32, portName string) bool {
+		for _, o := range policies {
+			p := o.Obj.(*networkingv1.NetworkPolicy).Spec
+			if o.Namespace != ns || !slices.Contains(p.PolicyTypes, typ) {
+				continue
+			}
+			sel, err := metav1.LabelSelectorAsSelector(&p.PodSelector)
+			if err != nil || !sel.Matches(labels.Set(podLabels)) {
+				continue
+			}
+			var rulePorts [][]networkingv1.NetworkPolicyPort
+			if typ == networkingv1.PolicyTypeIngress {
+				for _, rule := range p.Ingress {
+					rulePorts = append(rulePorts, rule.Ports)
+				}
+			} else {
+				for _, rule := range p.Egress {
+					rulePorts = append(rulePorts, rule.Ports)
+				}
+			}
+			for _, ports := range rulePorts {
+				if len(ports) == 0 {
+					return true
+				}
+				for _, pp := range ports {
+					if pp.Port == nil || (pp.Port.Type == intstr.Int && pp.Port.IntVal == port) ||
+						(pp.Port.Type == intstr.String && portName != "" && pp.Port.StrVal == portName) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	for _, o := range r.all("Service") {
+		svc := o.Obj.(*corev1.Service)
+		for _, w := range r.workloads() {
+			if w.Namespace != o.Namespace || len(svc.Spec.Selector) == 0 ||
+				!labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(w.template.Labels)) {
+				continue
+			}
+			for _, sp := range svc.Spec.Ports {
+				port, name := containerPort(&w.template.Spec, sp)
+				if port == 0 {
+					continue
+				}
+				if !allows(o.Namespace, w.template.Labels, networkingv1.PolicyTypeIngress, port, name) {
+					errs = append(errs, fmt.Errorf("%s: no NetworkPolicy lets anything reach %s on port %d", o, w, port))
+				}
+			}
+		}
+	}
+	for _, w := range r.workloads() {
+		if w.template.Labels["app.kubernetes.io/name"] != "quire" {
+			continue
+		}
+		for _, port := range quireEgress {
+			if !allows(w.Namespace, w.template.Labels, networkingv1.PolicyTypeEgress, port, "") {
+				errs = append(errs, fmt.Errorf("%s may not reach port %d: default-deny cuts it off", w, port))
+			}
+		}
+	}
+	return errs
+}
+
+// containerPort resolves a Service port's target to a container port of
+// spec: its number and name, or 0 when no container has it (the pod is then
+// not one of the Service's endpoints for that port).
+func containerPort(spec *corev1.PodSpec, sp corev1.ServicePort) (int32, string) {
+	for _, c := range spec.Containers {
+		for _, p := range c.Ports {
+			switch {
+			case sp.TargetPort.Type == intstr.String && sp.TargetPort.StrVal == p.Name,
+				sp.TargetPort.Type == intstr.Int && sp.TargetPort.IntVal == p.ContainerPort,
+				sp.TargetPort.Type == intstr.Int && sp.TargetPort.IntVal == 0 && sp.Port == p.ContainerPort:
+				return p.ContainerPort, p.Name
+			}
+		}
+	}
+	return 0, ""
 }
 
 // checkSecurity: pods run as a user other than root, cannot gain

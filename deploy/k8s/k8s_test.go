@@ -183,6 +183,18 @@ func TestChecksCatchBreakage(t *testing.T) {
 			p := get[*networkingv1.NetworkPolicy](t, r, "NetworkPolicy", ns, "default-deny")
 			p.Spec.Ingress = []networkingv1.NetworkPolicyIngressRule{{}}
 		}, "has no default-deny NetworkPolicy"},
+		{"Redis closed to Quire", func(t *testing.T, r *rendering) {
+			r.remove("NetworkPolicy", ns, "allow-redis")
+		}, "no NetworkPolicy lets anything reach StatefulSet quire/quire-redis on port 6379"},
+		{"the web role closed to the edge", func(t *testing.T, r *rendering) {
+			r.remove("NetworkPolicy", ns, "allow-edge-to-web")
+		}, "no NetworkPolicy lets anything reach Deployment quire/quire-web on port 8080"},
+		{"PostgreSQL cut off", func(t *testing.T, r *rendering) {
+			p := get[*networkingv1.NetworkPolicy](t, r, "NetworkPolicy", ns, "allow-quire-egress")
+			p.Spec.Egress = slices.DeleteFunc(p.Spec.Egress, func(e networkingv1.NetworkPolicyEgressRule) bool {
+				return e.Ports[0].Port.IntVal == 5432
+			})
+		}, "may not reach port 5432"},
 		{"a budget removed", func(t *testing.T, r *rendering) {
 			r.remove("PodDisruptionBudget", ns, "quire-scheduler")
 		}, "covered by 0 PodDisruptionBudgets"},

@@ -131,3 +131,42 @@ func TestManifestsUseRealFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryPipelineQueueIsServed: each queue the pipeline enqueues to
+// (pipeline/pipeline.go) and the engine's default queue have workers in
+// every rendering, or their jobs would wait forever.
+func TestEveryPipelineQueueIsServed(t *testing.T) {
+	t.Parallel()
+	src, err := os.ReadFile("../../pipeline/pipeline.go")
+	require.NoError(t, err, "the pipeline's sources moved")
+	queueDef := regexp.MustCompile(`(?m)^\s*Queue\w+\s*=\s*"([a-z0-9_-]+)"`)
+	want := []string{"default"}
+	for _, m := range queueDef.FindAllStringSubmatch(string(src), -1) {
+		want = append(want, m[1])
+	}
+	require.Greater(t, len(want), 1, "no queues found in pipeline.go")
+	for _, dir := range kustomizations(t) {
+		r := render(t, dir)
+		served := map[string]bool{}
+		for _, w := range r.workloads() {
+			c := &w.template.Spec.Containers[0]
+			if len(c.Args) == 0 || c.Args[0] != "serve" {
+				continue
+			}
+			if role, _ := setting(r, w.Namespace, c, "role"); role != "worker" {
+				continue
+			}
+			queues, ok := setting(r, w.Namespace, c, "queues")
+			if !ok {
+				queues = "default=1"
+			}
+			for _, q := range strings.Split(queues, ",") {
+				name, _, _ := strings.Cut(q, "=")
+				served[name] = true
+			}
+		}
+		for _, q := range want {
+			require.True(t, served[q], "%s: no worker serves queue %s", dir, q)
+		}
+	}
+}

@@ -68,12 +68,11 @@ func (p *Pipeline) Ingest(ctx context.Context, ip *IngestParams) (*store.Documen
 	doc, created, err := p.cfg.Store.CreateDocument(ctx, &store.CreateDocumentParams{
 		SHA256: put.SHA256, Name: name, MIMEType: mime, Size: size,
 		ParentID: ip.ParentID, Source: ip.Source, BlobKey: key,
+		Events: []store.AddEventParams{{Stage: "ingest", Type: store.EventDone,
+			Message: fmt.Sprintf("%s, %d bytes, %s", name, size, mime)}},
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("ingest %s: record document: %w", name, err)
-	}
-	if created {
-		p.event(ctx, doc.ID, "ingest", store.EventDone, fmt.Sprintf("%s, %d bytes, %s", name, size, mime), 1)
 	}
 	// A document that is still waiting (its first ingest failed to enqueue,
 	// or a client retried the upload) is enqueued again: the job is unique,

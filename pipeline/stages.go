@@ -63,7 +63,7 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 		From: []store.State{store.StateExtracting}, To: store.StateAnalyzing,
 		Pages:  pages,
 		Text:   &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author},
-		Events: r.events(store.EventDone, ""),
+		Events: r.events(store.EventDone, ""), Unsynced: true,
 	}); err != nil {
 		return fmt.Errorf("save extraction: %w", err)
 	}
@@ -129,7 +129,7 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 	}
 	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
 		From: []store.State{store.StateAnalyzing}, To: store.StateIndexed,
-		Analyses: res, Events: r.events(store.EventDone, ""),
+		Analyses: res, Events: r.events(store.EventDone, ""), Unsynced: true,
 	}); err != nil {
 		return fmt.Errorf("save analysis: %w", err)
 	}
@@ -139,7 +139,7 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 // runNotify marks the document done and tells the webhooks.
 func (p *Pipeline) runNotify(ctx context.Context, r *stageRun) error {
 	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
-		From: []store.State{store.StateIndexed}, To: store.StateDone, Events: r.events(store.EventDone, ""),
+		From: []store.State{store.StateIndexed}, To: store.StateDone, Events: r.events(store.EventDone, ""), Unsynced: true,
 	}); err != nil {
 		return fmt.Errorf("finish: %w", err)
 	}

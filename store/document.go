@@ -136,6 +136,10 @@ type CreateDocumentParams struct {
 	Source Source
 	// BlobKey is the content's key in blob storage. Required.
 	BlobKey string
+	// Events are the new document's first audit-trail entries, written
+	// with it; nothing is written when the content was stored already.
+	// Their DocumentID is ignored.
+	Events []AddEventParams
 }
 
 func (p *CreateDocumentParams) validate() error {
@@ -154,6 +158,11 @@ func (p *CreateDocumentParams) validate() error {
 	}
 	if p.BlobKey == "" {
 		errs = append(errs, errors.New("empty BlobKey"))
+	}
+	for i := range p.Events {
+		if err := p.Events[i].check(); err != nil {
+			errs = append(errs, fmt.Errorf("event %d: %w", i, err))
+		}
 	}
 	return invalid(errs...)
 }
@@ -232,6 +241,15 @@ type SetStateParams struct {
 	// Events are appended to the audit trail; their DocumentID is
 	// ignored.
 	Events []AddEventParams
+
+	// Unsynced lets a move with results return before its commit reaches
+	// the disk (PostgreSQL's synchronous_commit off, SQLite's synchronous
+	// NORMAL): a crash of the database's machine may undo it, whole, never
+	// in part; a crash of a process cannot. It is for moves that can be
+	// made again: the pipeline's sweep finds such a document in its
+	// earlier state and runs the stage again. A disk flush per stage would
+	// otherwise bound the pipeline's rate.
+	Unsynced bool
 }
 
 func (p *SetStateParams) validate() error {

@@ -51,10 +51,15 @@ type AddEventParams struct {
 }
 
 func (p *AddEventParams) validate() error {
-	var errs []error
 	if p.DocumentID == "" {
-		errs = append(errs, errors.New("empty DocumentID"))
+		return invalid(errors.New("empty DocumentID"), p.check())
 	}
+	return invalid(p.check())
+}
+
+// check validates what an event says, whichever document it is of.
+func (p *AddEventParams) check() error {
+	var errs []error
 	if p.Stage == "" {
 		errs = append(errs, errors.New("empty Stage"))
 	}
@@ -64,5 +69,5 @@ func (p *AddEventParams) validate() error {
 	if p.Attempt < 0 {
 		errs = append(errs, fmt.Errorf("negative Attempt %d", p.Attempt))
 	}
-	return invalid(errs...)
+	return errors.Join(errs...)
 }

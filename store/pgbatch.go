@@ -30,76 +30,123 @@ func (b *batchExecer) ExecContext(_ context.Context, query string, args ...any) 
 	return driver.RowsAffected(0), nil
 }
 
-// pgMoveWithResults is SetState with results on PostgreSQL. When the move
-// does not happen it writes nothing and says why, as explainNoMove does.
-func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*Document, error) {
+// pgConn runs fn on one of the pool's connections as pgx sees it, for
+// batches. A connection fn leaves inside a transaction is rolled back, and
+// one that broke is dropped from the pool.
+func (s *sqlStore) pgConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer conn.Close()
-	var doc *Document
-	err = conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: a PostgreSQL connection is a %T, not pgx's", dc)
 		}
 		c := sc.Conn()
-		err := func() error {
-			query, args := s.moveQuery(p)
-			b := &pgx.Batch{}
-			b.Queue("BEGIN")
-			b.Queue(query, args...)
-			br := c.SendBatch(ctx, b)
-			_, err := br.Exec()
-			if err == nil {
-				doc, err = scanDocument(br.QueryRow())
-			}
-			if cerr := br.Close(); err == nil {
-				err = cerr
-			}
-			if errors.Is(err, pgx.ErrNoRows) {
-				doc = nil
-				_, err = c.Exec(ctx, "ROLLBACK")
-				if err != nil {
-					return err
-				}
-				// The move did not happen: why is read as on SQLite.
-				return s.explainNoMove(ctx, s.r, p)
-			}
-			if err != nil {
-				return err
-			}
-			rest := &batchExecer{batch: &pgx.Batch{}}
-			if err := s.saveResults(ctx, rest, p); err != nil {
-				return err
-			}
-			rest.batch.Queue("COMMIT")
-			// A failed statement aborts the transaction; the COMMIT that
-			// follows it in the batch then rolls back, and Close reports
-			// the first error.
-			br = c.SendBatch(ctx, rest.batch)
-			for range rest.batch.Len() - 1 {
-				if _, err := br.Exec(); err != nil {
-					_ = br.Close()
-					return err
-				}
-			}
-			ct, err := br.Exec()
-			if cerr := br.Close(); err == nil {
-				err = cerr
-			}
-			if err == nil && ct.String() != "COMMIT" {
-				err = fmt.Errorf("the transaction ended in %s", ct)
-			}
-			return err
-		}()
+		err := fn(c)
 		if err != nil && !c.IsClosed() && c.PgConn().TxStatus() != 'I' {
 			// Never hand back a connection inside a transaction.
 			_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 		if c.IsClosed() {
 			return errors.Join(err, driver.ErrBadConn)
+		}
+		return err
+	})
+}
+
+// pgMoveWithResults is SetState with results on PostgreSQL. When the move
+// does not happen it writes nothing and says why, as explainNoMove does.
+func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*Document, error) {
+	var doc *Document
+	err := s.pgConn(ctx, func(c *pgx.Conn) error {
+		query, args := s.moveQuery(p)
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue(query, args...)
+		br := c.SendBatch(ctx, b)
+		_, err := br.Exec()
+		if err == nil {
+			doc, err = scanDocument(br.QueryRow())
+		}
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
+			doc = nil
+			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
+				return err
+			}
+			// The move did not happen: why is read as on SQLite.
+			return s.explainNoMove(ctx, s.r, p)
+		}
+		if err != nil {
+			return err
+		}
+		rest := &batchExecer{batch: &pgx.Batch{}}
+		if p.Unsynced {
+			rest.batch.Queue("SET LOCAL synchronous_commit = off")
+		}
+		if err := s.saveResults(ctx, rest, p); err != nil {
+			return err
+		}
+		rest.batch.Queue("COMMIT")
+		// After a failed statement the server skips the rest of the batch,
+		// the COMMIT too, and pgConn rolls the transaction back.
+		br = c.SendBatch(ctx, rest.batch)
+		for range rest.batch.Len() - 1 {
+			if _, err := br.Exec(); err != nil {
+				_ = br.Close()
+				return err
+			}
+		}
+		ct, err := br.Exec()
+		if cerr := br.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil && ct.String() != "COMMIT" {
+			err = fmt.Errorf("the transaction ended in %s", ct)
+		}
+		return err
+	})
+	return doc, err
+}
+
+// pgInsertWithEvents inserts a document and its first events in one round
+// trip: a batch is one implicit transaction. When the content is already
+// stored, the insert adds no row, so the events, which name the new ID, fail
+// on their foreign key and are not written either; it then returns nil.
+func (s *sqlStore) pgInsertWithEvents(ctx context.Context, query string, args []any, id string, events []AddEventParams) (*Document, error) {
+	var doc *Document
+	err := s.pgConn(ctx, func(c *pgx.Conn) error {
+		ev := &batchExecer{batch: &pgx.Batch{}}
+		ev.batch.Queue(query, args...)
+		if err := s.insertEvents(ctx, ev, id, events); err != nil {
+			return err
+		}
+		br := c.SendBatch(ctx, ev.batch)
+		var err error
+		doc, err = scanDocument(br.QueryRow())
+		switch {
+		case err == nil:
+			for range ev.batch.Len() - 1 {
+				if _, err = br.Exec(); err != nil {
+					break
+				}
+			}
+			if cerr := br.Close(); err == nil {
+				err = cerr
+			}
+		case errors.Is(err, pgx.ErrNoRows):
+			doc = nil
+			if cerr := br.Close(); !isForeignKeyViolation(cerr) {
+				return cerr
+			}
+			return nil
+		default:
+			_ = br.Close()
 		}
 		return err
 	})

@@ -35,6 +35,10 @@ type sqlStore struct {
 	// lockModel serialises activations of one model's versions (PostgreSQL;
 	// SQLite has one writer anyway).
 	lockModel func(ctx context.Context, tx *sql.Tx, kind, name string) error
+	// setSynced sets, on SQLite, whether the writer connection's next
+	// commit waits for the disk; nil on PostgreSQL, where a transaction
+	// says so itself.
+	setSynced func(ctx context.Context, conn *sql.Conn, synced bool) error
 	close     func() error
 	now       func() time.Time
 }
@@ -77,7 +81,23 @@ func (s *sqlStore) ts(t time.Time) any {
 
 // tx runs fn in a write transaction, committed when fn returns nil.
 func (s *sqlStore) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+	return s.txSynced(ctx, true, fn)
+}
+
+// txSynced is tx whose commit waits for the disk only if synced; see
+// SetStateParams.Unsynced.
+func (s *sqlStore) txSynced(ctx context.Context, synced bool, fn func(tx *sql.Tx) error) error {
+	conn, err := s.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if s.setSynced != nil {
+		if err := s.setSynced(ctx, conn, synced); err != nil {
+			return err
+		}
+	}
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

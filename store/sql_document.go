@@ -55,15 +55,27 @@ func (s *sqlStore) CreateDocument(ctx context.Context, p *CreateDocumentParams) 
 		// between the insert that found it and the read of it; then the
 		// insert is tried again.
 		for range 3 {
-			row := tx.QueryRowContext(ctx, `
+			id := ulid.Make().String()
+			query := `
 				INSERT INTO documents (id, sha256, name, mime_type, size, state, parent_id, source, blob_key, created_at, updated_at)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
 				ON CONFLICT (sha256) DO NOTHING
-				RETURNING `+docCols(""),
-				ulid.Make().String(), p.SHA256, cleanText(p.Name), cmp.Or(p.MIMEType, "application/octet-stream"), p.Size,
-				StateReceived, nullable(p.ParentID), p.Source, p.BlobKey, s.ts(now))
+				RETURNING ` + docCols("")
+			args := []any{id, p.SHA256, cleanText(p.Name), cmp.Or(p.MIMEType, "application/octet-stream"), p.Size,
+				StateReceived, nullable(p.ParentID), p.Source, p.BlobKey, s.ts(now)}
 			var err error
-			doc, err = scanDocument(row)
+			if s.pg() && len(p.Events) > 0 {
+				doc, err = s.pgInsertWithEvents(ctx, query, args, id, p.Events)
+				if err == nil && doc == nil {
+					err = sql.ErrNoRows
+				}
+			} else {
+				doc, err = scanDocument(tx.QueryRowContext(ctx, query, args...))
+				if err == nil && len(p.Events) > 0 {
+					// SQLite: tx is the write transaction.
+					err = s.insertEvents(ctx, tx, id, p.Events)
+				}
+			}
 			switch {
 			case err == nil:
 				created = true
@@ -215,7 +227,7 @@ func (s *sqlStore) SetState(ctx context.Context, p *SetStateParams) (*Document, 
 	case p.hasResults() && s.pg():
 		doc, err = s.pgMoveWithResults(ctx, p)
 	case p.hasResults():
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.txSynced(ctx, !p.Unsynced, func(tx *sql.Tx) error {
 			if err := move(tx); err != nil {
 				return err
 			}

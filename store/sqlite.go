@@ -158,6 +158,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		migrations:   migrations,
 		beginMigrate: sqliteBeginMigrate,
 		lockModel:    func(context.Context, *sql.Tx, string, string) error { return nil },
+		setSynced:    (&sqliteSync{level: cfg.synchronous}).set,
 		close:        closeAll,
 		now:          time.Now,
 	}, nil
@@ -186,4 +187,42 @@ func sqliteBeginMigrate(ctx context.Context, tx *sql.Tx) error {
 	}
 	_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", sqliteApplicationID))
 	return err
+}
+
+// sqliteSync sets the writer connection's synchronous level per
+// transaction: the store's level for most, NORMAL for unsynced ones. In WAL
+// mode a NORMAL commit survives a crash of the process and may be lost, never
+// torn, in a power cut; the log is sequential, so the next synced commit
+// covers it.
+type sqliteSync struct {
+	level string
+	// conn and current are the writer connection's level as last set. The
+	// writer pool has one connection, held by the caller, so they are never
+	// touched by two goroutines at once.
+	conn    any
+	current string
+}
+
+func (s *sqliteSync) set(ctx context.Context, conn *sql.Conn, synced bool) error {
+	level := s.level
+	if !synced {
+		level = "NORMAL"
+	}
+	same := false
+	_ = conn.Raw(func(dc any) error {
+		// A connection opened since the last change starts from the DSN's
+		// level: compare the driver connection too.
+		same = dc == s.conn && level == s.current
+		s.conn = dc
+		return nil
+	})
+	if same {
+		return nil
+	}
+	s.current = ""
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
+		return fmt.Errorf("set synchronous: %w", err)
+	}
+	s.current = level
+	return nil
 }

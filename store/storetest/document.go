@@ -75,6 +75,7 @@ func exerciseDocuments(t *testing.T, h Harness) {
 			wg.Go(func() {
 				doc, created, err := b.st.CreateDocument(ctx, &store.CreateDocumentParams{
 					SHA256: sum, Name: "same.txt", Source: store.SourceUpload, BlobKey: key,
+					Events: []store.AddEventParams{{Stage: "ingest", Type: store.EventDone, Message: "same.txt"}},
 				})
 				if !assertNoError(t, err) {
 					return
@@ -91,6 +92,27 @@ func exerciseDocuments(t *testing.T, h Harness) {
 		require.Len(t, ids, 1)
 		require.Equal(t, 1, creates)
 		require.Equal(t, 1, b.count(t, "SELECT count(*) FROM documents WHERE sha256 = $1", sum))
+		// Its first events are written with it, once.
+		var id string
+		for id = range ids {
+		}
+		events, err := b.st.ListEvents(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, events, 1)
+		require.Equal(t, "same.txt", events[0].Message)
+
+		// A new document's events must be valid like any other's.
+		sum2, key2 := content()
+		_, _, err = b.st.CreateDocument(ctx, &store.CreateDocumentParams{SHA256: sum2, Name: "x.txt", Source: store.SourceUpload,
+			BlobKey: key2, Events: []store.AddEventParams{{Stage: "ingest", Type: "finished"}}})
+		require.ErrorIs(t, err, store.ErrInvalid)
+		require.Zero(t, b.count(t, "SELECT count(*) FROM documents WHERE sha256 = $1", sum2))
+
+		// The parent must exist, events or not.
+		sum3, key3 := content()
+		_, _, err = b.st.CreateDocument(ctx, &store.CreateDocumentParams{SHA256: sum3, Name: "a.txt", Source: store.SourceInbox,
+			BlobKey: key3, ParentID: "01J00000000000000000000000", Events: []store.AddEventParams{{Stage: "ingest", Type: store.EventDone}}})
+		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 
 	t.Run("Invalid", func(t *testing.T) {

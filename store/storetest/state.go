@@ -159,8 +159,9 @@ func exerciseState(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		require.Len(t, events, 2)
 
+		// Unsynced: the same, without waiting for the disk.
 		analyzed, err := b.st.SetState(ctx, &store.SetStateParams{
-			ID: doc.ID, From: from(store.StateAnalyzing), To: store.StateIndexed,
+			ID: doc.ID, From: from(store.StateAnalyzing), To: store.StateIndexed, Unsynced: true,
 			Analyses: []*store.SaveAnalysisParams{
 				{ModelVersion: "lang@1", Language: "en", Entities: []store.Entity{{Kind: "org", Value: "Finance", Start: 0, End: 7, Confidence: 0.9}}},
 				{ModelVersion: "doctype@3", Summary: "A quarterly report.", Classifications: []store.Classification{{Label: "report", Confidence: 0.8}}},

@@ -33,6 +33,10 @@ const (
 	gracePeriodDefault = 30 * time.Second
 )
 
+// redisPrefixDefault is the binary's --redis-prefix default
+// (jobs/redisdriver.PrefixDefault): every key of a queue starts with it.
+const redisPrefixDefault = "quire"
+
 // externalSecrets are the Secrets an overlay may reference without
 // rendering them: they hold passwords, so they are made in the cluster from
 // a secret store (docs/operations.md, "Rotate secrets").
@@ -622,7 +626,7 @@ func checkAutoscaling(r *rendering) []error {
 		}
 		target(o, h.Spec.ScaleTargetRef.Name)
 	}
-	listName := regexp.MustCompile(`^quire:\{([^}]+)\}:ready$`)
+	listName := regexp.MustCompile(`^(.+):\{([^}]+)\}:ready$`)
 	for _, o := range r.all("ScaledObject") {
 		so := o.Obj.(*kedav1alpha1.ScaledObject)
 		if so.Spec.ScaleTargetRef == nil {
@@ -642,6 +646,10 @@ func checkAutoscaling(r *rendering) []error {
 		if !ok {
 			queuesText = "default=1"
 		}
+		prefix, ok := setting(r, o.Namespace, c, "redis-prefix")
+		if !ok {
+			prefix = redisPrefixDefault
+		}
 		queues := map[string]bool{}
 		for _, q := range strings.Split(queuesText, ",") {
 			name, _, _ := strings.Cut(q, "=")
@@ -654,9 +662,11 @@ func checkAutoscaling(r *rendering) []error {
 			m := listName.FindStringSubmatch(trig.Metadata["listName"])
 			switch {
 			case m == nil:
-				errs = append(errs, fmt.Errorf("%s trigger %s: listName %q is not a queue's ready list (quire:{QUEUE}:ready)", o, trig.Name, trig.Metadata["listName"]))
-			case !queues[m[1]]:
-				errs = append(errs, fmt.Errorf("%s trigger %s watches queue %s, which %s does not serve (--queues %s)", o, trig.Name, m[1], dep.Name, queuesText))
+				errs = append(errs, fmt.Errorf("%s trigger %s: listName %q is not a queue's ready list (PREFIX:{QUEUE}:ready)", o, trig.Name, trig.Metadata["listName"]))
+			case m[1] != prefix:
+				errs = append(errs, fmt.Errorf("%s trigger %s watches keys under %q, but %s uses the Redis prefix %q", o, trig.Name, m[1], dep.Name, prefix))
+			case !queues[m[2]]:
+				errs = append(errs, fmt.Errorf("%s trigger %s watches queue %s, which %s does not serve (--queues %s)", o, trig.Name, m[2], dep.Name, queuesText))
 			}
 			addr := trig.Metadata["address"]
 			if env := trig.Metadata["addressFromEnv"]; env != "" {

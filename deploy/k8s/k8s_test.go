@@ -213,6 +213,10 @@ func TestChecksCatchBreakage(t *testing.T) {
 			so := get[*kedav1alpha1.ScaledObject](t, r, "ScaledObject", ns, "quire-worker-ocr")
 			so.Spec.Triggers[0].Metadata["listName"] = "quire:{extract}:ready"
 		}, "watches queue extract, which quire-worker-ocr does not serve"},
+		{"a Redis prefix the triggers do not follow", func(t *testing.T, r *rendering) {
+			c := container(t, r, "quire-worker-jobs")
+			c.Args = append(c.Args, "--redis-prefix=tenant1")
+		}, `watches keys under "quire", but quire-worker-jobs uses the Redis prefix "tenant1"`},
 		{"a Redis address KEDA cannot resolve", func(t *testing.T, r *rendering) {
 			for _, o := range r.all("ConfigMap") {
 				if cm := o.Obj.(*corev1.ConfigMap); cm.Data["KEDA_REDIS_ADDRESS"] != "" {

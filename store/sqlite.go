@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/quirehq/quire/internal/sqlitesync"
 )
 
 // Defaults of the sqlite:// URL's settings.
@@ -190,39 +192,17 @@ func sqliteBeginMigrate(ctx context.Context, tx *sql.Tx) error {
 }
 
 // sqliteSync sets the writer connection's synchronous level per
-// transaction: the store's level for most, NORMAL for unsynced ones. In WAL
-// mode a NORMAL commit survives a crash of the process and may be lost, never
-// torn, in a power cut; the log is sequential, so the next synced commit
-// covers it.
+// transaction: the store's level for most, NORMAL for unsynced ones (see
+// SetStateParams.Unsynced); the log is sequential, so the next synced
+// commit covers the unsynced ones before it.
 type sqliteSync struct {
-	level string
-	// conn and current are the writer connection's level as last set. The
-	// writer pool has one connection, held by the caller, so they are never
-	// touched by two goroutines at once.
-	conn    any
-	current string
+	level   string
+	current sqlitesync.Level
 }
 
 func (s *sqliteSync) set(ctx context.Context, conn *sql.Conn, synced bool) error {
-	level := s.level
-	if !synced {
-		level = "NORMAL"
+	if synced {
+		return s.current.Set(ctx, conn, s.level)
 	}
-	same := false
-	_ = conn.Raw(func(dc any) error {
-		// A connection opened since the last change starts from the DSN's
-		// level: compare the driver connection too.
-		same = dc == s.conn && level == s.current
-		s.conn = dc
-		return nil
-	})
-	if same {
-		return nil
-	}
-	s.current = ""
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
-		return fmt.Errorf("set synchronous: %w", err)
-	}
-	s.current = level
-	return nil
+	return s.current.Set(ctx, conn, "NORMAL")
 }

@@ -22,6 +22,7 @@ import (
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
+	"github.com/quirehq/quire/internal/sqlitesync"
 	"github.com/quirehq/quire/jobs/jobdriver"
 )
 
@@ -99,10 +100,10 @@ type Driver struct {
 	r  *sql.DB // read-only connections
 	ws writeStmts
 	rs readStmts
-	// syncConn and syncLevel are the writer connection's synchronous
-	// level, as last set; see setSynchronous.
-	syncConn  any
-	syncLevel string
+	// sync is the writer connection's synchronous level, as last set.
+	// The caller of write holds the write turn, so it is never set by two
+	// goroutines at once.
+	sync sqlitesync.Level
 
 	hub      *hub   // this file's writers' queue and waiters, in this process
 	nonce    string // makes lease tokens unique across drivers of one owner
@@ -381,7 +382,7 @@ func (d *Driver) write(ctx context.Context, kind commitKind, fn func(tx *sql.Tx)
 	if kind == bookkeeping {
 		level = "NORMAL"
 	}
-	if err := d.setSynchronous(ctx, conn, level); err != nil {
+	if err := d.sync.Set(ctx, conn, level); err != nil {
 		return err
 	}
 	tx, err := conn.BeginTx(ctx, nil)
@@ -393,29 +394,6 @@ func (d *Driver) write(ctx context.Context, kind commitKind, fn func(tx *sql.Tx)
 		return err
 	}
 	return tx.Commit()
-}
-
-// setSynchronous sets the synchronous level of the writer connection unless
-// it already has it. The caller holds the write turn, so syncConn and
-// syncLevel are never touched by two goroutines at once.
-func (d *Driver) setSynchronous(ctx context.Context, conn *sql.Conn, level string) error {
-	same := false
-	_ = conn.Raw(func(dc any) error {
-		// A connection opened since the last change starts from the DSN's
-		// level; compare the driver connection too, so that is noticed.
-		same = dc == d.syncConn && level == d.syncLevel
-		d.syncConn = dc
-		return nil
-	})
-	if same {
-		return nil
-	}
-	d.syncLevel = ""
-	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
-		return err
-	}
-	d.syncLevel = level
-	return nil
 }
 
 // registerQueues adds queues this driver has not yet seen to the queues

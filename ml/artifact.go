@@ -44,6 +44,7 @@ type UnsupportedFormatError struct {
 	Version uint16
 }
 
+// Error implements error.
 func (e *UnsupportedFormatError) Error() string {
 	return fmt.Sprintf("model artifact format version %d is not supported (this build reads version %d): retrain the model or upgrade Quire", e.Version, FormatVersion)
 }

@@ -159,3 +159,32 @@ func TestTokenizer(t *testing.T) {
 		})
 	}
 }
+
+// TestClassWeights checks that balanced weights find more of a rare label
+// than uniform ones do.
+func TestClassWeights(t *testing.T) {
+	t.Parallel()
+	// Labels that overlap (noise), one of them rare in training.
+	var train []ml.Example
+	letters := 0
+	for _, e := range generate(31, 300, 0.3, "invoice", "letter") {
+		if e.Label == "letter" {
+			if letters++; letters > 20 {
+				continue
+			}
+		}
+		train = append(train, e)
+	}
+	test := generate(33, 200, 0.3, "invoice", "letter")
+	recall := map[ml.ClassWeights]float64{}
+	for _, cw := range []ml.ClassWeights{ml.ClassWeightsUniform, ml.ClassWeightsBalanced} {
+		m, err := ml.Train(context.Background(), train, &ml.TrainOpts{ClassWeights: cw})
+		require.NoError(t, err)
+		ev := m.Evaluate(test)
+		recall[cw] = ev.PerLabel[1].Recall
+		t.Logf("%s: letter recall %.3f, accuracy %.3f", cw, ev.PerLabel[1].Recall, ev.Accuracy)
+	}
+	require.Greater(t, recall[ml.ClassWeightsBalanced], recall[ml.ClassWeightsUniform]+0.2)
+	_, err := ml.Train(context.Background(), train, &ml.TrainOpts{ClassWeights: "heavy"})
+	require.ErrorContains(t, err, "ClassWeights")
+}

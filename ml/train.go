@@ -48,6 +48,9 @@ type TrainOpts struct {
 	L2 float64
 	// Alpha is Naive Bayes' additive smoothing. Defaults to 0.01.
 	Alpha float64
+	// ClassWeights chooses how logistic regression weighs examples.
+	// Defaults to ClassWeightsBalanced.
+	ClassWeights ClassWeights
 	// CalibrationFraction is the part of the examples held out to fit the
 	// temperature; the model is then trained again on all of them.
 	// Defaults to 0.15; -1 skips calibration (temperature 1).
@@ -60,6 +63,20 @@ type TrainOpts struct {
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
 }
+
+// ClassWeights names a weighting of training examples by label.
+type ClassWeights string
+
+// The weightings Train knows.
+const (
+	// ClassWeightsBalanced weighs each example by the inverse of its
+	// label's frequency, so that a rare label counts as much as a common
+	// one. On SpamAssassin (250 hard ham of 6,046) it raised hard ham's
+	// recall and the accuracy on two of three splits (docs/ml.md).
+	ClassWeightsBalanced ClassWeights = "balanced"
+	// ClassWeightsUniform weighs every example alike.
+	ClassWeightsUniform ClassWeights = "uniform"
+)
 
 // Defaults of TrainOpts.
 const (
@@ -90,6 +107,7 @@ func (o *TrainOpts) WithDefaults() TrainOpts {
 	c.Epochs = cmp.Or(c.Epochs, EpochsDefault)
 	c.L2 = cmp.Or(c.L2, L2Default)
 	c.Alpha = cmp.Or(c.Alpha, AlphaDefault)
+	c.ClassWeights = cmp.Or(c.ClassWeights, ClassWeightsBalanced)
 	c.CalibrationFraction = cmp.Or(c.CalibrationFraction, CalibrationFractionDefault)
 	c.UnsureBelow = cmp.Or(c.UnsureBelow, UnsureBelowDefault)
 	c.Seed = cmp.Or(c.Seed, 1)
@@ -105,6 +123,9 @@ func (o *TrainOpts) validate() error {
 	case AlgorithmNaiveBayes, AlgorithmLogisticRegression:
 	default:
 		errs = append(errs, fmt.Errorf("Algorithm: unknown algorithm %q", o.Algorithm))
+	}
+	if o.ClassWeights != ClassWeightsBalanced && o.ClassWeights != ClassWeightsUniform {
+		errs = append(errs, fmt.Errorf("ClassWeights: unknown weighting %q", o.ClassWeights))
 	}
 	if o.NGrams < 1 || o.NGrams > 3 {
 		errs = append(errs, fmt.Errorf("NGrams: %d is not between 1 and 3", o.NGrams))
@@ -257,20 +278,35 @@ func fitLogistic(ctx context.Context, m *Model, xs []vector, ys []int, o *TrainO
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	p := make([]float64, c)
 	m.Weights, m.Bias = w, b
+	weight := make([]float64, c)
+	for y := range weight {
+		weight[y] = 1
+	}
+	if o.ClassWeights == ClassWeightsBalanced {
+		n := make([]float64, c)
+		for _, y := range ys {
+			n[y]++
+		}
+		for y := range weight {
+			weight[y] = float64(len(ys)) / (float64(c) * max(n[y], 1))
+		}
+	}
 	const lr0 = 0.5
 	step := 0
-	for epoch := range o.Epochs {
+	for range o.Epochs {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("train: %w", err)
 		}
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		_ = epoch
 		for _, k := range order {
 			lr := lr0 / (1 + 1e-4*float64(step))
 			step++
 			x, y := xs[k], ys[k]
 			p = softmax(m.scores(p, x), 1)
 			p[y]--
+			for l := range p {
+				p[l] *= weight[y]
+			}
 			for j, i := range x.idx {
 				row := w[int(i)*c : int(i)*c+c]
 				for l := range row {

@@ -27,6 +27,7 @@ type mlConfig struct {
 	name      string
 	version   string
 	algorithm string
+	weights   string
 	language  string
 	holdout   float64
 	minDF     int
@@ -69,6 +70,7 @@ the same documents.`,
 	f.StringVar(&c.name, "name", ml.NameDefault, "model name")
 	f.StringVar(&c.version, "version", "", "model version (default: the training time)")
 	f.StringVar(&c.algorithm, "algorithm", string(ml.AlgorithmLogisticRegression), "logistic_regression or naive_bayes")
+	f.StringVar(&c.weights, "class-weights", string(ml.ClassWeightsBalanced), "balanced (rare labels count as much as common ones) or uniform; logistic regression only")
 	f.StringVar(&c.language, "lang", ml.LanguageDefault, "language of the documents (ISO 639-1), for stop words and stemming")
 	f.Float64Var(&c.holdout, "holdout", 0, "share of documents held out for evaluation (0 to 0.9)")
 	f.IntVar(&c.minDF, "min-df", ml.MinDFDefault, "drop words and phrases found in fewer documents")
@@ -135,6 +137,10 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 	if alg != ml.AlgorithmLogisticRegression && alg != ml.AlgorithmNaiveBayes {
 		return usagef("ml train: --algorithm %q is not logistic_regression or naive_bayes", c.algorithm)
 	}
+	cw := ml.ClassWeights(c.weights)
+	if cw != ml.ClassWeightsBalanced && cw != ml.ClassWeightsUniform {
+		return usagef("ml train: --class-weights %q is not balanced or uniform", c.weights)
+	}
 	examples, err := a.loadExamples(ctx, c.data)
 	if err != nil {
 		return err
@@ -149,7 +155,7 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 	}
 	a.log.Info("ml: training", "documents", len(train), "held_out", len(test), "algorithm", alg)
 	m, err := ml.Train(ctx, train, &ml.TrainOpts{Name: c.name, Version: c.version, Algorithm: alg,
-		Language: c.language, MinDF: c.minDF, Seed: c.seed, UnsureBelow: c.unsure})
+		ClassWeights: cw, Language: c.language, MinDF: c.minDF, Seed: c.seed, UnsureBelow: c.unsure})
 	if err != nil {
 		return err
 	}

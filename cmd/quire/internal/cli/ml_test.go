@@ -145,6 +145,7 @@ func TestMLErrors(t *testing.T) {
 	}{
 		{"train without data", []string{"ml", "train", "--out", filepath.Join(dir, "m")}, exitUsage, "--data and --out are required"},
 		{"unknown algorithm", []string{"ml", "train", "--data", mlTestData, "--out", filepath.Join(dir, "m"), "--algorithm", "svm"}, exitUsage, `--algorithm "svm"`},
+		{"unknown class weights", []string{"ml", "train", "--data", mlTestData, "--out", filepath.Join(dir, "m"), "--class-weights", "heavy"}, exitUsage, `--class-weights "heavy"`},
 		{"holdout out of range", []string{"ml", "train", "--data", mlTestData, "--out", filepath.Join(dir, "m"), "--holdout", "1"}, exitUsage, "--holdout"},
 		{"data folder without labels", []string{"ml", "train", "--data", dir, "--out", filepath.Join(dir, "m")}, exitUsage, "holds no label folder"},
 		{"model that is not one", []string{"ml", "eval", "--model", notModel, "--data", mlTestData}, exitError, "not a Quire model artifact"},

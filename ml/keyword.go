@@ -20,7 +20,8 @@ type Keyword struct {
 // KeywordsMaxDefault is how many keywords Keywords returns by default.
 const KeywordsMaxDefault = 10
 
-// Keywords returns up to n keywords of text, best first. With no corpus
+// Keywords returns up to n keywords of a text, from its tokens (see
+// Tokenizer.Tokens), best first. With no corpus
 // to compare against, a word's weight is how often its stem occurs (1 +
 // ln tf, so that one word repeated does not crowd out the rest); a pair of
 // content words that occurs together at least twice counts as a phrase and

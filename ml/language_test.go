@@ -134,3 +134,28 @@ func TestLanguageUDHR(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, acc, 0.92, "DESIGN.md's goal")
 }
+
+// TestLanguageCommittedUDHR identifies, among all of lingua's languages,
+// pieces of the seven UDHR translations committed in testdata/html.
+func TestLanguageCommittedUDHR(t *testing.T) {
+	t.Parallel()
+	id, err := ml.NewLanguageIdentifier(nil)
+	require.NoError(t, err)
+	want := map[string]string{"eng": "en", "fra": "fr", "deu_1996": "de", "rus": "ru", "cmn_hans": "zh", "arb": "ar", "jpn": "ja"}
+	total, correct := 0, 0
+	for name, lang := range want {
+		d := readUDHR(t, filepath.Join("..", "testdata", "html", "udhr-"+name+".html"))
+		pieces := snippets(d.text, 200, 5)
+		require.Len(t, pieces, 5, name)
+		for _, p := range pieces {
+			got, conf := id.Identify(p)
+			total++
+			if got == lang {
+				correct++
+			} else {
+				t.Logf("%s: %q identified as %q (%.2f)", name, p, got, conf)
+			}
+		}
+	}
+	require.GreaterOrEqual(t, correct, total-2, "%d of %d right", correct, total)
+}

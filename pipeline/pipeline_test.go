@@ -5,10 +5,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -31,6 +35,7 @@ import (
 	"github.com/quirehq/quire/jobs/sqlitedriver"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/web/api"
 )
 
 // env is a running pipeline: store, blobs, cache, job engine and a worker.
@@ -209,19 +214,35 @@ func corpus(t *testing.T) map[string]string {
 	return want
 }
 
-// runCorpus ingests every committed document and checks that each reaches
-// its final state, read back through the Go API and through SQL.
+// runCorpus uploads every committed document through the REST API and
+// checks that each reaches its final state, read back through the API and
+// through SQL.
 func runCorpus(t *testing.T, e *env) {
 	ctx := context.Background()
+	srv := httptest.NewServer(api.New(e.p, slog.Default()))
+	t.Cleanup(srv.Close)
+	getDoc := func(id string) api.Document {
+		t.Helper()
+		resp, err := http.Get(srv.URL + "/api/v1/documents/" + id)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var d api.Document
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&d))
+		return d
+	}
 	want := corpus(t)
 	ids := map[string]string{}
 	for f := range want {
 		fh, err := os.Open(f)
 		require.NoError(t, err)
-		doc, created, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(f), Body: fh, Source: store.SourceProcess})
+		resp, err := http.Post(srv.URL+"/api/v1/documents?name="+url.QueryEscape(filepath.Base(f)), "application/octet-stream", fh)
 		fh.Close()
 		require.NoError(t, err, f)
-		require.True(t, created, f)
+		var doc api.Document
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc), f)
+		resp.Body.Close()
+		require.Equal(t, http.StatusCreated, resp.StatusCode, f)
 		ids[f] = doc.ID
 		if e.stopCache != nil && len(ids) == len(want)/2 {
 			// The cache goes down mid-run: documents go on, uncached.
@@ -234,15 +255,14 @@ func runCorpus(t *testing.T, e *env) {
 	}, 3*time.Minute, 100*time.Millisecond)
 	done, failed := 0, 0
 	for f, w := range want {
-		doc, err := e.store.GetDocument(ctx, ids[f])
-		require.NoError(t, err)
+		doc := getDoc(ids[f])
 		if w == "done" {
-			require.Equal(t, store.StateDone, doc.State, "%s: %s", f, doc.FailureReason)
+			require.Equal(t, "done", doc.State, "%s: %s", f, doc.FailureReason)
 			done++
 			continue
 		}
 		failed++
-		require.Equal(t, store.StateFailed, doc.State, f)
+		require.Equal(t, "failed", doc.State, f)
 		require.Contains(t, doc.FailureReason, strings.TrimPrefix(w, "failed:"), f)
 	}
 	t.Logf("%d documents done, %d failed as expected", done, failed)
@@ -252,9 +272,13 @@ func runCorpus(t *testing.T, e *env) {
 	require.NoError(t, e.sqlDB.QueryRowContext(ctx,
 		"SELECT word_count FROM documents WHERE id = $1 AND state = 'done'", ids["../testdata/office/udhr.docx"]).Scan(&words))
 	require.Greater(t, words, 1000)
-	text, err := e.store.GetText(ctx, ids["../testdata/pdf/float.pdf"])
+	resp, err := http.Get(srv.URL + "/api/v1/documents/" + ids["../testdata/pdf/float.pdf"] + "/text")
 	require.NoError(t, err)
-	require.Contains(t, text, "float")
+	text, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Contains(t, string(text), "float")
 	hits, err := e.store.Search(ctx, &store.SearchParams{Query: "\"human rights\""})
 	require.NoError(t, err)
 	require.NotEmpty(t, hits)

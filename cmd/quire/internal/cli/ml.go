@@ -12,11 +12,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/store"
 )
 
 // mlConfig holds the flags of the ml commands.
@@ -44,8 +47,127 @@ func (a *app) newMLCommand() *cobra.Command {
 holding one folder per label, each of documents of that label (text, HTML,
 email, PDF or any other format quire extracts).`,
 	}
-	cmd.AddCommand(a.newMLTrainCommand(), a.newMLEvalCommand(), a.newMLPredictCommand())
+	cmd.AddCommand(a.newMLActivateCommand(), a.newMLEvalCommand(), a.newMLPredictCommand(),
+		a.newMLPublishCommand(), a.newMLTrainCommand(), a.newMLVersionsCommand())
 	return cmd
+}
+
+func (a *app) newMLPublishCommand() *cobra.Command {
+	var c mlConfig
+	var activate bool
+	cmd := &cobra.Command{
+		Use:   "publish --model MODEL [--activate]",
+		Short: "Register a trained model as a version in the store",
+		Long: `Register the model in MODEL as a version of its name: its artifact goes to
+blob storage and the version to the store (of --data-dir, or --postgres-url
+and --blob-url), with its held-out figures. With --activate it becomes the
+active version, which workers load without a restart.`,
+		Example: `  quire ml publish --model mail.qml --activate`,
+		Args:    exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c.model == "" {
+				return usagef("ml publish: --model is required")
+			}
+			m, err := readModel(c.model)
+			if err != nil {
+				return err
+			}
+			return a.withModelStore(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
+				mv, err := ml.Publish(cmd.Context(), st, blobs, &ml.PublishParams{Model: m, Activate: activate})
+				if err != nil {
+					return err
+				}
+				return a.printModelVersions([]store.ModelVersion{*mv})
+			})
+		},
+	}
+	cmd.Flags().StringVar(&c.model, "model", "", "model file (required)")
+	cmd.Flags().BoolVar(&activate, "activate", false, "make it the active version of its name")
+	return cmd
+}
+
+func (a *app) newMLActivateCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:     "activate ID",
+		Short:   "Make a registered model version the active one of its name",
+		Example: `  quire ml activate 01JD3Z8Q4X5M6N7P8R9S0T1V2W`,
+		Args:    exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.withModelStore(cmd.Context(), func(st store.Store, _ *blob.Store) error {
+				mv, err := st.ActivateModelVersion(cmd.Context(), args[0])
+				if errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("model version %s not found", args[0])
+				}
+				if err != nil {
+					return fmt.Errorf("activate model version %s: %w", args[0], err)
+				}
+				return a.printModelVersions([]store.ModelVersion{*mv})
+			})
+		},
+	}
+}
+
+func (a *app) newMLVersionsCommand() *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "versions [--name NAME]",
+		Short: "List the registered classifier versions, newest first",
+		Args:  exactArgs(0),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.withModelStore(cmd.Context(), func(st store.Store, _ *blob.Store) error {
+				vs, err := st.ListModelVersions(cmd.Context(), &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier, Name: name})
+				if err != nil {
+					return fmt.Errorf("list model versions: %w", err)
+				}
+				return a.printModelVersions(vs)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "only the versions of this model")
+	return cmd
+}
+
+// withModelStore opens the store and blob storage of the global settings
+// for fn.
+func (a *app) withModelStore(ctx context.Context, fn func(store.Store, *blob.Store) error) error {
+	st, err := openStore(ctx, &a.global)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	bu, err := a.global.blobURL()
+	if err != nil {
+		return fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), a.global.DataDir, err)
+	}
+	blobs, err := blob.Open(ctx, bu)
+	if err != nil {
+		return fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+	}
+	defer blobs.Close()
+	return fn(st, blobs)
+}
+
+// printModelVersions writes one line per version: ID, name@version, active
+// or not, creation time, and the held-out accuracy when known.
+func (a *app) printModelVersions(vs []store.ModelVersion) error {
+	for _, v := range vs {
+		state := "inactive"
+		if v.Active {
+			state = "active"
+		}
+		acc := "-"
+		var m struct {
+			Accuracy float64 `json:"accuracy"`
+		}
+		if json.Unmarshal(v.Metrics, &m) == nil && m.Accuracy > 0 {
+			acc = fmt.Sprintf("%.4f", m.Accuracy)
+		}
+		if _, err := fmt.Fprintf(a.stdout, "%s\t%s@%s\t%s\t%s\t%s\n", v.ID, v.Name, v.Version, state,
+			v.CreatedAt.UTC().Format(time.RFC3339), acc); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (a *app) newMLTrainCommand() *cobra.Command {

@@ -12,7 +12,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/store"
 )
 
 // mlTestData is the committed sample of SpamAssassin messages, one folder
@@ -161,4 +163,75 @@ func TestMLErrors(t *testing.T) {
 			require.Contains(t, r.stderr, tt.msg)
 		})
 	}
+}
+
+// TestMLPublishActivateVersions registers trained models in the store of a
+// data directory, switches the active version, and checks that an analyzer
+// refreshing from that store and blob storage loads the active one.
+func TestMLPublishActivateVersions(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	models := map[string]string{}
+	for _, v := range []string{"v1", "v2"} {
+		models[v] = filepath.Join(dir, v+".qml")
+		r := runCLI(ctx, t, nil, "ml", "train", "--data", mlTestData, "--out", models[v], "--version", v, "--holdout", "0.3")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+
+	r := runCLI(ctx, t, nil, "--data-dir", dataDir, "ml", "publish", "--model", models["v1"], "--activate")
+	require.Equal(t, 0, r.code, r.stderr)
+	f := strings.Split(r.lastLine(), "\t")
+	require.Len(t, f, 5, r.stdout)
+	id1 := f[0]
+	require.Equal(t, []string{"doctype@v1", "active"}, f[1:3])
+	require.NotEqual(t, "-", f[4], "the held-out accuracy is recorded")
+
+	r = runCLI(ctx, t, nil, "--data-dir", dataDir, "ml", "publish", "--model", models["v2"])
+	require.Equal(t, 0, r.code, r.stderr)
+	id2 := strings.Split(r.lastLine(), "\t")[0]
+
+	versions := func() map[string]string { // ID -> state
+		t.Helper()
+		r := runCLI(ctx, t, nil, "--data-dir", dataDir, "ml", "versions")
+		require.Equal(t, 0, r.code, r.stderr)
+		out := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+			f := strings.Split(l, "\t")
+			out[f[0]] = f[2]
+		}
+		return out
+	}
+	require.Equal(t, map[string]string{id1: "active", id2: "inactive"}, versions())
+
+	refreshed := func() string { // the ID of the model an analyzer loads
+		t.Helper()
+		st, err := store.Open(ctx, filepath.Join(dataDir, "quire.db"))
+		require.NoError(t, err)
+		defer st.Close()
+		g := globalConfig{DataDir: dataDir}
+		bu, err := g.blobURL()
+		require.NoError(t, err)
+		blobs, err := blob.Open(ctx, bu)
+		require.NoError(t, err)
+		defer blobs.Close()
+		lang, err := ml.NewLanguageIdentifier(&ml.LanguageOpts{Languages: []string{"en", "de"}})
+		require.NoError(t, err)
+		an, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		require.NoError(t, an.Refresh(ctx, st, blobs))
+		require.Len(t, an.Models(), 1)
+		return an.Models()[0].ID
+	}
+	require.Equal(t, id1, refreshed())
+
+	r = runCLI(ctx, t, nil, "--data-dir", dataDir, "ml", "activate", id2)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Equal(t, map[string]string{id1: "inactive", id2: "active"}, versions())
+	require.Equal(t, id2, refreshed())
+
+	r = runCLI(ctx, t, nil, "--data-dir", dataDir, "ml", "activate", "01NOSUCHVERSION0000000000")
+	require.Equal(t, exitError, r.code)
+	require.Contains(t, r.stderr, "not found")
 }

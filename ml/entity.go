@@ -56,12 +56,16 @@ func entities(text string, toks []Token) []store.Entity {
 	if strings.IndexByte(text, '@') >= 0 {
 		x.regexp(EntityEmail, emailRE, 0.95, func(s string) (string, bool) { return strings.ToLower(s), true })
 	}
-	if digits && (strings.ContainsAny(text, "$€£¥") || containsAny(lower, currencyNames)) {
-		for _, re := range moneyREs {
-			x.regexp(EntityMoney, re, 0.9, normMoney)
-		}
-	}
 	if digits {
+		// Money, dates and phone numbers all hold digits: their patterns
+		// run only on the stretches of text around digits, which in
+		// prose are a small part of it.
+		x.windows = digitWindows(text, windowPad)
+		if strings.ContainsAny(text, "$€£¥") || containsAny(lower, currencyNames) {
+			for _, re := range moneyREs {
+				x.regexp(EntityMoney, re, 0.9, normMoney)
+			}
+		}
 		for _, d := range dateREs {
 			if d.needsMonth && !containsAny(lower, monthPrefixes) {
 				continue
@@ -75,6 +79,7 @@ func entities(text string, toks []Token) []store.Entity {
 			x.regexp(EntityPhone, phoneIntlRE, 0.8, normPhone)
 		}
 		x.regexp(EntityPhone, phoneNANPRE, 0.7, normPhone)
+		x.windows = nil
 	}
 	if toks == nil {
 		toks = defaultTokenizer.Tokens(text)
@@ -109,7 +114,45 @@ func containsAny(s string, words []string) bool {
 type entityScan struct {
 	text  string
 	found []store.Entity
+	// windows, when set, are the only spans of text regexp searches.
+	windows [][2]int
 }
+
+// windowPad is how far around a digit the digit patterns look: enough for
+// "September 22nd," before a year, "Telephone: " before a number, or
+// " million dollars" after one.
+const windowPad = 32
+
+// digitWindows returns the spans of text within pad bytes of a digit,
+// widened to white space (so that no pattern sees half a word at a span's
+// edge) and merged where they touch.
+func digitWindows(text string, pad int) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(text); i++ {
+		if text[i] < '0' || text[i] > '9' {
+			continue
+		}
+		start, end := max(i-pad, 0), min(i+pad, len(text))
+		for start > 0 && !isSpace(text[start-1]) {
+			start--
+		}
+		for end < len(text) && !isSpace(text[end]) {
+			end++
+		}
+		if n := len(out); n > 0 && start <= out[n-1][1] {
+			out[n-1][1] = max(out[n-1][1], end)
+		} else {
+			out = append(out, [2]int{start, end})
+		}
+		// Digits inside this span add nothing until near its end.
+		if skip := end - pad - 1; skip > i {
+			i = skip
+		}
+	}
+	return out
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }
 
 func (x *entityScan) free(start, end int) bool {
 	for _, e := range x.found {
@@ -132,10 +175,21 @@ func (x *entityScan) add(kind, value string, start, end int, conf float64) {
 // whole.
 func (x *entityScan) regexp(kind string, re *regexp.Regexp, conf float64, norm func(string) (string, bool)) {
 	v := re.SubexpIndex("v")
-	for _, m := range re.FindAllStringSubmatchIndex(x.text, -1) {
-		start, end := m[0], m[1]
+	spans := x.windows
+	if spans == nil {
+		spans = [][2]int{{0, len(x.text)}}
+	}
+	for _, w := range spans {
+		x.regexpIn(kind, re, v, w[0], w[1], conf, norm)
+	}
+}
+
+// regexpIn is regexp on text[lo:hi].
+func (x *entityScan) regexpIn(kind string, re *regexp.Regexp, v, lo, hi int, conf float64, norm func(string) (string, bool)) {
+	for _, m := range re.FindAllStringSubmatchIndex(x.text[lo:hi], -1) {
+		start, end := lo+m[0], lo+m[1]
 		if v > 0 && m[2*v] >= 0 {
-			start, end = m[2*v], m[2*v+1]
+			start, end = lo+m[2*v], lo+m[2*v+1]
 		}
 		s := x.text[start:end]
 		if kind == EntityURL {

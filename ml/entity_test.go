@@ -2,6 +2,7 @@ package ml_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -58,6 +59,8 @@ func TestEntities(t *testing.T) {
 		{"dates", "On 2002-08-22, 22 Aug 2002, August 23, 2002, 08/24/2002 and 25.08.2002.", []string{"date=2002-08-22", "date=2002-08-22", "date=2002-08-23", "date=2002-08-24", "date=2002-08-25"}},
 		{"addresses with atext, quotes left out", "From: 'Tiarnan.O'Corrain@cmg.com' and <online#3.19@newsletter.online.com>", []string{"email=tiarnan.o'corrain@cmg.com", "email=online#3.19@newsletter.online.com"}},
 		{"two-digit year before a time", "Date: Fri, 29 Jun 01 01:03:58 EST; not 29 Jun 01 alone", []string{"date=2001-06-29"}},
+		{"digit patterns far apart in long prose", strings.Repeat("words without numbers ", 40) + "met on September 22nd, 2002 and paid 5 million dollars. " +
+			strings.Repeat("more plain words here ", 40) + "Telephone: (415) 555-0132.", []string{"date=2002-09-22", "money=USD 5000000", "phone=4155550132"}},
 		{"no 31st of April", "due 31 April 2002", nil},
 		{"money", "It costs $1,234.50, or EUR 1.234,50, or 5 million dollars.", []string{"money=USD 1234.50", "money=EUR 1234.50", "money=USD 5000000"}},
 		{"phones", "Call (415) 555-0132 or +44 20 7946 0958. Tel: 0049 30 1234567", []string{"phone=4155550132", "phone=+442079460958", "phone=+49301234567"}},

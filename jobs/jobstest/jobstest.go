@@ -37,6 +37,9 @@ type Harness struct {
 	// PushRaw puts raw bytes on a queue as if a foreign or broken producer
 	// wrote them. Nil when the broker cannot hold anything but valid jobs.
 	PushRaw func(t testing.TB, d jobs.Driver, queue string, raw []byte)
+	// NewCapped is New with the dead set capped at deadMaxJobs jobs and
+	// deadMaxAge.
+	NewCapped func(t testing.TB, deadMaxJobs int, deadMaxAge time.Duration) jobs.Driver
 }
 
 // Exercise runs the behaviour suite against the harness's driver.
@@ -52,6 +55,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Unique", func(t *testing.T) { t.Parallel(); exerciseUnique(t, h) })
 	t.Run("Cancel", func(t *testing.T) { t.Parallel(); exerciseCancel(t, h) })
 	t.Run("Periodic", func(t *testing.T) { t.Parallel(); exercisePeriodic(t, h) })
+	t.Run("DeadCap", func(t *testing.T) { t.Parallel(); exerciseDeadCap(t, h) })
 	if h.ProcessEnv != nil {
 		t.Run("Crash", func(t *testing.T) { t.Parallel(); exerciseCrash(t, h) })
 	}

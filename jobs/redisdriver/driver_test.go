@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -110,6 +111,13 @@ func harness(url func() string) jobstest.Harness {
 				return nil, err
 			}
 			return redisdriver.New(rdb, &redisdriver.Config{Prefix: os.Getenv("QUIRE_JOBSTEST_PREFIX")})
+		},
+		NewCapped: func(t testing.TB, deadMaxJobs int, deadMaxAge time.Duration) jobs.Driver {
+			base := newDriverAt(t, url())
+			d, err := redisdriver.New(base.Client(), &redisdriver.Config{Prefix: base.Prefix(),
+				DeadMaxJobs: deadMaxJobs, DeadMaxAge: deadMaxAge})
+			require.NoError(t, err)
+			return d
 		},
 		PushRaw: func(t testing.TB, d jobs.Driver, queue string, raw []byte) {
 			rd := d.(*redisdriver.Driver)

@@ -212,7 +212,8 @@ func (d *Driver) move(ctx context.Context, f *found, to, enc string, at time.Tim
 	qk := d.keys.queue(f.queue)
 	return moveScript.Run(ctx, d.rdb,
 		[]string{qk.set(string(f.state)), qk.ready, qk.dead, qk.unique, qk.uniqueTTL, qk.cancel},
-		f.member, to, enc, millis(at), heldUntilFinished(f.job), f.job.ID).Int()
+		f.member, to, enc, millis(at), heldUntilFinished(f.job), f.job.ID,
+		d.cfg.DeadMaxJobs, millis(at.Add(-d.cfg.DeadMaxAge))).Int()
 }
 
 // JobCancel sends a job that is not running to the dead set, or marks a

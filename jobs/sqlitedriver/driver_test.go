@@ -3,7 +3,6 @@ package sqlitedriver_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -39,6 +38,9 @@ var harness = jobstest.Harness{
 		return []string{envPath + "=" + d.(*sqlitedriver.Driver).Path()}
 	},
 	OpenFromEnv: func() (jobs.Driver, error) { return sqlitedriver.Open(os.Getenv(envPath), nil) },
+	NewCapped: func(t testing.TB, deadMaxJobs int, deadMaxAge time.Duration) jobs.Driver {
+		return newDriver(t, &sqlitedriver.Config{DeadMaxJobs: deadMaxJobs, DeadMaxAge: deadMaxAge})
+	},
 }
 
 func TestMain(m *testing.M) {
@@ -221,68 +223,6 @@ func TestMigrationsOnce(t *testing.T) {
 	after, version := schema()
 	require.Equal(t, 1, version)
 	require.Equal(t, before, after)
-}
-
-// TestDeadSetIsCapped checks that the dead set keeps at most DeadMaxJobs
-// jobs, the newest, and drops those older than DeadMaxAge, whether they died
-// failing or were cancelled.
-func TestDeadSetIsCapped(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	d := newDriver(t, &sqlitedriver.Config{DeadMaxJobs: 3, DeadMaxAge: time.Hour})
-	client, err := jobs.NewClient(d, nil)
-	require.NoError(t, err)
-	insp := jobs.NewInspector(d, nil)
-
-	// bury makes every ready job dead at the given time.
-	bury := func(now time.Time) {
-		res, err := d.JobFetch(ctx, &jobdriver.JobFetchParams{Queue: jobs.QueueDefault, Max: 100, Now: now,
-			LeaseOwner: "t", LeaseUntil: now.Add(time.Minute)})
-		require.NoError(t, err)
-		var cs []jobdriver.Completion
-		for _, j := range res.Jobs {
-			u := *j
-			u.Error, u.FailedAt = errors.New("gone").Error(), now
-			cs = append(cs, jobdriver.Completion{Job: j, Outcome: jobdriver.OutcomeDead, Updated: &u})
-		}
-		_, err = d.JobCompleteMany(ctx, &jobdriver.JobCompleteManyParams{Completions: cs, Now: now})
-		require.NoError(t, err)
-	}
-	deadIDs := func() []string {
-		dead, err := insp.Jobs(ctx, &jobs.ListParams{State: jobs.StateDead})
-		require.NoError(t, err)
-		var ids []string
-		for _, j := range dead {
-			ids = append(ids, j.ID)
-		}
-		return ids
-	}
-	var ids []string
-	now := time.Now()
-	for i := range 5 {
-		j, err := client.Enqueue(ctx, "noop", i, nil)
-		require.NoError(t, err)
-		ids = append(ids, j.ID)
-		bury(now.Add(time.Duration(i) * time.Second))
-	}
-	require.Equal(t, []string{ids[4], ids[3], ids[2]}, deadIDs(), "newest first, capped at 3")
-
-	// A cancellation is a death too.
-	j, err := client.Enqueue(ctx, "noop", nil, nil)
-	require.NoError(t, err)
-	_, err = d.JobCancel(ctx, &jobdriver.JobCancelParams{ID: j.ID, Reason: "no", Now: now.Add(10 * time.Second)})
-	require.NoError(t, err)
-	require.Equal(t, []string{j.ID, ids[4], ids[3]}, deadIDs())
-
-	// Two hours on, one more death drops everything older than an hour.
-	_, err = client.Enqueue(ctx, "noop", nil, nil)
-	require.NoError(t, err)
-	bury(now.Add(2 * time.Hour))
-	require.Len(t, deadIDs(), 1)
-	st, err := insp.Stats(ctx, 1)
-	require.NoError(t, err)
-	require.EqualValues(t, 6, st.Processed, "cancellations are not executions")
-	require.EqualValues(t, 6, st.Failed)
 }
 
 // fetchIDs takes every ready job of the queue and returns their ids in

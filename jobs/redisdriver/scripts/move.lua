@@ -7,7 +7,8 @@
 -- ARGV[1] member, ARGV[2] 'ready', 'dead' or 'delete', ARGV[3] encoded job to
 -- store (may differ from the member: reset for a retry, or with an error),
 -- ARGV[4] score in the dead set (unix ms), ARGV[5] unique key to release or
--- '', ARGV[6] job id
+-- '', ARGV[6] job id, ARGV[7] dead set max size, ARGV[8] dead set oldest
+-- score kept (unix ms): the dead set is trimmed as completions trim it.
 -- Returns 1 if the job was moved, 0 if it was no longer there.
 local removed
 if KEYS[1] == KEYS[2] then
@@ -24,6 +25,8 @@ if ARGV[2] == 'ready' then
 end
 if ARGV[2] == 'dead' then
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[8])
+  redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[7]) + 1))
 end
 if ARGV[5] ~= '' and redis.call('HGET', KEYS[4], ARGV[5]) == ARGV[6] then
   redis.call('HDEL', KEYS[4], ARGV[5])

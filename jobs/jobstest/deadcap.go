@@ -1,8 +1,7 @@
-package redisdriver_test
+package jobstest
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -10,17 +9,14 @@ import (
 
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/jobdriver"
-	"github.com/quirehq/quire/jobs/redisdriver"
 )
 
-// TestDeadSetIsCapped checks that the dead set keeps at most DeadMaxJobs
-// jobs, the newest, and drops those older than DeadMaxAge.
-func TestDeadSetIsCapped(t *testing.T) {
-	t.Parallel()
+// exerciseDeadCap checks that the dead set keeps at most its cap of jobs,
+// the newest, and drops those older than its maximum age, whether they died
+// failing or were cancelled.
+func exerciseDeadCap(t *testing.T, h Harness) {
 	ctx := context.Background()
-	base := newDriver(t)
-	d, err := redisdriver.New(base.Client(), &redisdriver.Config{Prefix: base.Prefix(), DeadMaxJobs: 3, DeadMaxAge: time.Hour})
-	require.NoError(t, err)
+	d := h.NewCapped(t, 3, time.Hour)
 	client, err := jobs.NewClient(d, nil)
 	require.NoError(t, err)
 	insp := jobs.NewInspector(d, nil)
@@ -33,11 +29,20 @@ func TestDeadSetIsCapped(t *testing.T) {
 		var cs []jobdriver.Completion
 		for _, j := range res.Jobs {
 			u := *j
-			u.Error, u.FailedAt = errors.New("gone").Error(), now
+			u.Error, u.FailedAt = "gone", now
 			cs = append(cs, jobdriver.Completion{Job: j, Outcome: jobdriver.OutcomeDead, Updated: &u})
 		}
 		_, err = d.JobCompleteMany(ctx, &jobdriver.JobCompleteManyParams{Completions: cs, Now: now})
 		require.NoError(t, err)
+	}
+	deadIDs := func() []string {
+		dead, err := insp.Jobs(ctx, &jobs.ListParams{State: jobs.StateDead})
+		require.NoError(t, err)
+		var ids []string
+		for _, j := range dead {
+			ids = append(ids, j.ID)
+		}
+		return ids
 	}
 	var ids []string
 	now := time.Now()
@@ -47,15 +52,22 @@ func TestDeadSetIsCapped(t *testing.T) {
 		ids = append(ids, j.ID)
 		bury(now.Add(time.Duration(i) * time.Second))
 	}
-	dead, err := insp.Jobs(ctx, &jobs.ListParams{State: jobs.StateDead})
+	require.Equal(t, []string{ids[4], ids[3], ids[2]}, deadIDs(), "newest first, capped at 3")
+
+	// A cancellation is a death too.
+	j, err := client.Enqueue(ctx, "noop", nil, nil)
 	require.NoError(t, err)
-	require.Equal(t, []string{ids[4], ids[3], ids[2]}, []string{dead[0].ID, dead[1].ID, dead[2].ID}, "newest first, capped at 3")
+	_, err = d.JobCancel(ctx, &jobdriver.JobCancelParams{ID: j.ID, Reason: "no", Now: now.Add(10 * time.Second)})
+	require.NoError(t, err)
+	require.Equal(t, []string{j.ID, ids[4], ids[3]}, deadIDs())
 
 	// Two hours on, one more death drops everything older than an hour.
 	_, err = client.Enqueue(ctx, "noop", nil, nil)
 	require.NoError(t, err)
 	bury(now.Add(2 * time.Hour))
-	dead, err = insp.Jobs(ctx, &jobs.ListParams{State: jobs.StateDead})
+	require.Len(t, deadIDs(), 1)
+	st, err := insp.Stats(ctx, 1)
 	require.NoError(t, err)
-	require.Len(t, dead, 1)
+	require.EqualValues(t, 6, st.Processed, "cancellations are not executions")
+	require.EqualValues(t, 6, st.Failed)
 }

@@ -10,7 +10,7 @@ import (
 func TestBenchPipeline(t *testing.T) {
 	t.Parallel()
 	r := runCLI(t.Context(), t, nil, "bench", "pipeline", "--corpus", "../../../../testdata/text", "--json",
-		"--concurrency", "4", "--timeout", "2m")
+		"--concurrency", "4", "--ingest-concurrency", "2", "--timeout", "2m")
 	require.Equal(t, exitOK, r.code, r.stderr)
 
 	var raw map[string]any
@@ -26,6 +26,8 @@ func TestBenchPipeline(t *testing.T) {
 	require.Equal(t, res.Documents, res.Done+res.Failed, "every document done or failed")
 	require.Equal(t, int64(res.Files-res.Duplicates-res.Refused), res.Documents, "no attachments in text files")
 	require.Positive(t, res.DocsPerS)
+	require.Positive(t, res.IngestS)
+	require.LessOrEqual(t, res.IngestS, res.ElapsedS)
 	require.GreaterOrEqual(t, res.P99MS, res.P50MS)
 	for _, stage := range []string{"extract", "analyze", "notify"} {
 		require.Contains(t, res.Stages, stage)
@@ -36,8 +38,9 @@ func TestBenchPipeline(t *testing.T) {
 
 func TestBenchPipelineFlags(t *testing.T) {
 	t.Parallel()
-	r := runCLI(t.Context(), t, nil, "bench", "pipeline", "--concurrency", "0")
+	r := runCLI(t.Context(), t, nil, "bench", "pipeline", "--concurrency", "0", "--ingest-concurrency", "-1")
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "--corpus is required")
 	require.Contains(t, r.stderr, "invalid --concurrency 0")
+	require.Contains(t, r.stderr, "invalid --ingest-concurrency -1")
 }

@@ -3,6 +3,7 @@ package ml_test
 import (
 	"bufio"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -104,7 +105,7 @@ func cpuTime(b *testing.B) time.Duration {
 func BenchmarkAnalyze(b *testing.B) {
 	lang, err := ml.NewLanguageIdentifier(&ml.LanguageOpts{Preload: true})
 	require.NoError(b, err)
-	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang})
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	require.NoError(b, a.Load(ml.LoadedModel{Model: benchModel(b)}))
 	doc := &store.Document{ID: "d", Title: "State of the Union", Author: "Herbert Hoover"}
@@ -134,7 +135,7 @@ func BenchmarkLoadedRSS(b *testing.B) {
 	lang, err := ml.NewLanguageIdentifier(&ml.LanguageOpts{Preload: true})
 	require.NoError(b, err)
 	m := benchModel(b)
-	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang})
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	require.NoError(b, a.Load(ml.LoadedModel{Model: m}))
 	_, err = a.AnalyzeDocument(context.Background(), &store.Document{ID: "d"}, benchText())

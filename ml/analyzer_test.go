@@ -7,6 +7,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -244,4 +245,50 @@ func TestRefresh(t *testing.T) {
 	err = a.Refresh(ctx, st, blobs)
 	require.ErrorContains(t, err, bad.ID)
 	require.Equal(t, mv2.ID, a.Models()[0].ID)
+}
+
+// TestReloader activates a new version while a reloader runs and checks
+// that the analyzer serves it after the next tick, without a restart.
+func TestReloader(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, filepath.Join(dir, "quire.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	blobs, err := blob.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
+	require.NoError(t, err)
+	t.Cleanup(func() { blobs.Close() })
+
+	mv1, err := ml.Publish(ctx, st, blobs, &ml.PublishParams{Model: trainSmall(t, "1"), Activate: true})
+	require.NoError(t, err)
+	mv2, err := ml.Publish(ctx, st, blobs, &ml.PublishParams{Model: trainSmall(t, "2")})
+	require.NoError(t, err)
+
+	a := newAnalyzer(t)
+	ticks := make(chan time.Time)
+	r, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: a, Store: st, Blobs: blobs,
+		TickFunc: func() <-chan time.Time { return ticks }})
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+
+	// The first refresh runs at once; the second tick is taken only after
+	// it finished, so once it is taken, version 1 is loaded.
+	ticks <- time.Time{}
+	require.Equal(t, mv1.ID, a.Models()[0].ID)
+
+	_, err = st.ActivateModelVersion(ctx, mv2.ID)
+	require.NoError(t, err)
+	ticks <- time.Time{} // the refresh of this tick runs now
+	ticks <- time.Time{} // taken only once it is over
+	require.Equal(t, mv2.ID, a.Models()[0].ID)
+
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+
+	_, err = ml.NewReloader(&ml.ReloaderConfig{})
+	require.ErrorContains(t, err, "Analyzer is required")
 }

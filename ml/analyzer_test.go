@@ -228,6 +228,10 @@ func TestRefresh(t *testing.T) {
 	require.NoError(t, a.Refresh(ctx, st, blobs))
 	require.Len(t, a.Models(), 1)
 	require.Equal(t, mv2.ID, a.Models()[0].ID)
+	// Refreshing again keeps the loaded model: no artifact is read twice.
+	loaded := a.Models()[0].Model
+	require.NoError(t, a.Refresh(ctx, st, blobs))
+	require.Same(t, loaded, a.Models()[0].Model)
 	res, err := a.AnalyzeDocument(ctx, &store.Document{ID: "d"}, "invoice amount due, payment total")
 	require.NoError(t, err)
 	require.NotNil(t, byVersion(res)[mv2.ID])

@@ -122,8 +122,29 @@ func (a *Analyzer) Refresh(ctx context.Context, st store.Store, blobs *blob.Stor
 		}
 		next = append(next, LoadedModel{ID: mv.ID, Model: m})
 	}
-	if err := a.Load(next...); err != nil {
-		errs = append(errs, err)
+	// An unchanged set is not loaded again: a reloader refreshes every
+	// few seconds, and each load is logged.
+	if !sameModels(next, a.Models()) {
+		if err := a.Load(next...); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return errors.Join(errs...)
+}
+
+// sameModels reports whether two sets hold the same versions.
+func sameModels(x, y []LoadedModel) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	ids := map[string]*Model{}
+	for _, m := range y {
+		ids[m.id()] = m.Model
+	}
+	for _, m := range x {
+		if ids[m.id()] != m.Model {
+			return false
+		}
+	}
+	return true
 }

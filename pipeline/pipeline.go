@@ -37,6 +37,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/quirehq/quire/blob"
@@ -119,6 +120,8 @@ const (
 type Pipeline struct {
 	cfg Config
 	log *slog.Logger
+	// hooks caches the webhooks; see webhooksTTL.
+	hooks atomic.Pointer[webhookList]
 }
 
 // New returns a pipeline. Register its handlers with a jobs server that

@@ -76,7 +76,7 @@ const webhookMaxRetries = 15
 // enqueueWebhooks enqueues one delivery job per webhook that wants the event,
 // so that a slow or failing receiver never holds up the others.
 func (p *Pipeline) enqueueWebhooks(ctx context.Context, docID, event string) error {
-	hooks, err := p.cfg.Store.ListWebhooks(ctx)
+	hooks, err := p.webhooks(ctx)
 	if err != nil {
 		return fmt.Errorf("list webhooks: %w", err)
 	}
@@ -97,6 +97,31 @@ func (p *Pipeline) enqueueWebhooks(ctx context.Context, docID, event string) err
 		return fmt.Errorf("enqueue %d webhook deliveries: %w", len(params), err)
 	}
 	return nil
+}
+
+// webhooksTTL is how long the pipeline reuses the list of webhooks: a
+// webhook added, changed or removed takes effect within it. Reading the
+// list for every document cost a round trip to the store per document.
+const webhooksTTL = time.Second
+
+// webhookList is the list of webhooks as last read.
+type webhookList struct {
+	hooks []store.Webhook
+	at    time.Time
+}
+
+// webhooks returns the webhooks, read from the store at most once per
+// webhooksTTL.
+func (p *Pipeline) webhooks(ctx context.Context) ([]store.Webhook, error) {
+	if l := p.hooks.Load(); l != nil && time.Since(l.at) < webhooksTTL {
+		return l.hooks, nil
+	}
+	hooks, err := p.cfg.Store.ListWebhooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p.hooks.Store(&webhookList{hooks: hooks, at: time.Now()})
+	return hooks, nil
 }
 
 // deliverWebhook posts one event to one webhook. A failure retries with the

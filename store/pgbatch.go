@@ -15,9 +15,8 @@ import (
 // statements: begin, the move, its pages, text, analyses, events, commit.
 // Sent one by one, each is a round trip between the worker and PostgreSQL,
 // and round trips, not the statements' work, were what bounded the
-// pipeline's rate. pgMoveWithResults sends them in two: the move (which
-// decides whether anything else is written) and then the rest with the
-// commit. The SQL is the same as on SQLite; only its delivery differs.
+// pipeline's rate. pgMoveWithResults sends them all at once. The SQL is the
+// same as on SQLite; only its delivery differs.
 
 // batchExecer queues statements whose results the caller does not read, to
 // be sent together.
@@ -57,19 +56,43 @@ func (s *sqlStore) pgConn(ctx context.Context, fn func(c *pgx.Conn) error) error
 	})
 }
 
-// pgMoveWithResults is SetState with results on PostgreSQL. When the move
-// does not happen it writes nothing and says why, as explainNoMove does.
+// pgMoveWithResults is SetState with results on PostgreSQL, in one round
+// trip: the transaction's statements go in one batch, the move first. Its
+// results must be written only if the move happened, and the batch cannot
+// look at the move's answer before sending them, so a guard statement
+// after the move fails, dividing by zero, when the document did not move
+// (it is not in p.To with the move's own updated_at); the server then skips
+// the rest of the batch, the commit too. When the move does not happen, it
+// writes nothing and says why, as explainNoMove does.
 func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*Document, error) {
 	var doc *Document
 	err := s.pgConn(ctx, func(c *pgx.Conn) error {
 		query, args := s.moveQuery(p)
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
-		b.Queue(query, args...)
-		br := c.SendBatch(ctx, b)
-		_, err := br.Exec()
-		if err == nil {
-			doc, err = scanDocument(br.QueryRow())
+		b := &batchExecer{batch: &pgx.Batch{}}
+		b.batch.Queue("BEGIN")
+		if p.Unsynced {
+			b.batch.Queue("SET LOCAL synchronous_commit = off")
+		}
+		moveAt := b.batch.Len()
+		b.batch.Queue(query, args...)
+		// moveQuery's $1, $2 and $3 are the ID, the new state and the time.
+		b.batch.Queue("SELECT 1 / (SELECT count(*) FROM documents WHERE id = $1 AND state = $2 AND updated_at = $3)::int",
+			args[0], args[1], args[2])
+		if err := s.saveResults(ctx, b, p); err != nil {
+			return err
+		}
+		b.batch.Queue("COMMIT")
+		br := c.SendBatch(ctx, b.batch)
+		var err error
+		for i := range b.batch.Len() {
+			if i == moveAt {
+				doc, err = scanDocument(br.QueryRow())
+			} else {
+				_, err = br.Exec()
+			}
+			if err != nil {
+				break
+			}
 		}
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -79,35 +102,7 @@ func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*D
 			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
 				return err
 			}
-			// The move did not happen: why is read as on SQLite.
 			return s.explainNoMove(ctx, s.r, p)
-		}
-		if err != nil {
-			return err
-		}
-		rest := &batchExecer{batch: &pgx.Batch{}}
-		if p.Unsynced {
-			rest.batch.Queue("SET LOCAL synchronous_commit = off")
-		}
-		if err := s.saveResults(ctx, rest, p); err != nil {
-			return err
-		}
-		rest.batch.Queue("COMMIT")
-		// After a failed statement the server skips the rest of the batch,
-		// the COMMIT too, and pgConn rolls the transaction back.
-		br = c.SendBatch(ctx, rest.batch)
-		for range rest.batch.Len() - 1 {
-			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return err
-			}
-		}
-		ct, err := br.Exec()
-		if cerr := br.Close(); err == nil {
-			err = cerr
-		}
-		if err == nil && ct.String() != "COMMIT" {
-			err = fmt.Errorf("the transaction ended in %s", ct)
 		}
 		return err
 	})

@@ -1,221 +1,203 @@
 // Package api is Quire's REST API over the document pipeline: upload a
-// document, read what became of it, reprocess it. The web UI and `quire
-// submit` speak to Quire through it; other applications may too.
+// document, read what became of it, reprocess it, and manage webhooks, API
+// tokens and the job engine. The web UI and `quire submit` speak to Quire
+// through it; other applications may too.
+//
+// Every route is declared once, in routes.go, with the scope a token needs
+// for it; the mux, the authentication and the OpenAPI document served at
+// /api/openapi.json are all made from that table. Every error answer is an
+// application/problem+json document (RFC 9457).
 package api
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"mime"
 	"net/http"
-	"strconv"
-	"time"
 
+	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/web/auth"
 )
 
-// New returns the API's handler; it serves paths under /api/v1/.
+// New returns the API's handler, serving paths under /api/v1/ and
+// /api/openapi.json, WITHOUT authentication: every route is open. It is for
+// a `quire up` on localhost and for tests; a server others can reach uses
+// NewWithOptions with a token store.
 func New(p *pipeline.Pipeline, log *slog.Logger) http.Handler {
-	a := &api{p: p, st: p.Store(), log: log}
-	mux := http.NewServeMux()
-	mux.HandleFunc("POST /api/v1/documents", a.upload)
-	mux.HandleFunc("GET /api/v1/documents", a.list)
-	mux.HandleFunc("GET /api/v1/documents/{id}", a.get)
-	mux.HandleFunc("GET /api/v1/documents/{id}/text", a.text)
-	mux.HandleFunc("POST /api/v1/documents/{id}/reprocess", a.reprocess)
-	return mux
+	h, err := NewWithOptions(p, &Options{Logger: log, NoAuth: true})
+	if err != nil {
+		panic(err) // Options above are always valid
+	}
+	return h
 }
+
+// Options configure NewWithOptions.
+type Options struct {
+	// Tokens holds the API tokens that authenticate requests. Required
+	// unless NoAuth.
+	Tokens auth.TokenStore
+	// NoAuth serves every route without authentication. Only for a
+	// server on localhost, such as `quire up --demo`.
+	NoAuth bool
+	// Blobs holds the documents' content, for downloads of the original.
+	// Without it, downloads answer 503.
+	Blobs *blob.Store
+	// Jobs is the job engine's driver, for the jobs and queues routes.
+	// Without it, they answer 503.
+	Jobs jobs.Driver
+	// Logger logs failed requests. Defaults to slog.Default().
+	Logger *slog.Logger
+}
+
+func (o *Options) validate() error {
+	if o.Tokens == nil && !o.NoAuth {
+		return errors.New("api: Options.Tokens is required: give a token store, or set NoAuth to serve without authentication")
+	}
+	if o.Tokens != nil && o.NoAuth {
+		return errors.New("api: Options.Tokens and NoAuth are exclusive")
+	}
+	return nil
+}
+
+// NewWithOptions returns the API's handler, serving paths under /api/v1/
+// and /api/openapi.json.
+func NewWithOptions(p *pipeline.Pipeline, opts *Options) (http.Handler, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, errors.New("api: a pipeline is required")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &api{p: p, st: p.Store(), log: log, blobs: opts.Blobs, tokens: opts.Tokens}
+	if opts.Jobs != nil {
+		a.inspector = jobs.NewInspector(opts.Jobs, nil)
+	}
+	var authn *auth.Authenticator
+	if !opts.NoAuth {
+		authn = &auth.Authenticator{Tokens: opts.Tokens, Logger: log,
+			ErrorFunc: func(w http.ResponseWriter, r *http.Request, status int, err error) {
+				writeProblem(log, w, r, status, err)
+			}}
+	}
+	spec, err := json.Marshal(openAPI(routes()))
+	if err != nil {
+		return nil, fmt.Errorf("api: build the OpenAPI document: %w", err)
+	}
+	a.mux = http.NewServeMux()
+	for _, rt := range routes() {
+		var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { rt.handle(a, w, r) })
+		if authn != nil {
+			h = authn.Require(rt.Scope, h)
+		}
+		a.mux.Handle(rt.pattern(), h)
+	}
+	// The description of the API is public: it holds no data.
+	a.mux.HandleFunc("GET "+OpenAPIPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(spec)
+	})
+	return a, nil
+}
+
+// OpenAPIPath is where the OpenAPI document is served.
+const OpenAPIPath = "/api/openapi.json"
 
 type api struct {
-	p   *pipeline.Pipeline
-	st  store.Store
-	log *slog.Logger
+	p         *pipeline.Pipeline
+	st        store.Store
+	log       *slog.Logger
+	blobs     *blob.Store     // nil: downloads unavailable
+	inspector *jobs.Inspector // nil: jobs routes unavailable
+	tokens    auth.TokenStore // nil: no authentication
+	mux       *http.ServeMux
 }
 
-// Document is a document as the API shows it.
-type Document struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	SHA256        string    `json:"sha256"`
-	MIMEType      string    `json:"mime_type"`
-	Size          int64     `json:"size"`
-	State         string    `json:"state"`
-	FailureReason string    `json:"failure_reason,omitempty"`
-	FailedStage   string    `json:"failed_stage,omitempty"`
-	PageCount     int       `json:"page_count"`
-	WordCount     int       `json:"word_count"`
-	Language      string    `json:"language,omitempty"`
-	Title         string    `json:"title,omitempty"`
-	Author        string    `json:"author,omitempty"`
-	ParentID      string    `json:"parent_id,omitempty"`
-	Source        string    `json:"source"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	DoneAt        time.Time `json:"done_at,omitzero"`
-	// Duplicate is set on an upload whose content was already stored: the
-	// document is the existing one, with its results.
-	Duplicate bool `json:"duplicate,omitempty"`
-}
-
-func view(d *store.Document) Document {
-	return Document{ID: d.ID, Name: d.Name, SHA256: d.SHA256, MIMEType: d.MIMEType, Size: d.Size,
-		State: string(d.State), FailureReason: d.FailureReason, FailedStage: d.FailedStage,
-		PageCount: d.PageCount, WordCount: d.WordCount, Language: d.Language, Title: d.Title,
-		Author: d.Author, ParentID: d.ParentID, Source: string(d.Source), CreatedAt: d.CreatedAt,
-		UpdatedAt: d.UpdatedAt, DoneAt: d.DoneAt}
-}
-
-// upload takes one document, as a multipart form's "file" part or as the
-// raw body (named by ?name= or Content-Disposition), and answers with its id
-// at once: 201 for a new document, 200 for content already stored.
-func (a *api) upload(w http.ResponseWriter, r *http.Request) {
-	name, body := r.URL.Query().Get("name"), io.Reader(r.Body)
-	declared := r.Header.Get("Content-Type")
-	if mt, _, _ := mime.ParseMediaType(declared); mt == "multipart/form-data" {
-		mr, err := r.MultipartReader()
-		if err != nil {
-			a.error(w, http.StatusBadRequest, fmt.Errorf("read multipart upload: %w", err))
-			return
-		}
-		for {
-			part, err := mr.NextPart()
-			if errors.Is(err, io.EOF) {
-				a.error(w, http.StatusBadRequest, errors.New(`the multipart upload has no "file" part`))
-				return
+// ServeHTTP serves the mux, turning its own answers for unknown routes and
+// methods into problems.
+func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h, pattern := a.mux.Handler(r); pattern == "" {
+		cw := &captureWriter{header: http.Header{}}
+		h.ServeHTTP(cw, r)
+		if cw.code >= 400 {
+			if allow := cw.header.Get("Allow"); allow != "" {
+				w.Header().Set("Allow", allow)
 			}
-			if err != nil {
-				a.error(w, http.StatusBadRequest, fmt.Errorf("read multipart upload: %w", err))
-				return
+			err := errUnmatched[cw.code]
+			if err == nil {
+				err = errors.New(http.StatusText(cw.code))
 			}
-			if part.FormName() == "file" {
-				name, body, declared = part.FileName(), part, part.Header.Get("Content-Type")
-				break
-			}
-		}
-	} else if name == "" {
-		if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil {
-			name = params["filename"]
-		}
-	}
-	if name == "" {
-		name = "document"
-	}
-	doc, created, err := a.p.Ingest(r.Context(), &pipeline.IngestParams{Name: name, Type: declared, Body: body, Source: store.SourceSubmit})
-	switch {
-	case errors.Is(err, pipeline.ErrTooLarge):
-		a.error(w, http.StatusRequestEntityTooLarge, err)
-		return
-	case errors.Is(err, pipeline.ErrEmpty):
-		a.error(w, http.StatusBadRequest, err)
-		return
-	case err != nil:
-		a.error(w, http.StatusServiceUnavailable, err)
-		return
-	}
-	v := view(doc)
-	v.Duplicate = !created
-	code := http.StatusCreated
-	if !created {
-		code = http.StatusOK
-	}
-	w.Header().Set("Location", "/api/v1/documents/"+doc.ID)
-	writeJSON(w, code, v)
-}
-
-func (a *api) get(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.st.GetDocument(r.Context(), r.PathValue("id"))
-	if a.storeError(w, err) {
-		return
-	}
-	writeJSON(w, http.StatusOK, view(doc))
-}
-
-func (a *api) text(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	if _, err := a.st.GetDocument(r.Context(), id); a.storeError(w, err) {
-		return
-	}
-	text, err := a.st.GetText(r.Context(), id)
-	if a.storeError(w, err) {
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	_, _ = io.WriteString(w, text)
-}
-
-func (a *api) reprocess(w http.ResponseWriter, r *http.Request) {
-	doc, err := a.p.Reprocess(r.Context(), r.PathValue("id"))
-	if errors.Is(err, store.ErrStateConflict) {
-		a.error(w, http.StatusConflict, err)
-		return
-	}
-	if a.storeError(w, err) {
-		return
-	}
-	writeJSON(w, http.StatusAccepted, view(doc))
-}
-
-// List is a page of documents.
-type List struct {
-	Documents []Document `json:"documents"`
-	Next      string     `json:"next,omitempty"`
-}
-
-func (a *api) list(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	limit := 0
-	if l := q.Get("limit"); l != "" {
-		var err error
-		if limit, err = strconv.Atoi(l); err != nil {
-			a.error(w, http.StatusBadRequest, fmt.Errorf("limit %q is not a number", l))
+			writeProblem(a.log, w, r, cw.code, err)
 			return
 		}
 	}
-	page, err := a.st.ListDocuments(r.Context(), &store.ListDocumentsParams{State: store.State(q.Get("state")),
-		Query: q.Get("q"), ParentID: q.Get("parent"), Cursor: q.Get("cursor"), Limit: limit})
-	if a.storeError(w, err) {
-		return
-	}
-	out := List{Documents: make([]Document, len(page.Documents)), Next: page.Next}
-	for i := range page.Documents {
-		out.Documents[i] = view(&page.Documents[i])
-	}
-	writeJSON(w, http.StatusOK, out)
+	// The mux sets r.Pattern on r itself, where the metrics read it.
+	a.mux.ServeHTTP(w, r)
 }
 
 // storeError answers for a store error and reports whether there was one.
-func (a *api) storeError(w http.ResponseWriter, err error) bool {
+func (a *api) storeError(w http.ResponseWriter, r *http.Request, err error) bool {
 	switch {
 	case err == nil:
 		return false
-	case errors.Is(err, store.ErrNotFound):
-		a.error(w, http.StatusNotFound, err)
-	case errors.Is(err, store.ErrInvalid):
-		a.error(w, http.StatusBadRequest, err)
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, auth.ErrNotFound):
+		a.problem(w, r, http.StatusNotFound, err)
+	case errors.Is(err, store.ErrInvalid), errors.Is(err, auth.ErrInvalid):
+		a.problem(w, r, http.StatusBadRequest, err)
+	case errors.Is(err, store.ErrStateConflict):
+		a.problem(w, r, http.StatusConflict, err)
 	default:
-		a.error(w, http.StatusServiceUnavailable, err)
+		a.problem(w, r, http.StatusServiceUnavailable, err)
 	}
 	return true
 }
 
-// Error is the body of every error answer.
-type Error struct {
-	Error string `json:"error"`
+func (a *api) problem(w http.ResponseWriter, r *http.Request, status int, err error) {
+	writeProblem(a.log, w, r, status, err)
 }
 
-func (a *api) error(w http.ResponseWriter, code int, err error) {
-	if code >= 500 {
-		a.log.Error("api: request failed", "status", code, "error", err)
+// maxJSONBody bounds a JSON request body: labels, webhooks and tokens are
+// small.
+const maxJSONBody = 1 << 20
+
+// decode reads a JSON request body into v, answering 400 or 413 when it
+// cannot; it reports whether it succeeded.
+func (a *api) decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			a.problem(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("the request body is over %d bytes", maxJSONBody))
+			return false
+		}
+		a.problem(w, r, http.StatusBadRequest, fmt.Errorf("read the JSON body: %w", err))
+		return false
 	}
-	writeJSON(w, code, Error{Error: err.Error()})
+	return true
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// setBy names who acts, for labels: the token's name, or "api" when the API
+// runs without authentication.
+func setBy(r *http.Request) string {
+	if t := auth.FromContext(r.Context()); t != nil {
+		return "token:" + t.Name
+	}
+	return "api"
 }

@@ -1,0 +1,136 @@
+package api
+
+import (
+	"net/http"
+
+	"github.com/quirehq/quire/web/auth"
+)
+
+// route is one route of the API: its pattern, the scope a token needs, its
+// handler and what the OpenAPI document says of it.
+type route struct {
+	Method, Path string
+	// Scope is what a token needs to use the route.
+	Scope auth.Scope
+	// ID is the OpenAPI operationId.
+	ID      string
+	Summary string
+	// Query lists the query parameters; path parameters come from Path.
+	Query []param
+	// Body is the request body: a value of the JSON type, or rawBody for
+	// an upload.
+	Body any
+	// Status is the success status; Resp a value of the JSON type of its
+	// body (nil for none), or a media type string for a body that is not
+	// JSON.
+	Status int
+	Resp   any
+	handle func(a *api, w http.ResponseWriter, r *http.Request)
+}
+
+func (rt *route) pattern() string { return rt.Method + " " + rt.Path }
+
+// param is a query parameter.
+type param struct {
+	Name, Type, Description string
+}
+
+// rawBody marks an upload: multipart/form-data or the raw content.
+type rawBody struct{}
+
+// routes is every route of the API, in the order of the OpenAPI document.
+func routes() []route {
+	pageParams := []param{
+		{"cursor", "string", "Continue a listing: the cursor of the previous page's next link."},
+		{"limit", "integer", "Page size, 1 to 1000. Defaults to 50."},
+	}
+	return []route{
+		{Method: "GET", Path: "/api/v1/documents", Scope: auth.ScopeRead, ID: "listDocuments",
+			Summary: "List documents, newest first, a page at a time, with filters and full-text search.",
+			Query: append([]param{
+				{"state", "string", "Keep documents in this state: received, extracting, analyzing, indexed, done or failed."},
+				{"q", "string", "Keep documents whose text matches this full-text query."},
+				{"parent", "string", "Keep the attachments of this document."},
+				{"mime_type", "string", "Keep documents of this media type."},
+			}, pageParams...),
+			Status: http.StatusOK, Resp: List{}, handle: (*api).list},
+		{Method: "POST", Path: "/api/v1/documents", Scope: auth.ScopeWrite, ID: "uploadDocument",
+			Summary: "Upload a document, as a multipart form's \"file\" part or as the raw body; 201 when new, 200 when its content was stored already.",
+			Query:   []param{{"name", "string", "The file name of a raw upload; else Content-Disposition's filename."}},
+			Body:    rawBody{}, Status: http.StatusCreated, Resp: Document{}, handle: (*api).upload},
+		{Method: "GET", Path: "/api/v1/documents/{id}", Scope: auth.ScopeRead, ID: "getDocument",
+			Summary: "Get a document.", Status: http.StatusOK, Resp: Document{}, handle: (*api).get},
+		{Method: "DELETE", Path: "/api/v1/documents/{id}", Scope: auth.ScopeWrite, ID: "deleteDocument",
+			Summary: "Delete a document with its text, results, labels and events.", Status: http.StatusNoContent, handle: (*api).deleteDocument},
+		{Method: "GET", Path: "/api/v1/documents/{id}/events", Scope: auth.ScopeRead, ID: "listDocumentEvents",
+			Summary: "List a document's processing events, oldest first.", Status: http.StatusOK, Resp: EventList{}, handle: (*api).events},
+		{Method: "GET", Path: "/api/v1/documents/{id}/labels", Scope: auth.ScopeRead, ID: "listDocumentLabels",
+			Summary: "List a document's labels.", Status: http.StatusOK, Resp: LabelList{}, handle: (*api).listLabels},
+		{Method: "POST", Path: "/api/v1/documents/{id}/labels", Scope: auth.ScopeWrite, ID: "addDocumentLabel",
+			Summary: "Label a document, for training; labelling it again with the same label changes nothing.",
+			Body:    LabelParams{}, Status: http.StatusCreated, Resp: Label{}, handle: (*api).addLabel},
+		{Method: "DELETE", Path: "/api/v1/documents/{id}/labels/{label}", Scope: auth.ScopeWrite, ID: "deleteDocumentLabel",
+			Summary: "Remove a label from a document.", Status: http.StatusNoContent, handle: (*api).deleteLabel},
+		{Method: "GET", Path: "/api/v1/documents/{id}/original", Scope: auth.ScopeRead, ID: "downloadDocument",
+			Summary: "Download the document as it was uploaded.", Status: http.StatusOK, Resp: "application/octet-stream", handle: (*api).original},
+		{Method: "POST", Path: "/api/v1/documents/{id}/reprocess", Scope: auth.ScopeWrite, ID: "reprocessDocument",
+			Summary: "Run a done or failed document through the pipeline again.", Status: http.StatusAccepted, Resp: Document{}, handle: (*api).reprocess},
+		{Method: "GET", Path: "/api/v1/documents/{id}/results", Scope: auth.ScopeRead, ID: "getDocumentResults",
+			Summary: "Get what the models found in a document: language, summary, classifications and entities.",
+			Status:  http.StatusOK, Resp: Results{}, handle: (*api).results},
+		{Method: "GET", Path: "/api/v1/documents/{id}/text", Scope: auth.ScopeRead, ID: "getDocumentText",
+			Summary: "Get a document's extracted text.", Status: http.StatusOK, Resp: "text/plain", handle: (*api).text},
+
+		{Method: "GET", Path: "/api/v1/jobs", Scope: auth.ScopeRead, ID: "listJobs",
+			Summary: "List jobs in one state (ready, running, scheduled, retry or dead), a page at a time.",
+			Query: []param{{"state", "string", "ready, running, scheduled, retry or dead. Required."},
+				{"queue", "string", "Keep jobs of this queue."},
+				{"offset", "integer", "Skip that many jobs."},
+				{"limit", "integer", "Page size, 1 to 1000. Defaults to 25."}},
+			Status: http.StatusOK, Resp: JobList{}, handle: (*api).listJobs},
+		{Method: "GET", Path: "/api/v1/jobs/stats", Scope: auth.ScopeRead, ID: "getJobStats",
+			Summary: "Get the job engine's counters, with daily history.",
+			Query:   []param{{"days", "integer", "Days of daily history, 1 to 90. Defaults to 1."}},
+			Status:  http.StatusOK, Resp: JobStats{}, handle: (*api).jobStats},
+		{Method: "DELETE", Path: "/api/v1/jobs/{id}", Scope: auth.ScopeAdmin, ID: "deleteJob",
+			Summary: "Delete a ready, scheduled, retry or dead job.",
+			Query:   []param{{"state", "string", "The set to look in; by default retry, dead, scheduled, then ready."}},
+			Status:  http.StatusNoContent, handle: (*api).deleteJob},
+		{Method: "POST", Path: "/api/v1/jobs/{id}/retry", Scope: auth.ScopeAdmin, ID: "retryJob",
+			Summary: "Make a scheduled, retry or dead job ready now.",
+			Query:   []param{{"state", "string", "The set to look in; by default retry, dead, then scheduled."}},
+			Status:  http.StatusNoContent, handle: (*api).retryJob},
+		{Method: "GET", Path: "/api/v1/processes", Scope: auth.ScopeRead, ID: "listProcesses",
+			Summary: "List the live worker processes with their running jobs.", Status: http.StatusOK, Resp: ProcessList{}, handle: (*api).processes},
+		{Method: "GET", Path: "/api/v1/queues", Scope: auth.ScopeRead, ID: "listQueues",
+			Summary: "List the queues with their sizes and latencies.", Status: http.StatusOK, Resp: QueueList{}, handle: (*api).queues},
+		{Method: "POST", Path: "/api/v1/queues/{name}/pause", Scope: auth.ScopeAdmin, ID: "pauseQueue",
+			Summary: "Stop every worker from fetching from a queue.", Status: http.StatusNoContent, handle: (*api).pauseQueue},
+		{Method: "POST", Path: "/api/v1/queues/{name}/resume", Scope: auth.ScopeAdmin, ID: "resumeQueue",
+			Summary: "Let workers fetch from a paused queue again.", Status: http.StatusNoContent, handle: (*api).resumeQueue},
+
+		{Method: "GET", Path: "/api/v1/stats", Scope: auth.ScopeRead, ID: "getStats",
+			Summary: "Count documents by state.", Status: http.StatusOK, Resp: Stats{}, handle: (*api).stats},
+
+		{Method: "GET", Path: "/api/v1/tokens", Scope: auth.ScopeAdmin, ID: "listTokens",
+			Summary: "List API tokens, without their secrets.", Status: http.StatusOK, Resp: TokenList{}, handle: (*api).listTokens},
+		{Method: "POST", Path: "/api/v1/tokens", Scope: auth.ScopeAdmin, ID: "createToken",
+			Summary: "Issue an API token; the answer holds the token, shown this once only.",
+			Body:    TokenParams{}, Status: http.StatusCreated, Resp: Token{}, handle: (*api).createToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Scope: auth.ScopeAdmin, ID: "deleteToken",
+			Summary: "Revoke an API token.", Status: http.StatusNoContent, handle: (*api).deleteToken},
+
+		{Method: "GET", Path: "/api/v1/webhooks", Scope: auth.ScopeAdmin, ID: "listWebhooks",
+			Summary: "List webhooks, oldest first, without their secrets.", Status: http.StatusOK, Resp: WebhookList{}, handle: (*api).listWebhooks},
+		{Method: "POST", Path: "/api/v1/webhooks", Scope: auth.ScopeAdmin, ID: "createWebhook",
+			Summary: "Register a webhook; the answer holds its signing secret, shown this once only.",
+			Body:    WebhookParams{}, Status: http.StatusCreated, Resp: Webhook{}, handle: (*api).createWebhook},
+		{Method: "GET", Path: "/api/v1/webhooks/{id}", Scope: auth.ScopeAdmin, ID: "getWebhook",
+			Summary: "Get a webhook, without its secret.", Status: http.StatusOK, Resp: Webhook{}, handle: (*api).getWebhook},
+		{Method: "PATCH", Path: "/api/v1/webhooks/{id}", Scope: auth.ScopeAdmin, ID: "updateWebhook",
+			Summary: "Change a webhook's URL, secret, events or active flag; fields left out stay.",
+			Body:    WebhookParams{}, Status: http.StatusOK, Resp: Webhook{}, handle: (*api).updateWebhook},
+		{Method: "DELETE", Path: "/api/v1/webhooks/{id}", Scope: auth.ScopeAdmin, ID: "deleteWebhook",
+			Summary: "Delete a webhook.", Status: http.StatusNoContent, handle: (*api).deleteWebhook},
+	}
+}

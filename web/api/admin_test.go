@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/web/auth"
 )
 
@@ -92,7 +94,7 @@ func TestJobsRoutes(t *testing.T) {
 	require.Equal(t, http.StatusOK, resp.StatusCode, out)
 	var names []string
 	for _, q := range decode[QueueList](t, out).Queues {
-		names = append(names, q.Queue)
+		names = append(names, q.Name)
 	}
 	require.Contains(t, names, "extract")
 
@@ -112,14 +114,36 @@ func TestJobsRoutes(t *testing.T) {
 	require.Equal(t, http.StatusNoContent, resp.StatusCode, out)
 	_, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/queues", "", nil)
 	for _, q := range decode[QueueList](t, out).Queues {
-		require.Equal(t, q.Queue == "extract", q.Paused, q.Queue)
+		require.Equal(t, q.Name == "extract", q.Paused, q.Name)
 	}
 	resp, _ = b.do(t, auth.ScopeAdmin, "POST", "/api/v1/queues/extract/resume", "", nil)
 	require.Equal(t, http.StatusNoContent, resp.StatusCode)
 	_, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/queues", "", nil)
 	for _, q := range decode[QueueList](t, out).Queues {
-		require.False(t, q.Paused, q.Queue)
+		require.False(t, q.Paused, q.Name)
 	}
+
+	// A job no handler runs goes dead at once; retried, it runs again
+	// (and dies again); deleted, it is gone.
+	j, err := b.jobs.Enqueue(t.Context(), "test.nohandler", map[string]string{"k": "v"},
+		&jobs.EnqueueOpts{Queue: "maintenance", MaxRetries: jobs.NoRetries})
+	require.NoError(t, err)
+	dead := func() []Job {
+		_, out := b.do(t, auth.ScopeRead, "GET", "/api/v1/jobs?state=dead&queue=maintenance", "", nil)
+		return decode[JobList](t, out).Jobs
+	}
+	require.Eventually(t, func() bool { return len(dead()) == 1 }, time.Minute, 20*time.Millisecond)
+	got := dead()[0]
+	require.Equal(t, j.ID, got.ID)
+	require.Equal(t, "dead", got.State)
+	require.JSONEq(t, `{"k":"v"}`, string(got.Args))
+	require.Contains(t, got.Error, "no handler")
+	resp, out = b.do(t, auth.ScopeAdmin, "POST", "/api/v1/jobs/"+j.ID+"/retry?state=dead", "", nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode, out)
+	require.Eventually(t, func() bool { d := dead(); return len(d) == 1 && d[0].Attempt == 2 }, time.Minute, 20*time.Millisecond)
+	resp, out = b.do(t, auth.ScopeAdmin, "DELETE", "/api/v1/jobs/"+j.ID+"?state=dead", "", nil)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode, out)
+	require.Empty(t, dead())
 
 	resp, out = b.do(t, auth.ScopeAdmin, "DELETE", "/api/v1/jobs/nope", "", nil)
 	requireProblem(t, resp, out, http.StatusNotFound, "/api/v1/jobs/nope")

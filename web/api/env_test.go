@@ -35,6 +35,7 @@ type testBundle struct {
 	srv    *httptest.Server
 	api    *api
 	p      *pipeline.Pipeline
+	jobs   *jobs.Client
 	store  *flakyStore
 	tokens *auth.Memory
 	// token holds a token of each scope.
@@ -108,7 +109,7 @@ func setup(t *testing.T) *testBundle {
 	})
 
 	tokens := auth.NewMemory()
-	b := &testBundle{p: p, store: st, tokens: tokens, token: map[auth.Scope]string{}}
+	b := &testBundle{p: p, jobs: client, store: st, tokens: tokens, token: map[auth.Scope]string{}}
 	for _, s := range auth.Scopes {
 		raw, _, err := auth.Issue(ctx, tokens, &auth.IssueParams{Name: string(s) + " test", Scope: s})
 		require.NoError(t, err)

@@ -2,10 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/jobtype"
@@ -16,11 +18,60 @@ var errNoJobs = errors.New("the job engine is not configured on this server")
 
 // JobList is a page of jobs.
 type JobList struct {
-	Jobs []*jobs.Job `json:"jobs"`
+	Jobs []Job `json:"jobs"`
+}
+
+// Job is a job as the API shows it: the engine's bookkeeping (its lease)
+// stays inside.
+type Job struct {
+	ID          string          `json:"id"`
+	Type        string          `json:"type"`
+	Queue       string          `json:"queue"`
+	State       string          `json:"state"`
+	Args        json.RawMessage `json:"args,omitempty"`
+	Attempt     int             `json:"attempt"`
+	MaxRetries  int             `json:"max_retries"`
+	CreatedAt   time.Time       `json:"created_at"`
+	EnqueuedAt  time.Time       `json:"enqueued_at"`
+	ScheduledAt time.Time       `json:"scheduled_at,omitzero"`
+	Error       string          `json:"error,omitempty"`
+	FailedAt    time.Time       `json:"failed_at,omitzero"`
+	Tags        []string        `json:"tags,omitempty"`
+	UniqueKey   string          `json:"unique_key,omitempty"`
+}
+
+func viewJob(j *jobs.Job) Job {
+	return Job{ID: j.ID, Type: j.Type, Queue: j.Queue, State: string(j.State), Args: j.Args, Attempt: j.Attempt,
+		MaxRetries: j.MaxRetries, CreatedAt: j.CreatedAt, EnqueuedAt: j.EnqueuedAt, ScheduledAt: j.ScheduledAt,
+		Error: j.Error, FailedAt: j.FailedAt, Tags: j.Tags, UniqueKey: j.UniqueKey}
+}
+
+// JobCounts count a queue's jobs, or every queue's.
+type JobCounts struct {
+	Processed int64 `json:"processed"`
+	Failed    int64 `json:"failed"`
+	Ready     int64 `json:"ready"`
+	Running   int64 `json:"running"`
+	Scheduled int64 `json:"scheduled"`
+	Retry     int64 `json:"retry"`
+	Dead      int64 `json:"dead"`
+}
+
+// Day is one day's counters (UTC).
+type Day struct {
+	Date      string `json:"date"`
+	Processed int64  `json:"processed"`
+	Failed    int64  `json:"failed"`
 }
 
 // JobStats are the job engine's counters.
-type JobStats = jobs.Stats
+type JobStats struct {
+	JobCounts
+	// Daily holds the days asked for, today first, summed over queues.
+	Daily []Day `json:"daily"`
+	// Queues holds each queue's counters.
+	Queues []Queue `json:"queues"`
+}
 
 // QueueList lists the queues.
 type QueueList struct {
@@ -29,9 +80,27 @@ type QueueList struct {
 
 // Queue is a queue with its counters.
 type Queue struct {
-	jobs.QueueStats
-	// LatencySeconds is the age of the oldest ready job.
-	LatencySeconds float64
+	Name   string `json:"name"`
+	Paused bool   `json:"paused"`
+	JobCounts
+	// LatencySeconds is the age of the oldest ready job: how long work
+	// waits.
+	LatencySeconds float64 `json:"latency_seconds"`
+	Daily          []Day   `json:"daily,omitempty"`
+}
+
+func viewDays(ds []jobs.DayStats) []Day {
+	out := make([]Day, len(ds))
+	for i, d := range ds {
+		out[i] = Day{Date: d.Date, Processed: d.Processed, Failed: d.Failed}
+	}
+	return out
+}
+
+func viewQueue(q *jobs.QueueStats, latency time.Duration) Queue {
+	return Queue{Name: q.Queue, Paused: q.Paused, LatencySeconds: latency.Seconds(), Daily: viewDays(q.Daily),
+		JobCounts: JobCounts{Processed: q.Processed, Failed: q.Failed, Ready: q.Ready, Running: q.Running,
+			Scheduled: q.Scheduled, Retry: q.Retry, Dead: q.Dead}}
 }
 
 // ProcessList lists the live worker processes.
@@ -100,10 +169,11 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 	if a.jobsError(w, r, err) {
 		return
 	}
-	if js == nil {
-		js = []*jobs.Job{}
+	out := JobList{Jobs: make([]Job, len(js))}
+	for i, j := range js {
+		out.Jobs[i] = viewJob(j)
 	}
-	writeJSON(w, http.StatusOK, JobList{Jobs: js})
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *api) jobStats(w http.ResponseWriter, r *http.Request) {
@@ -123,7 +193,17 @@ func (a *api) jobStats(w http.ResponseWriter, r *http.Request) {
 	if a.jobsError(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, st)
+	out := JobStats{Daily: viewDays(st.Daily), Queues: make([]Queue, len(st.Queues)),
+		JobCounts: JobCounts{Processed: st.Processed, Failed: st.Failed, Ready: st.Ready, Running: st.Running,
+			Scheduled: st.Scheduled, Retry: st.Retry, Dead: st.Dead}}
+	for i, q := range st.Queues {
+		latency := time.Duration(0)
+		if !q.OldestReadyAt.IsZero() {
+			latency = max(time.Since(q.OldestReadyAt), 0)
+		}
+		out.Queues[i] = viewQueue(q, latency)
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *api) queues(w http.ResponseWriter, r *http.Request) {
@@ -136,7 +216,7 @@ func (a *api) queues(w http.ResponseWriter, r *http.Request) {
 	}
 	out := QueueList{Queues: make([]Queue, len(qs))}
 	for i, q := range qs {
-		out.Queues[i] = Queue{QueueStats: q.QueueStats, LatencySeconds: q.Latency.Seconds()}
+		out.Queues[i] = viewQueue(&q.QueueStats, q.Latency)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -131,3 +131,24 @@ func TestRequireStoreDown(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	require.Equal(t, http.StatusServiceUnavailable, rec.Code)
 }
+
+func TestImport(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// Issued in one store (an operator's machine), imported in two others
+	// (two replicas): both accept it.
+	raw, _, err := auth.Issue(ctx, auth.NewMemory(), &auth.IssueParams{Name: "ops", Scope: auth.ScopeAdmin})
+	require.NoError(t, err)
+	for range 2 {
+		ts := auth.NewMemory()
+		_, err := auth.Import(ctx, ts, &auth.ImportParams{Token: raw, Name: "ops", Scope: auth.ScopeAdmin})
+		require.NoError(t, err)
+		got, err := auth.Verify(ctx, ts, raw, time.Now())
+		require.NoError(t, err)
+		require.Equal(t, auth.ScopeAdmin, got.Scope)
+		_, err = auth.Import(ctx, ts, &auth.ImportParams{Token: raw, Name: "ops", Scope: auth.ScopeAdmin})
+		require.ErrorIs(t, err, auth.ErrInvalid, "imported twice")
+	}
+	_, err = auth.Import(ctx, auth.NewMemory(), &auth.ImportParams{Token: "hunter2", Name: "ops", Scope: auth.ScopeAdmin})
+	require.ErrorIs(t, err, auth.ErrInvalid)
+}

@@ -133,3 +133,45 @@ func BearerToken(r *http.Request) (string, error) {
 	}
 	return strings.TrimSpace(token), nil
 }
+
+// ImportParams are the inputs of Import.
+type ImportParams struct {
+	// Token is a token made by Issue, in clear. Required.
+	Token string
+	// Name says what the token is for. Required.
+	Name string
+	// Scope is what the token may do. Required.
+	Scope Scope
+	// Now is the time of import. Defaults to time.Now().
+	Now time.Time
+}
+
+// Import stores a token that was issued elsewhere and given in clear, from
+// a Kubernetes Secret, say: every replica of the web role that imports it
+// accepts it, which matters while tokens live in memory (Memory) rather than
+// in the database.
+func Import(ctx context.Context, ts TokenStore, p *ImportParams) (*Token, error) {
+	id, secret, ok := parse(p.Token)
+	var errs []error
+	if !ok {
+		errs = append(errs, fmt.Errorf("not a Quire token: want %s<%d hex digits>_<%d hex digits>", tokenPrefix, 2*idBytes, 2*secretBytes))
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		errs = append(errs, errors.New("empty name"))
+	}
+	if !p.Scope.Valid() {
+		errs = append(errs, fmt.Errorf("scope %q is not one of %v", p.Scope, Scopes))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("import token: %w: %w", ErrInvalid, err)
+	}
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	t := &Token{ID: id, Name: p.Name, Scope: p.Scope, Hash: hashSecret(secret), CreatedAt: now.UTC()}
+	if err := ts.CreateToken(ctx, t); err != nil {
+		return nil, fmt.Errorf("import token %q: %w", p.Name, err)
+	}
+	return t, nil
+}

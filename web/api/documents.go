@@ -168,7 +168,50 @@ func (a *api) original(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	h.Set("ETag", `"`+doc.SHA256+`"`)
-	http.ServeContent(w, r, "", doc.CreatedAt, rd)
+	// ServeContent answers a bad Range or precondition in plain text: the
+	// writer turns that into a problem.
+	http.ServeContent(&problemWriter{ResponseWriter: w, a: a, r: r}, r, "", doc.CreatedAt, rd)
+}
+
+// problemWriter passes an answer through unless it is an error, which it
+// replaces with a problem.
+type problemWriter struct {
+	http.ResponseWriter
+	a       *api
+	r       *http.Request
+	failed  bool
+	written bool
+}
+
+func (p *problemWriter) WriteHeader(code int) {
+	if p.written {
+		return
+	}
+	p.written = true
+	if code < 400 {
+		p.ResponseWriter.WriteHeader(code)
+		return
+	}
+	p.failed = true
+	h := p.ResponseWriter.Header()
+	for _, k := range []string{"Content-Disposition", "Content-Length", "Content-Security-Policy", "ETag"} {
+		h.Del(k)
+	}
+	detail := "the original cannot be served: " + strings.ToLower(http.StatusText(code))
+	if cr := h.Get("Content-Range"); cr != "" {
+		detail += " (the content is " + cr + ")"
+	}
+	p.a.problem(p.ResponseWriter, p.r, code, errors.New(detail))
+}
+
+func (p *problemWriter) Write(b []byte) (int, error) {
+	if !p.written {
+		p.WriteHeader(http.StatusOK)
+	}
+	if p.failed {
+		return len(b), nil // the problem was written instead
+	}
+	return p.ResponseWriter.Write(b)
 }
 
 // safeFilename keeps a file name's base and drops the characters that could

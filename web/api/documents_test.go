@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -58,6 +59,26 @@ func TestDocumentLifecycle(t *testing.T) {
 	require.NotContains(t, params["filename"], `"`)
 	require.NotContains(t, params["filename"], "/")
 	require.NotContains(t, params["filename"], ";")
+
+	// A range past the end is a problem too.
+	req, err := http.NewRequest("GET", b.srv.URL+"/api/v1/documents/"+doc.ID+"/original", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+b.token[auth.ScopeRead])
+	req.Header.Set("Range", "bytes=9999-")
+	rresp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	rbody, err := io.ReadAll(rresp.Body)
+	rresp.Body.Close()
+	require.NoError(t, err)
+	requireProblem(t, rresp, string(rbody), http.StatusRequestedRangeNotSatisfiable, "/api/v1/documents/"+doc.ID+"/original")
+	req.Header.Set("Range", "bytes=0-4")
+	rresp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	rbody, err = io.ReadAll(rresp.Body)
+	rresp.Body.Close()
+	require.NoError(t, err)
+	require.Equal(t, http.StatusPartialContent, rresp.StatusCode)
+	require.Equal(t, content[:5], string(rbody))
 
 	resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/documents/"+doc.ID+"/text", "", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode)

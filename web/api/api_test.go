@@ -247,3 +247,20 @@ func TestNewServesOpen(t *testing.T) {
 	_, err = NewWithOptions(b.p, &Options{Tokens: b.tokens, NoAuth: true})
 	require.Error(t, err)
 }
+
+// TestPatternVisibleOutside checks that a middleware around the API sees the
+// route's pattern on its request after serving it, as the server's metrics
+// read it.
+func TestPatternVisibleOutside(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var seen string
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b.api.ServeHTTP(w, r)
+		seen = r.Pattern
+	})
+	req := httptest.NewRequest("GET", "/api/v1/documents/x", nil)
+	req.Header.Set("Authorization", "Bearer "+b.token[auth.ScopeRead])
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	require.Equal(t, "GET /api/v1/documents/{id}", seen)
+}

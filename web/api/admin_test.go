@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/auth"
 )
 
@@ -149,4 +151,36 @@ func TestJobsRoutes(t *testing.T) {
 	requireProblem(t, resp, out, http.StatusNotFound, "/api/v1/jobs/nope")
 	resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/jobs?state=lost", "", nil)
 	requireProblem(t, resp, out, http.StatusBadRequest, "/api/v1/jobs")
+}
+
+func TestModels(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := t.Context()
+	v1, err := b.store.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "doctype", Version: "1",
+		Metrics: json.RawMessage(`{"accuracy":0.96}`), Active: true})
+	require.NoError(t, err)
+	v2, err := b.store.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "doctype", Version: "2"})
+	require.NoError(t, err)
+
+	resp, out := b.do(t, auth.ScopeRead, "GET", "/api/v1/models?kind=classifier", "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	ms := decode[ModelVersionList](t, out).Models
+	require.Len(t, ms, 2)
+	resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/models/"+v1.ID, "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	m := decode[ModelVersion](t, out)
+	require.True(t, m.Active)
+	require.JSONEq(t, `{"accuracy":0.96}`, string(m.Metrics))
+
+	resp, out = b.do(t, auth.ScopeAdmin, "POST", "/api/v1/models/"+v2.ID+"/activate", "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	require.True(t, decode[ModelVersion](t, out).Active)
+	_, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/models?active=true", "", nil)
+	ms = decode[ModelVersionList](t, out).Models
+	require.Len(t, ms, 1)
+	require.Equal(t, v2.ID, ms[0].ID)
+
+	resp, out = b.do(t, auth.ScopeAdmin, "POST", "/api/v1/models/nope/activate", "", nil)
+	requireProblem(t, resp, out, http.StatusNotFound, "/api/v1/models/nope/activate")
 }

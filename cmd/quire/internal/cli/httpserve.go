@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quirehq/quire/jobs"
 )
@@ -27,10 +25,11 @@ const scrapeTimeout = 5 * time.Second
 //   - /readyz is readiness: 200 while the server fetches, 503 before it
 //     starts, once it is quiet and while it stops.
 //   - /metrics is Prometheus: the queues' sizes, latency and counters, read
-//     from the broker on each scrape, and the process's busy jobs;
+//     from the broker on each scrape, the process's busy jobs and m's
+//     series (executions, pipeline stages, HTTP requests);
 //   - / is the HTML status page, when statusPage is set (quire up);
-//   - /api/ is the REST API, when api is not nil.
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, log *slog.Logger, statusPage bool, api http.Handler) *http.Server {
+//   - /api/ is the REST API, when api is not nil, its requests counted in m.
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, statusPage bool, api http.Handler) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -53,28 +52,45 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 		writeProbe(w, http.StatusServiceUnavailable, "not ready: not fetching")
 	})
 
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	m.reg.MustRegister(
 		&queueCollector{insp: insp},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "quire_process_busy_jobs",
 			Help: "Jobs this process is running.",
 		}, func() float64 { return float64(srv.Busy()) }),
 	)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
-		// A broker outage drops the queue metrics from the scrape, not the
-		// process's own.
-		ErrorHandling: promhttp.ContinueOnError,
-		ErrorLog:      slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}))
+	mux.Handle("GET /metrics", m.handler(log))
 	if statusPage {
 		mux.Handle("GET /{$}", &statusHandler{insp: insp, log: log})
 	}
 	if api != nil {
-		mux.Handle("/api/", api)
+		mux.Handle("/api/", m.instrument(api))
 	}
+	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+}
+
+// newProbeServer serves the probes and metrics of a role that fetches no
+// jobs (web, scheduler):
+//
+//   - /healthz is liveness: 200 while the process answers. It touches
+//     neither the broker nor the store, so an outage of either never
+//     restarts the pods;
+//   - /readyz is readiness: 200 while ready is set, 503 otherwise (before
+//     the start and from SIGTERM on, while the role drains);
+//   - /metrics is Prometheus: m's series.
+func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger) *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeProbe(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if ready.Load() {
+			writeProbe(w, http.StatusOK, "ready")
+			return
+		}
+		writeProbe(w, http.StatusServiceUnavailable, "not ready: starting or stopping")
+	})
+	mux.Handle("GET /metrics", m.handler(log))
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }
 

@@ -22,6 +22,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/internal/buildinfo"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/pipeline"
 )
 
 // Exit codes of Execute.
@@ -40,8 +42,15 @@ type deps struct {
 	// quietSignals starts delivering the signal that quiets a worker
 	// (SIGTSTP) and returns a function that stops it. Nil ignores the signal.
 	quietSignals func() (<-chan os.Signal, func())
-	// listening, when set, is told the address the HTTP server bound.
+	// listening, when set, is told the address the HTTP server of the
+	// probes and metrics (--addr) bound.
 	listening func(net.Addr)
+	// listeningHTTP, when set, is told the address the web role's API
+	// (--http-addr) bound.
+	listeningHTTP func(net.Addr)
+	// periodicJobs, when set, replaces the pipeline's periodic jobs, so
+	// that tests need not wait for the sweep's minute.
+	periodicJobs func() []jobs.PeriodicJob
 	// setRedisLogger, when set, routes go-redis's messages to the command's
 	// logger. It sets a global, so only Execute sets it, not tests.
 	setRedisLogger func(*slog.Logger)
@@ -99,6 +108,15 @@ type app struct {
 	// log is built from --log-level and --log-format before any command
 	// runs.
 	log *slog.Logger
+}
+
+// periodicJobs returns the periodic jobs the scheduler enqueues: the
+// pipeline's, unless a test set its own.
+func (a *app) periodicJobs() []jobs.PeriodicJob {
+	if a.deps.periodicJobs != nil {
+		return a.deps.periodicJobs()
+	}
+	return pipeline.PeriodicJobs()
 }
 
 func (a *app) newRootCommand() *cobra.Command {

@@ -23,9 +23,10 @@ import (
 
 // Defaults of the serve command.
 const (
-	AddrDefault   = ":9090"
-	QueuesDefault = jobs.QueueDefault + "=1"
-	RoleDefault   = "worker"
+	AddrDefault     = ":9090"
+	HTTPAddrDefault = ":8080"
+	QueuesDefault   = jobs.QueueDefault + "=1"
+	RoleDefault     = "worker"
 	// stopGrace is how long Stop may wait, after the shutdown timeout, for
 	// cancelled handlers to return.
 	stopGrace = 15 * time.Second
@@ -33,7 +34,8 @@ const (
 
 // serveConfig holds the settings of the serve command.
 type serveConfig struct {
-	// Role is what this process runs. Defaults to worker, the only role yet.
+	// Role is what this process runs: web, worker or scheduler. Defaults to
+	// worker.
 	Role string
 	// Queues lists the queues to work on with their weights:
 	// "default=1,critical=3". Defaults to "default=1".
@@ -53,17 +55,23 @@ type serveConfig struct {
 	// and Prometheus reach it, and 127.0.0.1:8080 for up; empty serves
 	// nothing.
 	Addr string
+	// HTTPAddr is where the web role serves the REST API: the public
+	// address, kept apart from Addr so that the edge never reaches the
+	// probes and metrics. Defaults to ":8080".
+	HTTPAddr string
 }
 
-// role is one way to run the serve command. Only the worker exists yet;
-// when the web UI and pipeline roles come, each will name the roles it
-// depends on, as Mimir's modules do.
+// role is one way to run the serve command. Each role opens only what it
+// needs: web the broker (to enqueue) and the store, worker both, scheduler
+// only the broker.
 type role struct {
 	name string
 	run  func(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error
 }
 
 var roles = []role{
+	{name: "scheduler", run: runScheduler},
+	{name: "web", run: runWeb},
 	{name: "worker", run: runWorker},
 }
 
@@ -80,16 +88,28 @@ func (a *app) newServeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run a Quire process in one role",
-		Long: `Run a Quire process in one role. A worker fetches jobs from its queues and
-runs them with the built-in handlers (noop, sleep).
+		Long: `Run a Quire process in one role:
 
-It runs on the embedded job database in --data-dir unless --redis-url is
-given; every process of a deployment must use the same one.
+  worker     fetches jobs from --queues and runs them: the document pipeline's
+             stages (extract, analyze, notify, the sweep, webhooks) and the
+             built-in handlers (noop, sleep).
+  web        serves the REST API (/api/v1/) on --http-addr; fetches no jobs.
+  scheduler  enqueues the periodic jobs (the pipeline's sweep) at their
+             ticks; fetches no jobs. Several may run: each tick is enqueued
+             once.
 
-SIGINT and SIGTERM stop it gracefully: fetching stops, running jobs get
---shutdown-timeout to finish, and the rest go back to their queues. SIGTSTP
-quiets it: fetching stops and running jobs finish, but the process stays up
-until it is stopped.`,
+Every role serves /healthz, /readyz and /metrics on --addr. Jobs are kept in
+the embedded job database in --data-dir unless --redis-url is given, and
+documents in --data-dir unless --postgres-url and --blob-url are given;
+every process of a deployment must use the same ones.
+
+SIGINT and SIGTERM stop it gracefully: /readyz answers 503 at once; a worker
+stops fetching, lets running jobs finish within --shutdown-timeout and hands
+the rest back to their queues; web stops accepting connections and lets the
+requests in flight finish within --shutdown-timeout; the scheduler stops
+enqueueing. SIGTSTP quiets a worker or a scheduler: it stops fetching or
+enqueueing, and running jobs finish, but the process stays up until it is
+stopped.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runServe(cmd.Context(), cfg)
@@ -98,6 +118,8 @@ until it is stopped.`,
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Role, "role", RoleDefault, "role of this process: "+roleNames())
 	withEnv(fs, "role")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", HTTPAddrDefault, "address of the REST API of the web role")
+	withEnv(fs, "http-addr")
 	cfg.addFlags(fs, AddrDefault, `address of /healthz, /readyz and /metrics; "" serves none`)
 	return cmd
 }
@@ -150,9 +172,11 @@ func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
 	return roles[i].run(ctx, a, cfg, queues)
 }
 
-// runWorker runs the worker role: a jobs.Server with the probes and metrics.
+// runWorker runs the worker role: a jobs.Server with the pipeline's
+// handlers and the built-in ones, the probes and metrics. It serves no API
+// (the web role does) and enqueues no periodic jobs (the scheduler does).
 func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error {
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "serve", role: cfg.Role})
+	return a.runProcess(ctx, cfg, queues, &processOpts{command: "serve", role: cfg.Role, documents: true})
 }
 
 // processOpts say what runProcess runs around the worker.
@@ -164,10 +188,15 @@ type processOpts struct {
 	// statusPage serves the HTML status page at / besides the probes and
 	// metrics.
 	statusPage bool
-	// documents runs the document pipeline in the worker and serves the
-	// REST API: the store is opened and migrated at start.
+	// documents registers the document pipeline's handlers in the worker:
+	// the store, blobs and cache are opened, and the store migrated, at
+	// start.
 	documents bool
-	// inbox, with documents, is a folder whose files are ingested (see
+	// all, with documents, runs every role in the process, as up does: the
+	// REST API besides the probes, the periodic jobs, and every pipeline
+	// queue that --queues does not weigh.
+	all bool
+	// inbox, with all, is a folder whose files are ingested (see
 	// runInbox).
 	inbox string
 }
@@ -189,14 +218,16 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	handlers := builtinHandlers()
 	var periodic []jobs.PeriodicJob
 	var api http.Handler
+	var docs *documents
 	if opts.documents {
-		docs, err := openDocuments(ctx, &a.global, b, a.log)
-		if err != nil {
+		if docs, err = openDocuments(ctx, &a.global, b, a.log); err != nil {
 			return err
 		}
 		defer docs.Close()
 		docs.pipeline.Register(handlers)
-		periodic = pipeline.PeriodicJobs()
+	}
+	if opts.documents && opts.all {
+		periodic = a.periodicJobs()
 		queues = maps.Clone(queues)
 		for q, w := range pipeline.Queues() {
 			if _, set := queues[q]; !set {
@@ -214,8 +245,10 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 			defer func() { stopInbox(); <-inboxDone }()
 		}
 	}
+	m := newMetrics()
 	srv, err := jobs.NewServer(b.driver, &jobs.Config{
 		Handlers:        handlers,
+		Middleware:      []jobs.Middleware{m.middleware()},
 		PeriodicJobs:    periodic,
 		Queues:          queues,
 		StrictPriority:  cfg.Strict,
@@ -251,7 +284,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	var hs *http.Server
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, a.log, opts.statusPage, api)
+		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, opts.statusPage, api)
 		if opts.statusPage {
 			a.log.Info(opts.command+": serving the status page, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
 		} else {

@@ -18,10 +18,13 @@ import (
 
 // serveBundle is a `quire serve` running in the background of a test.
 type serveBundle struct {
-	addr   string
-	quiet  chan os.Signal
-	cancel context.CancelFunc
-	done   chan result
+	addr string
+	// httpAddr is the web role's API address (--http-addr), when it has
+	// one.
+	httpAddr string
+	quiet    chan os.Signal
+	cancel   context.CancelFunc
+	done     chan result
 }
 
 // startServe runs `quire serve --role worker` with args until the test
@@ -35,12 +38,25 @@ func startServe(t *testing.T, b *testBundle, args ...string) *serveBundle {
 // the loopback interface until the test stops it.
 func startProcess(t *testing.T, b *testBundle, args ...string) *serveBundle {
 	t.Helper()
+	return startProcessWith(t, b, nil, args...)
+}
+
+// startProcessWith is startProcess with deps adjusted by tweak, if not nil.
+// A process that serves an API (--http-addr) must bind it before its
+// probes.
+func startProcessWith(t *testing.T, b *testBundle, tweak func(d *deps), args ...string) *serveBundle {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &serveBundle{quiet: make(chan os.Signal, 1), cancel: cancel, done: make(chan result, 1)}
 	addrs := make(chan net.Addr, 1)
+	httpAddrs := make(chan net.Addr, 1)
 	opts := &runOpts{tweak: func(d *deps) {
 		d.listening = func(a net.Addr) { addrs <- a }
+		d.listeningHTTP = func(a net.Addr) { httpAddrs <- a }
 		d.quietSignals = func() (<-chan os.Signal, func()) { return s.quiet, func() {} }
+		if tweak != nil {
+			tweak(d)
+		}
 	}}
 	args = append(args, "--addr", "127.0.0.1:0", "--log-level", "warn")
 	go func() { s.done <- b.runWith(ctx, t, opts, args...) }()
@@ -48,6 +64,11 @@ func startProcess(t *testing.T, b *testBundle, args ...string) *serveBundle {
 	select {
 	case a := <-addrs:
 		s.addr = a.String()
+		select {
+		case a := <-httpAddrs:
+			s.httpAddr = a.String()
+		default:
+		}
 	case r := <-s.done:
 		t.Fatalf("%s exited with %d: %s", args[0], r.code, r.stderr)
 	case <-time.After(10 * time.Second):

@@ -54,5 +54,5 @@ func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 	if err != nil {
 		return err
 	}
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true, inbox: inbox})
+	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true, all: true, inbox: inbox})
 }

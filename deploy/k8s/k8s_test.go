@@ -266,7 +266,7 @@ func container(t *testing.T, r *rendering, name string) *corev1.Container {
 }
 
 // knownMetrics are the series the alerts and the dashboard may use: what
-// Quire's /metrics serves today (cmd/quire/internal/cli/httpserve.go), the
+// Quire's /metrics serves today (cmd/quire/internal/cli/httpserve.go and metrics.go), the
 // Go and process collectors, Prometheus's up, and kube-state-metrics. A
 // dashboard or rule naming anything else would show nothing or never fire.
 var knownMetrics = []string{
@@ -276,6 +276,20 @@ var knownMetrics = []string{
 	"kube_job_status_failed",
 	"process_cpu_seconds_total",
 	"process_resident_memory_bytes",
+	"quire_http_request_duration_seconds_bucket",
+	"quire_http_request_duration_seconds_count",
+	"quire_http_request_duration_seconds_sum",
+	"quire_http_requests_in_flight",
+	"quire_http_requests_total",
+	"quire_job_duration_seconds_bucket",
+	"quire_job_duration_seconds_count",
+	"quire_job_duration_seconds_sum",
+	"quire_jobs_failed_total",
+	"quire_jobs_processed_total",
+	"quire_pipeline_stage_duration_seconds_bucket",
+	"quire_pipeline_stage_duration_seconds_count",
+	"quire_pipeline_stage_duration_seconds_sum",
+	"quire_pipeline_stage_runs_total",
 	"quire_process_busy_jobs",
 	"quire_queue_dead_jobs",
 	"quire_queue_failed_total",

@@ -87,14 +87,14 @@ func TestConfigErrors(t *testing.T) {
 		},
 		{
 			name: "RoleBadFlag",
-			args: []string{"serve", "--role", "web"},
-			want: `invalid --role / QUIRE_ROLE "web": valid roles are worker`,
+			args: []string{"serve", "--role", "nope"},
+			want: `invalid --role / QUIRE_ROLE "nope": valid roles are scheduler, web, worker`,
 		},
 		{
 			name: "RoleBadEnv",
 			args: []string{"serve"},
-			env:  map[string]string{"QUIRE_ROLE": "scheduler"},
-			want: `invalid --role / QUIRE_ROLE "scheduler": valid roles are worker`,
+			env:  map[string]string{"QUIRE_ROLE": "nope"},
+			want: `invalid --role / QUIRE_ROLE "nope": valid roles are scheduler, web, worker`,
 		},
 		{
 			name: "QueuesBadWeight",
@@ -171,7 +171,7 @@ func TestFlagBeatsEnv(t *testing.T) {
 	t.Parallel()
 	// The flag is valid and the environment is not: the flag wins, so the
 	// command gets as far as the next setting, which is wrong on purpose.
-	r := runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_ROLE": "web"}}, "serve", "--role", "worker", "--concurrency", "0")
+	r := runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_ROLE": "nope"}}, "serve", "--role", "worker", "--concurrency", "0")
 	require.Equal(t, exitUsage, r.code)
 	require.NotContains(t, r.stderr, "--role")
 	require.Contains(t, r.stderr, "invalid --concurrency / QUIRE_CONCURRENCY 0")

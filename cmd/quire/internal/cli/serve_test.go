@@ -143,9 +143,15 @@ func TestServeWorker(t *testing.T) {
 			`quire_queue_latency_seconds{queue="default"} 0`,
 			"quire_process_busy_jobs 0",
 			"go_goroutines",
+			// The process's own counts of what it ran, by queue and type.
+			`quire_jobs_processed_total{queue="default",type="noop"} 5`,
+			`quire_jobs_processed_total{queue="critical",type="sleep"} 1`,
+			`quire_jobs_failed_total{queue="default",type="no.such.handler"} 1`,
+			`quire_job_duration_seconds_count{queue="default",type="sleep"} 1`,
 		} {
 			require.Contains(t, body, want)
 		}
+		require.NotContains(t, body, `quire_jobs_failed_total{queue="default",type="noop"}`)
 
 		procs := runJSON[[]struct {
 			Concurrency int               `json:"concurrency"`

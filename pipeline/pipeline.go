@@ -17,10 +17,12 @@
 // next state in one transaction (its audit trail included), and enqueues its
 // next job unique on (document, stage). So the engine's at-least-once
 // delivery never double-counts, a stage that ran twice is harmless, and a
-// document costs the store a handful of round trips, not dozens. Those moves
-// do not wait for the disk (store.SetStateParams.Unsynced): one that a crash
-// of the database's machine undoes leaves the document in its earlier state,
-// where the sweep finds it and runs the stage again.
+// document costs the store a handful of round trips, not dozens. The moves
+// between stages do not wait for the disk (store.SetStateParams.Unsynced):
+// one that a crash of the database's machine undoes leaves the document
+// behind its next job, which then runs the lost stage again (catchUp). The
+// final moves, done and failed, wait for the disk, and so make every move
+// before them durable too.
 //
 // Every accepted document ends in a visible final state: a failure that a
 // retry cannot mend (an encrypted PDF, a limit exceeded) fails the document
@@ -269,7 +271,6 @@ func (p *Pipeline) fail(ctx context.Context, r *stageRun, reason string) error {
 	_, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{
 		ID: r.docID, From: []store.State{store.StateReceived, store.StateExtracting, store.StateAnalyzing, store.StateIndexed},
 		To: store.StateFailed, Reason: reason, Stage: r.stage, Events: r.events(store.EventFailed, reason),
-		Unsynced: true,
 	})
 	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -116,6 +116,10 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 	if doc.State == store.StateIndexed {
 		return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
 	}
+	if doc.State == store.StateReceived || doc.State == store.StateExtracting {
+		_, err := p.catchUp(ctx, doc.ID, doc.State, doc.MIMEType)
+		return err
+	}
 	if doc.State != store.StateAnalyzing {
 		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateAnalyzing}, To: store.StateIndexed}
 	}
@@ -136,14 +140,49 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 	return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
 }
 
-// runNotify marks the document done and tells the webhooks.
+// runNotify marks the document done and tells the webhooks. Done is a
+// final state: its commit waits for the disk, and so covers every unsynced
+// move before it.
 func (p *Pipeline) runNotify(ctx context.Context, r *stageRun) error {
-	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
-		From: []store.State{store.StateIndexed}, To: store.StateDone, Events: r.events(store.EventDone, ""), Unsynced: true,
-	}); err != nil {
+	_, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
+		From: []store.State{store.StateIndexed}, To: store.StateDone, Events: r.events(store.EventDone, ""),
+	})
+	var conflict *store.StateConflictError
+	if errors.As(err, &conflict) {
+		if behind, err := p.catchUp(ctx, r.docID, conflict.Current, ""); behind || err != nil {
+			return err
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("finish: %w", err)
 	}
 	return p.enqueueWebhooks(ctx, r.docID, EventDocumentDone)
+}
+
+// catchUp runs again the stage a document is at when a later stage's job
+// finds it there. A stage enqueues the next only after its move committed,
+// so a document behind its job lost that move: the moves do not wait for
+// the disk, and a crash of the database's machine can undo the last ones.
+// It reports whether the document was behind.
+func (p *Pipeline) catchUp(ctx context.Context, docID string, state store.State, mime string) (bool, error) {
+	var jobType, queue string
+	switch state {
+	case store.StateReceived, store.StateExtracting:
+		if mime == "" {
+			doc, err := p.cfg.Store.GetDocument(ctx, docID)
+			if err != nil {
+				return false, fmt.Errorf("load document: %w", err)
+			}
+			mime = doc.MIMEType
+		}
+		jobType, queue = JobExtract, extractQueue(mime)
+	case store.StateAnalyzing:
+		jobType, queue = JobAnalyze, QueueAnalyze
+	default:
+		return false, nil
+	}
+	p.log.Info("pipeline: document behind its job, running its stage again", "document_id", docID, "state", state, "job", jobType)
+	return true, p.enqueueStage(ctx, jobType, queue, docID)
 }
 
 // permanent reports whether an error is one a retry cannot mend, and the

@@ -246,9 +246,10 @@ type SetStateParams struct {
 	// the disk (PostgreSQL's synchronous_commit off, SQLite's synchronous
 	// NORMAL): a crash of the database's machine may undo it, whole, never
 	// in part; a crash of a process cannot. It is for moves that can be
-	// made again: the pipeline's sweep finds such a document in its
-	// earlier state and runs the stage again. A disk flush per stage would
-	// otherwise bound the pipeline's rate.
+	// made again: the pipeline's next stage finds such a document in its
+	// earlier state and runs the lost stage again. The next synced commit
+	// makes it durable too. A disk flush per stage would otherwise bound
+	// the pipeline's rate.
 	Unsynced bool
 }
 

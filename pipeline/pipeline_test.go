@@ -29,6 +29,7 @@ import (
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/cache"
 	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/jobstest"
 	"github.com/quirehq/quire/jobs/redisdriver"
@@ -81,15 +82,7 @@ func servers(t *testing.T) *env {
 	ctx := context.Background()
 	jd := redisJobs(t)
 
-	pgURL := cmpEnv("QUIRE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-	admin, err := sql.Open("pgx", pgURL)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
-	jobstest.RequireService(t, "PostgreSQL at "+pgURL, admin.PingContext(ctx))
-	dbName := "quire_test_pipeline_" + randomHex()
-	_, err = admin.ExecContext(ctx, "CREATE DATABASE "+dbName)
-	require.NoError(t, err)
-	dbURL := strings.Replace(pgURL, "/postgres?", "/"+dbName+"?", 1)
+	dbURL := testenv.NewPostgresDatabase(t)
 	st, err := store.Open(ctx, dbURL)
 	require.NoError(t, err)
 	db, err := sql.Open("pgx", dbURL)
@@ -97,7 +90,6 @@ func servers(t *testing.T) *env {
 	t.Cleanup(func() {
 		db.Close()
 		st.Close()
-		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+dbName+" WITH (FORCE)")
 	})
 	addr, stop := startMemcached(t)
 	mc, err := cache.NewMemcached([]string{addr}, nil)

@@ -2,11 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,54 +10,13 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/store/storetest"
 )
 
-// postgresURL is the PostgreSQL server the tests use, as a URL of a database
-// to connect to while creating the tests' own: QUIRE_TEST_POSTGRES_URL, or a
-// local default.
-func postgresURL() string {
-	if u := os.Getenv("QUIRE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// newPostgresDatabase creates a database for one test, dropped at cleanup,
-// and returns its URL.
-func newPostgresDatabase(t testing.TB) string {
-	t.Helper()
-	// The admin connection is a plain one: pgxpool's settings (pool_*)
-	// would reach the server as unknown parameters.
-	au, err := url.Parse(postgresURL())
-	require.NoError(t, err)
-	q := au.Query()
-	for k := range q {
-		if strings.HasPrefix(k, "pool_") {
-			q.Del(k)
-		}
-	}
-	au.RawQuery = q.Encode()
-	admin, err := sql.Open("pgx", au.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Close() })
-	storetest.RequireService(t, "PostgreSQL at "+store.Redact(postgresURL()), admin.PingContext(context.Background()))
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "quire_test_" + hex.EncodeToString(b)
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(postgresURL())
-	require.NoError(t, err)
-	u.Path = "/" + name
-	return u.String()
-}
+// newPostgresDatabase creates a database for one test.
+func newPostgresDatabase(t testing.TB) string { return testenv.NewPostgresDatabase(t) }
 
 func openSQL(driver string) func(t testing.TB, url string) *sql.DB {
 	return func(t testing.TB, url string) *sql.DB {

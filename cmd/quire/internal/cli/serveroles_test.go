@@ -3,9 +3,6 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"mime/multipart"
@@ -19,48 +16,11 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // the admin connection of newPostgresDatabase
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
 )
-
-// postgresURLForTests is QUIRE_TEST_POSTGRES_URL or the local default: a
-// database to connect to while creating the tests' own.
-func postgresURLForTests() string {
-	if u := os.Getenv("QUIRE_TEST_POSTGRES_URL"); u != "" {
-		return u
-	}
-	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-}
-
-// newPostgresDatabase creates a database for one test, dropped at cleanup,
-// and returns its URL. It skips the test without PostgreSQL (fails it when
-// QUIRE_TEST_REQUIRE_SERVICES=1).
-func newPostgresDatabase(t *testing.T) string {
-	t.Helper()
-	u, err := url.Parse(postgresURLForTests())
-	require.NoError(t, err)
-	admin, err := sql.Open("pgx", u.String())
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = admin.Close() })
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
-	defer cancel()
-	testenv.RequireService(t, "PostgreSQL", admin.PingContext(ctx))
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	name := "quire_test_" + hex.EncodeToString(b)
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Logf("drop test database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
 
 // setupServers gives a test Redis and a PostgreSQL database of its own, and
 // a blob directory every process of the test shares, as a deployment's
@@ -68,7 +28,7 @@ func newPostgresDatabase(t *testing.T) string {
 func setupServers(t *testing.T) *testBundle {
 	t.Helper()
 	b := setup(t)
-	pg := newPostgresDatabase(t)
+	pg := testenv.NewPostgresDatabase(t)
 	blobs := (&url.URL{Scheme: "file", Path: t.TempDir()}).String()
 	b.args = append(b.args, "--postgres-url", pg, "--blob-url", blobs, "--data-dir", t.TempDir())
 	return b

@@ -114,8 +114,11 @@ func setup(t *testing.T) *testBundle {
 		_ = rdb.Close()
 		jobstest.RequireService(t, "Redis at "+url, err)
 	}
-	b := &testBundle{redisURL: url, prefix: "quiretest:" + randomHex(6), rdb: rdb}
-	b.args = []string{"--redis-url", b.redisURL, "--redis-prefix", b.prefix}
+	b := &testBundle{redisURL: url, prefix: "quiretest:" + randomHex(6), rdb: rdb,
+		dataDir: filepath.Join(t.TempDir(), "quire-data")}
+	// The data directory still holds the embedded store and blobs of a
+	// process whose jobs are on Redis: never the package's own folder.
+	b.args = []string{"--redis-url", b.redisURL, "--redis-prefix", b.prefix, "--data-dir", b.dataDir}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -262,6 +262,7 @@ func runCorpus(t *testing.T, e *env) {
 		failed++
 		require.Equal(t, "failed", doc.State, f)
 		require.Contains(t, doc.FailureReason, strings.TrimPrefix(w, "failed:"), f)
+		require.NotContains(t, doc.FailureReason, doc.ID, "%s: a reason is for a person looking at the document already", f)
 	}
 	t.Logf("%d documents done, %d failed as expected", done, failed)
 

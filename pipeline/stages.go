@@ -238,7 +238,7 @@ func permanent(err error) (string, bool) {
 	case errors.Is(err, extract.ErrOCRUnavailable):
 		return "the document has no text layer and OCR is not available: install tesseract-ocr on the workers", true
 	case errors.Is(err, extract.ErrCorrupt):
-		return "the document could not be read: " + err.Error(), true
+		return "the document could not be read: " + unwrapAll(err, extract.ErrCorrupt).Error(), true
 	case errors.As(err, &panicked):
 		return "the parser failed on this document (" + panicked.Error() + "); please report it", true
 	case errors.Is(err, store.ErrInvalid):

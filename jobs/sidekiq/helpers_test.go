@@ -126,3 +126,16 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// webPage renders a page of Sidekiq's Web UI (Sidekiq::Web, through Rack)
+// and returns its HTML, failing unless it rendered with status 200.
+func (b *bundle) webPage(t testing.TB, path string) string {
+	t.Helper()
+	var page struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	b.ruby(t, &page, "web", path)
+	require.Equal(t, 200, page.Status, "GET %s:\n%s", path, page.Body)
+	return page.Body
+}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -216,6 +218,13 @@ func TestFailureInRubyRetrySet(t *testing.T) {
 	require.GreaterOrEqual(t, retries[0].Score, failedAt+15-0.01)
 	require.LessOrEqual(t, retries[0].Score, failedAt+24+0.01)
 
+	// The Web UI shows it, in the list and on its own page.
+	html := b.webPage(t, "/retries")
+	require.Contains(t, html, jid)
+	require.Contains(t, html, "card declined for order 42")
+	html = b.webPage(t, fmt.Sprintf("/retries/%s-%s", strconv.FormatFloat(retries[0].Score, 'f', -1, 64), jid))
+	require.Contains(t, html, "Billing::CardDeclined")
+
 	// Ruby retries it (SortedEntry#retry decrements retry_count and pushes
 	// it); it fails again in Quire: retry_count is Sidekiq's again, with
 	// retried_at. (RetrySet#retry_all would loop: it retries until the set
@@ -260,6 +269,7 @@ func TestFailureInRubyRetrySet(t *testing.T) {
 	require.Equal(t, "nope", dead[0].Item["error_message"])
 	require.Equal(t, "StandardError", dead[0].Item["error_class"])
 	require.Equal(t, float64(0), dead[0].Item["retry_count"])
+	require.Contains(t, b.webPage(t, "/morgue"), deadJID)
 }
 
 // TestProcessSetAndStats: Ruby's ProcessSet lists a running Quire server with
@@ -335,6 +345,12 @@ func TestProcessSetAndStats(t *testing.T) {
 	}
 	require.Equal(t, map[string]bool{jids[0]: true, jids[1]: true}, seen)
 
+	// The Web UI's Busy page lists the process and its jobs.
+	html := b.webPage(t, "/busy")
+	require.Contains(t, html, srv.ID())
+	require.Contains(t, html, "SlowReport")
+	require.Contains(t, html, "billing-go")
+
 	var stats struct {
 		ProcessesSize int64 `json:"processes_size"`
 		WorkersSize   int64 `json:"workers_size"`
@@ -349,6 +365,14 @@ func TestProcessSetAndStats(t *testing.T) {
 	eventually(t, 20*time.Second, "processed to count both jobs", func() bool {
 		b.ruby(t, &stats, "stats")
 		return stats.Processed == 2 && stats.WorkersSize == 0
+	})
+
+	// The Web UI's Quiet button quiets the server: it stops fetching.
+	b.ruby(t, nil, "quiet", srv.ID())
+	eventually(t, 20*time.Second, "the server to go quiet", srv.IsQuiet)
+	eventually(t, 20*time.Second, "the process set to show it quiet", func() bool {
+		b.ruby(t, &procs, "processes")
+		return len(procs) == 1 && procs[0].Quiet == "true"
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

@@ -39,11 +39,23 @@ when "workers"
     {"process" => process, "thread" => thread, "queue" => work["queue"], "run_at" => work["run_at"],
      "class" => work["payload"]["class"], "jid" => work["payload"]["jid"], "args" => work["payload"]["args"]}
   })
+when "quiet" # IDENTITY: the Web UI's Quiet button (Process#quiet!)
+  Sidekiq::ProcessSet.new.each { |p| p.quiet! if p.identity == ARGV[0] }
+  puts "[]"
 when "stats"
   s = Sidekiq::Stats.new
   puts JSON.generate("processed" => s.processed, "failed" => s.failed, "processes_size" => s.processes_size,
     "workers_size" => s.workers_size, "retry_size" => s.retry_size, "dead_size" => s.dead_size,
     "enqueued" => s.enqueued, "today" => Sidekiq::Stats::History.new(1).processed.values.first)
+when "web" # PATH: renders a Web UI page as a browser would get it
+  require "sidekiq/web"
+  require "rack/mock"
+  env = Rack::MockRequest.env_for(ARGV[0])
+  env["rack.session"] = {}
+  status, _, body = Sidekiq::Web.new.call(env)
+  html = +""
+  body.each { |part| html << part }
+  puts JSON.generate("status" => status, "body" => html)
 else
   abort "unknown command #{cmd.inspect}"
 end

@@ -84,8 +84,6 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		}
 		d.mu.Lock()
 		class := d.errClasses[c.Job.Lease]
-		delete(d.errClasses, c.Job.Lease)
-		delete(d.running, c.Job.ID)
 		d.mu.Unlock()
 		kind, key, score, out, processed, failed := "", "", "0", "", 1, 0
 		switch c.Outcome {
@@ -124,8 +122,17 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 	}
 	res, err := completeScript.Run(ctx, d.rdb, nil, args...).Int64Slice()
 	if err != nil {
+		// The server tries again with the same completions.
 		return nil, fmt.Errorf("record the outcomes of %d jobs: %w", len(p.Completions), err)
 	}
+	d.mu.Lock()
+	for _, c := range p.Completions {
+		_, raw, _ := parseLease(c.Job.Lease) // parsed above
+		d.release(raw)
+		delete(d.errClasses, c.Job.Lease)
+		delete(d.running, c.Job.ID)
+	}
+	d.mu.Unlock()
 	return &jobdriver.JobCompleteManyResult{Applied: int(res[0]), Stale: int(res[1])}, nil
 }
 

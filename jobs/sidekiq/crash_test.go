@@ -151,3 +151,34 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	require.Zero(t, heldJobs(t, b.rdb))
 	require.Zero(t, b.rdb.LLen(ctx, "queue:"+crashQueue).Val())
 }
+
+// TestLostFetchReplyIsRescued: jobs that a fetch moved into a live process's
+// in-progress list but never handed to the process (the reply was lost to a
+// timeout) return to the queue and run, though the process keeps its lease.
+func TestLostFetchReplyIsRescued(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	ran := make(chan string, 10)
+	hs := jobs.NewHandlers()
+	hs.Handle("Lost", func(_ context.Context, j *jobs.Job) error {
+		ran <- j.ID
+		return nil
+	}, nil)
+	srv := startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"lost": 1}, LeaseDuration: time.Second})
+	first, err := b.client.Enqueue(ctx, "Lost", nil, &jobs.EnqueueOpts{Queue: "lost"})
+	require.NoError(t, err)
+	require.Equal(t, first.ID, <-ran) // the server has fetched from the queue
+	// What a fetch whose reply was lost leaves behind.
+	orphan := `{"class":"Lost","args":[],"jid":"orphan-1","queue":"lost","retry":true}`
+	inProgress := sidekiq.KeyPrefixDefault + ":inprogress:lost:" + srv.ID()
+	require.NoError(t, b.rdb.LPush(ctx, inProgress, orphan).Err())
+	select {
+	case id := <-ran:
+		require.Equal(t, "orphan-1", id)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the orphaned job did not run")
+	}
+	eventually(t, 10*time.Second, "the in-progress list to empty", func() bool {
+		return b.rdb.LLen(ctx, inProgress).Val() == 0
+	})
+}

@@ -86,8 +86,13 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 		}
 		j.Lease = d.newLease(p.LeaseOwner, raw)
 		d.running[j.ID] = raw
+		d.held[raw]++
 		res.Jobs = append(res.Jobs, j)
 	}
+	if d.owned[p.Queue] == nil {
+		d.owned[p.Queue] = make(map[string]bool)
+	}
+	d.owned[p.Queue][p.LeaseOwner] = true
 	d.mu.Unlock()
 	if len(bad) > 0 {
 		res.Undecodable = len(bad)
@@ -148,8 +153,17 @@ func (d *Driver) JobLeaseExtendMany(ctx context.Context, p *jobdriver.JobLeaseEx
 	return nil
 }
 
+// release forgets one lease on payload. d.mu must be held.
+func (d *Driver) release(payload string) {
+	if d.held[payload] <= 1 {
+		delete(d.held, payload)
+	} else {
+		d.held[payload]--
+	}
+}
+
 // JobRescueExpired returns the jobs held by processes whose lease passed to
-// the front of their queue.
+// the front of their queue, and the orphans of this driver's own lists.
 func (d *Driver) JobRescueExpired(ctx context.Context, p *jobdriver.JobRescueExpiredParams) (int, error) {
 	n, err := rescueScript.Run(ctx, d.rdb,
 		[]string{d.keyHolders(p.Queue), keyQueue(p.Queue), d.keyLeases()},
@@ -157,7 +171,69 @@ func (d *Driver) JobRescueExpired(ctx context.Context, p *jobdriver.JobRescueExp
 	if err != nil {
 		return 0, fmt.Errorf("rescue the jobs of dead processes in queue %s: %w", p.Queue, err)
 	}
-	return n, nil
+	orphans, err := d.rescueOrphans(ctx, p.Queue)
+	return n + orphans, err
+}
+
+// requeueScript moves one entry from an in-progress list to the front of
+// its queue, if it is still in the list.
+// KEYS[1] in-progress list, KEYS[2] queue:NAME. ARGV[1] the entry.
+var requeueScript = redis.NewScript(`
+if redis.call('LREM', KEYS[1], 1, ARGV[1]) == 1 then
+  redis.call('RPUSH', KEYS[2], ARGV[1])
+  return 1
+end
+return 0
+`)
+
+// rescueOrphans returns to the queue the entries of this driver's own
+// in-progress lists that no job it handed out holds: a fetch whose reply was
+// lost (a timeout after the script ran) leaves them there, and the lease of
+// a live process never passes. An entry must be an orphan at two looks in a
+// row, a rescue interval apart, so that a fetch whose reply is still on its
+// way keeps its jobs.
+func (d *Driver) rescueOrphans(ctx context.Context, queue string) (int, error) {
+	d.mu.Lock()
+	var owners []string
+	for o := range d.owned[queue] {
+		owners = append(owners, o)
+	}
+	d.mu.Unlock()
+	moved := 0
+	for _, owner := range owners {
+		key := d.keyInProgress(queue, owner)
+		entries, err := d.rdb.LRange(ctx, key, 0, -1).Result()
+		if err != nil {
+			return moved, fmt.Errorf("read the in-progress list of %s in queue %s: %w", owner, queue, err)
+		}
+		inList := make(map[string]int, len(entries))
+		for _, e := range entries {
+			inList[e]++
+		}
+		var requeue []string
+		now := make(map[string]bool)
+		d.mu.Lock()
+		for e, c := range inList {
+			if c <= d.held[e] {
+				continue
+			}
+			if d.suspects[key][e] {
+				requeue = append(requeue, e)
+			} else {
+				now[e] = true
+			}
+		}
+		d.suspects[key] = now
+		d.mu.Unlock()
+		for _, e := range requeue {
+			n, err := requeueScript.Run(ctx, d.rdb, []string{key, keyQueue(queue)}, e).Int()
+			if err != nil {
+				return moved, fmt.Errorf("return an orphaned job to queue %s: %w", queue, err)
+			}
+			moved += n
+		}
+	}
+	return moved, nil
 }
 
 // QueueWait blocks until queue:NAME has a job, without taking it: BLMOVE

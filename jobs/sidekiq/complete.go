@@ -1,7 +1,10 @@
 package sidekiq
 
 import (
+	"bytes"
+	"compress/zlib"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -83,7 +86,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			return nil, err
 		}
 		d.mu.Lock()
-		class := d.errClasses[c.Job.Lease]
+		fl := d.failures[c.Job.Lease]
 		d.mu.Unlock()
 		kind, key, score, out, processed, failed := "", "", "0", "", 1, 0
 		switch c.Outcome {
@@ -95,7 +98,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			score = strconv.FormatFloat(unixSeconds(c.Updated.ScheduledAt), 'f', -1, 64)
 		case jobdriver.OutcomeRetry, jobdriver.OutcomeDead:
 			failed = 1
-			f, err := d.failed(raw, c, class)
+			f, err := d.failed(raw, c, fl)
 			if err != nil {
 				return nil, fmt.Errorf("record failure of job %s: %w", c.Job.ID, err)
 			}
@@ -129,7 +132,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 	for _, c := range p.Completions {
 		_, raw, _ := parseLease(c.Job.Lease) // parsed above
 		d.release(raw)
-		delete(d.errClasses, c.Job.Lease)
+		delete(d.failures, c.Job.Lease)
 		delete(d.running, c.Job.ID)
 	}
 	d.mu.Unlock()
@@ -138,7 +141,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 
 // failed returns the job with the fields Sidekiq 6.4's JobRetry sets on a
 // failure (attempt_retry).
-func (d *Driver) failed(raw string, c jobdriver.Completion, class string) (fields, error) {
+func (d *Driver) failed(raw string, c jobdriver.Completion, fl failure) (fields, error) {
 	f, err := parseFields(raw)
 	if err != nil {
 		return nil, err
@@ -149,6 +152,9 @@ func (d *Driver) failed(raw string, c jobdriver.Completion, class string) (field
 	}
 	f.setString("queue", queue)
 	msg := c.Updated.Error
+	if fl.message != "" {
+		msg = fl.message
+	}
 	if !utf8.ValidString(msg) {
 		msg = strings.ToValidUTF8(msg, "\uFFFD")
 	}
@@ -156,10 +162,25 @@ func (d *Driver) failed(raw string, c jobdriver.Completion, class string) (field
 		msg = string([]rune(msg)[:errorMessageMax])
 	}
 	f.setString("error_message", msg)
+	class := fl.class
 	if class == "" {
 		class = "StandardError"
 	}
 	f.setString("error_class", class)
+	if bt, ok := f["backtrace"]; ok && len(fl.backtrace) > 0 {
+		// backtrace: true keeps every line, an integer that many, as Sidekiq.
+		lines := fl.backtrace
+		if n, err := strconv.Atoi(string(bt)); err == nil && n >= 0 && n < len(lines) {
+			lines = lines[:n]
+		}
+		if string(bt) != "false" && string(bt) != "null" {
+			enc, err := compressBacktrace(lines)
+			if err != nil {
+				return nil, err
+			}
+			f.setString("error_backtrace", enc)
+		}
+	}
 	failedAt := c.Updated.FailedAt
 	if rc, ok := f["retry_count"]; ok && string(rc) != "null" {
 		var n int
@@ -173,4 +194,23 @@ func (d *Driver) failed(raw string, c jobdriver.Completion, class string) (field
 		f["retry_count"] = json.RawMessage("0")
 	}
 	return f, nil
+}
+
+// compressBacktrace encodes lines as Sidekiq's error_backtrace:
+// Base64(zlib(JSON array)), which the Web UI and JobRecord#error_backtrace
+// decode.
+func compressBacktrace(lines []string) (string, error) {
+	js, err := json.Marshal(lines)
+	if err != nil {
+		return "", err
+	}
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	if _, err := zw.Write(js); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(buf.Bytes()), nil
 }

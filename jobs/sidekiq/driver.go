@@ -115,12 +115,12 @@ type Driver struct {
 
 	seq atomic.Uint64 // makes every lease unique, so a job fetched twice is held twice
 
-	mu         sync.Mutex
-	running    map[string]string          // jid -> payload of fetched jobs, for the busy list
-	errClasses map[string]string          // lease -> error_class recorded by the middleware
-	held       map[string]int             // payload -> leases on it this driver handed out
-	owned      map[string]map[string]bool // queue -> identities this driver fetched for
-	suspects   map[string]map[string]bool // in-progress list -> entries nobody here held at the last look
+	mu       sync.Mutex
+	running  map[string]string          // jid -> payload of fetched jobs, for the busy list
+	failures map[string]failure         // lease -> what the middleware saw of a failed execution
+	held     map[string]int             // payload -> leases on it this driver handed out
+	owned    map[string]map[string]bool // queue -> identities this driver fetched for
+	suspects map[string]map[string]bool // in-progress list -> entries nobody here held at the last look
 }
 
 var _ jobdriver.Driver = (*Driver)(nil)
@@ -141,7 +141,7 @@ func NewDriver(rdb redis.UniversalClient, cfg *Config) (*Driver, error) {
 	}
 	return &Driver{
 		rdb: rdb, cfg: c,
-		running: make(map[string]string), errClasses: make(map[string]string), held: make(map[string]int),
+		running: make(map[string]string), failures: make(map[string]failure), held: make(map[string]int),
 		owned: make(map[string]map[string]bool), suspects: make(map[string]map[string]bool),
 	}, nil
 }

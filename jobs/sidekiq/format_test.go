@@ -1,7 +1,10 @@
 package sidekiq_test
 
 import (
+	"bytes"
+	"compress/zlib"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -119,21 +122,41 @@ func TestVersion8Writes(t *testing.T) {
 
 // TestOddEntries: an entry that is not a job goes to the dead set as it is;
 // a class no handler is registered for is retried, as Sidekiq retries a
-// NameError, so a deployment that adds the handler runs it.
+// NameError, so a deployment that adds the handler runs it; a panic is a
+// failure like any other, retried on the job's retry_queue.
 func TestOddEntries(t *testing.T) {
 	b := setup(t, nil)
 	ctx := context.Background()
 	require.NoError(t, b.rdb.LPush(ctx, "queue:odd", "not json",
-		`{"class":"Unknown","args":[],"jid":"u1","queue":"odd","retry":true}`).Err())
-	startServer(t, b.driver, jobs.Config{Handlers: jobs.NewHandlers(), Queues: map[string]int{"odd": 1}})
-	eventually(t, 10*time.Second, "both entries to be handled", func() bool {
-		return b.rdb.ZCard(ctx, "dead").Val() == 1 && b.rdb.ZCard(ctx, "retry").Val() == 1
+		`{"class":"Unknown","args":[],"jid":"u1","queue":"odd","retry":true}`,
+		`{"class":"Panics","args":[],"jid":"p1","queue":"odd","retry":true,"retry_queue":"odd_retries","backtrace":5}`).Err())
+	hs := jobs.NewHandlers()
+	hs.Handle("Panics", func(context.Context, *jobs.Job) error { panic("index out of range") }, nil)
+	startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"odd": 1}})
+	eventually(t, 10*time.Second, "every entry to be handled", func() bool {
+		return b.rdb.ZCard(ctx, "dead").Val() == 1 && b.rdb.ZCard(ctx, "retry").Val() == 2
 	})
 	require.Equal(t, []string{"not json"}, b.rdb.ZRange(ctx, "dead", 0, -1).Val())
-	var f map[string]any
-	require.NoError(t, json.Unmarshal([]byte(b.rdb.ZRange(ctx, "retry", 0, -1).Val()[0]), &f))
-	require.Equal(t, "jobs.NoHandlerError", f["error_class"])
-	require.Equal(t, `no handler registered for job type "Unknown"`, f["error_message"])
+	byJID := map[string]map[string]any{}
+	for _, raw := range b.rdb.ZRange(ctx, "retry", 0, -1).Val() {
+		var f map[string]any
+		require.NoError(t, json.Unmarshal([]byte(raw), &f))
+		byJID[f["jid"].(string)] = f
+	}
+	require.Equal(t, "jobs.NoHandlerError", byJID["u1"]["error_class"])
+	require.Equal(t, `no handler registered for job type "Unknown"`, byJID["u1"]["error_message"])
+	require.Equal(t, "odd", byJID["u1"]["queue"])
+	require.Equal(t, "jobs.PanicError", byJID["p1"]["error_class"])
+	require.Equal(t, "panic: index out of range", byJID["p1"]["error_message"])
+	bt, err := base64.StdEncoding.DecodeString(byJID["p1"]["error_backtrace"].(string))
+	require.NoError(t, err)
+	zr, err := zlib.NewReader(bytes.NewReader(bt))
+	require.NoError(t, err)
+	var lines []string
+	require.NoError(t, json.NewDecoder(zr).Decode(&lines))
+	require.Len(t, lines, 5, "backtrace: 5 keeps five lines")
+	require.Contains(t, strings.Join(lines, "\n"), "goroutine")
+	require.Equal(t, "odd_retries", byJID["p1"]["queue"], "retry_queue")
 }
 
 // TestEnqueueRefusesWhatSidekiqCannotHold: options with no Sidekiq field

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -48,8 +49,10 @@ func TestRubyPushQuireRuns(t *testing.T) {
 		done.Add(1)
 		return nil
 	}, nil)
+	start := time.Now()
 	startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"heavy": 1}, Concurrency: 10})
 	eventually(t, 2*time.Minute, "all jobs to run", func() bool { return done.Load() >= total+1 })
+	t.Logf("ran %d jobs in %s (a test, not a benchmark)", total+1, time.Since(start).Round(time.Millisecond))
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -166,8 +169,9 @@ func (e *chargeError) Error() string      { return e.msg }
 func (e *chargeError) ErrorClass() string { return "Billing::CardDeclined" }
 
 type sortedEntry struct {
-	Score float64        `json:"score"`
-	Item  map[string]any `json:"item"`
+	Score     float64        `json:"score"`
+	Item      map[string]any `json:"item"`
+	Backtrace []string       `json:"backtrace"`
 }
 
 // TestFailureInRubyRetrySet: a job that fails in Quire is in Ruby's RetrySet
@@ -190,6 +194,7 @@ func TestFailureInRubyRetrySet(t *testing.T) {
 	jobs.HandleArgs(hs, "AlwaysFails", func(context.Context, *jobs.Job, []any) error {
 		return errors.New("nope")
 	}, nil)
+	hs.Handle("Explodes", func(context.Context, *jobs.Job) error { panic("out of cheese") }, nil)
 	startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"billing": 1}})
 
 	var jid string
@@ -270,6 +275,20 @@ func TestFailureInRubyRetrySet(t *testing.T) {
 	require.Equal(t, "StandardError", dead[0].Item["error_class"])
 	require.Equal(t, float64(0), dead[0].Item["retry_count"])
 	require.Contains(t, b.webPage(t, "/morgue"), deadJID)
+
+	// A panic's stack is the error_backtrace of a job that asks for one,
+	// in the form Ruby decodes.
+	var panicJID string
+	b.ruby(t, &panicJID, "push", "Explodes", "billing", `[]`, "true", `{"backtrace": true}`)
+	eventually(t, 20*time.Second, "the panic in the retry set", func() bool {
+		b.ruby(t, &retries, "retries")
+		return len(retries) == 1
+	})
+	require.Equal(t, panicJID, retries[0].Item["jid"])
+	require.Equal(t, "jobs.PanicError", retries[0].Item["error_class"])
+	require.Equal(t, "panic: out of cheese", retries[0].Item["error_message"])
+	require.NotEmpty(t, retries[0].Backtrace)
+	require.Contains(t, strings.Join(retries[0].Backtrace, "\n"), "TestFailureInRubyRetrySet")
 }
 
 // TestProcessSetAndStats: Ruby's ProcessSet lists a running Quire server with

@@ -65,22 +65,41 @@ func RetryDelay(attempt int, _ error) time.Duration {
 	return time.Duration(count*count*count*count+15+mrand.Int64N(10)*(count+1)) * time.Second
 }
 
-// errorClassMiddleware records the error_class of every failed execution for
-// JobCompleteMany: the server passes on only the message.
+// errorClassMiddleware records the error_class of every failed execution
+// (and a panic's value and stack) for JobCompleteMany.
 func (d *Driver) errorClassMiddleware(next jobs.HandlerFunc) jobs.HandlerFunc {
 	return func(ctx context.Context, j *jobs.Job) (err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				err = &jobs.PanicError{Value: r, Stack: string(debug.Stack())}
 			}
-			if err != nil {
-				d.mu.Lock()
-				d.errClasses[j.Lease] = errorClass(err)
-				d.mu.Unlock()
+			if err == nil {
+				return
 			}
+			fl := failure{class: errorClass(err)}
+			var p *jobs.PanicError
+			if errors.As(err, &p) {
+				// The stack goes to error_backtrace, as a Ruby backtrace
+				// does, not into the message the Web UI lists.
+				fl.message = fmt.Sprintf("panic: %v", p.Value)
+				for _, l := range strings.Split(strings.TrimSpace(p.Stack), "\n") {
+					fl.backtrace = append(fl.backtrace, strings.TrimSpace(l))
+				}
+			}
+			d.mu.Lock()
+			d.failures[j.Lease] = fl
+			d.mu.Unlock()
 		}()
 		return next(ctx, j)
 	}
+}
+
+// failure is what the middleware keeps of a failed execution for
+// JobCompleteMany, which sees only the error's text.
+type failure struct {
+	class     string
+	message   string   // replaces the error text when set
+	backtrace []string // for error_backtrace
 }
 
 // errorClass names an error as error_class: its ErrorClass method, else the

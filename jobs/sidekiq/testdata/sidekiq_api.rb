@@ -6,7 +6,12 @@ require "sidekiq"
 require "sidekiq/api"
 
 def entries(set)
-  set.map { |e| {"score" => e.score, "item" => e.item} }
+  set.map { |e|
+    out = {"score" => e.score, "item" => e.item}
+    # Decoded as the Web UI decodes it (Base64, zlib, JSON).
+    out["backtrace"] = e.error_backtrace if e.item["error_backtrace"]
+    out
+  }
 end
 
 cmd = ARGV.shift
@@ -17,9 +22,10 @@ when "push_bulk" # CLASS QUEUE COUNT: args [i] for i in 0...COUNT
     Sidekiq::Client.push_bulk("class" => klass, "queue" => queue, "args" => slice.map { |i| [i] })
   }
   puts JSON.generate(jids)
-when "push" # CLASS QUEUE ARGS_JSON [RETRY_JSON]
+when "push" # CLASS QUEUE ARGS_JSON [RETRY_JSON [MORE_OPTIONS_JSON]]
   item = {"class" => ARGV[0], "queue" => ARGV[1], "args" => JSON.parse(ARGV[2])}
   item["retry"] = JSON.parse(ARGV[3]) if ARGV[3]
+  item.merge!(JSON.parse(ARGV[4])) if ARGV[4]
   puts JSON.generate(Sidekiq::Client.push(item))
 when "retries"
   puts JSON.generate(entries(Sidekiq::RetrySet.new))

@@ -100,7 +100,11 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			failed = 1
 			f, err := d.failed(raw, c, fl)
 			if err != nil {
-				return nil, fmt.Errorf("record failure of job %s: %w", c.Job.ID, err)
+				// It was read at fetch, so this does not happen; if it
+				// did, failing the batch would fail it forever.
+				kind, key, out = "zset", keyDead, raw
+				score = strconv.FormatFloat(unixSeconds(now), 'f', -1, 64)
+				break
 			}
 			rp, _ := d.parseRetry(f["retry"]) // it was read at fetch
 			switch {

@@ -69,6 +69,14 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 	if p.LeaseOwner == "" {
 		return nil, errors.New("sidekiq: fetch needs a LeaseOwner")
 	}
+	// Before the script: if its reply is lost, rescueOrphans must know
+	// to look at this list.
+	d.mu.Lock()
+	if d.owned[p.Queue] == nil {
+		d.owned[p.Queue] = make(map[string]bool)
+	}
+	d.owned[p.Queue][p.LeaseOwner] = true
+	d.mu.Unlock()
 	raws, err := fetchScript.Run(ctx, d.rdb,
 		[]string{keyQueue(p.Queue), d.keyInProgress(p.Queue, p.LeaseOwner), d.keyHolders(p.Queue), d.keyLeases()},
 		p.Max, p.LeaseOwner, p.LeaseUntil.UnixMilli()).StringSlice()
@@ -77,7 +85,6 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 	}
 	res := &jobdriver.JobFetchResult{Jobs: make([]*jobtype.Job, 0, len(raws))}
 	var bad []string
-	d.mu.Lock()
 	for _, raw := range raws {
 		j, err := d.decodeJob(raw, p.Queue)
 		if err != nil {
@@ -85,21 +92,24 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 			continue
 		}
 		j.Lease = d.newLease(p.LeaseOwner, raw)
-		d.running[j.ID] = raw
-		d.held[raw]++
 		res.Jobs = append(res.Jobs, j)
 	}
-	if d.owned[p.Queue] == nil {
-		d.owned[p.Queue] = make(map[string]bool)
-	}
-	d.owned[p.Queue][p.LeaseOwner] = true
-	d.mu.Unlock()
 	if len(bad) > 0 {
 		res.Undecodable = len(bad)
 		if err := d.buryUndecodable(ctx, p, bad); err != nil {
+			// The fetched jobs are not handed out: they are orphans of
+			// this process's list, which rescueOrphans returns to the
+			// queue.
 			return nil, err
 		}
 	}
+	d.mu.Lock()
+	for _, j := range res.Jobs {
+		_, raw, _ := parseLease(j.Lease)
+		d.running[j.ID] = raw
+		d.held[raw]++
+	}
+	d.mu.Unlock()
 	return res, nil
 }
 

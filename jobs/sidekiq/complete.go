@@ -106,7 +106,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 				score = strconv.FormatFloat(unixSeconds(now), 'f', -1, 64)
 				break
 			}
-			rp, _ := d.parseRetry(f["retry"]) // it was read at fetch
+			rp := d.parseRetry(f["retry"])
 			switch {
 			case !rp.enabled:
 				// retry: false drops the job; it is only counted.

@@ -26,7 +26,7 @@ type payload struct {
 	EnqueuedAt   json.Number     `json:"enqueued_at"`
 	FailedAt     json.Number     `json:"failed_at"`
 	ErrorMessage string          `json:"error_message"`
-	Tags         []string        `json:"tags"`
+	Tags         json.RawMessage `json:"tags"`
 }
 
 // retryPolicy is what a job's "retry" says.
@@ -35,20 +35,21 @@ type retryPolicy struct {
 	max     int
 }
 
-func (d *Driver) parseRetry(raw json.RawMessage) (retryPolicy, error) {
+func (d *Driver) parseRetry(raw json.RawMessage) retryPolicy {
 	s := string(bytes.TrimSpace(raw))
 	switch s {
-	case "", "null", "true":
-		// A missing retry means the worker's default, which is true.
-		return retryPolicy{enabled: true, max: d.cfg.MaxRetries}, nil
 	case "false":
-		return retryPolicy{}, nil
+		return retryPolicy{}
+	case "", "null":
+		// A missing retry means the worker's default, which is true.
+		return retryPolicy{enabled: true, max: d.cfg.MaxRetries}
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil {
-		return retryPolicy{}, fmt.Errorf("retry is %s; want true, false or an integer", s)
+	if n, err := strconv.Atoi(s); err == nil {
+		return retryPolicy{enabled: true, max: max(n, 0)}
 	}
-	return retryPolicy{enabled: true, max: max(n, 0)}, nil
+	// Any other value is true to Ruby, with the default count
+	// (JobRetry#retry_attempts_from).
+	return retryPolicy{enabled: true, max: d.cfg.MaxRetries}
 }
 
 // decodeJob reads a Sidekiq job fetched from queue.
@@ -62,14 +63,12 @@ func (d *Driver) decodeJob(raw, queue string) (*jobtype.Job, error) {
 	if p.Class == "" {
 		return nil, errors.New("decode Sidekiq job: no class")
 	}
-	rp, err := d.parseRetry(p.Retry)
-	if err != nil {
-		return nil, fmt.Errorf("decode Sidekiq job %s: %w", p.JID, err)
-	}
+	rp := d.parseRetry(p.Retry)
 	j := &jobtype.Job{
 		ID: p.JID, Type: p.Class, Queue: queue, Args: p.Args,
-		MaxRetries: rp.max, Error: p.ErrorMessage, Tags: p.Tags, State: jobtype.StateRunning,
+		MaxRetries: rp.max, Error: p.ErrorMessage, State: jobtype.StateRunning,
 	}
+	_ = json.Unmarshal(p.Tags, &j.Tags) // tags that are not strings are only for display
 	if p.Wrapped != "" {
 		// An Active Job: the wrapper class is the same for every job.
 		j.Type = p.Wrapped

@@ -160,6 +160,27 @@ func TestQuirePushRubyRuns(t *testing.T) {
 		}
 	}
 	require.Len(t, got, n+1, "each job ran once")
+
+	// A Quire server beside the Ruby process: Sidekiq's ProcessSet lists
+	// both.
+	srv := startServer(t, b.driver, jobs.Config{Handlers: jobs.NewHandlers(), Queues: map[string]int{"go": 1}})
+	var procs []struct {
+		Identity string   `json:"identity"`
+		PID      int      `json:"pid"`
+		Queues   []string `json:"queues"`
+	}
+	eventually(t, 20*time.Second, "both processes in the process set", func() bool {
+		b.ruby(t, &procs, "processes")
+		return len(procs) == 2
+	})
+	byPID := map[int][]string{}
+	for _, p := range procs {
+		byPID[p.PID] = p.Queues
+		if p.PID == os.Getpid() {
+			require.Equal(t, srv.ID(), p.Identity)
+		}
+	}
+	require.Equal(t, map[int][]string{cmd.Process.Pid: {"ruby"}, os.Getpid(): {"go"}}, byPID)
 }
 
 // chargeError has a Ruby-style class name for error_class.

@@ -203,3 +203,30 @@ func TestNewDriverRejectsBadConfig(t *testing.T) {
 	_, err = sidekiq.NewDriver(nil, nil)
 	require.Error(t, err)
 }
+
+// TestActiveJobRunsUnderWrappedClass: an Active Job enqueued through
+// Sidekiq's adapter runs the handler of its own class, not the wrapper's.
+func TestActiveJobRunsUnderWrappedClass(t *testing.T) {
+	b := setup(t, nil)
+	ctx := context.Background()
+	raw := `{"class":"ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper","wrapped":"ResizeImageJob","queue":"aj",` +
+		`"args":[{"job_class":"ResizeImageJob","job_id":"b1","arguments":[7,640],"queue_name":"aj"}],"retry":true,"jid":"aj1"}`
+	require.NoError(t, b.rdb.LPush(ctx, "queue:aj", raw).Err())
+	got := make(chan json.RawMessage, 1)
+	hs := jobs.NewHandlers()
+	hs.Handle("ResizeImageJob", func(_ context.Context, j *jobs.Job) error {
+		got <- j.Args
+		return nil
+	}, nil)
+	startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"aj": 1}})
+	select {
+	case args := <-got:
+		var aj []struct {
+			Arguments []int `json:"arguments"`
+		}
+		require.NoError(t, json.Unmarshal(args, &aj))
+		require.Equal(t, []int{7, 640}, aj[0].Arguments)
+	case <-time.After(20 * time.Second):
+		t.Fatal("the Active Job did not run")
+	}
+}

@@ -131,6 +131,9 @@ func NewDriver(rdb redis.UniversalClient, cfg *Config) (*Driver, error) {
 	if rdb == nil {
 		return nil, errors.New("sidekiq: NewDriver needs a Redis client")
 	}
+	if _, ok := rdb.(*redis.ClusterClient); ok {
+		return nil, errors.New("sidekiq: Redis Cluster is not supported, as Sidekiq does not support it; use the Redis server Sidekiq uses")
+	}
 	var c Config
 	if cfg != nil {
 		c = *cfg

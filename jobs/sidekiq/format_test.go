@@ -202,6 +202,10 @@ func TestNewDriverRejectsBadConfig(t *testing.T) {
 	require.ErrorContains(t, err, "MaxRetries -1")
 	_, err = sidekiq.NewDriver(nil, nil)
 	require.Error(t, err)
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer cluster.Close()
+	_, err = sidekiq.NewDriver(cluster, nil)
+	require.ErrorContains(t, err, "Redis Cluster is not supported")
 }
 
 // TestActiveJobRunsUnderWrappedClass: an Active Job enqueued through

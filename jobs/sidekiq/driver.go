@@ -121,6 +121,7 @@ type Driver struct {
 	held     map[string]int             // payload -> leases on it this driver handed out
 	owned    map[string]map[string]bool // queue -> identities this driver fetched for
 	suspects map[string]map[string]bool // in-progress list -> entries nobody here held at the last look
+	onSignal func(string)               // Config.OnSignal, or what NewServer set
 }
 
 var _ jobdriver.Driver = (*Driver)(nil)
@@ -146,6 +147,7 @@ func NewDriver(rdb redis.UniversalClient, cfg *Config) (*Driver, error) {
 		rdb: rdb, cfg: c,
 		running: make(map[string]string), failures: make(map[string]failure), held: make(map[string]int),
 		owned: make(map[string]map[string]bool), suspects: make(map[string]map[string]bool),
+		onSignal: c.OnSignal,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package sidekiq
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,7 +57,7 @@ func (d *Driver) ProcessHeartbeat(ctx context.Context, p *jobdriver.ProcessHeart
 	info, err := json.Marshal(processInfo{
 		Hostname: in.Host, StartedAt: unixSeconds(in.StartedAt), PID: in.PID, Tag: d.cfg.Tag,
 		Concurrency: in.Concurrency, Queues: queues, Labels: labels, Identity: in.ID,
-		Version: cmpStr(in.Version, "quire"),
+		Version: cmp.Or(in.Version, "quire"),
 	})
 	if err != nil {
 		return fmt.Errorf("encode process %s: %w", in.ID, err)
@@ -96,17 +97,13 @@ func (d *Driver) ProcessHeartbeat(ctx context.Context, p *jobdriver.ProcessHeart
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("heartbeat of process %s: %w", in.ID, err)
 	}
-	if sig, err := signal.Result(); err == nil && d.cfg.OnSignal != nil {
-		d.cfg.OnSignal(sig)
+	d.mu.Lock()
+	onSignal := d.onSignal
+	d.mu.Unlock()
+	if sig, err := signal.Result(); err == nil && onSignal != nil {
+		onSignal(sig)
 	}
 	return nil
-}
-
-func cmpStr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // rssKB is the process's resident set in KiB, as Sidekiq reports it from

@@ -46,14 +46,16 @@ func NewServer(d *Driver, cfg *jobs.Config) (*jobs.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.cfg.OnSignal == nil {
-		d.cfg.OnSignal = func(sig string) {
+	d.mu.Lock()
+	if d.onSignal == nil {
+		d.onSignal = func(sig string) {
 			switch sig {
 			case "TSTP", "TERM":
 				srv.Quiet()
 			}
 		}
 	}
+	d.mu.Unlock()
 	return srv, nil
 }
 

@@ -420,3 +420,33 @@ func TestProcessSetAndStats(t *testing.T) {
 	b.ruby(t, &procs, "processes")
 	require.Empty(t, procs)
 }
+
+// TestRubyScheduledJobRunsInQuire: a job Ruby schedules (perform_in, the
+// schedule set) is moved to its queue by the Quire server when due, with
+// enqueued_at set then, and runs.
+func TestRubyScheduledJobRunsInQuire(t *testing.T) {
+	requireRuby(t)
+	b := setup(t, nil)
+	type run struct {
+		id       string
+		enqueued time.Time
+	}
+	got := make(chan run, 1)
+	hs := jobs.NewHandlers()
+	hs.Handle("Reminder", func(_ context.Context, j *jobs.Job) error {
+		got <- run{j.ID, j.EnqueuedAt}
+		return nil
+	}, nil)
+	startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"later": 1}})
+	at := time.Now().Add(time.Second)
+	var jid string
+	b.ruby(t, &jid, "push", "Reminder", "later", `["soon"]`, "true",
+		fmt.Sprintf(`{"at": %s}`, strconv.FormatFloat(float64(at.UnixMicro())/1e6, 'f', 6, 64)))
+	select {
+	case r := <-got:
+		require.Equal(t, jid, r.id)
+		require.False(t, r.enqueued.Before(at.Truncate(time.Millisecond)), "enqueued at %s, due at %s", r.enqueued, at)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the scheduled job did not run")
+	}
+}

@@ -160,7 +160,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		migrations:        migrations,
 		beginMigrate:      sqliteBeginMigrate,
 		lockModel:         func(context.Context, *sql.Tx, string, string) error { return nil },
-		sqliteWriter:      sqlitesync.NewWriter(w),
+		sqliteWriter:      sqlitesync.NewWriter(w, nil),
 		sqliteSynchronous: cfg.synchronous,
 		close:             closeAll,
 		now:               time.Now,

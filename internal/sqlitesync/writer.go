@@ -24,6 +24,7 @@ import (
 // connection pool, which hands a freed connection to a random waiter.
 type Writer struct {
 	db    *sql.DB
+	turn  chan struct{}
 	level Level
 
 	mu      sync.Mutex
@@ -32,7 +33,11 @@ type Writer struct {
 }
 
 // NewWriter returns a Writer on db, whose pool must hold one connection.
-func NewWriter(db *sql.DB) *Writer { return &Writer{db: db} }
+// turn, when not nil, is a channel of one slot shared by every Writer of
+// the same file in this process: their groups then take turns on it, in
+// order of arrival, rather than in SQLite's busy handler, which sleeps up
+// to 100 ms between tries.
+func NewWriter(db *sql.DB, turn chan struct{}) *Writer { return &Writer{db: db, turn: turn} }
 
 // request is one transaction waiting for its turn.
 type request struct {
@@ -134,6 +139,10 @@ func (w *Writer) run(group []*request) {
 	// giving up must not roll back the others' writes. Each fn uses its
 	// own context for its statements.
 	ctx := context.WithoutCancel(live[0].ctx)
+	if w.turn != nil {
+		w.turn <- struct{}{}
+		defer func() { <-w.turn }()
+	}
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		failAll(err)

@@ -33,7 +33,7 @@ func open(t *testing.T) *sql.DB {
 // exactly the writes of those that succeeded are kept.
 func TestWriterGroups(t *testing.T) {
 	db := open(t)
-	w := sqlitesync.NewWriter(db)
+	w := sqlitesync.NewWriter(db, nil)
 	const n = 300
 	errBoom := errors.New("boom")
 	cancelled, cancel := context.WithCancel(context.Background())
@@ -116,7 +116,7 @@ func TestWriterGroups(t *testing.T) {
 }
 
 func TestWriterRefusesUnknownLevel(t *testing.T) {
-	w := sqlitesync.NewWriter(open(t))
+	w := sqlitesync.NewWriter(open(t), nil)
 	err := w.Do(context.Background(), "SOMETIMES", func(*sql.Tx) error { return nil })
 	require.ErrorContains(t, err, `unknown synchronous level "SOMETIMES"`)
 }

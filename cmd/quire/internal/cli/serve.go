@@ -225,6 +225,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 		}
 		defer docs.Close()
 		docs.pipeline.Register(handlers)
+		if err := docs.startML(ctx, &a.global.ML, a.log); err != nil {
+			return err
+		}
 	}
 	if opts.documents && opts.all {
 		periodic = a.periodicJobs()

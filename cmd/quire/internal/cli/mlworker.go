@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
@@ -96,4 +97,21 @@ func (d *documents) stopML() {
 		d.ml.stop()
 		d.ml.wg.Wait()
 	}
+}
+
+// registerTrain registers the train job, which retrains the classifiers
+// when the users' labels changed (mlpipeline.Trainer).
+func (d *documents) registerTrain(hs *jobs.Handlers, log *slog.Logger) error {
+	tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: d.store, Blobs: d.blobs, Logger: log})
+	if err != nil {
+		return err
+	}
+	tr.Register(hs)
+	return nil
+}
+
+// mlQueues adds the train queue, weight 1, to a worker's queues.
+func mlQueues(queues map[string]int) map[string]int {
+	queues[mlpipeline.QueueTrain] = 1
+	return queues
 }

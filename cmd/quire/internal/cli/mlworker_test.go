@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testenv"
 )
 
 // docResults is what GET /api/v1/documents/{id}/results answers.
@@ -129,4 +131,75 @@ func TestUpAnalyzesWithML(t *testing.T) {
 		versions = append(versions, c.ModelVersion)
 	}
 	require.Equal(t, []string{"quire-basic@1"}, slices.Compact(versions))
+}
+
+// TestMLRetrainFromLabels labels documents that quire up processed through
+// the REST API, as users do, and retrains with quire ml retrain, on SQLite
+// and on PostgreSQL: the first run trains and activates a version, which the
+// running up then classifies with; a second run with the same labels is
+// skipped; a changed label trains again.
+func TestMLRetrainFromLabels(t *testing.T) {
+	t.Parallel()
+	for _, backend := range []string{"SQLite", "Postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			t.Parallel()
+			b := setupEmbedded(t)
+			if backend == "Postgres" {
+				b.args = append(b.args, "--postgres-url", testenv.NewPostgresDatabase(t))
+			}
+			s := startProcess(t, b, "up", "--shutdown-timeout", "300ms", "--ml-reload-interval", "50ms")
+			docs := map[string]string{} // ID -> class
+			for _, class := range []string{"easy_ham", "hard_ham", "spam"} {
+				files, err := filepath.Glob(filepath.Join(mlTestData, class, "*.eml"))
+				require.NoError(t, err)
+				for _, f := range files[:12] {
+					docs[uploadFile(t, s, f)] = class
+				}
+			}
+			var some string
+			for id, class := range docs {
+				doneResults(t, s, id)
+				postLabel(t, s, id, "doctype:"+class)
+				some = id
+			}
+
+			retrain := func() []map[string]any {
+				t.Helper()
+				var res []map[string]any
+				require.NoError(t, json.Unmarshal([]byte(b.runOK(t, "ml", "retrain", "--min-df", "1", "--json").lastLine()), &res))
+				require.Len(t, res, 1)
+				return res
+			}
+			res := retrain()
+			require.Equal(t, "doctype", res[0]["name"])
+			require.Equal(t, true, res[0]["activated"], res)
+			id1 := res[0]["version_id"].(string)
+			require.NotEmpty(t, id1)
+			require.Equal(t, "unchanged", retrain()[0]["skipped"])
+
+			// The running up loads the new version and classifies with it.
+			waitFor(t, "the trained version classifying", func() bool {
+				resp, err := http.Post("http://"+s.addr+"/api/v1/documents/"+some+"/reprocess", "", nil)
+				require.NoError(t, err)
+				resp.Body.Close()
+				return doneResults(t, s, some).classifiedBy(id1) != ""
+			})
+
+			postLabel(t, s, some, "doctype:other")
+			res = retrain()
+			require.Empty(t, res[0]["skipped"])
+			require.NotEqual(t, id1, res[0]["version_id"])
+			require.Equal(t, id1, res[0]["active_id"])
+		})
+	}
+}
+
+func postLabel(t *testing.T, s *serveBundle, id, label string) {
+	t.Helper()
+	body, err := json.Marshal(map[string]string{"label": label})
+	require.NoError(t, err)
+	resp, err := http.Post("http://"+s.addr+"/api/v1/documents/"+id+"/labels", "application/json", bytes.NewReader(body))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Less(t, resp.StatusCode, 300, resp.Status)
 }

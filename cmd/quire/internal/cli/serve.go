@@ -228,11 +228,14 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 		if err := docs.startML(ctx, &a.global.ML, a.log); err != nil {
 			return err
 		}
+		if err := docs.registerTrain(handlers, a.log); err != nil {
+			return err
+		}
 	}
 	if opts.documents && opts.all {
 		periodic = a.periodicJobs()
 		queues = maps.Clone(queues)
-		for q, w := range pipeline.Queues() {
+		for q, w := range mlQueues(pipeline.Queues()) {
 			if _, set := queues[q]; !set {
 				queues[q] = w
 			}

@@ -1,8 +1,8 @@
 package mlpipeline_test
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"log/slog"
 	"net/url"
 	"os"

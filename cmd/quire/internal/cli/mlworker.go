@@ -11,6 +11,7 @@ import (
 
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/ml/kserve"
 	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 )
@@ -25,12 +26,22 @@ type mlSettings struct {
 	// ReloadInterval is how often a worker looks for newly activated model
 	// versions. Defaults to ml.ReloaderIntervalDefault (30 s).
 	ReloadInterval time.Duration
+	// RemoteURL is an inference server (KServe v2 REST) whose model
+	// RemoteModel classifies every document besides Quire's own models.
+	// Empty calls none.
+	RemoteURL   string
+	RemoteModel string
+	// RemoteTimeout bounds one request to it. Defaults to 5 seconds.
+	RemoteTimeout time.Duration
 }
 
 func (s *mlSettings) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.Enabled, "ml", true, "run the machine-learning analyses (language, entities, keywords, summary, trained classifiers) in the analyze stage; --ml=false records only the document's kind")
 	fs.DurationVar(&s.ReloadInterval, "ml-reload-interval", ml.ReloaderIntervalDefault, "how often a worker looks for newly activated model versions")
-	for _, name := range []string{"ml", "ml-reload-interval"} {
+	fs.StringVar(&s.RemoteURL, "ml-remote-url", "", "base URL of an inference server (KServe v2 REST) whose model --ml-remote-model classifies every document too: http://models:8080")
+	fs.StringVar(&s.RemoteModel, "ml-remote-model", ml.NameDefault, "name of the model at --ml-remote-url, also the prefix of its labels")
+	fs.DurationVar(&s.RemoteTimeout, "ml-remote-timeout", kserve.TimeoutDefault, "timeout of one request to --ml-remote-url; failures are retried twice, and a circuit breaker stops calling after 5 in a row for 30s")
+	for _, name := range []string{"ml", "ml-reload-interval", "ml-remote-url", "ml-remote-model", "ml-remote-timeout"} {
 		withEnv(fs, name)
 	}
 }
@@ -38,6 +49,9 @@ func (s *mlSettings) addFlags(fs *pflag.FlagSet) {
 func (s *mlSettings) validate() error {
 	if s.ReloadInterval <= 0 {
 		return usagef("invalid %s %s: it must be positive", setting("ml-reload-interval"), s.ReloadInterval)
+	}
+	if s.RemoteTimeout <= 0 {
+		return usagef("invalid %s %s: it must be positive", setting("ml-remote-timeout"), s.RemoteTimeout)
 	}
 	return nil
 }
@@ -54,7 +68,15 @@ func newMLAnalyzer(s *mlSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Anal
 	if err := s.validate(); err != nil {
 		return nil, nil, err
 	}
-	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Logger: log})
+	var remote []ml.RemoteClassifier
+	if s.RemoteURL != "" {
+		c, err := kserve.NewClient(&kserve.ClientConfig{URL: s.RemoteURL, Model: s.RemoteModel, Timeout: s.RemoteTimeout, Logger: log})
+		if err != nil {
+			return nil, nil, usagef("invalid %s or %s: %w", setting("ml-remote-url"), setting("ml-remote-model"), err)
+		}
+		remote = append(remote, c)
+	}
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Remote: remote, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("machine learning (%s): %w", setting("ml"), err)
 	}

@@ -203,3 +203,46 @@ func postLabel(t *testing.T, s *serveBundle, id, label string) {
 	resp.Body.Close()
 	require.Less(t, resp.StatusCode, 300, resp.Status)
 }
+
+// TestServeMLRole serves the active classifier of one deployment with
+// quire serve --role ml, and has quire up of another call it over KServe v2
+// (--ml-remote-url): each document gets the remote model's label too.
+func TestServeMLRole(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	models := setupEmbedded(t)
+	file := filepath.Join(t.TempDir(), "mail.qml")
+	r := runCLI(ctx, t, nil, "ml", "train", "--data", mlTestData, "--out", file, "--version", "v1", "--min-df", "1")
+	require.Equal(t, 0, r.code, r.stderr)
+	id := strings.Split(models.runOK(t, "ml", "publish", "--model", file, "--activate").lastLine(), "\t")[0]
+
+	ms := startProcess(t, models, "serve", "--role", "ml", "--http-addr", "127.0.0.1:0", "--shutdown-timeout", "300ms")
+	require.NotEmpty(t, ms.httpAddr)
+	base := "http://" + ms.httpAddr
+	waitFor(t, "the ml role ready", func() bool {
+		code, _ := ms.get(t, "/readyz")
+		return code == http.StatusOK
+	})
+	resp, err := http.Get(base + "/v2/health/ready")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	resp, err = http.Get(base + "/v2/models/doctype")
+	require.NoError(t, err)
+	var md struct{ Versions []string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&md))
+	resp.Body.Close()
+	require.Equal(t, []string{id}, md.Versions)
+
+	b := setupEmbedded(t)
+	s := startProcess(t, b, "up", "--shutdown-timeout", "300ms", "--ml-remote-url", base, "--ml-remote-model", "doctype")
+	mails, err := filepath.Glob(filepath.Join(mlTestData, "spam", "*.eml"))
+	require.NoError(t, err)
+	res := doneResults(t, s, uploadFile(t, s, mails[0]))
+	label := res.classifiedBy("doctype@" + id)
+	require.Contains(t, []string{"doctype:easy_ham", "doctype:hard_ham", "doctype:spam", "doctype:unsure"}, label, res.Classifications)
+
+	r = runCLI(ctx, t, nil, "--data-dir", t.TempDir(), "up", "--ml-remote-url", "models:8080")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "--ml-remote-url")
+}

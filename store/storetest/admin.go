@@ -61,6 +61,24 @@ func exerciseModelVersions(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, store.ErrInvalid)
 	})
 
+	t.Run("ArtifactAndLabelDigest", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		v1, err := b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "doctype", Version: "1",
+			ArtifactKey: "sha256/ab/abcd", LabelDigest: "d1"})
+		require.NoError(t, err)
+		require.Equal(t, "sha256/ab/abcd", v1.ArtifactKey)
+		require.Equal(t, "d1", v1.LabelDigest)
+		_, err = b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "doctype", Version: "2", LabelDigest: "d2"})
+		require.NoError(t, err)
+		_, err = b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "tags", Version: "1", LabelDigest: "d1"})
+		require.NoError(t, err)
+		got, err := b.st.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: "classifier", Name: "doctype", LabelDigest: "d1"})
+		require.NoError(t, err)
+		require.Len(t, got, 1)
+		require.Equal(t, *v1, got[0])
+	})
+
 	t.Run("ConcurrentActivation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

@@ -54,6 +54,8 @@ type globalConfig struct {
 	LogLevel string
 	// LogFormat is text or json. Defaults to text.
 	LogFormat string
+	// ML holds the machine-learning settings (mlworker.go).
+	ML mlSettings
 }
 
 func (g *globalConfig) addFlags(root *cobra.Command) {
@@ -70,6 +72,7 @@ func (g *globalConfig) addFlags(root *cobra.Command) {
 	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "log-level", "log-format"} {
 		withEnv(fs, name)
 	}
+	g.ML.addFlags(fs)
 }
 
 // logger builds the logger the settings ask for, writing to w.

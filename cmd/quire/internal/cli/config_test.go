@@ -88,13 +88,13 @@ func TestConfigErrors(t *testing.T) {
 		{
 			name: "RoleBadFlag",
 			args: []string{"serve", "--role", "nope"},
-			want: `invalid --role / QUIRE_ROLE "nope": valid roles are scheduler, web, worker`,
+			want: `invalid --role / QUIRE_ROLE "nope": valid roles are ml, scheduler, web, worker`,
 		},
 		{
 			name: "RoleBadEnv",
 			args: []string{"serve"},
 			env:  map[string]string{"QUIRE_ROLE": "nope"},
-			want: `invalid --role / QUIRE_ROLE "nope": valid roles are scheduler, web, worker`,
+			want: `invalid --role / QUIRE_ROLE "nope": valid roles are ml, scheduler, web, worker`,
 		},
 		{
 			name: "QueuesBadWeight",

@@ -13,6 +13,7 @@ import (
 	"github.com/quirehq/quire/cache"
 	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
@@ -31,6 +32,10 @@ type documents struct {
 	cache     cache.Cache
 	extractor *extract.Extractor
 	pipeline  *pipeline.Pipeline
+	// analyzer is the machine-learning analyzer of the analyze stage, nil
+	// with --ml=false; ml keeps its classifiers current (startML).
+	analyzer *ml.Analyzer
+	ml       *mlRuntime
 }
 
 // storeURL returns the store g selects: --postgres-url, else SQLite in
@@ -131,8 +136,12 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	var analyzer pipeline.Analyzer
+	if d.analyzer, analyzer, err = newMLAnalyzer(&g.ML, log); err != nil {
+		return nil, err
+	}
 	cfg := pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache,
-		Jobs: client, Extractor: d.extractor, Logger: log}
+		Jobs: client, Extractor: d.extractor, Analyzer: analyzer, Logger: log}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -145,6 +154,7 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 
 // Close closes what openDocuments opened.
 func (d *documents) Close() error {
+	d.stopML()
 	var errs []error
 	if d.extractor != nil {
 		errs = append(errs, d.extractor.Close())

@@ -48,7 +48,7 @@ holding one folder per label, each of documents of that label (text, HTML,
 email, PDF or any other format quire extracts).`,
 	}
 	cmd.AddCommand(a.newMLActivateCommand(), a.newMLEvalCommand(), a.newMLPredictCommand(),
-		a.newMLPublishCommand(), a.newMLTrainCommand(), a.newMLVersionsCommand())
+		a.newMLPublishCommand(), a.newMLRetrainCommand(), a.newMLTrainCommand(), a.newMLVersionsCommand())
 	return cmd
 }
 

@@ -237,6 +237,9 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 		return err
 	}
 	defer docs.Close()
+	if err := docs.startML(ctx, &a.global.ML, a.log); err != nil {
+		return err
+	}
 	handlers := builtinHandlers()
 	docs.pipeline.Register(handlers)
 	queues := maps.Clone(pipeline.Queues())

@@ -23,6 +23,7 @@ import (
 
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 )
 
@@ -116,7 +117,7 @@ func (a *app) periodicJobs() []jobs.PeriodicJob {
 	if a.deps.periodicJobs != nil {
 		return a.deps.periodicJobs()
 	}
-	return pipeline.PeriodicJobs()
+	return append(pipeline.PeriodicJobs(), mlpipeline.PeriodicJobs()...)
 }
 
 func (a *app) newRootCommand() *cobra.Command {

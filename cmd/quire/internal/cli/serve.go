@@ -34,8 +34,8 @@ const (
 
 // serveConfig holds the settings of the serve command.
 type serveConfig struct {
-	// Role is what this process runs: web, worker or scheduler. Defaults to
-	// worker.
+	// Role is what this process runs: ml, web, worker or scheduler.
+	// Defaults to worker.
 	Role string
 	// Queues lists the queues to work on with their weights:
 	// "default=1,critical=3". Defaults to "default=1".
@@ -70,6 +70,7 @@ type role struct {
 }
 
 var roles = []role{
+	{name: "ml", run: runML},
 	{name: "scheduler", run: runScheduler},
 	{name: "web", run: runWeb},
 	{name: "worker", run: runWorker},
@@ -94,6 +95,9 @@ func (a *app) newServeCommand() *cobra.Command {
              stages (extract, analyze, notify, the sweep, webhooks) and the
              built-in handlers (noop, sleep).
   web        serves the REST API (/api/v1/) on --http-addr; fetches no jobs.
+  ml         serves the active classifiers over the Open Inference Protocol
+             (KServe v2 REST) at /v2/models/{name} on --http-addr, and loads
+             newly activated versions without a restart; fetches no jobs.
   scheduler  enqueues the periodic jobs (the pipeline's sweep) at their
              ticks; fetches no jobs. Several may run: each tick is enqueued
              once.
@@ -226,11 +230,17 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 		}
 		defer docs.Close()
 		docs.pipeline.Register(handlers)
+		if err := docs.startML(ctx, &a.global.ML, a.log); err != nil {
+			return err
+		}
+		if err := docs.registerTrain(handlers, a.log); err != nil {
+			return err
+		}
 	}
 	if opts.documents && opts.all {
 		periodic = a.periodicJobs()
 		queues = maps.Clone(queues)
-		for q, w := range pipeline.Queues() {
+		for q, w := range mlQueues(pipeline.Queues()) {
 			if _, set := queues[q]; !set {
 				queues[q] = w
 			}

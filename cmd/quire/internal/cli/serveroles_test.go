@@ -294,7 +294,7 @@ func TestServeRoles(t *testing.T) {
 	b := setupEmbedded(t)
 	r := b.run(t, "serve", "--role", "nope")
 	require.Equal(t, exitUsage, r.code)
-	require.Contains(t, r.stderr, "valid roles are scheduler, web, worker")
+	require.Contains(t, r.stderr, "valid roles are ml, scheduler, web, worker")
 	r = b.run(t, "serve", "--role", "web", "--http-addr", "")
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "--http-addr / QUIRE_HTTP_ADDR")

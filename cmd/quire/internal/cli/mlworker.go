@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/ml/kserve"
+	"github.com/quirehq/quire/ml/mlpipeline"
+	"github.com/quirehq/quire/pipeline"
+)
+
+// mlSettings are the global settings of the machine-learning analyses that
+// the analyze stage runs in workers, up and process.
+type mlSettings struct {
+	// Enabled runs ml.Analyzer (language, entities, keywords, summary, the
+	// active classifiers) in the analyze stage; off, the stage records only
+	// the document's kind. Defaults to true.
+	Enabled bool
+	// ReloadInterval is how often a worker looks for newly activated model
+	// versions. Defaults to ml.ReloaderIntervalDefault (30 s).
+	ReloadInterval time.Duration
+	// RemoteURL is an inference server (KServe v2 REST) whose model
+	// RemoteModel classifies every document besides Quire's own models.
+	// Empty calls none.
+	RemoteURL   string
+	RemoteModel string
+	// RemoteTimeout bounds one request to it. Defaults to 5 seconds.
+	RemoteTimeout time.Duration
+}
+
+func (s *mlSettings) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&s.Enabled, "ml", true, "run the machine-learning analyses (language, entities, keywords, summary, trained classifiers) in the analyze stage; --ml=false records only the document's kind")
+	fs.DurationVar(&s.ReloadInterval, "ml-reload-interval", ml.ReloaderIntervalDefault, "how often a worker looks for newly activated model versions")
+	fs.StringVar(&s.RemoteURL, "ml-remote-url", "", "base URL of an inference server (KServe v2 REST) whose model --ml-remote-model classifies every document too: http://models:8080")
+	fs.StringVar(&s.RemoteModel, "ml-remote-model", ml.NameDefault, "name of the model at --ml-remote-url, also the prefix of its labels")
+	fs.DurationVar(&s.RemoteTimeout, "ml-remote-timeout", kserve.TimeoutDefault, "timeout of one request to --ml-remote-url; failures are retried twice, and a circuit breaker stops calling after 5 in a row for 30s")
+	for _, name := range []string{"ml", "ml-reload-interval", "ml-remote-url", "ml-remote-model", "ml-remote-timeout"} {
+		withEnv(fs, name)
+	}
+}
+
+func (s *mlSettings) validate() error {
+	if s.ReloadInterval <= 0 {
+		return usagef("invalid %s %s: it must be positive", setting("ml-reload-interval"), s.ReloadInterval)
+	}
+	if s.RemoteTimeout <= 0 {
+		return usagef("invalid %s %s: it must be positive", setting("ml-remote-timeout"), s.RemoteTimeout)
+	}
+	return nil
+}
+
+// newMLAnalyzer returns the analyze stage's plug-in the settings ask for:
+// nil (the pipeline's basic analyzer) when machine learning is off. Nothing
+// heavy happens here: lingua loads its language models on first use, and
+// the classifiers are loaded by startML, so a web process that opens the
+// documents but never analyses pays for neither.
+func newMLAnalyzer(s *mlSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Analyzer, error) {
+	if !s.Enabled {
+		return nil, nil, nil
+	}
+	if err := s.validate(); err != nil {
+		return nil, nil, err
+	}
+	var remote []ml.RemoteClassifier
+	if s.RemoteURL != "" {
+		c, err := kserve.NewClient(&kserve.ClientConfig{URL: s.RemoteURL, Model: s.RemoteModel, Timeout: s.RemoteTimeout, Logger: log})
+		if err != nil {
+			return nil, nil, usagef("invalid %s or %s: %w", setting("ml-remote-url"), setting("ml-remote-model"), err)
+		}
+		remote = append(remote, c)
+	}
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Remote: remote, Logger: log})
+	if err != nil {
+		return nil, nil, fmt.Errorf("machine learning (%s): %w", setting("ml"), err)
+	}
+	return a, mlpipeline.New(a), nil
+}
+
+// mlRuntime keeps a worker's classifiers in step with the store's active
+// versions.
+type mlRuntime struct {
+	stop context.CancelFunc
+	wg   sync.WaitGroup
+}
+
+// startML loads the active classifier versions and starts the reloader
+// that swaps in versions activated later, without a restart. Processes that
+// run the analyze stage call it; it does nothing when machine learning is
+// off. A version that cannot be loaded is logged, not fatal: documents are
+// still analysed, with the models that could be loaded.
+func (d *documents) startML(ctx context.Context, s *mlSettings, log *slog.Logger) error {
+	if d.analyzer == nil || d.ml != nil {
+		return nil
+	}
+	r, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: d.analyzer, Store: d.store, Blobs: d.blobs,
+		Interval: s.ReloadInterval, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := d.analyzer.Refresh(ctx, d.store, d.blobs); err != nil {
+		log.Error("ml: active model versions not loaded", "error", err)
+	}
+	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	d.ml = &mlRuntime{stop: stop}
+	d.ml.wg.Go(func() { _ = r.Run(rctx) })
+	return nil
+}
+
+// stopML stops the reloader startML started.
+func (d *documents) stopML() {
+	if d.ml != nil {
+		d.ml.stop()
+		d.ml.wg.Wait()
+	}
+}
+
+// registerTrain registers the train job, which retrains the classifiers
+// when the users' labels changed (mlpipeline.Trainer).
+func (d *documents) registerTrain(hs *jobs.Handlers, log *slog.Logger) error {
+	tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: d.store, Blobs: d.blobs, Logger: log})
+	if err != nil {
+		return err
+	}
+	tr.Register(hs)
+	return nil
+}
+
+// mlQueues adds the train queue, weight 1, to a worker's queues.
+func mlQueues(queues map[string]int) map[string]int {
+	queues[mlpipeline.QueueTrain] = 1
+	return queues
+}

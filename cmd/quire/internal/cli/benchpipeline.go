@@ -21,6 +21,7 @@ import (
 
 	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
@@ -64,8 +65,11 @@ type stageLatency struct {
 
 // benchPipelineResult is what `bench pipeline --json` prints.
 type benchPipelineResult struct {
-	Engine      string  `json:"engine"`
-	Store       string  `json:"store"`
+	Engine string `json:"engine"`
+	Store  string `json:"store"`
+	// ML reports that the analyze stage ran the machine-learning analyses
+	// (--ml), not only the basic facts.
+	ML          bool    `json:"ml"`
 	Files       int     `json:"files"`
 	Documents   int64   `json:"documents"` // files ingested plus attachments
 	Done        int64   `json:"done"`
@@ -237,8 +241,12 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 	if err != nil {
 		return nil, err
 	}
+	var analyzer pipeline.Analyzer // the basic facts, unless --ml
+	if docs.analyzer != nil {
+		analyzer = mlpipeline.New(docs.analyzer)
+	}
 	p, err := pipeline.New(pipeline.Config{Store: docs.store, Blobs: docs.blobs, Cache: docs.cache,
-		Jobs: client, Extractor: docs.extractor, Logger: a.log})
+		Jobs: client, Extractor: docs.extractor, Analyzer: analyzer, Logger: a.log})
 	if err != nil {
 		return nil, err
 	}
@@ -308,7 +316,7 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 	a.log.Info("bench: every document is done or failed", "documents", st.Documents, "elapsed", elapsed.Round(time.Millisecond))
 
 	res = &benchPipelineResult{
-		Engine: b.engine, Store: docs.store.Backend(), Files: len(files), Documents: st.Documents,
+		Engine: b.engine, Store: docs.store.Backend(), ML: docs.analyzer != nil, Files: len(files), Documents: st.Documents,
 		Done: st.ByState[store.StateDone], Failed: st.ByState[store.StateFailed],
 		Duplicates: ing.duplicates, Refused: ing.refused, Concurrency: cfg.Concurrency,
 		ElapsedS: elapsed.Seconds(), IngestS: ingested.Seconds(), Failures: map[string]int{},
@@ -458,8 +466,12 @@ func collectLatencies(ctx context.Context, st store.Store, res *benchPipelineRes
 var stageOrder = []string{"extract", "ocr", "analyze", "notify"}
 
 func writeBenchPipelineTable(w io.Writer, r *benchPipelineResult) error {
-	fmt.Fprintf(w, "quire bench pipeline (%s, store %s): %d files, %d documents, concurrency %d\n",
-		r.Engine, r.Store, r.Files, r.Documents, r.Concurrency)
+	analysis := "basic analysis"
+	if r.ML {
+		analysis = "machine learning"
+	}
+	fmt.Fprintf(w, "quire bench pipeline (%s, store %s, %s): %d files, %d documents, concurrency %d\n",
+		r.Engine, r.Store, analysis, r.Files, r.Documents, r.Concurrency)
 	fmt.Fprintf(w, "  %-20s %10d\n", "done", r.Done)
 	fmt.Fprintf(w, "  %-20s %10d\n", "failed", r.Failed)
 	fmt.Fprintf(w, "  %-20s %10.1f docs/s  (%.2f s)\n", "throughput", r.DocsPerS, r.ElapsedS)

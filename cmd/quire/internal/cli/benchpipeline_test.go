@@ -21,6 +21,7 @@ func TestBenchPipeline(t *testing.T) {
 	var res benchPipelineResult
 	require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &res))
 	require.Equal(t, "quire-sqlite", res.Engine)
+	require.True(t, res.ML, "the analyze stage runs the machine learning, as in the workers")
 	require.Positive(t, res.Files)
 	require.Positive(t, res.Done)
 	require.Equal(t, res.Documents, res.Done+res.Failed, "every document done or failed")

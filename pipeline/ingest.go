@@ -78,7 +78,7 @@ func (p *Pipeline) Ingest(ctx context.Context, ip *IngestParams) (*store.Documen
 	// or a client retried the upload) is enqueued again: the job is unique,
 	// so this never runs it twice.
 	if created || doc.State == store.StateReceived {
-		if err := p.enqueueStage(ctx, JobExtract, extractQueue(doc.MIMEType), doc.ID); err != nil {
+		if err := p.enqueueStage(ctx, JobExtract, extractQueue(doc.MIMEType), doc); err != nil {
 			return nil, false, fmt.Errorf("ingest %s: %w", name, err)
 		}
 	}
@@ -106,7 +106,7 @@ func (p *Pipeline) Reprocess(ctx context.Context, id string) (*store.Document, e
 	if p.cfg.Cache != nil {
 		p.cfg.Cache.Delete(ctx, extractCacheKey(doc.SHA256))
 	}
-	if err := p.enqueueStage(ctx, JobExtract, extractQueue(doc.MIMEType), id); err != nil {
+	if err := p.enqueueStage(ctx, JobExtract, extractQueue(doc.MIMEType), doc); err != nil {
 		return nil, fmt.Errorf("reprocess %s: %w", id, err)
 	}
 	return doc, nil

@@ -210,16 +210,21 @@ type docArgs struct {
 }
 
 // enqueueStage enqueues a stage's job for a document, unique on (document,
-// stage) until it finishes.
-func (p *Pipeline) enqueueStage(ctx context.Context, jobType, queue, docID string) error {
-	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, docArgs{DocumentID: docID}, &jobs.EnqueueOpts{
+// stage, the document's last change) until it finishes. The last change is
+// part of the key so that a run started while the previous run's job still
+// holds its key (a reprocess that follows done closely, before that job's
+// acknowledgement) is not taken for a duplicate and dropped; a document that
+// has not moved (a client's retried upload, the sweep finding it waiting)
+// gives the same key, so its waiting job is not doubled.
+func (p *Pipeline) enqueueStage(ctx context.Context, jobType, queue string, doc *store.Document) error {
+	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, docArgs{DocumentID: doc.ID}, &jobs.EnqueueOpts{
 		Queue:      queue,
 		MaxRetries: p.cfg.MaxRetries,
-		Unique:     &jobs.UniqueOpts{Key: jobType + ":" + docID},
-		Tags:       []string{"document:" + docID},
+		Unique:     &jobs.UniqueOpts{Key: fmt.Sprintf("%s:%s:%d", jobType, doc.ID, doc.UpdatedAt.UnixMicro())},
+		Tags:       []string{"document:" + doc.ID},
 	})
 	if err != nil {
-		return fmt.Errorf("enqueue %s of document %s: %w", jobType, docID, err)
+		return fmt.Errorf("enqueue %s of document %s: %w", jobType, doc.ID, err)
 	}
 	return nil
 }
@@ -289,7 +294,7 @@ func (p *Pipeline) retryOrFail(ctx context.Context, r *stageRun, err error) erro
 // fail moves the document to failed with reason. When the store cannot be
 // reached, the error makes the job retry, so the failure is recorded later.
 func (p *Pipeline) fail(ctx context.Context, r *stageRun, reason string) error {
-	_, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{
+	failed, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{
 		ID: r.docID, From: []store.State{store.StateReceived, store.StateExtracting, store.StateAnalyzing, store.StateIndexed},
 		To: store.StateFailed, Reason: reason, Stage: r.stage, Events: r.events(store.EventFailed, reason),
 	})
@@ -300,7 +305,7 @@ func (p *Pipeline) fail(ctx context.Context, r *stageRun, reason string) error {
 		return fmt.Errorf("fail document %s: %w", r.docID, err)
 	}
 	p.log.Warn("pipeline: document failed", "document_id", r.docID, "stage", r.stage, "reason", reason)
-	if err := p.enqueueWebhooks(ctx, r.docID, EventDocumentFailed); err != nil {
+	if err := p.enqueueWebhooks(ctx, failed, EventDocumentFailed); err != nil {
 		p.log.Error("pipeline: webhooks of a failed document not enqueued", "document_id", r.docID, "error", err)
 	}
 	return nil

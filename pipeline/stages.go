@@ -44,7 +44,7 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	case store.StateReceived, store.StateExtracting:
 	case store.StateAnalyzing:
 		// A run that ended before it passed the document on.
-		return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, r.docID)
+		return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc)
 	default:
 		return &store.StateConflictError{ID: doc.ID, Current: doc.State, From: []store.State{store.StateReceived}, To: store.StateExtracting}
 	}
@@ -82,10 +82,10 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	if oneJob && int64(len(res.Text)) <= p.cfg.OneJobMaxBytes {
 		return p.finishInOneJob(ctx, r, doc, move)
 	}
-	if _, err := p.cfg.Store.SetState(ctx, move); err != nil {
+	if doc, err = p.cfg.Store.SetState(ctx, move); err != nil {
 		return fmt.Errorf("save extraction: %w", err)
 	}
-	return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc.ID)
+	return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc)
 }
 
 // finishInOneJob analyses a small document's extracted text and saves the
@@ -102,10 +102,11 @@ func (p *Pipeline) finishInOneJob(ctx context.Context, r *stageRun, doc *store.D
 	}
 	move.To, move.Unsynced, move.Analyses = store.StateDone, false, res
 	move.Events = append(move.Events, analyze.events(store.EventDone, "")...)
-	if _, err := p.cfg.Store.SetState(ctx, move); err != nil {
+	done, err := p.cfg.Store.SetState(ctx, move)
+	if err != nil {
 		return fmt.Errorf("save extraction and analysis: %w", err)
 	}
-	return p.enqueueWebhooks(ctx, doc.ID, EventDocumentDone)
+	return p.enqueueWebhooks(ctx, done, EventDocumentDone)
 }
 
 // extract runs the extractor on the document's content, or takes the result
@@ -152,10 +153,10 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 		return fmt.Errorf("load document: %w", err)
 	}
 	if doc.State == store.StateIndexed {
-		return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
+		return p.enqueueStage(ctx, JobNotify, QueueNotify, doc)
 	}
 	if doc.State == store.StateReceived || doc.State == store.StateExtracting {
-		_, err := p.catchUp(ctx, doc.ID, doc.State, doc.MIMEType)
+		_, err := p.catchUp(ctx, doc)
 		return err
 	}
 	if doc.State != store.StateAnalyzing {
@@ -169,32 +170,37 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 	if err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
-	if _, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
+	if doc, err = p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
 		From: []store.State{store.StateAnalyzing}, To: store.StateIndexed,
 		Analyses: res, Events: r.events(store.EventDone, ""), Unsynced: true,
 	}); err != nil {
 		return fmt.Errorf("save analysis: %w", err)
 	}
-	return p.enqueueStage(ctx, JobNotify, QueueNotify, doc.ID)
+	return p.enqueueStage(ctx, JobNotify, QueueNotify, doc)
 }
 
 // runNotify marks the document done and tells the webhooks. Done is a
 // final state: its commit waits for the disk, and so covers every unsynced
 // move before it.
 func (p *Pipeline) runNotify(ctx context.Context, r *stageRun) error {
-	_, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
+	done, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: r.docID,
 		From: []store.State{store.StateIndexed}, To: store.StateDone, Events: r.events(store.EventDone, ""),
 	})
 	var conflict *store.StateConflictError
-	if errors.As(err, &conflict) {
-		if behind, err := p.catchUp(ctx, r.docID, conflict.Current, ""); behind || err != nil {
+	if errors.As(err, &conflict) && (conflict.Current == store.StateReceived ||
+		conflict.Current == store.StateExtracting || conflict.Current == store.StateAnalyzing) {
+		doc, err := p.cfg.Store.GetDocument(ctx, r.docID)
+		if err != nil {
+			return fmt.Errorf("load document: %w", err)
+		}
+		if behind, err := p.catchUp(ctx, doc); behind || err != nil {
 			return err
 		}
 	}
 	if err != nil {
 		return fmt.Errorf("finish: %w", err)
 	}
-	return p.enqueueWebhooks(ctx, r.docID, EventDocumentDone)
+	return p.enqueueWebhooks(ctx, done, EventDocumentDone)
 }
 
 // catchUp runs again the stage a document is at when a later stage's job
@@ -202,25 +208,18 @@ func (p *Pipeline) runNotify(ctx context.Context, r *stageRun) error {
 // so a document behind its job lost that move: the moves do not wait for
 // the disk, and a crash of the database's machine can undo the last ones.
 // It reports whether the document was behind.
-func (p *Pipeline) catchUp(ctx context.Context, docID string, state store.State, mime string) (bool, error) {
+func (p *Pipeline) catchUp(ctx context.Context, doc *store.Document) (bool, error) {
 	var jobType, queue string
-	switch state {
+	switch doc.State {
 	case store.StateReceived, store.StateExtracting:
-		if mime == "" {
-			doc, err := p.cfg.Store.GetDocument(ctx, docID)
-			if err != nil {
-				return false, fmt.Errorf("load document: %w", err)
-			}
-			mime = doc.MIMEType
-		}
-		jobType, queue = JobExtract, extractQueue(mime)
+		jobType, queue = JobExtract, extractQueue(doc.MIMEType)
 	case store.StateAnalyzing:
 		jobType, queue = JobAnalyze, QueueAnalyze
 	default:
 		return false, nil
 	}
-	p.log.Info("pipeline: document behind its job, running its stage again", "document_id", docID, "state", state, "job", jobType)
-	return true, p.enqueueStage(ctx, jobType, queue, docID)
+	p.log.Info("pipeline: document behind its job, running its stage again", "document_id", doc.ID, "state", doc.State, "job", jobType)
+	return true, p.enqueueStage(ctx, jobType, queue, doc)
 }
 
 // permanent reports whether an error is one a retry cannot mend, and the

@@ -21,13 +21,13 @@ func (p *Pipeline) sweep(ctx context.Context, _ *jobs.Job) error {
 	cutoff := time.Now().Add(-p.cfg.StuckAfter)
 	next := map[store.State]func(d *store.Document) error{
 		store.StateReceived: func(d *store.Document) error {
-			return p.enqueueStage(ctx, JobExtract, extractQueue(d.MIMEType), d.ID)
+			return p.enqueueStage(ctx, JobExtract, extractQueue(d.MIMEType), d)
 		},
 		store.StateExtracting: func(d *store.Document) error {
-			return p.enqueueStage(ctx, JobExtract, extractQueue(d.MIMEType), d.ID)
+			return p.enqueueStage(ctx, JobExtract, extractQueue(d.MIMEType), d)
 		},
-		store.StateAnalyzing: func(d *store.Document) error { return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, d.ID) },
-		store.StateIndexed:   func(d *store.Document) error { return p.enqueueStage(ctx, JobNotify, QueueNotify, d.ID) },
+		store.StateAnalyzing: func(d *store.Document) error { return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, d) },
+		store.StateIndexed:   func(d *store.Document) error { return p.enqueueStage(ctx, JobNotify, QueueNotify, d) },
 	}
 	var errs []error
 	swept := 0

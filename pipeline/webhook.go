@@ -74,8 +74,12 @@ type webhookArgs struct {
 const webhookMaxRetries = 15
 
 // enqueueWebhooks enqueues one delivery job per webhook that wants the event,
-// so that a slow or failing receiver never holds up the others.
-func (p *Pipeline) enqueueWebhooks(ctx context.Context, docID, event string) error {
+// so that a slow or failing receiver never holds up the others. A delivery
+// is unique on (webhook, document, event, the move that made the event), so
+// a repeated run of the stage that made it does not tell twice, and the next
+// run of a reprocessed document is told even while the last delivery's job
+// still holds its key.
+func (p *Pipeline) enqueueWebhooks(ctx context.Context, doc *store.Document, event string) error {
 	hooks, err := p.webhooks(ctx)
 	if err != nil {
 		return fmt.Errorf("list webhooks: %w", err)
@@ -86,9 +90,9 @@ func (p *Pipeline) enqueueWebhooks(ctx context.Context, docID, event string) err
 			continue
 		}
 		params = append(params, jobs.EnqueueParams{Type: JobWebhook,
-			Args: webhookArgs{WebhookID: h.ID, DocumentID: docID, Event: event},
+			Args: webhookArgs{WebhookID: h.ID, DocumentID: doc.ID, Event: event},
 			Opts: &jobs.EnqueueOpts{Queue: QueueNotify, MaxRetries: webhookMaxRetries,
-				Unique: &jobs.UniqueOpts{Key: "webhook:" + h.ID + ":" + docID + ":" + event}}})
+				Unique: &jobs.UniqueOpts{Key: fmt.Sprintf("webhook:%s:%s:%s:%d", h.ID, doc.ID, event, doc.UpdatedAt.UnixMicro())}}})
 	}
 	if len(params) == 0 {
 		return nil

@@ -6,8 +6,8 @@
 // neither a database index nor the comparison tells an attacker how much of a
 // guess was right.
 //
-// Tokens are kept behind TokenStore; Memory keeps them in memory until the
-// store has a table for them.
+// Tokens are kept behind TokenStore: StoreTokens keeps them in Quire's
+// store, Memory in memory for tests.
 package auth
 
 import (

@@ -58,6 +58,9 @@ type Token struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the token stops working; zero means never.
 	ExpiresAt time.Time
+	// User is set when no token but a web UI session authenticated the
+	// request: ID is then the user's ID, Name the user's email.
+	User bool
 }
 
 // TokenStore keeps tokens. Every method is safe for concurrent use.
@@ -84,6 +87,9 @@ var (
 	ErrInvalidToken = errors.New("invalid token")
 	// ErrScope: the token is valid but its scope is too low.
 	ErrScope = errors.New("insufficient scope")
+	// ErrCSRF: a request authenticated by a session cookie lacks the
+	// session's CSRF token; answered with 403.
+	ErrCSRF = errors.New("missing or wrong CSRF token")
 	// ErrNotFound: no token has that ID.
 	ErrNotFound = errors.New("token not found")
 	// ErrInvalid: parameters that can never succeed, such as an unknown

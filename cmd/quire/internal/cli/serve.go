@@ -18,7 +18,6 @@ import (
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
-	webapi "github.com/quirehq/quire/web/api"
 )
 
 // Defaults of the serve command.
@@ -59,6 +58,14 @@ type serveConfig struct {
 	// address, kept apart from Addr so that the edge never reaches the
 	// probes and metrics. Defaults to ":8080".
 	HTTPAddr string
+	// Web are the web UI's and API's settings.
+	Web webConfig
+	// Demo serves the web UI and API without sign-in (up only, on the
+	// loopback interface) and feeds the sample corpus of DemoCorpus.
+	Demo bool
+	// DemoCorpus is the folder of sample documents for Demo. Defaults to
+	// ./testdata, the repository's.
+	DemoCorpus string
 }
 
 // role is one way to run the serve command. Each role opens only what it
@@ -118,8 +125,9 @@ stopped.`,
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Role, "role", RoleDefault, "role of this process: "+roleNames())
 	withEnv(fs, "role")
-	fs.StringVar(&cfg.HTTPAddr, "http-addr", HTTPAddrDefault, "address of the REST API of the web role")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", HTTPAddrDefault, "address of the web UI and REST API of the web role")
 	withEnv(fs, "http-addr")
+	cfg.Web.addFlags(fs)
 	cfg.addFlags(fs, AddrDefault, `address of /healthz, /readyz and /metrics; "" serves none`)
 	return cmd
 }
@@ -234,7 +242,16 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 				queues[q] = w
 			}
 		}
-		api = webapi.New(docs.pipeline, a.log)
+		if api, err = a.newWebHandler(docs, b.driver, &cfg.Web, cfg.Demo); err != nil {
+			return err
+		}
+		if cfg.Demo {
+			go a.feedDemo(ctx, docs.pipeline, cfg.DemoCorpus)
+		} else if cfg.Addr != "" {
+			if err := a.ensureAdmin(ctx, docs.store, "http://"+cfg.Addr+"/"); err != nil {
+				return err
+			}
+		}
 		if opts.inbox != "" {
 			if err := checkInbox(opts.inbox); err != nil {
 				return err

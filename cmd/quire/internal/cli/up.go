@@ -42,6 +42,9 @@ server closes.`,
 		},
 	}
 	cfg.addFlags(cmd.Flags(), UpAddrDefault, `address of the status page, /healthz, /readyz and /metrics; "" serves none`)
+	cfg.Web.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "serve without sign-in (only on the loopback interface) and feed the sample documents of --demo-corpus")
+	cmd.Flags().StringVar(&cfg.DemoCorpus, "demo-corpus", "testdata", "folder of the sample documents --demo feeds")
 	cmd.Flags().StringVar(&inbox, "inbox", "", "folder whose files are ingested, then moved to its .done/ or .failed/")
 	withEnv(cmd.Flags(), "inbox")
 	return cmd
@@ -53,6 +56,12 @@ func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 	queues, err := cfg.validate()
 	if err != nil {
 		return err
+	}
+	if cfg.Demo {
+		if err := checkLoopback(cfg.Addr); err != nil {
+			return err
+		}
+		a.log.Warn("up: DEMO MODE: the web UI and API serve without sign-in, on the loopback interface only", "addr", cfg.Addr)
 	}
 	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true, all: true, inbox: inbox})
 }

@@ -112,3 +112,21 @@ func (u *ui) current(r *http.Request) (*reqCtx, error) {
 	}
 	return &reqCtx{User: cur.User, CSRF: cur.Session.CSRFToken}, nil
 }
+
+// RouteInfo describes a route of the UI for those who check it from
+// outside.
+type RouteInfo struct {
+	Method, Path string
+	// Scope is what the user needs; "" for the login page, open to all.
+	Scope auth.Scope
+}
+
+// Routes lists every route of the UI but its static files.
+func Routes() []RouteInfo {
+	rs := routes()
+	out := make([]RouteInfo, len(rs))
+	for i, rt := range rs {
+		out[i] = RouteInfo{Method: rt.Method, Path: rt.Path, Scope: rt.Scope}
+	}
+	return out
+}

@@ -45,7 +45,10 @@
     const svgNS = "http://www.w3.org/2000/svg";
     function draw() {
       while (chart.firstChild) chart.removeChild(chart.firstChild);
-      const W = 600, H = 160, pad = 24;
+      // The drawing takes the chart's width, so that it fills a wide
+      // screen and a phone alike, text unstretched.
+      const W = Math.max(chart.clientWidth, 200), H = 160, pad = 24;
+      chart.setAttribute("viewBox", "0 0 " + W + " " + H);
       const rates = [];
       for (let i = 1; i < samples.length; i++) {
         const dt = (samples[i].t - samples[i - 1].t) / 60000;
@@ -63,7 +66,8 @@
         chart.appendChild(l);
         const t = document.createElementNS(svgNS, "text");
         t.setAttribute("x", 2); t.setAttribute("y", y + 3);
-        t.textContent = Math.round(top * k) + "/min";
+        const v = top * k;
+        t.textContent = (v >= 10 || v === 0 ? Math.round(v) : v.toFixed(1)) + "/min";
         chart.appendChild(t);
       });
       ["p", "f"].forEach(function (key) {
@@ -73,10 +77,19 @@
           const y = H - pad - (r[key] / top) * (H - 2 * pad);
           return x.toFixed(1) + "," + y.toFixed(1);
         });
+        const cls = key === "p" ? "processed" : "failed";
         const line = document.createElementNS(svgNS, "polyline");
         line.setAttribute("points", pts.join(" "));
-        line.setAttribute("class", key === "p" ? "processed" : "failed");
+        line.setAttribute("class", cls);
         chart.appendChild(line);
+        // A dot per sample: a single sample is no line yet.
+        pts.forEach(function (p) {
+          const xy = p.split(",");
+          const dot = document.createElementNS(svgNS, "circle");
+          dot.setAttribute("cx", xy[0]); dot.setAttribute("cy", xy[1]); dot.setAttribute("r", 3);
+          dot.setAttribute("class", cls);
+          chart.appendChild(dot);
+        });
       });
     }
     poll(function () {

@@ -58,6 +58,9 @@ type Token struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the token stops working; zero means never.
 	ExpiresAt time.Time
+	// LastUsedAt is when the token last authenticated a request, to the
+	// minute; zero means never or unknown.
+	LastUsedAt time.Time
 	// User is set when no token but a web UI session authenticated the
 	// request: ID is then the user's ID, Name the user's email.
 	User bool
@@ -76,6 +79,12 @@ type TokenStore interface {
 	GetToken(ctx context.Context, id string) (*Token, error)
 	// ListTokens lists every token, oldest first.
 	ListTokens(ctx context.Context) ([]Token, error)
+}
+
+// TokenToucher is a TokenStore that records when a token was last used. The
+// Authenticator calls it at most once a minute per token.
+type TokenToucher interface {
+	TouchToken(ctx context.Context, id string, at time.Time) error
 }
 
 // Errors of authentication. Callers answer ErrNoToken and ErrInvalidToken

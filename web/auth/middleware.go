@@ -53,6 +53,13 @@ func (a *Authenticator) Authenticate(r *http.Request, need Scope) (*Token, error
 	if err != nil {
 		return nil, err
 	}
+	if tt, ok := a.Tokens.(TokenToucher); ok && now.Sub(t.LastUsedAt) >= time.Minute {
+		// Last use is for people deciding what to revoke: a failure to
+		// record it must not fail the request.
+		if err := tt.TouchToken(r.Context(), t.ID, now); err != nil {
+			a.logger().Warn("auth: cannot record a token's use", "token", t.ID, "error", err)
+		}
+	}
 	if !t.Scope.Allows(need) {
 		return t, &ScopeError{Have: t.Scope, Need: need}
 	}

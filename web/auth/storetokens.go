@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/quirehq/quire/store"
 )
@@ -59,6 +60,12 @@ func (s *StoreTokens) ListTokens(ctx context.Context) ([]Token, error) {
 	return out, nil
 }
 
+// TouchToken implements TokenToucher.
+func (s *StoreTokens) TouchToken(ctx context.Context, id string, at time.Time) error {
+	return storeErr(s.Store.TouchAPIToken(ctx, id, at))
+}
+
 func fromStore(t *store.APIToken) *Token {
-	return &Token{ID: t.ID, Name: t.Name, Scope: Scope(t.Scope), Hash: t.Hash, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt}
+	return &Token{ID: t.ID, Name: t.Name, Scope: Scope(t.Scope), Hash: t.Hash, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt,
+		LastUsedAt: t.LastUsedAt}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -81,14 +82,18 @@ func CreateUser(ctx context.Context, st store.Store, p *CreateUserParams) (*stor
 var ErrBadLogin = errors.New("wrong email or password")
 
 // dummyHash is checked against when the email is unknown, so that a login
-// takes as long whether the user exists or not.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcryptCost)
+// takes as long whether the user exists or not. It is made at the first
+// login, not at start: every command of the binary would pay for it.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcryptCost)
+	return h
+})
 
 // CheckLogin returns the user whose email and password these are.
 func CheckLogin(ctx context.Context, st store.Store, email, password string) (*store.User, error) {
 	u, err := st.GetUserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))
 		return nil, ErrBadLogin
 	}
 	if err != nil {

@@ -156,6 +156,16 @@ func TestBrowser(t *testing.T) {
 	}
 }
 
+// TestBrowserOnServers runs the desktop walk on PostgreSQL and Redis, as a
+// deployment's web role would.
+func TestBrowserOnServers(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &setupOpts{servers: true})
+	br := newBrowser(t, b.srv.URL, 1280, 900, false)
+	b.browse(t, br, "servers", false)
+	require.Empty(t, br.problems(), "console errors")
+}
+
 func (b *testBundle) browse(t *testing.T, br *browser, name string, screenshots bool) {
 	ctx := context.Background()
 	admin := b.email[auth.ScopeAdmin]

@@ -1,7 +1,9 @@
 package ui_test
 
 import (
+	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,11 +19,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/internal/testenv"
+	"github.com/quirehq/quire/jobs/redisdriver"
 	"github.com/quirehq/quire/jobs/sqlitedriver"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
@@ -50,6 +56,34 @@ type testBundle struct {
 
 type setupOpts struct {
 	limiter *auth.Limiter
+	// servers puts the store on PostgreSQL and the jobs on Redis, each
+	// test on a database and a key prefix of its own.
+	servers bool
+}
+
+// openServers returns a store on a new PostgreSQL database and a job
+// driver on Redis under a new key prefix, both removed at cleanup.
+func openServers(t *testing.T) (store.Store, jobs.Driver) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, testenv.NewPostgresDatabase(t))
+	require.NoError(t, err)
+	redisURL := cmp.Or(os.Getenv("QUIRE_TEST_REDIS_URL"), "redis://127.0.0.1:6379/0")
+	ropts, err := redis.ParseURL(redisURL)
+	require.NoError(t, err)
+	rdb := redis.NewClient(ropts)
+	testenv.RequireService(t, "redis", rdb.Ping(ctx).Err())
+	prefix := "quire-ui-test-" + rand.Text()[:10]
+	t.Cleanup(func() {
+		iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+		for iter.Next(ctx) {
+			rdb.Del(ctx, iter.Val())
+		}
+		rdb.Close()
+	})
+	jd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: prefix})
+	require.NoError(t, err)
+	return st, jd
 }
 
 func setup(t *testing.T, o *setupOpts) *testBundle {
@@ -60,11 +94,20 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	ctx := context.Background()
 	dir := t.TempDir()
 	quiet := slog.New(slog.DiscardHandler)
-	jd, err := sqlitedriver.Open(filepath.Join(dir, "jobs.db"), nil)
-	require.NoError(t, err)
-	t.Cleanup(func() { jd.Close() })
-	st, err := store.Open(ctx, filepath.Join(dir, "quire.db"))
-	require.NoError(t, err)
+	var (
+		st store.Store
+		jd jobs.Driver
+	)
+	if o.servers {
+		st, jd = openServers(t)
+	} else {
+		sd, err := sqlitedriver.Open(filepath.Join(dir, "jobs.db"), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { sd.Close() })
+		jd = sd
+		st, err = store.Open(ctx, filepath.Join(dir, "quire.db"))
+		require.NoError(t, err)
+	}
 	require.NoError(t, st.Migrate(ctx))
 	t.Cleanup(func() { st.Close() })
 	bs, err := blob.Open(ctx, "file://"+filepath.Join(dir, "blobs"))

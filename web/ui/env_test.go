@@ -24,8 +24,8 @@ import (
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/extract"
-	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/internal/testenv"
+	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/redisdriver"
 	"github.com/quirehq/quire/jobs/sqlitedriver"
 	"github.com/quirehq/quire/pipeline"

@@ -240,7 +240,7 @@ func (u *ui) original(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	// Chromium's PDF viewer refuses a sandboxed document, so a PDF gets a
 	// policy that forbids scripts and connections instead.
 	if doc.MIMEType == "application/pdf" {
-		h.Set("Content-Security-Policy", "default-src 'none'; object-src 'self'; plugin-types application/pdf; frame-ancestors 'self'")
+		h.Set("Content-Security-Policy", "default-src 'none'; object-src 'self'; frame-ancestors 'self'")
 	} else {
 		h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'self'")
 	}

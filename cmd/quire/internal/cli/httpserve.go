@@ -28,9 +28,8 @@ const scrapeTimeout = 5 * time.Second
 //     from the broker on each scrape, the process's busy jobs and m's
 //     series (executions, pipeline stages, HTTP requests);
 //   - every other path is the web UI and, under /api/, the REST API, when
-//     web is not nil (quire up), their requests counted in m; else / is the
-//     HTML status page, when statusPage is set.
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, statusPage bool, web http.Handler) *http.Server {
+//     web is not nil (quire up), their requests counted in m.
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, web http.Handler) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -61,11 +60,8 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 		}, func() float64 { return float64(srv.Busy()) }),
 	)
 	mux.Handle("GET /metrics", m.handler(log))
-	switch {
-	case web != nil:
+	if web != nil {
 		mux.Handle("/", m.instrument(web))
-	case statusPage:
-		mux.Handle("GET /{$}", &statusHandler{insp: insp, log: log})
 	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }

@@ -50,7 +50,7 @@ type serveConfig struct {
 	// to 30 seconds.
 	Lease time.Duration
 	// Addr is where /healthz, /readyz and /metrics are served (and, by up,
-	// the status page). Defaults to ":9090" for serve, so that the kubelet
+	// the web UI). Defaults to ":9090" for serve, so that the kubelet
 	// and Prometheus reach it, and 127.0.0.1:8080 for up; empty serves
 	// nothing.
 	Addr string
@@ -193,9 +193,6 @@ type processOpts struct {
 	command string
 	// role labels the process in the process list.
 	role string
-	// statusPage serves the HTML status page at / besides the probes and
-	// metrics.
-	statusPage bool
 	// documents registers the document pipeline's handlers in the worker:
 	// the store, blobs and cache are opened, and the store migrated, at
 	// start.
@@ -301,9 +298,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	var hs *http.Server
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, opts.statusPage, api)
-		if opts.statusPage {
-			a.log.Info(opts.command+": serving the status page, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
+		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, api)
+		if api != nil {
+			a.log.Info(opts.command+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
 		} else {
 			a.log.Info(opts.command+": serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 		}

@@ -192,6 +192,21 @@ func (b *testBundle) browse(t *testing.T, br *browser, name string, screenshots 
 	br.do(t, chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{file}))
 	br.waitJS(t, "the upload's link", `document.querySelector(".upload-link")`)
 	require.Equal(t, 100, eval[int](t, br, `document.querySelector("#uploads progress").value`))
+
+	// A file dropped on the drop zone goes the same way.
+	_, err := chromedp.Run(br.ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const dt = new DataTransfer();
+		dt.items.add(new File(["Dropped by `+name+` on the drop zone."], "`+name+`-dropped.txt", {type: "text/plain"}));
+		document.getElementById("dropzone").dispatchEvent(new DragEvent("drop", {dataTransfer: dt, bubbles: true, cancelable: true}));
+	})()`))
+	require.NoError(t, err)
+	br.waitJS(t, "the dropped file's link", `document.querySelectorAll(".upload-link").length === 2`)
+	require.Eventually(t, func() bool {
+		dropped, err := b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "dropped " + name})
+		require.NoError(t, err)
+		return len(dropped.Documents) == 1
+	}, time.Minute, 50*time.Millisecond, "the dropped file stored and indexed")
+
 	br.do(t, chromedp.Click(chromedp.CSS(".upload-link")))
 
 	// The page follows the document until it is done.

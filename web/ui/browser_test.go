@@ -242,6 +242,13 @@ func (b *testBundle) browse(t *testing.T, br *browser, name string, screenshots 
 		b.screenshot(t, br, "document.png")
 	}
 
+	// The queues tab refreshes itself.
+	br.open(t, "/jobs?tab=queues")
+	br.fitsWidth(t, "the queues")
+	_, err = chromedp.Run(br.ctx, chromedp.Evaluate[chromedp.Void](`window.notReloaded = true`))
+	require.NoError(t, err)
+	br.waitJS(t, "the queues tab reloaded", `window.notReloaded === undefined && document.querySelector("#queues")`)
+
 	// A job that failed for good is retried from the dead set and runs.
 	b.flakyOK.Store(false)
 	job, err := b.jobs.Enqueue(ctx, "test.flaky", map[string]string{"run": name}, &jobs.EnqueueOpts{MaxRetries: jobs.NoRetries})

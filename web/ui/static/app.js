@@ -194,6 +194,19 @@
     zone.addEventListener("drop", function (e) { uploadAll(e.dataTransfer.files); });
   }
 
+  // The queues and busy tabs of the jobs page reload themselves, unless
+  // someone is using a control of the page.
+  const live = document.querySelector("[data-live]");
+  if (live) {
+    setInterval(function () {
+      const active = document.activeElement;
+      if (document.hidden || (active && active !== document.body)) return;
+      const url = new URL(window.location.href);
+      url.searchParams.delete("msg");
+      window.location.replace(url.toString());
+    }, Number(live.dataset.live));
+  }
+
   document.querySelectorAll("form.confirm").forEach(function (f) {
     f.addEventListener("submit", function (e) {
       if (!window.confirm(f.dataset.confirm)) e.preventDefault();

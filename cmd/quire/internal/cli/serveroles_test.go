@@ -92,6 +92,13 @@ func TestServeWebAndWorker(t *testing.T) {
 	}
 	code, _ = apiGet("/healthz")
 	require.Equal(t, http.StatusNotFound, code)
+	// The API wants a token, the UI a session.
+	code, _ = (&serveBundle{addr: web.httpAddr}).get(t, "/api/v1/documents")
+	require.Equal(t, http.StatusUnauthorized, code)
+	resp, err := http.Get("http://" + web.httpAddr + "/jobs")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/login", resp.Request.URL.Path, "a page redirects to the login")
 
 	docx, err := os.ReadFile("../../../../testdata/office/udhr.docx")
 	require.NoError(t, err)

@@ -84,7 +84,7 @@ func (a *Authenticator) Require(need Scope, next http.Handler) http.Handler {
 			if status == http.StatusUnauthorized {
 				// RFC 6750 section 3: a 401 names the scheme.
 				w.Header().Set("WWW-Authenticate", `Bearer realm="quire"`)
-			} else if status == http.StatusForbidden {
+			} else if errors.Is(err, ErrScope) {
 				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm="quire", error="insufficient_scope", scope="%s"`, need))
 			}
 			a.errorFunc()(w, r, status, err)

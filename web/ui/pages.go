@@ -411,11 +411,22 @@ func (u *ui) resumeQueue(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 // modelView is a model version with its metrics decoded.
 type modelView struct {
 	store.ModelVersion
-	Accuracy, MacroF1 float64
-	Examples          int
-	Labels            []string
-	Confusion         [][]int
-	HasEval           bool
+	modelMetrics
+	HasEval bool
+}
+
+// modelMetrics are the figures the model registry keeps in a version's
+// metrics (ml.Publish), and its confusion matrix when it has one.
+type modelMetrics struct {
+	Algorithm string  `json:"algorithm"`
+	Examples  int     `json:"examples"`
+	HeldOut   int     `json:"held_out"`
+	Accuracy  float64 `json:"accuracy"`
+	MacroF1   float64 `json:"macro_f1"`
+	// Labels are the rows and columns of Confusion, which counts documents
+	// by true label (row) and predicted label (column).
+	Labels    []string `json:"labels"`
+	Confusion [][]int  `json:"confusion"`
 }
 
 func (u *ui) models(w http.ResponseWriter, r *http.Request, c *reqCtx) {
@@ -427,15 +438,11 @@ func (u *ui) models(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	views := make([]modelView, len(list))
 	for i, m := range list {
 		views[i].ModelVersion = m
-		var ev struct {
-			Accuracy, MacroF1 float64
-			Examples          int
-			Labels            []string
-			Confusion         [][]int
-		}
-		if len(m.Metrics) > 0 && json.Unmarshal(m.Metrics, &ev) == nil && len(ev.Labels) > 0 {
-			views[i].Accuracy, views[i].MacroF1, views[i].Examples = ev.Accuracy, ev.MacroF1, ev.Examples
-			views[i].Labels, views[i].Confusion, views[i].HasEval = ev.Labels, ev.Confusion, true
+		if len(m.Metrics) > 0 && json.Unmarshal(m.Metrics, &views[i].modelMetrics) == nil {
+			views[i].HasEval = views[i].Examples > 0 || views[i].Accuracy > 0
+			if len(views[i].Confusion) != len(views[i].Labels) {
+				views[i].Confusion = nil // not a matrix of these labels
+			}
 		}
 	}
 	u.render(w, r, http.StatusOK, "models", c, &page{Title: "Models", Nav: "models", Data: map[string]any{"Models": views}})

@@ -100,7 +100,9 @@ func TestModelsPage(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
-	metrics := json.RawMessage(`{"Labels": ["ham", "spam"], "Confusion": [[40, 2], [3, 55]], "Examples": 100, "Accuracy": 0.95, "MacroF1": 0.949}`)
+	// As ml.Publish records them, with a confusion matrix.
+	metrics := json.RawMessage(`{"algorithm": "nb", "examples": 400, "held_out": 100, "accuracy": 0.95, "macro_f1": 0.949,
+		"artifact": "sha256/ab/cd/abcd", "format_version": 1, "labels": ["ham", "spam"], "confusion": [[40, 2], [3, 55]]}`)
 	v1, err := b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "spam", Version: "1", Metrics: metrics, Active: true})
 	require.NoError(t, err)
 	v2, err := b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "spam", Version: "2", Metrics: metrics})
@@ -110,6 +112,8 @@ func TestModelsPage(t *testing.T) {
 	_, page := b.get(t, c, "/models")
 	require.Contains(t, page, `<th scope="row">spam</th><td class="num">3</td><td class="num hit">55</td>`)
 	require.Contains(t, page, "<dd>95%</dd>")
+	require.Contains(t, page, "<dd>0.949</dd>")
+	require.Contains(t, page, "<dd>100 held-out documents</dd>")
 	require.Contains(t, page, `action="/models/`+v2.ID+`/activate"`)
 	require.NotContains(t, page, `action="/models/`+v1.ID+`/activate"`, "the active version has no button")
 

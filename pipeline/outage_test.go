@@ -128,8 +128,10 @@ func TestOutage(t *testing.T) {
 	client, err := jobs.NewClient(jd, nil)
 	require.NoError(t, err)
 	// Short delays and enough retries to outlast the outage: 40 × 250 ms.
+	// A job per stage: its moves between stages do not wait for the disk,
+	// so the crash may undo some, which the next stage's job must notice.
 	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: mc,
-		MaxRetries: 40, RetryDelay: func(int, error) time.Duration { return 250 * time.Millisecond }})
+		MaxRetries: 40, RetryDelay: func(int, error) time.Duration { return 250 * time.Millisecond }, OneJobMaxBytes: -1})
 	require.NoError(t, err)
 	hs := jobs.NewHandlers()
 	p.Register(hs)

@@ -8,6 +8,11 @@
 //	extract (or ocr) -> analyze -> notify
 //	received -> extracting -> analyzing -> indexed -> done, or -> failed
 //
+// A small document (Config.OneJobMaxBytes) takes a shorter way: the extract
+// job analyses it too and saves everything with the move to done in one
+// commit, since for small documents the round trips of two more jobs would
+// cost more than their work.
+//
 // A document is searchable as soon as its text is saved (the store indexes
 // it in the same transaction), and indexed once its analysis is saved too;
 // notify then marks it done and tells the webhooks.
@@ -89,6 +94,13 @@ type Config struct {
 	// Analyzer runs the models on a document's text. Defaults to
 	// BasicAnalyzer, which records language-independent facts.
 	Analyzer Analyzer
+	// OneJobMaxBytes is the size up to which a document is extracted and
+	// analysed by one job and finished in one commit, when its text is no
+	// larger either; larger ones go through a job per stage, so that their
+	// long stages show and scale on their own queues. Defaults to
+	// OneJobMaxBytesDefault; negative sends every document through a job
+	// per stage.
+	OneJobMaxBytes int64
 	// MaxBytes bounds one document at ingest. Defaults to the extractor's
 	// limit (extract.MaxBytesDefault).
 	MaxBytes int64
@@ -104,6 +116,10 @@ type Config struct {
 	// StuckAfter is how long a document may sit in a state before the sweep
 	// enqueues its stage again. Defaults to 10 minutes.
 	StuckAfter time.Duration
+	// ObserveStage, when set, is told of each run of a stage that a job of
+	// its own does not show: the analysis of a small document, done by the
+	// extract job (OneJobMaxBytes). err is nil when the run succeeded.
+	ObserveStage func(stage string, d time.Duration, err error)
 	// HTTPClient delivers webhooks. Defaults to a client with a 10 s timeout.
 	HTTPClient *http.Client
 	Logger     *slog.Logger
@@ -114,6 +130,10 @@ const (
 	StageTimeoutDefault = 5 * time.Minute
 	MaxRetriesDefault   = 8
 	StuckAfterDefault   = 10 * time.Minute
+	// OneJobMaxBytesDefault keeps the small documents that make up most of
+	// a busy system's traffic (emails, web pages, short office files) on
+	// the one-job path.
+	OneJobMaxBytesDefault = 256 << 10
 	// SweepSchedule is how often the sweep looks for documents left behind.
 	SweepSchedule = "@every 1m"
 )
@@ -152,6 +172,7 @@ func New(cfg Config) (*Pipeline, error) {
 	cfg.StageTimeout = cmp.Or(cfg.StageTimeout, StageTimeoutDefault)
 	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, MaxRetriesDefault)
 	cfg.StuckAfter = cmp.Or(cfg.StuckAfter, StuckAfterDefault)
+	cfg.OneJobMaxBytes = cmp.Or(cfg.OneJobMaxBytes, OneJobMaxBytesDefault)
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = jobs.DefaultRetryDelay
 	}

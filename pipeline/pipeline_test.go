@@ -64,7 +64,9 @@ func sharedExtractor() *extract.Extractor {
 
 // embedded runs everything on one machine's defaults: SQLite for jobs and
 // store, a directory for blobs, an in-process cache.
-func embedded(t *testing.T) *env {
+// embedded starts a pipeline on the embedded defaults; opts adjust its
+// config.
+func embedded(t *testing.T, opts ...func(*pipeline.Config)) *env {
 	dir := t.TempDir()
 	jd, err := sqlitedriver.Open(filepath.Join(dir, "jobs.db"), nil)
 	require.NoError(t, err)
@@ -74,7 +76,7 @@ func embedded(t *testing.T) *env {
 	db, err := sql.Open("sqlite", filepath.Join(dir, "quire.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	return start(t, jd, st, db, "file://"+filepath.Join(dir, "blobs"), cache.NewMemory(nil))
+	return start(t, jd, st, db, "file://"+filepath.Join(dir, "blobs"), cache.NewMemory(nil), opts...)
 }
 
 // servers runs on Redis, Postgres and Memcached (a private memcached).
@@ -150,7 +152,7 @@ func startMemcached(t *testing.T) (string, func()) {
 	return addr, stop
 }
 
-func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL string, c cache.Cache) *env {
+func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL string, c cache.Cache, opts ...func(*pipeline.Config)) *env {
 	ctx := context.Background()
 	require.NoError(t, st.Migrate(ctx))
 	t.Cleanup(func() { st.Close() })
@@ -159,8 +161,12 @@ func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL str
 	t.Cleanup(func() { bs.Close() })
 	client, err := jobs.NewClient(jd, nil)
 	require.NoError(t, err)
-	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: c,
-		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }})
+	cfg := pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: c,
+		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p, err := pipeline.New(cfg)
 	require.NoError(t, err)
 	hs := jobs.NewHandlers()
 	p.Register(hs)
@@ -256,6 +262,7 @@ func runCorpus(t *testing.T, e *env) {
 		failed++
 		require.Equal(t, "failed", doc.State, f)
 		require.Contains(t, doc.FailureReason, strings.TrimPrefix(w, "failed:"), f)
+		require.NotContains(t, doc.FailureReason, doc.ID, "%s: a reason is for a person looking at the document already", f)
 	}
 	t.Logf("%d documents done, %d failed as expected", done, failed)
 
@@ -285,9 +292,12 @@ func runCorpus(t *testing.T, e *env) {
 	require.Equal(t, ids["../testdata/pdf/float.pdf"], again.ID)
 }
 
+// TestCorpusEmbedded runs every document through a job per stage, and
+// TestCorpusServers the small ones through one job (the default): between
+// them both paths see every format.
 func TestCorpusEmbedded(t *testing.T) {
 	t.Parallel()
-	runCorpus(t, embedded(t))
+	runCorpus(t, embedded(t, jobPerStage))
 }
 
 func TestCorpusServers(t *testing.T) {
@@ -295,10 +305,26 @@ func TestCorpusServers(t *testing.T) {
 	runCorpus(t, servers(t))
 }
 
+// jobPerStage sends every document through a job per stage.
+func jobPerStage(c *pipeline.Config) { c.OneJobMaxBytes = -1 }
+
 func TestReprocessAndWebhook(t *testing.T) {
 	t.Parallel()
+	t.Run("OneJob", func(t *testing.T) {
+		t.Parallel()
+		testReprocessAndWebhook(t, embedded(t), []string{"ingest", "extract", "analyze", "extract", "analyze"})
+	})
+	t.Run("JobPerStage", func(t *testing.T) {
+		t.Parallel()
+		testReprocessAndWebhook(t, embedded(t, jobPerStage),
+			[]string{"ingest", "extract", "analyze", "notify", "extract", "analyze", "notify"})
+	})
+}
+
+// testReprocessAndWebhook checks that a document is done, told, reprocessed
+// and told again, its audit trail showing the stages it went through.
+func testReprocessAndWebhook(t *testing.T, e *env, stagesDone []string) {
 	ctx := context.Background()
-	e := embedded(t)
 	got := make(chan *http.Request, 10)
 	bodies := make(chan []byte, 10)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -336,9 +362,9 @@ func TestReprocessAndWebhook(t *testing.T) {
 				stages = append(stages, ev.Stage)
 			}
 		}
-		return len(stages) == 7
+		return len(stages) == len(stagesDone)
 	}, 10*time.Second, 10*time.Millisecond)
-	require.Equal(t, []string{"ingest", "extract", "analyze", "notify", "extract", "analyze", "notify"}, stages)
+	require.Equal(t, stagesDone, stages)
 	_, err = e.p.Reprocess(ctx, "01NOSUCHDOCUMENT0000000000")
 	require.ErrorIs(t, err, store.ErrNotFound)
 }

@@ -41,8 +41,12 @@ var States = []State{StateReceived, StateExtracting, StateAnalyzing, StateIndexe
 
 // transitions holds the legal moves of the state machine.
 var transitions = map[State][]State{
-	StateReceived:   {StateExtracting, StateFailed},
-	StateExtracting: {StateAnalyzing, StateFailed},
+	// A small document skips the states a reader would hardly see: one job
+	// extracts and analyses it, and one commit saves it all (received →
+	// done); a small file with a long text is analysed by a job of its own
+	// (received → analyzing).
+	StateReceived:   {StateExtracting, StateAnalyzing, StateDone, StateFailed},
+	StateExtracting: {StateAnalyzing, StateDone, StateFailed},
 	StateAnalyzing:  {StateIndexed, StateFailed},
 	StateIndexed:    {StateDone, StateFailed},
 	StateDone:       {StateReceived},

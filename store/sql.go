@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"github.com/quirehq/quire/internal/sqlitesync"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -35,12 +36,17 @@ type sqlStore struct {
 	// lockModel serialises activations of one model's versions (PostgreSQL;
 	// SQLite has one writer anyway).
 	lockModel func(ctx context.Context, tx *sql.Tx, kind, name string) error
-	// setSynced sets, on SQLite, whether the writer connection's next
-	// commit waits for the disk; nil on PostgreSQL, where a transaction
-	// says so itself.
-	setSynced func(ctx context.Context, conn *sql.Conn, synced bool) error
-	close     func() error
-	now       func() time.Time
+	// sqliteWriter runs SQLite's write transactions, committing those that
+	// wait together at once; nil on PostgreSQL, whose server groups
+	// concurrent commits itself.
+	sqliteWriter *sqlitesync.Writer
+	// sqliteSynchronous is SQLite's synchronous level for synced commits;
+	// unsynced ones (SetStateParams.Unsynced) commit with NORMAL. The log is
+	// sequential, so the next synced commit covers the unsynced ones before
+	// it.
+	sqliteSynchronous string
+	close             func() error
+	now               func() time.Time
 }
 
 const (
@@ -87,17 +93,14 @@ func (s *sqlStore) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 // txSynced is tx whose commit waits for the disk only if synced; see
 // SetStateParams.Unsynced.
 func (s *sqlStore) txSynced(ctx context.Context, synced bool, fn func(tx *sql.Tx) error) error {
-	conn, err := s.w.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if s.setSynced != nil {
-		if err := s.setSynced(ctx, conn, synced); err != nil {
-			return err
+	if s.sqliteWriter != nil {
+		level := s.sqliteSynchronous
+		if !synced {
+			level = "NORMAL"
 		}
+		return s.sqliteWriter.Do(ctx, level, fn)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}

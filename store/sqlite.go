@@ -154,15 +154,16 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		return fail(err)
 	}
 	return &sqlStore{
-		backend:      backendSQLite,
-		w:            w,
-		r:            r,
-		migrations:   migrations,
-		beginMigrate: sqliteBeginMigrate,
-		lockModel:    func(context.Context, *sql.Tx, string, string) error { return nil },
-		setSynced:    (&sqliteSync{level: cfg.synchronous}).set,
-		close:        closeAll,
-		now:          time.Now,
+		backend:           backendSQLite,
+		w:                 w,
+		r:                 r,
+		migrations:        migrations,
+		beginMigrate:      sqliteBeginMigrate,
+		lockModel:         func(context.Context, *sql.Tx, string, string) error { return nil },
+		sqliteWriter:      sqlitesync.NewWriter(w, nil),
+		sqliteSynchronous: cfg.synchronous,
+		close:             closeAll,
+		now:               time.Now,
 	}, nil
 }
 
@@ -189,20 +190,4 @@ func sqliteBeginMigrate(ctx context.Context, tx *sql.Tx) error {
 	}
 	_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d", sqliteApplicationID))
 	return err
-}
-
-// sqliteSync sets the writer connection's synchronous level per
-// transaction: the store's level for most, NORMAL for unsynced ones (see
-// SetStateParams.Unsynced); the log is sequential, so the next synced
-// commit covers the unsynced ones before it.
-type sqliteSync struct {
-	level   string
-	current sqlitesync.Level
-}
-
-func (s *sqliteSync) set(ctx context.Context, conn *sql.Conn, synced bool) error {
-	if synced {
-		return s.current.Set(ctx, conn, s.level)
-	}
-	return s.current.Set(ctx, conn, "NORMAL")
 }

@@ -100,10 +100,9 @@ type Driver struct {
 	r  *sql.DB // read-only connections
 	ws writeStmts
 	rs readStmts
-	// sync is the writer connection's synchronous level, as last set.
-	// The caller of write holds the write turn, so it is never set by two
-	// goroutines at once.
-	sync sqlitesync.Level
+	// writer runs the write transactions, grouping those that wait into
+	// one commit; its groups take the hub's turn.
+	writer *sqlitesync.Writer
 
 	hub      *hub   // this file's writers' queue and waiters, in this process
 	nonce    string // makes lease tokens unique across drivers of one owner
@@ -163,6 +162,7 @@ func Open(path string, cfg *Config) (*Driver, error) {
 		time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
 	}
 	d.hub = acquireHub(abs)
+	d.writer = sqlitesync.NewWriter(d.w, d.hub.turn)
 	return d, nil
 }
 
@@ -358,42 +358,15 @@ const (
 
 // write runs fn in one write transaction (BEGIN IMMEDIATE: the write lock is
 // taken at once, so no transaction ever fails to upgrade a read lock) and
-// commits it as kind says.
+// commits it as kind says. Writes that wait for the connection share the
+// next commit (sqlitesync.Writer): one disk flush serves a burst of
+// enqueues.
 func (d *Driver) write(ctx context.Context, kind commitKind, fn func(tx *sql.Tx) error) error {
-	// Writers of this process queue here, first come first served, rather
-	// than in the connection pool, which hands a freed connection to a
-	// random waiter (under load some writes waited ten times longer than
-	// others), or in SQLite's busy handler, which sleeps up to 100 ms between
-	// tries (drivers of one file in one process).
-	select {
-	case d.hub.turn <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-d.hub.turn }()
-	// The pool's only connection, held for the whole transaction, so that
-	// the synchronous setting below is the one this commit runs with.
-	conn, err := d.w.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
 	level := d.cfg.Synchronous
 	if kind == bookkeeping {
 		level = "NORMAL"
 	}
-	if err := d.sync.Set(ctx, conn, level); err != nil {
-		return err
-	}
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return d.writer.Do(ctx, level, fn)
 }
 
 // registerQueues adds queues this driver has not yet seen to the queues

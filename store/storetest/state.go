@@ -81,7 +81,7 @@ func exerciseState(t *testing.T, h Harness) {
 			p    store.SetStateParams
 			want error
 		}{
-			{"SkipStages", store.SetStateParams{From: from(store.StateReceived), To: store.StateDone}, store.ErrIllegalTransition},
+			{"SkipStages", store.SetStateParams{From: from(store.StateReceived), To: store.StateIndexed}, store.ErrIllegalTransition},
 			{"Backwards", store.SetStateParams{From: from(store.StateAnalyzing), To: store.StateExtracting}, store.ErrIllegalTransition},
 			{"FailedToDone", store.SetStateParams{From: from(store.StateFailed), To: store.StateDone}, store.ErrIllegalTransition},
 			{"OneBadFrom", store.SetStateParams{From: from(store.StateReceived, store.StateIndexed), To: store.StateExtracting}, store.ErrIllegalTransition},
@@ -176,6 +176,26 @@ func exerciseState(t *testing.T, h Harness) {
 		require.Equal(t, "lang@1", a.Entities[0].ModelVersion)
 		require.Len(t, a.Classifications, 1)
 		require.Equal(t, "doctype@3", a.Classifications[0].ModelVersion)
+
+		// A small document goes from received to done in one commit that
+		// carries every stage's results.
+		small := newDocument(t, b.st)
+		finished, err := b.st.SetState(ctx, &store.SetStateParams{
+			ID: small.ID, From: from(store.StateReceived, store.StateExtracting), To: store.StateDone,
+			Pages:    []store.Page{{Number: 1, Text: "Short note"}},
+			Text:     &store.SaveTextParams{Text: "Short note"},
+			Analyses: []*store.SaveAnalysisParams{{ModelVersion: "lang@1", Language: "en"}},
+			Events: []store.AddEventParams{
+				{Stage: "extract", Type: store.EventStarted}, {Stage: "extract", Type: store.EventDone},
+				{Stage: "analyze", Type: store.EventStarted}, {Stage: "analyze", Type: store.EventDone},
+			},
+		})
+		require.NoError(t, err)
+		require.Equal(t, store.StateDone, finished.State)
+		require.False(t, finished.DoneAt.IsZero())
+		require.Equal(t, 2, finished.WordCount)
+		require.Equal(t, "en", finished.Language)
+		require.Equal(t, 4, b.count(t, "SELECT count(*) FROM processing_events WHERE document_id = $1", small.ID))
 
 		// A move that conflicts saves none of its results.
 		other := moveTo(t, b.st, newDocument(t, b.st).ID, store.StateIndexed)

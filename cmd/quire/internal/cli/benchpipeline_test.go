@@ -29,7 +29,7 @@ func TestBenchPipeline(t *testing.T) {
 	require.Positive(t, res.IngestS)
 	require.LessOrEqual(t, res.IngestS, res.ElapsedS)
 	require.GreaterOrEqual(t, res.P99MS, res.P50MS)
-	for _, stage := range []string{"extract", "analyze", "notify"} {
+	for _, stage := range []string{"extract", "analyze"} { // small files: one job, no notify stage
 		require.Contains(t, res.Stages, stage)
 		require.GreaterOrEqual(t, res.Stages[stage].P99MS, res.Stages[stage].P50MS)
 	}

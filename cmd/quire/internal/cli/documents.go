@@ -100,8 +100,9 @@ func storeSetting(g *globalConfig) string {
 }
 
 // openDocuments opens everything the pipeline needs and the pipeline itself,
-// enqueueing on b. The store is migrated, as at every start of up.
-func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Logger) (_ *documents, err error) {
+// enqueueing on b; opts adjust the pipeline's config. The store is migrated,
+// as at every start of up.
+func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *documents, err error) {
 	d := &documents{}
 	defer func() {
 		if err != nil {
@@ -130,8 +131,12 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
-	d.pipeline, err = pipeline.New(pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache,
-		Jobs: client, Extractor: d.extractor, Logger: log})
+	cfg := pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache,
+		Jobs: client, Extractor: d.extractor, Logger: log}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	d.pipeline, err = pipeline.New(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/pipeline"
 )
 
 // pipelineJobPrefix starts the job types of the pipeline's stages
@@ -146,6 +147,16 @@ func (m *metrics) observeJob(queue, typ, outcome string, d time.Duration) {
 	if stage, ok := strings.CutPrefix(typ, pipelineJobPrefix); ok {
 		m.stageDuration.WithLabelValues(stage).Observe(d.Seconds())
 		m.stageOutcomes.WithLabelValues(stage, outcome).Inc()
+	}
+}
+
+// observeStages has the pipeline report the stage runs no job of their own
+// shows (a small document's analysis, done by its extract job), so that the
+// stage series count every run.
+func (m *metrics) observeStages(c *pipeline.Config) {
+	c.ObserveStage = func(stage string, d time.Duration, err error) {
+		m.stageDuration.WithLabelValues(stage).Observe(d.Seconds())
+		m.stageOutcomes.WithLabelValues(stage, outcomeOf(err)).Inc()
 	}
 }
 

@@ -224,8 +224,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	var periodic []jobs.PeriodicJob
 	var api http.Handler
 	var docs *documents
+	m := newMetrics()
 	if opts.documents {
-		if docs, err = openDocuments(ctx, &a.global, b, a.log); err != nil {
+		if docs, err = openDocuments(ctx, &a.global, b, a.log, m.observeStages); err != nil {
 			return err
 		}
 		defer docs.Close()
@@ -259,7 +260,6 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 			defer func() { stopInbox(); <-inboxDone }()
 		}
 	}
-	m := newMetrics()
 	srv, err := jobs.NewServer(b.driver, &jobs.Config{
 		Handlers:        handlers,
 		Middleware:      []jobs.Middleware{m.middleware()},

@@ -1,0 +1,8 @@
+package sqlitesync
+
+// Pending returns how many transactions wait for the next group.
+func Pending(w *Writer) int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.pending)
+}

@@ -1,0 +1,141 @@
+package sidekiq_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testenv"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/sidekiq"
+)
+
+// testDB is the Redis database these tests own: Sidekiq's key names are
+// fixed, so the tests cannot share a database by prefix as the rest of the
+// engine's tests do, and they run one at a time.
+const testDB = 12
+
+// redisURL is the test Redis with the database set to testDB.
+func redisURL(t testing.TB) string {
+	t.Helper()
+	base := os.Getenv("QUIRE_TEST_REDIS_URL")
+	if base == "" {
+		base = "redis://127.0.0.1:6379/0"
+	}
+	u, err := url.Parse(base)
+	require.NoError(t, err)
+	u.Path = "/" + strconv.Itoa(testDB)
+	return u.String()
+}
+
+type bundle struct {
+	rdb    *redis.Client
+	url    string // for Ruby's REDIS_URL
+	driver *sidekiq.Driver
+	client *jobs.Client
+}
+
+// setup empties the test database (before and after the test) and returns a
+// driver on it.
+func setup(t *testing.T, cfg *sidekiq.Config) *bundle {
+	t.Helper()
+	u := redisURL(t)
+	opts, err := redis.ParseURL(u)
+	require.NoError(t, err)
+	rdb := redis.NewClient(opts)
+	t.Cleanup(func() { rdb.Close() })
+	ctx := context.Background()
+	testenv.RequireService(t, "Redis at "+u, rdb.Ping(ctx).Err())
+	require.NoError(t, rdb.FlushDB(ctx).Err())
+	t.Cleanup(func() { rdb.FlushDB(context.Background()) })
+	d, err := sidekiq.NewDriver(rdb, cfg)
+	require.NoError(t, err)
+	c, err := jobs.NewClient(d, nil)
+	require.NoError(t, err)
+	return &bundle{rdb: rdb, url: u, driver: d, client: c}
+}
+
+// requireRuby lets a test run only where Debian's ruby-sidekiq is installed
+// (failing instead of skipping when QUIRE_TEST_REQUIRE_SERVICES=1).
+func requireRuby(t testing.TB) {
+	t.Helper()
+	out, err := exec.Command("ruby", "-e", `require "sidekiq"`).CombinedOutput()
+	if err != nil {
+		err = fmt.Errorf("%w: %s", err, bytes.TrimSpace(out))
+	}
+	testenv.RequireService(t, "Ruby with Sidekiq (apt-get install ruby-sidekiq)", err)
+}
+
+// ruby runs a command of testdata/sidekiq_api.rb and decodes its JSON output
+// into out (nil to ignore it).
+func (b *bundle) ruby(t testing.TB, out any, args ...string) {
+	t.Helper()
+	script, err := filepath.Abs("testdata/sidekiq_api.rb")
+	require.NoError(t, err)
+	cmd := exec.Command("ruby", append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "REDIS_URL="+b.url)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.Output()
+	require.NoError(t, err, "ruby %v: %s", args, stderr.String())
+	if out != nil {
+		require.NoError(t, json.Unmarshal(stdout, out), "ruby %v printed %s", args, stdout)
+	}
+}
+
+// startServer starts a Quire server on the driver and stops it when the test
+// ends.
+func startServer(t testing.TB, d *sidekiq.Driver, cfg jobs.Config) *jobs.Server {
+	t.Helper()
+	if cfg.ProcessHeartbeat == 0 {
+		cfg.ProcessHeartbeat = 100 * time.Millisecond
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 100 * time.Millisecond
+	}
+	srv, err := sidekiq.NewServer(d, &cfg)
+	require.NoError(t, err)
+	require.NoError(t, srv.Start(context.Background()))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		require.NoError(t, srv.Stop(ctx))
+	})
+	return srv
+}
+
+// eventually polls cond until it holds or the timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// webPage renders a page of Sidekiq's Web UI (Sidekiq::Web, through Rack)
+// and returns its HTML, failing unless it rendered with status 200.
+func (b *bundle) webPage(t testing.TB, path string) string {
+	t.Helper()
+	var page struct {
+		Status int    `json:"status"`
+		Body   string `json:"body"`
+	}
+	b.ruby(t, &page, "web", path)
+	require.Equal(t, 200, page.Status, "GET %s:\n%s", path, page.Body)
+	return page.Body
+}

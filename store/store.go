@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Store is the relational store. Every method is safe for concurrent use.
@@ -96,6 +97,45 @@ type Store interface {
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
 	// UpdateWebhook replaces a webhook's URL, secret, events and active flag.
 	UpdateWebhook(ctx context.Context, p *UpdateWebhookParams) (*Webhook, error)
+
+	// CreateAPIToken stores a new API token; an ID that is taken fails with
+	// ErrInvalid.
+	CreateAPIToken(ctx context.Context, t *APIToken) error
+	// DeleteAPIToken deletes (revokes) an API token.
+	DeleteAPIToken(ctx context.Context, id string) error
+	// GetAPIToken returns an API token.
+	GetAPIToken(ctx context.Context, id string) (*APIToken, error)
+	// ListAPITokens lists every API token, oldest first.
+	ListAPITokens(ctx context.Context) ([]APIToken, error)
+	// TouchAPIToken records when a token was last used.
+	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+
+	// CreateUser adds a user of the web UI; an email that is taken fails
+	// with ErrInvalid.
+	CreateUser(ctx context.Context, p *CreateUserParams) (*User, error)
+	// GetUser returns a user.
+	GetUser(ctx context.Context, id string) (*User, error)
+	// GetUserByEmail returns the user of a login, in any case.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// ListUsers lists every user, oldest first.
+	ListUsers(ctx context.Context) ([]User, error)
+	// SetUserPassword replaces a user's password hash and ends the user's
+	// sessions.
+	SetUserPassword(ctx context.Context, id, passwordHash string) error
+
+	// CreateSession stores a new web session; a missing user fails with
+	// ErrNotFound.
+	CreateSession(ctx context.Context, s *Session) error
+	// DeleteExpiredSessions deletes the sessions expired at now and
+	// returns how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// DeleteSession ends a session; ending one that does not exist is not
+	// an error.
+	DeleteSession(ctx context.Context, idHash []byte) error
+	// GetSession returns the session whose id has the given SHA-256.
+	GetSession(ctx context.Context, idHash []byte) (*Session, error)
+	// TouchSession records a session's latest request.
+	TouchSession(ctx context.Context, idHash []byte, at time.Time) error
 
 	// Backend names the backend: "postgres" or "sqlite".
 	Backend() string

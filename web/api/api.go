@@ -49,6 +49,14 @@ type Options struct {
 	// Jobs is the job engine's driver, for the jobs and queues routes.
 	// Without it, they answer 503.
 	Jobs jobs.Driver
+	// Sessions, when set, also accepts the web UI's session cookie in place
+	// of a token, with the session's CSRF token in the X-CSRF-Token header
+	// of every request that changes something: the UI's scripts call the
+	// API this way.
+	Sessions *auth.Sessions
+	// Limiter limits each token's (or session's) requests. Nil allows
+	// every request.
+	Limiter *auth.Limiter
 	// Logger logs failed requests. Defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -85,7 +93,7 @@ func NewWithOptions(p *pipeline.Pipeline, opts *Options) (http.Handler, error) {
 	}
 	var authn *auth.Authenticator
 	if !opts.NoAuth {
-		authn = &auth.Authenticator{Tokens: opts.Tokens, Logger: log,
+		authn = &auth.Authenticator{Tokens: opts.Tokens, Sessions: opts.Sessions, Limiter: opts.Limiter, Logger: log,
 			ErrorFunc: func(w http.ResponseWriter, r *http.Request, status int, err error) {
 				writeProblem(log, w, r, status, err)
 			}}
@@ -193,10 +201,13 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// setBy names who acts, for labels: the token's name, or "api" when the API
-// runs without authentication.
+// setBy names who acts, for labels: the token's name, the signed-in user's
+// email, or "api" when the API runs without authentication.
 func setBy(r *http.Request) string {
 	if t := auth.FromContext(r.Context()); t != nil {
+		if t.User {
+			return "user:" + t.Name
+		}
 		return "token:" + t.Name
 	}
 	return "api"

@@ -25,7 +25,7 @@ func openAPI(rts []route) map[string]any {
 			"tags":        []string{tag(rt.Path)},
 			// The scope is given as the bearer scheme's scope, as OpenAPI
 			// 3.1 allows for any scheme, and in words.
-			"security":    []map[string][]string{{"bearer": {string(rt.Scope)}}},
+			"security":    []map[string][]string{{"bearer": {string(rt.Scope)}}, {"session": {string(rt.Scope)}}},
 			"description": "Needs a token of scope " + string(rt.Scope) + " or above.",
 		}
 		var params []map[string]any
@@ -77,7 +77,10 @@ func openAPI(rts []route) map[string]any {
 		"components": map[string]any{
 			"schemas": sg.defs,
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer",
-				"description": "An API token; its scope (" + strings.Join(scopeNames(), ", ") + ") must allow the operation."}},
+				"description": "An API token; its scope (" + strings.Join(scopeNames(), ", ") + ") must allow the operation."},
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "quire_session",
+					"description": "The web UI's session (__Host-quire_session behind HTTPS); the user's scope must allow the operation, " +
+						"and a request other than GET, HEAD or OPTIONS must carry the session's CSRF token in the X-CSRF-Token header."}},
 		},
 	}
 }

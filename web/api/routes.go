@@ -145,3 +145,21 @@ func routes() []route {
 			Summary: "Delete a webhook.", Status: http.StatusNoContent, handle: (*api).deleteWebhook},
 	}
 }
+
+// RouteInfo describes a route of the API for those who check it from
+// outside, such as a test that every route is behind authentication.
+type RouteInfo struct {
+	Method, Path string
+	// Scope is what a token needs.
+	Scope auth.Scope
+}
+
+// Routes lists every route of the API but the public OpenAPI document.
+func Routes() []RouteInfo {
+	rs := routes()
+	out := make([]RouteInfo, len(rs))
+	for i, rt := range rs {
+		out[i] = RouteInfo{Method: rt.Method, Path: rt.Path, Scope: rt.Scope}
+	}
+	return out
+}

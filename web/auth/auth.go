@@ -6,8 +6,8 @@
 // neither a database index nor the comparison tells an attacker how much of a
 // guess was right.
 //
-// Tokens are kept behind TokenStore; Memory keeps them in memory until the
-// store has a table for them.
+// Tokens are kept behind TokenStore: StoreTokens keeps them in Quire's
+// store, Memory in memory for tests.
 package auth
 
 import (
@@ -58,6 +58,12 @@ type Token struct {
 	CreatedAt time.Time
 	// ExpiresAt is when the token stops working; zero means never.
 	ExpiresAt time.Time
+	// LastUsedAt is when the token last authenticated a request, to the
+	// minute; zero means never or unknown.
+	LastUsedAt time.Time
+	// User is set when no token but a web UI session authenticated the
+	// request: ID is then the user's ID, Name the user's email.
+	User bool
 }
 
 // TokenStore keeps tokens. Every method is safe for concurrent use.
@@ -75,6 +81,12 @@ type TokenStore interface {
 	ListTokens(ctx context.Context) ([]Token, error)
 }
 
+// TokenToucher is a TokenStore that records when a token was last used. The
+// Authenticator calls it at most once a minute per token.
+type TokenToucher interface {
+	TouchToken(ctx context.Context, id string, at time.Time) error
+}
+
 // Errors of authentication. Callers answer ErrNoToken and ErrInvalidToken
 // with 401, ErrScope with 403.
 var (
@@ -84,6 +96,9 @@ var (
 	ErrInvalidToken = errors.New("invalid token")
 	// ErrScope: the token is valid but its scope is too low.
 	ErrScope = errors.New("insufficient scope")
+	// ErrCSRF: a request authenticated by a session cookie lacks the
+	// session's CSRF token; answered with 403.
+	ErrCSRF = errors.New("missing or wrong CSRF token")
 	// ErrNotFound: no token has that ID.
 	ErrNotFound = errors.New("token not found")
 	// ErrInvalid: parameters that can never succeed, such as an unknown

@@ -10,7 +10,7 @@ import (
 )
 
 // Memory is a TokenStore in memory: its tokens go with the process. It
-// serves tests and a single `quire up` until the store keeps tokens.
+// serves tests.
 type Memory struct {
 	mu     sync.Mutex
 	tokens map[string]Token // by ID

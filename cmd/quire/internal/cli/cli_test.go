@@ -52,7 +52,9 @@ func (r result) lastLine() string {
 
 // runOpts adjust one run of the command.
 type runOpts struct {
-	env    map[string]string
+	env map[string]string
+	// stdin is the command's standard input; empty by default.
+	stdin  string
 	tweak  func(d *deps)
 	stderr *syncBuffer
 }
@@ -67,6 +69,7 @@ func runCLI(ctx context.Context, t testing.TB, opts *runOpts, args ...string) re
 	stdout := &syncBuffer{}
 	stderr := cmp.Or(opts.stderr, &syncBuffer{})
 	d := &deps{
+		stdin:  strings.NewReader(opts.stdin),
 		stdout: stdout,
 		stderr: stderr,
 		lookupEnv: func(k string) (string, bool) {

@@ -27,9 +27,9 @@ const scrapeTimeout = 5 * time.Second
 //   - /metrics is Prometheus: the queues' sizes, latency and counters, read
 //     from the broker on each scrape, the process's busy jobs and m's
 //     series (executions, pipeline stages, HTTP requests);
-//   - / is the HTML status page, when statusPage is set (quire up);
-//   - /api/ is the REST API, when api is not nil, its requests counted in m.
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, statusPage bool, api http.Handler) *http.Server {
+//   - every other path is the web UI and, under /api/, the REST API, when
+//     web is not nil (quire up), their requests counted in m.
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, web http.Handler) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -60,11 +60,8 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 		}, func() float64 { return float64(srv.Busy()) }),
 	)
 	mux.Handle("GET /metrics", m.handler(log))
-	if statusPage {
-		mux.Handle("GET /{$}", &statusHandler{insp: insp, log: log})
-	}
-	if api != nil {
-		mux.Handle("/api/", m.instrument(api))
+	if web != nil {
+		mux.Handle("/", m.instrument(web))
 	}
 	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 }

@@ -14,7 +14,9 @@ func TestUpInbox(t *testing.T) {
 	b := setupEmbedded(t)
 	inbox := filepath.Join(t.TempDir(), "inbox")
 	require.NoError(t, os.MkdirAll(inbox, 0o755))
+	token := apiToken(t, b)
 	s := startProcess(t, b, "up", "--inbox", inbox, "--shutdown-timeout", "300ms")
+	s.token = token
 
 	copyTestdata(t, inbox, "html/udhr-eng.html")
 	require.NoError(t, os.WriteFile(filepath.Join(inbox, "empty.txt"), nil, 0o644))

@@ -36,6 +36,7 @@ const (
 
 // deps is what the commands take from the process. Tests replace it.
 type deps struct {
+	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
 	// lookupEnv reads the QUIRE_* fallbacks of flags.
@@ -61,6 +62,7 @@ type deps struct {
 // code. Cancelling ctx (SIGINT, SIGTERM) stops a running server gracefully.
 func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return execute(ctx, args, &deps{
+		stdin:        os.Stdin,
 		stdout:       stdout,
 		stderr:       stderr,
 		lookupEnv:    os.LookupEnv,
@@ -147,6 +149,7 @@ func (a *app) newRootCommand() *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	a.global.addFlags(root)
 	root.AddCommand(
+		a.newAdminCommand(),
 		a.newBenchCommand(),
 		a.newJobsCommand(),
 		a.newMigrateCommand(),

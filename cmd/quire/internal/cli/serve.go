@@ -18,7 +18,6 @@ import (
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
-	webapi "github.com/quirehq/quire/web/api"
 )
 
 // Defaults of the serve command.
@@ -51,7 +50,7 @@ type serveConfig struct {
 	// to 30 seconds.
 	Lease time.Duration
 	// Addr is where /healthz, /readyz and /metrics are served (and, by up,
-	// the status page). Defaults to ":9090" for serve, so that the kubelet
+	// the web UI). Defaults to ":9090" for serve, so that the kubelet
 	// and Prometheus reach it, and 127.0.0.1:8080 for up; empty serves
 	// nothing.
 	Addr string
@@ -59,6 +58,14 @@ type serveConfig struct {
 	// address, kept apart from Addr so that the edge never reaches the
 	// probes and metrics. Defaults to ":8080".
 	HTTPAddr string
+	// Web are the web UI's and API's settings.
+	Web webConfig
+	// Demo serves the web UI and API without sign-in (up only, on the
+	// loopback interface) and feeds the sample corpus of DemoCorpus.
+	Demo bool
+	// DemoCorpus is the folder of sample documents for Demo. Defaults to
+	// ./testdata, the repository's.
+	DemoCorpus string
 }
 
 // role is one way to run the serve command. Each role opens only what it
@@ -122,8 +129,9 @@ stopped.`,
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Role, "role", RoleDefault, "role of this process: "+roleNames())
 	withEnv(fs, "role")
-	fs.StringVar(&cfg.HTTPAddr, "http-addr", HTTPAddrDefault, "address of the REST API of the web role")
+	fs.StringVar(&cfg.HTTPAddr, "http-addr", HTTPAddrDefault, "address of the web UI and REST API of the web role")
 	withEnv(fs, "http-addr")
+	cfg.Web.addFlags(fs)
 	cfg.addFlags(fs, AddrDefault, `address of /healthz, /readyz and /metrics; "" serves none`)
 	return cmd
 }
@@ -189,9 +197,6 @@ type processOpts struct {
 	command string
 	// role labels the process in the process list.
 	role string
-	// statusPage serves the HTML status page at / besides the probes and
-	// metrics.
-	statusPage bool
 	// documents registers the document pipeline's handlers in the worker:
 	// the store, blobs and cache are opened, and the store migrated, at
 	// start.
@@ -245,7 +250,16 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 				queues[q] = w
 			}
 		}
-		api = webapi.New(docs.pipeline, a.log)
+		if api, err = a.newWebHandler(docs, b.driver, &cfg.Web, cfg.Demo); err != nil {
+			return err
+		}
+		if cfg.Demo {
+			go a.feedDemo(ctx, docs.pipeline, cfg.DemoCorpus)
+		} else if cfg.Addr != "" {
+			if err := a.ensureAdmin(ctx, docs.store, "http://"+cfg.Addr+"/"); err != nil {
+				return err
+			}
+		}
 		if opts.inbox != "" {
 			if err := checkInbox(opts.inbox); err != nil {
 				return err
@@ -294,9 +308,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	var hs *http.Server
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, opts.statusPage, api)
-		if opts.statusPage {
-			a.log.Info(opts.command+": serving the status page, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
+		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, api)
+		if api != nil {
+			a.log.Info(opts.command+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
 		} else {
 			a.log.Info(opts.command+": serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 		}

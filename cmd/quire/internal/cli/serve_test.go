@@ -22,9 +22,11 @@ type serveBundle struct {
 	// httpAddr is the web role's API address (--http-addr), when it has
 	// one.
 	httpAddr string
-	quiet    chan os.Signal
-	cancel   context.CancelFunc
-	done     chan result
+	// token, when set, goes with every request of get as a bearer token.
+	token  string
+	quiet  chan os.Signal
+	cancel context.CancelFunc
+	done   chan result
 }
 
 // startServe runs `quire serve --role worker` with args until the test
@@ -94,7 +96,12 @@ func (s *serveBundle) stop(t *testing.T) result {
 
 func (s *serveBundle) get(t *testing.T, path string) (int, string) {
 	t.Helper()
-	resp, err := http.Get("http://" + s.addr + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+s.addr+path, nil)
+	require.NoError(t, err)
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)

@@ -48,7 +48,7 @@ func metricValue(t *testing.T, page, series string) float64 {
 }
 
 // uploadDocument posts a document to an API and returns its id.
-func uploadDocument(t *testing.T, apiAddr, name string, content []byte) string {
+func uploadDocument(t *testing.T, apiAddr, token, name string, content []byte) string {
 	t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -57,7 +57,7 @@ func uploadDocument(t *testing.T, apiAddr, name string, content []byte) string {
 	_, err = fw.Write(content)
 	require.NoError(t, err)
 	require.NoError(t, mw.Close())
-	resp, err := http.Post("http://"+apiAddr+"/api/v1/documents", mw.FormDataContentType(), &body)
+	resp, err := authPost(token, "http://"+apiAddr+"/api/v1/documents", mw.FormDataContentType(), &body)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var doc struct{ ID string }
@@ -74,6 +74,7 @@ func uploadDocument(t *testing.T, apiAddr, name string, content []byte) string {
 func TestServeWebAndWorker(t *testing.T) {
 	t.Parallel()
 	b := setupServers(t)
+	token := apiToken(t, b)
 	web := startProcess(t, b, "serve", "--role", "web", "--http-addr", "127.0.0.1:0")
 	require.NotEmpty(t, web.httpAddr)
 	worker := startServe(t, b, "--queues", "extract=3,ocr=1,analyze=4,notify=5,maintenance=1")
@@ -87,14 +88,21 @@ func TestServeWebAndWorker(t *testing.T) {
 	code, _ = web.get(t, "/api/v1/documents")
 	require.Equal(t, http.StatusNotFound, code)
 	apiGet := func(path string) (int, string) {
-		return (&serveBundle{addr: web.httpAddr}).get(t, path)
+		return (&serveBundle{addr: web.httpAddr, token: token}).get(t, path)
 	}
 	code, _ = apiGet("/healthz")
 	require.Equal(t, http.StatusNotFound, code)
+	// The API wants a token, the UI a session.
+	code, _ = (&serveBundle{addr: web.httpAddr}).get(t, "/api/v1/documents")
+	require.Equal(t, http.StatusUnauthorized, code)
+	resp, err := http.Get("http://" + web.httpAddr + "/jobs")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, "/login", resp.Request.URL.Path, "a page redirects to the login")
 
 	docx, err := os.ReadFile("../../../../testdata/office/udhr.docx")
 	require.NoError(t, err)
-	id := uploadDocument(t, web.httpAddr, "udhr.docx", docx)
+	id := uploadDocument(t, web.httpAddr, token, "udhr.docx", docx)
 	var doc struct{ State, FailureReason string }
 	waitFor(t, "the worker to take the document to done", func() bool {
 		code, got := apiGet("/api/v1/documents/" + id)
@@ -150,6 +158,7 @@ func TestServeWebAndWorker(t *testing.T) {
 func TestServeWebDrainsAtSIGTERM(t *testing.T) {
 	t.Parallel()
 	b := setupServers(t)
+	token := apiToken(t, b)
 	web := startProcess(t, b, "serve", "--role", "web", "--http-addr", "127.0.0.1:0", "--shutdown-timeout", "1m")
 	code, _ := web.get(t, "/readyz")
 	require.Equal(t, http.StatusOK, code)
@@ -163,7 +172,7 @@ func TestServeWebDrainsAtSIGTERM(t *testing.T) {
 	}
 	answered := make(chan answer, 1)
 	go func() {
-		resp, err := http.Post("http://"+web.httpAddr+"/api/v1/documents?name=slow.txt", "text/plain", pr)
+		resp, err := authPost(token, "http://"+web.httpAddr+"/api/v1/documents?name=slow.txt", "text/plain", pr)
 		if err != nil {
 			answered <- answer{err: err}
 			return

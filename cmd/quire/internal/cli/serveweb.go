@@ -11,15 +11,14 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/internal/buildinfo"
-	webapi "github.com/quirehq/quire/web/api"
 )
 
 // probeCloseTimeout bounds the closing of the probes' server once a role has
 // drained: its requests are short.
 const probeCloseTimeout = 5 * time.Second
 
-// runWeb runs the web role: the REST API on --http-addr, the probes and
-// metrics on --addr. It fetches no jobs: uploads are stored and their first
+// runWeb runs the web role: the web UI and REST API on --http-addr, the
+// probes and metrics on --addr. It fetches no jobs: uploads are stored and their first
 // stage enqueued, for the workers to run.
 //
 // At SIGTERM (ctx done) /readyz turns 503 at once, the API stops accepting
@@ -57,7 +56,15 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 	}
 
 	var ready atomic.Bool
-	apiSrv := &http.Server{Handler: m.instrument(webapi.New(docs.pipeline, a.log)), ReadHeaderTimeout: 10 * time.Second}
+	web, err := a.newWebHandler(docs, b.driver, &cfg.Web, false)
+	if err != nil {
+		_ = apiLn.Close()
+		if probeLn != nil {
+			_ = probeLn.Close()
+		}
+		return err
+	}
+	apiSrv := &http.Server{Handler: m.instrument(web), ReadHeaderTimeout: 10 * time.Second}
 	done := make(chan error, 2)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "API", apiLn.Addr()) }()
 	a.log.Info("serve: web: serving the REST API", append(slices.Clone(b.attrs), "addr", apiLn.Addr().String(), "version", buildinfo.Version)...)

@@ -25,7 +25,9 @@ const SubmitServerDefault = "http://127.0.0.1:8080"
 
 // submitConfig holds the settings of the submit command.
 type submitConfig struct {
-	Server   string
+	Server string
+	// Token is the API token, of write scope at least.
+	Token    string
 	Parallel int
 	JSON     bool
 }
@@ -43,6 +45,7 @@ progress bar is drawn on stderr when it is a terminal.
 
 The exit status is 1 when any upload failed.`,
 		Example: `  quire up &
+  export QUIRE_TOKEN=$(quire admin token create --name submit --scope write)
   quire submit ~/scans reports/q3.pdf
   quire submit --server http://quire.internal:8080 --json inbox/ | tail -1`,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -58,6 +61,8 @@ The exit status is 1 when any upload failed.`,
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Server, "server", SubmitServerDefault, "URL of the running quire up")
 	withEnv(fs, "server")
+	fs.StringVar(&cfg.Token, "token", "", "API token of write scope (quire admin token create --scope write); quire up --demo needs none")
+	withEnv(fs, "token")
 	fs.IntVar(&cfg.Parallel, "parallel", 8, "uploads at once")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as one JSON object on the last line")
 	return cmd
@@ -110,7 +115,7 @@ func (a *app) runSubmit(ctx context.Context, cfg *submitConfig, paths []string) 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			doc, err := upload(ctx, client, endpoint, path)
+			doc, err := upload(ctx, client, endpoint, cfg.Token, path)
 			mu.Lock()
 			defer mu.Unlock()
 			finished++
@@ -187,12 +192,14 @@ func describeUploadError(err error, server string) string {
 		return fmt.Sprintf("cannot reach quire at %s (%v); is it running? start it with `quire up`, or point --server / QUIRE_SERVER at it", server, errors.Unwrap(err))
 	case errors.As(err, &he) && he.code == http.StatusRequestEntityTooLarge:
 		return "too large for the server: " + he.Error()
+	case errors.As(err, &he) && (he.code == http.StatusUnauthorized || he.code == http.StatusForbidden):
+		return he.Error() + "; give a token of write scope with --token / QUIRE_TOKEN (quire admin token create --name submit --scope write)"
 	}
 	return err.Error()
 }
 
 // upload posts one file as multipart, streaming it.
-func upload(ctx context.Context, client *http.Client, endpoint, path string) (*submitted, error) {
+func upload(ctx context.Context, client *http.Client, endpoint, token, path string) (*submitted, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -216,6 +223,9 @@ func upload(ctx context.Context, client *http.Client, endpoint, path string) (*s
 		return nil, err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	resp, err := client.Do(req)
 	if err != nil {
 		pr.Close()

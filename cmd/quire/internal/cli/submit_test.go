@@ -22,13 +22,20 @@ type submitResult struct {
 func TestSubmit(t *testing.T) {
 	t.Parallel()
 	b := setupEmbedded(t)
+	token := apiToken(t, b)
 	s := startProcess(t, b, "up", "--shutdown-timeout", "300ms")
+	s.token = token
 	in := filepath.Join(t.TempDir(), "in")
 	copyTestdata(t, in, "pdf/float.pdf", "html/udhr-eng.html")
 	copyTestdata(t, filepath.Join(in, ".hidden"), "pdf/anysize.pdf")
 	server := "http://" + s.addr
 
-	r := runCLI(t.Context(), t, nil, "submit", in, "--server", server, "--json")
+	// Without a token the server refuses, and submit says what to do.
+	r := runCLI(t.Context(), t, nil, "submit", in, "--server", server)
+	require.Equal(t, exitError, r.code, r.stderr)
+	require.Contains(t, r.stderr, "give a token of write scope with --token / QUIRE_TOKEN")
+
+	r = runCLI(t.Context(), t, nil, "submit", in, "--server", server, "--json", "--token", token)
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	var sum submitResult
 	require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &sum))
@@ -39,7 +46,7 @@ func TestSubmit(t *testing.T) {
 
 	// Again, the server given by QUIRE_SERVER: the same content is a
 	// duplicate, with the same IDs, printed one a line.
-	r = runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_SERVER": server}}, "submit", in)
+	r = runCLI(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_SERVER": server, "QUIRE_TOKEN": token}}, "submit", in)
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	for _, id := range sum.IDs {
 		require.Contains(t, r.stdout, id+"\t")

@@ -6,9 +6,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// UpAddrDefault is where up serves its status page and probes: the loopback
-// interface, because the page has no login and is meant for the browser of
-// the machine it runs on. serve's :9090 is for the kubelet and Prometheus.
+// UpAddrDefault is where up serves its web UI and probes: the loopback
+// interface, because up is meant for the browser of the machine it runs on
+// (and --demo has no login). serve's :9090 is for the kubelet and Prometheus.
 const UpAddrDefault = "127.0.0.1:8080"
 
 func (a *app) newUpCommand() *cobra.Command {
@@ -20,8 +20,14 @@ func (a *app) newUpCommand() *cobra.Command {
 		Long: `Run every role of Quire in one process: a worker that runs the document
 pipeline (extract, ocr, analyze, index, notify) and the built-in handlers
 (noop, sleep), and an HTTP server on --addr with the REST API under
-/api/v1/ (POST /api/v1/documents uploads a document), a status page at /
-(queues, processes, today's counts), /healthz, /readyz and /metrics.
+/api/v1/ (POST /api/v1/documents uploads a document), the web UI at /,
+/healthz, /readyz and /metrics.
+
+Its first start, with no user in the store, creates admin@localhost and
+prints its password, this once. quire admin create adds users and quire
+admin token create issues API tokens. --demo serves without sign-in instead,
+only on the loopback interface, and feeds the sample documents of
+--demo-corpus.
 
 Everything is kept in --data-dir (./quire-data by default): jobs in jobs.db,
 documents and results in quire.db, content in blobs/; nothing else needs
@@ -34,25 +40,36 @@ SIGINT and SIGTERM stop it gracefully: fetching stops, running jobs get
 --shutdown-timeout to finish, the rest go back to their queues, and the HTTP
 server closes.`,
 		Example: `  quire up
-  curl -F file=@report.pdf http://127.0.0.1:8080/api/v1/documents    # in another terminal
-  quire jobs enqueue sleep '{"duration":"2s"}'`,
+  TOKEN=$(quire admin token create --name me --scope write)    # in another terminal
+  curl -H "Authorization: Bearer $TOKEN" -F file=@report.pdf http://127.0.0.1:8080/api/v1/documents
+  quire jobs enqueue sleep '{"duration":"2s"}'
+  quire up --demo    # no sign-in, on this machine only, with sample documents`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runUp(cmd.Context(), cfg, inbox)
 		},
 	}
-	cfg.addFlags(cmd.Flags(), UpAddrDefault, `address of the status page, /healthz, /readyz and /metrics; "" serves none`)
+	cfg.addFlags(cmd.Flags(), UpAddrDefault, `address of the web UI, the REST API, /healthz, /readyz and /metrics; "" serves none`)
+	cfg.Web.addFlags(cmd.Flags())
+	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "serve without sign-in (only on the loopback interface) and feed the sample documents of --demo-corpus")
+	cmd.Flags().StringVar(&cfg.DemoCorpus, "demo-corpus", "testdata", "folder of the sample documents --demo feeds")
 	cmd.Flags().StringVar(&inbox, "inbox", "", "folder whose files are ingested, then moved to its .done/ or .failed/")
 	withEnv(cmd.Flags(), "inbox")
 	return cmd
 }
 
-// runUp runs the worker role and the status page in this process. The
+// runUp runs the worker role and the web UI in this process. The
 // other roles join it here as they are written.
 func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 	queues, err := cfg.validate()
 	if err != nil {
 		return err
 	}
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true, all: true, inbox: inbox})
+	if cfg.Demo {
+		if err := checkLoopback(cfg.Addr); err != nil {
+			return err
+		}
+		a.log.Warn("up: DEMO MODE: the web UI and API serve without sign-in, on the loopback interface only", "addr", cfg.Addr)
+	}
+	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, documents: true, all: true, inbox: inbox})
 }

@@ -1,0 +1,161 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/pipeline"
+	"github.com/quirehq/quire/store"
+	webapi "github.com/quirehq/quire/web/api"
+	"github.com/quirehq/quire/web/auth"
+	"github.com/quirehq/quire/web/ui"
+)
+
+// webConfig are the settings of the web UI and API, shared by serve --role
+// web and up.
+type webConfig struct {
+	// SecureCookies marks the session cookie Secure and sends HSTS: set it
+	// when users reach Quire over HTTPS, even through a proxy.
+	SecureCookies bool
+	// RateLimit is each token's (and user's) requests per second on
+	// average; 0 lifts the limit. Defaults to auth.RateDefault.
+	RateLimit float64
+	// RateBurst is how many requests a token may send at once. Defaults
+	// to auth.BurstDefault.
+	RateBurst int
+}
+
+func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
+	fs.BoolVar(&wc.SecureCookies, "secure-cookies", false, "users reach Quire over HTTPS (even through a proxy): Secure session cookie and HSTS")
+	fs.Float64Var(&wc.RateLimit, "rate-limit", auth.RateDefault, "API requests per second each token or user may send on average; 0 lifts the limit")
+	fs.IntVar(&wc.RateBurst, "rate-burst", auth.BurstDefault, "API requests each token or user may send at once")
+	for _, name := range []string{"secure-cookies", "rate-limit", "rate-burst"} {
+		withEnv(fs, name)
+	}
+}
+
+// demoBanner tops every page of `up --demo`.
+const demoBanner = "Demo mode: no sign-in. Anyone who can reach this machine's loopback interface can read and change everything."
+
+// newWebHandler returns the web UI with the REST API under /api/: behind
+// tokens and sessions kept in the store, or open when demo is set.
+func (a *app) newWebHandler(docs *documents, driver jobs.Driver, wc *webConfig, demo bool) (http.Handler, error) {
+	if demo {
+		api, err := webapi.NewWithOptions(docs.pipeline, &webapi.Options{NoAuth: true, Blobs: docs.blobs, Jobs: driver, Logger: a.log})
+		if err != nil {
+			return nil, err
+		}
+		return ui.New(&ui.Options{Pipeline: docs.pipeline, Blobs: docs.blobs, Jobs: driver, API: api, NoAuth: true, Banner: demoBanner, Logger: a.log})
+	}
+	sessions := &auth.Sessions{Store: docs.store, Secure: wc.SecureCookies}
+	api, err := webapi.NewWithOptions(docs.pipeline, &webapi.Options{Tokens: &auth.StoreTokens{Store: docs.store}, Sessions: sessions,
+		Limiter: auth.NewLimiter(wc.RateLimit, wc.RateBurst), Blobs: docs.blobs, Jobs: driver, Logger: a.log})
+	if err != nil {
+		return nil, err
+	}
+	return ui.New(&ui.Options{Pipeline: docs.pipeline, Blobs: docs.blobs, Jobs: driver, API: api, Sessions: sessions,
+		LoginLimiter: auth.NewLimiter(loginRate, loginBurst), HSTS: wc.SecureCookies, Logger: a.log})
+}
+
+// Login attempts per client address: a person mistyping is never slowed,
+// a password guesser gets one try every 6 seconds.
+const (
+	loginRate  = 1.0 / 6
+	loginBurst = 10
+)
+
+// firstAdminEmail is the login of the admin up creates on its first start.
+const firstAdminEmail = "admin@localhost"
+
+// ensureAdmin creates the first admin when the store has no user, and
+// prints its password on stderr, this once.
+func (a *app) ensureAdmin(ctx context.Context, st store.Store, url string) error {
+	users, err := st.ListUsers(ctx)
+	if err != nil {
+		return fmt.Errorf("look for users: %w", err)
+	}
+	if len(users) > 0 {
+		return nil
+	}
+	password := auth.NewPassword()
+	if _, err := auth.CreateUser(ctx, st, &auth.CreateUserParams{Email: firstAdminEmail, Password: password, Scope: auth.ScopeAdmin}); err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	// On stderr, not in the log, which may be shipped elsewhere.
+	fmt.Fprintf(a.stderr, `
+  Quire created its first user. Sign in at %s with
+    email:    %s
+    password: %s
+  This password is shown this once. Add people with: quire admin create --email ...
+
+`, url, firstAdminEmail, password)
+	return nil
+}
+
+// checkLoopback refuses --demo unless every address the server listens on
+// is the loopback interface.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usagef("invalid %s %q: %w", setting("addr"), addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return usagef("--demo serves without sign-in, so only on the loopback interface: %s is %q; use 127.0.0.1:PORT, or drop --demo", setting("addr"), addr)
+}
+
+// demoDirs are the folders of the sample corpus up --demo feeds: documents
+// of every kind Quire reads, none of the hostile ones.
+var demoDirs = []string{"text", "office", "pdf", "email", "html", "images"}
+
+// feedDemo ingests the sample corpus in dir, so that a demo shows results
+// within a minute. A missing corpus is not an error: the demo starts empty.
+func (a *app) feedDemo(ctx context.Context, p *pipeline.Pipeline, dir string) {
+	n := 0
+	for _, sub := range demoDirs {
+		root := filepath.Join(dir, sub)
+		entries, err := os.ReadDir(root)
+		if err != nil {
+			a.log.Warn("up: demo: no sample documents", "dir", root, "error", err)
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md") {
+				continue
+			}
+			if err := a.ingestDemoFile(ctx, p, filepath.Join(root, name)); err != nil {
+				a.log.Warn("up: demo: cannot ingest a sample", "file", name, "error", err)
+				continue
+			}
+			n++
+		}
+	}
+	a.log.Info("up: demo: sample documents ingested", "count", n, "dir", dir)
+}
+
+func (a *app) ingestDemoFile(ctx context.Context, p *pipeline.Pipeline, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return fmt.Errorf("%s is not a regular file: %w", path, fs.ErrInvalid)
+	}
+	_, _, err = p.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(path), Body: f, Source: store.SourceUpload})
+	return err
+}

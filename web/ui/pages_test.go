@@ -1,0 +1,176 @@
+package ui_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/web/auth"
+)
+
+// uploadFile sends a file to the API with a write token and returns the
+// document's id.
+func (b *testBundle) uploadFile(t *testing.T, name string, content []byte) string {
+	t.Helper()
+	resp, body := b.do(t, http.DefaultClient, http.MethodPost, "/api/v1/documents?name="+url.QueryEscape(name),
+		map[string]string{"Authorization": "Bearer " + b.token[auth.ScopeWrite], "Content-Type": "application/octet-stream"}, string(content))
+	require.Equal(t, http.StatusCreated, resp.StatusCode, body)
+	var doc struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(body), &doc))
+	return doc.ID
+}
+
+func (b *testBundle) waitFinal(t *testing.T, id string) *store.Document {
+	t.Helper()
+	var doc *store.Document
+	require.Eventually(t, func() bool {
+		var err error
+		doc, err = b.st.GetDocument(context.Background(), id)
+		require.NoError(t, err)
+		return doc.State == store.StateDone || doc.State == store.StateFailed
+	}, 2*time.Minute, 20*time.Millisecond)
+	return doc
+}
+
+// TestDocumentPages: the list filters and searches; a PDF's page frames
+// the original, an image's shows it; the original is served inline only
+// for those, and sandboxed unless a PDF.
+func TestDocumentPages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	c, _ := b.login(t, auth.ScopeRead)
+	pdf, err := os.ReadFile("../../testdata/pdf/float.pdf")
+	require.NoError(t, err)
+	png, err := os.ReadFile("../../testdata/images/text.png")
+	require.NoError(t, err)
+	pdfID := b.uploadFile(t, "float.pdf", pdf)
+	pngID := b.uploadFile(t, "text.png", png)
+	txtID := b.uploadFile(t, "notes.txt", []byte("Minutes of the quarterly meeting about zeppelins.\n<b>bold</b>"))
+	for _, id := range []string{pdfID, pngID, txtID} {
+		b.waitFinal(t, id)
+	}
+
+	_, page := b.get(t, c, "/documents/"+pdfID)
+	require.Contains(t, page, `<iframe class="preview" src="/documents/`+pdfID+`/original"`)
+	_, page = b.get(t, c, "/documents/"+pngID)
+	require.Contains(t, page, `<img class="preview" src="/documents/`+pngID+`/original"`)
+	_, page = b.get(t, c, "/documents/"+txtID)
+	require.NotContains(t, page, `class="preview"`)
+	require.Contains(t, page, "&lt;b&gt;bold&lt;/b&gt;", "the document's text is escaped")
+
+	for _, tc := range []struct {
+		id, mime, disposition, csp string
+	}{
+		{pdfID, "application/pdf", "inline", "default-src 'none'"},
+		{pngID, "image/png", "inline", "sandbox"},
+		{txtID, "text/plain", "attachment", "sandbox"},
+	} {
+		resp, _ := b.do(t, c, http.MethodGet, "/documents/"+tc.id+"/original", nil, "")
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		require.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), tc.mime), resp.Header.Get("Content-Type"))
+		require.True(t, strings.HasPrefix(resp.Header.Get("Content-Disposition"), tc.disposition), tc.mime)
+		require.True(t, strings.HasPrefix(resp.Header.Get("Content-Security-Policy"), tc.csp), tc.mime)
+		require.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+	}
+
+	_, page = b.get(t, c, "/documents?q=zeppelins")
+	require.Contains(t, page, `<a href="/documents/`+txtID+`">notes.txt</a>`)
+	require.NotContains(t, page, "float.pdf")
+	_, page = b.get(t, c, "/documents?mime_type=application/pdf")
+	require.Contains(t, page, "float.pdf")
+	require.NotContains(t, page, "notes.txt")
+	code, page := b.get(t, c, "/documents?state=nope")
+	require.Equal(t, http.StatusBadRequest, code, page)
+	code, _ = b.get(t, c, "/documents/01NOSUCHDOCUMENT")
+	require.Equal(t, http.StatusNotFound, code)
+}
+
+// TestModelsPage shows a model's metrics and confusion matrix, and an
+// admin activates another version.
+func TestModelsPage(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	// As ml.Publish records them, with a confusion matrix.
+	metrics := json.RawMessage(`{"algorithm": "nb", "examples": 400, "held_out": 100, "accuracy": 0.95, "macro_f1": 0.949,
+		"artifact": "sha256/ab/cd/abcd", "format_version": 1, "labels": ["ham", "spam"], "confusion": [[40, 2], [3, 55]]}`)
+	v1, err := b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "spam", Version: "1", Metrics: metrics, Active: true})
+	require.NoError(t, err)
+	v2, err := b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "spam", Version: "2", Metrics: metrics})
+	require.NoError(t, err)
+
+	c, csrf := b.login(t, auth.ScopeAdmin)
+	_, page := b.get(t, c, "/models")
+	require.Contains(t, page, `<th scope="row">spam</th><td class="num">3</td><td class="num hit">55</td>`)
+	require.Contains(t, page, "<dd>95%</dd>")
+	require.Contains(t, page, "<dd>0.949</dd>")
+	require.Contains(t, page, "<dd>100 held-out documents</dd>")
+	require.Contains(t, page, `action="/models/`+v2.ID+`/activate"`)
+	require.NotContains(t, page, `action="/models/`+v1.ID+`/activate"`, "the active version has no button")
+
+	resp, _ := b.post(t, c, "/models/"+v2.ID+"/activate", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	got, err := b.st.GetModelVersion(ctx, v2.ID)
+	require.NoError(t, err)
+	require.True(t, got.Active)
+
+	reader, _ := b.login(t, auth.ScopeRead)
+	_, page = b.get(t, reader, "/models")
+	require.NotContains(t, page, "/activate", "a reader sees no button")
+}
+
+// TestJobsBulk retries two dead jobs at once and deletes a third.
+func TestJobsBulk(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	var ids []string
+	for i := range 3 {
+		j, err := b.jobs.Enqueue(ctx, "test.flaky", map[string]int{"n": i}, &jobs.EnqueueOpts{MaxRetries: jobs.NoRetries})
+		require.NoError(t, err)
+		ids = append(ids, j.ID)
+	}
+	require.Eventually(t, func() bool {
+		st, err := b.insp.Stats(ctx, 1)
+		require.NoError(t, err)
+		return st.Dead == 3
+	}, time.Minute, 20*time.Millisecond)
+
+	c, csrf := b.login(t, auth.ScopeAdmin)
+	_, page := b.get(t, c, "/jobs?tab=dead")
+	for _, id := range ids {
+		require.Contains(t, page, `<tr data-job-id="`+id+`">`)
+	}
+	b.flakyOK.Store(true)
+	resp, _ := b.post(t, c, "/jobs/retry", url.Values{"csrf": {csrf}, "state": {"dead"}, "ids": ids[:2]})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Location"), "msg=Retried+2+job")
+	resp, _ = b.post(t, c, "/jobs/delete", url.Values{"csrf": {csrf}, "state": {"dead"}, "id": {ids[2]}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Eventually(t, func() bool {
+		st, err := b.insp.Stats(ctx, 1)
+		require.NoError(t, err)
+		return st.Dead == 0 && st.Ready == 0 && st.Running == 0 && st.Processed == 5
+	}, time.Minute, 20*time.Millisecond, "3 failures, then 2 successes")
+	resp, _ = b.post(t, c, "/jobs/delete", url.Values{"csrf": {csrf}, "state": {"dead"}, "id": {ids[2]}})
+	require.Contains(t, resp.Header.Get("Location"), "were+gone+already")
+
+	// Queues pause and resume.
+	resp, _ = b.post(t, c, "/queues/default/pause", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	_, page = b.get(t, c, "/jobs?tab=queues")
+	require.Contains(t, page, "<td>default <small>(paused)</small></td>")
+	resp, _ = b.post(t, c, "/queues/default/resume", url.Values{"csrf": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	code, _ := b.get(t, c, "/jobs?tab=nope")
+	require.Equal(t, http.StatusBadRequest, code)
+}

@@ -1,0 +1,132 @@
+package ui
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/web/auth"
+)
+
+// route is one route of the UI.
+type route struct {
+	Method, Path string
+	// Scope is what the user needs; "" marks the login page, open to all.
+	Scope  auth.Scope
+	handle func(u *ui, w http.ResponseWriter, r *http.Request, c *reqCtx)
+}
+
+// routes is every route of the UI; a test walks it to check that each one
+// refuses strangers and users of too low a scope.
+func routes() []route {
+	return []route{
+		{"GET", "/login", "", (*ui).loginPage},
+		{"POST", "/login", "", (*ui).login},
+		{"POST", "/logout", auth.ScopeRead, (*ui).logout},
+
+		{"GET", "/{$}", auth.ScopeRead, (*ui).dashboard},
+		{"GET", "/documents", auth.ScopeRead, (*ui).documents},
+		{"GET", "/documents/{id}", auth.ScopeRead, (*ui).document},
+		{"GET", "/documents/{id}/original", auth.ScopeRead, (*ui).original},
+		{"POST", "/documents/{id}/labels", auth.ScopeWrite, (*ui).addLabel},
+		{"POST", "/documents/{id}/labels/delete", auth.ScopeWrite, (*ui).deleteLabel},
+		{"POST", "/documents/{id}/reprocess", auth.ScopeWrite, (*ui).reprocess},
+		{"POST", "/documents/{id}/delete", auth.ScopeWrite, (*ui).deleteDocument},
+		{"GET", "/upload", auth.ScopeWrite, (*ui).uploadPage},
+		{"POST", "/upload", auth.ScopeWrite, (*ui).upload},
+		{"GET", "/jobs", auth.ScopeRead, (*ui).jobs},
+		{"POST", "/jobs/retry", auth.ScopeAdmin, (*ui).retryJobs},
+		{"POST", "/jobs/delete", auth.ScopeAdmin, (*ui).deleteJobs},
+		{"POST", "/queues/{name}/pause", auth.ScopeAdmin, (*ui).pauseQueue},
+		{"POST", "/queues/{name}/resume", auth.ScopeAdmin, (*ui).resumeQueue},
+		{"GET", "/models", auth.ScopeRead, (*ui).models},
+		{"POST", "/models/{id}/activate", auth.ScopeAdmin, (*ui).activateModel},
+	}
+}
+
+// reqCtx is what a handler knows of the request's user.
+type reqCtx struct {
+	// User is the signed-in user; with NoAuth, a stand-in admin.
+	User *store.User
+	// CSRF is the token every form of the page carries.
+	CSRF string
+}
+
+func (c *reqCtx) can(s auth.Scope) bool { return auth.Scope(c.User.Scope).Allows(s) }
+
+// csrfField is the form field, and the header of scripts' requests, that
+// carries the CSRF token.
+const csrfField = "csrf"
+
+// guard runs a route behind its checks: a session of enough scope, and on a
+// POST the session's CSRF token.
+func (u *ui) guard(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.Scope == "" {
+			rt.handle(u, w, r, nil)
+			return
+		}
+		c, err := u.current(r)
+		if errors.Is(err, auth.ErrNoSession) {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			u.fail(w, r, http.StatusForbidden, errors.New("not signed in, or the session ended: sign in again"))
+			return
+		}
+		if err != nil {
+			u.fail(w, r, http.StatusServiceUnavailable, err)
+			return
+		}
+		if !c.can(rt.Scope) {
+			u.fail(w, r, http.StatusForbidden, &auth.ScopeError{Have: auth.Scope(c.User.Scope), Need: rt.Scope})
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			// A multipart upload carries its token in the header: parsing
+			// the body first would read the whole file for a forged form.
+			token := r.Header.Get(auth.CSRFHeader)
+			if token == "" {
+				token = r.PostFormValue(csrfField)
+			}
+			if !auth.CheckCSRF(&store.Session{CSRFToken: c.CSRF}, token) {
+				u.fail(w, r, http.StatusForbidden, auth.ErrCSRF)
+				return
+			}
+		}
+		rt.handle(u, w, r, c)
+	})
+}
+
+// current returns the request's user: its session's, or the stand-in admin
+// without authentication.
+func (u *ui) current(r *http.Request) (*reqCtx, error) {
+	if u.opts.NoAuth {
+		return &reqCtx{User: &store.User{ID: "demo", Email: "demo", Scope: string(auth.ScopeAdmin)}, CSRF: u.demoCSRF}, nil
+	}
+	cur, err := u.opts.Sessions.Get(r)
+	if err != nil {
+		return nil, err
+	}
+	return &reqCtx{User: cur.User, CSRF: cur.Session.CSRFToken}, nil
+}
+
+// RouteInfo describes a route of the UI for those who check it from
+// outside.
+type RouteInfo struct {
+	Method, Path string
+	// Scope is what the user needs; "" for the login page, open to all.
+	Scope auth.Scope
+}
+
+// Routes lists every route of the UI but its static files.
+func Routes() []RouteInfo {
+	rs := routes()
+	out := make([]RouteInfo, len(rs))
+	for i, rt := range rs {
+		out[i] = RouteInfo{Method: rt.Method, Path: rt.Path, Scope: rt.Scope}
+	}
+	return out
+}

@@ -10,10 +10,12 @@ import (
 )
 
 // Rate limits' defaults: a token may send RateDefault requests a second on
-// average, and bursts of BurstDefault.
+// average, and bursts of BurstDefault. They are set for a busy ingest client
+// (quire submit uploads a folder from one token, and the pipeline takes
+// hundreds of documents a second), so that only a runaway client meets them.
 const (
-	RateDefault  = 20
-	BurstDefault = 100
+	RateDefault  = 1000
+	BurstDefault = 2000
 )
 
 // ErrRateLimited: the token sent more requests than its rate allows. It is

@@ -37,7 +37,7 @@ func uploadFile(t *testing.T, s *serveBundle, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	resp, err := http.Post("http://"+s.addr+"/api/v1/documents?name="+filepath.Base(path), "application/octet-stream", bytes.NewReader(b))
+	resp, err := authPost(s.token, "http://"+s.addr+"/api/v1/documents?name="+filepath.Base(path), "application/octet-stream", bytes.NewReader(b))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var doc struct{ ID string }
@@ -89,6 +89,7 @@ func TestUpAnalyzesWithML(t *testing.T) {
 	id2 := strings.Split(b.runOK(t, "ml", "publish", "--model", filepath.Join(dir, "v2.qml")).lastLine(), "\t")[0]
 
 	s := startProcess(t, b, "up", "--shutdown-timeout", "300ms", "--ml-reload-interval", "50ms")
+	s.token = apiToken(t, b)
 	mails, err := filepath.Glob(filepath.Join(mlTestData, "easy_ham", "*.eml"))
 	require.NoError(t, err)
 	doc := uploadFile(t, s, mails[0])
@@ -111,7 +112,7 @@ func TestUpAnalyzesWithML(t *testing.T) {
 	// run of the document is classified by it.
 	b.runOK(t, "ml", "activate", id2)
 	waitFor(t, "v2 classifying the document", func() bool {
-		resp, err := http.Post("http://"+s.addr+"/api/v1/documents/"+doc+"/reprocess", "", nil)
+		resp, err := authPost(s.token, "http://"+s.addr+"/api/v1/documents/"+doc+"/reprocess", "", nil)
 		require.NoError(t, err)
 		resp.Body.Close()
 		require.Equal(t, http.StatusAccepted, resp.StatusCode)
@@ -122,6 +123,7 @@ func TestUpAnalyzesWithML(t *testing.T) {
 
 	// Machine learning off: the kind only.
 	s = startProcess(t, b, "up", "--shutdown-timeout", "300ms", "--ml=false")
+	s.token = apiToken(t, b)
 	other := uploadFile(t, s, mails[1])
 	res = doneResults(t, s, other)
 	require.Empty(t, res.Language)
@@ -148,6 +150,7 @@ func TestMLRetrainFromLabels(t *testing.T) {
 				b.args = append(b.args, "--postgres-url", testenv.NewPostgresDatabase(t))
 			}
 			s := startProcess(t, b, "up", "--shutdown-timeout", "300ms", "--ml-reload-interval", "50ms")
+			s.token = apiToken(t, b)
 			docs := map[string]string{} // ID -> class
 			for _, class := range []string{"easy_ham", "hard_ham", "spam"} {
 				files, err := filepath.Glob(filepath.Join(mlTestData, class, "*.eml"))
@@ -179,7 +182,7 @@ func TestMLRetrainFromLabels(t *testing.T) {
 
 			// The running up loads the new version and classifies with it.
 			waitFor(t, "the trained version classifying", func() bool {
-				resp, err := http.Post("http://"+s.addr+"/api/v1/documents/"+some+"/reprocess", "", nil)
+				resp, err := authPost(s.token, "http://"+s.addr+"/api/v1/documents/"+some+"/reprocess", "", nil)
 				require.NoError(t, err)
 				resp.Body.Close()
 				return doneResults(t, s, some).classifiedBy(id1) != ""
@@ -198,7 +201,7 @@ func postLabel(t *testing.T, s *serveBundle, id, label string) {
 	t.Helper()
 	body, err := json.Marshal(map[string]string{"label": label})
 	require.NoError(t, err)
-	resp, err := http.Post("http://"+s.addr+"/api/v1/documents/"+id+"/labels", "application/json", bytes.NewReader(body))
+	resp, err := authPost(s.token, "http://"+s.addr+"/api/v1/documents/"+id+"/labels", "application/json", bytes.NewReader(body))
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Less(t, resp.StatusCode, 300, resp.Status)
@@ -236,6 +239,7 @@ func TestServeMLRole(t *testing.T) {
 
 	b := setupEmbedded(t)
 	s := startProcess(t, b, "up", "--shutdown-timeout", "300ms", "--ml-remote-url", base, "--ml-remote-model", "doctype")
+	s.token = apiToken(t, b)
 	mails, err := filepath.Glob(filepath.Join(mlTestData, "spam", "*.eml"))
 	require.NoError(t, err)
 	res := doneResults(t, s, uploadFile(t, s, mails[0]))

@@ -104,9 +104,18 @@ type Config struct {
 	// StuckAfter is how long a document may sit in a state before the sweep
 	// enqueues its stage again. Defaults to 10 minutes.
 	StuckAfter time.Duration
-	// HTTPClient delivers webhooks. Defaults to a client with a 10 s timeout.
+	// HTTPClient delivers webhooks. Defaults to a client with a 10 s
+	// timeout that refuses to connect to private addresses (see
+	// ErrWebhookTarget) unless WebhookAllowPrivate. A client given here is
+	// used as it is: the check at connection time is then its own affair,
+	// and only the check of the URL's host before each delivery remains.
 	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// WebhookAllowPrivate lets webhooks reach loopback, private,
+	// link-local and other non-public addresses: for receivers inside the
+	// deployment's own network. Defaults to false: whoever may register a
+	// webhook must not be able to make the workers call internal services.
+	WebhookAllowPrivate bool
+	Logger              *slog.Logger
 }
 
 // Defaults of Config.
@@ -156,7 +165,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.RetryDelay = jobs.DefaultRetryDelay
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		cfg.HTTPClient = newWebhookClient(cfg.WebhookAllowPrivate)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -45,6 +45,8 @@ type env struct {
 	store store.Store
 	// sqlDB reads the store's tables directly, as another application would.
 	sqlDB *sql.DB
+	// jobs is the job engine's driver, to inspect jobs.
+	jobs jobs.Driver
 	// stopCache kills the cache server mid-run, if there is one.
 	stopCache func()
 }
@@ -64,7 +66,7 @@ func sharedExtractor() *extract.Extractor {
 
 // embedded runs everything on one machine's defaults: SQLite for jobs and
 // store, a directory for blobs, an in-process cache.
-func embedded(t *testing.T) *env {
+func embedded(t *testing.T, opts ...func(*pipeline.Config)) *env {
 	dir := t.TempDir()
 	jd, err := sqlitedriver.Open(filepath.Join(dir, "jobs.db"), nil)
 	require.NoError(t, err)
@@ -74,7 +76,7 @@ func embedded(t *testing.T) *env {
 	db, err := sql.Open("sqlite", filepath.Join(dir, "quire.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
-	return start(t, jd, st, db, "file://"+filepath.Join(dir, "blobs"), cache.NewMemory(nil))
+	return start(t, jd, st, db, "file://"+filepath.Join(dir, "blobs"), cache.NewMemory(nil), opts...)
 }
 
 // servers runs on Redis, Postgres and Memcached (a private memcached).
@@ -150,7 +152,11 @@ func startMemcached(t *testing.T) (string, func()) {
 	return addr, stop
 }
 
-func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL string, c cache.Cache) *env {
+// allowPrivateWebhooks lets the pipeline deliver to the tests' receivers,
+// which listen on 127.0.0.1.
+func allowPrivateWebhooks(c *pipeline.Config) { c.WebhookAllowPrivate = true }
+
+func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL string, c cache.Cache, opts ...func(*pipeline.Config)) *env {
 	ctx := context.Background()
 	require.NoError(t, st.Migrate(ctx))
 	t.Cleanup(func() { st.Close() })
@@ -159,8 +165,12 @@ func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL str
 	t.Cleanup(func() { bs.Close() })
 	client, err := jobs.NewClient(jd, nil)
 	require.NoError(t, err)
-	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: c,
-		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }})
+	cfg := pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: c,
+		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	p, err := pipeline.New(cfg)
 	require.NoError(t, err)
 	hs := jobs.NewHandlers()
 	p.Register(hs)
@@ -173,7 +183,7 @@ func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL str
 		defer cancel()
 		require.NoError(t, srv.Stop(ctx))
 	})
-	return &env{p: p, store: st, sqlDB: db}
+	return &env{p: p, store: st, sqlDB: db, jobs: jd}
 }
 
 // corpus lists the committed real documents with what each must become.
@@ -298,7 +308,7 @@ func TestCorpusServers(t *testing.T) {
 func TestReprocessAndWebhook(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	e := embedded(t)
+	e := embedded(t, allowPrivateWebhooks)
 	got := make(chan *http.Request, 10)
 	bodies := make(chan []byte, 10)
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -153,6 +153,11 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	if err != nil {
 		return jobs.Discard(fmt.Errorf("encode webhook payload: %w", err))
 	}
+	// The URL was checked at registration; check it again, since the
+	// setting or the name's addresses may have changed since.
+	if err := p.CheckWebhookURL(ctx, h.URL); err != nil {
+		return jobs.Discard(fmt.Errorf("webhook %s: %w", h.ID, err))
+	}
 	ts := time.Now().Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
@@ -165,6 +170,10 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	req.Header.Set(HeaderDelivery, j.ID)
 	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, body))
 	resp, err := p.cfg.HTTPClient.Do(req)
+	if errors.Is(err, ErrWebhookTarget) {
+		// Retrying cannot help while the setting refuses the address.
+		return jobs.Discard(fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err))
+	}
 	if err != nil {
 		return fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err)
 	}

@@ -131,7 +131,7 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 		return nil, err
 	}
 	d.pipeline, err = pipeline.New(pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache,
-		Jobs: client, Extractor: d.extractor, Logger: log})
+		Jobs: client, Extractor: d.extractor, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log})
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -170,6 +171,7 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	req.Header.Set(HeaderDelivery, j.ID)
 	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, body))
 	resp, err := p.cfg.HTTPClient.Do(req)
+	err = redactWebhookErr(err)
 	if errors.Is(err, ErrWebhookTarget) {
 		// Retrying cannot help while the setting refuses the address.
 		return jobs.Discard(fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err))
@@ -180,7 +182,28 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", a.Event, h.ID, h.URL, resp.Status)
+		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", a.Event, h.ID, webhookOrigin(h.URL), resp.Status)
 	}
 	return nil
+}
+
+// webhookOrigin is the part of a webhook's URL that errors and logs may
+// show: its scheme and host. Receivers often put a secret in the rest (a
+// token in the path or the query, a password before the host).
+func webhookOrigin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "the receiver"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// redactWebhookErr cuts the URL an HTTP client's error quotes down to its
+// origin; see webhookOrigin.
+func redactWebhookErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = webhookOrigin(ue.URL)
+	}
+	return err
 }

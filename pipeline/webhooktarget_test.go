@@ -120,5 +120,30 @@ func TestWebhookToLoopback(t *testing.T) {
 			t.Fatal("the allowed webhook was not delivered")
 		}
 	})
+	t.Run("errors show only the receiver's origin", func(t *testing.T) {
+		t.Parallel()
+		e := embedded(t, allowPrivateWebhooks)
+		failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusInternalServerError)
+		}))
+		t.Cleanup(failing.Close)
+		// Receivers put secrets in the path and the query (chat services
+		// do): they must not reach the job's error or the logs.
+		_, err := e.store.CreateWebhook(ctx, &store.CreateWebhookParams{URL: failing.URL + "/T0/pathSecret123?token=querySecret456", Secret: "s"})
+		require.NoError(t, err)
+		_, _, err = e.p.Ingest(ctx, &pipeline.IngestParams{Name: "c.txt", Body: strings.NewReader("failing hook"), Source: store.SourceSubmit})
+		require.NoError(t, err)
+		in := jobs.NewInspector(e.jobs, nil)
+		var retried []*jobs.Job
+		require.Eventually(t, func() bool {
+			retried, err = in.Jobs(ctx, &jobs.ListParams{Queue: pipeline.QueueNotify, State: jobs.StateRetry})
+			require.NoError(t, err)
+			return len(retried) == 1
+		}, 30*time.Second, 20*time.Millisecond)
+		require.Contains(t, retried[0].Error, "answered 500")
+		require.Contains(t, retried[0].Error, failing.URL)
+		require.NotContains(t, retried[0].Error, "pathSecret123")
+		require.NotContains(t, retried[0].Error, "querySecret456")
+	})
 	t.Cleanup(func() { require.Zero(t, calls.Load(), "the refused receiver was called") })
 }

@@ -92,6 +92,16 @@ func (g *globalConfig) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, usagef("invalid %s %q: use text or json", setting("log-format"), g.LogFormat)
 }
 
+// logSettings logs, at the debug level, the settings every command shares,
+// with the passwords of their URLs hidden: a log is read by more people
+// than the deployment's secrets are.
+func (g *globalConfig) logSettings(log *slog.Logger, command string) {
+	log.Debug("quire: settings", "command", command, "data_dir", g.DataDir,
+		"redis_url", redactURL(g.RedisURL), "redis_prefix", g.RedisPrefix,
+		"postgres_url", redactURL(g.PostgresURL), "blob_url", redactURL(g.BlobURL),
+		"cache_url", redactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate)
+}
+
 // envName returns the environment variable of a flag: QUIRE_ and the flag's
 // name in upper case with underscores.
 func envName(flag string) string {

@@ -43,6 +43,7 @@ func TestCheckWebhookURL(t *testing.T) {
 		{name: "multicast", url: "http://224.0.0.1/", refused: true},
 		{name: "carrier-grade NAT", url: "http://100.100.100.200/", refused: true},
 		{name: "NAT64 of loopback", url: "http://[64:ff9b::7f00:1]/", refused: true},
+		{name: "IPv4-compatible loopback", url: "http://[::7f00:1]/", refused: true},
 		{name: "public IPv4", url: "https://93.184.215.14/hook"},
 		{name: "public IPv6", url: "https://[2606:4700::1111]/hook"},
 		{name: "a name that does not resolve (yet)", url: "https://hooks.example.invalid/x"},

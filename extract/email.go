@@ -62,7 +62,7 @@ func extractEmail(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Re
 		}
 	}
 	if multipartDepth(data, maxNesting) > maxNesting {
-		return nil, fmt.Errorf("%w: multiparts nested more than %d deep", ErrCorrupt, maxNesting)
+		return nil, fmt.Errorf("%w: malformed MIME: multiparts nested more than %d deep", ErrCorrupt, maxNesting)
 	}
 	env, err := emailParser.ReadEnvelope(bytes.NewReader(data))
 	if err == nil && (misdecoded(env.Text) || misdecoded(env.HTML)) {

@@ -12,6 +12,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/gif"
@@ -27,7 +28,6 @@ import (
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
-	"golang.org/x/image/webp"
 )
 
 func init() {
@@ -105,7 +105,7 @@ func checkImage(data []byte, lim Limits) error {
 	case "tiff":
 		decodeConfig = tiff.DecodeConfig
 	case "webp":
-		decodeConfig = webp.DecodeConfig
+		decodeConfig = webpConfig
 	}
 	if decodeConfig == nil || lim.MaxDecompressed < 0 {
 		return nil
@@ -120,6 +120,39 @@ func checkImage(data []byte, lim Limits) error {
 		return &LimitError{Limit: "decompressed size", Max: lim.MaxDecompressed, Got: got}
 	}
 	return nil
+}
+
+// webpConfig reads a WebP's dimensions from its first chunk's header. It
+// stands in for golang.org/x/image/webp's DecodeConfig, whose lossless
+// path could allocate without bound before x/image 0.45.0 (GO-2026-6222):
+// the few header bytes are all the size check needs.
+func webpConfig(r io.Reader) (image.Config, error) {
+	var h [30]byte
+	n, err := io.ReadFull(r, h[:])
+	if err != nil && !(errors.Is(err, io.ErrUnexpectedEOF) && n >= 25) {
+		return image.Config{}, err
+	}
+	if n < 30 && string(h[12:16]) != "VP8L" {
+		return image.Config{}, io.ErrUnexpectedEOF
+	}
+	le24 := func(b []byte) int { return int(b[0]) | int(b[1])<<8 | int(b[2])<<16 }
+	switch string(h[12:16]) {
+	case "VP8X": // extended: 24-bit canvas width and height, minus one
+		return image.Config{Width: le24(h[24:]) + 1, Height: le24(h[27:]) + 1}, nil
+	case "VP8L": // lossless: a signature byte, then 14 bits each, minus one
+		if h[20] != 0x2f {
+			return image.Config{}, errors.New("webp: bad lossless signature")
+		}
+		bits := binary.LittleEndian.Uint32(h[21:25])
+		return image.Config{Width: int(bits&0x3fff) + 1, Height: int(bits>>14&0x3fff) + 1}, nil
+	case "VP8 ": // lossy: a key frame's start code, then 14 bits each
+		if h[23] != 0x9d || h[24] != 0x01 || h[25] != 0x2a {
+			return image.Config{}, errors.New("webp: bad key frame start code")
+		}
+		return image.Config{Width: int(binary.LittleEndian.Uint16(h[26:]) & 0x3fff),
+			Height: int(binary.LittleEndian.Uint16(h[28:]) & 0x3fff)}, nil
+	}
+	return image.Config{}, errors.New("webp: unknown chunk")
 }
 
 // imageKind names the format of data from its first bytes, or returns "" for

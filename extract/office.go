@@ -190,6 +190,22 @@ func newXMLDecoder(r io.Reader) *xml.Decoder {
 	return dec
 }
 
+// errDTD: an XML part declares a document type. OOXML (ECMA-376 Part 2,
+// M1.17) and ODF packages never do; a DTD in one is there to declare
+// entities, which expand exponentially (a "billion laughs") or read files
+// and URLs (external entities). The decoder expands neither, but such a
+// document is hostile or broken, and it fails as corrupt rather than
+// extracting with its entity references as text.
+var errDTD = fmt.Errorf("%w: an XML part declares a DTD (entity declarations), which office documents never hold", ErrCorrupt)
+
+// refuseDTD returns errDTD for a DOCTYPE declaration.
+func refuseDTD(tok xml.Token) error {
+	if d, ok := tok.(xml.Directive); ok && bytes.HasPrefix(bytes.TrimSpace(d), []byte("DOCTYPE")) {
+		return errDTD
+	}
+	return nil
+}
+
 // relationships reads an OPC .rels part: relationship id -> target part
 // name, resolved against the directory of the part it belongs to.
 func (d *zipDoc) relationships(part string) (map[string]rel, error) {
@@ -372,6 +388,9 @@ func (d *zipDoc) wordText(name string) (string, error) {
 		if err == io.EOF {
 			break
 		}
+		if err == nil {
+			err = refuseDTD(tok)
+		}
 		if err != nil {
 			return "", d.fail(name, err)
 		}
@@ -542,6 +561,9 @@ func (d *zipDoc) drawingText(name string) (string, error) {
 		if err == io.EOF {
 			break
 		}
+		if err == nil {
+			err = refuseDTD(tok)
+		}
 		if err != nil {
 			return "", d.fail(name, err)
 		}
@@ -698,6 +720,9 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 		tok, err := dec.RawToken()
 		if err == io.EOF {
 			break
+		}
+		if err == nil {
+			err = refuseDTD(tok)
 		}
 		if err != nil {
 			return nil, d.fail(name, err)

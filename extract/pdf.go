@@ -357,9 +357,18 @@ func (r *pdfReader) read(data []byte) (*Result, error) {
 }
 
 // metadata fills in what the document information dictionary says.
+// pdfNoMetadata is go-pdfium's error for a document without an information
+// dictionary (PDFium reports no text at all, not even an empty one): such a
+// document has no metadata, which is no fault. go-pdfium has no sentinel
+// for it, so the message is matched.
+const pdfNoMetadata = "Could not get metadata"
+
 func (r *pdfReader) metadata(doc references.FPDF_DOCUMENT, res *Result) error {
 	get := func(tag string) (string, error) {
 		m, err := r.inst.FPDF_GetMetaText(&requests.FPDF_GetMetaText{Document: doc, Tag: tag})
+		if err != nil && err.Error() == pdfNoMetadata {
+			return "", nil
+		}
 		if r.check(err) != nil {
 			return "", err
 		}

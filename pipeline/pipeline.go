@@ -120,9 +120,18 @@ type Config struct {
 	// its own does not show: the analysis of a small document, done by the
 	// extract job (OneJobMaxBytes). err is nil when the run succeeded.
 	ObserveStage func(stage string, d time.Duration, err error)
-	// HTTPClient delivers webhooks. Defaults to a client with a 10 s timeout.
+	// HTTPClient delivers webhooks. Defaults to a client with a 10 s
+	// timeout that refuses to connect to private addresses (see
+	// ErrWebhookTarget) unless WebhookAllowPrivate. A client given here is
+	// used as it is: the check at connection time is then its own affair,
+	// and only the check of the URL's host before each delivery remains.
 	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// WebhookAllowPrivate lets webhooks reach loopback, private,
+	// link-local and other non-public addresses: for receivers inside the
+	// deployment's own network. Defaults to false: whoever may register a
+	// webhook must not be able to make the workers call internal services.
+	WebhookAllowPrivate bool
+	Logger              *slog.Logger
 }
 
 // Defaults of Config.
@@ -177,7 +186,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.RetryDelay = jobs.DefaultRetryDelay
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		cfg.HTTPClient = newWebhookClient(cfg.WebhookAllowPrivate)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -157,6 +158,11 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	if err != nil {
 		return jobs.Discard(fmt.Errorf("encode webhook payload: %w", err))
 	}
+	// The URL was checked at registration; check it again, since the
+	// setting or the name's addresses may have changed since.
+	if err := p.CheckWebhookURL(ctx, h.URL); err != nil {
+		return jobs.Discard(fmt.Errorf("webhook %s: %w", h.ID, err))
+	}
 	ts := time.Now().Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
@@ -169,13 +175,39 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	req.Header.Set(HeaderDelivery, j.ID)
 	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, body))
 	resp, err := p.cfg.HTTPClient.Do(req)
+	err = redactWebhookErr(err)
+	if errors.Is(err, ErrWebhookTarget) {
+		// Retrying cannot help while the setting refuses the address.
+		return jobs.Discard(fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err))
+	}
 	if err != nil {
 		return fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", a.Event, h.ID, h.URL, resp.Status)
+		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", a.Event, h.ID, webhookOrigin(h.URL), resp.Status)
 	}
 	return nil
+}
+
+// webhookOrigin is the part of a webhook's URL that errors and logs may
+// show: its scheme and host. Receivers often put a secret in the rest (a
+// token in the path or the query, a password before the host).
+func webhookOrigin(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "the receiver"
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// redactWebhookErr cuts the URL an HTTP client's error quotes down to its
+// origin; see webhookOrigin.
+func redactWebhookErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = webhookOrigin(ue.URL)
+	}
+	return err
 }

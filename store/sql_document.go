@@ -163,6 +163,11 @@ func (s *sqlStore) ListDocuments(ctx context.Context, p *ListDocumentsParams) (*
 		where = append(where, "d.parent_id = "+arg(p.ParentID))
 	}
 	if p.Cursor != "" {
+		// The cursor is the last document's id: anything else is a
+		// client's mistake, not a place to start from.
+		if _, err := ulid.ParseStrict(p.Cursor); err != nil {
+			return nil, fmt.Errorf("list documents: %w", invalid(fmt.Errorf("cursor %q is not one this listing gave", p.Cursor)))
+		}
 		where = append(where, "d.id < "+arg(p.Cursor))
 	}
 	if p.Query != "" {

@@ -134,6 +134,10 @@ type api struct {
 // ServeHTTP serves the mux, turning its own answers for unknown routes and
 // methods into problems.
 func (a *api) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := checkURL(r); err != nil {
+		writeProblem(a.log, w, r, http.StatusBadRequest, err)
+		return
+	}
 	if h, pattern := a.mux.Handler(r); pattern == "" {
 		cw := &captureWriter{header: http.Header{}}
 		h.ServeHTTP(cw, r)
@@ -190,6 +194,10 @@ func (a *api) decode(w http.ResponseWriter, r *http.Request, v any) bool {
 			return false
 		}
 		a.problem(w, r, http.StatusBadRequest, fmt.Errorf("read the JSON body: %w", err))
+		return false
+	}
+	if err := checkStrings(v); err != nil {
+		a.problem(w, r, http.StatusBadRequest, err)
 		return false
 	}
 	return true

@@ -150,12 +150,13 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 	}
 	limit, lerr := limitParam(q, 25, 1000)
 	offset := 0
+	var oerr error // its own: a valid offset must not clear an invalid state
 	if o := q.Get("offset"); o != "" {
-		if offset, err = strconv.Atoi(o); err != nil || offset < 0 {
-			err = fmt.Errorf("offset %q is not a number from 0", o)
+		if offset, oerr = strconv.Atoi(o); oerr != nil || offset < 0 {
+			oerr = fmt.Errorf("offset %q is not a number from 0", o)
 		}
 	}
-	if err = errors.Join(err, lerr); err != nil {
+	if err = errors.Join(err, lerr, oerr); err != nil {
 		a.problem(w, r, http.StatusBadRequest, err)
 		return
 	}

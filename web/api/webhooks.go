@@ -80,6 +80,9 @@ func (a *api) createWebhook(w http.ResponseWriter, r *http.Request) {
 		cp.Events = *p.Events
 	}
 	cp.Inactive = p.Active != nil && !*p.Active
+	if !a.checkWebhookURL(w, r, cp.URL) {
+		return
+	}
 	h, err := a.st.CreateWebhook(r.Context(), cp)
 	if a.storeError(w, r, err) {
 		return
@@ -88,6 +91,17 @@ func (a *api) createWebhook(w http.ResponseWriter, r *http.Request) {
 	v.Secret = h.Secret
 	w.Header().Set("Location", "/api/v1/webhooks/"+h.ID)
 	writeJSON(w, http.StatusCreated, v)
+}
+
+// checkWebhookURL answers 400 for a URL the pipeline will not call (not
+// http or https, or a private address it is not allowed to reach) and
+// reports whether the URL is fine.
+func (a *api) checkWebhookURL(w http.ResponseWriter, r *http.Request, rawURL string) bool {
+	if err := a.p.CheckWebhookURL(r.Context(), rawURL); err != nil {
+		a.problem(w, r, http.StatusBadRequest, err)
+		return false
+	}
+	return true
 }
 
 func (a *api) getWebhook(w http.ResponseWriter, r *http.Request) {
@@ -110,6 +124,9 @@ func (a *api) updateWebhook(w http.ResponseWriter, r *http.Request) {
 	up := &store.UpdateWebhookParams{ID: h.ID, URL: h.URL, Secret: h.Secret, Events: h.Events, Active: h.Active}
 	if p.URL != nil {
 		up.URL = *p.URL
+		if !a.checkWebhookURL(w, r, up.URL) {
+			return
+		}
 	}
 	if p.Secret != nil {
 		up.Secret = *p.Secret

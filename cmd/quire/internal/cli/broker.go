@@ -52,7 +52,7 @@ func openBroker(g *globalConfig) (*broker, error) {
 func openRedisBroker(g *globalConfig) (*broker, error) {
 	rdb, err := openRedis(g.RedisURL)
 	if err != nil {
-		return nil, usagef("invalid %s %q: %w", setting("redis-url"), redactURL(g.RedisURL), err)
+		return nil, usagef("invalid %s %q: %w", setting("redis-url"), redactURL(g.RedisURL), redactErr(err))
 	}
 	if g.RedisWaitReplicas < 0 {
 		_ = rdb.Close()

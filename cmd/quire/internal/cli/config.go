@@ -50,6 +50,9 @@ type globalConfig struct {
 	// CacheURL locates the cache: memcache://host:11211,… or memory://.
 	// Empty caches in the process.
 	CacheURL string
+	// WebhookAllowPrivate lets webhooks reach loopback, private and other
+	// non-public addresses. Defaults to false.
+	WebhookAllowPrivate bool
 	// LogLevel is debug, info, warn or error. Defaults to info.
 	LogLevel string
 	// LogFormat is text or json. Defaults to text.
@@ -67,9 +70,10 @@ func (g *globalConfig) addFlags(root *cobra.Command) {
 	fs.StringVar(&g.PostgresURL, "postgres-url", "", "PostgreSQL to keep documents and results in instead of the embedded database: postgres://user:pass@host:5432/db")
 	fs.StringVar(&g.BlobURL, "blob-url", "", "where documents' content is kept instead of --data-dir/blobs: file:///shared/dir, s3://bucket?region=…, gs://bucket")
 	fs.StringVar(&g.CacheURL, "cache-url", "", "cache instead of the in-process one: memcache://host:11211[,host2:11211]")
+	fs.BoolVar(&g.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers inside your own network)")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
-	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "log-level", "log-format"} {
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "log-level", "log-format"} {
 		withEnv(fs, name)
 	}
 	g.ML.addFlags(fs)
@@ -89,6 +93,16 @@ func (g *globalConfig) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, usagef("invalid %s %q: use text or json", setting("log-format"), g.LogFormat)
+}
+
+// logSettings logs, at the debug level, the settings every command shares,
+// with the passwords of their URLs hidden: a log is read by more people
+// than the deployment's secrets are.
+func (g *globalConfig) logSettings(log *slog.Logger, command string) {
+	log.Debug("quire: settings", "command", command, "data_dir", g.DataDir,
+		"redis_url", redactURL(g.RedisURL), "redis_prefix", g.RedisPrefix,
+		"postgres_url", redactURL(g.PostgresURL), "blob_url", redactURL(g.BlobURL),
+		"cache_url", redactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate)
 }
 
 // envName returns the environment variable of a flag: QUIRE_ and the flag's

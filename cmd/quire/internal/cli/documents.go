@@ -140,8 +140,8 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if d.analyzer, analyzer, err = newMLAnalyzer(&g.ML, log); err != nil {
 		return nil, err
 	}
-	cfg := pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache,
-		Jobs: client, Extractor: d.extractor, Analyzer: analyzer, Logger: log}
+	cfg := pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
+		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log}
 	for _, o := range opts {
 		o(&cfg)
 	}

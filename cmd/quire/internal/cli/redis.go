@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"regexp"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -103,11 +103,32 @@ func splitAddrs(s string) ([]string, error) {
 	return addrs, nil
 }
 
-var urlPassword = regexp.MustCompile(`(://[^:/@]*:)[^@/]*@`)
+// redactURL hides the password of a URL (Redis, PostgreSQL, …), for
+// messages and logs. A URL that does not parse may hold a password written
+// raw, with the characters that end a user's part ('/', '@', ':'):
+// everything between "://" and its last '@' is hidden then.
+func redactURL(rawURL string) string {
+	if u, err := url.Parse(rawURL); err == nil {
+		if _, has := u.User.Password(); has {
+			return u.Redacted()
+		}
+		return rawURL
+	}
+	scheme, rest, ok := strings.Cut(rawURL, "://")
+	if at := strings.LastIndexByte(rest, '@'); ok && at >= 0 {
+		return scheme + "://xxxxx" + rest[at:]
+	}
+	return rawURL
+}
 
-// redactURL hides the password of a Redis URL, for messages and logs.
-func redactURL(url string) string {
-	return urlPassword.ReplaceAllString(url, "${1}xxxxx@")
+// redactErr hides the password of the URL a url.Error quotes: url.Parse's
+// errors repeat the whole URL.
+func redactErr(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		ue.URL = redactURL(ue.URL)
+	}
+	return err
 }
 
 // deleteKeys deletes every key matching pattern with SCAN and UNLINK, on

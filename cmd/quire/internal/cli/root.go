@@ -138,6 +138,7 @@ func (a *app) newRootCommand() *cobra.Command {
 				return err
 			}
 			a.log = log
+			a.global.logSettings(log, cmd.CommandPath())
 			if a.setRedisLogger != nil {
 				a.setRedisLogger(log)
 			}

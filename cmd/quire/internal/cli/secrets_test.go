@@ -71,6 +71,14 @@ func TestSecretsNotLogged(t *testing.T) {
 	}))
 	t.Cleanup(receiver.Close)
 
+	// An API token, printed once by the command that makes it: a secret
+	// from then on.
+	dataDir := filepath.Join(t.TempDir(), "data")
+	made := runCLI(context.Background(), t, nil, "admin", "token", "create", "--name", "secrets", "--scope", "admin",
+		"--data-dir", dataDir, "--postgres-url", postgresURL)
+	require.Equal(t, exitOK, made.code, made.stderr)
+	token := strings.TrimSpace(made.stdout)
+
 	var outputs []string
 	// Every role in one process, at the debug level.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -79,7 +87,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	opts := &runOpts{tweak: func(d *deps) { d.listening = func(a net.Addr) { addrs <- a } }}
 	go func() {
 		done <- runCLI(ctx, t, opts, "up", "--addr", "127.0.0.1:0", "--log-level", "debug",
-			"--data-dir", filepath.Join(t.TempDir(), "data"), "--redis-url", redisURL, "--redis-prefix", "quiretest:"+randomHex(6),
+			"--data-dir", dataDir, "--redis-url", redisURL, "--redis-prefix", "quiretest:"+randomHex(6),
 			"--postgres-url", postgresURL, "--webhook-allow-private")
 	}()
 	var base string
@@ -93,7 +101,7 @@ func TestSecretsNotLogged(t *testing.T) {
 		t.Fatalf("up did not start: %s", (<-done).stderr)
 	}
 	post := func(path, ctype, body string) string {
-		resp, err := http.Post(base+path, ctype, strings.NewReader(body))
+		resp, err := authPost(token, base+path, ctype, strings.NewReader(body))
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		out, err := io.ReadAll(resp.Body)
@@ -149,7 +157,7 @@ func TestSecretsNotLogged(t *testing.T) {
 		outputs = append(outputs, r.stdout, r.stderr)
 	}
 
-	for _, secret := range []string{redisSecret, pgSecret, webhookSecret} {
+	for _, secret := range []string{redisSecret, pgSecret, webhookSecret, token} {
 		for _, form := range []string{secret, url.PathEscape(secret), url.QueryEscape(secret), url.UserPassword("u", secret).String()[2:]} {
 			for _, out := range outputs {
 				if strings.Contains(out, form) {

@@ -54,5 +54,10 @@ func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 	if err != nil {
 		return err
 	}
+	stopPprof, err := startPprof(cfg.PprofAddr, a.log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, statusPage: true, documents: true, all: true, inbox: inbox})
 }

@@ -26,21 +26,27 @@ var (
 	fetchLua string
 	//go:embed scripts/insertunique.lua
 	insertUniqueLua string
+	//go:embed scripts/leader.lua
+	leaderLua string
 	//go:embed scripts/move.lua
 	moveLua string
 	//go:embed scripts/promote.lua
 	promoteLua string
 	//go:embed scripts/rescue.lua
 	rescueLua string
+	//go:embed scripts/resign.lua
+	resignLua string
 
 	cancelScript   = redis.NewScript(cancelLua)
 	completeScript = redis.NewScript(completeLua)
 	deadwrapScript = redis.NewScript(deadwrapLua)
 	extendScript   = redis.NewScript(extendLua)
+	leaderScript   = redis.NewScript(leaderLua)
 	fetchScript    = redis.NewScript(fetchLua)
 	moveScript     = redis.NewScript(moveLua)
 	promoteScript  = redis.NewScript(promoteLua)
 	rescueScript   = redis.NewScript(rescueLua)
+	resignScript   = redis.NewScript(resignLua)
 
 	// insertUniqueLua is sent whole with EVAL: it runs inside enqueue
 	// pipelines, which cannot fall back from EVALSHA after a failover

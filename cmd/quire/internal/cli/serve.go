@@ -103,8 +103,8 @@ func (a *app) newServeCommand() *cobra.Command {
              built-in handlers (noop, sleep).
   web        serves the REST API (/api/v1/) on --http-addr; fetches no jobs.
   scheduler  enqueues the periodic jobs (the pipeline's sweep) at their
-             ticks; fetches no jobs. Several may run: each tick is enqueued
-             once.
+             ticks; fetches no jobs. Several may run: they elect a leader,
+             which alone enqueues, and each tick is enqueued once.
 
 Every role serves /healthz, /readyz and /metrics on --addr. Jobs are kept in
 the embedded job database in --data-dir unless --redis-url is given, and

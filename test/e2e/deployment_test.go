@@ -63,13 +63,7 @@ func newDeployment(t *testing.T) *deployment {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
 	d.db = db
-	rdb := redis.NewClient(&redis.Options{Addr: strings.TrimSuffix(strings.TrimPrefix(d.redis.URL, "redis://"), "/0")})
-	t.Cleanup(func() { _ = rdb.Close() })
-	drv, err := redisdriver.New(rdb, nil)
-	require.NoError(t, err)
-	d.client, err = jobs.NewClient(drv, nil)
-	require.NoError(t, err)
-	d.insp = jobs.NewInspector(drv, nil)
+	d.connectBroker()
 
 	// The first process migrates the store; the others find it done.
 	d.webAddrs = []string{testenv.FreeAddr(t), testenv.FreeAddr(t)}
@@ -82,6 +76,20 @@ func newDeployment(t *testing.T) *deployment {
 	d.sched = d.startScheduler()
 	d.nginx = testenv.StartNginx(t, d.webAddrs...)
 	return d
+}
+
+// connectBroker gives the test a client and an inspector on the
+// deployment's Redis.
+func (d *deployment) connectBroker() {
+	t := d.t
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: strings.TrimSuffix(strings.TrimPrefix(d.redis.URL, "redis://"), "/0")})
+	t.Cleanup(func() { _ = rdb.Close() })
+	drv, err := redisdriver.New(rdb, nil)
+	require.NoError(t, err)
+	d.client, err = jobs.NewClient(drv, nil)
+	require.NoError(t, err)
+	d.insp = jobs.NewInspector(drv, nil)
 }
 
 // start runs quire with the common flags and a data directory of its own.

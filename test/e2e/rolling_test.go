@@ -153,7 +153,8 @@ func checkMetrics(t *testing.T, d *deployment, l *load) {
 
 // scrape reads a process's /metrics with Prometheus's own parser and
 // returns every sample by its series, labels sorted by name:
-// `name{a="1",b="2"}`; a histogram gives its _count and _sum.
+// `name{a="1",b="2"}`; a histogram gives its _count and _sum. Every family's
+// bare name is there too, so that a test can ask whether it is served.
 func scrape(t *testing.T, p *testenv.Process) map[string]float64 {
 	t.Helper()
 	code, body, err := testenv.Get("http://" + p.Addr + "/metrics")
@@ -188,14 +189,17 @@ func scrape(t *testing.T, p *testenv.Process) map[string]float64 {
 			case dto.MetricType_HISTOGRAM:
 				out[series("_count")] = float64(m.GetHistogram().GetSampleCount())
 				out[series("_sum")] = m.GetHistogram().GetSampleSum()
-				out[name] = 1 // the family is there
 			case dto.MetricType_SUMMARY:
 				out[series("_count")] = float64(m.GetSummary().GetSampleCount())
 			default:
 				out[series("")] = m.GetUntyped().GetValue()
 			}
 		}
-		out[name] = 1
+		// The family is there; an unlabelled gauge or counter keeps its
+		// value.
+		if _, ok := out[name]; !ok {
+			out[name] = 1
+		}
 	}
 	return out
 }

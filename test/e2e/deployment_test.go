@@ -9,7 +9,6 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -45,13 +44,13 @@ type deployment struct {
 	db       *sql.DB
 	client   *jobs.Client
 	insp     *jobs.Inspector
-	rec      *recorder
+	rec      *testenv.RunRecorder
 	started  int // processes started, to name the next ones
 }
 
 func newDeployment(t *testing.T) *deployment {
 	t.Helper()
-	d := &deployment{t: t, rec: newRecorder(t)}
+	d := &deployment{t: t, rec: testenv.NewRunRecorder(t)}
 	d.redis = testenv.StartRedis(t, nil)
 	pg := testenv.NewPostgresDatabase(t)
 	blobs := (&url.URL{Scheme: "file", Path: t.TempDir()}).String()
@@ -108,50 +107,11 @@ func (d *deployment) startWeb(i int) *testenv.Process {
 func (d *deployment) startWorker() *testenv.Process {
 	// A short lease, so that the jobs of a killed worker come back soon.
 	return d.start("worker", "serve", "--role", "worker", "--queues", workerQueues,
-		"--concurrency", "8", "--lease", "3s", "--test-record-url", d.rec.url)
+		"--concurrency", "8", "--lease", "3s", "--test-record-url", d.rec.URL)
 }
 
 func (d *deployment) startScheduler() *testenv.Process {
 	return d.start("scheduler", "serve", "--role", "scheduler")
-}
-
-// recorder receives the runs of test.record jobs: each job's id and how
-// many times it ran.
-type recorder struct {
-	url  string
-	mu   sync.Mutex
-	runs map[string]int
-}
-
-func newRecorder(t *testing.T) *recorder {
-	r := &recorder{runs: map[string]int{}}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		var run struct{ ID string }
-		if err := json.NewDecoder(req.Body).Decode(&run); err != nil || run.ID == "" {
-			http.Error(w, "bad run", http.StatusBadRequest)
-			return
-		}
-		r.mu.Lock()
-		r.runs[run.ID]++
-		r.mu.Unlock()
-	}))
-	t.Cleanup(srv.Close)
-	r.url = srv.URL + "/runs"
-	return r
-}
-
-// count returns how many of ids ran (at least once), and how many runs
-// beyond the first there were.
-func (r *recorder) count(ids []string) (ran, duplicated int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, id := range ids {
-		if n := r.runs[id]; n > 0 {
-			ran++
-			duplicated += n - 1
-		}
-	}
-	return ran, duplicated
 }
 
 // load is the load generator: uploaders post new documents through nginx
@@ -321,7 +281,7 @@ func (d *deployment) settle(l *load) (duplicated int) {
 	require.Equal(t, map[string]int{"done": docs}, states, "documents by state")
 	var ran int
 	waitFor(t, "every enqueued job to run", 5*time.Minute, func() bool {
-		ran, duplicated = d.rec.count(jobIDs)
+		ran, duplicated = d.rec.Count(jobIDs)
 		return ran == len(jobIDs)
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -19,7 +19,7 @@ import (
 // finish, and fetches nothing more, so jobs enqueued after wait for another
 // worker. SIGTERM then stops it cleanly.
 func TestQuietWorker(t *testing.T) {
-	d := &deployment{t: t, rec: newRecorder(t)}
+	d := &deployment{t: t, rec: testenv.NewRunRecorder(t)}
 	d.redis = testenv.StartRedis(t, nil)
 	d.common = []string{"--redis-url", d.redis.URL, "--log-format", "json"}
 	d.connectBroker()
@@ -53,17 +53,17 @@ func TestQuietWorker(t *testing.T) {
 
 	// The running jobs finish, each once.
 	waitFor(t, "the running jobs to finish", time.Minute, func() bool {
-		ran, _ := d.rec.count(running)
+		ran, _ := d.rec.Count(running)
 		return ran == len(running)
 	})
-	_, dup := d.rec.count(running)
+	_, dup := d.rec.Count(running)
 	require.Zero(t, dup)
 	waitFor(t, "the worker to be idle", time.Minute, func() bool {
 		return scrape(t, quiet)["quire_process_busy_jobs"] == 0
 	})
 	// Nothing more was fetched: the later jobs wait in their queue, and the
 	// process is still up.
-	ran, _ := d.rec.count(later)
+	ran, _ := d.rec.Count(later)
 	require.Zero(t, ran, "a quiet worker fetched jobs")
 	q, err := d.insp.Queue(context.Background(), jobs.QueueDefault)
 	require.NoError(t, err)
@@ -73,7 +73,7 @@ func TestQuietWorker(t *testing.T) {
 	// Another worker runs them; SIGTERM stops the quiet one cleanly.
 	d.startWorker()
 	waitFor(t, "another worker to run the later jobs", time.Minute, func() bool {
-		ran, _ := d.rec.count(later)
+		ran, _ := d.rec.Count(later)
 		return ran == len(later)
 	})
 	quiet.Stop(t, stopTimeout)

@@ -96,8 +96,9 @@ func StartProcess(t testing.TB, name string, env []string, bin string, args ...s
 	p.cmd = exec.Command(bin, args...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
-	// A group of its own, so that a terminal's ^C reaches only the test.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A group of its own, so that a terminal's ^C reaches only the test;
+	// killed with the test binary, should it die before its cleanups.
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		_ = f.Close()
 		t.Fatalf("start %s: %v", name, err)

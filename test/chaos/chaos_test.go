@@ -50,7 +50,10 @@ const workerQueues = "extract=3,ocr=1,analyze=4,notify=5,maintenance=1,default=2
 // share of jobs and documents is submitted.
 type fault struct {
 	name   string
-	inject func(c *cluster, submitted func() float64) // returns once the fault is over
+	// inject returns once the fault is over. submitted and ran say how
+	// much of the phase's work was submitted, and how much of its jobs
+	// ran, from 0 to 1.
+	inject func(c *cluster, submitted, ran func() float64)
 }
 
 // cluster is the deployment under test.
@@ -138,8 +141,10 @@ func TestChaos(t *testing.T) {
 	c.sched = c.start("scheduler", "serve", "--role", "scheduler")
 
 	faults := []fault{
-		{"SIGKILL workers", func(c *cluster, submitted func() float64) {
-			for kills := 0; kills < 3 || submitted() < 1; kills++ {
+		{"SIGKILL workers", func(c *cluster, submitted, ran func() float64) {
+			// Until nine tenths of the phase's jobs ran: the kills hit
+			// workers in the middle of them.
+			for kills := 0; kills < 3 || (ran() < 0.9 && kills < 60); kills++ {
 				time.Sleep(2 * time.Second)
 				c.mu.Lock()
 				i := rand.IntN(len(c.workers))
@@ -148,26 +153,26 @@ func TestChaos(t *testing.T) {
 				c.mu.Unlock()
 			}
 		}},
-		{"kill -9 and restart Redis (AOF, appendfsync always)", func(c *cluster, submitted func() float64) {
+		{"kill -9 and restart Redis (AOF, appendfsync always)", func(c *cluster, submitted, _ func() float64) {
 			waitUntil(func() bool { return submitted() >= 0.3 })
 			c.redis.Kill()
 			time.Sleep(3 * time.Second)
 			c.redis.Start()
 		}},
-		{"stop PostgreSQL for 30 s", func(c *cluster, submitted func() float64) {
+		{"stop PostgreSQL for 30 s", func(c *cluster, submitted, _ func() float64) {
 			waitUntil(func() bool { return submitted() >= 0.2 })
 			c.pg.Stop()
 			time.Sleep(30 * time.Second)
 			c.pg.Start()
 		}},
-		{"stop memcached for 10 s or more", func(c *cluster, submitted func() float64) {
+		{"stop memcached for 10 s or more", func(c *cluster, submitted, _ func() float64) {
 			waitUntil(func() bool { return submitted() >= 0.2 })
 			c.mc.Kill()
 			time.Sleep(10 * time.Second)
 			waitUntil(func() bool { return submitted() >= 1 })
 			c.mc.Start()
 		}},
-		{"blob store fails for 10 s", func(c *cluster, submitted func() float64) {
+		{"blob store fails for 10 s", func(c *cluster, submitted, _ func() float64) {
 			waitUntil(func() bool { return submitted() >= 0.2 })
 			// The blob directory becomes a file: every read and write of a
 			// blob fails, as a lost mount would make it.
@@ -253,7 +258,14 @@ func TestChaos(t *testing.T) {
 				}
 			}()
 		}
-		f.inject(c, submitted)
+		ran := func() float64 {
+			mu.Lock()
+			ids := p.jobIDs
+			mu.Unlock()
+			n, _ := c.rec.Count(ids)
+			return float64(n) / float64(max(nJobs, 1))
+		}
+		f.inject(c, submitted, ran)
 		wg.Wait()
 		p.res.Retries = retries.Load()
 		p.res.Seconds = int(time.Since(start).Seconds())

@@ -49,7 +49,7 @@ const workerQueues = "extract=3,ocr=1,analyze=4,notify=5,maintenance=1,default=2
 // fault is one phase of the run: the fault, injected while the phase's
 // share of jobs and documents is submitted.
 type fault struct {
-	name   string
+	name string
 	// inject returns once the fault is over. submitted and ran say how
 	// much of the phase's work was submitted, and how much of its jobs
 	// ran, from 0 to 1.

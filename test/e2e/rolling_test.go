@@ -46,7 +46,13 @@ func TestRollingUpdate(t *testing.T) {
 	}
 	old := d.sched
 	d.sched = d.startScheduler()
+	require.Zero(t, scrape(t, d.sched)["quire_scheduler_leader"], "a second scheduler leads while the first does")
 	old.Stop(t, stopTimeout)
+	// The old scheduler resigned at SIGTERM: the new one takes over at its
+	// next renewal.
+	waitFor(t, "the new scheduler to lead", time.Minute, func() bool {
+		return scrape(t, d.sched)["quire_scheduler_leader"] == 1
+	})
 	l.progress(t, 20)
 	l.stop()
 

@@ -41,7 +41,8 @@ func BuildQuire(t testing.TB) string {
 			quireBuild.err = err
 			return
 		}
-		// The directory outlives any one test: the binary is shared.
+		// The directory outlives any one test: the binary is shared until
+		// RemoveQuire.
 		bin := filepath.Join(dir, "quire")
 		cmd := exec.Command("go", "build", "-o", bin, "./cmd/quire")
 		cmd.Dir = root
@@ -55,6 +56,14 @@ func BuildQuire(t testing.TB) string {
 		t.Fatal(quireBuild.err)
 	}
 	return quireBuild.path
+}
+
+// RemoveQuire removes the binary BuildQuire built, if any. A package whose
+// tests call BuildQuire calls it from TestMain once its tests have run.
+func RemoveQuire() {
+	if quireBuild.path != "" {
+		_ = os.RemoveAll(filepath.Dir(quireBuild.path))
+	}
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment

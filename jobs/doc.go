@@ -21,8 +21,10 @@
 //   - Failures retry with backoff and jitter and go to the dead set after the
 //     last attempt; scheduled, retry and dead jobs can be listed, retried,
 //     deleted and cancelled.
-//   - Periodic jobs are enqueued once per tick however many servers run the
-//     schedule; unique jobs are stored once while their key is held.
+//   - Periodic jobs are enqueued once per tick however many schedulers run
+//     the schedule: they elect one leader through the driver's leader lock,
+//     and each tick's enqueue is unique besides; unique jobs are stored once
+//     while their key is held.
 //
 // Handlers must therefore be idempotent: a job may run more than once, for
 // example when its worker was killed after the handler finished but before

@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -10,10 +9,12 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// PeriodicJob is a job enqueued on a schedule by every server that has it in
-// its Config. However many servers run the same schedule, each tick enqueues
-// the job once: the enqueue is unique on the job's name and the tick's time.
-// Ticks that pass while no server runs are skipped, not made up.
+// PeriodicJob is a job enqueued on a schedule by a Scheduler, or by every
+// server that has it in its Config (each runs one). However many run the
+// same schedule, each tick enqueues the job once: the schedulers elect a
+// leader, which alone enqueues, and the enqueue is unique on the job's name
+// and the tick's time. Ticks that pass while no scheduler runs are skipped,
+// not made up.
 type PeriodicJob struct {
 	// Name identifies the schedule; servers that share a name share its
 	// ticks. Required.
@@ -97,80 +98,6 @@ func parsePeriodic(pjs []PeriodicJob) ([]*periodicEntry, error) {
 type utcSchedule struct{ cron.Schedule }
 
 func (u utcSchedule) Next(t time.Time) time.Time { return u.Schedule.Next(t.UTC()) }
-
-// runScheduler enqueues the periodic jobs at their ticks until the server
-// goes quiet.
-func (s *Server) runScheduler() {
-	defer s.bgWG.Done()
-	client, err := NewClient(s.driver, &ClientConfig{Clock: s.clock})
-	if err != nil {
-		s.log.Error("jobs: periodic jobs disabled", "error", err)
-		return
-	}
-	now := s.clock.Now()
-	for _, e := range s.periodic {
-		e.next = e.sched.Next(now)
-	}
-	var fl failureLog
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		next := s.periodic[0]
-		for _, e := range s.periodic[1:] {
-			if e.next.Before(next.next) {
-				next = e
-			}
-		}
-		timer.Reset(max(next.next.Sub(s.clock.Now()), 0))
-		select {
-		case <-s.quietCtx.Done():
-			return
-		case <-timer.C:
-		}
-		if s.clock.Now().Before(next.next) {
-			continue // woke early (a clock that is not the system's)
-		}
-		tick := next.next
-		if err := s.enqueueTick(client, next, tick); err != nil {
-			fl.failed(s.log, "jobs: enqueueing a periodic job failed", err)
-		} else {
-			fl.recovered(s.log, "jobs: enqueueing periodic jobs works again")
-		}
-		// A scheduler that fell behind (a slow broker, a loaded machine)
-		// enqueues the ticks it missed, which are unique, so another
-		// scheduler's enqueue of the same tick is not doubled; ticks older
-		// than the catch-up window, missed while no scheduler could reach
-		// the broker, are skipped.
-		next.next = next.sched.Next(tick)
-		if oldest := s.clock.Now().Add(-next.catchUp()); next.next.Before(oldest) {
-			next.next = next.sched.Next(oldest)
-		}
-	}
-}
-
-// enqueueTick enqueues one tick's job, unique on the schedule's name and the
-// tick, held long enough that a scheduler running late cannot enqueue the
-// tick again.
-func (s *Server) enqueueTick(client *Client, e *periodicEntry, tick time.Time) error {
-	var opts EnqueueOpts
-	if e.job.Opts != nil {
-		opts = *e.job.Opts
-	}
-	opts.Unique = &UniqueOpts{
-		Key: "periodic:" + e.job.Name + ":" + tick.UTC().Format(time.RFC3339Nano),
-		TTL: e.uniqueTTL(),
-	}
-	ctx, cancel := context.WithTimeout(s.bgCtx, 10*time.Second)
-	defer cancel()
-	j, err := client.Enqueue(ctx, e.job.Type, e.job.Args, &opts)
-	if err != nil {
-		return fmt.Errorf("periodic job %s at %s: %w", e.job.Name, tick.Format(time.RFC3339), err)
-	}
-	if !j.Duplicate {
-		s.log.Debug("jobs: periodic job enqueued", "name", e.job.Name, "tick", tick, "job_id", j.ID)
-	}
-	return nil
-}
 
 // catchUp is how far back a late scheduler still enqueues missed ticks:
 // half the time a tick's unique key is held, so a tick caught up on can never

@@ -47,7 +47,7 @@ type Server struct {
 	maxHeld int
 	info    jobdriver.ProcessInfo // identity; the heartbeat fills in the rest
 
-	periodic []*periodicEntry // owned by the scheduler goroutine once started
+	sched *Scheduler // enqueues PeriodicJobs; nil without them
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -114,12 +114,16 @@ func NewServer(d Driver, cfg *Config) (*Server, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
-	periodic, err := parsePeriodic(c.PeriodicJobs)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: invalid server config: %w", err)
+	var sched *Scheduler
+	if len(c.PeriodicJobs) > 0 {
+		var err error
+		sched, err = NewScheduler(d, &SchedulerConfig{PeriodicJobs: c.PeriodicJobs, Clock: c.Clock, Logger: c.Logger})
+		if err != nil {
+			return nil, fmt.Errorf("jobs: invalid server config: %w", err)
+		}
 	}
 	s := &Server{
-		periodic:    periodic,
+		sched:       sched,
 		cfg:         c,
 		driver:      d,
 		log:         c.Logger,
@@ -203,9 +207,14 @@ func (s *Server) Start(ctx context.Context) error {
 		go s.runHeartbeat()
 		go s.runMaintainer()
 		go s.runCancelWatch()
-		if len(s.periodic) > 0 {
+		if s.sched != nil {
+			// The scheduler stops with fetching (Quiet); an enqueue in
+			// flight and the resignation run under bgCtx.
 			s.bgWG.Add(1)
-			go s.runScheduler()
+			go func() {
+				defer s.bgWG.Done()
+				s.sched.run(s.quietCtx, s.bgCtx)
+			}()
 		}
 		s.log.Info("jobs: server started", "process_id", s.info.ID, "queues", s.queues,
 			"concurrency", s.cfg.Concurrency, "strict_priority", s.cfg.StrictPriority)

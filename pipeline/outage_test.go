@@ -3,15 +3,9 @@ package pipeline_test
 import (
 	"context"
 	"database/sql"
-	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,90 +13,11 @@ import (
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/cache"
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/jobs/jobstest"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
-
-// privatePostgres is a PostgreSQL server of the test's own, which the test
-// may stop and start.
-type privatePostgres struct {
-	t    *testing.T
-	bin  string
-	data string
-	opts string
-	log  string
-	cred *syscall.Credential
-	url  string
-}
-
-// startPostgres initialises and starts a private PostgreSQL on a free port,
-// with trust authentication. As root it runs as the postgres user, which
-// PostgreSQL requires.
-func startPostgres(t *testing.T) *privatePostgres {
-	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
-	var err error
-	if len(bins) == 0 {
-		err = exec.ErrNotFound
-	}
-	jobstest.RequireService(t, "the PostgreSQL server binaries (apt-get install postgresql)", err)
-	pg := &privatePostgres{t: t, bin: filepath.Dir(bins[len(bins)-1])}
-	// Not in t.TempDir: its parents are private to root, and the server
-	// must reach its directory as postgres.
-	dir, err := os.MkdirTemp("", "quire-outage-pg-")
-	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if os.Geteuid() == 0 {
-		u, err := user.Lookup("postgres")
-		jobstest.RequireService(t, "the postgres user to run PostgreSQL as", err)
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		require.NoError(t, os.Chown(dir, uid, gid))
-		pg.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-	}
-	pg.data = filepath.Join(dir, "data")
-	pg.log = filepath.Join(dir, "postgres.log")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	pg.opts = fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100", port, dir)
-	pg.url = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
-	pg.run("initdb", "-D", pg.data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
-	pg.start()
-	t.Cleanup(func() { _ = pg.cmd("pg_ctl", "-D", pg.data, "stop", "-m", "immediate").Run() })
-	return pg
-}
-
-func (pg *privatePostgres) cmd(name string, args ...string) *exec.Cmd {
-	c := exec.Command(filepath.Join(pg.bin, name), args...)
-	c.Dir = os.TempDir()
-	if pg.cred != nil {
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: pg.cred}
-	}
-	return c
-}
-
-func (pg *privatePostgres) run(name string, args ...string) {
-	pg.t.Helper()
-	out, err := pg.cmd(name, args...).CombinedOutput()
-	if err != nil {
-		log, _ := os.ReadFile(pg.log)
-		pg.t.Fatalf("%s %s: %v\n%s\nlog:\n%s", name, strings.Join(args, " "), err, out, log)
-	}
-}
-
-func (pg *privatePostgres) start() {
-	pg.t.Helper()
-	pg.run("pg_ctl", "-D", pg.data, "-o", pg.opts, "-l", pg.log, "-w", "-t", "60", "start")
-}
-
-// crash stops the server as a power cut would: no checkpoint, clients cut.
-func (pg *privatePostgres) crash() {
-	pg.t.Helper()
-	pg.run("pg_ctl", "-D", pg.data, "-m", "immediate", "-w", "stop")
-}
 
 // TestOutage runs documents on Redis, a private PostgreSQL and a private
 // memcached; mid-run PostgreSQL crashes for a few seconds and memcached dies
@@ -113,8 +28,8 @@ func TestOutage(t *testing.T) {
 	ctx := context.Background()
 	jd := redisJobs(t)
 
-	pg := startPostgres(t)
-	st, err := store.Open(ctx, pg.url)
+	pg := testenv.StartPostgres(t)
+	st, err := store.Open(ctx, pg.URL)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
 	require.NoError(t, st.Migrate(ctx))
@@ -164,10 +79,10 @@ func TestOutage(t *testing.T) {
 	}, 2*time.Minute, 10*time.Millisecond)
 	unfinished := before.Documents - before.ByState[store.StateDone] - before.ByState[store.StateFailed]
 	t.Logf("outage begins with %d of %d documents unfinished", unfinished, before.Documents)
-	pg.crash()
+	pg.Crash()
 	killCache()
 	time.Sleep(3 * time.Second)
-	pg.start()
+	pg.Start()
 	t.Log("PostgreSQL is back; memcached stays dead")
 
 	require.Eventually(t, func() bool {
@@ -198,7 +113,7 @@ func TestOutage(t *testing.T) {
 		t.Log("note: every document had finished before the outage")
 	}
 	// The store answers SQL again for other applications too.
-	db, err := sql.Open("pgx", pg.url)
+	db, err := sql.Open("pgx", pg.URL)
 	require.NoError(t, err)
 	defer db.Close()
 	var n int

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -132,30 +131,8 @@ func redisJobs(t *testing.T) jobs.Driver {
 // startMemcached starts a private memcached and returns its address and a
 // function that kills it, as a crash would.
 func startMemcached(t *testing.T) (string, func()) {
-	bin, err := exec.LookPath("memcached")
-	jobstest.RequireService(t, "the memcached binary (apt-get install memcached)", err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	addr := l.Addr().String()
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	args := []string{"-p", fmt.Sprint(port), "-U", "0", "-l", "127.0.0.1", "-m", "64"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "nobody") // memcached refuses to run as root
-	}
-	cmd := exec.Command(bin, args...)
-	require.NoError(t, cmd.Start())
-	var once sync.Once
-	stop := func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
-	t.Cleanup(stop)
-	require.Eventually(t, func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	}, 10*time.Second, 20*time.Millisecond)
-	return addr, stop
+	m := testenv.StartMemcached(t)
+	return m.Addr, m.Kill
 }
 
 // option adjusts the config of a test's pipeline or of its jobs server.

@@ -73,6 +73,18 @@ type Driver interface {
 	// JobRetry makes a scheduled, retry or dead job ready now.
 	JobRetry(ctx context.Context, params *JobRetryParams) error
 
+	// LeaderElect makes Token the leader of Name until TTL from now, if no
+	// other token leads it or the leader's term expired, or extends the term
+	// when Token leads already. It reports whether Token leads. A leader
+	// that cannot renew within its TTL loses the leadership to the next
+	// token that asks, so at most one leads at a time as long as clocks
+	// agree within a fraction of the TTL.
+	LeaderElect(ctx context.Context, params *LeaderElectParams) (bool, error)
+	// LeaderResign ends Token's term as leader of Name at once, so that
+	// another may take over without waiting for the TTL. It does nothing
+	// when Token does not lead.
+	LeaderResign(ctx context.Context, params *LeaderResignParams) error
+
 	// ProcessHeartbeat records that a worker process is alive, with its
 	// identity and what it is running.
 	ProcessHeartbeat(ctx context.Context, params *ProcessHeartbeatParams) error
@@ -292,6 +304,24 @@ type BusyJob struct {
 
 // ProcessJobsMax caps the running jobs a heartbeat records.
 const ProcessJobsMax = 1000
+
+// LeaderElectParams are the parameters of LeaderElect.
+type LeaderElectParams struct {
+	// Name is what is led: "scheduler".
+	Name string
+	// Token identifies the candidate; unique per process and run.
+	Token string
+	// TTL is how long the term lasts without a renewal.
+	TTL time.Duration
+	// Now is the candidate's time, for brokers that keep no clock.
+	Now time.Time
+}
+
+// LeaderResignParams are the parameters of LeaderResign.
+type LeaderResignParams struct {
+	Name  string
+	Token string
+}
 
 // ProcessHeartbeatParams are the parameters of ProcessHeartbeat.
 type ProcessHeartbeatParams struct {

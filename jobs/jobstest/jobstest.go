@@ -49,6 +49,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("QueueOrder", func(t *testing.T) { t.Parallel(); exerciseQueueOrder(t, h) })
 	t.Run("Middleware", func(t *testing.T) { t.Parallel(); exerciseMiddleware(t, h) })
 	t.Run("Shutdown", func(t *testing.T) { t.Parallel(); exerciseShutdown(t, h) })
+	t.Run("Leader", func(t *testing.T) { t.Parallel(); exerciseLeader(t, h) })
 	t.Run("Leases", func(t *testing.T) { t.Parallel(); exerciseLeases(t, h) })
 	t.Run("Inspector", func(t *testing.T) { t.Parallel(); exerciseInspector(t, h) })
 	t.Run("Processes", func(t *testing.T) { exerciseProcesses(t, h) })

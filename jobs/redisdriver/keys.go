@@ -49,6 +49,9 @@ func (qk queueKeys) failedDay(date string) string    { return qk.failed + ":" + 
 // queues is the set of known queue names.
 func (k keys) queues() string { return k.prefix + ":queues" }
 
+// leader holds the token of the leader of name, expiring with its term.
+func (k keys) leader(name string) string { return k.prefix + ":leader:" + name }
+
 // processes is the set of process ids that sent a heartbeat.
 func (k keys) processes() string { return k.prefix + ":processes" }
 

@@ -66,6 +66,14 @@ type serveConfig struct {
 	// DemoCorpus is the folder of sample documents for Demo. Defaults to
 	// ./testdata, the repository's.
 	DemoCorpus string
+	// PprofAddr is where net/http/pprof's profiles are served. Empty, the
+	// default, serves none; the flag without a value serves them on
+	// 127.0.0.1:6060.
+	PprofAddr string
+	// TestRecordURL, set by the hidden flag --test-record-url, registers
+	// the test-only handler test.record (see handleRecord). Empty, the
+	// default, registers nothing.
+	TestRecordURL string
 }
 
 // role is one way to run the serve command. Each role opens only what it
@@ -106,8 +114,8 @@ func (a *app) newServeCommand() *cobra.Command {
              (KServe v2 REST) at /v2/models/{name} on --http-addr, and loads
              newly activated versions without a restart; fetches no jobs.
   scheduler  enqueues the periodic jobs (the pipeline's sweep) at their
-             ticks; fetches no jobs. Several may run: each tick is enqueued
-             once.
+             ticks; fetches no jobs. Several may run: they elect a leader,
+             which alone enqueues, and each tick is enqueued once.
 
 Every role serves /healthz, /readyz and /metrics on --addr. Jobs are kept in
 the embedded job database in --data-dir unless --redis-url is given, and
@@ -145,9 +153,15 @@ func (cfg *serveConfig) addFlags(fs *pflag.FlagSet, addrDefault, addrUsage strin
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", jobs.ShutdownTimeoutDefault, "how long running jobs may finish at stop; negative waits forever")
 	fs.DurationVar(&cfg.Lease, "lease", jobs.LeaseDurationDefault, "how long a fetched job is held without a heartbeat")
 	fs.StringVar(&cfg.Addr, "addr", addrDefault, addrUsage)
-	for _, name := range []string{"queues", "strict", "concurrency", "shutdown-timeout", "lease", "addr"} {
+	fs.StringVar(&cfg.PprofAddr, "pprof-addr", "", "serve Go's profiles at /debug/pprof/ on this address; --pprof-addr alone serves them on "+PprofAddrOn+"; off by default")
+	fs.Lookup("pprof-addr").NoOptDefVal = PprofAddrOn
+	for _, name := range []string{"queues", "strict", "concurrency", "shutdown-timeout", "lease", "addr", "pprof-addr"} {
 		withEnv(fs, name)
 	}
+	// For end-to-end and chaos tests only: a worker that runs test.record
+	// jobs posting each run to this URL (see handleRecord).
+	fs.StringVar(&cfg.TestRecordURL, "test-record-url", "", "test only: run test.record jobs, posting each run to this URL")
+	_ = fs.MarkHidden("test-record-url")
 }
 
 // validate checks the worker's settings and returns its queues.
@@ -181,6 +195,11 @@ func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
+	stopPprof, err := startPprof(cfg.PprofAddr, a.log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	return roles[i].run(ctx, a, cfg, queues)
 }
 
@@ -225,6 +244,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 		shutdownTimeout = -1
 	}
 	handlers := builtinHandlers()
+	if cfg.TestRecordURL != "" {
+		handleRecord(handlers, cfg.TestRecordURL)
+	}
 	var periodic []jobs.PeriodicJob
 	var api http.Handler
 	var docs *documents

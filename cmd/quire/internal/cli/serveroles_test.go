@@ -230,8 +230,8 @@ func TestServeWorkerNotReadyAtSIGTERM(t *testing.T) {
 }
 
 // TestServeSchedulerSharesTicks runs two scheduler roles and a jobs.Server
-// with the same periodic job on one Redis: each tick is enqueued once, the
-// schedulers fetch nothing, and SIGTSTP quiets them.
+// with the same periodic job on one Redis: one leads at a time, each tick is
+// enqueued once, the schedulers fetch nothing, and SIGTSTP quiets them.
 func TestServeSchedulerSharesTicks(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
@@ -269,7 +269,20 @@ func TestServeSchedulerSharesTicks(t *testing.T) {
 		require.NoError(t, err)
 		return len(ticks) >= 10
 	})
+	leaders := func() float64 {
+		var n float64
+		for _, s := range []*serveBundle{s1, s2} {
+			_, page := s.get(t, "/metrics")
+			v := metricValue(t, page, "quire_scheduler_leader")
+			require.GreaterOrEqual(t, v, 0.0, "quire_scheduler_leader is served")
+			n += v
+		}
+		return n
+	}
+	require.LessOrEqual(t, leaders(), 1.0, "two scheduler roles lead at once")
+	// The server resigns at stop, if it led: one of the roles leads then.
 	require.NoError(t, srv.Stop(t.Context()))
+	waitFor(t, "one scheduler role to lead", func() bool { return leaders() == 1 })
 	s1.quiet <- syscall.SIGTSTP
 	waitFor(t, "the quiet scheduler's /readyz to answer 503", func() bool {
 		code, _ := s1.get(t, "/readyz")

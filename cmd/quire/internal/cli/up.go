@@ -71,5 +71,10 @@ func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 		}
 		a.log.Warn("up: DEMO MODE: the web UI and API serve without sign-in, on the loopback interface only", "addr", cfg.Addr)
 	}
+	stopPprof, err := startPprof(cfg.PprofAddr, a.log)
+	if err != nil {
+		return err
+	}
+	defer stopPprof()
 	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, documents: true, all: true, inbox: inbox})
 }

@@ -83,6 +83,11 @@ type Metrics struct {
 	// Accuracy and MacroF1 are measured on the held-out documents.
 	Accuracy float64 `json:"accuracy,omitempty"`
 	MacroF1  float64 `json:"macro_f1,omitempty"`
+	// Labels and Confusion are the held-out evaluation's confusion matrix
+	// (Evaluation.Labels, Evaluation.Confusion), for people judging the
+	// model: the web UI's models page shows it.
+	Labels    []string `json:"labels,omitempty"`
+	Confusion [][]int  `json:"confusion,omitempty"`
 }
 
 // Prediction is what a model says of one document.

@@ -270,6 +270,7 @@ func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (
 	if len(held) > 0 {
 		ev := m.Evaluate(held)
 		res.Accuracy, m.Metrics.Accuracy, m.Metrics.MacroF1 = ev.Accuracy, ev.Accuracy, ev.MacroF1
+		m.Metrics.Labels, m.Metrics.Confusion = ev.Labels, ev.Confusion
 		if active != nil {
 			res.ActiveID = active.ID
 			res.ActiveAccuracy = active.Model.Evaluate(held).Accuracy

@@ -3,6 +3,7 @@ package mlpipeline_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/url"
 	"os"
@@ -128,6 +129,13 @@ func TestTrainerRetrainsOnLabelChange(t *testing.T) {
 		require.True(t, vs[0].Active)
 		require.Equal(t, first.LabelDigest, vs[0].LabelDigest)
 		require.NotEmpty(t, vs[0].ArtifactKey)
+		var figures struct {
+			Labels    []string `json:"labels"`
+			Confusion [][]int  `json:"confusion"`
+		}
+		require.NoError(t, json.Unmarshal(vs[0].Metrics, &figures))
+		require.Len(t, figures.Confusion, len(figures.Labels), "the held-out confusion matrix is kept for the models page")
+		require.NotEmpty(t, figures.Labels)
 		m, err := ml.OpenModel(ctx, b.blobs, &vs[0])
 		require.NoError(t, err)
 		require.Equal(t, []string{"easy_ham", "hard_ham", "spam"}, m.Labels)

@@ -285,6 +285,7 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 	if len(test) > 0 {
 		ev = m.Evaluate(test)
 		m.Metrics.HeldOut, m.Metrics.Accuracy, m.Metrics.MacroF1 = ev.Examples, ev.Accuracy, ev.MacroF1
+		m.Metrics.Labels, m.Metrics.Confusion = ev.Labels, ev.Confusion
 	}
 	if err := writeModel(c.out, m); err != nil {
 		return err

@@ -197,6 +197,9 @@ func New(cfg Config) (*Pipeline, error) {
 // Store returns the pipeline's store.
 func (p *Pipeline) Store() store.Store { return p.cfg.Store }
 
+// MaxBytes is the largest document Ingest takes (Config.MaxBytes).
+func (p *Pipeline) MaxBytes() int64 { return p.cfg.MaxBytes }
+
 // Register registers the pipeline's handlers.
 func (p *Pipeline) Register(hs *jobs.Handlers) {
 	opts := &jobs.HandlerOpts{Timeout: p.cfg.StageTimeout, RetryDelayFunc: p.cfg.RetryDelay}

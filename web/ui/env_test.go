@@ -59,6 +59,8 @@ type setupOpts struct {
 	// servers puts the store on PostgreSQL and the jobs on Redis, each
 	// test on a database and a key prefix of its own.
 	servers bool
+	// maxBytes bounds a document, as pipeline.Config.MaxBytes.
+	maxBytes int64
 }
 
 // openServers returns a store on a new PostgreSQL database and a job
@@ -117,7 +119,7 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	require.NoError(t, err)
 	x := extract.New(extract.Config{PDFWorkers: 1})
 	t.Cleanup(func() { x.Close() })
-	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: x, Logger: quiet,
+	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: x, Logger: quiet, MaxBytes: o.maxBytes,
 		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }})
 	require.NoError(t, err)
 	b := &testBundle{st: st, p: p, jobs: client, insp: jobs.NewInspector(jd, nil),

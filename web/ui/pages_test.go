@@ -1,8 +1,10 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -173,4 +175,37 @@ func TestJobsBulk(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	code, _ := b.get(t, c, "/jobs?tab=nope")
 	require.Equal(t, http.StatusBadRequest, code)
+}
+
+// TestUploadForm: the upload form, as sent without the page's script,
+// stores a document; one larger than the limit is refused with 413 before
+// it is read whole, and nothing is stored.
+func TestUploadForm(t *testing.T) {
+	t.Parallel()
+	b := setup(t, &setupOpts{maxBytes: 64 << 10})
+	c, csrf := b.login(t, auth.ScopeWrite)
+	form := func(content []byte) (string, string) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		require.NoError(t, mw.WriteField("csrf", csrf))
+		fw, err := mw.CreateFormFile("file", "form.txt")
+		require.NoError(t, err)
+		_, err = fw.Write(content)
+		require.NoError(t, err)
+		require.NoError(t, mw.Close())
+		return mw.FormDataContentType(), body.String()
+	}
+
+	ctype, body := form([]byte("A note sent by the plain form."))
+	resp, _ := b.do(t, c, http.MethodPost, "/upload", map[string]string{"Content-Type": ctype}, body)
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	require.Contains(t, resp.Header.Get("Location"), "/documents/")
+
+	ctype, body = form(bytes.Repeat([]byte("x"), 4<<20))
+	resp, page := b.do(t, c, http.MethodPost, "/upload", map[string]string{"Content-Type": ctype}, body)
+	require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode, page)
+	require.Contains(t, page, "the form is larger than the largest document taken", "refused while reading the form, not after")
+	st, err := b.st.Stats(context.Background())
+	require.NoError(t, err)
+	require.EqualValues(t, 1, st.Documents, "only the first upload is stored")
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 
@@ -55,6 +56,13 @@ type reqCtx struct {
 
 func (c *reqCtx) can(s auth.Scope) bool { return auth.Scope(c.User.Scope).Allows(s) }
 
+// formOverhead is what a form may hold besides its document; formMemory is
+// how much of a multipart form is held in memory, the rest spooled to disk.
+const (
+	formOverhead = 1 << 20
+	formMemory   = 8 << 20
+)
+
 // csrfField is the form field, and the header of scripts' requests, that
 // carries the CSRF token.
 const csrfField = "csrf"
@@ -89,6 +97,19 @@ func (u *ui) guard(rt route) http.Handler {
 			// the body first would read the whole file for a forged form.
 			token := r.Header.Get(auth.CSRFHeader)
 			if token == "" {
+				// A form's token is in its body, which must be parsed
+				// first: never more of it than the largest document and
+				// its form, so a huge post fills neither memory nor disk.
+				r.Body = http.MaxBytesReader(w, r.Body, u.opts.Pipeline.MaxBytes()+formOverhead)
+				if err := r.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
+					var tooLarge *http.MaxBytesError
+					if errors.As(err, &tooLarge) {
+						u.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("the form is larger than the largest document taken (%d bytes)", u.opts.Pipeline.MaxBytes()))
+						return
+					}
+					u.fail(w, r, http.StatusBadRequest, fmt.Errorf("read the form: %w", err))
+					return
+				}
 				token = r.PostFormValue(csrfField)
 			}
 			if !auth.CheckCSRF(&store.Session{CSRFToken: c.CSRF}, token) {

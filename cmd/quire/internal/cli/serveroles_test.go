@@ -160,8 +160,8 @@ func TestServeWebDrainsAtSIGTERM(t *testing.T) {
 	b := setupServers(t)
 	token := apiToken(t, b)
 	web := startProcess(t, b, "serve", "--role", "web", "--http-addr", "127.0.0.1:0", "--shutdown-timeout", "1m")
-	code, _ := web.get(t, "/readyz")
-	require.Equal(t, http.StatusOK, code)
+	// Ready a moment after it listens: once its API serves too.
+	waitFor(t, "/readyz to answer 200", func() bool { code, _ := web.get(t, "/readyz"); return code == http.StatusOK })
 
 	// An upload whose body arrives only when the test says so holds a
 	// request in flight across the SIGTERM.

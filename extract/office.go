@@ -132,6 +132,48 @@ func (d *zipDoc) readAll(name string) ([]byte, error) {
 	return b, nil
 }
 
+// eachToken calls fn with each token of the XML part name, refusing DTDs
+// (entity expansion, external entities). When fn asks to skip a start
+// element, the element's content and end are not passed to it. A read
+// error, or fn's, ends the walk; read errors name the part.
+func (d *zipDoc) eachToken(name string, fn func(tok xml.Token) (skip bool, err error)) error {
+	rc, err := d.open(name)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	dec := newXMLDecoder(rc)
+	depth := 0 // inside a skipped element
+	for {
+		tok, err := dec.RawToken()
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			err = refuseDTD(tok)
+		}
+		if err != nil {
+			return d.fail(name, err)
+		}
+		if depth > 0 {
+			switch tok.(type) {
+			case xml.StartElement:
+				depth++
+			case xml.EndElement:
+				depth--
+			}
+			continue
+		}
+		skip, err := fn(tok)
+		if err != nil {
+			return err
+		}
+		if _, start := tok.(xml.StartElement); skip && start {
+			depth = 1
+		}
+	}
+}
+
 // fail returns the error that stopped reading name: the counted reader's
 // own (a limit, a corrupt stream) in preference to what a parser made of
 // it.
@@ -372,34 +414,13 @@ func extractDOCX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Res
 // lines, table cells separated by tabs, deleted revisions and field codes
 // left out.
 func (d *zipDoc) wordText(name string) (string, error) {
-	rc, err := d.open(name)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	dec := newXMLDecoder(rc)
 	var w lineWriter
-	skip := 0 // depth inside elements whose text is not shown
 	inText := false
 	run := 0  // depth inside runs, where tab and break elements are text
 	cell := 0 // depth inside table cells
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			err = refuseDTD(tok)
-		}
-		if err != nil {
-			return "", d.fail(name, err)
-		}
+	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if skip > 0 {
-				skip++
-				continue
-			}
 			switch t.Name.Local {
 			case "t":
 				inText = true
@@ -420,13 +441,9 @@ func (d *zipDoc) wordText(name string) (string, error) {
 			// Deleted text, field instructions and the fallback copy of
 			// alternate content (the same text box twice) are not text.
 			case "delText", "instrText", "delInstrText", "Fallback":
-				skip = 1
+				skip = true
 			}
 		case xml.EndElement:
-			if skip > 0 {
-				skip--
-				continue
-			}
 			switch t.Name.Local {
 			case "t":
 				inText = false
@@ -445,10 +462,14 @@ func (d *zipDoc) wordText(name string) (string, error) {
 				w.endRow()
 			}
 		case xml.CharData:
-			if inText && skip == 0 {
+			if inText {
 				w.write(t)
 			}
 		}
+		return skip, nil
+	})
+	if err != nil {
+		return "", err
 	}
 	return w.String(), nil
 }
@@ -547,45 +568,20 @@ func partNumber(name string) int {
 // drawingText returns the text of a DrawingML part (a slide): paragraphs
 // on lines, table cells separated by tabs.
 func (d *zipDoc) drawingText(name string) (string, error) {
-	rc, err := d.open(name)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	dec := newXMLDecoder(rc)
 	var w lineWriter
-	skip := 0
 	inText := false
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			err = refuseDTD(tok)
-		}
-		if err != nil {
-			return "", d.fail(name, err)
-		}
+	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if skip > 0 {
-				skip++
-				continue
-			}
 			switch t.Name.Local {
 			case "t":
 				inText = true
 			case "br":
 				w.writeByte('\n')
 			case "Fallback":
-				skip = 1
+				skip = true
 			}
 		case xml.EndElement:
-			if skip > 0 {
-				skip--
-				continue
-			}
 			switch t.Name.Local {
 			case "t":
 				inText = false
@@ -597,10 +593,14 @@ func (d *zipDoc) drawingText(name string) (string, error) {
 				w.endRow()
 			}
 		case xml.CharData:
-			if inText && skip == 0 {
+			if inText {
 				w.write(t)
 			}
 		}
+		return skip, nil
+	})
+	if err != nil {
+		return "", err
 	}
 	return w.String(), nil
 }
@@ -689,12 +689,6 @@ const maxRepeat = 1000
 // one per slide (draw:page) or sheet (table:table) otherwise.
 func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 	const name = "content.xml"
-	rc, err := d.open(name)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	dec := newXMLDecoder(rc)
 	paged := typ != typeODT
 	pageElem := "page" // draw:page
 	if typ == typeODS {
@@ -708,7 +702,6 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 	var notes lineWriter
 	inNote := 0
 	inPage := false
-	skip := 0
 	table := 0 // depth inside tables
 	// Spreadsheet rows are gathered cell by cell so that repeats can be
 	// expanded and empty trailing cells dropped.
@@ -716,17 +709,7 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 	var cell lineWriter
 	inCell := false
 	cellRepeat, rowRepeat := 1, 1
-	for {
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			err = refuseDTD(tok)
-		}
-		if err != nil {
-			return nil, d.fail(name, err)
-		}
+	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
 		out := &w
 		if inCell && typ == typeODS {
 			out = &cell
@@ -736,10 +719,6 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if skip > 0 {
-				skip++
-				continue
-			}
 			switch t.Name.Local {
 			case pageElem:
 				if paged && table <= 1 && !inPage {
@@ -769,17 +748,13 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 			// and image descriptions are not the document's text.
 			case "note-citation", "annotation", "notes", "tracked-changes", "desc", "title":
 				if t.Name.Space != "dc" {
-					skip = 1
+					skip = true
 				}
 			}
 			if t.Name.Local == "table" {
 				table++
 			}
 		case xml.EndElement:
-			if skip > 0 {
-				skip--
-				continue
-			}
 			switch t.Name.Local {
 			case "note-body":
 				inNote = max(inNote-1, 0)
@@ -824,17 +799,21 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 				pages = append(pages, joinNonEmpty(w.String(), notes.String()))
 				notes = lineWriter{}
 				if lim.MaxPages > 0 && len(pages) > lim.MaxPages {
-					return nil, &LimitError{Limit: "pages", Max: int64(lim.MaxPages)}
+					return false, &LimitError{Limit: "pages", Max: int64(lim.MaxPages)}
 				}
 				if err := d.ctx.Err(); err != nil {
-					return nil, err
+					return false, err
 				}
 			}
 		case xml.CharData:
-			if skip == 0 && (!paged || inPage) {
+			if !paged || inPage {
 				out.write(t)
 			}
 		}
+		return skip, nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !paged {
 		return []string{joinNonEmpty(w.String(), notes.String())}, nil

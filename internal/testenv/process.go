@@ -246,3 +246,20 @@ func Get(url string) (int, string, error) {
 	_, err = b.ReadFrom(resp.Body)
 	return resp.StatusCode, b.String(), errors.Join(err)
 }
+
+// QuireToken issues an API token of scope, as an operator does with quire
+// admin token create, on the store that args (--postgres-url, …) name.
+func QuireToken(t testing.TB, scope string, args ...string) string {
+	t.Helper()
+	args = append([]string{"admin", "token", "create", "--name", "test", "--scope", scope}, args...)
+	args = append(args, "--data-dir", t.TempDir())
+	out, err := exec.Command(BuildQuire(t), args...).Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		t.Fatalf("quire admin token create: %v: %s", err, exit.Stderr)
+	}
+	if err != nil {
+		t.Fatalf("quire admin token create: %v", err)
+	}
+	return strings.TrimSpace(string(out))
+}

@@ -67,6 +67,7 @@ type cluster struct {
 	rec     *testenv.RunRecorder
 	web     *testenv.Process
 	webAddr string
+	token   string     // the uploaders' API token
 	mu      sync.Mutex // guards workers
 	workers []*testenv.Process
 	sched   *testenv.Process
@@ -135,6 +136,7 @@ func TestChaos(t *testing.T) {
 
 	c.webAddr = testenv.FreeAddr(t)
 	c.web = c.start("web", "serve", "--role", "web", "--http-addr", c.webAddr)
+	c.token = testenv.QuireToken(t, "write", c.common...)
 	for range 3 {
 		c.workers = append(c.workers, c.startWorker())
 	}
@@ -244,7 +246,7 @@ func TestChaos(t *testing.T) {
 						return
 					}
 					for {
-						id, err := upload(hc, c.webAddr, fmt.Sprintf("p%d-d%d", i, n))
+						id, err := upload(hc, c.webAddr, c.token, fmt.Sprintf("p%d-d%d", i, n))
 						if err == nil {
 							mu.Lock()
 							p.docIDs[id] = true
@@ -340,14 +342,20 @@ func TestChaos(t *testing.T) {
 // upload posts one document, its content unique to its name, to the web
 // process. An upload sent again after an error is the same content, hence
 // the same document: 200 instead of 201 if the first one was stored.
-func upload(hc *http.Client, addr, name string) (string, error) {
+func upload(hc *http.Client, addr, token, name string) (string, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	fw, _ := mw.CreateFormFile("file", name+".txt")
 	fmt.Fprintf(fw, "Chaos note %s.\n\nThe quarterly report for the northern region shows "+
 		"revenue growth, and the committee approved the budget for next year.\n", name)
 	_ = mw.Close()
-	resp, err := hc.Post("http://"+addr+"/api/v1/documents", mw.FormDataContentType(), &body)
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/api/v1/documents", &body)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return "", err
 	}

@@ -45,7 +45,8 @@ type deployment struct {
 	client   *jobs.Client
 	insp     *jobs.Inspector
 	rec      *testenv.RunRecorder
-	started  int // processes started, to name the next ones
+	started  int    // processes started, to name the next ones
+	token    string // the load generator's API token
 }
 
 func newDeployment(t *testing.T) *deployment {
@@ -74,6 +75,7 @@ func newDeployment(t *testing.T) *deployment {
 	}
 	d.sched = d.startScheduler()
 	d.nginx = testenv.StartNginx(t, d.webAddrs...)
+	d.token = testenv.QuireToken(t, "write", d.common...)
 	return d
 }
 
@@ -146,7 +148,7 @@ func (d *deployment) startLoad(opts loadOpts) *load {
 		go func() {
 			defer l.wg.Done()
 			for !l.stopped() {
-				l.upload(hc, "http://"+d.nginx.Addr)
+				l.upload(hc, "http://"+d.nginx.Addr, d.token)
 				l.pause(20 * time.Millisecond)
 			}
 		}()
@@ -203,7 +205,7 @@ func (l *load) stop() {
 // upload posts one new document; anything but 2xx is a failure. nginx may
 // resend an upload that failed on a stopping web process after it was
 // stored: the same content then answers 200 with the same document.
-func (l *load) upload(hc *http.Client, base string) {
+func (l *load) upload(hc *http.Client, base, token string) {
 	n := l.uploadSeq.Add(1)
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -212,7 +214,13 @@ func (l *load) upload(hc *http.Client, base string) {
 		"region shows revenue growth, and the committee approved the budget for next year.\n",
 		n, time.Now().Format(time.RFC3339Nano))
 	_ = mw.Close()
-	resp, err := hc.Post(base+"/api/v1/documents", mw.FormDataContentType(), &body)
+	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/documents", &body)
+	if err != nil {
+		panic(err) // a constant URL
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := hc.Do(req)
 	fail := func(reason string) {
 		l.mu.Lock()
 		l.failures = append(l.failures, fmt.Sprintf("upload %d at %s: %s", n, time.Now().Format("15:04:05.000"), reason))

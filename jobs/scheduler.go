@@ -71,6 +71,10 @@ type Scheduler struct {
 
 	leader  atomic.Bool
 	running atomic.Bool
+	// startedAt is when run began: a new leader catches up on the ticks
+	// missed since, never on older ones, which no scheduler of this
+	// deployment was waiting for.
+	startedAt time.Time
 
 	startOnce sync.Once
 	quietOnce sync.Once
@@ -187,6 +191,7 @@ func (s *Scheduler) run(loopCtx, enqueueCtx context.Context) {
 	}()
 	renewEvery := s.cfg.LeaderTTL / 3
 	now := s.cfg.Clock.Now()
+	s.startedAt = now
 	for _, e := range s.entries {
 		e.next = e.sched.Next(now)
 	}
@@ -264,6 +269,9 @@ func (s *Scheduler) elect(ctx context.Context, now time.Time, fl *failureLog) {
 			from := now.Add(-s.cfg.LeaderTTL - s.cfg.LeaderTTL/3)
 			if oldest := now.Add(-e.catchUp()); from.Before(oldest) {
 				from = oldest
+			}
+			if from.Before(s.startedAt) {
+				from = s.startedAt
 			}
 			if back := e.sched.Next(from); back.Before(e.next) {
 				e.next = back

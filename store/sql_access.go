@@ -76,23 +76,7 @@ func (s *sqlStore) GetAPIToken(ctx context.Context, id string) (*APIToken, error
 }
 
 func (s *sqlStore) ListAPITokens(ctx context.Context) ([]APIToken, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+tokenColumns+" FROM api_tokens ORDER BY created_at, id")
-	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	defer rows.Close()
-	var list []APIToken
-	for rows.Next() {
-		t, err := scanToken(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list tokens: %w", err)
-		}
-		list = append(list, *t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
-	}
-	return list, nil
+	return listRows(ctx, s.r, "list tokens", scanToken, "SELECT "+tokenColumns+" FROM api_tokens ORDER BY created_at, id")
 }
 
 func (s *sqlStore) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
@@ -164,23 +148,7 @@ func (s *sqlStore) GetUserByEmail(ctx context.Context, email string) (*User, err
 }
 
 func (s *sqlStore) ListUsers(ctx context.Context) ([]User, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+userColumns+" FROM users ORDER BY created_at, id")
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	defer rows.Close()
-	var list []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list users: %w", err)
-		}
-		list = append(list, *u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
-	return list, nil
+	return listRows(ctx, s.r, "list users", scanUser, "SELECT "+userColumns+" FROM users ORDER BY created_at, id")
 }
 
 func (s *sqlStore) SetUserPassword(ctx context.Context, id, passwordHash string) error {

@@ -188,22 +188,13 @@ func (s *sqlStore) ListDocuments(ctx context.Context, p *ListDocumentsParams) (*
 	// ULIDs sort by creation time, so the ID orders newest first and is the
 	// cursor.
 	query += " ORDER BY d.id DESC LIMIT " + arg(limit+1)
-	rows, err := s.r.QueryContext(ctx, query, args...)
+	docs, err := listRows(ctx, s.r, "list documents", func(row interface{ Scan(...any) error }) (*Document, error) {
+		return scanDocument(row)
+	}, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("list documents: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	list := &DocumentList{}
-	for rows.Next() {
-		d, err := scanDocument(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list documents: %w", err)
-		}
-		list.Documents = append(list.Documents, *d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list documents: %w", err)
-	}
+	list := &DocumentList{Documents: docs}
 	if len(list.Documents) > limit {
 		list.Documents = list.Documents[:limit]
 		list.Next = list.Documents[limit-1].ID

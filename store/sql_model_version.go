@@ -133,21 +133,5 @@ func (s *sqlStore) ListModelVersions(ctx context.Context, p *ListModelVersionsPa
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.r.QueryContext(ctx, query+" ORDER BY created_at DESC, id DESC", args...)
-	if err != nil {
-		return nil, fmt.Errorf("list model versions: %w", err)
-	}
-	defer rows.Close()
-	var list []ModelVersion
-	for rows.Next() {
-		m, err := scanModelVersion(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list model versions: %w", err)
-		}
-		list = append(list, *m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list model versions: %w", err)
-	}
-	return list, nil
+	return listRows(ctx, s.r, "list model versions", scanModelVersion, query+" ORDER BY created_at DESC, id DESC", args...)
 }

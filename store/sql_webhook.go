@@ -71,23 +71,7 @@ func (s *sqlStore) GetWebhook(ctx context.Context, id string) (*Webhook, error) 
 }
 
 func (s *sqlStore) ListWebhooks(ctx context.Context) ([]Webhook, error) {
-	rows, err := s.r.QueryContext(ctx, "SELECT "+webhookColumns+" FROM webhooks ORDER BY created_at, id")
-	if err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	defer rows.Close()
-	var list []Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list webhooks: %w", err)
-		}
-		list = append(list, *w)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list webhooks: %w", err)
-	}
-	return list, nil
+	return listRows(ctx, s.r, "list webhooks", scanWebhook, "SELECT "+webhookColumns+" FROM webhooks ORDER BY created_at, id")
 }
 
 func (s *sqlStore) UpdateWebhook(ctx context.Context, p *UpdateWebhookParams) (*Webhook, error) {

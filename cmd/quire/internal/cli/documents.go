@@ -81,6 +81,19 @@ func (g *globalConfig) blobURL() (string, error) {
 	return (&url.URL{Scheme: "file", Path: abs}).String(), nil
 }
 
+// openBlobs opens the blob storage the settings name.
+func (g *globalConfig) openBlobs(ctx context.Context) (*blob.Store, error) {
+	bu, err := g.blobURL()
+	if err != nil {
+		return nil, fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), g.DataDir, err)
+	}
+	bs, err := blob.Open(ctx, bu)
+	if err != nil {
+		return nil, fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+	}
+	return bs, nil
+}
+
 // openStore opens and migrates the relational store.
 func openStore(ctx context.Context, g *globalConfig) (store.Store, error) {
 	st, err := store.Open(ctx, g.storeURL())
@@ -117,12 +130,8 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if d.store, err = openStore(ctx, g); err != nil {
 		return nil, err
 	}
-	bu, err := g.blobURL()
-	if err != nil {
-		return nil, fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), g.DataDir, err)
-	}
-	if d.blobs, err = blob.Open(ctx, bu); err != nil {
-		return nil, fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+	if d.blobs, err = g.openBlobs(ctx); err != nil {
+		return nil, err
 	}
 	cu := g.CacheURL
 	if cu == "" {

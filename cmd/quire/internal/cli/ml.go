@@ -135,13 +135,9 @@ func (a *app) withModelStore(ctx context.Context, fn func(store.Store, *blob.Sto
 		return err
 	}
 	defer st.Close()
-	bu, err := a.global.blobURL()
+	blobs, err := a.global.openBlobs(ctx)
 	if err != nil {
-		return fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), a.global.DataDir, err)
-	}
-	blobs, err := blob.Open(ctx, bu)
-	if err != nil {
-		return fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+		return err
 	}
 	defer blobs.Close()
 	return fn(st, blobs)

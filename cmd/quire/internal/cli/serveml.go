@@ -4,13 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/kserve"
@@ -34,13 +32,9 @@ func runML(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) erro
 		return err
 	}
 	defer st.Close()
-	bu, err := a.global.blobURL()
+	blobs, err := a.global.openBlobs(ctx)
 	if err != nil {
-		return fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), a.global.DataDir, err)
-	}
-	blobs, err := blob.Open(ctx, bu)
-	if err != nil {
-		return fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+		return err
 	}
 	defer blobs.Close()
 	an, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Logger: a.log})
@@ -53,16 +47,9 @@ func runML(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) erro
 		return err
 	}
 
-	apiLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	apiLn, probeLn, err := cfg.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s %q: %w", setting("http-addr"), cfg.HTTPAddr, err)
-	}
-	var probeLn net.Listener
-	if cfg.Addr != "" {
-		if probeLn, err = net.Listen("tcp", cfg.Addr); err != nil {
-			_ = apiLn.Close()
-			return fmt.Errorf("listen on %s %q: %w", setting("addr"), cfg.Addr, err)
-		}
+		return err
 	}
 	// Ready once the active versions were loaded, or tried: a version that
 	// cannot be read is logged, and the others are served.

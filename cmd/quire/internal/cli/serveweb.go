@@ -13,6 +13,22 @@ import (
 	"github.com/quirehq/quire/internal/buildinfo"
 )
 
+// listen listens on the role's HTTP address and, unless empty, its probes'
+// address: on both before serving either, so that a taken port fails the
+// start.
+func (cfg *serveConfig) listen() (api, probes net.Listener, err error) {
+	if api, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return nil, nil, fmt.Errorf("listen on %s %q: %w", setting("http-addr"), cfg.HTTPAddr, err)
+	}
+	if cfg.Addr != "" {
+		if probes, err = net.Listen("tcp", cfg.Addr); err != nil {
+			_ = api.Close()
+			return nil, nil, fmt.Errorf("listen on %s %q: %w", setting("addr"), cfg.Addr, err)
+		}
+	}
+	return api, probes, nil
+}
+
 // probeCloseTimeout bounds the closing of the probes' server once a role has
 // drained: its requests are short.
 const probeCloseTimeout = 5 * time.Second
@@ -41,18 +57,9 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 	defer docs.Close()
 	m := newMetrics()
 
-	// Listen on both before serving either, so that a taken port fails
-	// the start.
-	apiLn, err := net.Listen("tcp", cfg.HTTPAddr)
+	apiLn, probeLn, err := cfg.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s %q: %w", setting("http-addr"), cfg.HTTPAddr, err)
-	}
-	var probeLn net.Listener
-	if cfg.Addr != "" {
-		if probeLn, err = net.Listen("tcp", cfg.Addr); err != nil {
-			_ = apiLn.Close()
-			return fmt.Errorf("listen on %s %q: %w", setting("addr"), cfg.Addr, err)
-		}
+		return err
 	}
 
 	var ready atomic.Bool

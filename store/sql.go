@@ -297,19 +297,25 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// execRow runs a statement that must change a row: ErrNotFound when it
+// changed none.
+func execRow(ctx context.Context, q execer, query string, args ...any) error {
+	res, err := q.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // deleteByID deletes the row of table with the given id; ErrNotFound when
 // there is none.
 func (s *sqlStore) deleteByID(ctx context.Context, table, id string) error {
-	return s.write(ctx, func(tx queryer) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE id = $1", id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		return nil
+	return s.write(ctx, func(q queryer) error {
+		return execRow(ctx, q, "DELETE FROM "+table+" WHERE id = $1", id)
 	})
 }

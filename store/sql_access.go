@@ -81,16 +81,7 @@ func (s *sqlStore) ListAPITokens(ctx context.Context) ([]APIToken, error) {
 
 func (s *sqlStore) TouchAPIToken(ctx context.Context, id string, at time.Time) error {
 	err := s.write(ctx, func(q queryer) error {
-		res, err := q.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, s.ts(at.UTC().Truncate(time.Microsecond)))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execRow(ctx, q, "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1", id, s.ts(at.UTC().Truncate(time.Microsecond)))
 	})
 	if err != nil {
 		return fmt.Errorf("touch token %s: %w", id, err)
@@ -157,16 +148,10 @@ func (s *sqlStore) SetUserPassword(ctx context.Context, id, passwordHash string)
 	}
 	// A new password ends every session the old one opened.
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE users SET password_hash = $2 WHERE id = $1", id, passwordHash)
-		if err != nil {
+		if err := execRow(ctx, tx, "UPDATE users SET password_hash = $2 WHERE id = $1", id, passwordHash); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", id)
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE user_id = $1", id)
 		return err
 	})
 	if err != nil {
@@ -223,16 +208,7 @@ func (s *sqlStore) GetSession(ctx context.Context, idHash []byte) (*Session, err
 
 func (s *sqlStore) TouchSession(ctx context.Context, idHash []byte, at time.Time) error {
 	err := s.write(ctx, func(q queryer) error {
-		res, err := q.ExecContext(ctx, "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", idHash, s.ts(at.UTC().Truncate(time.Microsecond)))
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrNotFound
-		}
-		return nil
+		return execRow(ctx, q, "UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", idHash, s.ts(at.UTC().Truncate(time.Microsecond)))
 	})
 	if err != nil {
 		return fmt.Errorf("touch session: %w", err)

@@ -64,17 +64,8 @@ func savePages(ctx context.Context, tx execer, documentID string, pages []Page) 
 // and its updated_at, and fails with ErrNotFound when there is no such
 // document.
 func (s *sqlStore) touchDocument(ctx context.Context, tx *sql.Tx, id, set string, args ...any) error {
-	res, err := tx.ExecContext(ctx, "UPDATE documents SET "+set+", updated_at = $2 WHERE id = $1",
+	return execRow(ctx, tx, "UPDATE documents SET "+set+", updated_at = $2 WHERE id = $1",
 		append([]any{id, s.ts(s.nowUTC())}, args...)...)
-	if err != nil {
-		return err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return err
-	} else if n == 0 {
-		return ErrNotFound
-	}
-	return nil
 }
 
 func (s *sqlStore) ListPages(ctx context.Context, documentID string) ([]Page, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"io"
@@ -318,5 +319,29 @@ func TestOpenURLs(t *testing.T) {
 		_, err := blob.Open(ctx, tt.url)
 		require.ErrorContains(t, err, tt.want, tt.url)
 		require.NotContains(t, err.Error(), "hunter2")
+	}
+}
+
+// BenchmarkPutFile stores distinct 4 KiB documents, the size of a typical
+// email, in a new directory store under $TMPDIR: a fresh store, where most
+// puts also create their shard directories. What it measures is mostly the
+// file system's cost of creating files and directories (see
+// docs/benchmarks.md: on an ext4 without a journal, right after many files
+// were deleted, it is many times what it is on a journaled volume); point
+// TMPDIR at the volume to measure.
+func BenchmarkPutFile(b *testing.B) {
+	s := open(b, "file://"+b.TempDir())
+	ctx := context.Background()
+	content := random(4 << 10)
+	b.SetBytes(int64(len(content)))
+	b.ReportAllocs()
+	var n uint64
+	for b.Loop() {
+		n++
+		// The first 8 bytes count the puts: every content is new.
+		binary.LittleEndian.PutUint64(content, n)
+		if _, err := s.Put(ctx, bytes.NewReader(content), nil); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -112,7 +112,10 @@ the blobs go to a new directory in $TMPDIR, removed at the end. With
 --redis-url it works under its own random key prefix and deletes those keys at
 the end. With --postgres-url it uses that database, which must hold no
 documents yet (create a fresh one). Blobs always go to the temporary
-directory.`,
+directory: a file per document, deleted at the end. Set TMPDIR to a volume
+like the one a deployment keeps its blobs on; on an ext4 without a journal,
+file creation right after many deletions slows each run down
+(scripts/bench-volume.sh mounts a journaled one).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			res, err := a.runBenchPipeline(cmd.Context(), cfg)

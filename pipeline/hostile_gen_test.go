@@ -5,9 +5,8 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"hash/adler32"
 	"hash/crc32"
-	"image"
-	"image/png"
 	"strings"
 )
 
@@ -80,12 +79,25 @@ func lieAboutSize(z []byte, name string, size uint64) []byte {
 }
 
 // docxWith is a minimal DOCX whose document part is doc.
-func docxWith(doc string, declare uint64) []byte {
-	return makeZip(
-		zipPart{name: "[Content_Types].xml", data: fmt.Sprintf(contentType, "word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")},
-		zipPart{name: "_rels/.rels", data: fmt.Sprintf(ooxmlRels, "word/document.xml")},
-		zipPart{name: "word/document.xml", data: doc, declare: declare},
-	)
+func docxWith(doc string, declare uint64) []byte { return makeZip(docxParts(doc, declare)...) }
+
+// docxStored is a minimal DOCX whose parts are stored uncompressed, for the
+// committed files: they must not change with the Go release's deflate
+// encoder, whose output differs between releases.
+func docxStored(doc string) []byte {
+	parts := docxParts(doc, 0)
+	for i := range parts {
+		parts[i].store = true
+	}
+	return makeZip(parts...)
+}
+
+func docxParts(doc string, declare uint64) []zipPart {
+	return []zipPart{
+		{name: "[Content_Types].xml", data: fmt.Sprintf(contentType, "word/document.xml", "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml")},
+		{name: "_rels/.rels", data: fmt.Sprintf(ooxmlRels, "word/document.xml")},
+		{name: "word/document.xml", data: doc, declare: declare},
+	}
 }
 
 func wordDoc(text string) string {
@@ -136,14 +148,14 @@ func billionLaughs() []byte {
 	}
 	doc := `<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE w:document [` + dtd.String() + `]><w:document ` + wordNS +
 		`><w:body><w:p><w:r><w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>`
-	return docxWith(doc, 0)
+	return docxStored(doc)
 }
 
 // externalEntity tries to read a file of the server into the text (XXE).
 func externalEntity() []byte {
 	doc := `<?xml version="1.0" encoding="UTF-8"?><!DOCTYPE w:document [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><w:document ` + wordNS +
 		`><w:body><w:p><w:r><w:t>&xxe;</w:t></w:r></w:p></w:body></w:document>`
-	return docxWith(doc, 0)
+	return docxStored(doc)
 }
 
 // pdfFile assembles a PDF from its objects (numbered from 1) with a correct
@@ -235,19 +247,27 @@ func brokenMIME() []byte {
 }
 
 // pngBomb is a PNG whose header declares width x height pixels; its data is
-// a single pixel's.
+// a single pixel's. It is written byte by byte, its pixel data as a stored
+// (uncompressed) zlib block, so that the committed file does not change with
+// the Go release's deflate encoder.
 func pngBomb(width, height uint32) []byte {
-	var buf bytes.Buffer
-	if err := png.Encode(&buf, image.NewGray(image.Rect(0, 0, 1, 1))); err != nil {
-		panic(err)
+	chunk := func(b []byte, typ string, data []byte) []byte {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
+		start := len(b)
+		b = append(append(b, typ...), data...)
+		return binary.BigEndian.AppendUint32(b, crc32.ChecksumIEEE(b[start:]))
 	}
-	b := buf.Bytes()
-	// The IHDR chunk: length (4), type (4), width, height, then its CRC
-	// over type and data (13 bytes).
-	binary.BigEndian.PutUint32(b[16:], width)
-	binary.BigEndian.PutUint32(b[20:], height)
-	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
-	return b
+	ihdr := binary.BigEndian.AppendUint32(nil, width)
+	ihdr = binary.BigEndian.AppendUint32(ihdr, height)
+	ihdr = append(ihdr, 8, 0, 0, 0, 0) // 8-bit grey, deflate, adaptive filters, not interlaced
+	row := []byte{0, 0}                // filter none, one black pixel
+	// zlib header, then one final stored block: its length and the length's complement.
+	idat := append([]byte{0x78, 0x01, 0x01, 2, 0, 0xfd, 0xff}, row...)
+	idat = binary.BigEndian.AppendUint32(idat, adler32.Checksum(row))
+	b := []byte("\x89PNG\r\n\x1a\n")
+	b = chunk(b, "IHDR", ihdr)
+	b = chunk(b, "IDAT", idat)
+	return chunk(b, "IEND", nil)
 }
 
 // elf is the start of an executable, named as a PDF.

@@ -2,6 +2,8 @@ module github.com/quirehq/quire
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/bradfitz/gomemcache v0.0.0-20260422231931-4d751bb6e37c
 	github.com/gabriel-vasile/mimetype v1.4.16

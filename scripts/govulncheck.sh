@@ -19,6 +19,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
+# Check the standard library Quire ships with: the Go of go.mod's toolchain
+# line, which builds the image, whatever Go this machine has. govulncheck is
+# built with it too, to read that standard library's sources.
+toolchain=$(sed -n 's/^toolchain \(go[0-9.]*\)$/\1/p' go.mod)
+export GOTOOLCHAIN=${toolchain:-local}
 
 GOVULNCHECK_VERSION=v1.9.0
 VULNDB_VERSION=${QUIRE_VULNDB_VERSION:-v0.0.0-20261105234957-e22db6528018}

@@ -59,6 +59,9 @@ func (e *TooLargeError) Error() string {
 type Store struct {
 	bucket *gcblob.Bucket
 	url    string // for messages
+	// remote stores (S3, GCS) get the content's MD5 with it, to check what
+	// crossed the network; a directory or memory has nothing to check.
+	remote bool
 }
 
 // SpoolMemoryMax is how much content Put holds in memory before spooling
@@ -121,7 +124,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return fail(scrub(err, u))
 	}
-	return &Store{bucket: bucket, url: redact(rawURL)}, nil
+	return &Store{bucket: bucket, url: redact(rawURL), remote: u.Scheme == "s3" || u.Scheme == "gs"}, nil
 }
 
 // openGCS opens a gs:// bucket. gocloud's default opener looks for
@@ -282,7 +285,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts *PutOpts) (*PutResult
 	if opts == nil {
 		opts = &PutOpts{}
 	}
-	sp, err := s.spool(r, opts.MaxBytes)
+	sp, err := s.spool(r, opts.MaxBytes, s.remote)
 	if err != nil {
 		return nil, fmt.Errorf("blob: put into %s: %w", s.url, err)
 	}
@@ -308,12 +311,13 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts *PutOpts) (*PutResult
 	// failed copy never publishes a partial blob.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := s.bucket.NewWriter(wctx, res.Key, &gcblob.WriterOptions{
-		ContentType: cmp.Or(opts.ContentType, "application/octet-stream"),
-		// The backend (and gocloud, for the file store) checks what it
-		// received against the hash of what was spooled.
-		ContentMD5: sp.md5.Sum(nil),
-	})
+	wopts := &gcblob.WriterOptions{ContentType: cmp.Or(opts.ContentType, "application/octet-stream")}
+	if sp.md5 != nil {
+		// The service checks what it received against the hash of what
+		// was spooled.
+		wopts.ContentMD5 = sp.md5.Sum(nil)
+	}
+	w, err := s.bucket.NewWriter(wctx, res.Key, wopts)
 	if err != nil {
 		return fail(err)
 	}
@@ -334,11 +338,16 @@ type spool struct {
 	file *os.File
 	size int64
 	sha  hash.Hash
-	md5  hash.Hash
+	md5  hash.Hash // nil unless the store checks it
 }
 
-func (s *Store) spool(r io.Reader, maxBytes int64) (_ *spool, err error) {
-	sp := &spool{sha: sha256.New(), md5: md5.New()}
+func (s *Store) spool(r io.Reader, maxBytes int64, withMD5 bool) (_ *spool, err error) {
+	sp := &spool{sha: sha256.New()}
+	var hashes io.Writer = sp.sha
+	if withMD5 {
+		sp.md5 = md5.New()
+		hashes = io.MultiWriter(sp.sha, sp.md5)
+	}
 	defer func() {
 		if err != nil {
 			sp.close()
@@ -347,7 +356,7 @@ func (s *Store) spool(r io.Reader, maxBytes int64) (_ *spool, err error) {
 	if maxBytes > 0 {
 		r = io.LimitReader(r, maxBytes+1)
 	}
-	hashed := io.TeeReader(r, io.MultiWriter(sp.sha, sp.md5))
+	hashed := io.TeeReader(r, hashes)
 	n, err := io.Copy(&sp.buf, io.LimitReader(hashed, SpoolMemoryMax+1))
 	if err != nil {
 		return nil, fmt.Errorf("read content: %w", err)

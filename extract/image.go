@@ -48,8 +48,15 @@ func init() {
 }
 
 func extractImage(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Result, error) {
-	if err := checkImage(in.Data, lim); err != nil {
+	tooSmall, err := checkImage(in.Data, lim)
+	if err != nil {
 		return nil, err
+	}
+	if tooSmall {
+		// Mail is full of 1×1 tracking pixels and spacers; a tesseract run
+		// costs tens of milliseconds of CPU, mostly loading its model, to
+		// find nothing in them.
+		return &Result{Pages: []Page{{Number: 1, OCR: true}}}, nil
 	}
 	o := x.ocr()
 	if o.err != nil {
@@ -73,23 +80,29 @@ func extractImage(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Re
 // copy beside it.
 const imageBytesPerPixel = 6
 
+// ocrMinSide is the fewest pixels across and down an image needs to hold a
+// line of text tesseract can read; images with a shorter side are not sent
+// to it.
+const ocrMinSide = 8
+
 // checkImage refuses data that is not an image tesseract reads, TIFFs of
 // more than lim.MaxPages pages, and images whose pixels would exceed
-// lim.MaxDecompressed.
+// lim.MaxDecompressed. It reports a single-image format whose header says a
+// side is shorter than ocrMinSide as too small to hold text.
 //
 // The magic check is a safety measure, not a courtesy: tesseract takes stdin
 // that is not an image for a list of file names and reads those (URLs too:
 // Debian's build links libcurl), so an attachment declared image/png whose
 // body is a path would otherwise OCR a file of this machine, or fetch an
 // address of its network, into the document's text.
-func checkImage(data []byte, lim Limits) error {
+func checkImage(data []byte, lim Limits) (tooSmall bool, _ error) {
 	kind := imageKind(data)
 	if kind == "" {
-		return fmt.Errorf("%w: not an image tesseract reads", ErrCorrupt)
+		return false, fmt.Errorf("%w: not an image tesseract reads", ErrCorrupt)
 	}
 	if kind == "tiff" && lim.MaxPages > 0 {
 		if n := tiffPages(data, lim.MaxPages+1); n > lim.MaxPages {
-			return &LimitError{Limit: "pages", Max: int64(lim.MaxPages), Got: int64(n)}
+			return false, &LimitError{Limit: "pages", Max: int64(lim.MaxPages), Got: int64(n)}
 		}
 	}
 	var decodeConfig func(io.Reader) (image.Config, error)
@@ -107,19 +120,20 @@ func checkImage(data []byte, lim Limits) error {
 	case "webp":
 		decodeConfig = webpConfig
 	}
-	if decodeConfig == nil || lim.MaxDecompressed < 0 {
-		return nil
+	if decodeConfig == nil {
+		return false, nil
 	}
 	// A header Go cannot parse is left to leptonica, which reads more
 	// variants (TIFF compressions, odd BMPs) and reports its own error.
 	c, err := decodeConfig(bytes.NewReader(data))
 	if err != nil {
-		return nil
+		return false, nil
 	}
-	if got := int64(c.Width) * int64(c.Height) * imageBytesPerPixel; got > lim.MaxDecompressed {
-		return &LimitError{Limit: "decompressed size", Max: lim.MaxDecompressed, Got: got}
+	if got := int64(c.Width) * int64(c.Height) * imageBytesPerPixel; lim.MaxDecompressed >= 0 && got > lim.MaxDecompressed {
+		return false, &LimitError{Limit: "decompressed size", Max: lim.MaxDecompressed, Got: got}
 	}
-	return nil
+	// A TIFF's header gives its first page only; the others may be larger.
+	return kind != "tiff" && min(c.Width, c.Height) < ocrMinSide, nil
 }
 
 // webpConfig reads a WebP's dimensions from its first chunk's header. It

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"image"
+	"image/color"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
@@ -184,6 +185,26 @@ func TestImageOCRUnavailable(t *testing.T) {
 	t.Parallel()
 	x := New(Config{TesseractPath: filepath.Join(t.TempDir(), "tesseract")})
 	_, err := extractImageData(x, "image/png", testdataFile(t, "images/text.png"))
+	require.ErrorIs(t, err, ErrOCRUnavailable)
+}
+
+// TestImageTooSmallForText: a tracking pixel or a spacer (here 1×1 and
+// 300×4) is done with no text and never reaches tesseract, which this
+// extractor does not even have; an 8×8 image does.
+func TestImageTooSmallForText(t *testing.T) {
+	t.Parallel()
+	x := New(Config{TesseractPath: filepath.Join(t.TempDir(), "tesseract")})
+	for _, size := range []image.Point{{1, 1}, {300, 4}} {
+		var b bytes.Buffer
+		require.NoError(t, gif.Encode(&b, image.NewPaletted(image.Rect(0, 0, size.X, size.Y), color.Palette{color.White}), nil))
+		res, err := extractImageData(x, "image/gif", b.Bytes())
+		require.NoError(t, err, "%v", size)
+		require.Equal(t, []Page{{Number: 1, OCR: true}}, res.Pages, "%v", size)
+		require.Empty(t, res.Text)
+	}
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8))))
+	_, err := extractImageData(x, "image/png", b.Bytes())
 	require.ErrorIs(t, err, ErrOCRUnavailable)
 }
 

@@ -47,6 +47,6 @@ func TestWebPConfig(t *testing.T) {
 		require.Equal(t, want.Width, got.Width, name)
 		require.Equal(t, want.Height, got.Height, name)
 	}
-	err := checkImage(webpHeader("VP8L", lossless), Limits{}.WithDefaults())
+	_, err := checkImage(webpHeader("VP8L", lossless), Limits{}.WithDefaults())
 	requireLimit(t, err, "decompressed size")
 }

@@ -105,6 +105,25 @@ func TestEmailMisdeclaredCharset(t *testing.T) {
 	assert.False(t, misdecoded("Déclaration universelle des droits de l’homme: « Tous les êtres humains naissent libres et égaux en dignité et en droits. »"))
 }
 
+// A text part that declares no charset is read as UTF-8 when it is UTF-8,
+// and detected when it is not: here Latin-1 in a part and in a whole
+// message, and UTF-8.
+func TestEmailUndeclaredCharset(t *testing.T) {
+	latin1 := "D\xe9claration universelle des droits de l'homme: \xab Tous les \xeatres humains naissent libres et \xe9gaux en dignit\xe9 et en droits. \xbb"
+	want := "Déclaration universelle des droits de l'homme: « Tous les êtres humains naissent libres et égaux en dignité et en droits. »"
+	for name, msg := range map[string]string{
+		"multipart, Latin-1": "From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=B\r\n\r\n" +
+			"--B\r\nContent-Type: text/plain\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + latin1 + "\r\n--B--\r\n",
+		"single part, Latin-1": "From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: text/plain\r\n\r\n" + latin1 + "\r\n",
+		"multipart, UTF-8": "From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" +
+			"--B\r\nContent-Type: text/plain; format=flowed\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + want + "\r\n--B--\r\n",
+	} {
+		res, err := extractEmail(context.Background(), nil, &Input{Data: []byte(msg)}, Limits{}.WithDefaults())
+		require.NoError(t, err, name)
+		assert.Equal(t, want, res.Text, name)
+	}
+}
+
 // "Content-Type: TEXT/PLAIN charset=US-ASCII" (no semicolon) makes enmime
 // file the body as an attachment; it is still the text.
 func TestEmailMalformedContentType(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/cache"
+	"github.com/quirehq/quire/internal/testenv"
 )
 
 // TestCache runs the behaviour every Cache shares on each implementation.
@@ -20,7 +21,7 @@ func TestCache(t *testing.T) {
 	impls := map[string]func(t *testing.T) cache.Cache{
 		"Memory": func(t *testing.T) cache.Cache { return cache.NewMemory(nil) },
 		"Memcached": func(t *testing.T) cache.Cache {
-			m, err := cache.NewMemcached([]string{startMemcached(t).addr()}, nil)
+			m, err := cache.NewMemcached([]string{testenv.StartMemcached(t).Addr}, nil)
 			require.NoError(t, err)
 			t.Cleanup(func() { m.Close() })
 			return m

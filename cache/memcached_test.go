@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -22,69 +20,6 @@ import (
 func requireService(t testing.TB, name string, err error) {
 	t.Helper()
 	testenv.RequireService(t, name, err)
-}
-
-// memcachedProcess is a private memcached server for one test, on a port of
-// its own, that the test can stop and start again.
-type memcachedProcess struct {
-	t    testing.TB
-	bin  string
-	port int
-	cmd  *exec.Cmd
-}
-
-// startMemcached starts a memcached server (Debian package memcached),
-// stopped at cleanup.
-func startMemcached(t testing.TB) *memcachedProcess {
-	t.Helper()
-	bin, err := exec.LookPath("memcached")
-	requireService(t, "the memcached binary (apt-get install memcached)", err)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := l.Addr().(*net.TCPAddr).Port
-	require.NoError(t, l.Close())
-	p := &memcachedProcess{t: t, bin: bin, port: port}
-	p.start()
-	t.Cleanup(p.stop)
-	return p
-}
-
-func (p *memcachedProcess) addr() string { return fmt.Sprintf("127.0.0.1:%d", p.port) }
-
-// start runs memcached on p's port and waits until it accepts connections.
-func (p *memcachedProcess) start() {
-	p.t.Helper()
-	args := []string{"-p", fmt.Sprint(p.port), "-U", "0", "-l", "127.0.0.1", "-m", "16"}
-	if os.Geteuid() == 0 {
-		args = append(args, "-u", "nobody") // memcached refuses to run as root
-	}
-	p.cmd = exec.Command(p.bin, args...)
-	var stderr strings.Builder
-	p.cmd.Stderr = &stderr
-	require.NoError(p.t, p.cmd.Start())
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", p.addr(), 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-			return
-		}
-		if time.Now().After(deadline) {
-			p.stop()
-			p.t.Fatalf("memcached on %s did not start: %v; stderr: %s", p.addr(), err, stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// stop kills memcached at once, as a crash would.
-func (p *memcachedProcess) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait()
-	p.cmd = nil
 }
 
 // logRecorder keeps log records for the test to count.
@@ -138,9 +73,9 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 func TestMemcachedOutage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	mc := startMemcached(t)
+	mc := testenv.StartMemcached(t)
 	logs := &logRecorder{}
-	c, err := cache.NewMemcached([]string{mc.addr()}, &cache.MemcachedOpts{
+	c, err := cache.NewMemcached([]string{mc.Addr}, &cache.MemcachedOpts{
 		Prefix: "quire:", RetryInterval: 100 * time.Millisecond, Logger: slog.New(logs),
 	})
 	require.NoError(t, err)
@@ -152,7 +87,7 @@ func TestMemcachedOutage(t *testing.T) {
 	require.Equal(t, "rendered", string(v))
 
 	for outage := 1; outage <= 2; outage++ {
-		mc.stop()
+		mc.Kill()
 		start := time.Now()
 		for i := range 500 {
 			_, ok := c.Get(ctx, "page:1")
@@ -164,7 +99,7 @@ func TestMemcachedOutage(t *testing.T) {
 		require.Less(t, elapsed, 3*time.Second, "calls during an outage do not wait for the server")
 		require.Equal(t, outage, logs.count(slog.LevelWarn, msgDown), "one warning per outage, not per call")
 
-		mc.start()
+		mc.Start()
 		eventually(t, 10*time.Second, "caching works again after memcached restarted", func() bool {
 			c.Set(ctx, "page:again", []byte("back"), time.Minute)
 			v, ok := c.Get(ctx, "page:again")
@@ -249,16 +184,16 @@ func TestMemcachedHungServer(t *testing.T) {
 func TestMemcachedTooLarge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	mc := startMemcached(t)
+	mc := testenv.StartMemcached(t)
 	logs := &logRecorder{}
-	c, err := cache.NewMemcached([]string{mc.addr()}, &cache.MemcachedOpts{Logger: slog.New(logs)})
+	c, err := cache.NewMemcached([]string{mc.Addr}, &cache.MemcachedOpts{Logger: slog.New(logs)})
 	require.NoError(t, err)
 	defer c.Close()
 	c.Set(ctx, "big", make([]byte, 2<<20), 0)
 	_, ok := c.Get(ctx, "big")
 	require.False(t, ok)
 	// Past the client's check, the server refuses it: still no outage.
-	c2, err := cache.NewMemcached([]string{mc.addr()}, &cache.MemcachedOpts{MaxItemBytes: 4 << 20, Logger: slog.New(logs)})
+	c2, err := cache.NewMemcached([]string{mc.Addr}, &cache.MemcachedOpts{MaxItemBytes: 4 << 20, Logger: slog.New(logs)})
 	require.NoError(t, err)
 	defer c2.Close()
 	c2.Set(ctx, "big", make([]byte, 2<<20), 0)

@@ -285,7 +285,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts *PutOpts) (*PutResult
 	if opts == nil {
 		opts = &PutOpts{}
 	}
-	sp, err := s.spool(r, opts.MaxBytes, s.remote)
+	sp, err := s.spool(r, opts.MaxBytes)
 	if err != nil {
 		return nil, fmt.Errorf("blob: put into %s: %w", s.url, err)
 	}
@@ -341,10 +341,10 @@ type spool struct {
 	md5  hash.Hash // nil unless the store checks it
 }
 
-func (s *Store) spool(r io.Reader, maxBytes int64, withMD5 bool) (_ *spool, err error) {
+func (s *Store) spool(r io.Reader, maxBytes int64) (_ *spool, err error) {
 	sp := &spool{sha: sha256.New()}
 	var hashes io.Writer = sp.sha
-	if withMD5 {
+	if s.remote {
 		sp.md5 = md5.New()
 		hashes = io.MultiWriter(sp.sha, sp.md5)
 	}

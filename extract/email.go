@@ -73,7 +73,8 @@ func undeclaredAsUTF8(ctype string) (mtype string, params map[string]string, inv
 	return mtype, params, invalid, err
 }
 
-func extractEmail(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
+func extractEmail(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
+	lim := b.lim
 	data := in.Data
 	// An mbox export starts each message with a "From " envelope line,
 	// which is not a header.
@@ -142,7 +143,7 @@ func extractEmail(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Re
 		}
 	}
 	if text == "" && strings.TrimSpace(htmlBody) != "" {
-		h, err := htmlText(ctx, htmlBody)
+		h, err := htmlText(ctx, htmlBody, b)
 		if err != nil {
 			return nil, err
 		}
@@ -150,6 +151,8 @@ func extractEmail(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Re
 		if h.lang != "" {
 			res.Meta["lang"] = h.lang
 		}
+	} else {
+		text = b.clip(text)
 	}
 	res.Text = text
 

@@ -118,7 +118,7 @@ func TestEmailUndeclaredCharset(t *testing.T) {
 		"multipart, UTF-8": "From: a@example.com\r\nSubject: s\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" +
 			"--B\r\nContent-Type: text/plain; format=flowed\r\nContent-Transfer-Encoding: 8bit\r\n\r\n" + want + "\r\n--B--\r\n",
 	} {
-		res, err := extractEmail(context.Background(), nil, &Input{Data: []byte(msg)}, Limits{}.WithDefaults())
+		res, err := extractEmail(context.Background(), nil, &Input{Data: []byte(msg)}, newBudget(Limits{}.WithDefaults()))
 		require.NoError(t, err, name)
 		assert.Equal(t, want, res.Text, name)
 	}
@@ -170,7 +170,7 @@ func TestEmailLimits(t *testing.T) {
 		// a whole message is never smaller than its parts) is left out
 		// with a warning; the text stays.
 		in := &Input{Name: "m.eml", Type: typeEmail, Data: testdataFile(t, "email/spamassassin-hard-ham-1-00233.eml")}
-		res, err := extractEmail(context.Background(), nil, in, Limits{MaxBytes: 1000, MaxChildren: 10})
+		res, err := extractEmail(context.Background(), nil, in, newBudget(Limits{MaxBytes: 1000, MaxChildren: 10, MaxText: -1}))
 		require.NoError(t, err)
 		assert.Empty(t, res.Children)
 		require.Len(t, res.Warnings, 2)

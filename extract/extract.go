@@ -30,6 +30,19 @@ type Limits struct {
 	Timeout time.Duration
 	// MaxChildren bounds the attachments one document (an email) may carry.
 	MaxChildren int
+	// MaxText bounds the text extracted from one document, its pages and
+	// notes included. Past it the document is done with its text cut
+	// there and Result.Truncated set: a large document is never failed for
+	// its size, and never held whole. Every decompression of the document
+	// stops once it is reached (see sink.go).
+	MaxText int64
+	// MaxPDFMemory bounds the memory of one PDF engine instance (PDFium's
+	// WebAssembly memory, which holds the document, its decompressed
+	// streams and a rendered page). A PDF that needs more fails on this
+	// limit and its instance is replaced; -1 allows the WebAssembly
+	// maximum, 4 GiB. The instances are shared (Config.PDFWorkers), so this
+	// is spent once per instance, not per document.
+	MaxPDFMemory int64
 }
 
 // Defaults of Limits.
@@ -39,6 +52,12 @@ const (
 	MaxDecompressedDefault = 500 << 20
 	TimeoutDefault         = 2 * time.Minute
 	MaxChildrenDefault     = 100
+	MaxTextDefault         = 16 << 20
+	// MaxPDFMemoryDefault is two and a half times what the heaviest
+	// document of the tests needs (a page of half a million strokes, 104
+	// MiB; the 155 texlive PDFs need less), and keeps a worker that meets a
+	// PDF stream bomb well under 400 MiB.
+	MaxPDFMemoryDefault = 256 << 20
 )
 
 // WithDefaults returns l with unset fields filled in.
@@ -57,6 +76,12 @@ func (l Limits) WithDefaults() Limits {
 	}
 	if l.MaxChildren == 0 {
 		l.MaxChildren = MaxChildrenDefault
+	}
+	if l.MaxText == 0 {
+		l.MaxText = MaxTextDefault
+	}
+	if l.MaxPDFMemory == 0 {
+		l.MaxPDFMemory = MaxPDFMemoryDefault
 	}
 	return l
 }
@@ -95,6 +120,9 @@ type Result struct {
 	// Warnings are problems that did not stop the extraction (a page that
 	// failed, a truncated attachment).
 	Warnings []string
+	// Truncated reports that the document holds more text than
+	// Limits.MaxText: Text (and Pages) are its first MaxText bytes.
+	Truncated bool
 }
 
 // Page is the text of one page.
@@ -158,9 +186,10 @@ type format struct {
 	name string
 	// types are the MIME types it reads.
 	types []string
-	// extract reads in (whose Type is set) within lim. The Extractor has
-	// already applied MaxBytes, Timeout and panic recovery.
-	extract func(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Result, error)
+	// extract reads in (whose Type is set) within the document's budget,
+	// writing its text through sinks drawn on b. The Extractor has already
+	// applied MaxBytes, Timeout and panic recovery.
+	extract func(ctx context.Context, x *Extractor, in *Input, b *budget) (*Result, error)
 }
 
 var (
@@ -283,6 +312,7 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 		res *Result
 		err error
 	}
+	bud := newBudget(lim)
 	done := make(chan outcome, 1)
 	go func() {
 		defer func() {
@@ -290,7 +320,7 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 				done <- outcome{err: &PanicError{Value: r, Stack: debug.Stack()}}
 			}
 		}()
-		r, err := f.extract(ctx, x, &in2, lim)
+		r, err := f.extract(ctx, x, &in2, bud)
 		done <- outcome{r, err}
 	}()
 	// A parser that ignores its context is abandoned at the deadline: the
@@ -320,6 +350,7 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 		}
 		res.Text = strings.Join(texts, "\f")
 	}
+	res.Truncated = res.Truncated || bud.isTruncated()
 	return res, nil
 }
 

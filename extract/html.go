@@ -18,7 +18,7 @@ func init() {
 	})
 }
 
-func extractHTML(ctx context.Context, _ *Extractor, in *Input, _ Limits) (*Result, error) {
+func extractHTML(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
 	// The charset a document declares in its first 1024 bytes (BOM, meta
 	// tag) is the one browsers use; an undeclared one is guessed.
 	_, declared, certain := charset.DetermineEncoding(head(in.Data, 1024), "")
@@ -29,7 +29,7 @@ func extractHTML(ctx context.Context, _ *Extractor, in *Input, _ Limits) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	h, err := htmlText(ctx, s)
+	h, err := htmlText(ctx, s, b)
 	if err != nil {
 		return nil, err
 	}
@@ -42,6 +42,9 @@ func extractHTML(ctx context.Context, _ *Extractor, in *Input, _ Limits) (*Resul
 	}
 	return res, nil
 }
+
+// htmlTitleMax bounds the title kept: a title is a line, not a text.
+const htmlTitleMax = 4 << 10
 
 type htmlDoc struct {
 	text, title, lang string
@@ -74,10 +77,11 @@ var hiddenElements = map[atom.Atom]bool{
 // block. It runs the tokenizer, not the tree builder: the tokenizer is
 // linear in its input, while the tree builder's scope checks grow with the
 // depth of open elements, which hostile markup makes as deep as it likes.
-func htmlText(ctx context.Context, s string) (htmlDoc, error) {
+// The text is written within b; the document ends where b runs out.
+func htmlText(ctx context.Context, s string, b *budget) (htmlDoc, error) {
 	var doc htmlDoc
 	z := html.NewTokenizer(strings.NewReader(s))
-	var w textWriter
+	w := textWriter{b: textSink{bud: b}}
 	hidden := 0 // depth inside hidden elements
 	pre := 0    // depth inside pre and its kin, where white space counts
 	inTitle := false
@@ -87,9 +91,12 @@ func htmlText(ctx context.Context, s string) (htmlDoc, error) {
 			return doc, ctx.Err()
 		}
 		tt := z.Next()
+		if tt != html.ErrorToken && b.full() {
+			tt = html.ErrorToken // the text limit is reached: the document ends here
+		}
 		switch tt {
 		case html.ErrorToken:
-			if z.Err() == io.EOF {
+			if z.Err() == io.EOF || b.full() {
 				doc.text = w.String()
 				doc.title = collapseSpace(title.String())
 				return doc, nil
@@ -100,7 +107,7 @@ func htmlText(ctx context.Context, s string) (htmlDoc, error) {
 				continue
 			}
 			if inTitle {
-				if doc.title == "" {
+				if doc.title == "" && title.Len() < htmlTitleMax {
 					title.Write(z.Text())
 				}
 				continue
@@ -181,7 +188,7 @@ func collapseSpace(s string) string {
 // collapsed, each block on a line of its own, table cells separated by
 // tabs.
 type textWriter struct {
-	b strings.Builder
+	b textSink
 	// pending is the separator owed before the next text: 0 none, ' ',
 	// '\t' or '\n'.
 	pending byte
@@ -211,7 +218,7 @@ func (w *textWriter) text(s string) {
 			w.pending = ' '
 		}
 		w.flush()
-		w.b.WriteString(f)
+		w.b.writeString(f)
 		w.lineStart = false
 	}
 	if trail {
@@ -224,7 +231,7 @@ func (w *textWriter) pre(s string) {
 		return
 	}
 	w.flush()
-	w.b.WriteString(s)
+	w.b.writeString(s)
 	w.lineStart = strings.HasSuffix(s, "\n")
 }
 
@@ -237,12 +244,12 @@ func (w *textWriter) flush() {
 	switch w.pending {
 	case ' ':
 		if !w.lineStart {
-			w.b.WriteByte(' ')
+			w.b.writeByte(' ')
 		}
 	case '\t':
-		w.b.WriteByte('\t')
+		w.b.writeByte('\t')
 	case '\n':
-		w.b.WriteByte('\n')
+		w.b.writeByte('\n')
 		w.lineStart = true
 	}
 	w.pending = 0

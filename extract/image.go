@@ -47,8 +47,8 @@ func init() {
 	})
 }
 
-func extractImage(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Result, error) {
-	tooSmall, err := checkImage(in.Data, lim)
+func extractImage(ctx context.Context, x *Extractor, in *Input, b *budget) (*Result, error) {
+	tooSmall, err := checkImage(in.Data, b.lim)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +70,7 @@ func extractImage(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Re
 	parts := strings.Split(strings.TrimRight(text, "\f\n "), "\f")
 	res := &Result{Pages: make([]Page, len(parts))}
 	for i, p := range parts {
-		res.Pages[i] = Page{Number: i + 1, Text: strings.TrimSpace(p), OCR: true}
+		res.Pages[i] = Page{Number: i + 1, Text: b.clip(strings.TrimSpace(p)), OCR: true}
 	}
 	return res, nil
 }

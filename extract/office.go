@@ -57,7 +57,7 @@ func hasEncryptedPackage(data []byte) (found bool) {
 	return false
 }
 
-func extractCFB(_ context.Context, _ *Extractor, in *Input, _ Limits) (*Result, error) {
+func extractCFB(_ context.Context, _ *Extractor, in *Input, _ *budget) (*Result, error) {
 	if hasEncryptedPackage(in.Data) {
 		return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
 	}
@@ -70,15 +70,21 @@ func extractCFB(_ context.Context, _ *Extractor, in *Input, _ Limits) (*Result, 
 // sizes in its headers are whatever its author wrote.
 type zipDoc struct {
 	ctx   context.Context
+	bud   *budget
 	files map[string]*zip.File // by lower-case name: OPC part names ignore case
 	max   int64                // Limits.MaxDecompressed; negative: none
 	read  int64
+	// sinceToken counts the bytes read since the XML walk last took a
+	// token: encoding/xml holds a token whole, so no token may be longer
+	// than the text budget (tokenMax).
+	sinceToken int64
+	tokenMax   int64
 	// err is the first error a counted reader met, kept because a parser
 	// reading through it (encoding/xml) may report its own error instead.
 	err error
 }
 
-func openZip(ctx context.Context, data []byte, lim Limits) (*zipDoc, error) {
+func openZip(ctx context.Context, data []byte, b *budget) (*zipDoc, error) {
 	if bytes.HasPrefix(data, cfbMagic) {
 		if hasEncryptedPackage(data) {
 			return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
@@ -89,7 +95,10 @@ func openZip(ctx context.Context, data []byte, lim Limits) (*zipDoc, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, fmt.Errorf("%w: reading ZIP container: %v", ErrCorrupt, err)
 	}
-	d := &zipDoc{ctx: ctx, files: make(map[string]*zip.File, len(zr.File)), max: lim.MaxDecompressed}
+	d := &zipDoc{ctx: ctx, bud: b, files: make(map[string]*zip.File, len(zr.File)), max: b.lim.MaxDecompressed, tokenMax: -1}
+	if b.lim.MaxText >= 0 {
+		d.tokenMax = b.lim.MaxText + xmlTokenSlack
+	}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/"))
 		if _, dup := d.files[name]; !dup {
@@ -118,6 +127,15 @@ func (d *zipDoc) open(name string) (io.ReadCloser, error) {
 	return &countingReader{d: d, rc: rc, name: name}, nil
 }
 
+// smallPartMax bounds the parts read whole (relationships, metadata, the
+// presentation's slide list): a few KiB in real documents, so one that
+// expands past this is a bomb, and is read no further.
+const smallPartMax = 8 << 20
+
+// xmlTokenSlack is what an XML token may hold beyond the text budget: the
+// markup around the text.
+const xmlTokenSlack = 64 << 10
+
 // readAll reads a whole small entry (relationships, metadata).
 func (d *zipDoc) readAll(name string) ([]byte, error) {
 	rc, err := d.open(name)
@@ -125,11 +143,23 @@ func (d *zipDoc) readAll(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(rc)
+	b, err := io.ReadAll(io.LimitReader(rc, smallPartMax+1))
 	if err != nil {
 		return nil, d.fail(name, err)
 	}
+	if len(b) > smallPartMax {
+		return nil, fmt.Errorf("%w: %s expands past %d MiB, which no such part needs", ErrCorrupt, name, smallPartMax>>20)
+	}
 	return b, nil
+}
+
+// lineWriter returns a writer for text of the document, drawing on its
+// budget.
+func (d *zipDoc) lineWriter() lineWriter { return lineWriter{b: textSink{bud: d.bud}} }
+
+// scratchWriter returns a writer for text that a lineWriter takes in turn.
+func (d *zipDoc) scratchWriter() lineWriter {
+	return lineWriter{b: textSink{bud: d.bud, scratch: true}}
 }
 
 // eachToken calls fn with each token of the XML part name, refusing DTDs
@@ -137,16 +167,34 @@ func (d *zipDoc) readAll(name string) ([]byte, error) {
 // element, the element's content and end are not passed to it. A read
 // error, or fn's, ends the walk; read errors name the part.
 func (d *zipDoc) eachToken(name string, fn func(tok xml.Token) (skip bool, err error)) error {
+	if d.bud.full() {
+		return nil // the document is done: no part is read for text any more
+	}
 	rc, err := d.open(name)
 	if err != nil {
 		return err
 	}
 	defer rc.Close()
+	rc.(*countingReader).walk = true
 	dec := newXMLDecoder(rc)
 	depth := 0 // inside a skipped element
 	for {
+		d.sinceToken = 0
 		tok, err := dec.RawToken()
 		if err == io.EOF {
+			return nil
+		}
+		if d.err == errTextFull {
+			// The text budget is spent: the document is done, truncated.
+			// A token the reader cut short (encoding/xml hands over the
+			// text it holds before the error) still goes to fn. The
+			// document's small parts may still be read.
+			d.err = nil
+			if cd, ok := tok.(xml.CharData); ok && err == nil && depth == 0 {
+				if _, err := fn(cd); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
 		if err == nil {
@@ -193,14 +241,30 @@ type countingReader struct {
 	rc    io.ReadCloser
 	name  string
 	since int64 // bytes since the context was last checked
+	// walk: the entry is read for its text (eachToken), and reading stops
+	// when the text budget is spent. Small parts read whole (readAll) are
+	// bounded by smallPartMax instead.
+	walk bool
 }
 
 func (r *countingReader) Read(p []byte) (int, error) {
 	if r.d.err != nil {
 		return 0, r.d.err
 	}
+	if r.walk && r.d.bud.full() {
+		r.d.err = errTextFull
+		return 0, r.d.err
+	}
+	if r.walk && r.d.tokenMax >= 0 && r.d.sinceToken > r.d.tokenMax {
+		// One token longer than the text budget: what it holds of text
+		// is more than the document may keep, so reading ends here.
+		r.d.bud.markTruncated()
+		r.d.err = errTextFull
+		return 0, r.d.err
+	}
 	n, err := r.rc.Read(p)
 	r.d.read += int64(n)
+	r.d.sinceToken += int64(n)
 	r.since += int64(n)
 	if r.d.max >= 0 && r.d.read > r.d.max {
 		r.d.err = &LimitError{Limit: "decompressed size", Max: r.d.max, Got: r.d.read}
@@ -362,8 +426,8 @@ func parseW3CDTF(s string) (time.Time, bool) {
 
 // ---- DOCX
 
-func extractDOCX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
-	d, err := openZip(ctx, in.Data, lim)
+func extractDOCX(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
+	d, err := openZip(ctx, in.Data, b)
 	if err != nil {
 		return nil, err
 	}
@@ -414,7 +478,7 @@ func extractDOCX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Res
 // lines, table cells separated by tabs, deleted revisions and field codes
 // left out.
 func (d *zipDoc) wordText(name string) (string, error) {
-	var w lineWriter
+	w := d.lineWriter()
 	inText := false
 	run := 0  // depth inside runs, where tab and break elements are text
 	cell := 0 // depth inside table cells
@@ -476,8 +540,9 @@ func (d *zipDoc) wordText(name string) (string, error) {
 
 // ---- PPTX
 
-func extractPPTX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
-	d, err := openZip(ctx, in.Data, lim)
+func extractPPTX(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
+	lim := b.lim
+	d, err := openZip(ctx, in.Data, b)
 	if err != nil {
 		return nil, err
 	}
@@ -568,7 +633,7 @@ func partNumber(name string) int {
 // drawingText returns the text of a DrawingML part (a slide): paragraphs
 // on lines, table cells separated by tabs.
 func (d *zipDoc) drawingText(name string) (string, error) {
-	var w lineWriter
+	w := d.lineWriter()
 	inText := false
 	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
 		switch t := tok.(type) {
@@ -607,8 +672,9 @@ func (d *zipDoc) drawingText(name string) (string, error) {
 
 // ---- ODF (ODT, ODP, ODS)
 
-func extractODF(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
-	d, err := openZip(ctx, in.Data, lim)
+func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
+	lim := b.lim
+	d, err := openZip(ctx, in.Data, b)
 	if err != nil {
 		return nil, err
 	}
@@ -695,18 +761,18 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 		pageElem = "table" // table:table
 	}
 	var pages []string
-	var w lineWriter
+	w := d.lineWriter()
 	// Footnotes and endnotes are written inline in ODF, in the middle of
 	// the sentence they annotate; they are collected and put after the
 	// text (or the slide) as DOCX's are.
-	var notes lineWriter
+	notes := d.lineWriter()
 	inNote := 0
 	inPage := false
 	table := 0 // depth inside tables
 	// Spreadsheet rows are gathered cell by cell so that repeats can be
 	// expanded and empty trailing cells dropped.
 	var row []string
-	var cell lineWriter
+	cell := d.scratchWriter()
 	inCell := false
 	cellRepeat, rowRepeat := 1, 1
 	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
@@ -723,7 +789,7 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 			case pageElem:
 				if paged && table <= 1 && !inPage {
 					inPage = true
-					w = lineWriter{}
+					w = d.lineWriter()
 				}
 			case "s":
 				n := 1
@@ -740,7 +806,7 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 				row = row[:0]
 			case "table-cell", "covered-table-cell":
 				inCell = true
-				cell = lineWriter{}
+				cell = d.scratchWriter()
 				cellRepeat = repeatAttr(t, "number-columns-repeated")
 			case "note-body":
 				inNote++
@@ -797,7 +863,7 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 			if t.Name.Local == pageElem && paged && inPage && table <= 0 {
 				inPage = false
 				pages = append(pages, joinNonEmpty(w.String(), notes.String()))
-				notes = lineWriter{}
+				notes = d.lineWriter()
 				if lim.MaxPages > 0 && len(pages) > lim.MaxPages {
 					return false, &LimitError{Limit: "pages", Max: int64(lim.MaxPages)}
 				}
@@ -862,7 +928,7 @@ func trimEmpty(row []string) []string {
 // kept as written, but lines are trimmed and runs of empty lines folded
 // into one.
 type lineWriter struct {
-	b strings.Builder
+	b textSink
 	// spacePending is a paragraph break inside a table cell, written as a
 	// space only if more text follows in the cell.
 	spacePending bool
@@ -871,18 +937,18 @@ type lineWriter struct {
 func (w *lineWriter) flushSpace() {
 	if w.spacePending {
 		w.spacePending = false
-		w.b.WriteByte(' ')
+		w.b.writeByte(' ')
 	}
 }
 
 func (w *lineWriter) write(p []byte) {
 	w.flushSpace()
-	w.b.Write(p)
+	w.b.write(p)
 }
 
 func (w *lineWriter) writeString(s string) {
 	w.flushSpace()
-	w.b.WriteString(s)
+	w.b.writeString(s)
 }
 
 // writeByte writes a tab or a line break, which end a pending space.
@@ -892,7 +958,7 @@ func (w *lineWriter) writeByte(c byte) {
 	} else {
 		w.flushSpace()
 	}
-	w.b.WriteByte(c)
+	w.b.writeByte(c)
 }
 
 // space separates paragraphs inside a table cell, which stay on the row's

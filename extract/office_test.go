@@ -112,10 +112,11 @@ func TestOfficeLimits(t *testing.T) {
 		x := New(Config{Limits: Limits{MaxDecompressed: 16 << 20}})
 		_, err := x.Extract(context.Background(), &Input{Name: "b.docx", Data: data})
 		requireLimit(t, err, "decompressed size")
-		x = New(Config{Limits: Limits{MaxDecompressed: 32 << 20}})
+		x = New(Config{Limits: Limits{MaxDecompressed: 32 << 20, MaxText: -1}})
 		res, err := x.Extract(context.Background(), &Input{Name: "b.docx", Data: data})
 		require.NoError(t, err)
 		assert.Greater(t, len(res.Text), 20<<20)
+		assert.False(t, res.Truncated)
 	})
 	t.Run("lying headers", func(t *testing.T) {
 		// The headers claim 1 KiB; the entry inflates to 10 MiB. Reading

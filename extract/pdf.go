@@ -61,9 +61,6 @@ const (
 	// never shrinks and the pool would otherwise keep every peak. Ordinary
 	// documents leave an instance at about 20 MB.
 	pdfRecycleBytes = 64 << 20
-	// pdfEngineBaseBytes is what an instance needs besides the document's
-	// decompressed data: PDFium itself, fonts, a rendered page.
-	pdfEngineBaseBytes = 512 << 20
 )
 
 // pdfEngine is the extractor's PDFium pool.
@@ -94,11 +91,7 @@ func (e *pdfEngine) close() error {
 // pdfEngine returns the extractor's PDF engine, starting it on first use.
 func (x *Extractor) pdfEngine() (*pdfEngine, error) {
 	e, err := x.engine("pdf", func() (any, func() error, error) {
-		var memLimit int64
-		if d := x.cfg.Limits.MaxDecompressed; d > 0 {
-			memLimit = d + pdfEngineBaseBytes
-		}
-		e, err := startPDFEngine(x.cfg.PDFWorkers, memLimit)
+		e, err := startPDFEngine(x.cfg.PDFWorkers, max(x.cfg.Limits.MaxPDFMemory, 0))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -122,6 +115,7 @@ func startPDFEngine(workers int, memLimit int64) (*pdfEngine, error) {
 		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling)
 	e := &pdfEngine{}
 	e.cache, e.sharedCache = pdfCompilationCache()
+	poolCtx := context.Background()
 	if memLimit > 0 {
 		// A decompression bomb then fails inside its instance instead of
 		// taking the machine's memory; the instance is replaced.
@@ -129,6 +123,7 @@ func startPDFEngine(workers int, memLimit int64) (*pdfEngine, error) {
 		pages := max(min(memLimit/wasmPage, 65536), 1)
 		rc = rc.WithMemoryLimitPages(uint32(pages))
 		e.memLimit = uint64(pages) * wasmPage
+		poolCtx = experimental.WithMemoryAllocator(poolCtx, pdfMemoryAllocator)
 	}
 	cfg := webassembly.Config{
 		MinIdle:      workers,
@@ -139,6 +134,7 @@ func startPDFEngine(workers int, memLimit int64) (*pdfEngine, error) {
 		FSConfig: wazero.NewFSConfig(),
 		Stdout:   io.Discard,
 		Stderr:   io.Discard,
+		Context:  poolCtx,
 	}
 	if e.cache != nil {
 		cfg.RuntimeConfig = rc.WithCompilationCache(e.cache)
@@ -203,7 +199,7 @@ func pdfWazeroVersion() string {
 	return pdfTestWazeroVersion
 }
 
-func extractPDF(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Result, error) {
+func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Result, error) {
 	eng, err := x.pdfEngine()
 	if err != nil {
 		return nil, err
@@ -227,7 +223,7 @@ func extractPDF(ctx context.Context, x *Extractor, in *Input, lim Limits) (*Resu
 		eng.abandoned.Add(1)
 		close(killed)
 	})
-	r := &pdfReader{ctx: ctx, x: x, eng: eng, inst: inst, lim: lim}
+	r := &pdfReader{ctx: ctx, x: x, eng: eng, inst: inst, lim: b.lim, bud: b}
 	res, err := r.read(in.Data)
 	if !stop() {
 		<-killed
@@ -249,6 +245,7 @@ type pdfReader struct {
 	eng  *pdfEngine
 	inst pdfium.Pdfium
 	lim  Limits
+	bud  *budget
 	// fault is the first failure of the engine itself (as against PDFium's
 	// verdict on the document); the instance is not reused after one.
 	fault error
@@ -283,7 +280,7 @@ func (r *pdfReader) failed(err error) error {
 	}
 	const slack = 16 << 20 // the allocation that failed may have been large
 	if lim := r.eng.memLimit; lim > 0 && pdfInstanceMemory(r.inst)+slack >= lim {
-		return &LimitError{Limit: "decompressed size", Max: r.lim.MaxDecompressed}
+		return &LimitError{Limit: "PDF memory", Max: int64(lim)}
 	}
 	// wazero appends a WebAssembly stack trace, of no use to a person.
 	msg, _, _ := strings.Cut(err.Error(), "\n")
@@ -326,6 +323,14 @@ func (r *pdfReader) read(data []byte) (*Result, error) {
 	for i := range n {
 		if err := r.ctx.Err(); err != nil {
 			return nil, err
+		}
+		if r.bud.full() {
+			// The text limit is reached: the pages after it are counted,
+			// not read.
+			for j := i; j < n; j++ {
+				res.Pages[j] = Page{Number: j + 1}
+			}
+			break
 		}
 		res.Pages[i] = Page{Number: i + 1}
 		text, err := r.pageText(doc, i)
@@ -422,14 +427,21 @@ func (r *pdfReader) pageText(doc references.FPDF_DOCUMENT, i int) (string, error
 	if r.check(err) != nil {
 		return "", err
 	}
-	if count.Count <= 0 {
+	n := count.Count
+	if left := r.bud.left(); left >= 0 && int64(n) > left {
+		// More characters than the document may keep: ask for no more
+		// than fit (a character is at least a byte).
+		n = int(left)
+		r.bud.markTruncated()
+	}
+	if n <= 0 {
 		return "", nil
 	}
-	text, err := r.inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, Count: count.Count})
+	text, err := r.inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp.TextPage, Count: n})
 	if r.check(err) != nil {
 		return "", err
 	}
-	return strings.TrimSpace(pdfText.Replace(text.Text)), nil
+	return r.bud.clip(strings.TrimSpace(pdfText.Replace(text.Text))), nil
 }
 
 func pdfVisibleChars(s string) int {
@@ -509,7 +521,7 @@ func (r *pdfReader) ocrPages(doc references.FPDF_DOCUMENT, res *Result, scans []
 			}
 			// A text layer too thin to count is kept only if OCR finds less.
 			if text = strings.TrimSpace(text); pdfVisibleChars(text) > pdfVisibleChars(res.Pages[i].Text) {
-				res.Pages[i].Text = text
+				res.Pages[i].Text = r.bud.clip(text)
 				res.Pages[i].OCR = true
 			}
 		})

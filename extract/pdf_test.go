@@ -382,7 +382,7 @@ func TestPDFMemoryLimit(t *testing.T) {
 	_, err := extractPDFFile(t, x, "slow.pdf")
 	var le *LimitError
 	require.ErrorAs(t, err, &le)
-	require.Equal(t, LimitError{Limit: "decompressed size", Max: MaxDecompressedDefault}, *le)
+	require.Equal(t, LimitError{Limit: "PDF memory", Max: 48 << 20}, *le)
 	require.EqualValues(t, 1, eng.recycled.Load())
 
 	res, err := extractPDFFile(t, x, "anysize.pdf")

@@ -31,8 +31,16 @@ func init() {
 
 var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 
-func extractText(ctx context.Context, _ *Extractor, in *Input, _ Limits) (*Result, error) {
-	s, cs, err := decodeText(in.Data, "")
+func extractText(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
+	data := in.Data
+	// Text longer than the limit is decoded no further than it can yield:
+	// four bytes of input give at least one byte of text in any charset.
+	cut := false
+	if m := b.lim.MaxText; m >= 0 && int64(len(data)) > 4*m+4 {
+		data, cut = data[:4*m+4], true
+		defer b.markTruncated()
+	}
+	s, cs, err := decodeText(data, "")
 	if err != nil {
 		return nil, err
 	}
@@ -43,31 +51,39 @@ func extractText(ctx context.Context, _ *Extractor, in *Input, _ Limits) (*Resul
 	}
 	switch in.Type {
 	case typeJSON, typeNDJSON:
-		text, err := jsonText(ctx, s)
-		if err != nil {
+		// The values are gathered in a scratch sink, and the text charged
+		// once it is known which of them or the plain text is kept.
+		w := textSink{bud: b, scratch: true}
+		err := jsonText(ctx, s, &w)
+		switch {
+		case err == nil, cut && errors.Is(err, io.ErrUnexpectedEOF), w.bud.full():
+			res.Text = b.clip(strings.TrimRight(w.String(), "\n"))
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		default:
 			// Text that is not quite JSON still reads as text: keep it
 			// searchable rather than fail the document.
 			res.Warnings = append(res.Warnings, fmt.Sprintf("invalid JSON, kept as plain text: %v", err))
-			text = s
+			res.Text = b.clip(s)
 		}
-		res.Text = text
 	case typeCSV, typeTSV:
-		text, rows, err := delimitedText(ctx, s, in.Type == typeTSV)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			res.Warnings = append(res.Warnings, fmt.Sprintf("invalid %s, kept as plain text: %v", in.Type, err))
-			text = s
-		} else {
+		w := textSink{bud: b, scratch: true}
+		rows, err := delimitedText(ctx, s, in.Type == typeTSV, &w)
+		switch {
+		case err == nil, cut, w.bud.full():
 			res.Meta["rows"] = strconv.Itoa(rows)
+			res.Text = b.clip(strings.TrimRight(w.String(), "\n"))
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		default:
+			res.Warnings = append(res.Warnings, fmt.Sprintf("invalid %s, kept as plain text: %v", in.Type, err))
+			res.Text = b.clip(s)
 		}
-		res.Text = text
 	case typeMarkdown:
-		res.Text = s
-		res.Title = markdownTitle(s)
+		res.Text = b.clip(s)
+		res.Title = markdownTitle(res.Text)
 	default:
-		res.Text = s
+		res.Text = b.clip(s)
 	}
 	return res, nil
 }
@@ -179,25 +195,28 @@ func normalizeNewlines(s string) string {
 // jsonText returns the scalar values of JSON text (strings and numbers),
 // one a line in document order. Keys are left out: they repeat on every
 // record and are field names rather than content, so they would dominate
-// search and the models' vocabulary. NDJSON is a sequence of values.
-func jsonText(ctx context.Context, s string) (string, error) {
+// search and the models' vocabulary. NDJSON is a sequence of values. The
+// values are written to w, and reading stops when w is full.
+func jsonText(ctx context.Context, s string, w *textSink) error {
 	dec := json.NewDecoder(strings.NewReader(s))
 	dec.UseNumber()
-	var b strings.Builder
 	// inObject[i] tells whether nesting level i is an object, whose
 	// tokens alternate key, value.
 	var inObject []bool
 	var expectKey bool
 	for n := 0; ; n++ {
 		if n%4096 == 0 && ctx.Err() != nil {
-			return "", ctx.Err()
+			return ctx.Err()
+		}
+		if w.bud.full() {
+			return nil
 		}
 		tok, err := dec.Token()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return "", err
+			return err
 		}
 		switch v := tok.(type) {
 		case json.Delim:
@@ -219,27 +238,28 @@ func jsonText(ctx context.Context, s string) (string, error) {
 				continue
 			}
 			if v = strings.TrimSpace(v); v != "" {
-				b.WriteString(v)
-				b.WriteByte('\n')
+				w.writeString(v)
+				w.writeByte('\n')
 			}
 		case json.Number:
-			b.WriteString(v.String())
-			b.WriteByte('\n')
+			w.writeString(v.String())
+			w.writeByte('\n')
 		}
 		if len(inObject) > 0 && inObject[len(inObject)-1] {
 			expectKey = true
 		}
 	}
 	if len(inObject) > 0 {
-		return "", io.ErrUnexpectedEOF
+		return io.ErrUnexpectedEOF
 	}
-	return strings.TrimRight(b.String(), "\n"), nil
+	return nil
 }
 
 // delimitedText returns CSV or TSV as one line a record, fields separated
 // by tabs, the same shape as spreadsheet text, with quoting resolved (a
-// quoted field may hold commas and newlines).
-func delimitedText(ctx context.Context, s string, tabs bool) (string, int, error) {
+// quoted field may hold commas and newlines). The records are written to w,
+// and reading stops when w is full; it returns the number of records read.
+func delimitedText(ctx context.Context, s string, tabs bool, w *textSink) (int, error) {
 	r := csv.NewReader(strings.NewReader(s))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
@@ -247,36 +267,38 @@ func delimitedText(ctx context.Context, s string, tabs bool) (string, int, error
 	if tabs {
 		r.Comma = '\t'
 	}
-	var b strings.Builder
 	rows := 0
 	for {
 		if rows%4096 == 0 && ctx.Err() != nil {
-			return "", rows, ctx.Err()
+			return rows, ctx.Err()
+		}
+		if w.bud.full() {
+			return rows, nil
 		}
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return "", rows, err
+			return rows, err
 		}
 		rows++
 		for i, f := range rec {
 			if i > 0 {
-				b.WriteByte('\t')
+				w.writeByte('\t')
 			}
 			// A tab or newline inside a field would break the one line a
 			// record, one field a column shape.
-			b.WriteString(strings.Map(func(r rune) rune {
+			w.writeString(strings.Map(func(r rune) rune {
 				if r == '\t' || r == '\n' {
 					return ' '
 				}
 				return r
 			}, f))
 		}
-		b.WriteByte('\n')
+		w.writeByte('\n')
 	}
-	return strings.TrimRight(b.String(), "\n"), rows, nil
+	return rows, nil
 }
 
 // markdownTitle returns the first level-one ATX heading ("# Title").

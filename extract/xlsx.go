@@ -20,7 +20,15 @@ func init() {
 // larger one is unpacked to a temporary file and streamed from there.
 const xlsxXMLInMemory = 16 << 20
 
-func extractXLSX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Result, error) {
+// xlsxHeldMax bounds, beyond twice the document's own size, what the parts
+// excelize holds in memory (all but large worksheets and shared strings,
+// which it streams from temporary files) may expand to: pictures and other
+// parts that do not compress come to about the document's size, so only a
+// bomb meets this.
+const xlsxHeldMax = 64 << 20
+
+func extractXLSX(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
+	lim := b.lim
 	if bytes.HasPrefix(in.Data, cfbMagic) {
 		if hasEncryptedPackage(in.Data) {
 			return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
@@ -35,13 +43,19 @@ func extractXLSX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Res
 	// sound here, unlike in most zip readers: archive/zip fails any entry
 	// that decompresses to more than its header declares, so the sum
 	// bounds what can actually be read.
-	var declared uint64
+	var declared, held uint64
 	for _, f := range zr.File {
-		declared += min(f.UncompressedSize64, math.MaxInt64)
-		if declared >= math.MaxInt64 {
-			declared = math.MaxInt64
-			break
+		size := min(f.UncompressedSize64, math.MaxInt64)
+		declared = min(declared+size, math.MaxInt64)
+		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
+		streamed := size > xlsxXMLInMemory &&
+			(name == "xl/sharedstrings.xml" || strings.HasPrefix(name, "xl/worksheets/sheet"))
+		if !streamed {
+			held = min(held+size, math.MaxInt64)
 		}
+	}
+	if heldMax := 2*uint64(len(in.Data)) + xlsxHeldMax; held > heldMax {
+		return nil, &LimitError{Limit: "decompressed size", Max: int64(heldMax), Got: int64(held)}
 	}
 	maxUnzip := int64(math.MaxInt64)
 	if lim.MaxDecompressed >= 0 {
@@ -81,7 +95,11 @@ func extractXLSX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Res
 		res.Warnings = append(res.Warnings, fmt.Sprintf("document properties: %v", err))
 	}
 	for i, name := range sheets {
-		text, err := sheetText(ctx, f, name)
+		if b.full() {
+			res.Pages = append(res.Pages, Page{Number: i + 1})
+			continue
+		}
+		text, err := sheetText(ctx, f, name, b)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -96,16 +114,19 @@ func extractXLSX(ctx context.Context, _ *Extractor, in *Input, lim Limits) (*Res
 // sheetText returns a sheet as one line a row, cells separated by tabs, as
 // displayed (numbers and dates formatted); empty rows and trailing empty
 // cells are left out.
-func sheetText(ctx context.Context, f *excelize.File, sheet string) (string, error) {
+func sheetText(ctx context.Context, f *excelize.File, sheet string, bud *budget) (string, error) {
 	rows, err := f.Rows(sheet)
 	if err != nil {
 		return "", err
 	}
 	defer rows.Close()
-	var b strings.Builder
+	b := textSink{bud: bud}
 	for n := 0; rows.Next(); n++ {
 		if n%1024 == 0 && ctx.Err() != nil {
 			return "", ctx.Err()
+		}
+		if bud.full() {
+			break
 		}
 		cols, err := rows.Columns()
 		if err != nil {
@@ -117,16 +138,16 @@ func sheetText(ctx context.Context, f *excelize.File, sheet string) (string, err
 		}
 		for i, c := range cols {
 			if i > 0 {
-				b.WriteByte('\t')
+				b.writeByte('\t')
 			}
-			b.WriteString(strings.Map(func(r rune) rune {
+			b.writeString(strings.Map(func(r rune) rune {
 				if r == '\t' || r == '\n' || r == '\r' {
 					return ' '
 				}
 				return r
 			}, c))
 		}
-		b.WriteByte('\n')
+		b.writeByte('\n')
 	}
 	if err := rows.Error(); err != nil {
 		return "", err

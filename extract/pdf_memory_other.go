@@ -1,0 +1,11 @@
+//go:build !unix
+
+package extract
+
+import "github.com/tetratelabs/wazero/experimental"
+
+// pdfMemoryAllocator keeps PDF instances' memory in Go's heap where there
+// are no anonymous mappings (see pdf_memory_unix.go).
+var pdfMemoryAllocator = experimental.MemoryAllocatorFunc(func(_, maxBytes uint64) experimental.LinearMemory {
+	return &sliceMemory{max: maxBytes}
+})

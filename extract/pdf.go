@@ -12,6 +12,7 @@ package extract
 // rendered and read by tesseract (image.go), side by side.
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -288,7 +289,7 @@ func (r *pdfReader) failed(err error) error {
 }
 
 func (r *pdfReader) read(data []byte) (*Result, error) {
-	opened, err := r.inst.OpenDocument(&requests.OpenDocument{File: &data})
+	opened, err := r.inst.OpenDocument(&requests.OpenDocument{FileReader: bytes.NewReader(data), FileReaderSize: int64(len(data))})
 	if err != nil {
 		r.check(err)
 		switch {

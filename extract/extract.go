@@ -11,9 +11,12 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/quirehq/quire/internal/bytesize"
 )
 
 // Limits bound the work one document may cause. Zero values take the
@@ -162,13 +165,17 @@ type LimitError struct {
 }
 
 func (e *LimitError) Error() string {
-	if e.Limit == "time" {
+	format := func(n int64) string { return strconv.FormatInt(n, 10) }
+	switch e.Limit {
+	case "time":
 		return fmt.Sprintf("document exceeds the time limit of %s", time.Duration(e.Max))
+	case "bytes", "decompressed size", "PDF memory":
+		format = bytesize.Format
 	}
 	if e.Got > 0 {
-		return fmt.Sprintf("document exceeds the %s limit: %d > %d", e.Limit, e.Got, e.Max)
+		return fmt.Sprintf("document exceeds the %s limit: %s > %s", e.Limit, format(e.Got), format(e.Max))
 	}
-	return fmt.Sprintf("document exceeds the %s limit of %d", e.Limit, e.Max)
+	return fmt.Sprintf("document exceeds the %s limit of %s", e.Limit, format(e.Max))
 }
 
 // PanicError reports a parser that panicked. The panic is contained: the
@@ -250,6 +257,9 @@ func New(cfg Config) *Extractor {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	return &Extractor{cfg: cfg, state: map[string]any{}}
 }
+
+// Limits returns the limits the extractor applies, defaults filled in.
+func (x *Extractor) Limits() Limits { return x.cfg.Limits }
 
 // Close releases the engines the extractor started.
 func (x *Extractor) Close() error {

@@ -136,7 +136,10 @@ func (s *textSink) writeString(str string) bool {
 func (s *textSink) write(p []byte) bool {
 	n := s.grant(len(p))
 	if n < len(p) {
-		s.b.WriteString(cutUTF8(string(p[:min(n+utf8.UTFMax, len(p))]), n))
+		for n > 0 && !utf8.RuneStart(p[n]) {
+			n--
+		}
+		s.b.Write(p[:n])
 		return false
 	}
 	s.b.Write(p)

@@ -105,19 +105,25 @@ func FuzzTextSink(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, max uint16, piece uint8) {
 		b := newBudget(Limits{MaxText: int64(max)})
 		s := textSink{bud: b}
+		// Writers hand over whole characters (tokens, strings, ASCII
+		// separators one byte at a time), so the pieces end on character
+		// boundaries.
 		step := int(piece%16) + 1
-		for i := 0; i < len(data); i += step {
-			p := data[i:min(i+step, len(data))]
-			switch i % 3 {
-			case 0:
-				s.write(p)
-			case 1:
-				s.writeString(string(p))
-			default:
-				for _, c := range p {
-					s.writeByte(c)
-				}
+		for i, k := 0, 0; i < len(data); k++ {
+			j := min(i+step, len(data))
+			for j < len(data) && !utf8.RuneStart(data[j]) {
+				j++
 			}
+			p := data[i:j]
+			switch {
+			case k%3 == 2 && len(p) == 1 && p[0] < utf8.RuneSelf:
+				s.writeByte(p[0])
+			case k%2 == 0:
+				s.write(p)
+			default:
+				s.writeString(string(p))
+			}
+			i = j
 		}
 		out := s.String()
 		if int64(len(out)) > int64(max) {

@@ -110,6 +110,10 @@ type Document struct {
 	Title, Author string
 	// Summary is a short summary made by a model; empty until analysed.
 	Summary string
+	// TextTruncated reports that the saved text is the document's first
+	// bytes only: extraction stopped at the text limit (--max-text-bytes),
+	// so the text, its word count and the analyses miss the rest.
+	TextTruncated bool
 	// ParentID is the document (an email) this one was attached to; empty
 	// for a document received on its own.
 	ParentID string

@@ -25,6 +25,10 @@ type SaveTextParams struct {
 	// Title and Author come from the document's own metadata; empty clears
 	// them.
 	Title, Author string
+	// Truncated reports that Text is the document's first bytes only:
+	// extraction stopped at the text limit. It is saved with the text, so
+	// text saved again without it is no longer marked truncated.
+	Truncated bool
 }
 
 // SearchParams are the inputs of Search.

@@ -98,6 +98,94 @@ func exerciseText(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 
+	t.Run("Truncated", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		from := func(s ...store.State) []store.State { return s }
+		truncated := func(t *testing.T, id string) bool {
+			t.Helper()
+			d, err := b.st.GetDocument(ctx, id)
+			require.NoError(t, err)
+			return d.TextTruncated
+		}
+
+		t.Run("SaveText", func(t *testing.T) {
+			t.Parallel()
+			doc := newDocument(t, b.st)
+			require.False(t, doc.TextTruncated, "a new document")
+			p := &store.SaveTextParams{DocumentID: doc.ID, Text: "The opening chapters", Truncated: true}
+			require.NoError(t, b.st.SaveText(ctx, p))
+			require.True(t, truncated(t, doc.ID))
+			require.NoError(t, b.st.SaveText(ctx, p), "a repeated run")
+			require.True(t, truncated(t, doc.ID))
+
+			// Every read of the document carries it.
+			list, err := b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "chapters"})
+			require.NoError(t, err)
+			require.Len(t, list.Documents, 1)
+			require.True(t, list.Documents[0].TextTruncated)
+			hits, err := b.st.Search(ctx, &store.SearchParams{Query: "chapters"})
+			require.NoError(t, err)
+			require.Len(t, hits, 1)
+			require.True(t, hits[0].Document.TextTruncated)
+			bySHA, err := b.st.GetDocumentBySHA(ctx, doc.SHA256)
+			require.NoError(t, err)
+			require.True(t, bySHA.TextTruncated)
+			require.Equal(t, 1, b.count(t, "SELECT count(*) FROM documents WHERE id = $1 AND text_truncated", doc.ID),
+				"another application reads the column")
+
+			// Saved again whole, say with a higher limit: no longer truncated.
+			require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: doc.ID, Text: "The whole text"}))
+			require.False(t, truncated(t, doc.ID))
+			require.Zero(t, b.count(t, "SELECT count(*) FROM documents WHERE id = $1 AND text_truncated", doc.ID))
+
+			// Pages saved on their own leave the mark alone.
+			require.NoError(t, b.st.SaveText(ctx, p))
+			require.NoError(t, b.st.SavePages(ctx, doc.ID, []store.Page{{Number: 1, Text: "The first"}}))
+			require.True(t, truncated(t, doc.ID))
+		})
+
+		t.Run("SetState", func(t *testing.T) {
+			t.Parallel()
+			doc := moveTo(t, b.st, newDocument(t, b.st).ID, store.StateExtracting)
+			got, err := b.st.SetState(ctx, &store.SetStateParams{
+				ID: doc.ID, From: from(store.StateExtracting), To: store.StateAnalyzing,
+				Text: &store.SaveTextParams{Text: "The first megabytes", Truncated: true},
+			})
+			require.NoError(t, err)
+			require.True(t, got.TextTruncated, "the move returns the document as saved")
+			require.True(t, truncated(t, doc.ID))
+
+			// A move without text leaves the mark alone, reprocessing too:
+			// the text saved is still the cut one until extracted again.
+			moveTo(t, b.st, doc.ID, store.StateDone)
+			_, err = b.st.SetState(ctx, &store.SetStateParams{ID: doc.ID, From: from(store.StateDone), To: store.StateReceived})
+			require.NoError(t, err)
+			require.True(t, truncated(t, doc.ID))
+
+			// Extracted again, whole, in one commit to done (a small
+			// document), and unsynced (a stage that can run again).
+			got, err = b.st.SetState(ctx, &store.SetStateParams{
+				ID: doc.ID, From: from(store.StateReceived), To: store.StateDone, Unsynced: true,
+				Text:   &store.SaveTextParams{Text: "The whole text"},
+				Events: []store.AddEventParams{{Stage: "extract", Type: store.EventDone}},
+			})
+			require.NoError(t, err)
+			require.False(t, got.TextTruncated)
+			require.False(t, truncated(t, doc.ID))
+
+			// A small document cut short in its one commit.
+			small := newDocument(t, b.st)
+			got, err = b.st.SetState(ctx, &store.SetStateParams{
+				ID: small.ID, From: from(store.StateReceived), To: store.StateDone,
+				Text: &store.SaveTextParams{Text: "Short", Truncated: true},
+			})
+			require.NoError(t, err)
+			require.True(t, got.TextTruncated)
+			require.True(t, truncated(t, small.ID))
+		})
+	})
+
 	t.Run("Unicode", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

@@ -40,11 +40,12 @@ type Limits struct {
 	// stops once it is reached (see sink.go).
 	MaxText int64
 	// MaxPDFMemory bounds the memory of one PDF engine instance (PDFium's
-	// WebAssembly memory, which holds the document, its decompressed
-	// streams and a rendered page). A PDF that needs more fails on this
-	// limit and its instance is replaced; -1 allows the WebAssembly
-	// maximum, 4 GiB. The instances are shared (Config.PDFWorkers), so this
-	// is spent once per instance, not per document.
+	// WebAssembly memory: its parsed objects, decompressed streams and a
+	// rendered page; the document itself stays in Go's memory). A PDF that
+	// needs more fails on this limit and its instance is replaced; -1
+	// allows the WebAssembly maximum, 4 GiB. The instances are shared
+	// (Config.PDFWorkers), so this is spent once per instance, not per
+	// document.
 	MaxPDFMemory int64
 }
 
@@ -56,11 +57,11 @@ const (
 	TimeoutDefault         = 2 * time.Minute
 	MaxChildrenDefault     = 100
 	MaxTextDefault         = 16 << 20
-	// MaxPDFMemoryDefault is two and a half times what the heaviest
-	// document of the tests needs (a page of half a million strokes, 104
-	// MiB; the 155 texlive PDFs need less), and keeps a worker that meets a
-	// PDF stream bomb well under 400 MiB.
-	MaxPDFMemoryDefault = 256 << 20
+	// MaxPDFMemoryDefault is nearly twice what the heaviest document of
+	// the tests needs (a page of half a million strokes, 104 MiB; the 155
+	// texlive PDFs need less), and keeps a process that meets a PDF stream
+	// bomb near 300 MiB.
+	MaxPDFMemoryDefault = 192 << 20
 )
 
 // WithDefaults returns l with unset fields filled in.

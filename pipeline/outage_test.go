@@ -93,8 +93,9 @@ func TestOutage(t *testing.T) {
 	for f, w := range want {
 		doc, err := st.GetDocument(ctx, ids[f])
 		require.NoError(t, err)
-		if w == "done" {
+		if w == "done" || w == "truncated" {
 			require.Equal(t, store.StateDone, doc.State, "%s: %s", f, doc.FailureReason)
+			require.Equal(t, w == "truncated", doc.TextTruncated, f)
 		} else {
 			require.Equal(t, store.StateFailed, doc.State, f)
 			require.Contains(t, doc.FailureReason, strings.TrimPrefix(w, "failed:"), f)

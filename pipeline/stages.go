@@ -10,11 +10,17 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/bytesize"
 	"github.com/quirehq/quire/store"
 )
 
 // extractCacheTTL is how long an extraction result stays cached.
 const extractCacheTTL = 24 * time.Hour
+
+// extractCacheMaxBytes bounds a cached extraction: the cache is for the
+// small documents that arrive again and again, and memcached refuses items
+// over 1 MiB by default; a large text would only push the small ones out.
+const extractCacheMaxBytes = 1 << 20
 
 // cachedExtraction is an extraction result as cached by content hash.
 type cachedExtraction struct {
@@ -23,6 +29,8 @@ type cachedExtraction struct {
 	Author string         `json:"author,omitempty"`
 	Text   string         `json:"text"`
 	Pages  []extract.Page `json:"pages,omitempty"`
+	// Truncated: Text is the document's first Limits.MaxText bytes.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 func extractCacheKey(sha string) string { return "quire:extract:v1:" + sha }
@@ -76,8 +84,8 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	move := &store.SetStateParams{ID: doc.ID,
 		From: []store.State{store.StateReceived, store.StateExtracting}, To: store.StateAnalyzing,
 		Pages:  pages,
-		Text:   &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author},
-		Events: r.events(store.EventDone, ""), Unsynced: true,
+		Text:   &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author, Truncated: res.Truncated},
+		Events: r.events(store.EventDone, p.extractNote(res)), Unsynced: true,
 	}
 	if oneJob && int64(len(res.Text)) <= p.cfg.OneJobMaxBytes {
 		return p.finishInOneJob(ctx, r, doc, move)
@@ -117,7 +125,8 @@ func (p *Pipeline) extract(ctx context.Context, doc *store.Document) (*extract.R
 		if b, ok := p.cfg.Cache.Get(ctx, key); ok {
 			var c cachedExtraction
 			if json.Unmarshal(b, &c) == nil {
-				return &extract.Result{Type: c.Type, Title: c.Title, Author: c.Author, Text: c.Text, Pages: c.Pages}, nil
+				return &extract.Result{Type: c.Type, Title: c.Title, Author: c.Author, Text: c.Text, Pages: c.Pages,
+					Truncated: c.Truncated}, nil
 			}
 		}
 	}
@@ -134,15 +143,27 @@ func (p *Pipeline) extract(ctx context.Context, doc *store.Document) (*extract.R
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", doc.ID, err)
 	}
-	if p.cfg.Cache != nil && len(res.Children) == 0 {
+	if p.cfg.Cache != nil && len(res.Children) == 0 && 2*len(res.Text) < extractCacheMaxBytes {
 		// Documents with attachments are not cached: the attachments must
-		// be ingested, and they are not in the cached form.
+		// be ingested, and they are not in the cached form. (Pages hold
+		// the text a second time.)
 		if b, err := json.Marshal(cachedExtraction{Type: res.Type, Title: res.Title, Author: res.Author,
-			Text: res.Text, Pages: res.Pages}); err == nil {
+			Text: res.Text, Pages: res.Pages, Truncated: res.Truncated}); err == nil && len(b) <= extractCacheMaxBytes {
 			p.cfg.Cache.Set(ctx, key, b, extractCacheTTL)
 		}
 	}
 	return res, nil
+}
+
+// extractNote is what the audit trail says of an extraction beyond its
+// success: that the text was cut at the limit, so that a person who finds
+// the end of a document missing learns why, and which setting to raise.
+func (p *Pipeline) extractNote(res *extract.Result) string {
+	if !res.Truncated {
+		return ""
+	}
+	return fmt.Sprintf("text truncated: the document holds more than the text limit of %s (--max-text-bytes); the first %s are kept",
+		bytesize.Format(p.cfg.Extractor.Limits().MaxText), bytesize.Format(int64(len(res.Text))))
 }
 
 // runAnalyze runs the analyzer on the text and saves what it found with
@@ -222,6 +243,13 @@ func (p *Pipeline) catchUp(ctx context.Context, doc *store.Document) (bool, erro
 	return true, p.enqueueStage(ctx, jobType, queue, doc)
 }
 
+// limitSettings name the settings that raise an extract.LimitError's
+// limit, for the reason a person reads.
+var limitSettings = map[string]string{
+	"bytes":      "--max-document-bytes",
+	"PDF memory": "--max-pdf-memory",
+}
+
 // permanent reports whether an error is one a retry cannot mend, and the
 // reason to show for it.
 func permanent(err error) (string, bool) {
@@ -229,6 +257,9 @@ func permanent(err error) (string, bool) {
 	var panicked *extract.PanicError
 	switch {
 	case errors.As(err, &limit):
+		if flag := limitSettings[limit.Limit]; flag != "" {
+			return limit.Error() + "; raise " + flag + " or split the document", true
+		}
 		return limit.Error() + "; raise the limit or split the document", true
 	case errors.Is(err, extract.ErrEncrypted):
 		return "the document is encrypted: upload it without a password", true

@@ -38,6 +38,9 @@ type Document struct {
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
 	DoneAt        time.Time `json:"done_at,omitzero"`
+	// TextTruncated reports that the text is the document's first bytes
+	// only: extraction stopped at the text limit (--max-text-bytes).
+	TextTruncated bool `json:"text_truncated"`
 	// Duplicate is set on an upload whose content was already stored: the
 	// document is the existing one, with its results.
 	Duplicate bool `json:"duplicate,omitempty"`
@@ -48,7 +51,7 @@ func view(d *store.Document) Document {
 		State: string(d.State), FailureReason: d.FailureReason, FailedStage: d.FailedStage,
 		PageCount: d.PageCount, WordCount: d.WordCount, Language: d.Language, Title: d.Title,
 		Author: d.Author, Summary: d.Summary, ParentID: d.ParentID, Source: string(d.Source), CreatedAt: d.CreatedAt,
-		UpdatedAt: d.UpdatedAt, DoneAt: d.DoneAt}
+		UpdatedAt: d.UpdatedAt, DoneAt: d.DoneAt, TextTruncated: d.TextTruncated}
 }
 
 // upload takes one document, as a multipart form's "file" part or as the
@@ -131,9 +134,14 @@ func (a *api) deleteDocument(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// TextTruncatedHeader is the header of a text answer that says whether the
+// text is the document's first bytes only ("true") or whole ("false").
+const TextTruncatedHeader = "Quire-Text-Truncated"
+
 func (a *api) text(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	if _, err := a.st.GetDocument(r.Context(), id); a.storeError(w, r, err) {
+	doc, err := a.st.GetDocument(r.Context(), id)
+	if a.storeError(w, r, err) {
 		return
 	}
 	text, err := a.st.GetText(r.Context(), id)
@@ -141,6 +149,7 @@ func (a *api) text(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set(TextTruncatedHeader, strconv.FormatBool(doc.TextTruncated))
 	_, _ = io.WriteString(w, text)
 }
 

@@ -3,6 +3,9 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -212,4 +215,82 @@ func TestSafeFilename(t *testing.T) {
 	for _, tt := range tests {
 		require.Equal(t, tt.want, safeFilename(tt.in), tt.in)
 	}
+}
+
+// TestTextTruncated checks that a document whose text was cut at the text
+// limit says so: text_truncated in its JSON, listed or not, and a header on
+// its text; and that text saved again whole clears it.
+func TestTextTruncated(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	// Documents made in the store directly: no job runs on them.
+	create := func(t *testing.T, content string) *store.Document {
+		t.Helper()
+		sum := sha256.Sum256([]byte(content))
+		hexSum := hex.EncodeToString(sum[:])
+		doc, _, err := b.store.CreateDocument(ctx, &store.CreateDocumentParams{SHA256: hexSum, Name: "big.txt",
+			MIMEType: "text/plain", Size: int64(len(content)), Source: store.SourceSubmit, BlobKey: "sha256/" + hexSum})
+		require.NoError(t, err)
+		return doc
+	}
+	cut, whole := create(t, "a long ledger"), create(t, "a short note")
+	require.NoError(t, b.store.SaveText(ctx, &store.SaveTextParams{DocumentID: cut.ID, Text: "The ledger's first entries", Truncated: true}))
+	require.NoError(t, b.store.SaveText(ctx, &store.SaveTextParams{DocumentID: whole.ID, Text: "A short note"}))
+
+	get := func(t *testing.T, id string) (doc map[string]any, text string, header string) {
+		t.Helper()
+		resp, out := b.do(t, auth.ScopeRead, "GET", "/api/v1/documents/"+id, "", nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, out)
+		doc = decode[map[string]any](t, out)
+		resp, text = b.do(t, auth.ScopeRead, "GET", "/api/v1/documents/"+id+"/text", "", nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode, text)
+		return doc, text, resp.Header.Get(TextTruncatedHeader)
+	}
+	doc, text, header := get(t, cut.ID)
+	require.Equal(t, true, doc["text_truncated"], "the field is there, and true")
+	require.Equal(t, "The ledger's first entries", text)
+	require.Equal(t, "true", header)
+	doc, _, header = get(t, whole.ID)
+	require.Equal(t, false, doc["text_truncated"], "the field is there when false too")
+	require.Equal(t, "false", header)
+
+	resp, out := b.do(t, auth.ScopeRead, "GET", "/api/v1/documents", "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	listed := map[string]bool{}
+	for _, d := range decode[List](t, out).Documents {
+		listed[d.ID] = d.TextTruncated
+	}
+	require.Equal(t, map[string]bool{cut.ID: true, whole.ID: false}, listed)
+
+	// Extracted again, whole this time (a higher limit).
+	require.NoError(t, b.store.SaveText(ctx, &store.SaveTextParams{DocumentID: cut.ID, Text: "The whole ledger"}))
+	doc, _, header = get(t, cut.ID)
+	require.Equal(t, false, doc["text_truncated"])
+	require.Equal(t, "false", header)
+
+	// The OpenAPI document describes both.
+	resp, out = b.do(t, "", "GET", OpenAPIPath, "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var api struct {
+		Paths map[string]map[string]struct {
+			Responses map[string]struct {
+				Headers map[string]struct {
+					Schema map[string]any `json:"schema"`
+				} `json:"headers"`
+			} `json:"responses"`
+		} `json:"paths"`
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]map[string]any `json:"properties"`
+				Required   []string                  `json:"required"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &api))
+	docSchema := api.Components.Schemas["Document"]
+	require.Equal(t, "boolean", docSchema.Properties["text_truncated"]["type"])
+	require.Contains(t, docSchema.Required, "text_truncated")
+	h := api.Paths["/api/v1/documents/{id}/text"]["get"].Responses["200"].Headers[TextTruncatedHeader]
+	require.Equal(t, "boolean", h.Schema["type"])
 }

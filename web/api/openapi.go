@@ -58,6 +58,13 @@ func openAPI(rts []route) map[string]any {
 		default:
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": sg.schema(reflect.TypeOf(resp))}}
 		}
+		if len(rt.Headers) > 0 {
+			headers := map[string]any{}
+			for _, h := range rt.Headers {
+				headers[h.Name] = map[string]any{"description": h.Description, "schema": map[string]any{"type": h.Type}}
+			}
+			ok["headers"] = headers
+		}
 		op["responses"] = map[string]any{
 			strconv.Itoa(rt.Status): ok,
 			"default": map[string]any{"description": "An error, as RFC 9457 describes it.",

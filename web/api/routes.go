@@ -25,7 +25,9 @@ type route struct {
 	// JSON.
 	Status int
 	Resp   any
-	handle func(a *api, w http.ResponseWriter, r *http.Request)
+	// Headers lists the headers of a success answer that clients read.
+	Headers []param
+	handle  func(a *api, w http.ResponseWriter, r *http.Request)
 }
 
 func (rt *route) pattern() string { return rt.Method + " " + rt.Path }
@@ -79,7 +81,10 @@ func routes() []route {
 			Summary: "Get what the models found in a document: language, summary, classifications and entities.",
 			Status:  http.StatusOK, Resp: Results{}, handle: (*api).results},
 		{Method: "GET", Path: "/api/v1/documents/{id}/text", Scope: auth.ScopeRead, ID: "getDocumentText",
-			Summary: "Get a document's extracted text.", Status: http.StatusOK, Resp: "text/plain", handle: (*api).text},
+			Summary: "Get a document's extracted text.", Status: http.StatusOK, Resp: "text/plain",
+			Headers: []param{{TextTruncatedHeader, "boolean", "true when the text is the document's first bytes only: " +
+				"extraction stopped at the text limit (--max-text-bytes); false otherwise. The document's text_truncated says the same."}},
+			handle: (*api).text},
 
 		{Method: "GET", Path: "/api/v1/jobs", Scope: auth.ScopeRead, ID: "listJobs",
 			Summary: "List jobs in one state (ready, running, scheduled, retry or dead), a page at a time.",

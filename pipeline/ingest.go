@@ -11,6 +11,7 @@ import (
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/bytesize"
 	"github.com/quirehq/quire/store"
 )
 
@@ -52,7 +53,7 @@ func (p *Pipeline) Ingest(ctx context.Context, ip *IngestParams) (*store.Documen
 	put, err := p.cfg.Blobs.Put(ctx, io.TeeReader(ip.Body, head), &blob.PutOpts{MaxBytes: p.cfg.MaxBytes})
 	var tooLarge *blob.TooLargeError
 	if errors.As(err, &tooLarge) {
-		return nil, false, fmt.Errorf("ingest %s: %w: more than %d bytes", name, ErrTooLarge, p.cfg.MaxBytes)
+		return nil, false, fmt.Errorf("ingest %s: %w: more than %s", name, ErrTooLarge, bytesize.Format(p.cfg.MaxBytes))
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("ingest %s: store content: %w", name, err)

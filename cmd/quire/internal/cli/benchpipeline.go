@@ -239,7 +239,7 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 	defer docs.Close()
 	// The bench's own extractor: as many PDF engines as asked.
 	_ = docs.extractor.Close()
-	docs.extractor = extract.New(extract.Config{PDFWorkers: cfg.PDFWorkers})
+	docs.extractor = extract.New(g.Limits.extractConfig(cfg.PDFWorkers))
 	client, err := jobs.NewClient(b.driver, nil)
 	if err != nil {
 		return nil, err

@@ -59,6 +59,8 @@ type globalConfig struct {
 	LogFormat string
 	// ML holds the machine-learning settings (mlworker.go).
 	ML mlSettings
+	// Limits holds the per-document limits (limits.go).
+	Limits limitSettings
 }
 
 func (g *globalConfig) addFlags(root *cobra.Command) {
@@ -77,6 +79,7 @@ func (g *globalConfig) addFlags(root *cobra.Command) {
 		withEnv(fs, name)
 	}
 	g.ML.addFlags(fs)
+	g.Limits.addFlags(fs)
 }
 
 // logger builds the logger the settings ask for, writing to w.

@@ -140,7 +140,10 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if d.cache, err = cache.Open(cu); err != nil {
 		return nil, usagef("invalid %s: %w", setting("cache-url"), err)
 	}
-	d.extractor = extract.New(extract.Config{})
+	if err := g.Limits.validate(); err != nil {
+		return nil, err
+	}
+	d.extractor = extract.New(g.Limits.extractConfig(0))
 	client, err := jobs.NewClient(b.driver, nil)
 	if err != nil {
 		return nil, err
@@ -150,7 +153,8 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 		return nil, err
 	}
 	cfg := pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
-		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log}
+		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log,
+		MaxBytes: int64(g.Limits.MaxDocumentBytes)}
 	for _, o := range opts {
 		o(&cfg)
 	}

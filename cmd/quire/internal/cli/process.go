@@ -155,7 +155,10 @@ func ingestReason(err error) string {
 	case errors.Is(err, pipeline.ErrEmpty):
 		return "ingest: " + pipeline.ErrEmpty.Error()
 	case errors.Is(err, pipeline.ErrTooLarge):
-		return "ingest: " + pipeline.ErrTooLarge.Error()
+		// "document too large: more than 100 MiB", without the file's
+		// name, so that the reason counts every such file once.
+		msg := err.Error()
+		return "ingest: " + msg[strings.Index(msg, pipeline.ErrTooLarge.Error()):] + " (" + setting("max-document-bytes") + ")"
 	}
 	return "ingest: " + err.Error()
 }

@@ -1,0 +1,68 @@
+package cli
+
+import (
+	"github.com/spf13/pflag"
+
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/bytesize"
+)
+
+// limitSettings are the global per-document limits of every process that
+// takes documents in or extracts them (up, process, serve --role web and
+// worker, bench pipeline). Together with the job concurrency they bound a
+// worker's memory: docs/operations.md ("Memory budget") adds them up.
+type limitSettings struct {
+	// MaxDocumentBytes is the largest document accepted. Defaults to
+	// extract.MaxBytesDefault (100 MiB).
+	MaxDocumentBytes bytesize.Size
+	// MaxTextBytes is the most text kept of one document; past it the
+	// document is done, its text truncated. Defaults to
+	// extract.MaxTextDefault (16 MiB); -1 keeps every byte.
+	MaxTextBytes bytesize.Size
+	// MaxPDFMemory is the memory one PDF engine instance may use. Defaults
+	// to extract.MaxPDFMemoryDefault (256 MiB).
+	MaxPDFMemory bytesize.Size
+}
+
+// Bounds of the limit settings: below them nothing real could be read.
+const (
+	maxDocumentBytesMin = 1 << 10
+	maxTextBytesMin     = 1 << 10
+	maxPDFMemoryMin     = 32 << 20
+	maxPDFMemoryMax     = 4 << 30 // WebAssembly's own
+)
+
+func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
+	s.MaxDocumentBytes = extract.MaxBytesDefault
+	s.MaxTextBytes = extract.MaxTextDefault
+	s.MaxPDFMemory = extract.MaxPDFMemoryDefault
+	fs.Var(&s.MaxDocumentBytes, "max-document-bytes", "largest document accepted (uploads, submits, files fed to process): a number of bytes or 100MiB, 1GiB…")
+	fs.Var(&s.MaxTextBytes, "max-text-bytes", "most text kept of one document; past it the document is done with its text truncated, and reading stops there (-1: no limit)")
+	fs.Var(&s.MaxPDFMemory, "max-pdf-memory", "memory one PDF engine instance may use; a PDF that needs more fails on this limit")
+	for _, name := range []string{"max-document-bytes", "max-text-bytes", "max-pdf-memory"} {
+		withEnv(fs, name)
+	}
+}
+
+func (s *limitSettings) validate() error {
+	if s.MaxDocumentBytes < maxDocumentBytesMin {
+		return usagef("invalid %s %s: it must be at least %s", setting("max-document-bytes"), s.MaxDocumentBytes, bytesize.Format(maxDocumentBytesMin))
+	}
+	if s.MaxTextBytes != -1 && s.MaxTextBytes < maxTextBytesMin {
+		return usagef("invalid %s %s: it must be at least %s, or -1 for no limit", setting("max-text-bytes"), s.MaxTextBytes, bytesize.Format(maxTextBytesMin))
+	}
+	if s.MaxPDFMemory < maxPDFMemoryMin || s.MaxPDFMemory > maxPDFMemoryMax {
+		return usagef("invalid %s %s: it must be between %s and %s", setting("max-pdf-memory"), s.MaxPDFMemory,
+			bytesize.Format(maxPDFMemoryMin), bytesize.Format(maxPDFMemoryMax))
+	}
+	return nil
+}
+
+// extractConfig is the extractor's configuration under these limits.
+func (s *limitSettings) extractConfig(pdfWorkers int) extract.Config {
+	return extract.Config{PDFWorkers: pdfWorkers, Limits: extract.Limits{
+		MaxBytes:     int64(s.MaxDocumentBytes),
+		MaxText:      int64(s.MaxTextBytes),
+		MaxPDFMemory: int64(s.MaxPDFMemory),
+	}}
+}

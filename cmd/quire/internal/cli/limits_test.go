@@ -1,0 +1,63 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/store"
+)
+
+// TestLimitFlags runs process under small limits: a text over
+// --max-text-bytes ends done with its text cut there, a file over
+// --max-document-bytes fails naming that setting, and an invalid size
+// stops the command at start with a message that names the setting.
+func TestLimitFlags(t *testing.T) {
+	t.Parallel()
+	b := setupEmbedded(t)
+	in := filepath.Join(t.TempDir(), "in")
+	require.NoError(t, os.MkdirAll(in, 0o700))
+	long := strings.Repeat("All work and no play makes Jack a dull boy. ", 2000) // 88 KB
+	require.NoError(t, os.WriteFile(filepath.Join(in, "long.txt"), []byte(long), 0o600))
+
+	r := b.run(t, "process", in, "--json", "--log-level", "error", "--max-text-bytes", "16KiB")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Equal(t, 1, decodeLastLine[processResult](t, r).Done)
+	st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	list, err := st.ListDocuments(t.Context(), &store.ListDocumentsParams{})
+	require.NoError(t, err)
+	require.Len(t, list.Documents, 1)
+	doc := list.Documents[0]
+	require.True(t, doc.TextTruncated)
+	text, err := st.GetText(t.Context(), doc.ID)
+	require.NoError(t, err)
+	require.LessOrEqual(t, len(text), 16<<10)
+	require.True(t, strings.HasPrefix(long, text))
+
+	big := filepath.Join(t.TempDir(), "big.txt")
+	require.NoError(t, os.WriteFile(big, []byte(long+"more"), 0o600))
+	r = b.run(t, "process", big, "--json", "--log-level", "error", "--max-document-bytes", "64KiB")
+	require.Equal(t, exitError, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Contains(t, r.stdout+r.stderr, "--max-document-bytes")
+
+	for _, bad := range [][]string{
+		{"--max-text-bytes", "lots"},
+		{"--max-text-bytes", "12"},
+		{"--max-pdf-memory", "8MiB"},
+		{"--max-document-bytes", "0"},
+	} {
+		r := b.run(t, append([]string{"process", in, "--log-level", "error"}, bad...)...)
+		require.Equal(t, exitUsage, r.code, "%v: stdout: %s\nstderr: %s", bad, r.stdout, r.stderr)
+		require.Contains(t, r.stderr, bad[0], "%v", bad)
+	}
+
+	// The environment sets them too.
+	r = b.runWith(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_MAX_PDF_MEMORY": "1KiB"}}, "process", in, "--log-level", "error")
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "QUIRE_MAX_PDF_MEMORY")
+}

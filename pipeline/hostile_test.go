@@ -33,6 +33,7 @@ const (
 	hostileMaxBytes        = 1 << 20
 	hostileMaxPages        = 50
 	hostileMaxDecompressed = 16 << 20
+	hostileMaxText         = 1 << 20
 )
 
 var (
@@ -45,7 +46,7 @@ func hostileLimits(c *pipeline.Config, _ *jobs.Config) {
 	hostileOnce.Do(func() {
 		hostileExtractor = extract.New(extract.Config{PDFWorkers: 1, Limits: extract.Limits{
 			MaxBytes: hostileMaxBytes, MaxPages: hostileMaxPages, MaxDecompressed: hostileMaxDecompressed,
-			Timeout: 2 * time.Minute,
+			MaxText: hostileMaxText, Timeout: 2 * time.Minute,
 		}})
 	})
 	c.Extractor = hostileExtractor
@@ -77,10 +78,12 @@ func hostileCorpus() []hostileFile {
 	failed, done := store.StateFailed, store.StateDone
 	onePage := func(t *testing.T, d api.Document, _ string) { require.Equal(t, 1, d.PageCount) }
 	return []hostileFile{
-		{name: "bomb.docx", gen: func() []byte { return docxBomb(64 << 20) }, state: failed, reason: "decompressed size limit"},
+		// Bombs of text are read to the text limit, no further, and end
+		// done with the text they hold up to it.
+		{name: "bomb.docx", gen: func() []byte { return docxBomb(64 << 20) }, state: done, check: truncatedText},
 		{name: "bomb-lying-size.docx", gen: func() []byte { return docxBombLying(64 << 20) }, state: failed, reason: unreadable},
 		{name: "bomb.xlsx", gen: func() []byte { return xlsxBomb(64 << 20) }, state: failed, reason: "decompressed size limit"},
-		{name: "bomb.odt", gen: func() []byte { return odtBomb(64 << 20) }, state: failed, reason: "decompressed size limit"},
+		{name: "bomb.odt", gen: func() []byte { return odtBomb(64 << 20) }, state: done, check: truncatedText},
 		{name: "billion-laughs.docx", committed: true, gen: billionLaughs, state: failed, reason: "declares a DTD"},
 		{name: "external-entity.docx", committed: true, gen: externalEntity, state: failed, reason: "declares a DTD"},
 		{name: "many-pages.pdf", gen: func() []byte { return pdfManyPages(hostileMaxPages + 1) }, state: failed, reason: "pages limit"},
@@ -109,6 +112,15 @@ func hostileCorpus() []hostileFile {
 		{name: "invalid-utf8.txt", committed: true, gen: func() []byte { return []byte("caf\xc3 na\xefve \xff\xfe r\xe9sum\xe9 \xed\xa0\x80 end") }, state: done,
 			check: func(t *testing.T, _ api.Document, text string) { require.Contains(t, text, "end") }},
 	}
+}
+
+// truncatedText checks a document whose text was cut at the text limit.
+func truncatedText(t *testing.T, d api.Document, text string) {
+	t.Helper()
+	require.True(t, d.TextTruncated, "text_truncated")
+	require.LessOrEqual(t, len(text), hostileMaxText)
+	require.Greater(t, len(text), hostileMaxText/2)
+	require.Equal(t, strings.Repeat("A", 100), text[:100])
 }
 
 // hostileData returns a hostile file's content: the committed file, or the

@@ -3,6 +3,8 @@ package ui_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"mime/multipart"
 	"net/http"
@@ -94,6 +96,60 @@ func TestDocumentPages(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, code, page)
 	code, _ = b.get(t, c, "/documents/01NOSUCHDOCUMENT")
 	require.Equal(t, http.StatusNotFound, code)
+}
+
+// TestTruncatedText: a document whose text was cut at the text limit says
+// so on its page and in the list; another does not, nor the same one once
+// its text is saved whole.
+func TestTruncatedText(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	c, _ := b.login(t, auth.ScopeRead)
+	ctx := context.Background()
+	// Documents made in the store directly: no job runs on them.
+	create := func(name, text string, truncated bool) string {
+		sum := sha256.Sum256([]byte(name))
+		hexSum := hex.EncodeToString(sum[:])
+		doc, _, err := b.st.CreateDocument(ctx, &store.CreateDocumentParams{SHA256: hexSum, Name: name,
+			MIMEType: "text/plain", Size: 100, Source: store.SourceUpload, BlobKey: "sha256/" + hexSum})
+		require.NoError(t, err)
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: doc.ID, Text: text, Truncated: truncated}))
+		return doc.ID
+	}
+	cutID := create("ledger.txt", "The ledger's first entries", true)
+	wholeID := create("note.txt", "A short note", false)
+	const notice = `<p class="notice" id="doc-truncated" role="note"><strong>Text truncated:</strong>`
+
+	code, page := b.get(t, c, "/documents/"+cutID)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, notice)
+	require.Contains(t, page, "<code>--max-text-bytes</code>")
+	require.Contains(t, page, "The ledger&#39;s first entries", "the text is still shown")
+	code, page = b.get(t, c, "/documents/"+wholeID)
+	require.Equal(t, http.StatusOK, code, page)
+	require.NotContains(t, page, "doc-truncated")
+	require.NotContains(t, page, "Text truncated")
+
+	_, page = b.get(t, c, "/documents")
+	rows := strings.Split(page, "<tr>")
+	var cutRow, wholeRow string
+	for _, row := range rows {
+		switch {
+		case strings.Contains(row, `href="/documents/`+cutID+`"`):
+			cutRow = row
+		case strings.Contains(row, `href="/documents/`+wholeID+`"`):
+			wholeRow = row
+		}
+	}
+	require.Contains(t, cutRow, `<span class="badge"`)
+	require.Contains(t, cutRow, ">truncated</span>")
+	require.NotEmpty(t, wholeRow)
+	require.NotContains(t, wholeRow, `class="badge"`)
+
+	// Extracted again, whole: the notice is gone.
+	require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: cutID, Text: "The whole ledger"}))
+	_, page = b.get(t, c, "/documents/"+cutID)
+	require.NotContains(t, page, "doc-truncated")
 }
 
 // TestModelsPage shows a model's metrics and confusion matrix, and an

@@ -54,6 +54,7 @@ var checks = []check{
 	{"deploy order", checkDeployOrder},
 	{"exposure", checkExposure},
 	{"images", checkImages},
+	{"memory budget", checkMemoryBudget},
 	{"network policies", checkNetworkPolicies},
 	{"network allows", checkNetworkAllows},
 	{"probes and resources", checkProbesAndResources},

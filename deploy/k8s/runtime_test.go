@@ -23,7 +23,7 @@ const cliDir = "../../cmd/quire/internal/cli"
 var runtimeGaps = map[string]string{}
 
 var (
-	flagDef = regexp.MustCompile(`\.(?:String|Int|Bool|Duration)Var\(&[^,]+,\s*"([a-z0-9-]+)"`)
+	flagDef = regexp.MustCompile(`\.(?:String|Int|Bool|Duration)?Var\(&[^,]+,\s*"([a-z0-9-]+)"`)
 	roleDef = regexp.MustCompile(`\{name:\s*"([a-z]+)",\s*run:`)
 )
 
@@ -48,7 +48,7 @@ func cliFlags(t *testing.T, files ...string) []string {
 // binary does not have yet must be listed in runtimeGaps.
 func TestManifestsUseRealFlags(t *testing.T) {
 	t.Parallel()
-	global := cliFlags(t, "config.go")
+	global := cliFlags(t, "config.go", "limits.go")
 	commands := map[string][]string{
 		"serve":   append(cliFlags(t, "serve.go"), global...),
 		"migrate": global,

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/quirehq/quire/internal/bytesize"
 	"github.com/quirehq/quire/store"
 )
 
@@ -35,7 +36,7 @@ func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
 		"pct":       func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 		"fixed":     func(f float64) string { return fmt.Sprintf("%.3f", f) },
-		"bytes":     humanBytes,
+		"bytes":     bytesize.Format,
 		"when":      func(t time.Time) string { return fmtTime(t) },
 		"ago":       ago,
 		"highlight": highlight,
@@ -113,19 +114,6 @@ func back(w http.ResponseWriter, r *http.Request, to, msg string) {
 		to += sep + "msg=" + template.URLQueryEscaper(msg)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func fmtTime(t time.Time) string {

@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testdocs"
 )
 
 func TestTextSink(t *testing.T) {
@@ -266,29 +268,5 @@ func textPDF(t testing.TB, n int) []byte {
 	}
 	fmt.Fprintf(zw, "ET\n")
 	require.NoError(t, zw.Close())
-	return pdfWithContent(content.Bytes())
-}
-
-// pdfWithContent returns a one-page PDF with the given FlateDecode content
-// stream and the standard font Helvetica as F1.
-func pdfWithContent(stream []byte) []byte {
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) { offs = append(offs, b.Len()); b.WriteString(s) }
-	b.WriteString("%PDF-1.4\n")
-	obj("1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
-	obj("2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n")
-	obj("3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj\n")
-	offs = append(offs, b.Len())
-	fmt.Fprintf(&b, "4 0 obj << /Length %d /Filter /FlateDecode >> stream\n", len(stream))
-	b.Write(stream)
-	b.WriteString("\nendstream endobj\n")
-	obj("5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
+	return testdocs.PDFOnePage(testdocs.PDFStream("/Filter /FlateDecode", content.Bytes()))
 }

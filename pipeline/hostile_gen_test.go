@@ -8,6 +8,8 @@ import (
 	"hash/adler32"
 	"hash/crc32"
 	"strings"
+
+	"github.com/quirehq/quire/internal/testdocs"
 )
 
 // Generators of the hostile corpus (see testdata/hostile/README.md). The
@@ -158,25 +160,6 @@ func externalEntity() []byte {
 	return docxStored(doc)
 }
 
-// pdfFile assembles a PDF from its objects (numbered from 1) with a correct
-// cross-reference table.
-func pdfFile(objects ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-	offsets := make([]int, len(objects))
-	for i, o := range objects {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
-	return b.Bytes()
-}
-
 const pdfPage = `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>`
 const pdfFont = `<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>`
 
@@ -187,7 +170,7 @@ func pdfContent(text string) string {
 
 // pdfCycle has a page tree whose node lists itself among its kids.
 func pdfCycle() []byte {
-	return pdfFile(
+	return testdocs.PDF(
 		`<< /Type /Catalog /Pages 2 0 R >>`,
 		`<< /Type /Pages /Kids [3 0 R 2 0 R] /Count 2 >>`,
 		pdfPage,
@@ -206,12 +189,12 @@ func pdfManyPages(pages int) []byte {
 		objs = append(objs, `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 3 0 R /Resources << /Font << /F1 4 0 R >> >> >>`)
 	}
 	objs[1] = fmt.Sprintf(`<< /Type /Pages /Kids [%s] /Count %d >>`, strings.Join(kids, " "), pages)
-	return pdfFile(objs...)
+	return testdocs.PDF(objs...)
 }
 
 // pdfHugeCount declares a billion pages and holds one.
 func pdfHugeCount() []byte {
-	return pdfFile(
+	return testdocs.PDF(
 		`<< /Type /Catalog /Pages 2 0 R >>`,
 		`<< /Type /Pages /Kids [3 0 R] /Count 1000000000 >>`,
 		pdfPage,

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/testdocs"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
@@ -229,7 +230,7 @@ func TestHostile(t *testing.T) {
 	// information dictionary (which PDFium reads without metadata).
 	for name, data := range map[string][]byte{
 		"good.txt": []byte("A good document after the hostile ones."),
-		"good.pdf": pdfFile(`<< /Type /Catalog /Pages 2 0 R >>`, `<< /Type /Pages /Kids [3 0 R] /Count 1 >>`, pdfPage, pdfContent("good page"), pdfFont),
+		"good.pdf": testdocs.PDF(`<< /Type /Catalog /Pages 2 0 R >>`, `<< /Type /Pages /Kids [3 0 R] /Count 1 >>`, pdfPage, pdfContent("good page"), pdfFont),
 	} {
 		code, body := upload(name, data)
 		require.Equal(t, http.StatusCreated, code, "%s: %s", name, body)

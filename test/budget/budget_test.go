@@ -26,6 +26,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/internal/testdocs"
 	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/store"
 )
@@ -275,27 +276,8 @@ func docxBomb(t *testing.T, variant int) []byte {
 }
 
 // pdfBomb is a one-page PDF of about 3 MB whose content stream inflates to
-// 1 GiB of text-showing operators; variant changes a comment.
+// 1 GiB of text-showing operators; variant changes its title.
 func pdfBomb(t *testing.T, variant int) []byte {
 	t.Helper()
-	stream := pdfPayload()
-	var b bytes.Buffer
-	var offs []int
-	obj := func(s string) { offs = append(offs, b.Len()); b.WriteString(s) }
-	fmt.Fprintf(&b, "%%PDF-1.4\n%% bomb %d\n", variant)
-	obj("1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n")
-	obj("2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n")
-	obj("3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >> endobj\n")
-	offs = append(offs, b.Len())
-	fmt.Fprintf(&b, "4 0 obj << /Length %d /Filter /FlateDecode >> stream\n", len(stream))
-	b.Write(stream)
-	b.WriteString("\nendstream endobj\n")
-	obj("5 0 obj << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> endobj\n")
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(offs)+1)
-	for _, o := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", o)
-	}
-	fmt.Fprintf(&b, "trailer << /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(offs)+1, xref)
-	return b.Bytes()
+	return testdocs.PDFOnePage(testdocs.PDFStream("/Filter /FlateDecode", pdfPayload()), fmt.Sprintf("<< /Title (Bomb %d) >>", variant))
 }

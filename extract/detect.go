@@ -74,15 +74,21 @@ func Detect(name string, data []byte) string {
 
 	switch {
 	case t == typeOLE || bytes.HasPrefix(data, cfbMagic):
-		// An encrypted OOXML document is a CFB container whatever it was;
-		// the name is the only hint of what is inside.
-		if hasEncryptedPackage(data) {
+		// A CFB container is named by its streams (cfb.go): mimetype sees
+		// only the first 3 KiB, where the directory seldom is.
+		switch k := cfbKind(data); k {
+		case cfbEncryptedOOXML:
+			// An encrypted OOXML document is a CFB container whatever it
+			// was; the name is the only hint of what is inside.
 			if zt := zipTypes[ext]; zt != "" && zt != typeODT && zt != typeODS && zt != typeODP {
 				return zt
 			}
 			return typeOLE
+		case "", typeOLE:
+			return t // unreadable, or of no kind cfb.go knows: mimetype's guess
+		default:
+			return k
 		}
-		return t
 	case isA(m, typeZip):
 		if _, known := zipTypeNames[t]; known {
 			return t

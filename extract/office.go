@@ -22,8 +22,8 @@ func init() {
 	register(&format{name: "docx", types: []string{typeDOCX}, extract: extractDOCX})
 	register(&format{name: "pptx", types: []string{typePPTX}, extract: extractPPTX})
 	register(&format{name: "odf", types: []string{typeODT, typeODP, typeODS}, extract: extractODF})
-	// A CFB container is either a legacy binary Office document, which has
-	// no extractor, or an encrypted OOXML one, which a person can act on.
+	// A CFB container whose kind detection did not name (cfb.go): read by
+	// the format of its streams, or named in the failure.
 	register(&format{name: "cfb", types: []string{typeOLE}, extract: extractCFB})
 }
 
@@ -57,11 +57,35 @@ func hasEncryptedPackage(data []byte) (found bool) {
 	return false
 }
 
-func extractCFB(_ context.Context, _ *Extractor, in *Input, _ *budget) (*Result, error) {
-	if hasEncryptedPackage(in.Data) {
-		return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
+// extractCFB reads a CFB container by what its streams say it is: a Word,
+// Excel or PowerPoint document, or any kind another format registers for
+// (an Outlook message, and later the converter's Publisher and Visio
+// files). What no format reads fails as unsupported, naming its kind.
+func extractCFB(ctx context.Context, x *Extractor, in *Input, b *budget) (*Result, error) {
+	r, err := openCFB(in.Data)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("%w: legacy binary Office document (CFB); save it as DOCX, XLSX or PPTX", ErrUnsupported)
+	kind := r.kind()
+	switch kind {
+	case cfbEncryptedOOXML:
+		return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
+	case typeDOC:
+		return readDOC(ctx, r, b)
+	}
+	formatsMu.Lock()
+	f := formats[kind]
+	formatsMu.Unlock()
+	if f != nil && kind != typeOLE {
+		in2 := *in
+		in2.Type = kind
+		res, err := f.extract(ctx, x, &in2, b)
+		if res != nil && res.Type == "" {
+			res.Type = kind
+		}
+		return res, err
+	}
+	return nil, fmt.Errorf("%w: %s (%s)", ErrUnsupported, cfbKindNames[kind], kind)
 }
 
 // zipDoc is an OOXML or ODF container being read. Every entry is read

@@ -188,12 +188,12 @@ func TestOfficeEncrypted(t *testing.T) {
 	require.ErrorIs(t, err, ErrEncrypted)
 }
 
-// A legacy binary Office document (CFB without an encrypted package) has
-// no extractor.
+// A CFB container too damaged to list its streams is corrupt (cfb_test.go
+// tests the kinds of readable ones).
 func TestOfficeLegacyCFB(t *testing.T) {
 	data := append(append([]byte{}, cfbMagic...), make([]byte, 4096)...)
 	_, err := New(Config{}).Extract(context.Background(), &Input{Name: "old.doc", Data: data})
-	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorIs(t, err, ErrCorrupt)
 }
 
 // bombDOCX returns a DOCX whose document part and footnotes part hold

@@ -42,6 +42,7 @@ var zipTypes = map[string]string{
 	".odt":  typeODT,
 	".ods":  typeODS,
 	".odp":  typeODP,
+	".epub": typeEPUB,
 }
 
 // textTypes are the text formats content alone cannot tell from plain text.
@@ -118,7 +119,7 @@ func Detect(name string, data []byte) string {
 
 // zipTypeNames are the container types mimetype names itself.
 var zipTypeNames = map[string]struct{}{
-	typeDOCX: {}, typeXLSX: {}, typePPTX: {}, typeODT: {}, typeODS: {}, typeODP: {},
+	typeDOCX: {}, typeXLSX: {}, typePPTX: {}, typeODT: {}, typeODS: {}, typeODP: {}, typeEPUB: {},
 }
 
 func refineText(t, ext string, data []byte) string {
@@ -191,14 +192,16 @@ func head(data []byte, n int) []byte {
 	return data
 }
 
-// zipContentType names an OOXML or ODF container from its entries: the
-// central directory lists every entry wherever it is stored.
+// zipContentType names an OOXML, ODF or EPUB container from its entries:
+// the central directory lists every entry wherever it is stored. An EPUB
+// whose first entry is META-INF/ rather than its mimetype is one that
+// mimetype takes for a Java archive.
 func zipContentType(data []byte) string {
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil && err != zip.ErrInsecurePath {
 		return ""
 	}
-	var contentTypes bool
+	var contentTypes, container bool
 	found := ""
 	for _, f := range zr.File {
 		switch f.Name {
@@ -210,6 +213,8 @@ func zipContentType(data []byte) string {
 			found = typeXLSX
 		case "ppt/presentation.xml":
 			found = typePPTX
+		case "META-INF/container.xml":
+			container = true
 		case "mimetype":
 			if f.UncompressedSize64 > 100 {
 				continue
@@ -221,13 +226,16 @@ func zipContentType(data []byte) string {
 			b, _ := io.ReadAll(io.LimitReader(rc, 100))
 			rc.Close()
 			switch strings.TrimSpace(string(b)) {
-			case typeODT, typeODS, typeODP:
+			case typeODT, typeODS, typeODP, typeEPUB:
 				return strings.TrimSpace(string(b))
 			}
 		}
 	}
 	if contentTypes {
 		return found
+	}
+	if container {
+		return typeEPUB // the OCF container of an EPUB without its mimetype entry
 	}
 	return ""
 }

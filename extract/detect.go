@@ -74,6 +74,10 @@ func Detect(name string, data []byte) string {
 	t := baseType(m.String())
 
 	switch {
+	case isRTF(data):
+		// mimetype wants "{\rtf" first and text around it; RTF may
+		// start with a BOM or white space, and carry raw 8-bit bytes.
+		return typeRTF
 	case t == typeOLE || bytes.HasPrefix(data, cfbMagic):
 		// A CFB container is named by its streams (cfb.go): mimetype sees
 		// only the first 3 KiB, where the directory seldom is.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/quirehq/quire/extract"
@@ -67,15 +68,9 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range res.Children {
-		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: bytes.NewReader(c.Data),
-			Source: doc.Source, ParentID: doc.ID})
-		if err != nil && !errors.Is(err, ErrEmpty) {
-			return fmt.Errorf("ingest attachment %q: %w", c.Name, err)
-		}
-		if child != nil {
-			p.log.Debug("pipeline: attachment ingested", "document_id", doc.ID, "child_id", child.ID)
-		}
+	notes, err := p.ingestChildren(ctx, doc, res)
+	if err != nil {
+		return err
 	}
 	pages := make([]store.Page, len(res.Pages))
 	for i, pg := range res.Pages {
@@ -85,7 +80,7 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 		From: []store.State{store.StateReceived, store.StateExtracting}, To: store.StateAnalyzing,
 		Pages:  pages,
 		Text:   &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author, Truncated: res.Truncated},
-		Events: r.events(store.EventDone, p.extractNote(res)), Unsynced: true,
+		Events: r.events(store.EventDone, joinNotes(append(notes, p.extractNote(res)))), Unsynced: true,
 	}
 	if oneJob && int64(len(res.Text)) <= p.cfg.OneJobMaxBytes {
 		return p.finishInOneJob(ctx, r, doc, move)
@@ -94,6 +89,90 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 		return fmt.Errorf("save extraction: %w", err)
 	}
 	return p.enqueueStage(ctx, JobAnalyze, QueueAnalyze, doc)
+}
+
+// MaxDepth bounds how deep documents nest: an attachment or an archive's
+// member is one deeper than the document it came in, and the documents
+// inside one nested MaxDepth deep are left out, its timeline saying so. An
+// archive of archives five deep is unusual; one deeper is a bomb's
+// recursion (42.zip nests five).
+const MaxDepth = 5
+
+// ingestChildren ingests a document's attachments and archive members as
+// documents of their own, unless the document is nested MaxDepth deep
+// already. It returns what the extraction's event should say: its
+// warnings, and the children left out.
+func (p *Pipeline) ingestChildren(ctx context.Context, doc *store.Document, res *extract.Result) ([]string, error) {
+	var notes []string
+	for _, w := range res.Warnings[:min(len(res.Warnings), extractWarningsMax)] {
+		notes = append(notes, w)
+	}
+	if len(res.Warnings) > extractWarningsMax {
+		notes = append(notes, fmt.Sprintf("%d more warnings", len(res.Warnings)-extractWarningsMax))
+	}
+	if len(res.Children) == 0 {
+		return notes, nil
+	}
+	depth, err := p.depth(ctx, doc)
+	if err != nil {
+		return nil, err
+	}
+	if depth >= MaxDepth {
+		// Not ingested rather than ingested and failed: the same content
+		// uploaded on its own later is then a new document, not this
+		// failure again.
+		return append(notes, fmt.Sprintf("%d documents inside this one left out: it is nested %d deep, the depth limit (archives in archives, attachments of attachments)",
+			len(res.Children), depth)), nil
+	}
+	for _, c := range res.Children {
+		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: bytes.NewReader(c.Data),
+			Source: doc.Source, ParentID: doc.ID})
+		if errors.Is(err, ErrEmpty) || errors.Is(err, ErrTooLarge) {
+			notes = append(notes, err.Error())
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ingest attachment %q: %w", c.Name, err)
+		}
+		p.log.Debug("pipeline: attachment ingested", "document_id", doc.ID, "child_id", child.ID)
+	}
+	return notes, nil
+}
+
+// joinNotes joins the non-empty notes of an event.
+func joinNotes(notes []string) string {
+	kept := notes[:0]
+	for _, n := range notes {
+		if n != "" {
+			kept = append(kept, n)
+		}
+	}
+	return strings.Join(kept, "; ")
+}
+
+// extractWarningsMax is how many of an extraction's warnings its event
+// carries.
+const extractWarningsMax = 5
+
+// depth is how deep a document is nested: 0 for one received on its own,
+// its parent's depth + 1 for an attachment or an archive's member. It walks
+// the parents, at most MaxDepth of them. A document's parent is the one its
+// content first came in with: content-addressing keeps one document per
+// content, so a zip that holds itself is its own member, already there, and
+// ends.
+func (p *Pipeline) depth(ctx context.Context, doc *store.Document) (int, error) {
+	depth := 0
+	for d := doc; d.ParentID != "" && depth < MaxDepth; depth++ {
+		parent, err := p.cfg.Store.GetDocument(ctx, d.ParentID)
+		if errors.Is(err, store.ErrNotFound) {
+			break // the parent was deleted: the chain ends here
+		}
+		if err != nil {
+			return 0, fmt.Errorf("load parent of %s: %w", d.ID, err)
+		}
+		d = parent
+	}
+	return depth, nil
 }
 
 // finishInOneJob analyses a small document's extracted text and saves the

@@ -61,6 +61,32 @@ var textTypes = map[string]string{
 	".htm":      typeHTML,
 	".xhtml":    typeXHTML,
 	".eml":      typeEmail,
+	".xml":      typeXML,
+	".fodt":     typeFODT,
+	".fods":     typeFODS,
+	".fodp":     typeFODP,
+	".svg":      typeSVG,
+	".atom":     typeAtom,
+	".rss":      typeRSS,
+	".xlf":      typeXLIFF,
+	".xliff":    typeXLIFF,
+	".kml":      typeKML,
+	".gml":      typeGML,
+	".dbk":      typeDocBook,
+}
+
+// sourceTypes name the text types of source code, which mimetype tells
+// from plain text only when a shebang or an opening tag says so. Any text
+// type reads as text (lookupFormat); the name is for people.
+var sourceTypes = map[string]string{
+	".c": "text/x-c", ".h": "text/x-c", ".cc": "text/x-c++", ".cpp": "text/x-c++", ".cxx": "text/x-c++",
+	".hpp": "text/x-c++", ".cs": "text/x-csharp", ".css": "text/css", ".go": "text/x-go",
+	".java": "text/x-java", ".js": "text/javascript", ".kt": "text/x-kotlin", ".pl": "text/x-perl",
+	".php": "text/x-php", ".py": "text/x-python", ".rb": "text/x-ruby", ".rs": "text/x-rust",
+	".scala": "text/x-scala", ".sh": "text/x-shellscript", ".sql": "text/x-sql", ".swift": "text/x-swift",
+	".tex": "text/x-tex", ".ts": "text/x-typescript", ".1": "text/troff", ".2": "text/troff",
+	".3": "text/troff", ".5": "text/troff", ".7": "text/troff", ".8": "text/troff", ".man": "text/troff",
+	".yaml": "text/x-yaml", ".yml": "text/x-yaml", ".toml": "text/x-toml", ".ini": "text/x-ini",
 }
 
 // Detect returns the MIME type of a document from its content, using the
@@ -130,6 +156,14 @@ func refineText(t, ext string, data []byte) string {
 	hint := textTypes[ext]
 	switch t {
 	case typeText:
+		// An XML document without its declaration, which mimetype
+		// requires: one of a known dialect whatever its name, generic XML
+		// when named so.
+		if looksLikeXML(data) {
+			if rt := xmlRootType(data); rt != "" && (rt != typeXML || isXMLType(hint)) {
+				return rt
+			}
+		}
 		// Header lines are a signature of their own, stronger than a name.
 		if looksLikeEmail(data, false) {
 			return typeEmail
@@ -145,6 +179,9 @@ func refineText(t, ext string, data []byte) string {
 			if looksLikeEmail(data, true) {
 				return typeEmail
 			}
+		}
+		if st := sourceTypes[ext]; st != "" {
+			return st
 		}
 		return typeText
 	case typeCSV, typeTSV:
@@ -168,7 +205,33 @@ func refineText(t, ext string, data []byte) string {
 			return typeXHTML
 		}
 	}
+	if isXMLType(t) {
+		// mimetype's XML signatures want a namespace declared one way
+		// (XLIFF 2, an Atom feed with a prefix are missed), and it takes a
+		// document with an svg: attribute near its start for SVG (a flat
+		// ODF file): the root element says what the document is.
+		if rt := xmlRootType(data); rt != "" && (rt != typeXML || t == typeSVG) {
+			return rt
+		}
+	}
 	return t
+}
+
+// isXMLType reports whether t is an XML type.
+func isXMLType(t string) bool {
+	return t == typeXML || t == typeAppXML || strings.HasSuffix(t, "+xml")
+}
+
+// looksLikeXML reports whether data starts with markup, in UTF-8 or
+// UTF-16.
+func looksLikeXML(data []byte) bool {
+	b := head(data, 512)
+	switch {
+	case bytes.HasPrefix(b, []byte{0xFF, 0xFE, '<', 0}), bytes.HasPrefix(b, []byte{0xFE, 0xFF, 0, '<'}):
+		return true
+	}
+	b = bytes.TrimLeft(bytes.TrimPrefix(b, utf8BOM), " \t\r\n")
+	return len(b) > 1 && b[0] == '<' && (b[1] == '?' || b[1] == '!' || b[1] == '_' || b[1] >= 'A' && b[1] <= 'Z' || b[1] >= 'a' && b[1] <= 'z')
 }
 
 func isA(m *mimetype.MIME, t string) bool {

@@ -217,7 +217,28 @@ func register(f *format) {
 	}
 }
 
-// Types lists the MIME types that can be extracted, sorted.
+// lookupFormat returns the format that reads typ: the one registered for
+// it or, failing that, the one of its family. Any XML type ("+xml":
+// application/x-gpx+xml, model/x3d+xml) is read as generic XML, and any
+// other text type (text/x-php, text/x-c, text/troff) as plain text, since
+// text is what it is.
+func lookupFormat(typ string) *format {
+	formatsMu.Lock()
+	defer formatsMu.Unlock()
+	if f := formats[typ]; f != nil {
+		return f
+	}
+	if strings.HasSuffix(typ, "+xml") {
+		return formats["application/xml"]
+	}
+	if strings.HasPrefix(typ, "text/") {
+		return formats["text/plain"]
+	}
+	return nil
+}
+
+// Types lists the MIME types that can be extracted, sorted. Beyond them,
+// any other text/* and +xml type is read as plain text and XML.
 func Types() []string {
 	formatsMu.Lock()
 	defer formatsMu.Unlock()
@@ -306,9 +327,7 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 		typ = Detect(in.Name, in.Data)
 	}
 	typ = baseType(typ)
-	formatsMu.Lock()
-	f := formats[typ]
-	formatsMu.Unlock()
+	f := lookupFormat(typ)
 	if f == nil {
 		return nil, fmt.Errorf("%w: %s", ErrUnsupported, typ)
 	}

@@ -70,8 +70,6 @@ func extractCFB(ctx context.Context, x *Extractor, in *Input, b *budget) (*Resul
 	switch kind {
 	case cfbEncryptedOOXML:
 		return nil, fmt.Errorf("%w: password-protected Office document", ErrEncrypted)
-	case typeDOC:
-		return readDOC(ctx, r, b)
 	}
 	formatsMu.Lock()
 	f := formats[kind]
@@ -98,11 +96,6 @@ type zipDoc struct {
 	files map[string]*zip.File // by lower-case name: OPC part names ignore case
 	max   int64                // Limits.MaxDecompressed; negative: none
 	read  int64
-	// sinceToken counts the bytes read since the XML walk last took a
-	// token: encoding/xml holds a token whole, so no token may be longer
-	// than the text budget (tokenMax).
-	sinceToken int64
-	tokenMax   int64
 	// err is the first error a counted reader met, kept because a parser
 	// reading through it (encoding/xml) may report its own error instead.
 	err error
@@ -119,10 +112,7 @@ func openZip(ctx context.Context, data []byte, b *budget) (*zipDoc, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, fmt.Errorf("%w: reading ZIP container: %v", ErrCorrupt, err)
 	}
-	d := &zipDoc{ctx: ctx, bud: b, files: make(map[string]*zip.File, len(zr.File)), max: b.lim.MaxDecompressed, tokenMax: -1}
-	if b.lim.MaxText >= 0 {
-		d.tokenMax = b.lim.MaxText + xmlTokenSlack
-	}
+	d := &zipDoc{ctx: ctx, bud: b, files: make(map[string]*zip.File, len(zr.File)), max: b.lim.MaxDecompressed}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/"))
 		if _, dup := d.files[name]; !dup {
@@ -156,10 +146,6 @@ func (d *zipDoc) open(name string) (io.ReadCloser, error) {
 // expands past this is a bomb, and is read no further.
 const smallPartMax = 8 << 20
 
-// xmlTokenSlack is what an XML token may hold beyond the text budget: the
-// markup around the text.
-const xmlTokenSlack = 64 << 10
-
 // readAll reads a whole small entry (relationships, metadata).
 func (d *zipDoc) readAll(name string) ([]byte, error) {
 	rc, err := d.open(name)
@@ -179,18 +165,28 @@ func (d *zipDoc) readAll(name string) ([]byte, error) {
 
 // lineWriter returns a writer for text of the document, drawing on its
 // budget.
-func (d *zipDoc) lineWriter() lineWriter { return lineWriter{b: textSink{bud: d.bud}} }
+func (d *zipDoc) lineWriter() lineWriter { return newLineWriter(d.bud) }
 
 // scratchWriter returns a writer for text that a lineWriter takes in turn.
-func (d *zipDoc) scratchWriter() lineWriter {
-	return lineWriter{b: textSink{bud: d.bud, scratch: true}}
+func (d *zipDoc) scratchWriter() lineWriter { return newScratchWriter(d.bud) }
+
+// newLineWriter returns a writer for text of a document, drawing on its
+// budget b.
+func newLineWriter(b *budget) lineWriter { return lineWriter{b: textSink{bud: b}} }
+
+// newScratchWriter returns a writer for text that a lineWriter takes in
+// turn.
+func newScratchWriter(b *budget) lineWriter {
+	return lineWriter{b: textSink{bud: b, scratch: true}}
 }
 
 // eachToken calls fn with each token of the XML part name, refusing DTDs
 // (entity expansion, external entities). When fn asks to skip a start
 // element, the element's content and end are not passed to it. A read
-// error, or fn's, ends the walk; read errors name the part.
-func (d *zipDoc) eachToken(name string, fn func(tok xml.Token) (skip bool, err error)) error {
+// error, or fn's, ends the walk; read errors name the part. The walk ends
+// where the text budget is spent (see xmlWalk); the document's small parts
+// may still be read.
+func (d *zipDoc) eachToken(name string, fn tokenFunc) error {
 	if d.bud.full() {
 		return nil // the document is done: no part is read for text any more
 	}
@@ -199,51 +195,8 @@ func (d *zipDoc) eachToken(name string, fn func(tok xml.Token) (skip bool, err e
 		return err
 	}
 	defer rc.Close()
-	rc.(*countingReader).walk = true
-	dec := newXMLDecoder(rc)
-	depth := 0 // inside a skipped element
-	for {
-		d.sinceToken = 0
-		tok, err := dec.RawToken()
-		if err == io.EOF {
-			return nil
-		}
-		if d.err == errTextFull {
-			// The text budget is spent: the document is done, truncated.
-			// A token the reader cut short (encoding/xml hands over the
-			// text it holds before the error) still goes to fn. The
-			// document's small parts may still be read.
-			d.err = nil
-			if cd, ok := tok.(xml.CharData); ok && err == nil && depth == 0 {
-				if _, err := fn(cd); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if err == nil {
-			err = refuseDTD(tok)
-		}
-		if err != nil {
-			return d.fail(name, err)
-		}
-		if depth > 0 {
-			switch tok.(type) {
-			case xml.StartElement:
-				depth++
-			case xml.EndElement:
-				depth--
-			}
-			continue
-		}
-		skip, err := fn(tok)
-		if err != nil {
-			return err
-		}
-		if _, start := tok.(xml.StartElement); skip && start {
-			depth = 1
-		}
-	}
+	w := xmlWalk{ctx: d.ctx, bud: d.bud, refuse: refuseDTD, fail: func(err error) error { return d.fail(name, err) }}
+	return w.each(rc, fn)
 }
 
 // fail returns the error that stopped reading name: the counted reader's
@@ -265,30 +218,14 @@ type countingReader struct {
 	rc    io.ReadCloser
 	name  string
 	since int64 // bytes since the context was last checked
-	// walk: the entry is read for its text (eachToken), and reading stops
-	// when the text budget is spent. Small parts read whole (readAll) are
-	// bounded by smallPartMax instead.
-	walk bool
 }
 
 func (r *countingReader) Read(p []byte) (int, error) {
 	if r.d.err != nil {
 		return 0, r.d.err
 	}
-	if r.walk && r.d.bud.full() {
-		r.d.err = errTextFull
-		return 0, r.d.err
-	}
-	if r.walk && r.d.tokenMax >= 0 && r.d.sinceToken > r.d.tokenMax {
-		// One token longer than the text budget: what it holds of text
-		// is more than the document may keep, so reading ends here.
-		r.d.bud.markTruncated()
-		r.d.err = errTextFull
-		return 0, r.d.err
-	}
 	n, err := r.rc.Read(p)
 	r.d.read += int64(n)
-	r.d.sinceToken += int64(n)
 	r.since += int64(n)
 	if r.d.max >= 0 && r.d.read > r.d.max {
 		r.d.err = &LimitError{Limit: "decompressed size", Max: r.d.max, Got: r.d.read}
@@ -721,20 +658,26 @@ func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	switch in.Type {
+	setODFPages(res, in.Type, pages)
+	return res, nil
+}
+
+// setODFPages sets the text of an ODF document of type typ (ODT, ODS,
+// ODP) from the pages odfBodyText returned.
+func setODFPages(res *Result, typ string, pages []string) {
+	switch typ {
 	case typeODT:
 		res.Text = strings.Join(pages, "\n")
 	default:
 		for i, p := range pages {
 			res.Pages = append(res.Pages, Page{Number: i + 1, Text: p})
 		}
-		if in.Type == typeODP {
+		if typ == typeODP {
 			res.Meta["slides"] = strconv.Itoa(len(pages))
 		} else {
 			res.Meta["sheets"] = strconv.Itoa(len(pages))
 		}
 	}
-	return res, nil
 }
 
 func (d *zipDoc) odfMeta(res *Result) error {
@@ -746,28 +689,53 @@ func (d *zipDoc) odfMeta(res *Result) error {
 		return err
 	}
 	var v struct {
-		Meta struct {
-			Title          string `xml:"title"`
-			Creator        string `xml:"creator"`
-			InitialCreator string `xml:"initial-creator"`
-			Created        string `xml:"creation-date"`
-			Language       string `xml:"language"`
-		} `xml:"meta"`
+		Meta odfMetaFields `xml:"meta"`
 	}
 	if err := newXMLDecoder(bytes.NewReader(b)).Decode(&v); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("meta.xml: %v", err))
 		return nil
 	}
-	res.Title = strings.TrimSpace(v.Meta.Title)
-	res.Author = strings.TrimSpace(v.Meta.InitialCreator)
-	if res.Author == "" {
-		res.Author = strings.TrimSpace(v.Meta.Creator)
-	}
-	res.Created, _ = parseW3CDTF(v.Meta.Created)
-	if lang := strings.TrimSpace(v.Meta.Language); lang != "" {
-		res.Meta["lang"] = lang
+	v.Meta.apply(res)
+	return nil
+}
+
+// odfMetaFields are the fields of an office:meta element that a Result
+// shows: meta.xml's in a package, the element itself in a flat file.
+type odfMetaFields struct {
+	Title          string `xml:"title"`
+	Creator        string `xml:"creator"`
+	InitialCreator string `xml:"initial-creator"`
+	Created        string `xml:"creation-date"`
+	Language       string `xml:"language"`
+}
+
+// field returns the field of the element named local, nil for others.
+func (m *odfMetaFields) field(local string) *string {
+	switch local {
+	case "title":
+		return &m.Title
+	case "creator":
+		return &m.Creator
+	case "initial-creator":
+		return &m.InitialCreator
+	case "creation-date":
+		return &m.Created
+	case "language":
+		return &m.Language
 	}
 	return nil
+}
+
+func (m *odfMetaFields) apply(res *Result) {
+	res.Title = strings.TrimSpace(m.Title)
+	res.Author = strings.TrimSpace(m.InitialCreator)
+	if res.Author == "" {
+		res.Author = strings.TrimSpace(m.Creator)
+	}
+	res.Created, _ = parseW3CDTF(m.Created)
+	if lang := strings.TrimSpace(m.Language); lang != "" {
+		res.Meta["lang"] = lang
+	}
 }
 
 // maxRepeat bounds how often a repeated spreadsheet cell or row with
@@ -778,28 +746,37 @@ const maxRepeat = 1000
 // odfText returns the text of content.xml: one string for a text document,
 // one per slide (draw:page) or sheet (table:table) otherwise.
 func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
-	const name = "content.xml"
+	return odfBodyText(d.ctx, d.bud, typ, lim, func(fn tokenFunc) error { return d.eachToken("content.xml", fn) })
+}
+
+// odfBodyText returns the text of an ODF document's body from the tokens
+// walk passes to fn, drawing on the budget b: one string for a text
+// document (typ ODT), one per slide (draw:page) or sheet (table:table)
+// otherwise. The same walk reads a package's content.xml and a flat ODF
+// file.
+func odfBodyText(ctx context.Context, b *budget, typ string, lim Limits, walk func(fn tokenFunc) error) ([]string, error) {
 	paged := typ != typeODT
 	pageElem := "page" // draw:page
 	if typ == typeODS {
 		pageElem = "table" // table:table
 	}
 	var pages []string
-	w := d.lineWriter()
+	w := newLineWriter(b)
 	// Footnotes and endnotes are written inline in ODF, in the middle of
 	// the sentence they annotate; they are collected and put after the
 	// text (or the slide) as DOCX's are.
-	notes := d.lineWriter()
+	notes := newLineWriter(b)
 	inNote := 0
 	inPage := false
+	para := 0  // depth inside paragraphs and headings
 	table := 0 // depth inside tables
 	// Spreadsheet rows are gathered cell by cell so that repeats can be
 	// expanded and empty trailing cells dropped.
 	var row []string
-	cell := d.scratchWriter()
+	cell := newScratchWriter(b)
 	inCell := false
 	cellRepeat, rowRepeat := 1, 1
-	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
+	err := walk(func(tok xml.Token) (skip bool, err error) {
 		out := &w
 		if inCell && typ == typeODS {
 			out = &cell
@@ -813,7 +790,7 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 			case pageElem:
 				if paged && table <= 1 && !inPage {
 					inPage = true
-					w = d.lineWriter()
+					w = newLineWriter(b)
 				}
 			case "s":
 				n := 1
@@ -830,19 +807,23 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 				row = row[:0]
 			case "table-cell", "covered-table-cell":
 				inCell = true
-				cell = d.scratchWriter()
+				cell = newScratchWriter(b)
 				cellRepeat = repeatAttr(t, "number-columns-repeated")
 			case "note-body":
 				inNote++
-			// Footnote marks, comments, speaker notes, deleted changes
-			// and image descriptions are not the document's text.
-			case "note-citation", "annotation", "notes", "tracked-changes", "desc", "title":
+			// Footnote marks, comments, speaker notes, deleted changes,
+			// image descriptions and embedded images (a flat file's) are
+			// not the document's text.
+			case "note-citation", "annotation", "notes", "tracked-changes", "desc", "title", "binary-data":
 				if t.Name.Space != "dc" {
 					skip = true
 				}
 			}
-			if t.Name.Local == "table" {
+			switch t.Name.Local {
+			case "table":
 				table++
+			case "p", "h":
+				para++
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
@@ -850,6 +831,7 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 				inNote = max(inNote-1, 0)
 				notes.writeByte('\n')
 			case "p", "h":
+				para = max(para-1, 0)
 				if inCell && inNote == 0 {
 					out.space()
 				} else {
@@ -887,16 +869,18 @@ func (d *zipDoc) odfText(typ string, lim Limits) ([]string, error) {
 			if t.Name.Local == pageElem && paged && inPage && table <= 0 {
 				inPage = false
 				pages = append(pages, joinNonEmpty(w.String(), notes.String()))
-				notes = d.lineWriter()
+				notes = newLineWriter(b)
 				if lim.MaxPages > 0 && len(pages) > lim.MaxPages {
 					return false, &LimitError{Limit: "pages", Max: int64(lim.MaxPages)}
 				}
-				if err := d.ctx.Err(); err != nil {
+				if err := ctx.Err(); err != nil {
 					return false, err
 				}
 			}
 		case xml.CharData:
-			if !paged || inPage {
+			// White space between elements outside paragraphs is the
+			// indentation of a pretty-printed file, not text.
+			if (!paged || inPage) && (para > 0 || len(bytes.TrimSpace(t)) > 0) {
 				out.write(t)
 			}
 		}

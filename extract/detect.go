@@ -164,6 +164,14 @@ func refineText(t, ext string, data []byte) string {
 				return rt
 			}
 		}
+		// Calendars, address books and subtitles starting with a byte
+		// order mark or blank lines, which mimetype's signatures refuse.
+		if ct := looksLikeCalendar(data); ct != "" {
+			return ct
+		}
+		if looksLikeSubRip(data) {
+			return typeSubRip
+		}
 		// Header lines are a signature of their own, stronger than a name.
 		if looksLikeEmail(data, false) {
 			return typeEmail

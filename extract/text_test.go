@@ -95,3 +95,15 @@ func TestTextInvalidBytes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "Déclaration universelle\ndes droits \uFFFD de l’homme\n", res.Text)
 }
+
+// Source code and manual pages read as text, each named by its type.
+func TestTextSourceCode(t *testing.T) {
+	t.Parallel()
+	checkFormatCases(t, []formatCase{
+		{file: "text/greeting.php", typ: "text/x-php", has: []string{"<?php\n// Greets a visitor", `return "Welcome to Quire, "`}},
+		{file: "text/wordcount.c", typ: "text/x-c", has: []string{"/* wordcount: counts the words of standard input", `printf("%d words\n", words);`}},
+		{file: "text/sotu_words.py", typ: "text/x-python", has: []string{`"""Print the longest State of the Union addresses by word count."""`}},
+		{file: "text/backup.sh", typ: "text/x-shellscript", has: []string{"# Copies Quire's embedded database aside before an upgrade."}},
+		{file: "text/quire.1", typ: "text/troff", has: []string{"quire \\- process large volumes of documents without losing any"}},
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -32,6 +33,7 @@ import (
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/api"
 	"github.com/quirehq/quire/web/auth"
+	"github.com/quirehq/quire/web/edge"
 	"github.com/quirehq/quire/web/ui"
 )
 
@@ -52,6 +54,8 @@ type testBundle struct {
 	email map[auth.Scope]string
 	// flakyOK makes test.flaky jobs succeed.
 	flakyOK atomic.Bool
+	// bytesRead counts the bytes the server read from its connections.
+	bytesRead atomic.Int64
 }
 
 type setupOpts struct {
@@ -61,6 +65,9 @@ type setupOpts struct {
 	servers bool
 	// maxBytes bounds a document, as pipeline.Config.MaxBytes.
 	maxBytes int64
+	// edge, when set, fronts the UI as cmd/quire does: its handler and
+	// its server's timeouts.
+	edge *edge.Config
 }
 
 // openServers returns a store on a new PostgreSQL database and a job
@@ -159,9 +166,43 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	h, err := ui.New(&ui.Options{Pipeline: p, Blobs: bs, Jobs: jd, API: apiH, Sessions: sessions, Logger: quiet,
 		LoginLimiter: auth.NewLimiter(100, 100)})
 	require.NoError(t, err)
-	b.srv = httptest.NewServer(h)
+	b.srv = httptest.NewUnstartedServer(h)
+	if o.edge != nil {
+		hs := o.edge.Server(o.edge.Handler(h))
+		b.srv.Config.Handler = hs.Handler
+		b.srv.Config.ReadHeaderTimeout, b.srv.Config.ReadTimeout = hs.ReadHeaderTimeout, hs.ReadTimeout
+		b.srv.Config.WriteTimeout, b.srv.Config.IdleTimeout = hs.WriteTimeout, hs.IdleTimeout
+	}
+	b.srv.Listener = &countingListener{Listener: b.srv.Listener, n: &b.bytesRead}
+	b.srv.Start()
 	t.Cleanup(b.srv.Close)
 	return b
+}
+
+// countingListener counts what the server reads from its connections: the
+// bytes of a request it actually took in, whatever the client sent.
+type countingListener struct {
+	net.Listener
+	n *atomic.Int64
+}
+
+func (l *countingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: c, n: l.n}, nil
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // client is a browser-like HTTP client: it keeps cookies and does not

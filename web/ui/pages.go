@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/auth"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // loginCSRFCookie holds the login form's CSRF token: before the login there
@@ -41,13 +41,34 @@ func (u *ui) renderLogin(w http.ResponseWriter, r *http.Request, status int, msg
 		Data: map[string]string{"Next": safeNext(r.FormValue("next"))}})
 }
 
-// safeNext keeps a post-login redirect on this site: a path, never
-// "//evil.example" or a URL.
+// safeNext keeps a post-login redirect on this site: a path that starts
+// with a single "/" and a path character, never "//evil.example",
+// "/\\evil.example", "/\t/evil.example" (browsers drop tabs and newlines
+// from URLs, making it "//evil.example") or a URL.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) {
+	if len(next) < 1 || next[0] != '/' {
 		return "/"
 	}
+	if len(next) > 1 && !pathChar(next[1]) {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
 	return next
+}
+
+// pathChar reports whether c may begin a path segment: a letter, a digit,
+// or one of RFC 3986's unreserved and sub-delimiter characters, or % of an
+// escape; not "/", "\\", "?" or "#", nor a space or control character.
+func pathChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("-._~!$&'()*+,;=:@%", c) >= 0
 }
 
 func (u *ui) login(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
@@ -60,7 +81,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 		u.fail(w, r, http.StatusForbidden, fmt.Errorf("%w: reload the login page and try again", auth.ErrCSRF))
 		return
 	}
-	host, _, _ := net.SplitHostPort(r.RemoteAddr)
+	host := edge.ClientAddr(r)
 	if ok, wait := u.opts.LoginLimiter.Allow("login:" + host); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(auth.RetryAfter(wait)))
 		u.renderLogin(w, r, http.StatusTooManyRequests, fmt.Sprintf("Too many attempts: try again in %d seconds.", auth.RetryAfter(wait)))
@@ -68,7 +89,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	}
 	user, err := auth.CheckLogin(r.Context(), u.st, r.PostFormValue("email"), r.PostFormValue("password"))
 	if errors.Is(err, auth.ErrBadLogin) {
-		u.log.Warn("ui: failed login", "email", r.PostFormValue("email"), "remote", host)
+		u.log.Warn("ui: failed login", "email", auth.LogEmail(r.PostFormValue("email")), "remote", host)
 		u.renderLogin(w, r, http.StatusUnauthorized, "Wrong email or password.")
 		return
 	}

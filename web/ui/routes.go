@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/quirehq/quire/internal/bytesize"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/auth"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // route is one route of the UI.
@@ -58,10 +60,25 @@ func (c *reqCtx) can(s auth.Scope) bool { return auth.Scope(c.User.Scope).Allows
 
 // formOverhead is what a form may hold besides its document; formMemory is
 // how much of a multipart form is held in memory, the rest spooled to disk.
+// smallFormMax bounds every other form (sign-in, labels, job actions): all
+// of it is read in memory, so an unauthenticated request never reaches the
+// disk and is read no further than this.
 const (
 	formOverhead = 1 << 20
 	formMemory   = 8 << 20
+	smallFormMax = 16 << 10
 )
+
+// isUpload reports whether a route takes a document in its body.
+func (rt route) isUpload() bool { return rt.Method == http.MethodPost && rt.Path == "/upload" }
+
+// bodyLimit is the most of a request's body a route reads.
+func (u *ui) bodyLimit(rt route) int64 {
+	if rt.isUpload() {
+		return u.opts.Pipeline.MaxBytes() + formOverhead
+	}
+	return smallFormMax
+}
 
 // csrfField is the form field, and the header of scripts' requests, that
 // carries the CSRF token.
@@ -71,7 +88,13 @@ const csrfField = "csrf"
 // POST the session's CSRF token.
 func (u *ui) guard(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Every body is bounded before anything reads it, whoever sends
+		// it and wherever its CSRF token is.
+		r.Body = http.MaxBytesReader(w, r.Body, u.bodyLimit(rt))
 		if rt.Scope == "" {
+			if r.Method == http.MethodPost && !u.parseForm(w, r, rt) {
+				return
+			}
 			rt.handle(u, w, r, nil)
 			return
 		}
@@ -96,18 +119,16 @@ func (u *ui) guard(rt route) http.Handler {
 			// A multipart upload carries its token in the header: parsing
 			// the body first would read the whole file for a forged form.
 			token := r.Header.Get(auth.CSRFHeader)
+			if rt.isUpload() {
+				// A user's upload may take the time a large document
+				// needs on a slow link.
+				edge.AllowTransfer(w, r, u.bodyLimit(rt))
+			}
 			if token == "" {
 				// A form's token is in its body, which must be parsed
-				// first: never more of it than the largest document and
-				// its form, so a huge post fills neither memory nor disk.
-				r.Body = http.MaxBytesReader(w, r.Body, u.opts.Pipeline.MaxBytes()+formOverhead)
-				if err := r.ParseMultipartForm(formMemory); err != nil && !errors.Is(err, http.ErrNotMultipart) {
-					var tooLarge *http.MaxBytesError
-					if errors.As(err, &tooLarge) {
-						u.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("the form is larger than the largest document taken (%d bytes)", u.opts.Pipeline.MaxBytes()))
-						return
-					}
-					u.fail(w, r, http.StatusBadRequest, fmt.Errorf("read the form: %w", err))
+				// first: never more of it than bodyLimit, so a huge post
+				// fills neither memory nor disk.
+				if !u.parseForm(w, r, rt) {
 					return
 				}
 				token = r.PostFormValue(csrfField)
@@ -119,6 +140,31 @@ func (u *ui) guard(rt route) http.Handler {
 		}
 		rt.handle(u, w, r, c)
 	})
+}
+
+// parseForm reads a POST's form within the route's body limit, held in
+// memory but for an upload's document; it answers the request itself and
+// returns false when the form is too large or unreadable.
+func (u *ui) parseForm(w http.ResponseWriter, r *http.Request, rt route) bool {
+	memory := int64(formMemory)
+	if !rt.isUpload() {
+		memory = smallFormMax
+	}
+	err := r.ParseMultipartForm(memory)
+	if err == nil || errors.Is(err, http.ErrNotMultipart) {
+		return true
+	}
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		what := "the largest document taken"
+		if !rt.isUpload() {
+			what = "what this form can hold"
+		}
+		u.fail(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("the form is larger than %s (%s)", what, bytesize.Format(u.bodyLimit(rt))))
+		return false
+	}
+	u.fail(w, r, http.StatusBadRequest, fmt.Errorf("read the form: %w", err))
+	return false
 }
 
 // current returns the request's user: its session's, or the stand-in admin

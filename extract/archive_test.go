@@ -418,9 +418,8 @@ func FuzzArchive(f *testing.F) {
 	}
 	types := []string{typeZip, typeTar, typeGzip, typeBzip2, typeXz, typeZstd, type7z, typeRar, typeCpio, typeAr}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		// Detected, and as each archive type: a header of one kind
-		// before the body of another.
-		checkExtract(t, "", data)
+		// As each archive type: a header of one kind before the body of
+		// another. (FuzzExtract covers detection.)
 		for _, typ := range types {
 			checkExtract(t, typ, data)
 		}

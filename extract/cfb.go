@@ -543,6 +543,9 @@ func readPropertySet(b []byte) map[uint32]any {
 			}
 			out[p.id] = decodeUTF16LE(v[8 : 8+n])
 		case 0x40: // VT_FILETIME
+			if len(v) < 12 {
+				continue
+			}
 			if ft := le.Uint64(v[4:]); ft != 0 {
 				out[p.id] = filetime(ft)
 			}

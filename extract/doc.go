@@ -93,6 +93,10 @@ func readDOC(ctx context.Context, r *cfbReader, b *budget) (*Result, error) {
 
 	texts := make([]string, len(docStories))
 	var cp int64
+	// Every character comes from a byte or two of the WordDocument
+	// stream: pieces that claim more (overlapping, repeated) are read no
+	// further than that.
+	left := int64(len(wd))
 	for _, st := range docStories {
 		n := ccp[st.lw]
 		lo, hi := cp, cp+n
@@ -103,7 +107,7 @@ func readDOC(ctx context.Context, r *cfbReader, b *budget) (*Result, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		texts[st.order] = docStoryText(wd, pieces, lo, hi, b)
+		texts[st.order] = docStoryText(wd, pieces, lo, hi, b, &left)
 	}
 	res.Text = joinStories(texts)
 	return res, nil
@@ -232,7 +236,9 @@ func parseCLX(clx []byte, unicode bool) ([]docPiece, error) {
 					p.compressed = true
 					p.fc = (fc &^ 0x40000000) / 2
 				}
-				if cpEnd > cp {
+				// Pieces follow one another; one that goes back over
+				// another's positions is not read.
+				if cpEnd > cp && (len(pieces) == 0 || cp >= pieces[len(pieces)-1].cpEnd) {
 					pieces = append(pieces, p)
 				}
 			}
@@ -245,16 +251,18 @@ func parseCLX(clx []byte, unicode bool) ([]docPiece, error) {
 }
 
 // docStoryText returns the text of character positions [lo, hi).
-func docStoryText(wd []byte, pieces []docPiece, lo, hi int64, b *budget) string {
+func docStoryText(wd []byte, pieces []docPiece, lo, hi int64, b *budget, left *int64) string {
 	t := docWriter{w: lineWriter{b: textSink{bud: b}}}
 	for _, p := range pieces {
 		if p.cpEnd <= lo || p.cp >= hi {
 			continue
 		}
-		if b.full() {
+		if b.full() || *left <= 0 {
 			break
 		}
 		from, to := max(p.cp, lo)-p.cp, min(p.cpEnd, hi)-p.cp
+		to = min(to, from+*left)
+		*left -= to - from
 		if p.compressed {
 			start, end := p.fc+from, p.fc+to
 			if start >= int64(len(wd)) || start < 0 {

@@ -97,7 +97,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return fail(fmt.Errorf("create the database's directory: %w", err))
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {

@@ -183,7 +183,7 @@ func resolvePath(path string) (string, error) {
 		return "", err
 	}
 	dir := filepath.Dir(abs)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", fmt.Errorf("create the directory: %w", err)
 	}
 	if real, err := filepath.EvalSymlinks(dir); err == nil {

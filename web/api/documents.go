@@ -15,6 +15,7 @@ import (
 
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // Document is a document as the API shows it.
@@ -60,6 +61,9 @@ func view(d *store.Document) Document {
 // pipeline bounds the size (413 beyond it) while it stores the content, so
 // the body is read once and never held in memory.
 func (a *api) upload(w http.ResponseWriter, r *http.Request) {
+	// An authenticated upload may take the time a large document needs;
+	// the pipeline stops reading it at the document limit.
+	edge.AllowTransfer(w, r, a.p.MaxBytes())
 	name, body := r.URL.Query().Get("name"), io.Reader(r.Body)
 	declared := r.Header.Get("Content-Type")
 	if mt, _, _ := mime.ParseMediaType(declared); mt == "multipart/form-data" {
@@ -171,6 +175,7 @@ func (a *api) original(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rd.Close()
+	edge.AllowTransfer(w, r, doc.Size)
 	h := w.Header()
 	h.Set("Content-Type", doc.MIMEType)
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": safeFilename(doc.Name)}))

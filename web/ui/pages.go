@@ -251,6 +251,7 @@ func (u *ui) original(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 		return
 	}
 	defer rd.Close()
+	edge.AllowTransfer(w, r, doc.Size)
 	disposition := "attachment"
 	h := w.Header()
 	if doc.MIMEType == "application/pdf" || previewImage[doc.MIMEType] {

@@ -250,7 +250,7 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig, dataDirGiven bool)
 func benchTempDir(dataDir string, given bool) (string, error) {
 	parent := ""
 	if given {
-		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
 			return "", fmt.Errorf("bench: use %s %q: %w", setting("data-dir"), dataDir, err)
 		}
 		parent = dataDir

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // scrapeTimeout bounds the broker reads of one /metrics scrape or status
@@ -29,7 +30,9 @@ const scrapeTimeout = 5 * time.Second
 //     series (executions, pipeline stages, HTTP requests);
 //   - every other path is the web UI and, under /api/, the REST API, when
 //     web is not nil (quire up), their requests counted in m.
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, web http.Handler) *http.Server {
+//
+// The server has ec's timeouts (web/edge's defaults without a web UI).
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, web http.Handler, ec edge.Config) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -63,7 +66,7 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 	if web != nil {
 		mux.Handle("/", m.instrument(web))
 	}
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return ec.Server(mux)
 }
 
 // newProbeServer serves the probes and metrics of a role that fetches no
@@ -88,7 +91,7 @@ func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger) *http.Serv
 		writeProbe(w, http.StatusServiceUnavailable, "not ready: starting or stopping")
 	})
 	mux.Handle("GET /metrics", m.handler(log))
-	return &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	return edge.Config{}.Server(mux)
 }
 
 func writeProbe(w http.ResponseWriter, code int, msg string) {

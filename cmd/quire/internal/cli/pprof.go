@@ -7,7 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"time"
+
+	"github.com/quirehq/quire/web/edge"
 )
 
 // PprofAddrOn is where --pprof-addr given without a value serves the
@@ -37,7 +38,7 @@ func startPprof(addr string, log *slog.Logger) (func(), error) {
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	// A CPU profile or trace runs for its ?seconds=, 30 by default.
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hs := edge.Config{WriteTimeout: -1}.Server(mux)
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serve: profiles: server failed", "error", err)

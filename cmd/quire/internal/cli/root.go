@@ -80,6 +80,7 @@ func notifyQuiet() (<-chan os.Signal, func()) {
 }
 
 func execute(ctx context.Context, args []string, d *deps) int {
+	restrictFileModes()
 	a := &app{deps: d}
 	root := a.newRootCommand()
 	root.SetArgs(args)

@@ -18,6 +18,7 @@ import (
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // Defaults of the serve command.
@@ -249,6 +250,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	}
 	var periodic []jobs.PeriodicJob
 	var api http.Handler
+	var webEdge edge.Config // the web UI's edge, when up serves it
 	var docs *documents
 	m := newMetrics()
 	if opts.documents {
@@ -272,7 +274,10 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 				queues[q] = w
 			}
 		}
-		if api, err = a.newWebHandler(docs, b.driver, &cfg.Web, cfg.Demo); err != nil {
+		if webEdge, err = cfg.Web.edge(cfg.Demo, cfg.Addr); err != nil {
+			return err
+		}
+		if api, err = a.newWebHandler(docs, b.driver, &cfg.Web, webEdge, cfg.Demo); err != nil {
 			return err
 		}
 		if cfg.Demo {
@@ -330,7 +335,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	var hs *http.Server
 	httpDone := make(chan error, 1)
 	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, api)
+		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, api, webEdge)
 		if api != nil {
 			a.log.Info(opts.command+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
 		} else {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/kserve"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // runML runs the ml role: Quire's active classifiers served over the Open
@@ -56,7 +55,7 @@ func runML(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) erro
 	var ready atomic.Bool
 	m := newMetrics()
 	ks := kserve.NewServer(&kserve.ServerConfig{Models: an, Ready: ready.Load, Version: buildinfo.Version, Logger: a.log})
-	apiSrv := &http.Server{Handler: m.instrument(ks), ReadHeaderTimeout: 10 * time.Second}
+	apiSrv := edge.Config{}.Server(m.instrument(ks))
 	done := make(chan error, 2)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "inference API", apiLn.Addr()) }()
 	a.log.Info("serve: ml: serving the inference API (KServe v2)", "addr", apiLn.Addr().String(), "version", buildinfo.Version)

@@ -63,7 +63,11 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 	}
 
 	var ready atomic.Bool
-	web, err := a.newWebHandler(docs, b.driver, &cfg.Web, false)
+	var web http.Handler
+	ec, err := cfg.Web.edge(false, cfg.HTTPAddr)
+	if err == nil {
+		web, err = a.newWebHandler(docs, b.driver, &cfg.Web, ec, false)
+	}
 	if err != nil {
 		_ = apiLn.Close()
 		if probeLn != nil {
@@ -71,7 +75,7 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 		}
 		return err
 	}
-	apiSrv := &http.Server{Handler: m.instrument(web), ReadHeaderTimeout: 10 * time.Second}
+	apiSrv := ec.Server(m.instrument(web))
 	done := make(chan error, 2)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "API", apiLn.Addr()) }()
 	a.log.Info("serve: web: serving the REST API", append(slices.Clone(b.attrs), "addr", apiLn.Addr().String(), "version", buildinfo.Version)...)

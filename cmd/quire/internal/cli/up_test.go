@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"io/fs"
 	"mime/multipart"
 	"net"
 	"net/http"
@@ -160,6 +161,7 @@ func TestUpTakesDocuments(t *testing.T) {
 	code, text := s.get(t, "/api/v1/documents/"+doc.ID+"/text")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, text, "Universal Declaration of Human Rights")
+	requirePrivate(t, b.dataDir)
 	waitFor(t, "the encrypted spreadsheet failed", func() bool {
 		_, got := s.get(t, "/api/v1/documents/"+locked.ID)
 		require.NoError(t, json.Unmarshal([]byte(got), &doc))
@@ -177,4 +179,30 @@ func TestUpTakesDocuments(t *testing.T) {
 
 	// migrate finds the store that up created up to date.
 	require.Contains(t, b.runOK(t, "migrate").stdout, "sqlite store is up to date")
+}
+
+// requirePrivate checks that everything under dir, dir included, is its
+// owner's alone: the databases (webhook secrets, password hashes) and the
+// documents.
+func requirePrivate(t *testing.T, dir string) {
+	t.Helper()
+	seen := map[string]bool{}
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		require.NoError(t, err)
+		fi, err := d.Info()
+		require.NoError(t, err)
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		require.Equal(t, want, fi.Mode().Perm(), "%s", path)
+		switch {
+		case d.Name() == "jobs.db", d.Name() == "quire.db":
+			seen[d.Name()] = true
+		case !d.IsDir() && strings.Contains(path, string(filepath.Separator)+"blobs"+string(filepath.Separator)):
+			seen["a blob"] = true
+		}
+		return nil
+	}))
+	require.Equal(t, map[string]bool{"jobs.db": true, "quire.db": true, "a blob": true}, seen)
 }

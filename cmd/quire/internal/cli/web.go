@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/quirehq/quire/store"
 	webapi "github.com/quirehq/quire/web/api"
 	"github.com/quirehq/quire/web/auth"
+	"github.com/quirehq/quire/web/edge"
 	"github.com/quirehq/quire/web/ui"
 )
 
@@ -32,15 +35,52 @@ type webConfig struct {
 	// RateBurst is how many requests a token may send at once. Defaults
 	// to auth.BurstDefault.
 	RateBurst int
+	// AllowedHosts are the Host names requests may name; empty allows
+	// any, but for --demo, which allows the loopback names only.
+	AllowedHosts []string
+	// TrustedProxies are the networks whose X-Forwarded-For is believed.
+	TrustedProxies []string
+	// The HTTP server's timeouts (edge.Config).
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
 func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&wc.SecureCookies, "secure-cookies", false, "users reach Quire over HTTPS (even through a proxy): Secure session cookie and HSTS")
 	fs.Float64Var(&wc.RateLimit, "rate-limit", auth.RateDefault, "API requests per second each token or user may send on average; 0 lifts the limit")
 	fs.IntVar(&wc.RateBurst, "rate-burst", auth.BurstDefault, "API requests each token or user may send at once")
-	for _, name := range []string{"secure-cookies", "rate-limit", "rate-burst"} {
+	fs.StringSliceVar(&wc.AllowedHosts, "allowed-hosts", nil, "host names and addresses requests may name in their Host header, others get 421 (default: any; with --demo: localhost, 127.0.0.1, ::1)")
+	fs.StringSliceVar(&wc.TrustedProxies, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies in front whose X-Forwarded-For names the client, for the sign-in limiter and logs (default: none, the peer is the client)")
+	fs.DurationVar(&wc.ReadHeaderTimeout, "http-read-header-timeout", edge.ReadHeaderTimeoutDefault, "how long a client may take to send a request's header")
+	fs.DurationVar(&wc.ReadTimeout, "http-read-timeout", edge.ReadTimeoutDefault, "how long a client may take to send a whole request; a user's upload gets more, at 64 KiB/s of the document limit")
+	fs.DurationVar(&wc.WriteTimeout, "http-write-timeout", edge.WriteTimeoutDefault, "how long an answer may take to be written")
+	fs.DurationVar(&wc.IdleTimeout, "http-idle-timeout", edge.IdleTimeoutDefault, "how long a kept-alive connection may wait for its next request")
+	for _, name := range []string{"secure-cookies", "rate-limit", "rate-burst", "allowed-hosts", "trusted-proxies",
+		"http-read-header-timeout", "http-read-timeout", "http-write-timeout", "http-idle-timeout"} {
 		withEnv(fs, name)
 	}
+}
+
+// edge returns the edge's settings; demo, served on addr, allows only the
+// loopback names unless --allowed-hosts says otherwise, so that a web page
+// cannot drive an open demo through DNS rebinding.
+func (wc *webConfig) edge(demo bool, addr string) (edge.Config, error) {
+	proxies, err := edge.ParsePrefixes(wc.TrustedProxies)
+	if err != nil {
+		return edge.Config{}, usagef("invalid %s: %w", setting("trusted-proxies"), err)
+	}
+	hosts := wc.AllowedHosts
+	if demo && len(hosts) == 0 {
+		hosts = []string{"localhost", "127.0.0.1", "::1"}
+		if h, _, err := net.SplitHostPort(addr); err == nil && h != "" && !slices.Contains(hosts, h) {
+			hosts = append(hosts, h)
+		}
+	}
+	ec := edge.Config{AllowedHosts: hosts, TrustedProxies: proxies, ReadHeaderTimeout: wc.ReadHeaderTimeout,
+		ReadTimeout: wc.ReadTimeout, WriteTimeout: wc.WriteTimeout, IdleTimeout: wc.IdleTimeout}
+	if err := ec.Validate(); err != nil {
+		return edge.Config{}, usagef("invalid %s, %s or an --http-*-timeout: %w", setting("allowed-hosts"), setting("trusted-proxies"), err)
+	}
+	return ec.WithDefaults(), nil
 }
 
 // demoBanner tops every page of `up --demo`.
@@ -48,7 +88,17 @@ const demoBanner = "Demo mode: no sign-in. Anyone who can reach this machine's l
 
 // newWebHandler returns the web UI with the REST API under /api/: behind
 // tokens and sessions kept in the store, or open when demo is set.
-func (a *app) newWebHandler(docs *documents, driver jobs.Driver, wc *webConfig, demo bool) (http.Handler, error) {
+// The handler is fronted by ec (web/edge): the Host check and the client's
+// address.
+func (a *app) newWebHandler(docs *documents, driver jobs.Driver, wc *webConfig, ec edge.Config, demo bool) (http.Handler, error) {
+	h, err := a.newWebUI(docs, driver, wc, demo)
+	if err != nil {
+		return nil, err
+	}
+	return ec.Handler(h), nil
+}
+
+func (a *app) newWebUI(docs *documents, driver jobs.Driver, wc *webConfig, demo bool) (http.Handler, error) {
 	if demo {
 		api, err := webapi.NewWithOptions(docs.pipeline, &webapi.Options{NoAuth: true, Blobs: docs.blobs, Jobs: driver, Logger: a.log})
 		if err != nil {

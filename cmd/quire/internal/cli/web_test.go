@@ -2,6 +2,7 @@ package cli
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -151,6 +152,20 @@ func TestUpDemo(t *testing.T) {
 	code, page := s.get(t, "/")
 	require.Equal(t, http.StatusOK, code)
 	require.Contains(t, page, "Demo mode: no sign-in")
+	// A page elsewhere that rebinds its own name to 127.0.0.1 cannot
+	// drive the open demo: its requests name another host.
+	for host, want := range map[string]int{"attacker.example": http.StatusMisdirectedRequest, "localhost": http.StatusOK} {
+		req, err := http.NewRequest(http.MethodGet, "http://"+s.addr+"/", nil)
+		require.NoError(t, err)
+		_, port, _ := net.SplitHostPort(s.addr)
+		req.Host = net.JoinHostPort(host, port)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, want, resp.StatusCode, host)
+	}
+	code, _ = s.get(t, "/healthz")
+	require.Equal(t, http.StatusOK, code, "the probes still answer")
 	r = s.stop(t)
 	require.Contains(t, r.stderr, "DEMO MODE")
 }

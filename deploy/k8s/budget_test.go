@@ -11,7 +11,8 @@ import (
 
 // The memory budget of a worker, as docs/operations.md ("Memory budget")
 // states it: the process, one PDF engine, and for each job it runs at once
-// the document and eight times the text limit.
+// twice the document limit (the document, and the members of an archive,
+// which together stay under the limit) and eight times the text limit.
 const (
 	budgetProcess   = 224 << 20
 	budgetTextTimes = 8
@@ -62,10 +63,10 @@ func checkMemoryBudget(r *rendering) []error {
 				errs = append(errs, fmt.Errorf("%s container %s: --max-text-bytes -1 leaves a worker's memory unbounded", w, c.Name))
 				continue
 			}
-			need := budgetProcess + pdf + jobs*(doc+budgetTextTimes*text)
+			need := budgetProcess + pdf + jobs*(2*doc+budgetTextTimes*text)
 			limit, ok := c.Resources.Limits[corev1.ResourceMemory]
 			if ok && limit.Value() < need {
-				errs = append(errs, fmt.Errorf("%s container %s: memory limit %s < budget %d MiB (224 MiB + PDF %d MiB + %d jobs × (%d MiB + 8 × %d MiB))",
+				errs = append(errs, fmt.Errorf("%s container %s: memory limit %s < budget %d MiB (224 MiB + PDF %d MiB + %d jobs × (2 × %d MiB + 8 × %d MiB))",
 					w, c.Name, limit.String(), need>>20, pdf>>20, jobs, doc>>20, text>>20))
 			}
 		}

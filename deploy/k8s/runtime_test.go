@@ -23,7 +23,7 @@ const cliDir = "../../cmd/quire/internal/cli"
 var runtimeGaps = map[string]string{}
 
 var (
-	flagDef = regexp.MustCompile(`\.(?:String|Int|Bool|Duration)?Var\(&[^,]+,\s*"([a-z0-9-]+)"`)
+	flagDef = regexp.MustCompile(`\.(?:[A-Z][A-Za-z0-9]*)?Var\(&[^,]+,\s*"([a-z0-9-]+)"`)
 	roleDef = regexp.MustCompile(`\{name:\s*"([a-z]+)",\s*run:`)
 )
 
@@ -50,7 +50,7 @@ func TestManifestsUseRealFlags(t *testing.T) {
 	t.Parallel()
 	global := cliFlags(t, "config.go", "limits.go")
 	commands := map[string][]string{
-		"serve":   append(cliFlags(t, "serve.go"), global...),
+		"serve":   append(cliFlags(t, "serve.go", "web.go"), global...),
 		"migrate": global,
 	}
 	serveSrc, err := os.ReadFile(filepath.Join(cliDir, "serve.go"))

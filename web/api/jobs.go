@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/web/auth"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
 
@@ -171,8 +172,15 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := JobList{Jobs: make([]Job, len(js))}
+	redact := false
+	if t := auth.FromContext(r.Context()); t != nil && !auth.SeesAddresses(t.Scope) {
+		redact = true // a webhook's failure names its receiver: admins only
+	}
 	for i, j := range js {
 		out.Jobs[i] = viewJob(j)
+		if redact {
+			out.Jobs[i].Error = auth.RedactAddresses(out.Jobs[i].Error)
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

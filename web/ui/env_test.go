@@ -133,6 +133,9 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 		token: map[auth.Scope]string{}, email: map[auth.Scope]string{}}
 	hs := jobs.NewHandlers()
 	p.Register(hs)
+	hs.Handle("test.webhook", func(context.Context, *jobs.Job) error {
+		return errors.New(`deliver webhook: Post "https://hooks.example.com/in?key=k": dial tcp 203.0.113.7:443: connect: connection refused`)
+	}, nil)
 	hs.Handle("test.flaky", func(context.Context, *jobs.Job) error {
 		if b.flakyOK.Load() {
 			return nil

@@ -358,7 +358,23 @@ func (u *ui) jobs(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	case "busy":
 		data["Processes"], err = u.insp.Processes(ctx)
 	default:
-		data["Jobs"], err = u.insp.Jobs(ctx, &jobs.ListParams{State: jobs.State(tab), Queue: r.URL.Query().Get("queue"), Limit: 200})
+		queue := r.URL.Query().Get("queue")
+		if queue != "" {
+			if err := jobs.ValidateQueueName(queue); err != nil {
+				u.fail(w, r, http.StatusBadRequest, err)
+				return
+			}
+		}
+		var list []*jobs.Job
+		list, err = u.insp.Jobs(ctx, &jobs.ListParams{State: jobs.State(tab), Queue: queue, Limit: 200})
+		if !c.can(auth.ScopeAdmin) {
+			// A webhook's failure names its receiver, which only admins
+			// may see.
+			for _, j := range list {
+				j.Error = auth.RedactAddresses(j.Error)
+			}
+		}
+		data["Jobs"] = list
 	}
 	if err != nil {
 		u.fail(w, r, http.StatusServiceUnavailable, err)

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/web/auth"
 	"github.com/quirehq/quire/jobs/jobtype"
+	"github.com/quirehq/quire/web/auth"
 )
 
 // errNoJobs answers the jobs routes of an API given no job driver.

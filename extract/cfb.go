@@ -633,6 +633,44 @@ func codepageEncoding(cp int) encoding.Encoding {
 		return charmap.ISO8859_1
 	case 65001:
 		return unicode.UTF8
+	case 437:
+		return charmap.CodePage437
+	case 850:
+		return charmap.CodePage850
+	case 852:
+		return charmap.CodePage852
+	case 855:
+		return charmap.CodePage855
+	case 858:
+		return charmap.CodePage858
+	case 860:
+		return charmap.CodePage860
+	case 862:
+		return charmap.CodePage862
+	case 863:
+		return charmap.CodePage863
+	case 865:
+		return charmap.CodePage865
+	case 866:
+		return charmap.CodePage866
+	case 10007:
+		return charmap.MacintoshCyrillic
+	case 20866:
+		return charmap.KOI8R
+	case 21866:
+		return charmap.KOI8U
+	case 28592:
+		return charmap.ISO8859_2
+	case 28595:
+		return charmap.ISO8859_5
+	case 28597:
+		return charmap.ISO8859_7
+	case 28599:
+		return charmap.ISO8859_9
+	case 28605:
+		return charmap.ISO8859_15
+	case 54936:
+		return simplifiedchinese.GB18030
 	}
 	return nil
 }

@@ -11,10 +11,6 @@ import (
 
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
-	"golang.org/x/text/encoding/japanese"
-	"golang.org/x/text/encoding/korean"
-	"golang.org/x/text/encoding/simplifiedchinese"
-	"golang.org/x/text/encoding/traditionalchinese"
 )
 
 // RTF is read by a tokenizer that walks the document once, byte by byte,
@@ -1079,79 +1075,13 @@ var rtfCharsets = map[int32]int{
 }
 
 // rtfEncoding returns the decoder of a Windows code page: nil for UTF-8,
-// windows-1252 for one it does not know.
+// which needs none, windows-1252 for one this package does not know.
 func rtfEncoding(cp int) encoding.Encoding {
-	switch cp {
-	case 65001:
+	if cp == 65001 {
 		return nil
-	case 437:
-		return charmap.CodePage437
-	case 850:
-		return charmap.CodePage850
-	case 852:
-		return charmap.CodePage852
-	case 855:
-		return charmap.CodePage855
-	case 858:
-		return charmap.CodePage858
-	case 860:
-		return charmap.CodePage860
-	case 862:
-		return charmap.CodePage862
-	case 863:
-		return charmap.CodePage863
-	case 865:
-		return charmap.CodePage865
-	case 866:
-		return charmap.CodePage866
-	case 874:
-		return charmap.Windows874
-	case 932:
-		return japanese.ShiftJIS
-	case 936:
-		return simplifiedchinese.GBK
-	case 949:
-		return korean.EUCKR
-	case 950:
-		return traditionalchinese.Big5
-	case 1250:
-		return charmap.Windows1250
-	case 1251:
-		return charmap.Windows1251
-	case 1253:
-		return charmap.Windows1253
-	case 1254:
-		return charmap.Windows1254
-	case 1255:
-		return charmap.Windows1255
-	case 1256:
-		return charmap.Windows1256
-	case 1257:
-		return charmap.Windows1257
-	case 1258:
-		return charmap.Windows1258
-	case 10000:
-		return charmap.Macintosh
-	case 10007:
-		return charmap.MacintoshCyrillic
-	case 20866:
-		return charmap.KOI8R
-	case 21866:
-		return charmap.KOI8U
-	case 28591:
-		return charmap.ISO8859_1
-	case 28592:
-		return charmap.ISO8859_2
-	case 28595:
-		return charmap.ISO8859_5
-	case 28597:
-		return charmap.ISO8859_7
-	case 28599:
-		return charmap.ISO8859_9
-	case 28605:
-		return charmap.ISO8859_15
-	case 54936:
-		return simplifiedchinese.GB18030
+	}
+	if e := codepageEncoding(cp); e != nil {
+		return e
 	}
 	return charmap.Windows1252
 }

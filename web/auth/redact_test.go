@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,4 +24,25 @@ func TestRedactAddresses(t *testing.T) {
 	require.True(t, SeesAddresses(ScopeAdmin))
 	require.False(t, SeesAddresses(ScopeWrite))
 	require.False(t, SeesAddresses(ScopeRead))
+}
+
+func TestLogEmail(t *testing.T) {
+	t.Parallel()
+	got := LogEmail("ada@example.org")
+	require.Contains(t, got, `"ada@example.org"`)
+	require.Regexp(t, `sha256:[0-9a-f]{12}\)$`, got)
+
+	long := LogEmail(strings.Repeat("a", 100) + "@example.org")
+	require.Contains(t, long, strings.Repeat("a", 64)+"…")
+	require.NotContains(t, long, "example.org")
+
+	// Not an address: a password typed in the wrong box, or a forged
+	// log line, shows only its length.
+	for _, raw := range []string{"correct horse battery staple", "x\nlevel=INFO msg=\"admin signed in\"", "hunter2"} {
+		got := LogEmail(raw)
+		require.NotContains(t, got, raw)
+		require.Contains(t, got, "not an address")
+		require.NotContains(t, got, "\n")
+	}
+	require.NotEqual(t, LogEmail("hunter2"), LogEmail("hunter3"), "the hash tells attempts apart")
 }

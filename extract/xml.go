@@ -198,24 +198,32 @@ func refuseEntities(tok xml.Token) error {
 }
 
 // xmlInput returns a reader of data in UTF-8 and the decoder to read it
-// with. encoding/xml reads UTF-8 and whatever a declaration names (through
-// CharsetReader); text in UTF-16, and undeclared text that is not UTF-8,
-// are decoded here first, and the declaration they may carry is then
-// ignored.
+// with, and the charset data was in when not UTF-8. encoding/xml reads
+// UTF-8, and what a declaration names through CharsetReader; text in
+// UTF-16, and text that is not in what its declaration says (undeclared
+// text that is not UTF-8, a "UTF-16" declaration over UTF-8 bytes), are
+// decoded here, and the declaration then ignored.
 func xmlInput(data []byte) (io.Reader, func(io.Reader) *xml.Decoder, string) {
 	var e encoding.Encoding
 	name := ""
 	switch {
 	case bytes.HasPrefix(data, []byte{0xFF, 0xFE}), bytes.HasPrefix(data, []byte{0xFE, 0xFF}):
 		e, name = unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), "utf-16"
+	case bytes.HasPrefix(data, []byte{'<', 0}):
+		e, name = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM), "utf-16le"
+	case bytes.HasPrefix(data, []byte{0, '<'}):
+		e, name = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM), "utf-16be"
 	case bytes.HasPrefix(data, utf8BOM):
 		data = data[3:]
 		if !utf8.Valid(data) {
 			e = unicode.UTF8 // replaces invalid bytes
 		}
 	default:
-		if declared := xmlDeclaredEncoding(data); declared != "" && !strings.EqualFold(declared, "utf-8") {
-			return bytes.NewReader(data), newXMLDecoder, strings.ToLower(declared)
+		declared := strings.ToLower(xmlDeclaredEncoding(data))
+		if declared != "" && declared != "utf-8" && !strings.HasPrefix(declared, "utf-16") {
+			if ce, _ := lookupCharset(declared); ce != nil {
+				return bytes.NewReader(data), newXMLDecoder, declared
+			}
 		}
 		if !utf8.Valid(data) {
 			if mostlyUTF8(data) {
@@ -225,10 +233,11 @@ func xmlInput(data []byte) (io.Reader, func(io.Reader) *xml.Decoder, string) {
 			}
 		}
 	}
-	if e == nil {
-		return bytes.NewReader(data), newXMLDecoder, ""
+	var r io.Reader = bytes.NewReader(data)
+	if e != nil {
+		r = transform.NewReader(r, e.NewDecoder())
 	}
-	return transform.NewReader(bytes.NewReader(data), e.NewDecoder()), func(r io.Reader) *xml.Decoder {
+	return r, func(r io.Reader) *xml.Decoder {
 		dec := newXMLDecoder(r)
 		dec.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 		return dec

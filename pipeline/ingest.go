@@ -88,7 +88,8 @@ func (p *Pipeline) Ingest(ctx context.Context, ip *IngestParams) (*store.Documen
 
 // extractQueue sends images, which need OCR, to their own slower queue.
 func extractQueue(mime string) string {
-	if strings.HasPrefix(mime, "image/") {
+	// SVG is text in XML, read without OCR.
+	if strings.HasPrefix(mime, "image/") && !strings.HasPrefix(mime, "image/svg+xml") {
 		return QueueOCR
 	}
 	return QueueExtract

@@ -156,7 +156,11 @@ func (c Config) Handler(next http.Handler) http.Handler {
 			return
 		}
 		info := &reqInfo{client: c.clientAddr(r), cfg: &c}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, info)))
+		r2 := r.WithContext(context.WithValue(r.Context(), ctxKey{}, info))
+		next.ServeHTTP(w, r2)
+		// The mux behind sets the matched route on the copy; what wraps
+		// this handler (metrics) reads it from the original.
+		r.Pattern = r2.Pattern
 	})
 }
 

@@ -96,6 +96,10 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("minimum transfer rate %d is negative", c.MinTransferRate))
 	}
 	for _, h := range c.AllowedHosts {
+		if _, port, err := net.SplitHostPort(h); err == nil {
+			errs = append(errs, fmt.Errorf("allowed host %q has a port: give the host alone, %q (any port is allowed)", h, strings.TrimSuffix(h, ":"+port)))
+			continue
+		}
 		if h == "" || strings.ContainsAny(h, "/ ") {
 			errs = append(errs, fmt.Errorf("allowed host %q is not a host name or address", h))
 		}

@@ -29,9 +29,13 @@ const scrapeTimeout = 5 * time.Second
 //     from the broker on each scrape, the process's busy jobs and m's
 //     series (executions, pipeline stages, HTTP requests);
 //   - every other path is the web UI and, under /api/, the REST API, when
-//     web is not nil (quire up), their requests counted in m.
+//     web is not nil (quire up), their requests counted in m. web is
+//     fronted by its edge (the Host check of --allowed-hosts); the probes
+//     and metrics are not: the kubelet and Prometheus name the pod's
+//     address, or whatever their configuration says, as the Host, and a
+//     probe refused for its Host would restart a healthy process.
 //
-// The server has ec's timeouts (web/edge's defaults without a web UI).
+// The server has ec's timeouts.
 func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, web http.Handler, ec edge.Config) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
@@ -78,7 +82,9 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 //   - /readyz is readiness: 200 while ready is set, 503 otherwise (before
 //     the start and from SIGTERM on, while the role drains);
 //   - /metrics is Prometheus: m's series.
-func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger) *http.Server {
+//
+// The server has ec's timeouts.
+func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger, ec edge.Config) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeProbe(w, http.StatusOK, "ok")
@@ -91,7 +97,7 @@ func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger) *http.Serv
 		writeProbe(w, http.StatusServiceUnavailable, "not ready: starting or stopping")
 	})
 	mux.Handle("GET /metrics", m.handler(log))
-	return edge.Config{}.Server(mux)
+	return ec.Server(mux)
 }
 
 func writeProbe(w http.ResponseWriter, code int, msg string) {

@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
@@ -19,8 +18,11 @@ const PprofAddrOn = "127.0.0.1:6060"
 // startPprof serves net/http/pprof's profiles under /debug/pprof/ on addr,
 // on a server of its own, never on the probes' or the API's address: the
 // kubelet, Prometheus and the edge reach those. Empty addr serves nothing.
-// It returns a function that closes the server.
-func startPprof(addr string, log *slog.Logger) (func(), error) {
+// The server has ec's timeouts: a CPU profile or a trace extends its write
+// deadline by its ?seconds= itself. It returns a function that closes the
+// server.
+func (a *app) startPprof(addr string, ec edge.Config) (func(), error) {
+	log := a.log
 	if addr == "" {
 		return func() {}, nil
 	}
@@ -37,8 +39,8 @@ func startPprof(addr string, log *slog.Logger) (func(), error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	// A CPU profile or trace runs for its ?seconds=, 30 by default.
-	hs := edge.Config{WriteTimeout: -1}.Server(mux)
+	hs := ec.Server(mux)
+	a.willServe(ln, hs)
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("serve: profiles: server failed", "error", err)

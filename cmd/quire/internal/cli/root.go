@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -50,6 +51,9 @@ type deps struct {
 	// listeningHTTP, when set, is told the address the web role's API
 	// (--http-addr) bound.
 	listeningHTTP func(net.Addr)
+	// serving, when set, is told of every HTTP server the process starts
+	// and the address it serves, before it serves.
+	serving func(net.Addr, *http.Server)
 	// periodicJobs, when set, replaces the pipeline's periodic jobs, so
 	// that tests need not wait for the sweep's minute.
 	periodicJobs func() []jobs.PeriodicJob
@@ -112,6 +116,14 @@ type app struct {
 	// log is built from --log-level and --log-format before any command
 	// runs.
 	log *slog.Logger
+}
+
+// willServe tells a test (deps.serving) of an HTTP server about to serve
+// on ln.
+func (a *app) willServe(ln net.Listener, hs *http.Server) {
+	if a.serving != nil {
+		a.serving(ln.Addr(), hs)
+	}
 }
 
 // periodicJobs returns the periodic jobs the scheduler enqueues: the

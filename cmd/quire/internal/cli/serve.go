@@ -18,7 +18,6 @@ import (
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
-	"github.com/quirehq/quire/web/edge"
 )
 
 // Defaults of the serve command.
@@ -181,6 +180,7 @@ func (cfg *serveConfig) validate() (map[string]int, error) {
 	if cfg.ShutdownTimeout == 0 {
 		errs = append(errs, fmt.Errorf("invalid %s 0: give a duration, or a negative one to wait forever", setting("shutdown-timeout")))
 	}
+	errs = append(errs, cfg.Web.validateTimeouts())
 	if err := errors.Join(errs...); err != nil {
 		return nil, &usageError{err}
 	}
@@ -196,7 +196,7 @@ func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
 	if err != nil {
 		return err
 	}
-	stopPprof, err := startPprof(cfg.PprofAddr, a.log)
+	stopPprof, err := a.startPprof(cfg.PprofAddr, cfg.Web.servers())
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,8 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	}
 	var periodic []jobs.PeriodicJob
 	var api http.Handler
-	var webEdge edge.Config // the web UI's edge, when up serves it
+	// The HTTP server's settings; with the web UI's edge when up serves it.
+	webEdge := cfg.Web.servers()
 	var docs *documents
 	m := newMetrics()
 	if opts.documents {
@@ -341,6 +342,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 		} else {
 			a.log.Info(opts.command+": serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 		}
+		a.willServe(ln, hs)
 		if a.listening != nil {
 			a.listening(ln.Addr())
 		}

@@ -10,7 +10,6 @@ import (
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/kserve"
-	"github.com/quirehq/quire/web/edge"
 )
 
 // runML runs the ml role: Quire's active classifiers served over the Open
@@ -55,14 +54,15 @@ func runML(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) erro
 	var ready atomic.Bool
 	m := newMetrics()
 	ks := kserve.NewServer(&kserve.ServerConfig{Models: an, Ready: ready.Load, Version: buildinfo.Version, Logger: a.log})
-	apiSrv := edge.Config{}.Server(m.instrument(ks))
+	apiSrv := cfg.Web.servers().Server(m.instrument(ks))
 	done := make(chan error, 2)
+	a.willServe(apiLn, apiSrv)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "inference API", apiLn.Addr()) }()
 	a.log.Info("serve: ml: serving the inference API (KServe v2)", "addr", apiLn.Addr().String(), "version", buildinfo.Version)
 	if a.listeningHTTP != nil {
 		a.listeningHTTP(apiLn.Addr())
 	}
-	probeSrv := a.startProbes(probeLn, &ready, m, done)
+	probeSrv := a.startProbes(probeLn, &ready, m, cfg.Web.servers(), done)
 
 	if err := an.Refresh(ctx, st, blobs); err != nil {
 		a.log.Error("serve: ml: active model versions not loaded", "error", err)

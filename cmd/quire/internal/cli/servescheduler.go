@@ -62,7 +62,7 @@ func runScheduler(ctx context.Context, a *app, cfg *serveConfig, _ map[string]in
 	// for it takes over when the leader goes.
 	var ready atomic.Bool
 	httpDone := make(chan error, 1)
-	probes := a.startProbes(ln, &ready, m, httpDone)
+	probes := a.startProbes(ln, &ready, m, cfg.Web.servers(), httpDone)
 	ready.Store(true)
 	a.log.Info("serve: scheduler started", append(slices.Clone(b.attrs), "periodic_jobs", sched.Names(), "version", buildinfo.Version)...)
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/internal/buildinfo"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // listen listens on the role's HTTP address and, unless empty, its probes'
@@ -77,12 +78,13 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 	}
 	apiSrv := ec.Server(m.instrument(web))
 	done := make(chan error, 2)
+	a.willServe(apiLn, apiSrv)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "API", apiLn.Addr()) }()
 	a.log.Info("serve: web: serving the REST API", append(slices.Clone(b.attrs), "addr", apiLn.Addr().String(), "version", buildinfo.Version)...)
 	if a.listeningHTTP != nil {
 		a.listeningHTTP(apiLn.Addr())
 	}
-	probeSrv := a.startProbes(probeLn, &ready, m, done)
+	probeSrv := a.startProbes(probeLn, &ready, m, cfg.Web.servers(), done)
 	ready.Store(true)
 
 	var runErr error
@@ -105,11 +107,12 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 
 // startProbes serves newProbeServer on ln, when there is one, and tells a
 // test the address. A failure of the server is sent on done.
-func (a *app) startProbes(ln net.Listener, ready *atomic.Bool, m *metrics, done chan<- error) *http.Server {
+func (a *app) startProbes(ln net.Listener, ready *atomic.Bool, m *metrics, ec edge.Config, done chan<- error) *http.Server {
 	if ln == nil {
 		return nil
 	}
-	hs := newProbeServer(ready, m, a.log)
+	hs := newProbeServer(ready, m, a.log, ec)
+	a.willServe(ln, hs)
 	go func() { done <- serveErr(hs.Serve(ln), "probes", ln.Addr()) }()
 	a.log.Info("serve: serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 	if a.listening != nil {

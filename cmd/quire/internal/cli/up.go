@@ -71,7 +71,7 @@ func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
 		}
 		a.log.Warn("up: DEMO MODE: the web UI and API serve without sign-in, on the loopback interface only", "addr", cfg.Addr)
 	}
-	stopPprof, err := startPprof(cfg.PprofAddr, a.log)
+	stopPprof, err := a.startPprof(cfg.PprofAddr, cfg.Web.servers())
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net"
@@ -48,11 +49,11 @@ func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&wc.SecureCookies, "secure-cookies", false, "users reach Quire over HTTPS (even through a proxy): Secure session cookie and HSTS")
 	fs.Float64Var(&wc.RateLimit, "rate-limit", auth.RateDefault, "API requests per second each token or user may send on average; 0 lifts the limit")
 	fs.IntVar(&wc.RateBurst, "rate-burst", auth.BurstDefault, "API requests each token or user may send at once")
-	fs.StringSliceVar(&wc.AllowedHosts, "allowed-hosts", nil, "host names and addresses requests may name in their Host header, others get 421 (default: any; with --demo: localhost, 127.0.0.1, ::1)")
+	fs.StringSliceVar(&wc.AllowedHosts, "allowed-hosts", nil, "host names and addresses requests may name in their Host header, others get 421; the probes answer any (default: any; up --demo: localhost, 127.0.0.1, ::1 and --addr's host)")
 	fs.StringSliceVar(&wc.TrustedProxies, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies in front whose X-Forwarded-For names the client, for the sign-in limiter and logs (default: none, the peer is the client)")
-	fs.DurationVar(&wc.ReadHeaderTimeout, "http-read-header-timeout", edge.ReadHeaderTimeoutDefault, "how long a client may take to send a request's header")
-	fs.DurationVar(&wc.ReadTimeout, "http-read-timeout", edge.ReadTimeoutDefault, "how long a client may take to send a whole request; a user's upload gets more, at 64 KiB/s of the document limit")
-	fs.DurationVar(&wc.WriteTimeout, "http-write-timeout", edge.WriteTimeoutDefault, "how long an answer may take to be written")
+	fs.DurationVar(&wc.ReadHeaderTimeout, "http-read-header-timeout", edge.ReadHeaderTimeoutDefault, "how long a client may take to send a request's header, on every HTTP server of the process")
+	fs.DurationVar(&wc.ReadTimeout, "http-read-timeout", edge.ReadTimeoutDefault, "how long a client may take to send a whole request; a signed-in upload gets more: the document limit at 64 KiB/s")
+	fs.DurationVar(&wc.WriteTimeout, "http-write-timeout", edge.WriteTimeoutDefault, "how long an answer may take to be written; a download of an original gets more: its size at 64 KiB/s")
 	fs.DurationVar(&wc.IdleTimeout, "http-idle-timeout", edge.IdleTimeoutDefault, "how long a kept-alive connection may wait for its next request")
 	for _, name := range []string{"secure-cookies", "rate-limit", "rate-burst", "allowed-hosts", "trusted-proxies",
 		"http-read-header-timeout", "http-read-timeout", "http-write-timeout", "http-idle-timeout"} {
@@ -60,9 +61,36 @@ func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
 	}
 }
 
-// edge returns the edge's settings; demo, served on addr, allows only the
-// loopback names unless --allowed-hosts says otherwise, so that a web page
-// cannot drive an open demo through DNS rebinding.
+// validateTimeouts reports an --http-*-timeout that cannot work.
+func (wc *webConfig) validateTimeouts() error {
+	var errs []error
+	for _, t := range []struct {
+		flag string
+		d    time.Duration
+	}{
+		{"http-read-header-timeout", wc.ReadHeaderTimeout}, {"http-read-timeout", wc.ReadTimeout},
+		{"http-write-timeout", wc.WriteTimeout}, {"http-idle-timeout", wc.IdleTimeout},
+	} {
+		if t.d <= 0 {
+			errs = append(errs, fmt.Errorf("invalid %s %s: give a positive duration", setting(t.flag), t.d))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// servers returns the settings of every HTTP server of the process (the
+// web UI's and API's, the inference API's, the probes', the profiles'):
+// the --http-*-timeouts.
+func (wc *webConfig) servers() edge.Config {
+	return edge.Config{ReadHeaderTimeout: wc.ReadHeaderTimeout, ReadTimeout: wc.ReadTimeout,
+		WriteTimeout: wc.WriteTimeout, IdleTimeout: wc.IdleTimeout}.WithDefaults()
+}
+
+// edge returns the web UI's and API's edge: the servers' timeouts, the
+// Host check and the proxies believed. demo, served on addr, allows only
+// the loopback names and addr's host unless --allowed-hosts says
+// otherwise, so that a web page cannot drive an open demo through DNS
+// rebinding.
 func (wc *webConfig) edge(demo bool, addr string) (edge.Config, error) {
 	proxies, err := edge.ParsePrefixes(wc.TrustedProxies)
 	if err != nil {
@@ -75,12 +103,12 @@ func (wc *webConfig) edge(demo bool, addr string) (edge.Config, error) {
 			hosts = append(hosts, h)
 		}
 	}
-	ec := edge.Config{AllowedHosts: hosts, TrustedProxies: proxies, ReadHeaderTimeout: wc.ReadHeaderTimeout,
-		ReadTimeout: wc.ReadTimeout, WriteTimeout: wc.WriteTimeout, IdleTimeout: wc.IdleTimeout}
+	ec := wc.servers()
+	ec.AllowedHosts, ec.TrustedProxies = hosts, proxies
 	if err := ec.Validate(); err != nil {
-		return edge.Config{}, usagef("invalid %s, %s or an --http-*-timeout: %w", setting("allowed-hosts"), setting("trusted-proxies"), err)
+		return edge.Config{}, usagef("invalid %s: %w", setting("allowed-hosts"), err)
 	}
-	return ec.WithDefaults(), nil
+	return ec, nil
 }
 
 // demoBanner tops every page of `up --demo`.

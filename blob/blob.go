@@ -78,7 +78,10 @@ var Schemes = []string{"file", "s3", "gs", "mem"}
 //     RWX volume, created if missing. Temporary files are written next to
 //     their final place (so the rename that publishes them never crosses
 //     file systems) and no metadata sidecar files are written, unless the
-//     URL sets fileblob's create_dir, no_tmp_dir or metadata itself.
+//     URL sets fileblob's create_dir, no_tmp_dir or metadata itself. The
+//     directories it creates are its owner's alone (0700) unless the URL
+//     sets dir_file_mode, and so are the blobs (0600): they are the
+//     documents.
 //   - s3://bucket?region=eu-west-1: Amazon S3, or any S3-compatible
 //     service with endpoint=…&use_path_style=true; credentials come from
 //     the usual AWS environment variables, files or instance role.
@@ -98,7 +101,7 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	switch u.Scheme {
 	case "file":
 		q := u.Query()
-		for key, def := range map[string]string{"create_dir": "true", "no_tmp_dir": "true", "metadata": "skip"} {
+		for key, def := range map[string]string{"create_dir": "true", "no_tmp_dir": "true", "metadata": "skip", "dir_file_mode": "0700"} {
 			if !q.Has(key) {
 				q.Set(key, def)
 			}
@@ -316,6 +319,15 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts *PutOpts) (*PutResult
 		// The service checks what it received against the hash of what
 		// was spooled.
 		wopts.ContentMD5 = sp.md5.Sum(nil)
+	}
+	// A file of a local directory is its owner's alone, whatever the
+	// umask: fileblob creates it 0666.
+	wopts.BeforeWrite = func(as func(any) bool) error {
+		var f *os.File
+		if as(&f) {
+			return f.Chmod(0o600)
+		}
+		return nil
 	}
 	w, err := s.bucket.NewWriter(wctx, res.Key, wopts)
 	if err != nil {

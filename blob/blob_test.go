@@ -255,11 +255,23 @@ func TestFileLayout(t *testing.T) {
 	}
 	var files []string
 	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
+		if err != nil {
+			return err
+		}
+		// The documents are their owner's alone, whatever the umask
+		// (the test's is usually 022).
+		fi, err := d.Info()
+		require.NoError(t, err)
+		want := fs.FileMode(0o600)
+		if d.IsDir() {
+			want = 0o700
+		}
+		require.Equal(t, want, fi.Mode().Perm(), path)
+		if !d.IsDir() {
 			rel, _ := filepath.Rel(dir, path)
 			files = append(files, filepath.ToSlash(rel))
 		}
-		return err
+		return nil
 	}))
 	require.ElementsMatch(t, []string{keys[0], keys[1]}, files, "no sidecar or temporary files")
 	left, err := os.ReadDir(tmp)

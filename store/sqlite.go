@@ -83,8 +83,9 @@ func parseSQLiteURL(rawURL string) (sqliteConfig, error) {
 	return cfg, nil
 }
 
-// openSQLite opens (creating it and its directory if needed) an SQLite
-// database with one writer connection and a few readers.
+// openSQLite opens (creating it and its directory if needed, its owner's
+// alone: 0600 and 0700) an SQLite database with one writer connection and
+// a few readers.
 func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	fail := func(err error) (Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", Redact(rawURL), err)
@@ -102,6 +103,9 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return fail(fmt.Errorf("%s is a directory, not a database file", path))
+	}
+	if err := sqlitesync.CreateFile(path); err != nil {
+		return fail(err)
 	}
 	dsn := func(params url.Values) string {
 		return (&url.URL{Scheme: "file", Path: path, RawQuery: params.Encode()}).String()

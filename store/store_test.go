@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -187,4 +188,27 @@ func TestPostgresFailedResultsRollBack(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StateAnalyzing, got.State)
 	require.Equal(t, 1, got.PageCount)
+}
+
+// TestSQLiteFilesPrivate: the database, its -wal and -shm files and the
+// directory made for them are their owner's alone, whatever the umask (the
+// tests' is usually 022): they hold documents' text, password hashes and
+// webhook secrets.
+func TestSQLiteFilesPrivate(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "quire-data")
+	path := filepath.Join(dir, "quire.db")
+	st, err := store.Open(ctx, path)
+	require.NoError(t, err)
+	defer st.Close()
+	require.NoError(t, st.Migrate(ctx))
+	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Equal(t, want, fi.Mode().Perm(), p)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 3, "no temporary file is left: %v", entries)
 }

@@ -3,7 +3,8 @@
 // and the document store's, each write through one connection and commit
 // most transactions with synchronous=NORMAL (in WAL mode: safe from a crash
 // of the process, possibly lost, never torn, in a power cut) and those that
-// must not come undone with their configured level, usually FULL.
+// must not come undone with their configured level, usually FULL. Both
+// create their database file with CreateFile, their owner's alone.
 package sqlitesync
 
 import (

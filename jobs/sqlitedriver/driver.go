@@ -175,8 +175,9 @@ func isBusy(err error) bool {
 }
 
 // resolvePath makes path absolute and resolves the symbolic links of its
-// directory, which it creates if needed, so that every driver of one file in
-// a process finds the same waiters.
+// directory, which it creates if needed (0700), so that every driver of one
+// file in a process finds the same waiters. It creates the file (0600) if
+// needed.
 func resolvePath(path string) (string, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -193,6 +194,10 @@ func resolvePath(path string) (string, error) {
 	// locks SQLite holds on it in this process.
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return "", errors.New("it is a directory, not a database file")
+	}
+	// A new database is its owner's alone, and so are its -wal and -shm.
+	if err := sqlitesync.CreateFile(abs); err != nil {
+		return "", err
 	}
 	return abs, nil
 }

@@ -433,3 +433,27 @@ func TestInsertSameIDTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, st.Ready)
 }
+
+// TestFilesPrivate: the database, its -wal and -shm files and the directory
+// made for them are their owner's alone, whatever the umask (the tests' is
+// usually 022).
+func TestFilesPrivate(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "quire-data")
+	path := filepath.Join(dir, "jobs.db")
+	d, err := sqlitedriver.Open(path, nil)
+	require.NoError(t, err)
+	defer d.Close()
+	client, err := jobs.NewClient(d, nil)
+	require.NoError(t, err)
+	_, err = client.Enqueue(context.Background(), "convert", nil, nil)
+	require.NoError(t, err)
+	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + "-wal": 0o600, path + "-shm": 0o600} {
+		fi, err := os.Stat(p)
+		require.NoError(t, err)
+		require.Equal(t, want, fi.Mode().Perm(), p)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 3, "no temporary file is left: %v", entries)
+}

@@ -32,8 +32,10 @@ func checkInbox(dir string) error {
 	if !info.IsDir() {
 		return usagef("invalid --inbox %q: it is not a folder", dir)
 	}
+	// The documents moved there are read by the inbox's owner, as Quire's
+	// data directory is.
 	for _, sub := range []string{inboxDoneDir, inboxFailedDir} {
-		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o700); err != nil {
 			return fmt.Errorf("inbox %q: %w", dir, err)
 		}
 	}
@@ -107,7 +109,7 @@ func inboxTake(ctx context.Context, dir, name string, p *pipeline.Pipeline, log 
 			log.Error("inbox: cannot move a failed file", "path", path, "error", merr)
 			return
 		}
-		if werr := os.WriteFile(dst+".error.txt", []byte(err.Error()+"\n"), 0o644); werr != nil {
+		if werr := os.WriteFile(dst+".error.txt", []byte(err.Error()+"\n"), 0o600); werr != nil {
 			log.Error("inbox: cannot write the error beside a failed file", "path", dst, "error", werr)
 		}
 		return

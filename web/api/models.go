@@ -2,7 +2,9 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/quirehq/quire/store"
@@ -32,8 +34,16 @@ func viewModel(m *store.ModelVersion) ModelVersion {
 
 func (a *api) listModels(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	active := false
+	if v := q.Get("active"); v != "" {
+		var err error
+		if active, err = strconv.ParseBool(v); err != nil {
+			a.problem(w, r, http.StatusBadRequest, fmt.Errorf("active %q is not true or false", v))
+			return
+		}
+	}
 	ms, err := a.st.ListModelVersions(r.Context(), &store.ListModelVersionsParams{Kind: q.Get("kind"), Name: q.Get("name"),
-		ActiveOnly: q.Get("active") == "true"})
+		ActiveOnly: active})
 	if a.storeError(w, r, err) {
 		return
 	}

@@ -403,6 +403,10 @@ func (u *ui) deleteJobs(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 
 func (u *ui) jobAction(w http.ResponseWriter, r *http.Request, done string, act func(ctx context.Context, state jobs.State, id string) error) {
 	state := jobs.State(r.PostFormValue("state"))
+	if state != "" && !state.Valid() {
+		u.fail(w, r, http.StatusBadRequest, fmt.Errorf("state %q is not ready, running, scheduled, retry or dead", state))
+		return
+	}
 	ids := jobIDs(r)
 	if len(ids) == 0 {
 		back(w, r, "/jobs?tab="+url.QueryEscape(string(state)), "No job selected.")
@@ -430,8 +434,12 @@ func (u *ui) jobAction(w http.ResponseWriter, r *http.Request, done string, act 
 
 func (u *ui) pauseQueue(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	name := r.PathValue("name")
-	if err := u.insp.PauseQueue(r.Context(), name); err != nil {
+	if err := jobs.ValidateQueueName(name); err != nil {
 		u.fail(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if err := u.insp.PauseQueue(r.Context(), name); err != nil {
+		u.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	back(w, r, "/jobs?tab=queues", fmt.Sprintf("Paused %s.", name))
@@ -439,8 +447,12 @@ func (u *ui) pauseQueue(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 
 func (u *ui) resumeQueue(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	name := r.PathValue("name")
-	if err := u.insp.ResumeQueue(r.Context(), name); err != nil {
+	if err := jobs.ValidateQueueName(name); err != nil {
 		u.fail(w, r, http.StatusBadRequest, err)
+		return
+	}
+	if err := u.insp.ResumeQueue(r.Context(), name); err != nil {
+		u.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
 	back(w, r, "/jobs?tab=queues", fmt.Sprintf("Resumed %s.", name))

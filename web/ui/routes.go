@@ -91,6 +91,10 @@ func (u *ui) guard(rt route) http.Handler {
 		// Every body is bounded before anything reads it, whoever sends
 		// it and wherever its CSRF token is.
 		r.Body = http.MaxBytesReader(w, r.Body, u.bodyLimit(rt))
+		if err := checkInput(r); err != nil {
+			u.fail(w, r, http.StatusBadRequest, err)
+			return
+		}
 		if rt.Scope == "" {
 			if r.Method == http.MethodPost && !u.parseForm(w, r, rt) {
 				return
@@ -137,14 +141,20 @@ func (u *ui) guard(rt route) http.Handler {
 				u.fail(w, r, http.StatusForbidden, auth.ErrCSRF)
 				return
 			}
+			// A form whose token came in the header is read now, within
+			// the same bounds, so that its values are checked too.
+			if r.PostForm == nil && !u.parseForm(w, r, rt) {
+				return
+			}
 		}
 		rt.handle(u, w, r, c)
 	})
 }
 
 // parseForm reads a POST's form within the route's body limit, held in
-// memory but for an upload's document; it answers the request itself and
-// returns false when the form is too large or unreadable.
+// memory but for an upload's document, and checks its values; it answers
+// the request itself and returns false when the form is too large,
+// unreadable or holds what no store can.
 func (u *ui) parseForm(w http.ResponseWriter, r *http.Request, rt route) bool {
 	memory := int64(formMemory)
 	if !rt.isUpload() {
@@ -152,6 +162,10 @@ func (u *ui) parseForm(w http.ResponseWriter, r *http.Request, rt route) bool {
 	}
 	err := r.ParseMultipartForm(memory)
 	if err == nil || errors.Is(err, http.ErrNotMultipart) {
+		if err := checkInput(r); err != nil {
+			u.fail(w, r, http.StatusBadRequest, err)
+			return false
+		}
 		return true
 	}
 	var tooLarge *http.MaxBytesError

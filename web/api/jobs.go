@@ -179,7 +179,7 @@ func (a *api) listJobs(w http.ResponseWriter, r *http.Request) {
 	for i, j := range js {
 		out.Jobs[i] = viewJob(j)
 		if redact {
-			out.Jobs[i].Error = auth.RedactAddresses(out.Jobs[i].Error)
+			out.Jobs[i].Error = auth.RedactJobError(j.Type, j.Error)
 		}
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -5,21 +5,47 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/pipeline"
 )
 
-func TestRedactAddresses(t *testing.T) {
+func TestRedactJobError(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ in, want string }{
-		{`deliver webhook 01J: Post "https://hooks.example.com/quire?key=s3cr3t": dial tcp 203.0.113.7:443: connect: connection refused`,
-			`deliver webhook 01J: Post "[url]": dial tcp [address]: connect: connection refused`},
-		{`receiver answered 500 at http://10.0.0.5:8080/in`, `receiver answered 500 at [url]`},
-		{`dial tcp [2001:db8::1]:443: i/o timeout`, `dial tcp [address]: i/o timeout`},
-		{`lookup hooks.internal.example:8443 failed`, `lookup [address] failed`},
-		{`extract 01J: document is encrypted`, `extract 01J: document is encrypted`},
-		{`took 1.5s at attempt 3 of 25`, `took 1.5s at attempt 3 of 25`},
+	tests := []struct {
+		name        string
+		in          string
+		reachesHost bool
+		want        string
+	}{
+		{name: "URL and address", in: `deliver webhook 01J: Post "https://hooks.example.com/quire?key=s3cr3t": dial tcp 203.0.113.7:443: connect: connection refused`,
+			want: `deliver webhook 01J: Post "[url]": dial tcp [address]: connect: connection refused`},
+		{name: "URL with an address", in: `receiver answered 500 at http://10.0.0.5:8080/in`, want: `receiver answered 500 at [url]`},
+		{name: "IPv6", in: `dial tcp [2001:db8::1]:443: i/o timeout`, want: `dial tcp [address]: i/o timeout`},
+		{name: "host and port", in: `lookup hooks.internal.example:8443 failed`, want: `lookup [address] failed`},
+		{name: "a URL's host named again", in: `Post "https://hooks.example.com": tls: failed to verify certificate: x509: certificate is valid for a.example.net, not hooks.example.com`,
+			want: `Post "[url]": tls: failed to verify certificate: x509: certificate is valid for a.example.net, not [host]`},
+		{name: "a failed lookup", in: `Post "https://hooks.example.com": dial tcp: lookup hooks.example.com on 10.0.0.53:53: no such host`,
+			want: `Post "[url]": dial tcp: lookup [host] on [address]: no such host`},
+		{name: "a lookup without its URL", in: `dial tcp: lookup hooks.example.com: no such host`, want: `dial tcp: lookup [host]: no such host`},
+		{name: "other jobs keep their file names", in: `extract 01J (report.pdf): document is encrypted`, want: `extract 01J (report.pdf): document is encrypted`},
+		{name: "numbers stay", in: `took 1.5s at attempt 3 of 25`, want: `took 1.5s at attempt 3 of 25`},
+		{name: "a webhook's bare host", reachesHost: true,
+			in:   `webhook 01J: webhook target refused: hooks.example.com resolves to 10.0.0.5, a private address; set WebhookAllowPrivate (--webhook-allow-private) to allow it`,
+			want: `webhook 01J: webhook target refused: [host] resolves to [address], a private address; set WebhookAllowPrivate (--webhook-allow-private) to allow it`},
+		{name: "a webhook's certificate names", reachesHost: true, in: `x509: certificate is valid for a.example.net, not b.example.org`,
+			want: `x509: certificate is valid for [host], not [host]`},
+		{name: "a webhook's durations stay", reachesHost: true, in: `deliver document.done to webhook 01J after 1.5s: 503`,
+			want: `deliver document.done to webhook 01J after 1.5s: 503`},
 	}
 	for _, tt := range tests {
-		require.Equal(t, tt.want, RedactAddresses(tt.in))
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			jobType := "extract"
+			if tt.reachesHost {
+				jobType = pipeline.JobWebhook
+			}
+			require.Equal(t, tt.want, RedactJobError(jobType, tt.in))
+		})
 	}
 	require.True(t, SeesAddresses(ScopeAdmin))
 	require.False(t, SeesAddresses(ScopeWrite))

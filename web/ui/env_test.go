@@ -134,7 +134,8 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	hs := jobs.NewHandlers()
 	p.Register(hs)
 	hs.Handle("test.webhook", func(context.Context, *jobs.Job) error {
-		return errors.New(`deliver webhook: Post "https://hooks.example.com/in?key=k": dial tcp 203.0.113.7:443: connect: connection refused`)
+		// As a delivery whose receiver's name no longer resolves fails.
+		return errors.New(`deliver document.done to webhook 01J: Post "https://hooks.example.com/in?key=k": dial tcp: lookup hooks.example.com on 203.0.113.7:53: no such host`)
 	}, nil)
 	hs.Handle("test.flaky", func(context.Context, *jobs.Job) error {
 		if b.flakyOK.Load() {

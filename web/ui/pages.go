@@ -371,7 +371,7 @@ func (u *ui) jobs(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			// A webhook's failure names its receiver, which only admins
 			// may see.
 			for _, j := range list {
-				j.Error = auth.RedactAddresses(j.Error)
+				j.Error = auth.RedactJobError(j.Type, j.Error)
 			}
 		}
 		data["Jobs"] = list

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/quirehq/quire/web/edge"
 )
 
 // ProblemMediaType is the media type of every error answer (RFC 9457).
@@ -39,7 +41,7 @@ func writeProblem(log *slog.Logger, w http.ResponseWriter, r *http.Request, stat
 		detail = err.Error()
 	}
 	if status >= 500 {
-		log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+		log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "remote", edge.ClientAddr(r), "error", err)
 		detail = "the service is unavailable; try again later"
 	}
 	h := w.Header()

@@ -68,6 +68,8 @@ type setupOpts struct {
 	// edge, when set, fronts the UI as cmd/quire does: its handler and
 	// its server's timeouts.
 	edge *edge.Config
+	// logger, when set, is the UI's logger; by default it logs nothing.
+	logger *slog.Logger
 }
 
 // openServers returns a store on a new PostgreSQL database and a job
@@ -167,7 +169,7 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	sessions := &auth.Sessions{Store: st}
 	apiH, err := api.NewWithOptions(p, &api.Options{Tokens: tokens, Sessions: sessions, Limiter: o.limiter, Blobs: bs, Jobs: jd, Logger: quiet})
 	require.NoError(t, err)
-	h, err := ui.New(&ui.Options{Pipeline: p, Blobs: bs, Jobs: jd, API: apiH, Sessions: sessions, Logger: quiet,
+	h, err := ui.New(&ui.Options{Pipeline: p, Blobs: bs, Jobs: jd, API: apiH, Sessions: sessions, Logger: cmp.Or(o.logger, quiet),
 		LoginLimiter: auth.NewLimiter(100, 100)})
 	require.NoError(t, err)
 	b.srv = httptest.NewUnstartedServer(h)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quirehq/quire/internal/bytesize"
 	"github.com/quirehq/quire/store"
+	"github.com/quirehq/quire/web/edge"
 )
 
 // page is what the layout shows around a page's content.
@@ -97,7 +98,7 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 func (u *ui) fail(w http.ResponseWriter, r *http.Request, status int, err error) {
 	msg := err.Error()
 	if status >= 500 {
-		u.log.Error("ui: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "error", err)
+		u.log.Error("ui: request failed", "method", r.Method, "path", r.URL.Path, "status", status, "remote", edge.ClientAddr(r), "error", err)
 		msg = "the service is unavailable; try again later"
 	}
 	c, _ := u.current(r)

@@ -160,6 +160,15 @@ func TestProblems(t *testing.T) {
 	require.NoError(t, err)
 	_, _ = fw.Write([]byte(big))
 	require.NoError(t, mw.Close())
+	// A part before the document's is read no further than the document
+	// limit and the form's overhead either.
+	var junkFirst bytes.Buffer
+	jw := multipart.NewWriter(&junkFirst)
+	require.NoError(t, jw.WriteField("junk", strings.Repeat("j", maxBytesTest+uploadOverhead)))
+	fw, err = jw.CreateFormFile("file", "small.txt")
+	require.NoError(t, err)
+	_, _ = fw.Write([]byte("small"))
+	require.NoError(t, jw.Close())
 	var noFile bytes.Buffer
 	nw := multipart.NewWriter(&noFile)
 	require.NoError(t, nw.WriteField("other", "x"))
@@ -200,6 +209,8 @@ func TestProblems(t *testing.T) {
 		{name: "upload too large", method: "POST", path: "/api/v1/documents?name=big.txt", scope: auth.ScopeWrite, body: big, status: 413},
 		{name: "multipart upload too large", method: "POST", path: "/api/v1/documents", scope: auth.ScopeWrite,
 			ctype: mw.FormDataContentType(), body: mp.String(), status: 413},
+		{name: "multipart upload with a huge part first", method: "POST", path: "/api/v1/documents", scope: auth.ScopeWrite,
+			ctype: jw.FormDataContentType(), body: junkFirst.String(), status: 413},
 		{name: "label body too large", method: "POST", path: "/api/v1/documents/" + doc.ID + "/labels", scope: auth.ScopeWrite,
 			body: `{"label":"` + strings.Repeat("x", maxJSONBody) + `"}`, status: 413},
 		{name: "store down: get", method: "GET", path: "/api/v1/documents/" + doc.ID, down: true, status: 503},

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/quirehq/quire/internal/bytesize"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/edge"
@@ -55,6 +56,10 @@ func view(d *store.Document) Document {
 		UpdatedAt: d.UpdatedAt, DoneAt: d.DoneAt, TextTruncated: d.TextTruncated}
 }
 
+// uploadOverhead is what an upload may hold besides its document: a
+// multipart form's boundaries, headers and other fields.
+const uploadOverhead = 1 << 20
+
 // upload takes one document, as a multipart form's "file" part or as the
 // raw body (named by ?name= or Content-Disposition), and answers with its id
 // at once: 201 for a new document, 200 for content already stored. The
@@ -62,8 +67,12 @@ func view(d *store.Document) Document {
 // the body is read once and never held in memory.
 func (a *api) upload(w http.ResponseWriter, r *http.Request) {
 	// An authenticated upload may take the time a large document needs;
-	// the pipeline stops reading it at the document limit.
+	// the pipeline stops reading it at the document limit, and nothing is
+	// read past that and what a form holds around it, whatever parts come
+	// before the document's.
 	edge.AllowTransfer(w, r, a.p.MaxBytes())
+	r.Body = http.MaxBytesReader(w, r.Body, a.p.MaxBytes()+uploadOverhead)
+	var tooLarge *http.MaxBytesError
 	name, body := r.URL.Query().Get("name"), io.Reader(r.Body)
 	declared := r.Header.Get("Content-Type")
 	if mt, _, _ := mime.ParseMediaType(declared); mt == "multipart/form-data" {
@@ -76,6 +85,10 @@ func (a *api) upload(w http.ResponseWriter, r *http.Request) {
 			part, err := mr.NextPart()
 			if errors.Is(err, io.EOF) {
 				a.problem(w, r, http.StatusBadRequest, errors.New(`the multipart upload has no "file" part`))
+				return
+			}
+			if errors.As(err, &tooLarge) {
+				a.problem(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("the upload is larger than the largest document and its form (%s)", bytesize.Format(tooLarge.Limit)))
 				return
 			}
 			if err != nil {
@@ -99,6 +112,9 @@ func (a *api) upload(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, pipeline.ErrTooLarge):
 		a.problem(w, r, http.StatusRequestEntityTooLarge, err)
+		return
+	case errors.As(err, &tooLarge):
+		a.problem(w, r, http.StatusRequestEntityTooLarge, fmt.Errorf("the upload is larger than the largest document and its form (%s)", bytesize.Format(tooLarge.Limit)))
 		return
 	case errors.Is(err, pipeline.ErrEmpty):
 		a.problem(w, r, http.StatusBadRequest, err)

@@ -13,25 +13,82 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/web/auth"
 	"github.com/quirehq/quire/web/edge"
+)
+
+// smallFormCap is web/ui's bound of every form but the upload; readSlack is
+// what the server may read past a bound: the request's header and its
+// connection's read buffer.
+const (
+	smallFormCap = 16 << 10
+	readSlack    = 16 << 10
 )
 
 // TestLoginBodyBounded posts a 300 MB multipart form to /login without a
 // session: the server answers 413 having read no more than the small-form
 // cap (counted on its connections, not taken from the status), spools
-// nothing, and goes on answering.
+// nothing, and goes on answering. Uploads are bounded by the document limit
+// wherever their CSRF token is, and a stranger's upload is read no further
+// than a small form.
 func TestLoginBodyBounded(t *testing.T) {
 	t.Parallel()
-	b := setup(t, &setupOpts{edge: &edge.Config{}})
-	const size = 300 << 20
+	const maxBytes = 64 << 10
+	b := setup(t, &setupOpts{edge: &edge.Config{}, maxBytes: maxBytes})
+	writer, csrf := b.login(t, auth.ScopeWrite)
+	tests := []struct {
+		name   string
+		client *http.Client
+		path   string
+		field  string            // the multipart form's field of the 300 MB
+		fields map[string]string // sent before it
+		header map[string]string
+		want   int
+		// most is the most of the body the server may read.
+		most int64
+	}{
+		{name: "sign-in without a session", client: b.client(t), path: "/login", field: "email",
+			want: http.StatusRequestEntityTooLarge, most: smallFormCap},
+		{name: "upload, token in the header", client: writer, path: "/upload", field: "file", header: map[string]string{auth.CSRFHeader: csrf},
+			want: http.StatusRequestEntityTooLarge, most: maxBytes + 1<<20},
+		{name: "upload, token in the form", client: writer, path: "/upload", field: "file", fields: map[string]string{"csrf": csrf},
+			want: http.StatusRequestEntityTooLarge, most: maxBytes + 1<<20},
+		{name: "upload by a stranger", client: b.client(t), path: "/upload", field: "file", header: map[string]string{auth.CSRFHeader: csrf},
+			want: http.StatusForbidden, most: smallFormCap},
+	}
+	for _, tt := range tests {
+		read, code := postHuge(t, b, tt.client, tt.path, tt.header, tt.fields, tt.field)
+		t.Logf("%s: the server read %d bytes of a 300 MB body", tt.name, read)
+		if code != 0 {
+			require.Equal(t, tt.want, code, tt.name)
+		} // else: the server closed the connection while the client was still sending
+		require.LessOrEqual(t, read, tt.most+readSlack, "%s: the server read %d bytes, more than its bound and buffers", tt.name, read)
+	}
 
+	code, body := b.get(t, http.DefaultClient, "/login")
+	require.Equal(t, http.StatusOK, code, body)
+}
+
+// postHuge streams a 300 MB multipart form, never held whole, to path, its
+// fields first and then field, and returns how many bytes the server read
+// from its connections meanwhile and the status it answered (0 when it
+// hung up before answering).
+func postHuge(t *testing.T, b *testBundle, c *http.Client, path string, header, fields map[string]string, field string) (int64, int) {
+	t.Helper()
+	const size = 300 << 20
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
 	sent := make(chan int64, 1)
 	go func() {
 		var n int64
 		defer func() { sent <- n }()
-		w, err := mw.CreateFormFile("email", "huge.bin")
+		for k, v := range fields {
+			if err := mw.WriteField(k, v); err != nil {
+				pw.CloseWithError(err)
+				return
+			}
+		}
+		w, err := mw.CreateFormFile(field, "huge.bin")
 		if err != nil {
 			pw.CloseWithError(err)
 			return
@@ -46,24 +103,23 @@ func TestLoginBodyBounded(t *testing.T) {
 		}
 		pw.CloseWithError(mw.Close())
 	}()
-	req, err := http.NewRequest(http.MethodPost, b.srv.URL+"/login", pr)
+	req, err := http.NewRequest(http.MethodPost, b.srv.URL+path, pr)
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	req.ContentLength = size + 1024 // declared, so the server knows what is coming
 	before := b.bytesRead.Load()
-	resp, err := http.DefaultClient.Do(req)
+	code := 0
+	resp, err := c.Do(req)
 	if err == nil {
-		require.Equal(t, http.StatusRequestEntityTooLarge, resp.StatusCode)
+		code = resp.StatusCode
 		resp.Body.Close()
-	} // else: the server closed the connection while the client was still sending
+	}
 	pr.CloseWithError(io.ErrClosedPipe)
 	<-sent
-	read := b.bytesRead.Load() - before
-	t.Logf("the server read %d bytes of a %d MB body", read, size>>20)
-	require.Less(t, read, int64(1<<20), "the server read %d bytes: more than the small-form cap and its buffers", read)
-
-	code, body := b.get(t, http.DefaultClient, "/login")
-	require.Equal(t, http.StatusOK, code, body)
+	return b.bytesRead.Load() - before, code
 }
 
 // TestSlowBody sends a request body a byte at a time, slower than any

@@ -206,6 +206,13 @@ func TestCompose(t *testing.T) {
 		require.NoError(t, err, "service %s: stop_grace_period", name)
 		require.GreaterOrEqual(t, grace, timeout+10*time.Second, "service %s: stop_grace_period < QUIRE_SHUTDOWN_TIMEOUT + 10s", name)
 	}
+	// The web processes are reached through nginx only, whose
+	// X-Forwarded-For names the client: they believe it, and nginx sends
+	// it, so that the sign-in limiter and the logs see the client.
+	require.Contains(t, c.Services["web"].Environment["QUIRE_TRUSTED_PROXIES"], "172.16.0.0/12", "Docker's networks")
+	proxy, err := os.ReadFile("nginx/quire-proxy.conf")
+	require.NoError(t, err)
+	require.Contains(t, string(proxy), "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;")
 }
 
 // TestNginx runs `nginx -t` on the configuration for hosts without

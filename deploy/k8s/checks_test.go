@@ -63,6 +63,7 @@ var checks = []check{
 	{"rolling updates", checkRollingUpdates},
 	{"security", checkSecurity},
 	{"shutdown", checkShutdown},
+	{"trusted proxies", checkTrustedProxies},
 }
 
 // runChecks returns every violation of every check in r.

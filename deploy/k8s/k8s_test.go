@@ -234,6 +234,14 @@ func TestChecksCatchBreakage(t *testing.T) {
 				}
 			}
 		}, "refers to ConfigMap"},
+		{"the web role trusting no proxy", func(t *testing.T, r *rendering) {
+			c := container(t, r, "quire-web")
+			c.Env = slices.DeleteFunc(c.Env, func(e corev1.EnvVar) bool { return e.Name == "QUIRE_TRUSTED_PROXIES" })
+		}, "the web role sets no --trusted-proxies"},
+		{"the load balancer's proxies not trusted", func(t *testing.T, r *rendering) {
+			c := container(t, r, "quire-web")
+			c.Args = append(c.Args, "--trusted-proxies=10.0.0.0/8")
+		}, "35.191.0.0/16 may reach the web port"},
 		{"a monitor scraping a port the Service lacks", func(t *testing.T, r *rendering) {
 			sm := get[*monitoringv1.ServiceMonitor](t, r, "ServiceMonitor", ns, "quire")
 			sm.Spec.Endpoints[0].Port = "http"

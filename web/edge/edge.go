@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -25,9 +26,10 @@ const (
 	WriteTimeoutDefault      = 2 * time.Minute
 	IdleTimeoutDefault       = 2 * time.Minute
 	// MinTransferRateDefault is the slowest a large body may travel: an
-	// upload or a download of n bytes gets n / this rate on top of the
-	// usual timeout, so that a 100 MiB document on a slow link is not cut
-	// off, while a client that sends a byte every few seconds is.
+	// upload gets the time its bytes take at this rate on top of the read
+	// timeout, and a download of n bytes n / this rate on top of the write
+	// timeout (AllowTransfer), so that a 100 MiB document on a slow link is
+	// not cut off, while a client that sends a byte every few seconds is.
 	MinTransferRateDefault = 64 << 10
 )
 
@@ -217,28 +219,60 @@ func ClientAddr(r *http.Request) string {
 	return hostOnly(r.RemoteAddr)
 }
 
-// AllowTransfer gives a request that moves a large body (an upload of up
-// to n bytes, or a download of n) the time it needs at the slowest
-// transfer rate, on top of the usual read and write timeouts. Handlers call
-// it once the request is authenticated, so that only a user can hold a
-// connection that long.
+// AllowTransfer gives a request that moves a large body, an upload of up
+// to n bytes or a download of n, the time it needs at MinTransferRate on
+// top of the usual timeouts. Handlers call it once the request is
+// authenticated, so that only a user can hold a connection that long.
+//
+// An upload's read deadline moves on with every byte received: the read
+// timeout's grace, plus the time the bytes received so far take at
+// MinTransferRate. A large document on a slow link is never cut off,
+// while a client that sends slower than that rate (a byte every few
+// seconds) is, once the grace is spent. A download's write deadline is its
+// size's worth at that rate.
 func AllowTransfer(w http.ResponseWriter, r *http.Request, n int64) {
 	cfg := Config{}.WithDefaults()
 	if info, ok := r.Context().Value(ctxKey{}).(*reqInfo); ok {
 		cfg = *info.cfg
 	}
-	extra := time.Duration(0)
-	if cfg.MinTransferRate > 0 {
-		extra = time.Duration(n / cfg.MinTransferRate * int64(time.Second))
-	}
 	rc := http.NewResponseController(w)
 	now := time.Now()
-	if cfg.ReadTimeout > 0 {
-		_ = rc.SetReadDeadline(now.Add(cfg.ReadTimeout + extra))
+	if cfg.ReadTimeout > 0 && r.Body != nil && r.Body != http.NoBody {
+		grace := now.Add(cfg.ReadTimeout)
+		_ = rc.SetReadDeadline(grace)
+		r.Body = &pacedBody{ReadCloser: r.Body, rc: rc, grace: grace, rate: cfg.MinTransferRate}
 	}
 	if cfg.WriteTimeout > 0 {
-		_ = rc.SetWriteDeadline(now.Add(cfg.WriteTimeout + extra))
+		_ = rc.SetWriteDeadline(now.Add(cfg.WriteTimeout + transferTime(n, cfg.MinTransferRate)))
 	}
+}
+
+// pacedBody moves its connection's read deadline on as bytes arrive: to
+// grace plus the time they take at rate.
+type pacedBody struct {
+	io.ReadCloser
+	rc    *http.ResponseController
+	grace time.Time
+	rate  int64
+	n     int64
+}
+
+func (b *pacedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.n += int64(n)
+		_ = b.rc.SetReadDeadline(b.grace.Add(transferTime(b.n, b.rate)))
+	}
+	return n, err
+}
+
+// transferTime is how long n bytes take at rate bytes a second; 0 for no
+// rate.
+func transferTime(n, rate int64) time.Duration {
+	if rate <= 0 {
+		return 0
+	}
+	return time.Duration(float64(n) / float64(rate) * float64(time.Second))
 }
 
 // hostOnly strips a port: "example.com:8080" -> "example.com", "[::1]:80"

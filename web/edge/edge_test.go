@@ -1,9 +1,13 @@
 package edge
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -105,4 +109,77 @@ func TestServerTimeouts(t *testing.T) {
 	require.EqualValues(t, 5, s.ReadTimeout)
 	require.Equal(t, WriteTimeoutDefault, s.WriteTimeout)
 	require.Equal(t, IdleTimeoutDefault, s.IdleTimeout)
+}
+
+// TestAllowTransferPacesUploads: an upload a handler allows (AllowTransfer)
+// may take longer than the read timeout as long as its bytes keep coming at
+// the minimum rate; a trickle slower than that is cut off once the read
+// timeout's grace is spent; and without AllowTransfer the read timeout
+// bounds the whole request.
+func TestAllowTransferPacesUploads(t *testing.T) {
+	t.Parallel()
+	// A grace of 1 s and 1 KiB/s; the steady client sends 8 KiB/s for 3 s,
+	// far beyond the grace, the trickle a byte every 300 ms.
+	cfg := Config{ReadTimeout: time.Second, MinTransferRate: 1 << 10}
+	tests := []struct {
+		name    string
+		allow   bool
+		chunk   int
+		every   time.Duration
+		chunks  int
+		wantCut bool
+	}{
+		{name: "a steady upload", allow: true, chunk: 1 << 10, every: 125 * time.Millisecond, chunks: 24},
+		{name: "a trickle", allow: true, chunk: 1, every: 300 * time.Millisecond, chunks: 100, wantCut: true},
+		{name: "a steady body not allowed more time", chunk: 1 << 10, every: 125 * time.Millisecond, chunks: 24, wantCut: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var got atomic.Int64
+			srv := httptest.NewUnstartedServer(cfg.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if tt.allow {
+					AllowTransfer(w, r, 100<<20)
+				}
+				n, err := io.Copy(io.Discard, r.Body)
+				got.Store(n)
+				if err != nil {
+					http.Error(w, err.Error(), http.StatusBadRequest)
+				}
+			})))
+			hs := cfg.Server(srv.Config.Handler)
+			srv.Config = hs
+			srv.Start()
+			defer srv.Close()
+
+			pr, pw := io.Pipe()
+			go func() {
+				chunk := bytes.Repeat([]byte("x"), tt.chunk)
+				for range tt.chunks {
+					time.Sleep(tt.every) // the client's pace, not a wait for the server
+					if _, err := pw.Write(chunk); err != nil {
+						return
+					}
+				}
+				pw.Close()
+			}()
+			req, err := http.NewRequest(http.MethodPost, srv.URL, pr)
+			require.NoError(t, err)
+			req.ContentLength = int64(tt.chunk * tt.chunks)
+			resp, err := srv.Client().Do(req)
+			pr.CloseWithError(io.ErrClosedPipe)
+			if tt.wantCut {
+				if err == nil {
+					resp.Body.Close()
+					require.NotEqual(t, http.StatusOK, resp.StatusCode)
+				}
+				require.Less(t, got.Load(), int64(tt.chunk*tt.chunks), "the server read the whole body")
+				return
+			}
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			require.Equal(t, int64(tt.chunk*tt.chunks), got.Load())
+		})
+	}
 }

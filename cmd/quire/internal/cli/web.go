@@ -52,7 +52,7 @@ func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
 	fs.StringSliceVar(&wc.AllowedHosts, "allowed-hosts", nil, "host names and addresses requests may name in their Host header, others get 421; the probes answer any (default: any; up --demo: localhost, 127.0.0.1, ::1 and --addr's host)")
 	fs.StringSliceVar(&wc.TrustedProxies, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies in front whose X-Forwarded-For names the client, for the sign-in limiter and logs (default: none, the peer is the client)")
 	fs.DurationVar(&wc.ReadHeaderTimeout, "http-read-header-timeout", edge.ReadHeaderTimeoutDefault, "how long a client may take to send a request's header, on every HTTP server of the process")
-	fs.DurationVar(&wc.ReadTimeout, "http-read-timeout", edge.ReadTimeoutDefault, "how long a client may take to send a whole request; a signed-in upload gets more: the document limit at 64 KiB/s")
+	fs.DurationVar(&wc.ReadTimeout, "http-read-timeout", edge.ReadTimeoutDefault, "how long a client may take to send a whole request; a signed-in upload gets more while its bytes come at 64 KiB/s or faster")
 	fs.DurationVar(&wc.WriteTimeout, "http-write-timeout", edge.WriteTimeoutDefault, "how long an answer may take to be written; a download of an original gets more: its size at 64 KiB/s")
 	fs.DurationVar(&wc.IdleTimeout, "http-idle-timeout", edge.IdleTimeoutDefault, "how long a kept-alive connection may wait for its next request")
 	for _, name := range []string{"secure-cookies", "rate-limit", "rate-burst", "allowed-hosts", "trusted-proxies",

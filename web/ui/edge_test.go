@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -165,4 +166,44 @@ feed:
 
 	code, body := b.get(t, http.DefaultClient, "/login")
 	require.Equal(t, http.StatusOK, code, body)
+}
+
+// TestLoginLimiterBehindProxy: behind a trusted proxy each client has its
+// own sign-in limit, keyed by the address the proxy's X-Forwarded-For
+// names; a header from anyone else is not believed, and one client's
+// failures then count against every client of that peer.
+func TestLoginLimiterBehindProxy(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name    string
+		trusted string
+		// secondLimited: the second client is refused too.
+		secondLimited bool
+	}{
+		{name: "the proxy trusted", trusted: "127.0.0.1/32"},
+		{name: "no proxy trusted", secondLimited: true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			proxies, err := edge.ParsePrefixes(strings.Fields(tt.trusted))
+			require.NoError(t, err)
+			// One attempt, then one an hour.
+			b := setup(t, &setupOpts{edge: &edge.Config{TrustedProxies: proxies}, loginLimiter: auth.NewLimiter(1.0/3600, 1)})
+			signIn := func(client string) int {
+				c := b.client(t)
+				_, page := b.get(t, c, "/login")
+				form := url.Values{"csrf": {csrfOf(t, page)}, "email": {"nobody@example.org"}, "password": {"wrong"}}
+				resp, _ := b.do(t, c, http.MethodPost, "/login", map[string]string{
+					"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "198.51.100.1, " + client}, form.Encode())
+				return resp.StatusCode
+			}
+			require.Equal(t, http.StatusUnauthorized, signIn("203.0.113.1"))
+			require.Equal(t, http.StatusTooManyRequests, signIn("203.0.113.1"))
+			want := http.StatusUnauthorized
+			if tt.secondLimited {
+				want = http.StatusTooManyRequests
+			}
+			require.Equal(t, want, signIn("203.0.113.2"))
+		})
+	}
 }

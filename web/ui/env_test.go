@@ -70,6 +70,8 @@ type setupOpts struct {
 	edge *edge.Config
 	// logger, when set, is the UI's logger; by default it logs nothing.
 	logger *slog.Logger
+	// loginLimiter, when set, limits sign-ins; by default 100 a second.
+	loginLimiter *auth.Limiter
 }
 
 // openServers returns a store on a new PostgreSQL database and a job
@@ -170,7 +172,7 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	apiH, err := api.NewWithOptions(p, &api.Options{Tokens: tokens, Sessions: sessions, Limiter: o.limiter, Blobs: bs, Jobs: jd, Logger: quiet})
 	require.NoError(t, err)
 	h, err := ui.New(&ui.Options{Pipeline: p, Blobs: bs, Jobs: jd, API: apiH, Sessions: sessions, Logger: cmp.Or(o.logger, quiet),
-		LoginLimiter: auth.NewLimiter(100, 100)})
+		LoginLimiter: cmp.Or(o.loginLimiter, auth.NewLimiter(100, 100))})
 	require.NoError(t, err)
 	b.srv = httptest.NewUnstartedServer(h)
 	if o.edge != nil {

@@ -102,4 +102,3 @@ func webIPBlocks(r *rendering, ns string, podLabels map[string]string) []string 
 	}
 	return out
 }
-

@@ -20,7 +20,7 @@ type limitSettings struct {
 	// extract.MaxTextDefault (16 MiB); -1 keeps every byte.
 	MaxTextBytes bytesize.Size
 	// MaxPDFMemory is the memory one PDF engine instance may use. Defaults
-	// to extract.MaxPDFMemoryDefault (256 MiB).
+	// to extract.MaxPDFMemoryDefault (192 MiB).
 	MaxPDFMemory bytesize.Size
 }
 

@@ -17,6 +17,8 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testdocs"
 	"github.com/ulikunitz/xz"
 )
 
@@ -115,26 +117,6 @@ func TestArchiveEncrypted(t *testing.T) {
 	require.Contains(t, err.Error(), "sotu/sotu-1932-hoover.txt")
 }
 
-// zipOf builds a zip archive of the given members, in order.
-func zipOf(t testing.TB, members ...any) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < len(members); i += 2 {
-		w, err := zw.Create(members[i].(string))
-		require.NoError(t, err)
-		switch d := members[i+1].(type) {
-		case string:
-			_, err = w.Write([]byte(d))
-		case []byte:
-			_, err = w.Write(d)
-		}
-		require.NoError(t, err)
-	}
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
-
 // tarOf builds a tar archive of n members of size bytes of zeros each.
 func tarOfZeros(t testing.TB, n, size int) []byte {
 	t.Helper()
@@ -215,20 +197,20 @@ func TestArchiveLimits(t *testing.T) {
 				for i := range 8 {
 					members = append(members, fmt.Sprintf("zeros-%d", i), make([]byte, 2<<20))
 				}
-				return zipOf(t, members...)
+				return testdocs.Zip(members...)
 			}, limit: "decompressed size"},
 		// A member whose header understates its size is corrupt, and
 		// read no further than its declared size.
 		{name: "zip whose sizes lie", lim: small, file: "lying.zip", data: func(t testing.TB) []byte {
-			return lieSizes(t, zipOf(t, "zeros.txt", make([]byte, 4<<20), "good.txt", "a good member"), "zeros.txt", 100)
+			return lieSizes(t, testdocs.Zip("zeros.txt", make([]byte, 4<<20), "good.txt", "a good member"), "zeros.txt", 100)
 		}, children: 1, warning: `member "zeros.txt" left out: it is corrupt`},
 		{name: "member larger than the bytes limit", lim: small, file: "large.zip", data: func(t testing.TB) []byte {
-			return zipOf(t, "large.bin", make([]byte, 2<<20), "small.txt", "small")
+			return testdocs.Zip("large.bin", make([]byte, 2<<20), "small.txt", "small")
 		}, children: 1, warning: `1 members left out: each is larger than the bytes limit of 1 MiB ("large.bin")`},
 		{name: "members adding up past the bytes limit", lim: small, file: "sum.zip", data: func(t testing.TB) []byte {
-			return zipOf(t, "a.txt", big, "b.txt", big, "c.txt", big, "d.txt", "small")
+			return testdocs.Zip("a.txt", big, "b.txt", big, "c.txt", big, "d.txt", "small")
 		}, children: 3, warning: `1 members left out: with them the archive's members would add up to more than the bytes limit of 1 MiB ("c.txt")`},
-		{name: "more members than the children limit", lim: small, file: "many.zip", data: func(t testing.TB) []byte { return zipOf(t, many...) },
+		{name: "more members than the children limit", lim: small, file: "many.zip", data: func(t testing.TB) []byte { return testdocs.Zip(many...) },
 			children: 10, warning: "5 members left out: the archive holds more than the children limit of 10",
 			check: func(t *testing.T, res *Result) {
 				require.Equal(t, "5", res.Meta["members_left_out"])
@@ -237,20 +219,20 @@ func TestArchiveLimits(t *testing.T) {
 			}},
 		// A listing longer than the text limit: done, truncated.
 		{name: "listing past the text limit", lim: Limits{MaxText: 100, MaxChildren: 10}, file: "many.zip",
-			data: func(t testing.TB) []byte { return zipOf(t, many...) }, children: 5,
+			data: func(t testing.TB) []byte { return testdocs.Zip(many...) }, children: 5,
 			check: func(t *testing.T, res *Result) {
 				require.True(t, res.Truncated)
 				require.LessOrEqual(t, len(res.Text), 100)
 			}},
 		{name: "corrupt member", lim: small, file: "corrupt.zip", data: func(t testing.TB) []byte {
-			return corruptMember(t, zipOf(t, "bad.txt", strings.Repeat("some text to compress ", 200), "good.txt", "a good member"), "bad.txt")
+			return corruptMember(t, testdocs.Zip("bad.txt", strings.Repeat("some text to compress ", 200), "good.txt", "a good member"), "bad.txt")
 		}, children: 1, warning: `member "bad.txt" left out: it is corrupt`},
 		{name: "tar.gz cut short", lim: small, file: "cut.tar.gz", data: func(t testing.TB) []byte {
 			tgz := archiveFile(t, "docs.tar.gz")
 			return tgz[:len(tgz)*2/3]
 		}, children: 2, warning: "the archive is damaged after its first"},
 		{name: "names with paths", lim: small, file: "paths.zip", data: func(t testing.TB) []byte {
-			return zipOf(t, "/etc/passwd", "abs", "../../up.txt", "up", `C:\Users\me\win.txt`, "win", "dir/", "")
+			return testdocs.Zip("/etc/passwd", "abs", "../../up.txt", "up", `C:\Users\me\win.txt`, "win", "dir/", "")
 		}, children: 3, check: func(t *testing.T, res *Result) {
 			var names []string
 			for _, c := range res.Children {

@@ -1,7 +1,6 @@
 package pipeline_test
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"fmt"
@@ -14,29 +13,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/internal/testdocs"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
-
-// zipOf builds a zip archive of name, content pairs.
-func zipOf(t *testing.T, members ...any) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for i := 0; i < len(members); i += 2 {
-		w, err := zw.Create(members[i].(string))
-		require.NoError(t, err)
-		switch d := members[i+1].(type) {
-		case string:
-			_, err = w.Write([]byte(d))
-		case []byte:
-			_, err = w.Write(d)
-		}
-		require.NoError(t, err)
-	}
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
-}
 
 // settle waits until every document of the store is in a final state.
 func settle(t *testing.T, st store.Store, want int64) {
@@ -108,7 +88,7 @@ func nested(t *testing.T, depth int) []byte {
 		if inner != nil {
 			members = append(members, fmt.Sprintf("level-%d.zip", i+1), inner)
 		}
-		inner = zipOf(t, members...)
+		inner = testdocs.Zip(members...)
 	}
 	return inner
 }
@@ -165,8 +145,8 @@ func TestArchiveDuplicateMembers(t *testing.T) {
 	t.Parallel()
 	e := embedded(t)
 	ctx := context.Background()
-	inner := zipOf(t, "a.txt", "the same text")
-	outer := zipOf(t, "one.txt", "the same text", "two.txt", "the same text", "inner.zip", inner, "copy.zip", inner)
+	inner := testdocs.Zip("a.txt", "the same text")
+	outer := testdocs.Zip("one.txt", "the same text", "two.txt", "the same text", "inner.zip", inner, "copy.zip", inner)
 	doc, _, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: "outer.zip", Body: bytes.NewReader(outer), Source: store.SourceUpload})
 	require.NoError(t, err)
 	// outer.zip, one.txt (two.txt and a.txt are the same content), and

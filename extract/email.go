@@ -142,16 +142,24 @@ func extractEmail(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Res
 			}
 		}
 	}
-	if text == "" && strings.TrimSpace(htmlBody) != "" {
+	switch {
+	case text == "" && strings.TrimSpace(htmlBody) != "", thinAlternative(text, htmlBody):
 		h, err := htmlText(ctx, htmlBody, b)
 		if err != nil {
 			return nil, err
 		}
-		text = h.text
-		if h.lang != "" {
-			res.Meta["lang"] = h.lang
+		// A short plain-text alternative ("this message is in HTML",
+		// a link to a web version) beside an HTML part that carries the
+		// message: the HTML is the richer one.
+		if len(h.text) > 2*len(text) {
+			text = h.text
+			if h.lang != "" {
+				res.Meta["lang"] = h.lang
+			}
+		} else {
+			text = b.clip(text)
 		}
-	} else {
+	default:
 		text = b.clip(text)
 	}
 	res.Text = text
@@ -213,6 +221,14 @@ func emailChildren(env *enmime.Envelope, body *enmime.Part, res *Result, lim Lim
 		res.Children = append(res.Children, Child{Name: name, Type: p.ContentType, Data: p.Content})
 	}
 	return nil
+}
+
+// thinAlternative reports a plain-text body too short to be the message
+// beside an HTML body much longer than it; only then is the HTML read as
+// well, so that the usual message, whose two parts say the same, is not
+// parsed twice.
+func thinAlternative(text, htmlBody string) bool {
+	return text != "" && len(text) < 512 && len(htmlBody) > 4*len(text)+1024
 }
 
 // declaredTextBody returns the root of a single-part message whose raw

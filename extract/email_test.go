@@ -217,3 +217,27 @@ func TestMultipartDepth(t *testing.T) {
 	// RFC 2231 continuations and empty values count and never close.
 	assert.Equal(t, 2, multipartDepth([]byte("Content-Type: multipart/mixed; boundary*0=a; boundary=\"\"\n\n----\n--a--\n"), 100))
 }
+
+// TestEmailRicherAlternative: a plain-text alternative that only points to
+// the HTML gives way to the HTML part, which carries the message; a plain
+// text that says the same as its HTML is kept as it is.
+func TestEmailRicherAlternative(t *testing.T) {
+	t.Parallel()
+	para := strings.Repeat("The quarterly figures are attached and the board meets on Thursday. ", 30)
+	msg := func(plain, html string) []byte {
+		return []byte("From: a@example.org\r\nTo: b@example.org\r\nSubject: Figures\r\nMIME-Version: 1.0\r\n" +
+			"Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + plain + "\r\n" +
+			"--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><body><h1>Figures</h1><p>" + html + "</p></body></html>\r\n--b--\r\n")
+	}
+	x := New(Config{})
+	res, err := x.Extract(context.Background(), &Input{Name: "thin.eml", Data: msg("Your mail reader shows no HTML: read this message at https://example.org/m/1", para)})
+	require.NoError(t, err)
+	require.Contains(t, res.Text, "The quarterly figures are attached")
+	require.Contains(t, res.Text, "Figures\n")
+
+	res, err = x.Extract(context.Background(), &Input{Name: "same.eml", Data: msg(para, para)})
+	require.NoError(t, err)
+	require.True(t, strings.HasPrefix(res.Text, "The quarterly figures are attached"), "the plain text kept: %q", truncate(res.Text, 60))
+	require.NotContains(t, res.Text, "Figures\n")
+}

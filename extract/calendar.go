@@ -184,7 +184,7 @@ func extractCalendar(ctx context.Context, _ *Extractor, in *Input, b *budget) (*
 		}
 		if comp == nil {
 			if depth == 1 && (l.name == "X-WR-CALNAME" || l.name == "NAME") && res.Title == "" {
-				res.Title = collapseSpace(cutUTF8(string(decodeContentValue(l, false, xmlCaptureMax)), xmlCaptureMax))
+				res.Title = collapseSpace(cutUTF8(string(decodeContentValue(l, false, metaFieldMax)), metaFieldMax))
 			}
 			return nil
 		}

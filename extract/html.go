@@ -43,9 +43,6 @@ func extractHTML(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resu
 	return res, nil
 }
 
-// htmlTitleMax bounds the title kept: a title is a line, not a text.
-const htmlTitleMax = 4 << 10
-
 type htmlDoc struct {
 	text, title, lang string
 }
@@ -107,7 +104,7 @@ func htmlText(ctx context.Context, s string, b *budget) (htmlDoc, error) {
 				continue
 			}
 			if inTitle {
-				if doc.title == "" && title.Len() < htmlTitleMax {
+				if doc.title == "" && title.Len() < metaFieldMax {
 					title.Write(z.Text())
 				}
 				continue

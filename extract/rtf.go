@@ -151,8 +151,6 @@ const (
 	rtfMaxFonts = 4096
 	// rtfMaxUC bounds \ucN: real files use 0 to 2.
 	rtfMaxUC = 16
-	// rtfInfoMax bounds each \info field kept.
-	rtfInfoMax = 4 << 10
 	// rtfPendingMax is the most bytes held before decoding them.
 	rtfPendingMax = 4 << 10
 )
@@ -748,8 +746,8 @@ func (p *rtfParser) out(t rtfTarget, field uint8, s string) {
 	case tgtHTMLTag:
 		p.writeHTML(s)
 	case tgtInfo:
-		if f := &p.info[field]; f.Len() < rtfInfoMax {
-			f.WriteString(cutUTF8(s, rtfInfoMax-f.Len()))
+		if f := &p.info[field]; f.Len() < metaFieldMax {
+			f.WriteString(cutUTF8(s, metaFieldMax-f.Len()))
 		}
 	}
 }

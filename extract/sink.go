@@ -19,6 +19,10 @@ import (
 // working sets of the engines (a PDF instance's memory limit), whatever it is
 // fed: docs/operations.md adds it up.
 
+// metaFieldMax bounds a metadata field gathered from a document's content
+// (a title, an author): a line, not a text, and not drawn on the budget.
+const metaFieldMax = 4 << 10
+
 // errTextFull ends a reader or a walk whose document has spent its text
 // budget. It never reaches the caller: the document is done, truncated.
 var errTextFull = errors.New("text limit reached")

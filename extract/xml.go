@@ -277,9 +277,6 @@ func xmlDeclaredEncoding(data []byte) string {
 // are read as running text of the deepest kept.
 const xmlDepthMax = 256
 
-// xmlCaptureMax bounds a title or an author: a line, not a text.
-const xmlCaptureMax = 4 << 10
-
 // xmlDialect says how the walk reads a vocabulary. Names are local names.
 type xmlDialect struct {
 	name string
@@ -647,10 +644,10 @@ func (x *xmlText) chars(t xml.CharData) {
 		x.html.write(t)
 		return
 	}
-	if x.titleDepth > 0 && x.title.Len() < xmlCaptureMax {
+	if x.titleDepth > 0 && x.title.Len() < metaFieldMax {
 		x.title.Write(t)
 	}
-	if x.authorDepth > 0 && x.author.Len() < xmlCaptureMax {
+	if x.authorDepth > 0 && x.author.Len() < metaFieldMax {
 		x.author.Write(t)
 	}
 	if !x.keeping() {
@@ -984,7 +981,7 @@ func extractFlatODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*R
 				}
 			case xml.CharData:
 				if inMeta {
-					if field != nil && len(*field) < xmlCaptureMax {
+					if field != nil && len(*field) < metaFieldMax {
 						*field += string(t)
 					}
 					return false, nil

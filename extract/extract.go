@@ -380,7 +380,7 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 		}
 		res.Text = strings.Join(texts, "\f")
 	}
-	res.Truncated = res.Truncated || bud.isTruncated()
+	res.Truncated = res.Truncated || bud.full()
 	return res, nil
 }
 

@@ -68,7 +68,7 @@ func (b *budget) left() int64 {
 }
 
 // full reports that the text budget is spent and some text was refused:
-// readers stop there.
+// the document is truncated, and readers stop there.
 func (b *budget) full() bool {
 	if b == nil {
 		return false
@@ -77,9 +77,6 @@ func (b *budget) full() bool {
 	defer b.mu.Unlock()
 	return b.truncated
 }
-
-// isTruncated reports whether text was refused.
-func (b *budget) isTruncated() bool { return b.full() }
 
 // markTruncated records that a reader stopped before the end of its input
 // because of the budget (a token longer than the text limit).

@@ -41,7 +41,7 @@ func TestTextSink(t *testing.T) {
 				s.writeString(w)
 			}
 			require.Equal(t, tt.want, s.String())
-			require.Equal(t, tt.truncated, b.isTruncated())
+			require.Equal(t, tt.truncated, b.full())
 		})
 	}
 
@@ -69,7 +69,7 @@ func TestTextSink(t *testing.T) {
 		big := textSink{bud: b, scratch: true}
 		require.False(t, big.writeString("123456"))
 		require.Equal(t, "1234", big.String())
-		require.True(t, b.isTruncated())
+		require.True(t, b.full())
 	})
 
 	t.Run("concurrent writers", func(t *testing.T) {
@@ -91,7 +91,7 @@ func TestTextSink(t *testing.T) {
 			total += sinks[i].Len()
 		}
 		require.Equal(t, 1000, total)
-		require.True(t, b.isTruncated())
+		require.True(t, b.full())
 	})
 }
 
@@ -137,8 +137,8 @@ func FuzzTextSink(f *testing.F) {
 		if utf8.Valid(data) && !utf8.ValidString(out) {
 			t.Fatalf("cut inside a character: %q", out)
 		}
-		if b.isTruncated() != (len(out) < len(data)) {
-			t.Fatalf("truncated=%v but kept %d of %d bytes", b.isTruncated(), len(out), len(data))
+		if b.full() != (len(out) < len(data)) {
+			t.Fatalf("truncated=%v but kept %d of %d bytes", b.full(), len(out), len(data))
 		}
 	})
 }

@@ -699,7 +699,7 @@ func (x *xmlText) writeHTML() {
 	if err != nil || h.text == "" {
 		return
 	}
-	if sub.isTruncated() {
+	if sub.full() {
 		x.bud.markTruncated()
 	}
 	if x.w.started && !x.w.lineStart {

@@ -99,6 +99,9 @@ func Detect(name string, data []byte) string {
 	m := mimetype.Detect(data)
 	t := baseType(m.String())
 
+	if mt := mediaType(data); mt != "" {
+		return mt
+	}
 	switch {
 	case isRTF(data):
 		// mimetype wants "{\rtf" first and text around it; RTF may
@@ -407,4 +410,97 @@ func mostlyText(data []byte) bool {
 		}
 	}
 	return ctl <= 2 || ctl*100 <= len(head(data, 8192))
+}
+
+// mediaType names audio and video containers by their signatures. mimetype
+// knows most of them, but names an MP4 by its brand only when it knows the
+// brand, and an Ogg or EBML file by what its first bytes hint; the media
+// reader (media.go) reads them all alike. Empty means not one of them.
+func mediaType(data []byte) string {
+	switch {
+	case len(data) >= 10 && string(data[:3]) == "ID3" && data[3] >= 2 && data[3] <= 4:
+		return typeMP3
+	case bytes.HasPrefix(data, []byte("fLaC")):
+		return typeFLAC
+	case bytes.HasPrefix(data, []byte("OggS")):
+		if p, ok := oggPage(data); ok && len(p.segments) > 0 {
+			id := p.segments[0].data
+			switch {
+			case bytes.HasPrefix(id, []byte("OpusHead")):
+				return typeOpus
+			case bytes.HasPrefix(id, []byte("\x80theora")):
+				return typeOggVideo
+			case bytes.HasPrefix(id, []byte("\x01vorbis")), bytes.HasPrefix(id, []byte("\x7fFLAC")),
+				bytes.HasPrefix(id, []byte("Speex   ")):
+				return typeOggAudio
+			}
+		}
+		return typeOgg
+	case bytes.HasPrefix(data, ebmlMagic):
+		switch ebmlDocTypeOf(data) {
+		case "webm":
+			return typeWebM
+		case "matroska":
+			return typeMKV
+		}
+	case len(data) >= 12 && string(data[:4]) == "RIFF":
+		switch string(data[8:12]) {
+		case "AVI ":
+			return typeAVI
+		case "WAVE":
+			return typeWAV
+		}
+	case len(data) >= 12 && string(data[4:8]) == "ftyp":
+		brand := string(data[8:12])
+		switch {
+		case mp4ImageBrands[brand]:
+			return "" // HEIF, AVIF: images in the same box structure
+		case brand == "M4A " || brand == "M4B " || brand == "M4P ":
+			return typeM4A
+		case brand == "qt  ":
+			return typeMOV
+		case strings.HasPrefix(brand, "3g"):
+			return type3GPP
+		}
+		return typeMP4
+	}
+	return ""
+}
+
+// mp4ImageBrands are the ftyp brands of still images (HEIF, AVIF) and
+// camera raw files, which share the MP4 box structure.
+var mp4ImageBrands = map[string]bool{
+	"heic": true, "heix": true, "heim": true, "heis": true, "hevc": true, "hevx": true, "hevm": true,
+	"hevs": true, "mif1": true, "msf1": true, "avif": true, "avis": true, "crx ": true,
+}
+
+// ebmlDocTypeOf returns the DocType of the EBML header at the start of data.
+func ebmlDocTypeOf(data []byte) string {
+	id, n, ok := ebmlVint(data, true)
+	if !ok || id != 0x1A45DFA3 {
+		return ""
+	}
+	size, m, ok := ebmlVint(data[n:], false)
+	if !ok {
+		return ""
+	}
+	b := data[n+m:]
+	if size >= 0 && size < int64(len(b)) {
+		b = b[:size]
+	}
+	for len(b) > 0 {
+		id, n, ok := ebmlVint(b, true)
+		if !ok {
+			return ""
+		}
+		size, m, ok := ebmlVint(b[n:], false)
+		if !ok || size < 0 || size > int64(len(b)-n-m) {
+			return ""
+		}
+		if id == ebmlDocType {
+			return ebmlString(b[n+m : n+m+int(size)])
+		}
+		b = b[n+m+int(size):]
+	}
+	return ""
 }

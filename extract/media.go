@@ -1015,7 +1015,7 @@ type mp4Walk struct {
 	m     *mediaInfo
 	n     int
 	moov  bool
-	ilst  bool // the movie has iTunes metadata
+	ilst  bool   // the movie has iTunes metadata
 	track string // the handler type of the track being walked: vide, soun
 }
 

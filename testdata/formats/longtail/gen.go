@@ -1,0 +1,217 @@
+//go:build ignore
+
+// gen writes the long-tail test files that the office converter
+// (extract/convert.go) reads, all from the repository's own text (see
+// README.md). Run it from this directory with `go run gen.go`; it needs
+// soffice (Debian's libreoffice-calc-nogui and libreoffice-base-drivers)
+// for the files LibreOffice writes. The files this program writes itself,
+// from the formats' public descriptions, come out byte for byte the same;
+// LibreOffice's stamp its own.
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"encoding/binary"
+	"encoding/csv"
+	"fmt"
+	"log"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// mtime is every ZIP entry's modification time.
+var mtime = time.Date(1933, 1, 4, 12, 0, 0, 0, time.UTC)
+
+func main() {
+	log.SetFlags(0)
+	hoover := paragraphs(must(os.ReadFile("../../text/sotu-1932-hoover.txt")), 6)
+	rows := sotuRows(30)
+
+	write("hoover.wpd", wordPerfect5(hoover))
+	write("sotu.wk1", lotusWK1(rows))
+	write("hoover.sxw", starWriter(hoover))
+
+	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
+	// rows, and the PDF an iWork file carries as its preview.
+	tmp := must(os.MkdirTemp("", "longtail-"))
+	defer os.RemoveAll(tmp)
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	check(w.WriteAll(rows))
+	check(os.WriteFile(filepath.Join(tmp, "sotu.csv"), b.Bytes(), 0o644))
+	check(os.WriteFile(filepath.Join(tmp, "preview.txt"), []byte(strings.Join(hoover[:2], "\n\n")+"\n"), 0o644))
+	soffice(tmp, "slk:SYLK", "sotu.csv")
+	soffice(tmp, "dif:DIF", "sotu.csv")
+	soffice(tmp, `dbf:dBase:UTF8`, "sotu.csv")
+	soffice(tmp, "pdf", "preview.txt")
+	for _, name := range []string{"sotu.slk", "sotu.dif", "sotu.dbf"} {
+		write(name, must(os.ReadFile(filepath.Join(tmp, name))))
+	}
+	write("preview.pages", iworkWithPreview(must(os.ReadFile(filepath.Join(tmp, "preview.pdf")))))
+}
+
+// paragraphs splits the address's first sentences into n paragraphs of
+// three sentences each.
+func paragraphs(text []byte, n int) []string {
+	sentences := strings.SplitAfter(string(text), ". ")
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, strings.TrimSpace(strings.Join(sentences[3*i:3*i+3], "")))
+	}
+	return out
+}
+
+// sotuRows returns the header and the first n rows of sotu-index.csv.
+func sotuRows(n int) [][]string {
+	f := must(os.Open("../../text/sotu-index.csv"))
+	defer f.Close()
+	rows := must(csv.NewReader(f).ReadAll())
+	return rows[:n+1]
+}
+
+// wordPerfect5 writes a WordPerfect 5.1 document: the 16-byte prefix
+// (0xFF "WPC", the offset of the document area, product 1 = WordPerfect,
+// file type 10 = document, version 0.1, no encryption), then the text, each
+// paragraph ended by a hard return (0x0A). Without a prefix index area the
+// document area starts right after the prefix.
+func wordPerfect5(paras []string) []byte {
+	var b bytes.Buffer
+	b.WriteString("\xFFWPC")
+	binary.Write(&b, binary.LittleEndian, uint32(16))
+	b.Write([]byte{1, 10, 0, 1, 0, 0, 0, 0})
+	for _, p := range paras {
+		b.WriteString(p)
+		b.WriteByte(0x0A)
+	}
+	return b.Bytes()
+}
+
+// lotusWK1 writes a Lotus 1-2-3 release 2 worksheet: a BOF record (version
+// 0x406), the active range, a LABEL record (left-aligned, "'") per text
+// cell and a NUMBER record (an IEEE double) per number, and EOF. Each
+// record is a 16-bit type, a 16-bit length and its data; cells give their
+// format byte (0xFF: default), column and row.
+func lotusWK1(rows [][]string) []byte {
+	var b bytes.Buffer
+	rec := func(typ uint16, data []byte) {
+		binary.Write(&b, binary.LittleEndian, typ)
+		binary.Write(&b, binary.LittleEndian, uint16(len(data)))
+		b.Write(data)
+	}
+	le := binary.LittleEndian
+	rec(0x00, le.AppendUint16(nil, 0x406))
+	rng := le.AppendUint16(le.AppendUint16(le.AppendUint16(le.AppendUint16(nil, 0), 0), uint16(len(rows[0])-1)), uint16(len(rows)-1))
+	rec(0x06, rng)
+	for r, row := range rows {
+		for c, v := range row {
+			cell := le.AppendUint16(le.AppendUint16([]byte{0xFF}, uint16(c)), uint16(r))
+			if n, err := strconv.ParseFloat(v, 64); err == nil && r > 0 {
+				rec(0x0E, le.AppendUint64(cell, math.Float64bits(n)))
+				continue
+			}
+			rec(0x0F, append(append(append(cell, '\''), v...), 0))
+		}
+	}
+	rec(0x01, nil)
+	return b.Bytes()
+}
+
+// starWriter writes a StarOffice 6 / OpenOffice.org 1 text document
+// (.sxw): a ZIP container whose first, stored entry is its mimetype, a
+// manifest, and content.xml and meta.xml in the namespaces of
+// http://openoffice.org/2000/.
+func starWriter(paras []string) []byte {
+	var content strings.Builder
+	content.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE office:document-content PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "office.dtd">
+<office:document-content xmlns:office="http://openoffice.org/2000/office" xmlns:style="http://openoffice.org/2000/style" xmlns:text="http://openoffice.org/2000/text" xmlns:table="http://openoffice.org/2000/table" xmlns:fo="http://www.w3.org/1999/XSL/Format" office:class="text" office:version="1.0">
+<office:body>
+<text:h text:level="1">State of the Union, 1932</text:h>
+`)
+	for _, p := range paras {
+		content.WriteString("<text:p>" + xmlEscape(p) + "</text:p>\n")
+	}
+	content.WriteString("</office:body>\n</office:document-content>\n")
+	meta := `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE office:document-meta PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" "office.dtd">
+<office:document-meta xmlns:office="http://openoffice.org/2000/office" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:meta="http://openoffice.org/2000/meta" office:version="1.0">
+<office:meta><dc:title>Hoover's 1932 address</dc:title><dc:creator>Herbert Hoover</dc:creator></office:meta>
+</office:document-meta>
+`
+	manifest := `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE manifest:manifest PUBLIC "-//OpenOffice.org//DTD Manifest 1.0//EN" "Manifest.dtd">
+<manifest:manifest xmlns:manifest="http://openoffice.org/2001/manifest">
+ <manifest:file-entry manifest:media-type="application/vnd.sun.xml.writer" manifest:full-path="/"/>
+ <manifest:file-entry manifest:media-type="text/xml" manifest:full-path="content.xml"/>
+ <manifest:file-entry manifest:media-type="text/xml" manifest:full-path="meta.xml"/>
+</manifest:manifest>
+`
+	return zipOf([][2]string{
+		{"mimetype", "application/vnd.sun.xml.writer"},
+		{"content.xml", content.String()},
+		{"meta.xml", meta},
+		{"META-INF/manifest.xml", manifest},
+	})
+}
+
+// iworkWithPreview writes the shape of a Pages '09 document that carries
+// a PDF of itself: index.xml (here a stub, which no reader needs) and
+// QuickLook/Preview.pdf.
+func iworkWithPreview(pdf []byte) []byte {
+	return zipOf([][2]string{
+		{"index.xml", `<?xml version="1.0"?><sl:document xmlns:sl="http://developer.apple.com/namespaces/sl" sl:version="92008102400"/>` + "\n"},
+		{"QuickLook/Preview.pdf", string(pdf)},
+	})
+}
+
+func zipOf(entries [][2]string) []byte {
+	var b bytes.Buffer
+	zw := zip.NewWriter(&b)
+	for i, e := range entries {
+		h := &zip.FileHeader{Name: e[0], Method: zip.Deflate, Modified: mtime}
+		if i == 0 && e[0] == "mimetype" {
+			h.Method = zip.Store
+		}
+		w := must(zw.CreateHeader(h))
+		must(w.Write([]byte(e[1])))
+	}
+	check(zw.Close())
+	return b.Bytes()
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// soffice converts name in dir with LibreOffice, to the filter given.
+func soffice(dir, to, name string) {
+	profile := filepath.Join(dir, "profile")
+	cmd := exec.Command("soffice", "-env:UserInstallation=file://"+profile, "--headless", "--norestore",
+		"--convert-to", to, "--outdir", dir, filepath.Join(dir, name))
+	out, err := cmd.CombinedOutput()
+	if err != nil || bytes.Contains(out, []byte("Error")) {
+		log.Fatalf("soffice --convert-to %s %s: %v\n%s", to, name, err, out)
+	}
+}
+
+func write(name string, data []byte) {
+	check(os.WriteFile(name, data, 0o644))
+	fmt.Printf("%-14s %6d bytes\n", name, len(data))
+}
+
+func must[T any](v T, err error) T {
+	check(err)
+	return v
+}
+
+func check(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}

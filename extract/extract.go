@@ -261,6 +261,16 @@ type Config struct {
 	// PDFWorkers is the number of PDF engine instances kept warm; each costs
 	// memory (hundreds of MB), so the default is 1.
 	PDFWorkers int
+	// OfficeConverter is LibreOffice's soffice command, which converts the
+	// formats without a Go reader (WordPerfect, Works, Publisher, Visio,
+	// Lotus 1-2-3, HWP…; convert.go). Empty looks up soffice, then
+	// libreoffice, on PATH; ConverterOff ("off") turns it off. Documents
+	// of those formats fail with ErrConverterUnavailable without it.
+	OfficeConverter string
+	// ConverterSlots is how many LibreOffice processes the converter keeps
+	// running, each converting one document at a time. Defaults to
+	// ConverterSlotsDefault (2).
+	ConverterSlots int
 }
 
 // Extractor extracts documents. It is safe for concurrent use; Close

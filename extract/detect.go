@@ -43,6 +43,8 @@ var zipTypes = map[string]string{
 	".ods":  typeODS,
 	".odp":  typeODP,
 	".epub": typeEPUB,
+	".xps":  typeXPS,
+	".oxps": typeOXPS,
 }
 
 // textTypes are the text formats content alone cannot tell from plain text.
@@ -279,9 +281,12 @@ func zipContentType(data []byte) string {
 	if err != nil && err != zip.ErrInsecurePath {
 		return ""
 	}
-	var contentTypes, container bool
+	var contentTypes, container, xps bool
 	found := ""
 	for _, f := range zr.File {
+		if strings.HasSuffix(strings.ToLower(f.Name), ".fdseq") {
+			xps = true // an XPS package's FixedDocumentSequence
+		}
 		switch f.Name {
 		case "[Content_Types].xml":
 			contentTypes = true
@@ -309,6 +314,9 @@ func zipContentType(data []byte) string {
 			}
 		}
 	}
+	if found == "" && xps {
+		return xpsFlavour(zr)
+	}
 	if contentTypes {
 		return found
 	}
@@ -316,6 +324,26 @@ func zipContentType(data []byte) string {
 		return typeEPUB // the OCF container of an EPUB without its mimetype entry
 	}
 	return ""
+}
+
+// xpsFlavour tells OpenXPS (ECMA-388) from Microsoft's XPS by the
+// namespace of the package's fixed representation relationship.
+func xpsFlavour(zr *zip.Reader) string {
+	for _, f := range zr.File {
+		if !strings.EqualFold(f.Name, "_rels/.rels") || f.UncompressedSize64 > 64<<10 {
+			continue
+		}
+		rc, err := f.Open()
+		if err != nil {
+			break
+		}
+		b, _ := io.ReadAll(io.LimitReader(rc, 64<<10))
+		rc.Close()
+		if bytes.Contains(b, []byte("schemas.openxps.org")) {
+			return typeOXPS
+		}
+	}
+	return typeXPS
 }
 
 // looksLikeJSON reports whether text starts like a JSON object or array.

@@ -112,6 +112,11 @@ func openZip(ctx context.Context, data []byte, b *budget) (*zipDoc, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, fmt.Errorf("%w: reading ZIP container: %v", ErrCorrupt, err)
 	}
+	return newZipDoc(ctx, zr, b), nil
+}
+
+// newZipDoc reads the package whose ZIP directory zr has read.
+func newZipDoc(ctx context.Context, zr *zip.Reader, b *budget) *zipDoc {
 	d := &zipDoc{ctx: ctx, bud: b, files: make(map[string]*zip.File, len(zr.File)), max: b.lim.MaxDecompressed}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/"))
@@ -119,7 +124,7 @@ func openZip(ctx context.Context, data []byte, b *budget) (*zipDoc, error) {
 			d.files[name] = f
 		}
 	}
-	return d, nil
+	return d
 }
 
 func (d *zipDoc) has(name string) bool {
@@ -404,35 +409,130 @@ func extractDOCX(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	texts := []string{body}
-	// Notes are part of what a reader reads; headers and footers repeat
-	// on every page and comments are not the document's text.
 	rels, err := d.relationships(main)
 	if err != nil {
 		return nil, err
 	}
-	var notes []string
-	for _, r := range rels {
-		if strings.HasSuffix(r.typ, "/footnotes") || strings.HasSuffix(r.typ, "/endnotes") {
-			notes = append(notes, r.target)
-		}
-	}
-	// Reverse name order: footnotes, then endnotes.
-	sort.Strings(notes)
-	for i := len(notes) - 1; i >= 0; i-- {
-		if !d.has(notes[i]) {
-			continue
-		}
-		t, err := d.wordText(notes[i])
-		if err != nil {
-			return nil, err
-		}
-		if t != "" {
-			texts = append(texts, t)
+	// The body, then its charts and diagrams, then the notes, comments,
+	// headers and footers: text a reader reads, and a search must find,
+	// though not part of the body's flow. A header or footer repeated in
+	// several sections (first page, even pages) is written once.
+	texts := []string{body}
+	seen := map[string]bool{}
+	for _, part := range [][]string{
+		relTargets(d, rels, "/chart", "/diagramData"),
+		relTargets(d, rels, "/footnotes"),
+		relTargets(d, rels, "/endnotes"),
+		relTargets(d, rels, "/comments"),
+		relTargets(d, rels, "/header"),
+		relTargets(d, rels, "/footer"),
+	} {
+		for _, name := range part {
+			t, err := d.partText(name)
+			if err != nil {
+				return nil, err
+			}
+			if t != "" && !seen[t] {
+				seen[t] = true
+				texts = append(texts, t)
+			}
 		}
 	}
 	res.Text = strings.Join(texts, "\n\n")
+	if err := d.ooxmlEmbedded(res, path.Join(path.Dir(main), "embeddings")+"/"); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// relTargets returns the parts that rels point to with a relationship type
+// ending in one of suffixes, that the package holds, in part name order.
+func relTargets(d *zipDoc, rels map[string]rel, suffixes ...string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rels {
+		for _, suf := range suffixes {
+			if strings.HasSuffix(r.typ, suf) && !seen[r.target] && d.has(r.target) {
+				seen[r.target] = true
+				out = append(out, r.target)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return partLess(out[i], out[j]) })
+	return out
+}
+
+// partText returns the text of a part other than a main one, read by its
+// kind: a chart, a diagram's data, or WordprocessingML.
+func (d *zipDoc) partText(name string) (string, error) {
+	base := path.Base(strings.ToLower(name))
+	switch {
+	case strings.HasPrefix(base, "chart"):
+		return d.chartText(name)
+	case strings.HasPrefix(base, "data") && strings.Contains(strings.ToLower(name), "diagrams/"):
+		return d.drawingText(name, false)
+	}
+	return d.wordText(name)
+}
+
+// chartText returns the text of a DrawingML chart: its title, axis titles
+// and other rich text, the series' names and the category labels, one a
+// line and each once (every series repeats the categories). The values are
+// numbers a search would not look for.
+func (d *zipDoc) chartText(name string) (string, error) {
+	w := d.lineWriter()
+	seen := map[string]bool{}
+	var line []byte
+	inT, inV := false, false
+	labels := 0 // depth inside c:tx and c:cat, whose values are text
+	emit := func() {
+		s := strings.TrimSpace(string(line))
+		line = line[:0]
+		if s != "" && !seen[s] {
+			seen[s] = true
+			w.writeString(s)
+			w.writeByte('\n')
+		}
+	}
+	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "tx", "cat":
+				labels++
+			case "t":
+				inT = true
+			case "v":
+				inV = labels > 0
+			case "Fallback":
+				skip = true
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "tx", "cat":
+				labels = max(labels-1, 0)
+			case "t":
+				inT = false
+			case "v":
+				if inV {
+					emit()
+				}
+				inV = false
+			case "p":
+				emit()
+			}
+		case xml.CharData:
+			if inT || inV {
+				line = append(line, t...)
+			}
+		}
+		return skip, nil
+	})
+	if err != nil {
+		return "", err
+	}
+	emit()
+	return w.String(), nil
 }
 
 // wordText returns the text of a WordprocessingML part: paragraphs on
@@ -522,18 +622,96 @@ func extractPPTX(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resu
 	if lim.MaxPages > 0 && len(slides) > lim.MaxPages {
 		return nil, &LimitError{Limit: "pages", Max: int64(lim.MaxPages), Got: int64(len(slides))}
 	}
+	// The text of the layouts and masters the slides use (footers, text
+	// boxes; not the placeholders' prompts) is shown on every slide of
+	// theirs, and written once, after the first of them.
+	done := map[string]bool{}
 	for i, s := range slides {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		t, err := d.drawingText(s)
+		t, err := d.slideText(s, done)
 		if err != nil {
 			return nil, err
 		}
 		res.Pages = append(res.Pages, Page{Number: i + 1, Text: t})
 	}
 	res.Meta["slides"] = strconv.Itoa(len(slides))
+	if err := d.ooxmlEmbedded(res, path.Join(path.Dir(main), "embeddings")+"/"); err != nil {
+		return nil, err
+	}
 	return res, nil
+}
+
+// slideText returns the text of a slide: its shapes, then its charts and
+// diagrams, then the text of its layout and master that no slide before it
+// (done) has shown, less the lines the slide shows itself.
+func (d *zipDoc) slideText(slide string, done map[string]bool) (string, error) {
+	t, err := d.drawingText(slide, false)
+	if err != nil {
+		return "", err
+	}
+	rels, err := d.relationships(slide)
+	if err != nil {
+		return "", err
+	}
+	texts := []string{t}
+	for _, name := range relTargets(d, rels, "/chart", "/diagramData") {
+		pt, err := d.partText(name)
+		if err != nil {
+			return "", err
+		}
+		texts = append(texts, pt)
+	}
+	for _, layout := range relTargets(d, rels, "/slideLayout") {
+		parts := []string{layout}
+		lrels, err := d.relationships(layout)
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, relTargets(d, lrels, "/slideMaster")...)
+		for _, p := range parts {
+			if done[p] {
+				continue
+			}
+			done[p] = true
+			mt, err := d.drawingText(p, true)
+			if err != nil {
+				return "", err
+			}
+			texts = append(texts, newLines(strings.Join(texts, "\n"), mt))
+		}
+	}
+	return joinLines(texts), nil
+}
+
+// newLines returns the lines of text that seen does not hold as lines.
+func newLines(seen, text string) string {
+	if text == "" {
+		return ""
+	}
+	have := map[string]bool{}
+	for _, l := range strings.Split(seen, "\n") {
+		have[strings.TrimSpace(l)] = true
+	}
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if !have[strings.TrimSpace(l)] {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// joinLines joins the non-empty texts on lines of their own.
+func joinLines(texts []string) string {
+	out := texts[:0:0]
+	for _, t := range texts {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // slideParts lists the slides in presentation order: the order of the
@@ -591,10 +769,17 @@ func partNumber(name string) int {
 	return n
 }
 
-// drawingText returns the text of a DrawingML part (a slide): paragraphs
-// on lines, table cells separated by tabs.
-func (d *zipDoc) drawingText(name string) (string, error) {
+// drawingText returns the text of a DrawingML part (a slide, a layout, a
+// master, a diagram's data): paragraphs on lines, table cells separated by
+// tabs. Of a layout or master (masters), the placeholders are left out but
+// for the footer: theirs is the prompt a slide replaces ("Click to edit
+// Master title style"), or a field (the date, the slide number).
+func (d *zipDoc) drawingText(name string, masters bool) (string, error) {
 	w := d.lineWriter()
+	out := &w
+	var shape lineWriter
+	shapes := 0 // depth inside shapes (p:sp) of a master
+	prompt := false
 	inText := false
 	err := d.eachToken(name, func(tok xml.Token) (skip bool, err error) {
 		switch t := tok.(type) {
@@ -603,24 +788,49 @@ func (d *zipDoc) drawingText(name string) (string, error) {
 			case "t":
 				inText = true
 			case "br":
-				w.writeByte('\n')
+				out.writeByte('\n')
 			case "Fallback":
 				skip = true
+			case "sp":
+				if masters {
+					if shapes == 0 {
+						shape = d.scratchWriter()
+						out = &shape
+						prompt = false
+					}
+					shapes++
+				}
+			case "ph":
+				if masters && shapes > 0 && attr(t, "type") != "ftr" {
+					prompt = true
+				}
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "t":
 				inText = false
 			case "p":
-				w.writeByte('\n')
+				out.writeByte('\n')
 			case "tc":
-				w.writeByte('\t')
+				out.writeByte('\t')
 			case "tr":
-				w.endRow()
+				out.endRow()
+			case "sp":
+				if masters && shapes > 0 {
+					if shapes--; shapes == 0 {
+						out = &w
+						if !prompt {
+							if s := shape.String(); s != "" {
+								w.writeString(s)
+								w.writeByte('\n')
+							}
+						}
+					}
+				}
 			}
 		case xml.CharData:
 			if inText {
-				w.write(t)
+				out.write(t)
 			}
 		}
 		return skip, nil
@@ -654,9 +864,76 @@ func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resul
 	if err := d.odfMeta(res); err != nil {
 		return nil, err
 	}
-	pages, err := d.odfText(in.Type, lim)
+	hasObjects := false
+	for name := range d.files {
+		if strings.HasPrefix(name, "object ") {
+			hasObjects = true
+			break
+		}
+	}
+	if !hasObjects {
+		pages, err := d.odfText(in.Type, lim)
+		if err != nil {
+			return nil, err
+		}
+		setODFPages(res, in.Type, pages)
+		return res, nil
+	}
+	// Embedded objects: the pages that show them are noted on the way, so
+	// that a chart's text goes with the slide or sheet it is on.
+	shownOn := map[string]int{} // object (lower-cased) -> page index
+	page, tables := -1, 0
+	pages, err := odfBodyText(d.ctx, d.bud, in.Type, lim, func(fn tokenFunc) error {
+		return d.eachToken("content.xml", func(tok xml.Token) (bool, error) {
+			switch t := tok.(type) {
+			case xml.StartElement:
+				switch {
+				case t.Name.Local == "page" && in.Type == typeODP, t.Name.Local == "table" && in.Type == typeODS && tables == 0:
+					page++
+				case t.Name.Local == "object":
+					obj := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(attr(t, "href"), "./"), "/"))
+					if _, ok := shownOn[obj]; !ok && obj != "" {
+						shownOn[obj] = max(page, 0)
+					}
+				}
+				if t.Name.Local == "table" {
+					tables++
+				}
+			case xml.EndElement:
+				if t.Name.Local == "table" {
+					tables = max(tables-1, 0)
+				}
+			}
+			return fn(tok)
+		})
+	})
 	if err != nil {
 		return nil, err
+	}
+	charts, err := d.odfObjects(res)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for obj := range charts {
+		names = append(names, obj)
+	}
+	sort.Slice(names, func(i, j int) bool { return partLess(names[i], names[j]) })
+	for _, obj := range names {
+		i := 0
+		if in.Type == typeODT {
+			i = 0
+		} else if p, ok := shownOn[obj]; ok && p < len(pages) {
+			i = p
+		} else if len(pages) > 0 {
+			i = len(pages) - 1
+		} else {
+			continue
+		}
+		if len(pages) == 0 {
+			pages = []string{""}
+		}
+		pages[i] = joinLines([]string{pages[i], charts[obj]})
 	}
 	setODFPages(res, in.Type, pages)
 	return res, nil
@@ -814,8 +1091,9 @@ func odfBodyText(ctx context.Context, b *budget, typ string, lim Limits, walk fu
 			// Footnote marks, comments, speaker notes, deleted changes,
 			// image descriptions and embedded images (a flat file's) are
 			// not the document's text.
+			// A chart's title (chart:title, of an embedded chart) is.
 			case "note-citation", "annotation", "notes", "tracked-changes", "desc", "title", "binary-data":
-				if t.Name.Space != "dc" {
+				if sp := t.Name.Space; sp != "dc" && sp != "chart" && !strings.HasSuffix(sp, ":chart:1.0") {
 					skip = true
 				}
 			}

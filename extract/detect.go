@@ -45,6 +45,7 @@ var zipTypes = map[string]string{
 	".epub": typeEPUB,
 	".xps":  typeXPS,
 	".oxps": typeOXPS,
+	".xlsb": typeXLSB,
 }
 
 // textTypes are the text formats content alone cannot tell from plain text.
@@ -126,7 +127,9 @@ func Detect(name string, data []byte) string {
 			return k
 		}
 	case isA(m, typeZip):
-		if _, known := zipTypeNames[t]; known {
+		// mimetype calls any workbook under xl/ XLSX; a binary one (XLSB)
+		// is told by its workbook part.
+		if _, known := zipTypeNames[t]; known && t != typeXLSX {
 			return t
 		}
 		// mimetype sees only the first entries; the central directory
@@ -294,6 +297,8 @@ func zipContentType(data []byte) string {
 			found = typeDOCX
 		case "xl/workbook.xml":
 			found = typeXLSX
+		case "xl/workbook.bin":
+			found = typeXLSB
 		case "ppt/presentation.xml":
 			found = typePPTX
 		case "META-INF/container.xml":

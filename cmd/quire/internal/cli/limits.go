@@ -22,6 +22,13 @@ type limitSettings struct {
 	// MaxPDFMemory is the memory one PDF engine instance may use. Defaults
 	// to extract.MaxPDFMemoryDefault (192 MiB).
 	MaxPDFMemory bytesize.Size
+	// OfficeConverter is LibreOffice's soffice, which converts the formats
+	// without a Go reader (extract/convert.go). Defaults to soffice or
+	// libreoffice on PATH when installed; "off" turns it off.
+	OfficeConverter string
+	// OfficeConverterSlots is how many LibreOffice processes convert side
+	// by side. Defaults to extract.ConverterSlotsDefault (2).
+	OfficeConverterSlots int
 }
 
 // Bounds of the limit settings: below them nothing real could be read.
@@ -30,6 +37,9 @@ const (
 	maxTextBytesMin     = 1 << 10
 	maxPDFMemoryMin     = 32 << 20
 	maxPDFMemoryMax     = 4 << 30 // WebAssembly's own
+	// officeConverterSlotsMax bounds the LibreOffice processes: 64 of
+	// them already hold 10 to 16 GB.
+	officeConverterSlotsMax = 64
 )
 
 func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
@@ -39,6 +49,10 @@ func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
 	fs.Var(&s.MaxDocumentBytes, "max-document-bytes", "largest document accepted (uploads, submits, files fed to process): a number of bytes or 100MiB, 1GiB…")
 	fs.Var(&s.MaxTextBytes, "max-text-bytes", "most text kept of one document; past it the document is done with its text truncated, and reading stops there (-1: no limit)")
 	fs.Var(&s.MaxPDFMemory, "max-pdf-memory", "memory one PDF engine instance may use; a PDF that needs more fails on this limit")
+	fs.StringVar(&s.OfficeConverter, "office-converter", "", "LibreOffice's soffice, which reads WordPerfect, Works, Publisher, Visio, Lotus 1-2-3, HWP and other formats without a Go reader (default: soffice or libreoffice on PATH; off: none)")
+	fs.IntVar(&s.OfficeConverterSlots, "office-converter-slots", extract.ConverterSlotsDefault, "LibreOffice processes kept running to convert documents side by side, 150 to 250 MB each once used")
+	withEnv(fs, "office-converter")
+	withEnv(fs, "office-converter-slots")
 	for _, name := range []string{"max-document-bytes", "max-text-bytes", "max-pdf-memory"} {
 		withEnv(fs, name)
 	}
@@ -55,6 +69,12 @@ func (s *limitSettings) validate() error {
 		return usagef("invalid %s %s: it must be between %s and %s", setting("max-pdf-memory"), s.MaxPDFMemory,
 			bytesize.Format(maxPDFMemoryMin), bytesize.Format(maxPDFMemoryMax))
 	}
+	if _, err := extract.LookupOfficeConverter(s.OfficeConverter); err != nil {
+		return usagef("invalid %s %q: it is not a command; name LibreOffice's soffice, or off", setting("office-converter"), s.OfficeConverter)
+	}
+	if s.OfficeConverterSlots < 1 || s.OfficeConverterSlots > officeConverterSlotsMax {
+		return usagef("invalid %s %d: it must be between 1 and %d", setting("office-converter-slots"), s.OfficeConverterSlots, officeConverterSlotsMax)
+	}
 	return nil
 }
 
@@ -64,5 +84,5 @@ func (s *limitSettings) extractConfig(pdfWorkers int) extract.Config {
 		MaxBytes:     int64(s.MaxDocumentBytes),
 		MaxText:      int64(s.MaxTextBytes),
 		MaxPDFMemory: int64(s.MaxPDFMemory),
-	}}
+	}, OfficeConverter: s.OfficeConverter, ConverterSlots: s.OfficeConverterSlots}
 }

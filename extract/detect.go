@@ -105,6 +105,11 @@ func Detect(name string, data []byte) string {
 	if mt := mediaType(data); mt != "" {
 		return mt
 	}
+	if oneNoteKind(data) != "" {
+		// mimetype knows a section (.one), not a table of contents nor the
+		// packaged format.
+		return typeOneNote
+	}
 	switch {
 	case isRTF(data):
 		// mimetype wants "{\rtf" first and text around it; RTF may

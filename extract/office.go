@@ -664,6 +664,9 @@ func (d *zipDoc) slideText(slide string, done map[string]bool) (string, error) {
 		texts = append(texts, pt)
 	}
 	for _, layout := range relTargets(d, rels, "/slideLayout") {
+		if done[layout] {
+			continue // and so is its master
+		}
 		parts := []string{layout}
 		lrels, err := d.relationships(layout)
 		if err != nil {

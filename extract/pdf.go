@@ -342,6 +342,16 @@ func (r *pdfReader) read(data []byte) (*Result, error) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("page %d not read: %v", i+1, err))
 			continue
 		}
+		notes, err := r.annotText(doc, i)
+		if err != nil {
+			if r.fault != nil {
+				return nil, r.failed(err)
+			}
+			res.Warnings = append(res.Warnings, fmt.Sprintf("page %d: annotations not read: %v", i+1, err))
+		}
+		if notes != "" {
+			text = joinNonEmpty(text, notes)
+		}
 		res.Pages[i].Text = text
 		if pdfVisibleChars(text) >= pdfScanMaxChars {
 			continue
@@ -443,6 +453,130 @@ func (r *pdfReader) pageText(doc references.FPDF_DOCUMENT, i int) (string, error
 		return "", err
 	}
 	return r.bud.clip(strings.TrimSpace(pdfText.Replace(text.Text))), nil
+}
+
+// Annotations and form fields. What a reader adds to a page (a note, a
+// comment on a highlight, a text box, a stamp's text) and what a person
+// typed into a form are not in the page's text layer: PDFium's text page
+// reads the page's content only. They follow the page's text, after a
+// blank line: an annotation's contents, and a field's name and value
+// ("applicant: Ada Lovelace"), one a line.
+//
+// A field is read from its widget's own dictionary. PDFium's form API
+// would give the full name of a field whose name and value are on a parent
+// field, but its environment (FPDFDOC_InitFormFillEnvironment) left the
+// WebAssembly instance corrupt for the next document in go-pdfium 1.21:
+// such fields are not read.
+
+// pdfNoValue reports go-pdfium's own verdict that an annotation has no
+// such value ("could not get string value"), as against a fault of the
+// engine.
+func pdfNoValue(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "could not")
+}
+
+// pdfAnnotMax bounds the annotations read on a page: a page of more is a
+// drawing made of them, not a page with comments.
+const pdfAnnotMax = 2000
+
+// annotText returns the text of the annotations and form fields of page
+// i, drawn on the budget.
+func (r *pdfReader) annotText(doc references.FPDF_DOCUMENT, i int) (string, error) {
+	page := pdfPage(doc, i)
+	count, err := r.inst.FPDFPage_GetAnnotCount(&requests.FPDFPage_GetAnnotCount{Page: page})
+	if r.check(err) != nil {
+		return "", err
+	}
+	if count.Count <= 0 {
+		return "", nil
+	}
+	var lines []string
+	seen := map[string]bool{}
+	add := func(s string) {
+		s = strings.TrimSpace(pdfText.Replace(s))
+		if s != "" && !seen[s] {
+			seen[s] = true
+			lines = append(lines, s)
+		}
+	}
+	for j := range min(count.Count, pdfAnnotMax) {
+		if r.bud.full() {
+			break
+		}
+		a, err := r.inst.FPDFPage_GetAnnot(&requests.FPDFPage_GetAnnot{Page: page, Index: j})
+		if err != nil {
+			if pdfNoValue(err) {
+				continue
+			}
+			return "", r.check(err)
+		}
+		err = r.annotation(a.Annotation, add)
+		_, cerr := r.inst.FPDFPage_CloseAnnot(&requests.FPDFPage_CloseAnnot{Annotation: a.Annotation})
+		if err == nil {
+			err = r.check(cerr)
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return r.bud.clip(strings.Join(lines, "\n")), nil
+}
+
+// annotation passes the text of one annotation to add.
+func (r *pdfReader) annotation(a references.FPDF_ANNOTATION, add func(string)) error {
+	st, err := r.inst.FPDFAnnot_GetSubtype(&requests.FPDFAnnot_GetSubtype{Annotation: a})
+	if err != nil {
+		if pdfNoValue(err) {
+			return nil
+		}
+		return r.check(err)
+	}
+	switch st.Subtype {
+	case enums.FPDF_ANNOT_SUBTYPE_LINK, enums.FPDF_ANNOT_SUBTYPE_POPUP:
+		// A link's contents are its alternate text at most; a popup
+		// shows its parent's contents, read with the parent.
+		return nil
+	case enums.FPDF_ANNOT_SUBTYPE_WIDGET:
+		return r.field(a, add)
+	}
+	v, err := r.annotString(a, "Contents")
+	if err != nil {
+		return err
+	}
+	add(v)
+	return nil
+}
+
+// annotString returns the text of key in an annotation's dictionary, ""
+// when it has none.
+func (r *pdfReader) annotString(a references.FPDF_ANNOTATION, key string) (string, error) {
+	v, err := r.inst.FPDFAnnot_GetStringValue(&requests.FPDFAnnot_GetStringValue{Annotation: a, Key: key})
+	if err != nil {
+		if pdfNoValue(err) {
+			return "", nil
+		}
+		return "", r.check(err)
+	}
+	return strings.TrimSpace(v.Value), nil
+}
+
+// field passes a form field's name and value to add: a text, a choice, or
+// a check box or radio button that is on ("Off" is off). Buttons have no
+// value, and a signature's is a dictionary, not text.
+func (r *pdfReader) field(a references.FPDF_ANNOTATION, add func(string)) error {
+	value, err := r.annotString(a, "V")
+	if err != nil || value == "" || value == "Off" {
+		return err
+	}
+	name, err := r.annotString(a, "T")
+	if err != nil {
+		return err
+	}
+	if name != "" {
+		value = name + ": " + value
+	}
+	add(value)
+	return nil
 }
 
 func pdfVisibleChars(s string) int {

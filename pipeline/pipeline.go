@@ -247,6 +247,11 @@ type stageRun struct {
 	docID   string
 	job     *jobs.Job
 	started time.Time
+	// mimeType is the document's type as the run detected it from the
+	// whole content, when that differs from what ingest saw: saved with
+	// the move the run ends with, failed or not, so that a failure names
+	// the type the document really is.
+	mimeType string
 }
 
 // events are a run's audit trail when it ends as typ: its start and its end,
@@ -309,6 +314,7 @@ func (p *Pipeline) fail(ctx context.Context, r *stageRun, reason string) error {
 	failed, err := p.cfg.Store.SetState(ctx, &store.SetStateParams{
 		ID: r.docID, From: []store.State{store.StateReceived, store.StateExtracting, store.StateAnalyzing, store.StateIndexed},
 		To: store.StateFailed, Reason: reason, Stage: r.stage, Events: r.events(store.EventFailed, reason),
+		MIMEType: r.mimeType,
 	})
 	if errors.Is(err, store.ErrStateConflict) || errors.Is(err, store.ErrNotFound) {
 		return nil

@@ -110,6 +110,12 @@ type Document struct {
 	Title, Author string
 	// Summary is a short summary made by a model; empty until analysed.
 	Summary string
+	// Metadata is what else the document says of itself, by field:
+	// "created", "modified" (RFC 3339), "pages", "sheets", "slides",
+	// "duration", an email's "from" and "to", a recording's "artist"...
+	// Which fields a document has depends on its format; nil until
+	// extracted.
+	Metadata map[string]string
 	// TextTruncated reports that the saved text is the document's first
 	// bytes only: extraction stopped at the text limit (--max-text-bytes),
 	// so the text, its word count and the analyses miss the rest.
@@ -249,6 +255,11 @@ type SetStateParams struct {
 	// Events are appended to the audit trail; their DocumentID is
 	// ignored.
 	Events []AddEventParams
+	// MIMEType, when not empty, replaces the document's media type: the
+	// extract stage detects it again from the whole content, where ingest
+	// saw only the first bytes (a ZIP's central directory, a CFB
+	// container's directory, tell what the container is).
+	MIMEType string
 
 	// Unsynced lets a move with results return before its commit reaches
 	// the disk (PostgreSQL's synchronous_commit off, SQLite's synchronous

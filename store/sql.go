@@ -3,9 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/quirehq/quire/internal/sqlitesync"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/quirehq/quire/internal/sqlitesync"
 )
 
 // sqlStore is the Store of both backends. The SQL is shared: both accept
@@ -196,6 +198,50 @@ func (d str) Scan(v any) error {
 		return fmt.Errorf("scan %T into a string", v)
 	}
 	return nil
+}
+
+// jsonMap scans a JSON object of strings (the metadata column: jsonb on
+// PostgreSQL, text on SQLite) into a map, nil for NULL.
+type jsonMap struct{ p *map[string]string }
+
+func (d jsonMap) Scan(v any) error {
+	var b []byte
+	switch v := v.(type) {
+	case nil:
+		*d.p = nil
+		return nil
+	case string:
+		b = []byte(v)
+	case []byte:
+		b = v
+	default:
+		return fmt.Errorf("scan %T into a JSON object", v)
+	}
+	*d.p = nil
+	if err := json.Unmarshal(b, d.p); err != nil {
+		return fmt.Errorf("decode JSON object: %w", err)
+	}
+	return nil
+}
+
+// metadataValue is a document's metadata as the metadata column holds it:
+// a JSON object of its non-empty fields, cleaned like every text the store
+// keeps, or NULL when there are none.
+func metadataValue(m map[string]string) any {
+	clean := make(map[string]string, len(m))
+	for k, v := range m {
+		if k, v = cleanText(k), cleanText(v); k != "" && v != "" {
+			clean[k] = v
+		}
+	}
+	if len(clean) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(clean)
+	if err != nil {
+		return nil // strings always marshal
+	}
+	return string(b)
 }
 
 // num scans a nullable integer column into an int (0 for NULL).

@@ -15,7 +15,7 @@ import (
 var documentColumns = []string{
 	"id", "sha256", "name", "mime_type", "size", "state", "failure_reason", "failed_stage",
 	"page_count", "word_count", "language", "title", "author", "summary", "parent_id",
-	"source", "blob_key", "created_at", "updated_at", "done_at", "text_truncated",
+	"source", "blob_key", "created_at", "updated_at", "done_at", "text_truncated", "metadata",
 }
 
 // docCols lists the document columns, each prefixed with alias and a dot
@@ -33,7 +33,7 @@ func scanDocument(row interface{ Scan(...any) error }, extra ...any) (*Document,
 	dest := []any{
 		&d.ID, &d.SHA256, &d.Name, &d.MIMEType, &d.Size, &d.State, str{&d.FailureReason}, str{&d.FailedStage},
 		num{&d.PageCount}, num{&d.WordCount}, str{&d.Language}, str{&d.Title}, str{&d.Author}, str{&d.Summary}, str{&d.ParentID},
-		&d.Source, &d.BlobKey, tm{&d.CreatedAt}, tm{&d.UpdatedAt}, tm{&d.DoneAt}, &d.TextTruncated,
+		&d.Source, &d.BlobKey, tm{&d.CreatedAt}, tm{&d.UpdatedAt}, tm{&d.DoneAt}, &d.TextTruncated, jsonMap{&d.Metadata},
 	}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
@@ -278,6 +278,10 @@ func (s *sqlStore) moveQuery(p *SetStateParams) (string, []any) {
 		add("title", nullable(cleanText(p.Text.Title)))
 		add("author", nullable(cleanText(p.Text.Author)))
 		add("text_truncated", p.Text.Truncated)
+		add("metadata", metadataValue(p.Text.Metadata))
+	}
+	if p.MIMEType != "" {
+		add("mime_type", p.MIMEType)
 	}
 	for _, a := range p.Analyses {
 		if a.Language != "" {

@@ -96,8 +96,8 @@ func (s *sqlStore) ListPages(ctx context.Context, documentID string) ([]Page, er
 func (s *sqlStore) SaveText(ctx context.Context, p *SaveTextParams) error {
 	text := cleanText(p.Text)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.touchDocument(ctx, tx, p.DocumentID, "word_count = $3, title = $4, author = $5, text_truncated = $6",
-			countWords(text), nullable(cleanText(p.Title)), nullable(cleanText(p.Author)), p.Truncated); err != nil {
+		if err := s.touchDocument(ctx, tx, p.DocumentID, "word_count = $3, title = $4, author = $5, text_truncated = $6, metadata = $7",
+			countWords(text), nullable(cleanText(p.Title)), nullable(cleanText(p.Author)), p.Truncated, metadataValue(p.Metadata)); err != nil {
 			return err
 		}
 		return saveText(ctx, tx, p.DocumentID, text)

@@ -29,6 +29,9 @@ type SaveTextParams struct {
 	// extraction stopped at the text limit. It is saved with the text, so
 	// text saved again without it is no longer marked truncated.
 	Truncated bool
+	// Metadata is what else the document says of itself (Document's
+	// Metadata); it replaces what was saved before, nil clears it.
+	Metadata map[string]string
 }
 
 // SearchParams are the inputs of Search.

@@ -186,6 +186,48 @@ func exerciseText(t *testing.T, h Harness) {
 		})
 	})
 
+	t.Run("Metadata", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		from := func(s ...store.State) []store.State { return s }
+		meta := map[string]string{"created": "1998-12-10T12:00:00Z", "sheets": "Numbers\nÜnïcödé – 世界", "empty": ""}
+		want := map[string]string{"created": "1998-12-10T12:00:00Z", "sheets": "Numbers\nÜnïcödé – 世界"}
+
+		doc := newDocument(t, b.st)
+		require.Nil(t, doc.Metadata, "a new document")
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: doc.ID, Text: "Cells", Metadata: meta}))
+		got, err := b.st.GetDocument(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Equal(t, want, got.Metadata, "empty fields are left out")
+		require.Equal(t, 1, b.count(t, "SELECT count(*) FROM documents WHERE id = $1 AND metadata IS NOT NULL", doc.ID),
+			"another application reads the column")
+		list, err := b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "cells"})
+		require.NoError(t, err)
+		require.Len(t, list.Documents, 1)
+		require.Equal(t, want, list.Documents[0].Metadata)
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: doc.ID, Text: "Cells"}))
+		got, err = b.st.GetDocument(ctx, doc.ID)
+		require.NoError(t, err)
+		require.Nil(t, got.Metadata, "text saved without metadata clears it")
+
+		// A move saves them with the text, and the type detected from the
+		// whole content, on success or failure.
+		moved := moveTo(t, b.st, newDocument(t, b.st, func(p *store.CreateDocumentParams) { p.MIMEType = "application/zip" }).ID, store.StateExtracting)
+		got, err = b.st.SetState(ctx, &store.SetStateParams{ID: moved.ID, From: from(store.StateExtracting), To: store.StateAnalyzing,
+			MIMEType: "application/epub+zip", Text: &store.SaveTextParams{Text: "Chapters", Metadata: meta}})
+		require.NoError(t, err)
+		require.Equal(t, "application/epub+zip", got.MIMEType)
+		require.Equal(t, want, got.Metadata)
+		failed := newDocument(t, b.st, func(p *store.CreateDocumentParams) { p.MIMEType = "application/x-ole-storage" })
+		got, err = b.st.SetState(ctx, &store.SetStateParams{ID: failed.ID, From: from(store.StateReceived), To: store.StateFailed,
+			Reason: "unsupported document type: application/vnd.visio", MIMEType: "application/vnd.visio"})
+		require.NoError(t, err)
+		require.Equal(t, "application/vnd.visio", got.MIMEType)
+		got, err = b.st.GetDocument(ctx, failed.ID)
+		require.NoError(t, err)
+		require.Equal(t, "application/vnd.visio", got.MIMEType)
+	})
+
 	t.Run("Unicode", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

@@ -31,10 +31,14 @@ type cachedExtraction struct {
 	Text   string         `json:"text"`
 	Pages  []extract.Page `json:"pages,omitempty"`
 	// Truncated: Text is the document's first Limits.MaxText bytes.
-	Truncated bool `json:"truncated,omitempty"`
+	Truncated bool              `json:"truncated,omitempty"`
+	Created   time.Time         `json:"created,omitzero"`
+	Meta      map[string]string `json:"meta,omitempty"`
 }
 
-func extractCacheKey(sha string) string { return "quire:extract:v1:" + sha }
+// extractCacheKey is where an extraction is cached; v2 holds the type
+// detected from the whole content and the metadata.
+func extractCacheKey(sha string) string { return "quire:extract:v2:" + sha }
 
 // runExtract extracts a document's text, ingests its attachments as
 // documents of their own, and saves its pages and text with the move to
@@ -64,7 +68,7 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 			return fmt.Errorf("start extraction: %w", err)
 		}
 	}
-	res, err := p.extract(ctx, doc)
+	res, err := p.extract(ctx, r, doc)
 	if err != nil {
 		return err
 	}
@@ -78,9 +82,11 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	}
 	move := &store.SetStateParams{ID: doc.ID,
 		From: []store.State{store.StateReceived, store.StateExtracting}, To: store.StateAnalyzing,
-		Pages:  pages,
-		Text:   &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author, Truncated: res.Truncated},
-		Events: r.events(store.EventDone, joinNotes(append(notes, p.extractNote(res)))), Unsynced: true,
+		Pages: pages,
+		Text: &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author, Truncated: res.Truncated,
+			Metadata: metadata(res)},
+		Events: r.events(store.EventDone, joinNotes(append(append([]string{r.typeNote()}, notes...), p.extractNote(res)))), Unsynced: true,
+		MIMEType: r.mimeType,
 	}
 	if oneJob && int64(len(res.Text)) <= p.cfg.OneJobMaxBytes {
 		return p.finishInOneJob(ctx, r, doc, move)
@@ -197,15 +203,21 @@ func (p *Pipeline) finishInOneJob(ctx context.Context, r *stageRun, doc *store.D
 }
 
 // extract runs the extractor on the document's content, or takes the result
-// cached for the same content.
-func (p *Pipeline) extract(ctx context.Context, doc *store.Document) (*extract.Result, error) {
+// cached for the same content. The type is detected again from the whole
+// content: ingest saw its first bytes only, which name a ZIP or CFB
+// container but seldom what it holds (an EPUB, a DOCX without its
+// extension, a Visio drawing); the run keeps the type found for its move.
+func (p *Pipeline) extract(ctx context.Context, r *stageRun, doc *store.Document) (*extract.Result, error) {
 	key := extractCacheKey(doc.SHA256)
 	if p.cfg.Cache != nil {
 		if b, ok := p.cfg.Cache.Get(ctx, key); ok {
 			var c cachedExtraction
 			if json.Unmarshal(b, &c) == nil {
+				if c.Type != doc.MIMEType {
+					r.mimeType = c.Type
+				}
 				return &extract.Result{Type: c.Type, Title: c.Title, Author: c.Author, Text: c.Text, Pages: c.Pages,
-					Truncated: c.Truncated}, nil
+					Truncated: c.Truncated, Created: c.Created, Meta: c.Meta}, nil
 			}
 		}
 	}
@@ -218,20 +230,69 @@ func (p *Pipeline) extract(ctx context.Context, doc *store.Document) (*extract.R
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s: %w", doc.BlobKey, err)
 	}
-	res, err := p.cfg.Extractor.Extract(ctx, &extract.Input{Name: doc.Name, Data: data, Type: doc.MIMEType})
+	typ := extract.Detect(doc.Name, data)
+	if typ == "application/octet-stream" {
+		typ = doc.MIMEType // what an attachment was declared as, if anything
+	}
+	if typ != doc.MIMEType {
+		r.mimeType = typ
+	}
+	res, err := p.cfg.Extractor.Extract(ctx, &extract.Input{Name: doc.Name, Data: data, Type: typ})
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", doc.ID, err)
+	}
+	if res.Type != doc.MIMEType {
+		r.mimeType = res.Type // a reader may name the type more exactly (an XML dialect)
 	}
 	if p.cfg.Cache != nil && len(res.Children) == 0 && 2*len(res.Text) < extractCacheMaxBytes {
 		// Documents with attachments are not cached: the attachments must
 		// be ingested, and they are not in the cached form. (Pages hold
 		// the text a second time.)
 		if b, err := json.Marshal(cachedExtraction{Type: res.Type, Title: res.Title, Author: res.Author,
-			Text: res.Text, Pages: res.Pages, Truncated: res.Truncated}); err == nil && len(b) <= extractCacheMaxBytes {
+			Text: res.Text, Pages: res.Pages, Truncated: res.Truncated, Created: res.Created, Meta: res.Meta}); err == nil && len(b) <= extractCacheMaxBytes {
 			p.cfg.Cache.Set(ctx, key, b, extractCacheTTL)
 		}
 	}
 	return res, nil
+}
+
+// A document's metadata is for display and search, not a second text: a
+// recipient list of thousands is cut.
+const (
+	metadataFieldsMax = 64
+	metadataValueMax  = 4 << 10
+)
+
+// typeNote is what the audit trail says of a type the run found that
+// ingest, which saw the first bytes only, did not.
+func (r *stageRun) typeNote() string {
+	if r.mimeType == "" {
+		return ""
+	}
+	return "the content is " + r.mimeType
+}
+
+// metadata is what a document says of itself beyond its title and author,
+// as the store keeps it: the format's own fields and, where the document
+// has one, its creation date.
+func metadata(res *extract.Result) map[string]string {
+	if len(res.Meta) == 0 && res.Created.IsZero() {
+		return nil
+	}
+	m := make(map[string]string, len(res.Meta)+1)
+	for k, v := range res.Meta {
+		if len(m) == metadataFieldsMax {
+			break
+		}
+		if len(v) > metadataValueMax {
+			v = strings.ToValidUTF8(v[:metadataValueMax], "") + "…"
+		}
+		m[k] = v
+	}
+	if !res.Created.IsZero() {
+		m["created"] = res.Created.UTC().Format(time.RFC3339)
+	}
+	return m
 }
 
 // extractNote is what the audit trail says of an extraction beyond its
@@ -341,7 +402,14 @@ func permanent(err error) (string, bool) {
 		}
 		return limit.Error() + "; raise the limit or split the document", true
 	case errors.Is(err, extract.ErrEncrypted):
-		return "the document is encrypted: upload it without a password", true
+		// What the reader knows of the protection (a password-protected
+		// Word document, every member of a 7z archive) helps the person
+		// who has to find the password.
+		detail := strings.TrimPrefix(strings.TrimPrefix(unwrapAll(err, extract.ErrEncrypted).Error(), extract.ErrEncrypted.Error()), ": ")
+		if detail == "" {
+			return "the document is encrypted: upload it without a password", true
+		}
+		return fmt.Sprintf("the document is encrypted (%s): upload it without a password", detail), true
 	case errors.Is(err, extract.ErrUnsupported):
 		return fmt.Sprintf("%v: convert it to PDF, an office format, HTML, email or text", unwrapAll(err, extract.ErrUnsupported)), true
 	case errors.Is(err, extract.ErrOCRUnavailable):

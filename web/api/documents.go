@@ -21,25 +21,29 @@ import (
 
 // Document is a document as the API shows it.
 type Document struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	SHA256        string    `json:"sha256"`
-	MIMEType      string    `json:"mime_type"`
-	Size          int64     `json:"size"`
-	State         string    `json:"state"`
-	FailureReason string    `json:"failure_reason,omitempty"`
-	FailedStage   string    `json:"failed_stage,omitempty"`
-	PageCount     int       `json:"page_count"`
-	WordCount     int       `json:"word_count"`
-	Language      string    `json:"language,omitempty"`
-	Title         string    `json:"title,omitempty"`
-	Author        string    `json:"author,omitempty"`
-	Summary       string    `json:"summary,omitempty"`
-	ParentID      string    `json:"parent_id,omitempty"`
-	Source        string    `json:"source"`
-	CreatedAt     time.Time `json:"created_at"`
-	UpdatedAt     time.Time `json:"updated_at"`
-	DoneAt        time.Time `json:"done_at,omitzero"`
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	SHA256        string `json:"sha256"`
+	MIMEType      string `json:"mime_type"`
+	Size          int64  `json:"size"`
+	State         string `json:"state"`
+	FailureReason string `json:"failure_reason,omitempty"`
+	FailedStage   string `json:"failed_stage,omitempty"`
+	PageCount     int    `json:"page_count"`
+	WordCount     int    `json:"word_count"`
+	Language      string `json:"language,omitempty"`
+	Title         string `json:"title,omitempty"`
+	Author        string `json:"author,omitempty"`
+	Summary       string `json:"summary,omitempty"`
+	// Metadata is what else the document says of itself, by field
+	// ("created", "modified", "sheets", "duration", "from"...), as its
+	// format has them.
+	Metadata  map[string]string `json:"metadata,omitempty"`
+	ParentID  string            `json:"parent_id,omitempty"`
+	Source    string            `json:"source"`
+	CreatedAt time.Time         `json:"created_at"`
+	UpdatedAt time.Time         `json:"updated_at"`
+	DoneAt    time.Time         `json:"done_at,omitzero"`
 	// TextTruncated reports that the text is the document's first bytes
 	// only: extraction stopped at the text limit (--max-text-bytes).
 	TextTruncated bool `json:"text_truncated"`
@@ -52,7 +56,7 @@ func view(d *store.Document) Document {
 	return Document{ID: d.ID, Name: d.Name, SHA256: d.SHA256, MIMEType: d.MIMEType, Size: d.Size,
 		State: string(d.State), FailureReason: d.FailureReason, FailedStage: d.FailedStage,
 		PageCount: d.PageCount, WordCount: d.WordCount, Language: d.Language, Title: d.Title,
-		Author: d.Author, Summary: d.Summary, ParentID: d.ParentID, Source: string(d.Source), CreatedAt: d.CreatedAt,
+		Author: d.Author, Summary: d.Summary, Metadata: d.Metadata, ParentID: d.ParentID, Source: string(d.Source), CreatedAt: d.CreatedAt,
 		UpdatedAt: d.UpdatedAt, DoneAt: d.DoneAt, TextTruncated: d.TextTruncated}
 }
 

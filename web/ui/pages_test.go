@@ -98,6 +98,28 @@ func TestDocumentPages(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, code)
 }
 
+// TestDocumentProperties: what a document says of itself (an Excel
+// workbook's sheets, its modification date) is on its page, escaped.
+func TestDocumentProperties(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	c, _ := b.login(t, auth.ScopeRead)
+	xls, err := os.ReadFile("../../testdata/formats/legacy/sotu.xls")
+	require.NoError(t, err)
+	id := b.uploadFile(t, "sotu.xls", xls)
+	b.waitFinal(t, id)
+	code, page := b.get(t, c, "/documents/"+id)
+	require.Equal(t, http.StatusOK, code, page)
+	require.Contains(t, page, "application/vnd.ms-excel", "the type, from the whole content")
+	require.Contains(t, page, "<strong>extract</strong> done: the content is application/vnd.ms-excel</li>",
+		"the timeline says that the type seen at ingest, from the first bytes, was refined")
+	require.Contains(t, page, `<dl class="props" id="doc-metadata"><dt>created</dt><dd>2026-11-28T12:00:00Z</dd><dt>modified</dt><dd>2026-11-28T12:00:00Z</dd><dt>sheets</dt><dd>Addresses
+Presidents
+Parties</dd></dl>`)
+	_, page = b.get(t, c, "/documents/"+b.uploadFile(t, "notes.txt", []byte("Plain words")))
+	require.NotContains(t, page, "doc-metadata", "a document without properties shows none")
+}
+
 // TestTruncatedText: a document whose text was cut at the text limit says
 // so on its page and in the list; another does not, nor the same one once
 // its text is saved whole.

@@ -414,9 +414,53 @@ func msgHTMLMessage() []byte {
 			{props: []msgProp{uni(pidAttachLongName, "numbers.csv"), uni(pidAttachFilename, "NUMBERS.CSV"),
 				uni(pidAttachMime, "text/csv"), long(pidAttachMethod, 1), bin(pidAttachData, []byte("region,sales\nNorth,1200\n"))}},
 			{props: []msgProp{uni(pidAttachFilename, "LOGO.PNG"), long(pidAttachMethod, 1),
-				bin(pidAttachData, append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 5000)...))}},
+				bin(pidAttachData, storedPNG(40, 41))}},
 		},
 	}).bytes()
+}
+
+// storedPNG is a real PNG of w×h pixels of one colour, its image data in
+// stored (uncompressed) deflate blocks: the same bytes from every Go
+// version, as a committed fixture needs, and large enough (over 4 KiB for
+// 40×41) to live in sectors of its own.
+func storedPNG(w, h int) []byte {
+	pixels := bytes.Repeat(append([]byte{0}, bytes.Repeat([]byte{0x1e, 0x3c, 0x78}, w)...), h) // filter 0 a row
+	raw := pixels
+	var z bytes.Buffer
+	z.Write([]byte{0x78, 0x01})
+	for len(raw) > 0 || z.Len() == 2 {
+		n := min(len(raw), 0xffff)
+		final := byte(0)
+		if n == len(raw) {
+			final = 1
+		}
+		z.WriteByte(final)
+		z.Write(binary.LittleEndian.AppendUint16(binary.LittleEndian.AppendUint16(nil, uint16(n)), ^uint16(n)))
+		z.Write(raw[:n])
+		raw = raw[n:]
+	}
+	a, b := uint32(1), uint32(0) // Adler-32
+	for _, c := range pixels {
+		a = (a + uint32(c)) % 65521
+		b = (b + a) % 65521
+	}
+	z.Write(binary.BigEndian.AppendUint32(nil, b<<16|a))
+	var png bytes.Buffer
+	png.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		png.Write(binary.BigEndian.AppendUint32(nil, uint32(len(data))))
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		png.WriteString(typ)
+		png.Write(data)
+		png.Write(binary.BigEndian.AppendUint32(nil, crc.Sum32()))
+	}
+	ihdr := binary.BigEndian.AppendUint32(binary.BigEndian.AppendUint32(nil, uint32(w)), uint32(h))
+	chunk("IHDR", append(ihdr, 8, 2, 0, 0, 0)) // 8-bit RGB
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return png.Bytes()
 }
 
 func msgRTFMessage() []byte {
@@ -569,7 +613,7 @@ func TestMSGChildren(t *testing.T) {
 	require.Len(t, res.Children, 2)
 	assert.Equal(t, Child{Name: "numbers.csv", Type: "text/csv", Data: []byte("region,sales\nNorth,1200\n")}, res.Children[0])
 	assert.Equal(t, typeOctetStream, res.Children[1].Type)
-	assert.Len(t, res.Children[1].Data, 5008, "a stream of its own sectors, past the mini stream")
+	assert.Equal(t, storedPNG(40, 41), res.Children[1].Data, "a stream of its own sectors, past the mini stream")
 
 	// The limits of email attachments.
 	_, err := extractTestdata(t, Limits{MaxChildren: 1}, "formats/msg/html-body.msg")

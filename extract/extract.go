@@ -256,7 +256,13 @@ type Config struct {
 	// TesseractPath is the OCR command; empty looks up "tesseract" on PATH.
 	// OCR is reported unavailable when it is not found.
 	TesseractPath string
-	// OCRLanguages are tesseract's language codes, "eng" by default.
+	// OCRLanguages are the tesseract languages OCR chooses from, joined by
+	// "+": "eng+deu+fra". A document with text (a PDF's text pages) has its
+	// scans read in the language of that text; an image without any is
+	// read in all of them at once (language.go, image.go). A language not
+	// installed makes OCR unavailable, naming its Debian package. Defaults
+	// to every language installed, of which an image without text is read
+	// in at most three at once.
 	OCRLanguages string
 	// PDFWorkers is the number of PDF engine instances kept warm; each costs
 	// memory (hundreds of MB), so the default is 1.

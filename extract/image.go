@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,13 +63,13 @@ func extractImage(ctx context.Context, x *Extractor, in *Input, b *budget) (*Res
 	if o.err != nil {
 		return nil, o.err
 	}
-	text, err := o.recognise(ctx, in.Data)
+	text, langs, err := o.recognise(ctx, in.Data)
 	if err != nil {
 		return nil, err
 	}
 	// tesseract separates the pages of a multi-page TIFF with form feeds.
 	parts := strings.Split(strings.TrimRight(text, "\f\n "), "\f")
-	res := &Result{Pages: make([]Page, len(parts))}
+	res := &Result{Pages: make([]Page, len(parts)), Meta: map[string]string{ocrLanguagesMeta: langs}}
 	for i, p := range parts {
 		res.Pages[i] = Page{Number: i + 1, Text: b.clip(strings.TrimSpace(p)), OCR: true}
 	}
@@ -229,8 +230,15 @@ func pnmSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '
 // command or language is reported on every document that needs OCR, not
 // looked for again each time.
 type ocrEngine struct {
-	path  string
-	langs string
+	path string
+	// langs are the languages a document's own is chosen from:
+	// Config.OCRLanguages, else every language installed.
+	langs []string
+	// textless is what a document with no text to tell its language by is
+	// read in ("eng+deu"); bounded reports that it leaves some of langs
+	// out, which a second pass then reads (read).
+	textless string
+	bounded  bool
 	// err says why OCR is unavailable; it wraps ErrOCRUnavailable.
 	err error
 	// slots bounds the tesseract processes of the whole extractor, so
@@ -238,6 +246,18 @@ type ocrEngine struct {
 	// oversubscribe them.
 	slots chan struct{}
 }
+
+// ocrTextlessMax is the most languages an image without text is read in at
+// once. tesseract runs every language's model over every word it doubts, so
+// each one more costs time (docs/benchmarks.md: "OCR languages") and lets
+// a model read words of another language as its own; a second pass reads
+// the document in its language when the first tells it is another.
+const ocrTextlessMax = 3
+
+// ocrLanguagesMeta is the Result.Meta key naming the languages OCR read a
+// document in: "deu", "eng+deu"; for a PDF whose scans were read in
+// different ones, each set once, "eng+deu, fra".
+const ocrLanguagesMeta = "ocr_languages"
 
 // ocrStderrMax bounds the diagnostics kept from one tesseract run.
 const ocrStderrMax = 4 << 10
@@ -250,11 +270,27 @@ func (x *Extractor) ocr() *ocrEngine {
 	return e.(*ocrEngine)
 }
 
-func newOCREngine(path, langs string) *ocrEngine {
-	o := &ocrEngine{
-		langs: cmp.Or(langs, "eng"),
-		slots: make(chan struct{}, runtime.NumCPU()),
+// OCRLanguages returns the tesseract languages OCR chooses from:
+// Config.OCRLanguages, or every language installed. It finds tesseract if
+// no document has yet, and fails as OCR would, with an error wrapping
+// ErrOCRUnavailable, when the command or a language named is missing: a
+// command can check the setting at start.
+func (x *Extractor) OCRLanguages() ([]string, error) {
+	o := x.ocr()
+	if o.err != nil {
+		return nil, o.err
 	}
+	return slices.Clone(o.langs), nil
+}
+
+// ocrPackage names the Debian package of a tesseract language:
+// "chi_sim" -> "tesseract-ocr-chi-sim".
+func ocrPackage(lang string) string {
+	return "tesseract-ocr-" + strings.ReplaceAll(strings.ToLower(lang), "_", "-")
+}
+
+func newOCREngine(path, langs string) *ocrEngine {
+	o := &ocrEngine{slots: make(chan struct{}, runtime.NumCPU())}
 	p, err := exec.LookPath(cmp.Or(path, "tesseract"))
 	if err != nil {
 		o.err = fmt.Errorf("%w (%v)", ErrOCRUnavailable, err)
@@ -270,31 +306,102 @@ func newOCREngine(path, langs string) *ocrEngine {
 		o.err = fmt.Errorf("%w (%s --list-langs: %v)", ErrOCRUnavailable, p, err)
 		return o
 	}
-	have := map[string]bool{}
+	var installed []string
 	for _, l := range strings.Split(string(out), "\n")[1:] {
-		have[strings.TrimSpace(l)] = true
-	}
-	for _, l := range strings.Split(o.langs, "+") {
-		if !have[l] {
-			pkg := "tesseract-ocr-" + strings.ReplaceAll(strings.ToLower(l), "_", "-")
-			o.err = fmt.Errorf("%w: language %q is not installed (Debian: %s)", ErrOCRUnavailable, l, pkg)
-			return o
+		// osd finds a page's orientation and script; it reads no text.
+		if l = strings.TrimSpace(l); l != "" && l != "osd" {
+			installed = append(installed, l)
 		}
 	}
+	if langs == "" {
+		if len(installed) == 0 {
+			o.err = fmt.Errorf("%w: no language is installed (Debian: %s)", ErrOCRUnavailable, ocrPackage("eng"))
+			return o
+		}
+		o.langs = ocrPreferred(installed)
+		o.bounded = len(o.langs) > ocrTextlessMax
+		o.textless = strings.Join(o.langs[:min(len(o.langs), ocrTextlessMax)], "+")
+		return o
+	}
+	for _, l := range strings.Split(langs, "+") {
+		if !slices.Contains(installed, l) {
+			o.err = fmt.Errorf("%w: language %q is not installed (Debian: %s)", ErrOCRUnavailable, l, ocrPackage(l))
+			return o
+		}
+		if !slices.Contains(o.langs, l) {
+			o.langs = append(o.langs, l)
+		}
+	}
+	// Languages named are read together, in their order, however many: an
+	// operator who lists five asks for five.
+	o.textless = strings.Join(o.langs, "+")
 	return o
 }
 
+// ocrPreferred orders installed languages as ocrLanguages prefers them,
+// those it does not know last, by name.
+func ocrPreferred(installed []string) []string {
+	rank := func(l string) int {
+		if i := slices.IndexFunc(ocrLanguages, func(o ocrLanguage) bool { return o.code == l }); i >= 0 {
+			return i
+		}
+		return len(ocrLanguages)
+	}
+	out := slices.Clone(installed)
+	slices.SortStableFunc(out, func(a, b string) int { return cmp.Or(cmp.Compare(rank(a), rank(b)), strings.Compare(a, b)) })
+	return out
+}
+
+// language returns the language of langs that text is written in, for OCR
+// to read the rest of its document in, or "" when text does not tell.
+func (o *ocrEngine) language(text string) string {
+	if len(o.langs) < 2 {
+		return "" // nothing to choose
+	}
+	return guessLanguage(text, o.langs)
+}
+
 // recognise returns the text tesseract reads in img, an image file's bytes,
-// once one of the extractor's OCR slots is free.
-func (o *ocrEngine) recognise(ctx context.Context, img []byte) (string, error) {
+// once one of the extractor's OCR slots is free, and the languages it was
+// read in.
+func (o *ocrEngine) recognise(ctx context.Context, img []byte) (text, langs string, _ error) {
 	if o.err != nil {
-		return "", o.err
+		return "", "", o.err
 	}
 	if err := o.acquire(ctx); err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer o.release()
-	return o.tesseract(ctx, img, 0)
+	return o.read(ctx, img, 0, "")
+}
+
+// read runs tesseract on img in a slot the caller holds, in lang when the
+// document's language is known (language), else in the textless set, and
+// returns the text and the languages it was read in. When that set leaves
+// languages out and the text read is in one of them, the image is read
+// again in it: the first pass is good enough to tell the language by, and
+// most documents, in the set's languages, are read once.
+func (o *ocrEngine) read(ctx context.Context, img []byte, dpi int, lang string) (string, string, error) {
+	if lang != "" {
+		text, err := o.tesseract(ctx, img, dpi, lang)
+		return text, lang, err
+	}
+	text, err := o.tesseract(ctx, img, dpi, o.textless)
+	if err != nil || !o.bounded {
+		return text, o.textless, err
+	}
+	lang = o.language(text)
+	if lang == "" || slices.Contains(strings.Split(o.textless, "+"), lang) {
+		return text, o.textless, nil
+	}
+	again, err := o.tesseract(ctx, img, dpi, lang)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", "", err
+		}
+		return text, o.textless, nil // the first pass stands
+	}
+	return again, lang, nil
 }
 
 func (o *ocrEngine) acquire(ctx context.Context) error {
@@ -308,11 +415,12 @@ func (o *ocrEngine) acquire(ctx context.Context) error {
 
 func (o *ocrEngine) release() { <-o.slots }
 
-// tesseract runs the command on img in a slot the caller holds. dpi is the
-// image's resolution when known (a rendered PDF page), 0 to let tesseract
-// estimate it. The process is killed when ctx ends.
-func (o *ocrEngine) tesseract(ctx context.Context, img []byte, dpi int) (string, error) {
-	args := []string{"stdin", "stdout", "-l", o.langs}
+// tesseract runs the command on img, in langs ("eng+deu"), in a slot the
+// caller holds. dpi is the image's resolution when known (a rendered PDF
+// page), 0 to let tesseract estimate it. The process is killed when ctx
+// ends.
+func (o *ocrEngine) tesseract(ctx context.Context, img []byte, dpi int, langs string) (string, error) {
+	args := []string{"stdin", "stdout", "-l", langs}
 	if dpi > 0 {
 		args = append(args, "--dpi", strconv.Itoa(dpi))
 	}

@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -62,6 +63,10 @@ const (
 	// never shrinks and the pool would otherwise keep every peak. Ordinary
 	// documents leave an instance at about 20 MB.
 	pdfRecycleBytes = 64 << 20
+	// pdfLanguageSample is about how much of the text pages' text tells
+	// the language of the scanned ones: a few pages, as guessLanguage
+	// reads no more.
+	pdfLanguageSample = 16 << 10
 )
 
 // pdfEngine is the extractor's PDFium pool.
@@ -631,7 +636,22 @@ func (r *pdfReader) ocrPages(doc references.FPDF_DOCUMENT, res *Result, scans []
 		}
 		return o.err
 	}
-	var wg sync.WaitGroup
+	// The text pages tell the language the scans are most likely in: a
+	// scanned annex to a German letter is German.
+	var sample strings.Builder
+	for _, p := range res.Pages {
+		if sample.Len() >= pdfLanguageSample {
+			break
+		}
+		sample.WriteString(p.Text)
+		sample.WriteByte('\n')
+	}
+	lang := o.language(sample.String())
+	var (
+		wg      sync.WaitGroup
+		langsMu sync.Mutex
+		langs   []string // each set of languages a scan was read in, once
+	)
 	defer wg.Wait()
 	errs := make([]error, len(scans))
 	for k, i := range scans {
@@ -649,11 +669,16 @@ func (r *pdfReader) ocrPages(doc references.FPDF_DOCUMENT, res *Result, scans []
 		}
 		wg.Go(func() {
 			defer o.release()
-			text, err := o.tesseract(r.ctx, img, dpi)
+			text, used, err := o.read(r.ctx, img, dpi, lang)
 			if err != nil {
 				errs[k] = err
 				return
 			}
+			langsMu.Lock()
+			if !slices.Contains(langs, used) {
+				langs = append(langs, used)
+			}
+			langsMu.Unlock()
 			// A text layer too thin to count is kept only if OCR finds less.
 			if text = strings.TrimSpace(text); pdfVisibleChars(text) > pdfVisibleChars(res.Pages[i].Text) {
 				res.Pages[i].Text = r.bud.clip(text)
@@ -664,6 +689,13 @@ func (r *pdfReader) ocrPages(doc references.FPDF_DOCUMENT, res *Result, scans []
 	wg.Wait()
 	if err := r.ctx.Err(); err != nil {
 		return err
+	}
+	if len(langs) > 0 {
+		slices.Sort(langs)
+		if res.Meta == nil {
+			res.Meta = map[string]string{}
+		}
+		res.Meta[ocrLanguagesMeta] = strings.Join(langs, ", ")
 	}
 	for k, err := range errs {
 		if err != nil {

@@ -19,7 +19,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
@@ -239,7 +238,9 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 	defer docs.Close()
 	// The bench's own extractor: as many PDF engines as asked.
 	_ = docs.extractor.Close()
-	docs.extractor = extract.New(g.Limits.extractConfig(cfg.PDFWorkers))
+	if docs.extractor, err = g.Limits.newExtractor(cfg.PDFWorkers); err != nil {
+		return nil, err
+	}
 	client, err := jobs.NewClient(b.driver, nil)
 	if err != nil {
 		return nil, err

@@ -143,7 +143,9 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if err := g.Limits.validate(); err != nil {
 		return nil, err
 	}
-	d.extractor = extract.New(g.Limits.extractConfig(0))
+	if d.extractor, err = g.Limits.newExtractor(0); err != nil {
+		return nil, err
+	}
 	client, err := jobs.NewClient(b.driver, nil)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/spf13/pflag"
 
 	"github.com/quirehq/quire/extract"
@@ -9,8 +12,9 @@ import (
 
 // limitSettings are the global per-document limits of every process that
 // takes documents in or extracts them (up, process, serve --role web and
-// worker, bench pipeline). Together with the job concurrency they bound a
-// worker's memory: docs/operations.md ("Memory budget") adds them up.
+// worker, bench pipeline, ml train and predict), and the languages its OCR
+// reads. Together with the job concurrency the limits bound a worker's
+// memory: docs/operations.md ("Memory budget") adds them up.
 type limitSettings struct {
 	// MaxDocumentBytes is the largest document accepted. Defaults to
 	// extract.MaxBytesDefault (100 MiB).
@@ -29,6 +33,10 @@ type limitSettings struct {
 	// OfficeConverterSlots is how many LibreOffice processes convert side
 	// by side. Defaults to extract.ConverterSlotsDefault (2).
 	OfficeConverterSlots int
+	// OCRLanguages are the tesseract languages OCR chooses from, joined by
+	// "+": "eng+deu+fra". Each must be installed, or the process stops at
+	// start. Defaults to every language installed.
+	OCRLanguages string
 }
 
 // Bounds of the limit settings: below them nothing real could be read.
@@ -53,7 +61,8 @@ func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&s.OfficeConverterSlots, "office-converter-slots", extract.ConverterSlotsDefault, "LibreOffice processes kept running to convert documents side by side, 150 to 250 MB each once used")
 	withEnv(fs, "office-converter")
 	withEnv(fs, "office-converter-slots")
-	for _, name := range []string{"max-document-bytes", "max-text-bytes", "max-pdf-memory"} {
+	fs.StringVar(&s.OCRLanguages, "ocr-languages", "", "tesseract languages OCR chooses from, per document, by the language of its text: eng+deu+fra… (default: every language installed)")
+	for _, name := range []string{"max-document-bytes", "max-text-bytes", "max-pdf-memory", "ocr-languages"} {
 		withEnv(fs, name)
 	}
 }
@@ -69,6 +78,9 @@ func (s *limitSettings) validate() error {
 		return usagef("invalid %s %s: it must be between %s and %s", setting("max-pdf-memory"), s.MaxPDFMemory,
 			bytesize.Format(maxPDFMemoryMin), bytesize.Format(maxPDFMemoryMax))
 	}
+	if s.OCRLanguages != "" && slices.Contains(strings.Split(s.OCRLanguages, "+"), "") {
+		return usagef("invalid %s %q: name languages joined by +, as in eng+deu", setting("ocr-languages"), s.OCRLanguages)
+	}
 	if _, err := extract.LookupOfficeConverter(s.OfficeConverter); err != nil {
 		return usagef("invalid %s %q: it is not a command; name LibreOffice's soffice, or off", setting("office-converter"), s.OfficeConverter)
 	}
@@ -78,11 +90,28 @@ func (s *limitSettings) validate() error {
 	return nil
 }
 
-// extractConfig is the extractor's configuration under these limits.
+// extractConfig is the extractor's configuration under these settings.
 func (s *limitSettings) extractConfig(pdfWorkers int) extract.Config {
-	return extract.Config{PDFWorkers: pdfWorkers, Limits: extract.Limits{
+	return extract.Config{PDFWorkers: pdfWorkers, OCRLanguages: s.OCRLanguages, Limits: extract.Limits{
 		MaxBytes:     int64(s.MaxDocumentBytes),
 		MaxText:      int64(s.MaxTextBytes),
 		MaxPDFMemory: int64(s.MaxPDFMemory),
 	}, OfficeConverter: s.OfficeConverter, ConverterSlots: s.OfficeConverterSlots}
+}
+
+// newExtractor returns an extractor under these settings. Languages named
+// by --ocr-languages must be installed: a worker that would fail every
+// document needing OCR stops at start instead, naming the package to
+// install. Without the setting OCR is looked for on first use, and its
+// absence fails only the documents that need it.
+func (s *limitSettings) newExtractor(pdfWorkers int) (*extract.Extractor, error) {
+	x := extract.New(s.extractConfig(pdfWorkers))
+	if s.OCRLanguages == "" {
+		return x, nil
+	}
+	if _, err := x.OCRLanguages(); err != nil {
+		_ = x.Close()
+		return nil, usagef("invalid %s %q: %w", setting("ocr-languages"), s.OCRLanguages, err)
+	}
+	return x, nil
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/store"
 )
 
@@ -60,4 +62,57 @@ func TestLimitFlags(t *testing.T) {
 	r = b.runWith(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_MAX_PDF_MEMORY": "1KiB"}}, "process", in, "--log-level", "error")
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "QUIRE_MAX_PDF_MEMORY")
+}
+
+// TestProcessOCRLanguages reads testdata/ocr/deu.png, German with umlauts
+// and ß, through process: with --ocr-languages deu its words are in the
+// stored text, with English only (QUIRE_OCR_LANGUAGES=eng) they are not,
+// and a language that is not installed stops the command at start, naming
+// its Debian package.
+func TestProcessOCRLanguages(t *testing.T) {
+	t.Parallel()
+	_, err := extract.New(extract.Config{OCRLanguages: "eng+deu"}).OCRLanguages()
+	testenv.RequireService(t, "tesseract with English and German (apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu)", err)
+	in := filepath.Join(t.TempDir(), "in")
+	copyTestdata(t, in, "ocr/deu.png")
+
+	storedText := func(b *testBundle) string {
+		t.Helper()
+		st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
+		require.NoError(t, err)
+		defer st.Close()
+		list, err := st.ListDocuments(t.Context(), &store.ListDocumentsParams{})
+		require.NoError(t, err)
+		require.Len(t, list.Documents, 1)
+		text, err := st.GetText(t.Context(), list.Documents[0].ID)
+		require.NoError(t, err)
+		return text
+	}
+
+	b := setupEmbedded(t)
+	r := b.run(t, "process", in, "--json", "--log-level", "error", "--ocr-languages", "deu")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Equal(t, 1, decodeLastLine[processResult](t, r).Done)
+	text := storedText(b)
+	for _, w := range []string{"Größe", "Übersetzung", "geprüft", "Straßen", "Brücken", "Bäume"} {
+		require.Contains(t, text, w)
+	}
+
+	b = setupEmbedded(t)
+	r = b.runWith(t.Context(), t, &runOpts{env: map[string]string{"QUIRE_OCR_LANGUAGES": "eng"}}, "process", in, "--json", "--log-level", "error")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	text = storedText(b)
+	require.Contains(t, text, "Quire liest")
+	require.NotContains(t, text, "Größe")
+	require.NotContains(t, text, "Übersetzung")
+
+	for _, tt := range []struct{ value, says string }{
+		{"eng+qqq", "tesseract-ocr-qqq"},
+		{"eng++deu", "eng+deu"},
+	} {
+		r := setupEmbedded(t).run(t, "process", in, "--log-level", "error", "--ocr-languages", tt.value)
+		require.Equal(t, exitUsage, r.code, "%s: stdout: %s\nstderr: %s", tt.value, r.stdout, r.stderr)
+		require.Contains(t, r.stderr, "--ocr-languages / QUIRE_OCR_LANGUAGES", tt.value)
+		require.Contains(t, r.stderr, tt.says, tt.value)
+	}
 }

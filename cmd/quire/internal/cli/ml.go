@@ -342,7 +342,10 @@ func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) err
 	if err != nil {
 		return err
 	}
-	x := extract.New(extract.Config{})
+	x, err := a.global.Limits.newExtractor(0)
+	if err != nil {
+		return err
+	}
 	defer x.Close()
 	var errs []error
 	for _, f := range files {
@@ -409,7 +412,10 @@ func (a *app) loadExamples(ctx context.Context, dir string) ([]ml.Example, error
 	if len(files) == 0 {
 		return nil, usagef("ml: --data %s holds no label folder with documents", dir)
 	}
-	x := extract.New(extract.Config{})
+	x, err := a.global.Limits.newExtractor(0)
+	if err != nil {
+		return nil, err
+	}
 	defer x.Close()
 	examples := make([]ml.Example, len(files))
 	ok := make([]bool, len(files))

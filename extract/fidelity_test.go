@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The fidelity documents (testdata/office/gen-fidelity.go) hold, besides
+// The fidelity documents (testdata/office/gen-fidelity) hold, besides
 // their body, the parts a reader must not drop; every passage is labelled
 // with the part it is in.
 

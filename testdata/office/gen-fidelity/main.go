@@ -1,13 +1,13 @@
 //go:build ignore
 
-// gen-fidelity writes the fidelity-*.{docx,pptx,xlsx,odt} of this directory:
+// gen-fidelity writes fidelity.{docx,pptx,xlsx,odt} in testdata/office:
 // small documents with the parts a reader must not drop besides the body
 // text (headers, footers, comments, text boxes, charts, SmartArt, slide
 // master footers, embedded documents and OLE objects, numbers in the
 // General format). The text is the Universal Declaration of Human Rights
 // (testdata/html/udhr-eng.html), each passage labelled with the part it is
 // in, so that a test can tell where it came from. Run it from this
-// directory with `go run gen-fidelity.go`; the output is byte-for-byte
+// directory with `go run main.go`; the output is byte-for-byte
 // reproducible.
 package main
 
@@ -40,7 +40,7 @@ func main() {
 }
 
 func write(name string, data []byte) {
-	if err := os.WriteFile(name, data, 0o644); err != nil {
+	if err := os.WriteFile("../"+name, data, 0o644); err != nil {
 		log.Fatal(err)
 	}
 }

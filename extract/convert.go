@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -287,6 +288,9 @@ type converter struct {
 	all   []*converterSlot
 	// recycle is converterRecycle, lowered by tests.
 	recycle int
+	// commandCPU is the CPU time the conversion commands used (which
+	// hand each document to a slot's LibreOffice), for the benchmark.
+	commandCPU atomic.Int64
 
 	closeOnce sync.Once
 }
@@ -447,6 +451,9 @@ func (s *converterSlot) convert(ctx context.Context, spec convertSpec, data []by
 		s.stop()
 		<-done
 		return nil, ctx.Err()
+	}
+	if ps := cmd.ProcessState; ps != nil {
+		s.c.commandCPU.Add(int64(ps.UserTime() + ps.SystemTime()))
 	}
 	s.mu.Lock()
 	s.uses++

@@ -110,6 +110,11 @@ func Detect(name string, data []byte) string {
 		// packaged format.
 		return typeOneNote
 	}
+	// The long tail that the office converter reads (convert_detect.go):
+	// none of it is a format with a Go reader.
+	if lt := DetectLongTail(name, data, t); lt != "" {
+		return lt
+	}
 	switch {
 	case isRTF(data):
 		// mimetype wants "{\rtf" first and text around it; RTF may

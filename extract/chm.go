@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -222,6 +223,12 @@ func (f *chmFile) member(name string, limit uint64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, name)
 	}
 	n := min(e.length, limit)
+	// What members are read counts against the decompression limit too:
+	// a directory may list one large member many times over.
+	f.read += int64(n)
+	if max := f.bud.lim.MaxDecompressed; max >= 0 && f.read > max {
+		return nil, &LimitError{Limit: "decompressed size", Max: max, Got: f.read}
+	}
 	switch e.section {
 	case 0:
 		if f.content > uint64(len(f.data)) || e.offset > uint64(len(f.data))-f.content || n > uint64(len(f.data))-f.content-e.offset {
@@ -349,6 +356,7 @@ type chmLZX struct {
 	total     uint64         // the section's uncompressed length
 	groups    map[int][]byte // decompressed groups, a few kept
 	order     []int          // of groups, oldest first
+	failed    map[int]error  // groups that could not be decompressed
 }
 
 // chmGroupsCached bounds the groups kept: topics read in the order of the
@@ -399,7 +407,7 @@ func (f *chmFile) openLZX() (*chmLZX, error) {
 		return nil, fmt.Errorf("%w: a CHM section of %d bytes in %d frames", ErrCorrupt, total, n)
 	}
 	per := resetInterval / chmBlockLen // frames a group
-	z := &chmLZX{stream: stream, windowLog: windowLog, groupLen: resetInterval, total: total, groups: map[int][]byte{}}
+	z := &chmLZX{stream: stream, windowLog: windowLog, groupLen: resetInterval, total: total, groups: map[int][]byte{}, failed: map[int]error{}}
 	for i := uint64(0); i < n; i += per {
 		off := le.Uint64(rt[hdrLen+8*i:])
 		if off > uint64(len(stream)) || len(z.resets) > 0 && off < z.resets[len(z.resets)-1] {
@@ -442,6 +450,9 @@ func (z *chmLZX) decode(f *chmFile, g int) ([]byte, error) {
 	if g >= len(z.resets) {
 		return nil, fmt.Errorf("%w: a CHM reset group past the reset table", ErrCorrupt)
 	}
+	if err := z.failed[g]; err != nil {
+		return nil, err
+	}
 	end := uint64(len(z.stream))
 	if g+1 < len(z.resets) {
 		end = z.resets[g+1]
@@ -463,7 +474,9 @@ func (z *chmLZX) decode(f *chmFile, g int) ([]byte, error) {
 	}
 	buf, err := lzxDecode(z.stream[z.resets[g]:end], z.windowLog, int(want), reuse)
 	if err != nil {
-		return nil, fmt.Errorf("%w: CHM section 1, frames from %d: %v", ErrCorrupt, uint64(g)*z.groupLen/chmBlockLen, err)
+		err = fmt.Errorf("%w: CHM section 1, frames from %d: %v", ErrCorrupt, uint64(g)*z.groupLen/chmBlockLen, err)
+		z.failed[g] = err // not decoded again for the next member in it
+		return nil, err
 	}
 	z.groups[g] = buf
 	z.order = append(z.order, g)
@@ -683,7 +696,7 @@ func lzxDecode(in []byte, windowLog uint, want int, out []byte) ([]byte, error) 
 	s := &lzxState{r: lzxBits{in: in}, mainLens: make([]uint8, mainSize), lenLens: make([]uint8, lzxLengthSize), r0: 1, r1: 1, r2: 1}
 	r := &s.r
 	base := len(out)
-	out = append(out, make([]byte, 0, want)...)
+	out = slices.Grow(out, want)
 	// The header: whether call instructions (E8) were translated.
 	intel := r.bits(1) == 1
 	var intelSize uint32

@@ -493,6 +493,12 @@ func mediaType(data []byte) string {
 		case "WAVE":
 			return typeWAV
 		}
+	case len(data) >= 12 && string(data[:4]) == "FORM" && (string(data[8:12]) == "AIFF" || string(data[8:12]) == "AIFC"):
+		return typeAIFF
+	case bytes.HasPrefix(data, asfHeader):
+		return typeASF
+	case bytes.HasPrefix(data, []byte("FLV\x01")):
+		return typeFLV
 	case len(data) >= 12 && string(data[4:8]) == "ftyp":
 		brand := string(data[8:12])
 		switch {

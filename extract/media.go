@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/dhowden/tag"
@@ -47,6 +48,12 @@ const (
 	typeAVI       = "video/x-msvideo"
 	typeWAV       = "audio/wav"
 	typeXWAV      = "audio/x-wav"
+	typeAIFF      = "audio/aiff"
+	typeXAIFF     = "audio/x-aiff"
+	typeASF       = "video/x-ms-asf"
+	typeWMA       = "audio/x-ms-wma"
+	typeWMV       = "video/x-ms-wmv"
+	typeFLV       = "video/x-flv"
 )
 
 func init() {
@@ -54,7 +61,7 @@ func init() {
 		name: "media",
 		types: []string{typeMP3, typeFLAC, typeOggAudio, typeOpus, typeOggVideo, typeOgg, typeM4A,
 			typeMP4Audio, typeMP4, typeMOV, type3GPP, typeWebM, typeWebMAudio, typeMKV, typeMKA,
-			typeAVI, typeWAV, typeXWAV},
+			typeAVI, typeWAV, typeXWAV, typeAIFF, typeXAIFF, typeASF, typeWMA, typeWMV, typeFLV},
 		extract: extractMedia,
 	})
 }
@@ -152,12 +159,18 @@ func extractMedia(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Res
 		info, err = matroskaInfo(ctx, data)
 	case len(data) >= 12 && string(data[:4]) == "RIFF":
 		info, err = riffInfo(ctx, data)
+	case len(data) >= 12 && string(data[:4]) == "FORM" && (string(data[8:12]) == "AIFF" || string(data[8:12]) == "AIFC"):
+		info, err = aiffInfo(ctx, data)
+	case bytes.HasPrefix(data, asfHeader):
+		info, err = asfInfo(ctx, data)
+	case bytes.HasPrefix(data, []byte("FLV\x01")):
+		info, err = flvInfo(ctx, data)
 	case isMP4(data):
 		info, err = mp4Info(ctx, data)
 	case bytes.HasPrefix(data, []byte("ID3")) || in.Type == typeMP3:
 		info, err = mp3Info(data)
 	default:
-		return nil, fmt.Errorf("%w: no audio or video container this reader knows (MP3, MP4, FLAC, Ogg, Matroska, RIFF) for %s", ErrCorrupt, in.Type)
+		return nil, fmt.Errorf("%w: no audio or video container this reader knows (MP3, MP4, FLAC, Ogg, Matroska, RIFF, AIFF, ASF, FLV) for %s", ErrCorrupt, in.Type)
 	}
 	if err != nil {
 		return nil, err
@@ -1562,4 +1575,401 @@ func waveFormat(t uint16) string {
 		return "pcm" // WAVE_FORMAT_EXTENSIBLE: its subformat is nearly always PCM
 	}
 	return fmt.Sprintf("0x%04x", t)
+}
+
+// ---- AIFF
+
+func aiffInfo(ctx context.Context, data []byte) (*mediaInfo, error) {
+	m := &mediaInfo{format: "AIFF"}
+	if string(data[8:12]) == "AIFC" {
+		m.format = "AIFF-C"
+	}
+	b := data[12:]
+	for n := 0; len(b) >= 8; n++ {
+		if n > mp4BoxesMax {
+			return nil, fmt.Errorf("%w: more than %d AIFF chunks", ErrCorrupt, mp4BoxesMax)
+		}
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		id, size := string(b[:4]), uint64(binary.BigEndian.Uint32(b[4:]))
+		b = b[8:]
+		size = min(size, uint64(len(b)))
+		body := b[:size]
+		b = b[size:]
+		if size%2 == 1 && len(b) > 0 {
+			b = b[1:]
+		}
+		switch id {
+		case "COMM":
+			if len(body) >= 18 {
+				m.channels = int(binary.BigEndian.Uint16(body))
+				frames := binary.BigEndian.Uint32(body[2:])
+				rate := extended80(body[8:18])
+				if rate > 0 && rate < 1e7 {
+					m.sampleRate = int(rate)
+					m.duration = time.Duration(float64(frames) / rate * float64(time.Second))
+				}
+			}
+			if len(body) >= 22 && m.format == "AIFF-C" {
+				m.addCodec(strings.ToLower(string(body[18:22])))
+			} else {
+				m.addCodec("pcm")
+			}
+		case "NAME":
+			m.tags.set("title", decodeRIFFText(body))
+		case "AUTH":
+			m.tags.set("artist", decodeRIFFText(body))
+		case "(c) ":
+			m.tags.set("copyright", decodeRIFFText(body))
+		case "ANNO":
+			m.tags.set("comment", decodeRIFFText(body))
+		case "ID3 ", "id3 ":
+			if tagData, _, err := id3v2Clean(body); err == nil && tagData != nil {
+				if md, err := tag.ReadID3v2Tags(bytes.NewReader(tagData)); err == nil {
+					m.tags.fromTagLib(md)
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+// extended80 decodes an IEEE 754 80-bit extended number (AIFF's sample
+// rate).
+func extended80(b []byte) float64 {
+	exp := int(binary.BigEndian.Uint16(b) & 0x7FFF)
+	mant := binary.BigEndian.Uint64(b[2:])
+	if exp == 0 && mant == 0 || exp == 0x7FFF {
+		return 0
+	}
+	v := math.Ldexp(float64(mant), exp-16383-63)
+	if b[0]&0x80 != 0 {
+		v = -v
+	}
+	return v
+}
+
+// ---- ASF: WMA, WMV
+
+// ASF object GUIDs, in their byte order.
+var (
+	asfHeader         = guidBytes(0x75B22630, 0x668E, 0x11CF, [8]byte{0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C})
+	asfFileProperties = guidBytes(0x8CABDCA1, 0xA947, 0x11CF, [8]byte{0x8E, 0xE4, 0x00, 0xC0, 0x0C, 0x20, 0x53, 0x65})
+	asfContentDesc    = guidBytes(0x75B22633, 0x668E, 0x11CF, [8]byte{0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C})
+	asfExtContentDesc = guidBytes(0xD2D0A440, 0xE307, 0x11D2, [8]byte{0x97, 0xF0, 0x00, 0xA0, 0xC9, 0x5E, 0xA8, 0x50})
+	asfStreamProps    = guidBytes(0xB7DC0791, 0xA9B7, 0x11CF, [8]byte{0x8E, 0xE6, 0x00, 0xC0, 0x0C, 0x20, 0x53, 0x65})
+	asfAudioStream    = guidBytes(0xF8699E40, 0x5B4D, 0x11CF, [8]byte{0xA8, 0xFD, 0x00, 0x80, 0x5F, 0x5C, 0x44, 0x2B})
+	asfVideoStream    = guidBytes(0xBC19EFC0, 0x5B4D, 0x11CF, [8]byte{0xA8, 0xFD, 0x00, 0x80, 0x5F, 0x5C, 0x44, 0x2B})
+)
+
+// asfTags maps the Extended Content Description's attribute names.
+var asfTags = map[string]string{
+	"WM/AlbumTitle": "album", "WM/AlbumArtist": "albumartist", "WM/Composer": "composer", "WM/Genre": "genre",
+	"WM/Year": "date", "WM/TrackNumber": "track", "WM/Lyrics": "lyrics", "WM/SubTitle": "subject",
+	"WM/Publisher": "publisher", "Title": "title", "Author": "artist", "Description": "description",
+}
+
+func asfInfo(ctx context.Context, data []byte) (*mediaInfo, error) {
+	le := binary.LittleEndian
+	if len(data) < 30 {
+		return nil, fmt.Errorf("%w: an ASF header cut short", ErrCorrupt)
+	}
+	m := &mediaInfo{format: "ASF"}
+	size := min(le.Uint64(data[16:]), uint64(len(data)))
+	if size < 30 {
+		return nil, fmt.Errorf("%w: an ASF header of %d bytes", ErrCorrupt, size)
+	}
+	b := data[30:size]
+	audio, video := false, false
+	for n := 0; len(b) >= 24; n++ {
+		if n > mp4BoxesMax {
+			return nil, fmt.Errorf("%w: more than %d ASF objects", ErrCorrupt, mp4BoxesMax)
+		}
+		if n%4096 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		id, osize := b[:16], le.Uint64(b[16:])
+		if osize < 24 {
+			break // damaged: what was read stands
+		}
+		osize = min(osize, uint64(len(b)))
+		body := b[24:osize]
+		b = b[osize:]
+		switch {
+		case bytes.Equal(id, asfFileProperties):
+			if len(body) >= 64 {
+				play, preroll := le.Uint64(body[40:]), le.Uint64(body[56:])
+				if d := seconds(play, 10000000); d > 0 {
+					m.duration = max(d-time.Duration(min(preroll, 1<<40))*time.Millisecond, 0)
+				}
+			}
+		case bytes.Equal(id, asfContentDesc):
+			if len(body) < 10 {
+				continue
+			}
+			p := body[10:]
+			for i, key := range []string{"title", "artist", "copyright", "description", "rating"} {
+				n := int(le.Uint16(body[2*i:]))
+				if n > len(p) {
+					break
+				}
+				if key != "rating" {
+					m.tags.set(key, utf16LE(p[:n]))
+				}
+				p = p[n:]
+			}
+		case bytes.Equal(id, asfExtContentDesc):
+			m.asfExtended(body)
+		case bytes.Equal(id, asfStreamProps):
+			if len(body) < 54 {
+				continue
+			}
+			specific := body[54:]
+			switch {
+			case bytes.Equal(body[:16], asfAudioStream):
+				audio = true
+				if len(specific) >= 8 {
+					m.addCodec(asfAudioCodec(le.Uint16(specific)))
+					m.channels = int(le.Uint16(specific[2:]))
+					m.sampleRate = int(le.Uint32(specific[4:]))
+				}
+			case bytes.Equal(body[:16], asfVideoStream):
+				video = true
+				if len(specific) >= 8 && m.width == 0 {
+					m.width, m.height = int(le.Uint32(specific)), int(le.Uint32(specific[4:]))
+				}
+				if len(specific) >= 11+20 {
+					m.addCodec(strings.ToLower(string(specific[11+16 : 11+20])))
+				}
+			}
+		}
+	}
+	switch {
+	case video:
+		m.format = "WMV (ASF)"
+	case audio:
+		m.format = "WMA (ASF)"
+	}
+	return m, nil
+}
+
+// asfExtended reads the Extended Content Description: named attributes,
+// the text ones (type 0) kept.
+func (m *mediaInfo) asfExtended(b []byte) {
+	le := binary.LittleEndian
+	if len(b) < 2 {
+		return
+	}
+	count := int(le.Uint16(b))
+	b = b[2:]
+	for i := 0; i < count && len(b) >= 2; i++ {
+		n := int(le.Uint16(b))
+		if len(b) < 2+n+4 {
+			return
+		}
+		name := utf16LE(b[2 : 2+n])
+		typ, vn := le.Uint16(b[2+n:]), int(le.Uint16(b[4+n:]))
+		b = b[6+n:]
+		if vn > len(b) {
+			return
+		}
+		if key := asfTags[name]; key != "" && typ == 0 {
+			m.tags.set(key, utf16LE(b[:vn]))
+		}
+		b = b[vn:]
+	}
+}
+
+// asfAudioCodec names a WAVEFORMATEX format tag of Windows Media.
+func asfAudioCodec(t uint16) string {
+	switch t {
+	case 0x160:
+		return "wmav1"
+	case 0x161:
+		return "wmav2"
+	case 0x162:
+		return "wmapro"
+	case 0x163:
+		return "wmalossless"
+	case 0x0A:
+		return "wmavoice"
+	}
+	return waveFormat(t)
+}
+
+// utf16LE decodes little-endian UTF-16 up to a NUL.
+func utf16LE(b []byte) string {
+	b = head(b, metaFieldMax*8)
+	u := make([]uint16, 0, len(b)/2)
+	for i := 0; i+1 < len(b); i += 2 {
+		c := binary.LittleEndian.Uint16(b[i:])
+		if c == 0 {
+			break
+		}
+		u = append(u, c)
+	}
+	return string(utf16.Decode(u))
+}
+
+// ---- FLV
+
+func flvInfo(ctx context.Context, data []byte) (*mediaInfo, error) {
+	if len(data) < 9 {
+		return nil, fmt.Errorf("%w: an FLV header cut short", ErrCorrupt)
+	}
+	m := &mediaInfo{format: "FLV"}
+	off := uint64(binary.BigEndian.Uint32(data[5:])) + 4 // the header, then the first tag size
+	// The metadata is in a script tag at the start; a few tags are read.
+	for n := 0; n < 64 && off+11 <= uint64(len(data)); n++ {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		typ := data[off]
+		size := uint64(data[off+1])<<16 | uint64(data[off+2])<<8 | uint64(data[off+3])
+		body := data[off+11 : min(off+11+size, uint64(len(data)))]
+		off += 11 + size + 4
+		if typ != 18 {
+			continue
+		}
+		// "onMetaData", then an ECMA array or object of properties.
+		name, rest, ok := amfString(body)
+		if !ok || name != "onMetaData" || len(rest) == 0 {
+			continue
+		}
+		a := amfReader{b: rest, m: m}
+		a.value("", 0)
+		break
+	}
+	return m, nil
+}
+
+// amfString reads an AMF0 string value (type 2).
+func amfString(b []byte) (string, []byte, bool) {
+	if len(b) < 3 || b[0] != 2 {
+		return "", nil, false
+	}
+	n := int(binary.BigEndian.Uint16(b[1:]))
+	if n > len(b)-3 {
+		return "", nil, false
+	}
+	return string(b[3 : 3+n]), b[3+n:], true
+}
+
+// amfReader reads AMF0 values, keeping the metadata properties it knows.
+type amfReader struct {
+	b []byte
+	m *mediaInfo
+	n int // values read, bounded
+}
+
+// value reads one value named key (empty inside arrays); it returns false
+// where the data ends or is damaged.
+func (a *amfReader) value(key string, depth int) bool {
+	if a.n++; len(a.b) == 0 || depth > 16 || a.n > 100000 {
+		return false
+	}
+	typ := a.b[0]
+	a.b = a.b[1:]
+	be := binary.BigEndian
+	switch typ {
+	case 0: // number
+		if len(a.b) < 8 {
+			return false
+		}
+		v := math.Float64frombits(be.Uint64(a.b))
+		a.b = a.b[8:]
+		a.number(key, v)
+	case 1: // Boolean
+		if len(a.b) < 1 {
+			return false
+		}
+		a.b = a.b[1:]
+	case 2, 12: // string, long string
+		n, w := 0, 2
+		if typ == 12 {
+			w = 4
+		}
+		if len(a.b) < w {
+			return false
+		}
+		if w == 2 {
+			n = int(be.Uint16(a.b))
+		} else {
+			n = int(min(be.Uint32(a.b), uint32(len(a.b))))
+		}
+		if n > len(a.b)-w {
+			return false
+		}
+		s := a.b[w : w+n]
+		a.b = a.b[w+n:]
+		if key != "" {
+			a.m.tags.set(strings.ToLower(key), strings.ToValidUTF8(string(head(s, metaFieldMax*4)), "\uFFFD"))
+		}
+	case 3, 8: // object, ECMA array: named properties to an empty name and 9
+		if typ == 8 {
+			if len(a.b) < 4 {
+				return false
+			}
+			a.b = a.b[4:] // a count, often wrong: the end marker decides
+		}
+		for {
+			if len(a.b) < 3 {
+				return false
+			}
+			n := int(be.Uint16(a.b))
+			if n == 0 && a.b[2] == 9 {
+				a.b = a.b[3:]
+				return true
+			}
+			if n > len(a.b)-2 {
+				return false
+			}
+			name := string(a.b[2 : 2+n])
+			a.b = a.b[2+n:]
+			if !a.value(name, depth+1) {
+				return false
+			}
+		}
+	case 5, 6: // null, undefined
+	case 10: // strict array
+		if len(a.b) < 4 {
+			return false
+		}
+		count := be.Uint32(a.b)
+		a.b = a.b[4:]
+		for i := uint32(0); i < count; i++ {
+			if !a.value("", depth+1) {
+				return false
+			}
+		}
+	case 11: // date
+		if len(a.b) < 10 {
+			return false
+		}
+		a.b = a.b[10:]
+	default:
+		return false
+	}
+	return true
+}
+
+func (a *amfReader) number(key string, v float64) {
+	if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 || v > 1e9 {
+		return
+	}
+	switch key {
+	case "duration":
+		a.m.duration = time.Duration(v * float64(time.Second))
+	case "width":
+		a.m.width = int(v)
+	case "height":
+		a.m.height = int(v)
+	case "audiosamplerate":
+		a.m.sampleRate = int(v)
+	case "videocodecid":
+		a.m.addCodec(map[int]string{2: "flv1", 3: "screen", 4: "vp6", 5: "vp6a", 6: "screen2", 7: "h264"}[int(v)])
+	case "audiocodecid":
+		a.m.addCodec(map[int]string{0: "pcm", 1: "adpcm", 2: "mp3", 3: "pcm", 4: "nellymoser", 5: "nellymoser", 6: "nellymoser", 10: "aac", 11: "speex"}[int(v)])
+	}
 }

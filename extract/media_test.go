@@ -49,6 +49,15 @@ var mediaFiles = []struct {
 	{file: "tone.wav", typ: typeWAV, title: "Quire Test WAV", author: "The Quire Singers",
 		meta:     map[string]string{"format": "WAV", "codec": "pcm", "sample_rate": "8000", "duration": "1.000"},
 		passages: []string{"Quire Test WAV\nThe Quire Singers\nSounds of Search\n2024\nFolk\nRecorded for the media reader"}},
+	{file: "song.wma", typ: typeASF, title: "Quire Test WMA", author: "The Quire Singers",
+		meta:     map[string]string{"format": "WMA (ASF)", "codec": "wmav2", "album": "Sounds of Search", "genre": "Folk"},
+		passages: []string{"Quire Test WMA\nThe Quire Singers\nSounds of Search\nFolk\nRecorded for the media reader"}},
+	{file: "tone.aiff", typ: typeAIFF, title: "Quire Test AIFF", author: "The Quire Singers",
+		meta:     map[string]string{"format": "AIFF", "sample_rate": "8000", "duration": "1.000"},
+		passages: []string{"Quire Test AIFF\nThe Quire Singers\nRecorded for the media reader\nQuire"}},
+	{file: "clip.flv", typ: typeFLV, title: "Quire Test FLV Clip", author: "The Quire Singers",
+		meta:     map[string]string{"format": "FLV", "codec": "flv1, adpcm", "dimensions": "32x24", "duration": "1.115"},
+		passages: []string{"Quire Test FLV Clip\nThe Quire Singers\nSounds of Search\n2024\nFolk\nRecorded for the media reader"}},
 	{file: "clip.mp4", typ: typeMP4, title: "Quire Test MP4 Clip", author: "The Quire Singers",
 		meta:     map[string]string{"format": "MPEG-4", "codec": "mpeg4, aac", "duration": "1.000", "dimensions": "32x24"},
 		passages: []string{"Quire Test MP4 Clip\nThe Quire Singers\nSounds of Search"}},
@@ -140,6 +149,21 @@ func TestMediaHostile(t *testing.T) {
 	// An Ogg page whose segments run past the end.
 	ogg := []byte("OggS\x00\x02\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\xff\xff")
 
+	// FLV metadata nested 100,000 objects deep.
+	flv := []byte("FLV\x01\x05\x00\x00\x00\x09\x00\x00\x00\x00\x12\x0f\xff\xff\x00\x00\x00\x00\x00\x00\x00\x02\x00\x0aonMetaData")
+	for range 100000 {
+		flv = append(flv, 0x03, 0x00, 0x01, 'x')
+	}
+	// An ASF header whose objects claim sizes past its end, and one of
+	// none.
+	asf := append(append([]byte{}, asfHeader...), binary.LittleEndian.AppendUint64(nil, 1<<60)...)
+	asf = append(asf, 0, 0, 0, 0, 1, 2)
+	asf = append(asf, asfContentDesc...)
+	asf = append(asf, binary.LittleEndian.AppendUint64(nil, 1<<62)...)
+	asf = append(asf, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 'a', 0)
+	asf = append(asf, asfFileProperties...)
+	asf = append(asf, make([]byte, 8)...)
+
 	tests := []struct {
 		name    string
 		data    []byte
@@ -156,6 +180,9 @@ func TestMediaHostile(t *testing.T) {
 		{name: "MP4 64-bit size past the end", data: bigBox},
 		{name: "MP4 nested 10,000 deep", data: deep},
 		{name: "Matroska nested 100,000 deep", data: mkv},
+		{name: "FLV metadata nested 100,000 deep", data: flv},
+		{name: "ASF objects past the end", data: asf},
+		{name: "AIFF chunk past the end", data: []byte("FORM\xff\xff\xff\xffAIFFCOMM\xff\xff\xff\xff\x00\x01")},
 		{name: "RIFF of another form", data: []byte("RIFF\x04\x00\x00\x00CDXA"), typ: typeAVI, corrupt: true},
 		{name: "AVI chunk past the end", data: []byte("RIFF\xff\xff\xff\xffAVI LIST\xff\xff\xff\xffhdrlavih\xff\xff\xff\xff")},
 	}

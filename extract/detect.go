@@ -499,6 +499,8 @@ func mediaType(data []byte) string {
 		return typeASF
 	case bytes.HasPrefix(data, []byte("FLV\x01")):
 		return typeFLV
+	case bytes.HasPrefix(data, []byte("MThd\x00\x00\x00\x06")):
+		return typeMIDI
 	case len(data) >= 12 && string(data[4:8]) == "ftyp":
 		brand := string(data[8:12])
 		switch {

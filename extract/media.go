@@ -54,6 +54,8 @@ const (
 	typeWMA       = "audio/x-ms-wma"
 	typeWMV       = "video/x-ms-wmv"
 	typeFLV       = "video/x-flv"
+	typeMIDI      = "audio/midi"
+	typeXMIDI     = "audio/x-midi"
 )
 
 func init() {
@@ -61,7 +63,7 @@ func init() {
 		name: "media",
 		types: []string{typeMP3, typeFLAC, typeOggAudio, typeOpus, typeOggVideo, typeOgg, typeM4A,
 			typeMP4Audio, typeMP4, typeMOV, type3GPP, typeWebM, typeWebMAudio, typeMKV, typeMKA,
-			typeAVI, typeWAV, typeXWAV, typeAIFF, typeXAIFF, typeASF, typeWMA, typeWMV, typeFLV},
+			typeAVI, typeWAV, typeXWAV, typeAIFF, typeXAIFF, typeASF, typeWMA, typeWMV, typeFLV, typeMIDI, typeXMIDI},
 		extract: extractMedia,
 	})
 }
@@ -165,12 +167,14 @@ func extractMedia(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Res
 		info, err = asfInfo(ctx, data)
 	case bytes.HasPrefix(data, []byte("FLV\x01")):
 		info, err = flvInfo(ctx, data)
+	case bytes.HasPrefix(data, []byte("MThd")):
+		info, err = midiInfo(ctx, data)
 	case isMP4(data):
 		info, err = mp4Info(ctx, data)
 	case bytes.HasPrefix(data, []byte("ID3")) || in.Type == typeMP3:
 		info, err = mp3Info(data)
 	default:
-		return nil, fmt.Errorf("%w: no audio or video container this reader knows (MP3, MP4, FLAC, Ogg, Matroska, RIFF, AIFF, ASF, FLV) for %s", ErrCorrupt, in.Type)
+		return nil, fmt.Errorf("%w: no audio or video container this reader knows (MP3, MP4, FLAC, Ogg, Matroska, RIFF, AIFF, ASF, FLV, MIDI) for %s", ErrCorrupt, in.Type)
 	}
 	if err != nil {
 		return nil, err
@@ -1972,4 +1976,154 @@ func (a *amfReader) number(key string, v float64) {
 	case "audiocodecid":
 		a.m.addCodec(map[int]string{0: "pcm", 1: "adpcm", 2: "mp3", 3: "pcm", 4: "nellymoser", 5: "nellymoser", 6: "nellymoser", 10: "aac", 11: "speex"}[int(v)])
 	}
+}
+
+// ---- MIDI
+
+// midiEventsMax bounds the events walked: a large song has tens of
+// thousands.
+const midiEventsMax = 1 << 22
+
+// midiInfo reads a Standard MIDI File's text: the sequence's name (the
+// first track's name), text events, lyrics joined into lines, copyright;
+// and its duration, from the ticks of its longest track and the tempo
+// changes.
+func midiInfo(ctx context.Context, data []byte) (*mediaInfo, error) {
+	be := binary.BigEndian
+	if len(data) < 14 || be.Uint32(data[4:]) < 6 {
+		return nil, fmt.Errorf("%w: a MIDI header cut short", ErrCorrupt)
+	}
+	m := &mediaInfo{format: "MIDI"}
+	division := be.Uint16(data[12:])
+	hl := uint64(be.Uint32(data[4:]))
+	if hl > uint64(len(data))-8 {
+		return nil, fmt.Errorf("%w: a MIDI header of %d bytes in %d", ErrCorrupt, hl, len(data))
+	}
+	b := data[8+hl:]
+	type tempo struct{ tick, usPerQuarter uint64 }
+	var (
+		tempos  []tempo
+		endTick uint64
+		lyrics  strings.Builder
+		events  int
+	)
+	for track := 0; len(b) >= 8; track++ {
+		id, size := string(b[:4]), uint64(be.Uint32(b[4:]))
+		b = b[8:]
+		size = min(size, uint64(len(b)))
+		body := b[:size]
+		b = b[size:]
+		if id != "MTrk" {
+			continue
+		}
+		var tick uint64
+		var status byte
+		for len(body) > 0 {
+			if events++; events > midiEventsMax {
+				return nil, fmt.Errorf("%w: more than %d MIDI events", ErrCorrupt, midiEventsMax)
+			}
+			if events%65536 == 0 && ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			delta, n := midiVLQ(body)
+			if n == 0 {
+				break
+			}
+			tick += delta
+			body = body[n:]
+			if len(body) == 0 {
+				break
+			}
+			if body[0] >= 0x80 {
+				status, body = body[0], body[1:]
+			}
+			switch {
+			case status == 0xFF:
+				if len(body) < 1 {
+					break
+				}
+				typ := body[0]
+				l, n := midiVLQ(body[1:])
+				if n == 0 || l > uint64(len(body)-1-n) {
+					body = nil
+					break
+				}
+				v := body[1+n : 1+n+int(l)]
+				body = body[1+n+int(l):]
+				status = 0 // meta events do not set a running status
+				switch typ {
+				case 0x01:
+					m.tags.set("comment", decodeRIFFText(v))
+				case 0x02:
+					m.tags.set("copyright", decodeRIFFText(v))
+				case 0x03:
+					if track == 0 || m.tags.title == "" {
+						m.tags.set("title", decodeRIFFText(v))
+					}
+				case 0x05:
+					if lyrics.Len() < metaFieldMax*64 {
+						lyrics.WriteString(decodeRIFFText(v))
+					}
+				case 0x51:
+					if len(v) == 3 && len(tempos) < 1<<16 {
+						tempos = append(tempos, tempo{tick, uint64(v[0])<<16 | uint64(v[1])<<8 | uint64(v[2])})
+					}
+				}
+			case status == 0xF0 || status == 0xF7:
+				l, n := midiVLQ(body)
+				if n == 0 || l > uint64(len(body)-n) {
+					body = nil
+					break
+				}
+				body = body[n+int(l):]
+				status = 0
+			case status >= 0x80:
+				k := 2
+				if status&0xF0 == 0xC0 || status&0xF0 == 0xD0 {
+					k = 1
+				}
+				body = body[min(k, len(body)):]
+			default:
+				body = nil // data without a status: damage
+			}
+		}
+		endTick = max(endTick, tick)
+	}
+	if l := lyrics.String(); l != "" {
+		// Lyric events are syllables; writers mark lines with "/", "\\",
+		// or a carriage return.
+		l = strings.NewReplacer("\r\n", "\n", "\r", "\n", "/", "\n", "\\", "\n\n").Replace(l)
+		m.tags.set("lyrics", l)
+	}
+	// The duration, where ticks count quarter notes (not SMPTE frames).
+	if division > 0 && division&0x8000 == 0 && endTick > 0 {
+		sort.SliceStable(tempos, func(i, j int) bool { return tempos[i].tick < tempos[j].tick })
+		var us float64
+		last, rate := uint64(0), uint64(500000) // 120 beats a minute until told
+		for _, t := range tempos {
+			if t.tick > endTick {
+				break
+			}
+			us += float64(t.tick-last) * float64(rate) / float64(division)
+			last, rate = t.tick, t.usPerQuarter
+		}
+		us += float64(endTick-last) * float64(rate) / float64(division)
+		if us > 0 && us < 1e13 {
+			m.duration = time.Duration(us * float64(time.Microsecond))
+		}
+	}
+	return m, nil
+}
+
+// midiVLQ reads a variable-length quantity: 7 bits a byte, high bit set on
+// all but the last, at most four bytes.
+func midiVLQ(b []byte) (uint64, int) {
+	var v uint64
+	for i := 0; i < len(b) && i < 4; i++ {
+		v = v<<7 | uint64(b[i]&0x7F)
+		if b[i]&0x80 == 0 {
+			return v, i + 1
+		}
+	}
+	return 0, 0
 }

@@ -58,6 +58,11 @@ var mediaFiles = []struct {
 	{file: "clip.flv", typ: typeFLV, title: "Quire Test FLV Clip", author: "The Quire Singers",
 		meta:     map[string]string{"format": "FLV", "codec": "flv1, adpcm", "dimensions": "32x24", "duration": "1.115"},
 		passages: []string{"Quire Test FLV Clip\nThe Quire Singers\nSounds of Search\n2024\nFolk\nRecorded for the media reader"}},
+	{file: "song.mid", typ: typeMIDI, title: "Quire Test MIDI",
+		meta: map[string]string{"format": "MIDI", "duration": "2.000"},
+		// The text event, the copyright; the lyrics' syllables joined, "/"
+		// a line break.
+		passages: []string{"Quire Test MIDI\nRecorded for the media reader\nQuire test data\n\nFirst line of the chorus\nsecond line"}},
 	{file: "clip.mp4", typ: typeMP4, title: "Quire Test MP4 Clip", author: "The Quire Singers",
 		meta:     map[string]string{"format": "MPEG-4", "codec": "mpeg4, aac", "duration": "1.000", "dimensions": "32x24"},
 		passages: []string{"Quire Test MP4 Clip\nThe Quire Singers\nSounds of Search"}},
@@ -183,6 +188,8 @@ func TestMediaHostile(t *testing.T) {
 		{name: "FLV metadata nested 100,000 deep", data: flv},
 		{name: "ASF objects past the end", data: asf},
 		{name: "AIFF chunk past the end", data: []byte("FORM\xff\xff\xff\xffAIFFCOMM\xff\xff\xff\xff\x00\x01")},
+		{name: "MIDI event lengths past the end", data: []byte("MThd\x00\x00\x00\x06\x00\x01\x00\x01\x00\x60MTrk\xff\xff\xff\xff\x00\xff\x05\x8f\xff\xff\x7fabc")},
+		{name: "MIDI header past the end", data: []byte("MThd\xff\xff\xff\xf0\x00\x01\x00\x01\x00\x60"), corrupt: true},
 		{name: "RIFF of another form", data: []byte("RIFF\x04\x00\x00\x00CDXA"), typ: typeAVI, corrupt: true},
 		{name: "AVI chunk past the end", data: []byte("RIFF\xff\xff\xff\xffAVI LIST\xff\xff\xff\xffhdrlavih\xff\xff\xff\xff")},
 	}

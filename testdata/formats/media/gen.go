@@ -72,6 +72,11 @@ func main() {
 	// v1-only.mp3: nothing but an ID3v1.1 tag.
 	write("v1-only.mp3", audio, id3v1("Old Style Tag", "Legacy Band", "Nineties", "1997", "Only version one", 17))
 
+	// song.mid: a Standard MIDI File of two tracks written here: the
+	// sequence's name, copyright and a text event in the first, with the
+	// tempo; lyrics, syllable by syllable, over a few notes in the second.
+	write("song.mid", midi())
+
 	meta := func(title string, extra ...string) []string {
 		var args []string
 		for _, t := range append([]string{"title=" + title}, append(tags, extra...)...) {
@@ -198,4 +203,40 @@ func id3v1(title, artist, album, year, comment string, genre byte) []byte {
 	b[126] = 7
 	b[127] = genre
 	return b
+}
+
+// midi writes a format 1 Standard MIDI File, 96 ticks a quarter note, four
+// quarter notes at 120 beats a minute: two seconds.
+func midi() []byte {
+	vlq := func(v int) []byte {
+		b := []byte{byte(v & 0x7F)}
+		for v >>= 7; v > 0; v >>= 7 {
+			b = append([]byte{byte(v&0x7F | 0x80)}, b...)
+		}
+		return b
+	}
+	meta := func(delta int, typ byte, data string) []byte {
+		return append(append(append(vlq(delta), 0xFF, typ), vlq(len(data))...), data...)
+	}
+	chunk := func(id string, body []byte) []byte {
+		return append(append([]byte(id), binary.BigEndian.AppendUint32(nil, uint32(len(body)))...), body...)
+	}
+	var t0 []byte
+	t0 = append(t0, meta(0, 0x03, "Quire Test MIDI")...)
+	t0 = append(t0, meta(0, 0x02, "Quire test data")...)
+	t0 = append(t0, meta(0, 0x01, "Recorded for the media reader")...)
+	t0 = append(t0, meta(0, 0x51, "\x07\xa1\x20")...) // 500,000 µs a quarter note
+	t0 = append(t0, meta(384, 0x2F, "")...)
+	var t1 []byte
+	t1 = append(t1, meta(0, 0x03, "Melody")...)
+	notes := []struct{ syllable string }{{"First "}, {"line "}, {"of "}, {"the "}, {"cho"}, {"rus/"}, {"second "}, {"line"}}
+	for i, n := range notes {
+		t1 = append(t1, meta(0, 0x05, n.syllable)...)
+		t1 = append(t1, 0x00, 0x90, byte(60+i), 0x40) // note on
+		t1 = append(t1, 0x30, 0x80, byte(60+i), 0x40) // note off after 48 ticks
+	}
+	t1 = append(t1, meta(0, 0x2F, "")...)
+	out := chunk("MThd", []byte{0, 1, 0, 2, 0, 96})
+	out = append(out, chunk("MTrk", t0)...)
+	return append(out, chunk("MTrk", t1)...)
 }

@@ -24,7 +24,8 @@ import (
 // is read here: durations (MPEG frame headers, an MP4 movie header, FLAC's
 // stream info, an Ogg stream's last granule position), Vorbis comments
 // (whose picture blocks the library allocates from their declared size),
-// Matroska/WebM and RIFF (AVI, WAV) altogether. Every structure is read
+// and Matroska/WebM, RIFF (AVI, WAV), AIFF, ASF (WMA, WMV), FLV and MIDI
+// altogether. Every structure is read
 // from the document's bytes, never allocated from a size it declares, and
 // every walk is bounded by the document's length and a fixed depth.
 

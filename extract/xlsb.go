@@ -33,28 +33,27 @@ func init() {
 
 // BIFF12 record types read.
 const (
-	brtRowHdr          = 0
-	brtCellBlank       = 1
-	brtCellRk          = 2
-	brtCellError       = 3
-	brtCellBool        = 4
-	brtCellReal        = 5
-	brtCellSt          = 6
-	brtCellIsst        = 7
-	brtFmlaString      = 8
-	brtFmlaNum         = 9
-	brtFmlaBool        = 10
-	brtFmlaError       = 11
-	brtSSTItem         = 19
-	brtFmt             = 44
-	brtXF              = 47
-	brtWbProp          = 153
-	brtBundleSh        = 156
-	brtBeginCellXFs    = 617
-	brtEndCellXFs      = 618
-	xlsbPartMax        = 256 << 20 // a part is read whole: more is a bomb
-	xlsbSheetsMax      = 4096
-	xlsbStringsRecords = 1 << 24
+	brtRowHdr       = 0
+	brtCellBlank    = 1
+	brtCellRk       = 2
+	brtCellError    = 3
+	brtCellBool     = 4
+	brtCellReal     = 5
+	brtCellSt       = 6
+	brtCellIsst     = 7
+	brtFmlaString   = 8
+	brtFmlaNum      = 9
+	brtFmlaBool     = 10
+	brtFmlaError    = 11
+	brtSSTItem      = 19
+	brtFmt          = 44
+	brtXF           = 47
+	brtWbProp       = 153
+	brtBundleSh     = 156
+	brtBeginCellXFs = 617
+	brtEndCellXFs   = 618
+	xlsbPartMax     = 256 << 20 // a part is read whole: more is a bomb
+	xlsbSheetsMax   = 4096
 )
 
 // xlsbRecords iterates over the records of a part.

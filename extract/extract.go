@@ -173,7 +173,9 @@ func (e *LimitError) Error() string {
 	case "bytes", "decompressed size", "PDF memory":
 		format = bytesize.Format
 	}
-	if e.Got > 0 {
+	// A reader stops as soon as it passes the limit, so what it got may
+	// round to the limit itself: "500 MiB > 500 MiB" says nothing.
+	if e.Got > 0 && format(e.Got) != format(e.Max) {
 		return fmt.Sprintf("document exceeds the %s limit: %s > %s", e.Limit, format(e.Got), format(e.Max))
 	}
 	return fmt.Sprintf("document exceeds the %s limit of %s", e.Limit, format(e.Max))

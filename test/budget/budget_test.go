@@ -6,8 +6,10 @@
 package budget
 
 import (
+	"archive/tar"
 	"archive/zip"
 	"bytes"
+	"compress/gzip"
 	"compress/flate"
 	"compress/zlib"
 	"context"
@@ -50,7 +52,8 @@ const (
 
 // TestOneBomb runs one bomb of each kind through quire process: the DOCX
 // ends done with its text cut at the text limit, the PDF fails on the PDF
-// engine's memory limit, and neither takes the process past oneBombRSS.
+// engine's memory limit, the tar.gz on the decompressed size limit, its
+// member never held, and none takes the process past oneBombRSS.
 func TestOneBomb(t *testing.T) {
 	t.Parallel()
 	bin := testenv.BuildQuire(t)
@@ -62,6 +65,7 @@ func TestOneBomb(t *testing.T) {
 	}{
 		{name: "bomb.docx", data: func() []byte { return docxBomb(t, 0) }, done: true},
 		{name: "bomb.pdf", data: func() []byte { return pdfBomb(t, 0) }, reason: "PDF memory limit"},
+		{name: "bomb.tar.gz", data: func() []byte { return tarGzBomb(t) }, reason: "document exceeds the decompressed size limit of 500 MiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,4 +284,37 @@ func docxBomb(t *testing.T, variant int) []byte {
 func pdfBomb(t *testing.T, variant int) []byte {
 	t.Helper()
 	return testdocs.PDFOnePage(testdocs.PDFStream("/Filter /FlateDecode", pdfPayload()), fmt.Sprintf("<< /Title (Bomb %d) >>", variant))
+}
+
+// tarGzBombMember is what the tar.gz bomb's one member holds: zeros, far
+// past the largest document (--max-document-bytes) and what an archive may
+// inflate to (the extractor's decompressed size limit, 500 MiB).
+const tarGzBombMember = 1 << 30
+
+// tarGzBomb is a gzip file of about 1 MB holding a tar of one member of
+// tarGzBombMember zeros: a gzip file may hold several members one after
+// the other, so the zeros are one compressed mebibyte repeated.
+func tarGzBomb(t *testing.T) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := func(p []byte) {
+		zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		require.NoError(t, err)
+		_, err = zw.Write(p)
+		require.NoError(t, err)
+		require.NoError(t, zw.Close())
+	}
+	var hdr bytes.Buffer
+	tw := tar.NewWriter(&hdr)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "zeros.bin", Mode: 0o644, Size: tarGzBombMember, Typeflag: tar.TypeReg}))
+	gz(hdr.Bytes()) // the header only: tw is not closed, its member unwritten
+	var block bytes.Buffer
+	before := buf.Len()
+	gz(make([]byte, 1<<20))
+	block.Write(buf.Bytes()[before:])
+	for range tarGzBombMember>>20 - 1 {
+		buf.Write(block.Bytes())
+	}
+	gz(make([]byte, 1024)) // the tar's end: two zero blocks
+	return buf.Bytes()
 }

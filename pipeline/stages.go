@@ -410,6 +410,10 @@ func permanent(err error) (string, bool) {
 			return "the document is encrypted: upload it without a password", true
 		}
 		return fmt.Sprintf("the document is encrypted (%s): upload it without a password", detail), true
+	case errors.Is(err, extract.ErrConverterUnavailable):
+		// The reason names the type and what to install; converting it
+		// by hand is not the advice.
+		return unwrapAll(err, extract.ErrUnsupported).Error(), true
 	case errors.Is(err, extract.ErrUnsupported):
 		return fmt.Sprintf("%v: convert it to PDF, an office format, HTML, email or text", unwrapAll(err, extract.ErrUnsupported)), true
 	case errors.Is(err, extract.ErrOCRUnavailable):

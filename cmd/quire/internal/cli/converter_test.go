@@ -31,6 +31,7 @@ func TestOfficeConverterFlags(t *testing.T) {
 	}
 	require.Contains(t, reason, "WordPerfect document (application/vnd.wordperfect)")
 	require.Contains(t, reason, "--office-converter")
+	require.NotContains(t, reason, "convert it to PDF", "the advice is to install the converter")
 
 	for _, bad := range [][]string{
 		{"--office-converter", "/nonexistent/soffice"},

@@ -544,12 +544,18 @@ func (x *xlsBook) sheetText(ctx context.Context, sh xlsSheet, b *budget) (string
 			pending = nil
 		}
 	}
-	// Rows in order, cells in order within them: as writers put them,
-	// but not as the format requires.
+	return cellsText(b, cells, arena.String()), nil
+}
+
+// cellsText writes a sheet's cells, their text the spans of arena, through
+// the document's budget: rows in order, cells in order within them (as
+// writers put them, but not as the BIFF formats require), a row a line,
+// tabs between cells and for the empty ones before a cell, so that columns
+// line up. Shared by the XLS and XLSB readers.
+func cellsText(b *budget, cells []xlsCell, arena string) string {
 	if !sort.SliceIsSorted(cells, func(i, j int) bool { return cellBefore(cells[i], cells[j]) }) {
 		sort.SliceStable(cells, func(i, j int) bool { return cellBefore(cells[i], cells[j]) })
 	}
-	text := arena.String()
 	out := textSink{bud: b}
 	for i, c := range cells {
 		if i > 0 && cells[i-1].row == c.row && cells[i-1].col == c.col {
@@ -566,11 +572,11 @@ func (x *xlsBook) sheetText(ctx context.Context, sh xlsSheet, b *budget) (string
 		for range min(int(c.col)-prev, 256) {
 			out.writeByte('\t')
 		}
-		if !out.writeString(text[c.from:c.to]) {
+		if !out.writeString(arena[c.from:c.to]) {
 			break
 		}
 	}
-	return out.String(), nil
+	return out.String()
 }
 
 func cellBefore(a, b xlsCell) bool {

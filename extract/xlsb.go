@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strings"
 	"unicode/utf16"
 )
@@ -451,30 +450,7 @@ func (x *xlsbBook) sheetText(sh xlsbSheet) (string, error) {
 	if r.err != nil && len(cells) == 0 && !x.bud.full() {
 		return "", fmt.Errorf("%w: %s: %v", ErrCorrupt, sh.part, r.err)
 	}
-	if !sort.SliceIsSorted(cells, func(i, j int) bool { return cellBefore(cells[i], cells[j]) }) {
-		sort.SliceStable(cells, func(i, j int) bool { return cellBefore(cells[i], cells[j]) })
-	}
-	text := arena.String()
-	out := textSink{bud: x.bud}
-	for i, c := range cells {
-		if i > 0 && cells[i-1].row == c.row && cells[i-1].col == c.col {
-			continue // the same cell twice
-		}
-		prev := 0
-		if i > 0 && cells[i-1].row == c.row {
-			prev = int(cells[i-1].col)
-		} else if i > 0 {
-			out.writeByte('\n')
-		}
-		// Empty cells before this one keep its column, within 256 tabs.
-		for range min(int(c.col)-prev, 256) {
-			out.writeByte('\t')
-		}
-		if !out.writeString(text[c.from:c.to]) {
-			break
-		}
-	}
-	return out.String(), nil
+	return cellsText(x.bud, cells, arena.String()), nil
 }
 
 // isLimit reports a LimitError, which ends the document rather than a part.

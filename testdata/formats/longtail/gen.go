@@ -36,6 +36,7 @@ func main() {
 	write("hoover.wpd", wordPerfect5(hoover))
 	write("sotu.wk1", lotusWK1(rows))
 	write("hoover.sxw", starWriter(hoover))
+	write("hoover.vsdx", visioVSDX(hoover[:2]))
 
 	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
 	// rows, and the PDF an iWork file carries as its preview.
@@ -167,6 +168,42 @@ func iworkWithPreview(pdf []byte) []byte {
 	return zipOf([][2]string{
 		{"index.xml", `<?xml version="1.0"?><sl:document xmlns:sl="http://developer.apple.com/namespaces/sl" sl:version="92008102400"/>` + "\n"},
 		{"QuickLook/Preview.pdf", string(pdf)},
+	})
+}
+
+// visioVSDX writes a Visio 2013 drawing ([MS-VSDX]): one page of one
+// rectangle a paragraph, the paragraph its text; title and author in the
+// core properties. The parts and relationships are the fewest LibreOffice's
+// Visio import needs.
+func visioVSDX(paras []string) []byte {
+	const (
+		ns   = `xmlns="http://schemas.microsoft.com/office/visio/2012/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"`
+		rels = `<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">`
+		vrel = `http://schemas.microsoft.com/visio/2010/relationships/`
+	)
+	var shapes strings.Builder
+	for i, p := range paras {
+		fmt.Fprintf(&shapes, `<Shape ID="%d" Type="Shape"><Cell N="PinX" V="4.25"/><Cell N="PinY" V="%d"/><Cell N="Width" V="7"/><Cell N="Height" V="2"/><Cell N="LocPinX" V="3.5"/><Cell N="LocPinY" V="1"/>`+
+			`<Section N="Geometry" IX="0"><Row T="MoveTo" IX="1"><Cell N="X" V="0"/><Cell N="Y" V="0"/></Row><Row T="LineTo" IX="2"><Cell N="X" V="7"/><Cell N="Y" V="0"/></Row>`+
+			`<Row T="LineTo" IX="3"><Cell N="X" V="7"/><Cell N="Y" V="2"/></Row><Row T="LineTo" IX="4"><Cell N="X" V="0"/><Cell N="Y" V="2"/></Row><Row T="LineTo" IX="5"><Cell N="X" V="0"/><Cell N="Y" V="0"/></Row></Section>`+
+			`<Text>%s</Text></Shape>`, i+1, 9-3*i, xmlEscape(p))
+	}
+	return zipOf([][2]string{
+		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
+			`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>` +
+			`<Override PartName="/visio/document.xml" ContentType="application/vnd.ms-visio.drawing.main+xml"/><Override PartName="/visio/pages/pages.xml" ContentType="application/vnd.ms-visio.pages+xml"/>` +
+			`<Override PartName="/visio/pages/page1.xml" ContentType="application/vnd.ms-visio.page+xml"/><Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/></Types>`},
+		{"_rels/.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + rels +
+			`<Relationship Id="rId1" Type="` + vrel + `document" Target="visio/document.xml"/>` +
+			`<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/></Relationships>`},
+		{"docProps/core.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">` +
+			`<dc:title>Hoover, 1932</dc:title><dc:creator>Quire testdata</dc:creator></cp:coreProperties>`},
+		{"visio/document.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><VisioDocument ` + ns + `><DocumentSettings/></VisioDocument>`},
+		{"visio/_rels/document.xml.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + rels + `<Relationship Id="rId1" Type="` + vrel + `pages" Target="pages/pages.xml"/></Relationships>`},
+		{"visio/pages/pages.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Pages ` + ns + `><Page ID="0" NameU="Page-1" Name="Page-1">` +
+			`<PageSheet><Cell N="PageWidth" V="8.5"/><Cell N="PageHeight" V="11"/></PageSheet><Rel r:id="rId1"/></Page></Pages>`},
+		{"visio/pages/_rels/pages.xml.rels", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>` + rels + `<Relationship Id="rId1" Type="` + vrel + `page" Target="page1.xml"/></Relationships>`},
+		{"visio/pages/page1.xml", `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><PageContents ` + ns + `><Shapes>` + shapes.String() + `</Shapes></PageContents>`},
 	})
 }
 

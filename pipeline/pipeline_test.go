@@ -28,6 +28,7 @@ import (
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/cache"
 	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/internal/testdocs"
 	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/jobstest"
@@ -180,6 +181,15 @@ func corpus(t *testing.T) map[string]string {
 	require.NoError(t, err)
 	// Without tesseract, documents that are images only fail, saying so.
 	_, noOCR := exec.LookPath("tesseract")
+	// The formats corpus's table says which of them fail, and why.
+	table, err := testdocs.Corpus(filepath.Join("..", "testdata"))
+	require.NoError(t, err)
+	fails := map[string]string{}
+	for _, e := range table {
+		if e.Fails != "" {
+			fails[filepath.Join("..", "testdata", filepath.FromSlash(e.Path))] = e.Fails
+		}
+	}
 	want := map[string]string{}
 	for _, f := range files {
 		base := filepath.Base(f)
@@ -187,6 +197,8 @@ func corpus(t *testing.T) map[string]string {
 			continue // a training set, say: documents of another suite
 		}
 		switch {
+		case fails[f] != "":
+			want[f] = "failed:" + fails[f]
 		case strings.HasSuffix(f, ".go"), strings.HasSuffix(f, ".md") && strings.HasPrefix(base, "README"):
 			continue
 		case noOCR != nil && (strings.Contains(f, "/images/") || base == "scanned.pdf"):

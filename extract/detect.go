@@ -323,9 +323,9 @@ func zipContentType(data []byte) string {
 			}
 			b, _ := io.ReadAll(io.LimitReader(rc, 100))
 			rc.Close()
-			switch strings.TrimSpace(string(b)) {
-			case typeODT, typeODS, typeODP, typeEPUB:
-				return strings.TrimSpace(string(b))
+			switch mt := strings.TrimSpace(string(b)); {
+			case mt == typeEPUB, strings.HasPrefix(mt, "application/vnd.oasis.opendocument."):
+				return mt // an ODF document, template, drawing, formula or chart
 			}
 		}
 	}

@@ -21,7 +21,7 @@ import (
 func init() {
 	register(&format{name: "docx", types: []string{typeDOCX}, extract: extractDOCX})
 	register(&format{name: "pptx", types: []string{typePPTX}, extract: extractPPTX})
-	register(&format{name: "odf", types: []string{typeODT, typeODP, typeODS}, extract: extractODF})
+	register(&format{name: "odf", types: append([]string{typeODT, typeODP, typeODS}, odfKindOf...), extract: extractODF})
 	// A CFB container whose kind detection did not name (cfb.go): read by
 	// the format of its streams, or named in the failure.
 	register(&format{name: "cfb", types: []string{typeOLE}, extract: extractCFB})
@@ -848,6 +848,7 @@ func (d *zipDoc) drawingText(name string, masters bool) (string, error) {
 
 func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
 	lim := b.lim
+	kind := odfKind(in.Type)
 	d, err := openZip(ctx, in.Data, b)
 	if err != nil {
 		return nil, err
@@ -875,23 +876,24 @@ func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resul
 		}
 	}
 	if !hasObjects {
-		pages, err := d.odfText(in.Type, lim)
+		pages, err := d.odfText(kind, lim)
 		if err != nil {
 			return nil, err
 		}
-		setODFPages(res, in.Type, pages)
+		setODFPages(res, kind, pages)
+		odfDrawingPages(res, in.Type)
 		return res, nil
 	}
 	// Embedded objects: the pages that show them are noted on the way, so
 	// that a chart's text goes with the slide or sheet it is on.
 	shownOn := map[string]int{} // object (lower-cased) -> page index
 	page, tables := -1, 0
-	pages, err := odfBodyText(d.ctx, d.bud, in.Type, lim, func(fn tokenFunc) error {
+	pages, err := odfBodyText(d.ctx, d.bud, kind, lim, func(fn tokenFunc) error {
 		return d.eachToken("content.xml", func(tok xml.Token) (bool, error) {
 			switch t := tok.(type) {
 			case xml.StartElement:
 				switch {
-				case t.Name.Local == "page" && in.Type == typeODP, t.Name.Local == "table" && in.Type == typeODS && tables == 0:
+				case t.Name.Local == "page" && kind == typeODP, t.Name.Local == "table" && kind == typeODS && tables == 0:
 					page++
 				case t.Name.Local == "object":
 					obj := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(attr(t, "href"), "./"), "/"))
@@ -924,7 +926,7 @@ func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resul
 	sort.Slice(names, func(i, j int) bool { return partLess(names[i], names[j]) })
 	for _, obj := range names {
 		i := 0
-		if in.Type == typeODT {
+		if kind == typeODT {
 			i = 0
 		} else if p, ok := shownOn[obj]; ok && p < len(pages) {
 			i = p
@@ -938,8 +940,49 @@ func extractODF(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Resul
 		}
 		pages[i] = joinLines([]string{pages[i], charts[obj]})
 	}
-	setODFPages(res, in.Type, pages)
+	setODFPages(res, kind, pages)
+	odfDrawingPages(res, in.Type)
 	return res, nil
+}
+
+// odfKindOf are the OpenDocument types read as the text, spreadsheet or
+// presentation they are made like: templates as their documents, a
+// drawing's pages as slides, a master document, web page, formula or chart
+// as text (their content is text, a MathML formula, a chart's labels).
+var odfKindOf = []string{
+	typeODT + "-template", typeODS + "-template", typeODP + "-template",
+	typeODG, typeODG + "-template",
+	"application/vnd.oasis.opendocument.text-master", "application/vnd.oasis.opendocument.text-master-template",
+	"application/vnd.oasis.opendocument.text-web",
+	"application/vnd.oasis.opendocument.formula", "application/vnd.oasis.opendocument.formula-template",
+	"application/vnd.oasis.opendocument.chart", "application/vnd.oasis.opendocument.chart-template",
+}
+
+// typeODG is an OpenDocument drawing (.odg).
+const typeODG = "application/vnd.oasis.opendocument.graphics"
+
+// odfKind returns the type whose reading an OpenDocument type of
+// odfKindOf takes: ODT, ODS or ODP.
+func odfKind(typ string) string {
+	base := strings.TrimSuffix(typ, "-template")
+	switch base {
+	case typeODT, typeODS, typeODP:
+		return base
+	case typeODG:
+		return typeODP
+	}
+	return typeODT
+}
+
+// odfDrawingPages names a drawing's pages as pages, not slides.
+func odfDrawingPages(res *Result, typ string) {
+	if strings.TrimSuffix(typ, "-template") != typeODG {
+		return
+	}
+	if n, ok := res.Meta["slides"]; ok {
+		delete(res.Meta, "slides")
+		res.Meta["pages"] = n
+	}
 }
 
 // setODFPages sets the text of an ODF document of type typ (ODT, ODS,

@@ -116,6 +116,9 @@ func Detect(name string, data []byte) string {
 		return lt
 	}
 	switch {
+	case isMbox(data):
+		// Before email: a mailbox's first message looks like one.
+		return typeMbox
 	case isRTF(data):
 		// mimetype wants "{\rtf" first and text around it; RTF may
 		// start with a BOM or white space, and carry raw 8-bit bytes.

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/internal/testdocs"
+	"github.com/quirehq/quire/internal/testenv"
 )
 
 // TestCorpus reads every file of testdata/formats and checks it against its
@@ -26,6 +27,7 @@ func TestCorpus(t *testing.T) {
 	for _, e := range corpus {
 		t.Run(e.Path, func(t *testing.T) {
 			t.Parallel()
+			testenv.RequireService(t, e.Needs, e.Unavailable())
 			data, err := os.ReadFile(filepath.Join("..", "testdata", filepath.FromSlash(e.Path)))
 			require.NoError(t, err)
 			res, err := x.Extract(context.Background(), &Input{Name: filepath.Base(e.Path), Data: data})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"slices"
@@ -35,8 +36,8 @@ type Expected struct {
 	// Fails, when set, is a substring of the reason the document fails
 	// with; the other fields are then unused.
 	Fails string `json:"fails"`
-	// Needs names a tool the file needs ("tesseract", "soffice"): without
-	// it the file is expected to fail, naming the tool's package.
+	// Needs names a tool the file or a document inside it needs to be
+	// read ("tesseract", "soffice"); see Unavailable.
 	Needs string `json:"needs"`
 }
 
@@ -109,6 +110,29 @@ func Corpus(dir string) ([]Expected, error) {
 		}
 	}
 	return out, nil
+}
+
+// Unavailable says why the tool the file needs is not installed, nil when
+// it is or the file needs none. Tests leave such a file out, unless
+// QUIRE_TEST_REQUIRE_SERVICES=1 (as in CI) makes that a failure: a machine
+// with only Go runs the rest.
+func (e *Expected) Unavailable() error {
+	var cmds []string
+	switch e.Needs {
+	case "":
+		return nil
+	case "soffice":
+		cmds = []string{"soffice", "libreoffice"}
+	default:
+		cmds = []string{e.Needs}
+	}
+	var err error
+	for _, c := range cmds {
+		if _, err = exec.LookPath(c); err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("%s needs %s: %w", e.Path, e.Needs, err)
 }
 
 // Squeeze makes every run of white space in s one space, as the corpus's

@@ -201,7 +201,7 @@ func corpus(t *testing.T) map[string]string {
 			want[f] = "failed:" + fails[f]
 		case strings.HasSuffix(f, ".go"), strings.HasSuffix(f, ".md") && strings.HasPrefix(base, "README"):
 			continue
-		case noOCR != nil && (strings.Contains(f, "/images/") || base == "scanned.pdf"):
+		case noOCR != nil && (strings.Contains(f, "/images/") || strings.Contains(f, "/ocr/") && filepath.Ext(f) == ".png" || base == "scanned.pdf"):
 			want[f] = "failed:OCR is not available"
 		case strings.Contains(base, "encrypted"):
 			want[f] = "failed:encrypted"

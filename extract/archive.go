@@ -567,6 +567,27 @@ func isCpio(b []byte) bool {
 		bytes.HasPrefix(b, []byte("070702")) || bytes.HasPrefix(b, []byte{0xc7, 0x71}) || bytes.HasPrefix(b, []byte{0x71, 0xc7})
 }
 
+// cpioASCII is the layout of one of cpio's ASCII headers: its length, the
+// byte ranges of the fields read, their base, and the alignment of names
+// and data.
+type cpioASCII struct {
+	size                     int
+	mode, fileSize, nameSize [2]int
+	parse                    func([]byte) (int64, bool)
+	digits                   string
+	align                    int64
+}
+
+var (
+	// cpioNewc is the new ASCII format (newc, and crc): hexadecimal fields,
+	// names and data aligned to 4 bytes.
+	cpioNewc = cpioASCII{size: 110, mode: [2]int{14, 22}, fileSize: [2]int{54, 62}, nameSize: [2]int{94, 102},
+		parse: parseHex, digits: "hexadecimal", align: 4}
+	// cpioODC is the portable ASCII format: octal fields, no alignment.
+	cpioODC = cpioASCII{size: 76, mode: [2]int{18, 24}, fileSize: [2]int{65, 76}, nameSize: [2]int{59, 65},
+		parse: parseOctal, digits: "octal", align: 1}
+)
+
 // cpioNameMax bounds a cpio member's name.
 const cpioNameMax = 64 << 10
 
@@ -590,33 +611,26 @@ func (u *unpacker) cpio(r *bufio.Reader) error {
 		var mode, nameSize, size int64
 		var align int64 = 1
 		switch {
-		case bytes.HasPrefix(magic, []byte("070701")), bytes.HasPrefix(magic, []byte("070702")):
-			h := make([]byte, 110)
+		case bytes.HasPrefix(magic, []byte("0707")):
+			l := cpioNewc
+			if bytes.HasPrefix(magic, []byte("070707")) {
+				l = cpioODC
+			} else if !bytes.HasPrefix(magic, []byte("070701")) && !bytes.HasPrefix(magic, []byte("070702")) {
+				return fmt.Errorf("%w: cpio header %q", ErrCorrupt, magic)
+			}
+			h := make([]byte, l.size)
 			if _, err := io.ReadFull(r, h); err != nil {
 				return fmt.Errorf("%w: cpio header: %v", ErrCorrupt, err)
 			}
-			off += 110
-			var ok1, ok2, ok3 bool
-			mode, ok1 = parseHex(h[14:22])
-			size, ok2 = parseHex(h[54:62])
-			nameSize, ok3 = parseHex(h[94:102])
-			if !ok1 || !ok2 || !ok3 {
-				return fmt.Errorf("%w: cpio header is not hexadecimal", ErrCorrupt)
+			off += int64(l.size)
+			var ok [3]bool
+			mode, ok[0] = l.parse(h[l.mode[0]:l.mode[1]])
+			size, ok[1] = l.parse(h[l.fileSize[0]:l.fileSize[1]])
+			nameSize, ok[2] = l.parse(h[l.nameSize[0]:l.nameSize[1]])
+			if ok != [3]bool{true, true, true} {
+				return fmt.Errorf("%w: cpio header is not %s", ErrCorrupt, l.digits)
 			}
-			align = 4
-		case bytes.HasPrefix(magic, []byte("070707")):
-			h := make([]byte, 76)
-			if _, err := io.ReadFull(r, h); err != nil {
-				return fmt.Errorf("%w: cpio header: %v", ErrCorrupt, err)
-			}
-			off += 76
-			var ok1, ok2, ok3 bool
-			mode, ok1 = parseOctal(h[18:24])
-			nameSize, ok2 = parseOctal(h[59:65])
-			size, ok3 = parseOctal(h[65:76])
-			if !ok1 || !ok2 || !ok3 {
-				return fmt.Errorf("%w: cpio header is not octal", ErrCorrupt)
-			}
+			align = l.align
 		case magic[0] == 0xc7 && magic[1] == 0x71, magic[0] == 0x71 && magic[1] == 0xc7:
 			h := make([]byte, 26)
 			if _, err := io.ReadFull(r, h); err != nil {

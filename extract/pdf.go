@@ -293,20 +293,40 @@ func (r *pdfReader) failed(err error) error {
 	return fmt.Errorf("%w: PDF engine failed: %s", ErrCorrupt, msg)
 }
 
-func (r *pdfReader) read(data []byte) (*Result, error) {
+// open opens data as a document. One that PDFium takes for password
+// protected is opened again with one crypt filter for strings and streams
+// (pdf_crypt.go) when it names two; readStrings is then false: its strings
+// cannot be read.
+func (r *pdfReader) open(data []byte) (doc references.FPDF_DOCUMENT, readStrings bool, err error) {
 	opened, err := r.inst.OpenDocument(&requests.OpenDocument{FileReader: bytes.NewReader(data), FileReaderSize: int64(len(data))})
-	if err != nil {
-		r.check(err)
-		switch {
-		case r.fault != nil:
-			return nil, r.failed(err)
-		case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
-			return nil, fmt.Errorf("%w: %v", ErrEncrypted, err)
-		default:
-			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
-		}
+	if err == nil {
+		return opened.Document, true, nil
 	}
-	doc := opened.Document
+	r.check(err)
+	switch {
+	case r.fault != nil:
+		return "", false, r.failed(err)
+	case errors.Is(err, pdfiumerrors.ErrPassword), errors.Is(err, pdfiumerrors.ErrSecurity):
+		if one, ok := pdfOneCryptFilter(data); ok {
+			opened, oerr := r.inst.OpenDocument(&requests.OpenDocument{FileReader: bytes.NewReader(one), FileReaderSize: int64(len(one))})
+			if oerr == nil {
+				return opened.Document, false, nil
+			}
+			if r.check(oerr); r.fault != nil {
+				return "", false, r.failed(oerr)
+			}
+		}
+		return "", false, fmt.Errorf("%w: %v", ErrEncrypted, err)
+	default:
+		return "", false, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+}
+
+func (r *pdfReader) read(data []byte) (*Result, error) {
+	doc, readStrings, err := r.open(data)
+	if err != nil {
+		return nil, err
+	}
 	defer func() {
 		_, err := r.inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc})
 		r.check(err)
@@ -322,8 +342,12 @@ func (r *pdfReader) read(data []byte) (*Result, error) {
 	}
 
 	res := &Result{Pages: make([]Page, n)}
-	if err := r.metadata(doc, res); err != nil {
-		return nil, r.failed(err)
+	if readStrings {
+		if err := r.metadata(doc, res); err != nil {
+			return nil, r.failed(err)
+		}
+	} else {
+		res.Warnings = append(res.Warnings, "strings and streams are encrypted with different crypt filters: the page text was read, the metadata, annotations and form fields were not")
 	}
 	var scans []int
 	for i := range n {
@@ -347,7 +371,10 @@ func (r *pdfReader) read(data []byte) (*Result, error) {
 			res.Warnings = append(res.Warnings, fmt.Sprintf("page %d not read: %v", i+1, err))
 			continue
 		}
-		notes, err := r.annotText(doc, i)
+		var notes string
+		if readStrings {
+			notes, err = r.annotText(doc, i)
+		}
 		if err != nil {
 			if r.fault != nil {
 				return nil, r.failed(err)

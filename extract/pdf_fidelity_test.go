@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -52,4 +53,74 @@ func TestPDFEmptyUserPassword(t *testing.T) {
 	}
 	_, err := extractFidelityPDF(t, "user-password.pdf")
 	require.ErrorIs(t, err, ErrEncrypted)
+}
+
+// Strings in the clear and streams encrypted, or the other way round: each
+// its own crypt filter, which PDFium does not support. The page text is
+// read; the strings (annotations, form fields), which cannot be, are left
+// out with a warning.
+func TestPDFMixedCryptFilters(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"mixed-strings-clear.pdf", "mixed-streams-clear.pdf"} {
+		res, err := extractFidelityPDF(t, name)
+		if !assert.NoError(t, err, name) {
+			continue
+		}
+		assert.Contains(t, res.Text, "Article 1 of the Universal Declaration of Human Rights", name)
+		assert.Contains(t, res.Text, "All human beings are born free and equal in dignity and rights.", name)
+		assert.NotContains(t, res.Text, "Rene Cassin", name)
+		if assert.Len(t, res.Warnings, 1, name) {
+			assert.Contains(t, res.Warnings[0], "different crypt filters", name)
+		}
+	}
+}
+
+func TestPDFOneCryptFilter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, in, want string
+	}{
+		{"strings clear", "1 0 obj\n<< /Filter /Standard /V 4 /CF << /StdCF << /AuthEvent /DocOpen /CFM /AESV2 >> >> /StmF /StdCF /StrF /Identity /O (a\\)b(c)) >>\nendobj\ntrailer << /Encrypt 1 0 R >>",
+			"<</Filter/Standard/V 4/CF<</StdCF<</AuthEvent/DocOpen/CFM/AESV2>>>>/O(a\\)b(c))/StmF/StdCF/StrF/StdCF>>"},
+		{"streams clear, compact", "7 0 obj<</CF<</StdCF<</AuthEvent/DocOpen/CFM/AESV2/Length 16>>>>/Filter/Standard/Length 128/StmF/Identity/StrF/StdCF/V 4>>endobj trailer<</Encrypt 7 0 R>>",
+			"<</CF<</StdCF<</CFM/AESV2/Length 16>>>>/Filter/Standard/Length 128/V 4/StmF/Identity/StrF/Identity>>"},
+		{"direct, no StmF", "trailer\n<< /Encrypt << /V 4 /R 4 /Length 128 /StrF /StdCF /CF << /StdCF << /AuthEvent /DocOpen /CFM /V2 >> >> >> >>",
+			"<</V 4/R 4/Length 128/CF<</StdCF<</CFM/V2>>>>/StmF/Identity/StrF/Identity>>"},
+	} {
+		out, ok := pdfOneCryptFilter([]byte(tc.in))
+		if assert.True(t, ok, tc.name) {
+			assert.Len(t, out, len(tc.in), tc.name)
+			assert.Contains(t, string(out), tc.want, tc.name)
+		}
+	}
+	for _, tc := range []struct{ name, in string }{
+		{"one filter", "1 0 obj << /V 4 /StmF /StdCF /StrF /StdCF >> endobj trailer << /Encrypt 1 0 R >>"},
+		{"version 2", "1 0 obj << /V 2 /StmF /StdCF /StrF /Identity >> endobj trailer << /Encrypt 1 0 R >>"},
+		{"no room", "1 0 obj<</V 4/StmF/Identity/StrF/S>>endobj trailer<</Encrypt 1 0 R>>"},
+		{"cut short", "1 0 obj<</V 4/StmF/StdCF/StrF/Identity/O(ab"},
+		{"not encrypted", "1 0 obj<</V 4/StmF/StdCF/StrF/Identity>>endobj"},
+	} {
+		_, ok := pdfOneCryptFilter([]byte(tc.in))
+		assert.False(t, ok, tc.name)
+	}
+}
+
+// FuzzPDFOneCryptFilter: whatever the bytes, the rewriting keeps the
+// file's length, and what it wrote needs no second rewriting.
+func FuzzPDFOneCryptFilter(f *testing.F) {
+	addSeeds(f, "pdf-fidelity/mixed-strings-clear.pdf", "pdf-fidelity/mixed-streams-clear.pdf", "pdf-fidelity/empty-user-aes128.pdf")
+	f.Add([]byte("1 0 obj<</V 4/StmF/StdCF/StrF/Identity/O(a\\)b(c))>>endobj trailer<</Encrypt 1 0 R>>"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(data)()
+		out, ok := pdfOneCryptFilter(data)
+		if !ok {
+			return
+		}
+		if len(out) != len(data) {
+			t.Fatalf("rewritten to %d bytes from %d", len(out), len(data))
+		}
+		if again, _ := pdfOneCryptFilter(out); again != nil && !bytes.Equal(again, out) {
+			t.Fatalf("a second rewriting changed the first: %q", truncate(string(again), 300))
+		}
+	})
 }

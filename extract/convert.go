@@ -171,6 +171,9 @@ func extractConverted(ctx context.Context, x *Extractor, in *Input, b *budget) (
 		return nil, fmt.Errorf("%w: %s (%s): %w", ErrUnsupported, spec.name, in.Type, err)
 	}
 	odf, out, err := c.convert(ctx, spec, in.Data, b.lim)
+	if errors.Is(err, ErrConverterUnavailable) {
+		return nil, fmt.Errorf("%w: %s (%s): %w", ErrUnsupported, spec.name, in.Type, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -291,6 +294,10 @@ type converter struct {
 	// commandCPU is the CPU time the conversion commands used (which
 	// hand each document to a slot's LibreOffice), for the benchmark.
 	commandCPU atomic.Int64
+	// ready is set once a LibreOffice of the pool has started: until
+	// then, one that exits at start is taken for a broken install, not a
+	// passing fault.
+	ready atomic.Bool
 
 	closeOnce sync.Once
 }
@@ -546,13 +553,20 @@ func (s *converterSlot) start(ctx context.Context) (<-chan struct{}, error) {
 	defer tick.Stop()
 	for {
 		if _, err := os.Stat(lock); err == nil {
+			s.c.ready.Store(true)
 			return exited, nil
 		}
 		select {
 		case <-tick.C:
 		case <-exited:
 			s.stop()
-			return nil, fmt.Errorf("office converter: %s exited at start: %s", s.c.path, lastLines(s.out.since(0)))
+			err := fmt.Errorf("office converter: %s exited at start: %s", s.c.path, lastLines(s.out.since(0)))
+			if !s.c.ready.Load() {
+				// No LibreOffice of this pool has ever started: retrying
+				// the document would meet the same install.
+				err = fmt.Errorf("%w: %w", ErrConverterUnavailable, err)
+			}
+			return nil, err
 		case <-ctx.Done():
 			s.stop()
 			return nil, ctx.Err()

@@ -145,6 +145,31 @@ func TestConverterUnavailable(t *testing.T) {
 	require.ErrorContains(t, err, "or set --office-converter")
 }
 
+// TestConverterBroken: a LibreOffice that exits as it starts is a broken
+// install, which the reason names, and the document fails at once rather
+// than being tried again against the same install. Once one of the pool's
+// has started, an exit at start is a passing fault.
+func TestConverterBroken(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	script := filepath.Join(dir, "soffice")
+	require.NoError(t, os.WriteFile(script, []byte("#!/bin/sh\necho 'soffice.bin: error while loading shared libraries: libuno_sal.so.3' >&2\nexit 127\n"), 0o700))
+	x := New(Config{OfficeConverter: script, ConverterSlots: 1})
+	t.Cleanup(func() { _ = x.Close() })
+	_, err := x.Extract(t.Context(), &Input{Data: wordPerfectDoc("Hello")})
+	require.ErrorIs(t, err, ErrUnsupported)
+	require.ErrorIs(t, err, ErrConverterUnavailable)
+	require.ErrorContains(t, err, "WordPerfect document (application/vnd.wordperfect)")
+	require.ErrorContains(t, err, "exited at start: soffice.bin: error while loading shared libraries")
+
+	c, err := x.converter()
+	require.NoError(t, err)
+	c.ready.Store(true)
+	_, err = x.Extract(t.Context(), &Input{Data: wordPerfectDoc("Hello")})
+	require.ErrorContains(t, err, "exited at start")
+	require.NotErrorIs(t, err, ErrConverterUnavailable)
+}
+
 // TestConverterNotForNativeFormats: a format with a Go reader never
 // reaches the converter.
 func TestConverterNotForNativeFormats(t *testing.T) {

@@ -68,7 +68,7 @@ import (
 func init() {
 	register(&format{name: "zip", types: []string{typeZip, typeJar}, extract: extractZip})
 	register(&format{name: "tar", types: []string{typeTar}, extract: extractTar})
-	register(&format{name: "compressed", types: []string{typeGzip, typeBzip2, typeXz, typeZstd}, extract: extractCompressed})
+	register(&format{name: "compressed", types: []string{typeGzip, typeBzip2, typeXz, typeZstd, typeLzma, typeLz4, typeCompress, typeBrotli}, extract: extractCompressed})
 	register(&format{name: "7z", types: []string{type7z}, extract: extract7z})
 	register(&format{name: "rar", types: []string{typeRar}, extract: extractRar})
 	register(&format{name: "cpio", types: []string{typeCpio}, extract: extractCpio})
@@ -801,7 +801,7 @@ func parseDecimal(b []byte) (int64, bool) {
 	return n, true
 }
 
-// ---- single compressed files: gzip, bzip2, xz, zstd
+// ---- single compressed files: gzip, bzip2, xz, zstd, and compress.go's
 
 func extractCompressed(ctx context.Context, _ *Extractor, in *Input, b *budget) (*Result, error) {
 	u := newUnpacker(ctx, b)
@@ -833,7 +833,11 @@ func extractCompressed(ctx context.Context, _ *Extractor, in *Input, b *budget) 
 		defer d.Close()
 		r = d
 	default:
-		return nil, fmt.Errorf("%w: %s", ErrUnsupported, in.Type)
+		d, err := decompressor(in.Type, src)
+		if err != nil {
+			return nil, err
+		}
+		r = d
 	}
 	br := bufio.NewReaderSize(u.count(r), 64<<10)
 	head, _ := br.Peek(3072) // an error is met again by the reads below
@@ -882,7 +886,9 @@ func (u *unpacker) single(name string, r io.Reader) (*Result, error) {
 // left of the name once decompressed.
 var compressedSuffixes = map[string]string{
 	".gz": "", ".gzip": "", ".z": "", ".bz2": "", ".bz": "", ".xz": "", ".zst": "", ".zstd": "",
+	".lzma": "", ".lz4": "", ".br": "",
 	".tgz": ".tar", ".taz": ".tar", ".tbz": ".tar", ".tbz2": ".tar", ".txz": ".tar", ".tzst": ".tar",
+	".tlz": ".tar", ".tz": ".tar",
 }
 
 // compressedMemberName names the file inside a compressed one: the name

@@ -406,7 +406,8 @@ func FuzzArchive(f *testing.F) {
 		}
 		addSeeds(f, "formats/archive/"+e.Name())
 	}
-	types := []string{typeZip, typeTar, typeGzip, typeBzip2, typeXz, typeZstd, type7z, typeRar, typeCpio, typeAr}
+	types := []string{typeZip, typeTar, typeGzip, typeBzip2, typeXz, typeZstd, type7z, typeRar, typeCpio, typeAr,
+		typeLzma, typeLz4, typeCompress, typeBrotli}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// As each archive type: a header of one kind before the body of
 		// another. (FuzzExtract covers detection.)
@@ -418,7 +419,8 @@ func FuzzArchive(f *testing.F) {
 
 func TestArchiveErrorsClassified(t *testing.T) {
 	t.Parallel()
-	for _, typ := range []string{typeZip, typeTar, typeGzip, typeBzip2, typeXz, typeZstd, type7z, typeRar, typeCpio, typeAr} {
+	for _, typ := range []string{typeZip, typeTar, typeGzip, typeBzip2, typeXz, typeZstd, type7z, typeRar, typeCpio, typeAr,
+		typeLzma, typeLz4, typeCompress, typeBrotli} {
 		_, err := New(Config{}).Extract(context.Background(), &Input{Name: "x", Data: []byte("not an archive at all, just text"), Type: typ})
 		if err == nil {
 			continue // tar and ar read nothing from it and list nothing

@@ -115,6 +115,9 @@ func Detect(name string, data []byte) string {
 	if lt := DetectLongTail(name, data, t); lt != "" {
 		return lt
 	}
+	if ct := compressedKind(ext, data); ct != "" {
+		return ct
+	}
 	switch {
 	case isMbox(data):
 		// Before email: a mailbox's first message looks like one.

@@ -2,8 +2,9 @@
 
 // gen writes the archives the archive tests read, each of the same three
 // files of the repository's own testdata (see README.md). Run it from this
-// directory with `go run gen.go`; it needs bzip2, zip and 7zz (Debian's
-// bzip2, zip and 7zip packages). Everything but the encrypted archives,
+// directory with `go run gen.go`; it needs bzip2, zip, 7zz, compress, lzma,
+// lz4 and brotli (Debian's bzip2, zip, 7zip, ncompress, xz-utils, lz4 and
+// brotli packages). Everything but the encrypted archives,
 // whose salts are random, comes out byte for byte the same.
 package main
 
@@ -62,6 +63,12 @@ func main() {
 	write("sotu-1932-hoover.txt.bz2", run(hoover, "bzip2", "-9", "-c"))
 	write("sotu-1932-hoover.txt.xz", xzOf(hoover))
 	write("sotu-1932-hoover.txt.zst", zstdOf(hoover))
+	// The compressors of compress.go, by their own tools.
+	write("docs.tar.Z", run(tarball, "compress", "-c"))
+	write("sotu-1932-hoover.txt.Z", run(hoover, "compress", "-c"))
+	write("sotu-1932-hoover.txt.lzma", run(hoover, "lzma", "-9", "-c"))
+	write("sotu-1932-hoover.txt.lz4", run(hoover, "lz4", "-9", "-c"))
+	write("sotu-1932-hoover.txt.br", run(hoover, "brotli", "-c"))
 
 	// The archivers' own files, from a directory of the members.
 	dir, err := os.MkdirTemp("", "quire-archive-gen")

@@ -139,9 +139,21 @@ func params(from, n int) string {
 	return b.String()
 }
 
+// anonymousParams is params for SQLite's anonymous parameters: "?, ?".
+func anonymousParams(_, n int) string {
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
 // insertMany inserts rows in statements of at most 200 rows, far below the
-// parameter limits of both backends.
-func insertMany(ctx context.Context, tx execer, head string, cols, rows int, row func(i int) []any) error {
+// parameter limits of both backends. On SQLite the parameters are
+// anonymous (?): SQLite looks each $N up in a list of the statement's names,
+// a scan per parameter that costs more than the insert on a statement of
+// hundreds of them.
+func (s *sqlStore) insertMany(ctx context.Context, tx execer, head string, cols, rows int, row func(i int) []any) error {
+	mark := params
+	if !s.pg() {
+		mark = anonymousParams
+	}
 	const batch = 200
 	for start := 0; start < rows; start += batch {
 		n := min(batch, rows-start)
@@ -152,7 +164,7 @@ func insertMany(ctx context.Context, tx execer, head string, cols, rows int, row
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("(" + params(len(args)+1, cols) + ")")
+			b.WriteString("(" + mark(len(args)+1, cols) + ")")
 			args = append(args, row(start+i)...)
 		}
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {

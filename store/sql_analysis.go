@@ -17,7 +17,7 @@ func (s *sqlStore) SaveAnalysis(ctx context.Context, p *SaveAnalysisParams) erro
 			nullable(p.Language), nullable(cleanText(p.Summary))); err != nil {
 			return err
 		}
-		return saveAnalyses(ctx, tx, p.DocumentID, []*SaveAnalysisParams{p})
+		return s.saveAnalyses(ctx, tx, p.DocumentID, []*SaveAnalysisParams{p})
 	})
 	if err != nil {
 		return fmt.Errorf("save analysis of document %s by %s: %w", p.DocumentID, p.ModelVersion, err)
@@ -28,7 +28,7 @@ func (s *sqlStore) SaveAnalysis(ctx context.Context, p *SaveAnalysisParams) erro
 // saveAnalyses replaces what each model version found in a document, in a
 // transaction that holds the document's row: one statement per table for all
 // the versions.
-func saveAnalyses(ctx context.Context, tx execer, documentID string, as []*SaveAnalysisParams) error {
+func (s *sqlStore) saveAnalyses(ctx context.Context, tx execer, documentID string, as []*SaveAnalysisParams) error {
 	if len(as) == 0 {
 		return nil
 	}
@@ -55,7 +55,7 @@ func saveAnalyses(ctx context.Context, tx execer, documentID string, as []*SaveA
 			classes = append(classes, c)
 		}
 	}
-	err := insertMany(ctx, tx, "INSERT INTO entities (document_id, model_version, kind, value, start_offset, end_offset, confidence)",
+	err := s.insertMany(ctx, tx, "INSERT INTO entities (document_id, model_version, kind, value, start_offset, end_offset, confidence)",
 		7, len(ents), func(i int) []any {
 			e := ents[i]
 			var start, end any
@@ -67,7 +67,7 @@ func saveAnalyses(ctx context.Context, tx execer, documentID string, as []*SaveA
 	if err != nil {
 		return fmt.Errorf("insert entities: %w", err)
 	}
-	err = insertMany(ctx, tx, "INSERT INTO classifications (document_id, model_version, label, confidence)",
+	err = s.insertMany(ctx, tx, "INSERT INTO classifications (document_id, model_version, label, confidence)",
 		4, len(classes), func(i int) []any {
 			c := classes[i]
 			return []any{documentID, c.ModelVersion, c.Label, c.Confidence}

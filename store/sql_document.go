@@ -315,7 +315,7 @@ func (s *sqlStore) explainNoMove(ctx context.Context, q queryer, p *SetStatePara
 // saveResults saves the results a move carries, in its transaction.
 func (s *sqlStore) saveResults(ctx context.Context, tx execer, p *SetStateParams) error {
 	if p.Pages != nil {
-		if err := savePages(ctx, tx, p.ID, p.Pages); err != nil {
+		if err := s.savePages(ctx, tx, p.ID, p.Pages); err != nil {
 			return err
 		}
 	}
@@ -324,7 +324,7 @@ func (s *sqlStore) saveResults(ctx context.Context, tx execer, p *SetStateParams
 			return err
 		}
 	}
-	if err := saveAnalyses(ctx, tx, p.ID, p.Analyses); err != nil {
+	if err := s.saveAnalyses(ctx, tx, p.ID, p.Analyses); err != nil {
 		return err
 	}
 	return s.insertEvents(ctx, tx, p.ID, p.Events)

@@ -39,7 +39,7 @@ func (s *sqlStore) eventTime(at time.Time) time.Time {
 
 // insertEvents appends validated events of one document in one statement.
 func (s *sqlStore) insertEvents(ctx context.Context, tx execer, documentID string, events []AddEventParams) error {
-	err := insertMany(ctx, tx, "INSERT INTO processing_events (document_id, stage, event, message, attempt, at)",
+	err := s.insertMany(ctx, tx, "INSERT INTO processing_events (document_id, stage, event, message, attempt, at)",
 		6, len(events), func(i int) []any {
 			e := events[i]
 			return []any{documentID, e.Stage, e.Type, cleanText(e.Message), max(e.Attempt, 1), s.ts(s.eventTime(e.At))}

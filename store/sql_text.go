@@ -24,7 +24,7 @@ func (s *sqlStore) SavePages(ctx context.Context, documentID string, pages []Pag
 		if err := s.touchDocument(ctx, tx, documentID, "page_count = $3", len(pages)); err != nil {
 			return err
 		}
-		return savePages(ctx, tx, documentID, pages)
+		return s.savePages(ctx, tx, documentID, pages)
 	})
 	if err != nil {
 		return fmt.Errorf("save pages of document %s: %w", documentID, err)
@@ -47,11 +47,11 @@ func validatePages(pages []Page) error {
 
 // savePages replaces a document's pages, in a transaction that holds the
 // document's row.
-func savePages(ctx context.Context, tx execer, documentID string, pages []Page) error {
+func (s *sqlStore) savePages(ctx context.Context, tx execer, documentID string, pages []Page) error {
 	if _, err := tx.ExecContext(ctx, "DELETE FROM pages WHERE document_id = $1", documentID); err != nil {
 		return fmt.Errorf("delete pages: %w", err)
 	}
-	err := insertMany(ctx, tx, "INSERT INTO pages (document_id, number, text, ocr)", 4, len(pages), func(i int) []any {
+	err := s.insertMany(ctx, tx, "INSERT INTO pages (document_id, number, text, ocr)", 4, len(pages), func(i int) []any {
 		return []any{documentID, pages[i].Number, cleanText(pages[i].Text), pages[i].OCR}
 	})
 	if err != nil {

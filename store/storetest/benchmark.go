@@ -55,4 +55,31 @@ func Benchmark(b *testing.B, h Harness) {
 			}
 		})
 	})
+	// SaveAnalysis saves what the default analyses find in a small
+	// document: a language, ten keywords and twenty entities.
+	b.Run("SaveAnalysis", func(b *testing.B) {
+		st := open(b)
+		var ents []store.Entity
+		for i := range 10 {
+			ents = append(ents, store.Entity{Kind: store.EntityKindKeyword, Value: "keyword " + string(rune('a'+i)), Confidence: 0.5})
+		}
+		for i := range 20 {
+			ents = append(ents, store.Entity{Kind: "url", Value: "https://example.org/" + string(rune('a'+i)), Start: 10 * i, End: 10*i + 9, Confidence: 0.95})
+		}
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				sum, key := content()
+				doc, _, err := st.CreateDocument(ctx, &store.CreateDocumentParams{SHA256: sum, Name: "bench.txt", Source: store.SourceProcess, BlobKey: key})
+				if err == nil {
+					err = st.SaveAnalysis(ctx, &store.SaveAnalysisParams{DocumentID: doc.ID, ModelVersion: "text@1", Language: "en",
+						Summary: "A summary.", Entities: ents})
+				}
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }

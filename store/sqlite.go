@@ -117,10 +117,9 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	wp.Add("_pragma", "journal_mode(WAL)")
 	wp.Add("_pragma", "synchronous("+cfg.synchronous+")")
 	wp.Add("_pragma", "foreign_keys(1)")
-	w, err := sql.Open("sqlite", dsn(wp))
-	if err != nil {
-		return fail(err)
-	}
+	// The writer keeps its statements prepared: every write of the
+	// process goes through it.
+	w := sqlitesync.OpenDB(dsn(wp))
 	// One writer: SQLite runs one write transaction at a time anyway, and
 	// queueing this process's writers on one connection keeps them out of
 	// the busy loop, which only other processes then meet.

@@ -13,7 +13,7 @@
 // first K of each order kept. Each kept n-gram is scored by how much
 // likelier it is than an unseen one, in units of 1/Scale nat:
 //
-//	bonus = round(Scale * (ln p - ln unseen)), kept when 1..255
+//	bonus = min(255, round(Scale * (ln p - ln unseen))), kept when ≥ 1
 //
 // where p is the n-gram's joint probability and unseen the probability
 // that an n-gram of that order missing from a language's list is given.

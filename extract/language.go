@@ -9,9 +9,9 @@ package extract
 // The guess lives in this package rather than behind a hook filled from
 // package ml: it only has to choose among the few languages tesseract has
 // installed, which their commonest words tell apart in a page of text; it
-// needs no model to load (lingua's take tens of megabytes a language); and it
-// works the same with --ml=false, in quire process and in the tests, without
-// extract importing ml and, through it, the store.
+// needs no model to load; and it works the same with --ml=false, in quire
+// process and in the tests, without extract importing ml and, through it,
+// the store.
 
 import (
 	"strings"

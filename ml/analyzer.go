@@ -17,8 +17,10 @@ import (
 // Model versions of the analyses that come with Quire rather than from
 // training. Classifiers record under their own version (LoadedModel.ID).
 const (
-	// LanguageModelVersion names language identification.
-	LanguageModelVersion = "lingua-go@1.4.0-low"
+	// LanguageModelVersion names language identification: Quire's n-gram
+	// identifier (ml/internal/langid). Bump it when its model or rules
+	// change, so that stored results say which one found them.
+	LanguageModelVersion = "quire-langid@1"
 	// TextModelVersion names the entity extractors, keywords and summary.
 	// Bump it when their output changes, so that stored results say which
 	// rules found them.
@@ -34,8 +36,8 @@ const (
 
 // AnalyzerConfig configures an Analyzer.
 type AnalyzerConfig struct {
-	// Language identifies languages. Defaults to lingua with all its
-	// languages, loaded on first use.
+	// Language identifies languages. Defaults to NewLanguageIdentifier(nil):
+	// all 75 languages, the model read on first use.
 	Language LanguageIdentifier
 	// Keywords is how many keywords are recorded. Defaults to 10.
 	Keywords int

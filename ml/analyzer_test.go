@@ -18,8 +18,8 @@ import (
 	"github.com/quirehq/quire/store"
 )
 
-// testLanguages keeps lingua to a few languages, so that tests load little.
-var testLanguages = sync.OnceValues(func() (*ml.Lingua, error) {
+// testLanguages restricts identification to a few languages.
+var testLanguages = sync.OnceValues(func() (*ml.NgramIdentifier, error) {
 	return ml.NewLanguageIdentifier(&ml.LanguageOpts{Languages: []string{"en", "de", "fr"}})
 })
 

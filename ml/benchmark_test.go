@@ -100,7 +100,7 @@ func cpuTime(b *testing.B) time.Duration {
 }
 
 // BenchmarkAnalyze measures the full analysis of a 2 KB text (language
-// among all of lingua's languages, entities, keywords, summary and one
+// among all 75 languages, entities, keywords, summary and one
 // classifier) and reports the median of single analyses.
 func BenchmarkAnalyze(b *testing.B) {
 	lang, err := ml.NewLanguageIdentifier(&ml.LanguageOpts{Preload: true})
@@ -128,9 +128,9 @@ func BenchmarkAnalyze(b *testing.B) {
 }
 
 // BenchmarkLoadedRSS reports the process's resident memory with every
-// model loaded: lingua's models of all its languages and a classifier, as
-// a worker holds them. Run it alone, with QUIRE_ML_BENCH_MODEL, so that
-// no training or other benchmark has grown the process before.
+// model loaded: the language model and a classifier, as a worker holds
+// them. Run it alone, with QUIRE_ML_BENCH_MODEL, so that no training or
+// other benchmark has grown the process before.
 func BenchmarkLoadedRSS(b *testing.B) {
 	lang, err := ml.NewLanguageIdentifier(&ml.LanguageOpts{Preload: true})
 	require.NoError(b, err)

@@ -3,10 +3,9 @@ package ml
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"unicode/utf8"
+	"unicode"
 
-	"github.com/pemistahl/lingua-go"
+	"github.com/quirehq/quire/ml/internal/langid"
 )
 
 // LanguageIdentifier tells the language of a text.
@@ -19,39 +18,44 @@ type LanguageIdentifier interface {
 // LanguageOpts are the optional settings of NewLanguageIdentifier. Nil
 // means defaults.
 type LanguageOpts struct {
-	// Languages restricts identification to these ISO 639-1 codes: fewer
-	// languages take less memory and time. Defaults to the 75 languages
-	// lingua knows.
+	// Languages restricts identification to these ISO 639-1 codes, at
+	// least 2. Defaults to the 75 languages known (those of lingua-go,
+	// whose n-gram frequencies the model is built from).
 	Languages []string
-	// Preload loads every language's model at once rather than on first
-	// use, so that the first documents are not slow (a worker's startup
-	// probe can cover it). Defaults to false.
+	// Preload reads the model (under a megabyte embedded, a few of memory,
+	// about 60 ms) now rather than on the first identification, so that
+	// the first document is not slower. Defaults to false.
 	Preload bool
 	// MaxChars is how many characters of a text are read (after runs of
-	// white space are collapsed). lingua's time grows faster than the
-	// text: on this project's 2-core machine, in CPU time, about 0.8 ms
-	// for 60 characters, 1.8 ms for 200, 6 ms for 400 and 31 ms for 1,000,
-	// where its sums of log probabilities underflow float64 and it falls
-	// back to arbitrary-precision decimals. 200 characters identify 92% of
-	// UDHR samples (docs/ml.md). Defaults to 200.
+	// white space are collapsed), at most MaxCharsLimit. Identification
+	// takes time linear in them, about 25 µs for 1,000 characters on this
+	// project's 2-core machine, and 1,000 characters identify more than
+	// 200 (docs/ml.md). Defaults to 1,000.
 	MaxChars int
 }
 
-// MaxCharsDefault is the default of LanguageOpts.MaxChars.
-const MaxCharsDefault = 200
+const (
+	// MaxCharsDefault is the default of LanguageOpts.MaxChars.
+	MaxCharsDefault = 1000
+	// MaxCharsLimit bounds LanguageOpts.MaxChars: a few KiB of a text
+	// tell its language as well as all of it.
+	MaxCharsLimit = 4096
+)
 
-// Lingua identifies languages with lingua-go in its low-accuracy mode,
-// which reads trigrams only: about 170 MB of models for all languages
-// instead of about 2 GB in high-accuracy mode, at a small cost on short
-// texts. It is safe for concurrent use.
-type Lingua struct {
-	det      lingua.LanguageDetector
+// NgramIdentifier identifies languages by their script when only one
+// language is written in it (Greek, Thai, Hangul, …), and otherwise by
+// the n-grams of their words, scored with a compact model built from
+// lingua-go's n-gram frequencies (package ml/internal/langid). It is safe
+// for concurrent use.
+type NgramIdentifier struct {
+	id       *langid.Identifier
 	maxChars int
 }
 
-// NewLanguageIdentifier returns a lingua-backed identifier. It fails for a
-// language code lingua does not know.
-func NewLanguageIdentifier(opts *LanguageOpts) (*Lingua, error) {
+// NewLanguageIdentifier returns an identifier. It fails for a language
+// code it does not know, for fewer than 2 languages, and for a MaxChars
+// out of range.
+func NewLanguageIdentifier(opts *LanguageOpts) (*NgramIdentifier, error) {
 	var o LanguageOpts
 	if opts != nil {
 		o = *opts
@@ -59,97 +63,153 @@ func NewLanguageIdentifier(opts *LanguageOpts) (*Lingua, error) {
 	if o.MaxChars == 0 {
 		o.MaxChars = MaxCharsDefault
 	}
-	b := lingua.NewLanguageDetectorBuilder()
-	var builder lingua.LanguageDetectorBuilder
-	if len(o.Languages) == 0 {
-		builder = b.FromAllLanguages()
-	} else {
-		codes := make([]lingua.IsoCode639_1, 0, len(o.Languages))
-		for _, l := range o.Languages {
-			c := lingua.GetIsoCode639_1FromValue(strings.ToUpper(l))
-			if c == lingua.UnknownIsoCode639_1 {
-				return nil, fmt.Errorf("language identifier: unknown language %q", l)
-			}
-			codes = append(codes, c)
-		}
-		if len(codes) < 2 {
-			return nil, fmt.Errorf("language identifier: %d languages given, need at least 2", len(codes))
-		}
-		builder = b.FromIsoCodes639_1(codes...)
+	if o.MaxChars < 0 || o.MaxChars > MaxCharsLimit {
+		return nil, fmt.Errorf("language identifier: MaxChars %d is not in 1..%d", o.MaxChars, MaxCharsLimit)
 	}
-	builder = builder.WithLowAccuracyMode()
+	if len(o.Languages) == 1 {
+		return nil, fmt.Errorf("language identifier: 1 language given, need at least 2")
+	}
+	id, err := langid.New(o.Languages)
+	if err != nil {
+		return nil, fmt.Errorf("language identifier: %w", err)
+	}
 	if o.Preload {
-		builder = builder.WithPreloadedLanguageModels()
+		if err := langid.Load(); err != nil {
+			return nil, fmt.Errorf("language identifier: %w", err)
+		}
 	}
-	return &Lingua{det: builder.Build(), maxChars: o.MaxChars}, nil
+	return &NgramIdentifier{id: id, maxChars: o.MaxChars}, nil
 }
 
 // Identify implements LanguageIdentifier.
-func (l *Lingua) Identify(text string) (string, float64) {
-	text = sample(text, l.maxChars)
-	vals := l.det.ComputeLanguageConfidenceValues(text)
-	if len(vals) == 0 || vals[0].Value() <= 0 {
-		return "", 0
-	}
-	return strings.ToLower(vals[0].Language().IsoCode639_1().String()), vals[0].Value()
+func (l *NgramIdentifier) Identify(text string) (string, float64) {
+	return l.id.Identify(sample(text, l.maxChars))
 }
 
-// sample returns the first n characters of text's words, separated by
-// single spaces, cut at a word boundary where there is one.
+// sample returns the start of text that holds its first n characters of
+// words, counting each run of white space between them as one character.
+// It ends at a word boundary where there is one, and cuts a first word
+// longer than n.
 func sample(text string, n int) string {
-	var b strings.Builder
-	chars := 0
-	for w := range strings.FieldsSeq(text) {
-		k := utf8.RuneCountInString(w)
-		if chars > 0 {
-			if chars+1+k > n {
-				break
+	chars, end, inWord := 0, 0, false
+	for i, r := range text {
+		if unicode.IsSpace(r) {
+			if inWord {
+				end, inWord = i, false
 			}
-			b.WriteByte(' ')
-			chars++
+			continue
 		}
-		if k > n-chars { // one very long word: cut it
-			for i := range w {
-				if chars == n {
-					break
-				}
-				r, _ := utf8.DecodeRuneInString(w[i:])
-				b.WriteRune(r)
-				chars++
+		if !inWord {
+			if chars > 0 {
+				chars++ // the space before this word
 			}
-			break
+			inWord = true
 		}
-		b.WriteString(w)
-		chars += k
+		if chars >= n {
+			if end == 0 {
+				return text[:i]
+			}
+			return text[:end]
+		}
+		chars++
 	}
-	return b.String()
+	return text
 }
 
 // ISO639_3 maps an ISO 639-3 code (as UDHR translations are labelled) to
-// the ISO 639-1 code Identify returns, or "" for a language lingua does
-// not know. Individual languages that lingua knows by their macrolanguage
-// (Mandarin as Chinese, Standard Arabic as Arabic) map to it.
+// the ISO 639-1 code Identify returns, or "" for a language it does not
+// know. Individual languages known by their macrolanguage (Mandarin as
+// Chinese, Standard Arabic as Arabic) map to it.
 func ISO639_3(code string) string {
 	code = strings.ToLower(code)
 	if m, ok := macrolanguages[code]; ok {
 		code = m
 	}
-	iso3Once.Do(func() {
-		iso3 = map[string]string{}
-		for _, lang := range lingua.AllLanguages() {
-			iso3[strings.ToLower(lang.IsoCode639_3().String())] = strings.ToLower(lang.IsoCode639_1().String())
-		}
-	})
-	return iso3[code]
+	return iso639_3[code]
 }
 
-var (
-	iso3Once sync.Once
-	iso3     map[string]string
-)
+// iso639_3 maps the ISO 639-3 codes of the languages known to their ISO
+// 639-1 codes.
+var iso639_3 = map[string]string{
+	"afr": "af", // Afrikaans
+	"sqi": "sq", // Albanian
+	"ara": "ar", // Arabic
+	"hye": "hy", // Armenian
+	"aze": "az", // Azerbaijani
+	"eus": "eu", // Basque
+	"bel": "be", // Belarusian
+	"ben": "bn", // Bengali
+	"nob": "nb", // Bokmal
+	"bos": "bs", // Bosnian
+	"bul": "bg", // Bulgarian
+	"cat": "ca", // Catalan
+	"zho": "zh", // Chinese
+	"hrv": "hr", // Croatian
+	"ces": "cs", // Czech
+	"dan": "da", // Danish
+	"nld": "nl", // Dutch
+	"eng": "en", // English
+	"epo": "eo", // Esperanto
+	"est": "et", // Estonian
+	"fin": "fi", // Finnish
+	"fra": "fr", // French
+	"lug": "lg", // Ganda
+	"kat": "ka", // Georgian
+	"deu": "de", // German
+	"ell": "el", // Greek
+	"guj": "gu", // Gujarati
+	"heb": "he", // Hebrew
+	"hin": "hi", // Hindi
+	"hun": "hu", // Hungarian
+	"isl": "is", // Icelandic
+	"ind": "id", // Indonesian
+	"gle": "ga", // Irish
+	"ita": "it", // Italian
+	"jpn": "ja", // Japanese
+	"kaz": "kk", // Kazakh
+	"kor": "ko", // Korean
+	"lat": "la", // Latin
+	"lav": "lv", // Latvian
+	"lit": "lt", // Lithuanian
+	"mkd": "mk", // Macedonian
+	"msa": "ms", // Malay
+	"mri": "mi", // Maori
+	"mar": "mr", // Marathi
+	"mon": "mn", // Mongolian
+	"nno": "nn", // Nynorsk
+	"fas": "fa", // Persian
+	"pol": "pl", // Polish
+	"por": "pt", // Portuguese
+	"pan": "pa", // Punjabi
+	"ron": "ro", // Romanian
+	"rus": "ru", // Russian
+	"srp": "sr", // Serbian
+	"sna": "sn", // Shona
+	"slk": "sk", // Slovak
+	"slv": "sl", // Slovene
+	"som": "so", // Somali
+	"sot": "st", // Sotho
+	"spa": "es", // Spanish
+	"swa": "sw", // Swahili
+	"swe": "sv", // Swedish
+	"tgl": "tl", // Tagalog
+	"tam": "ta", // Tamil
+	"tel": "te", // Telugu
+	"tha": "th", // Thai
+	"tso": "ts", // Tsonga
+	"tsn": "tn", // Tswana
+	"tur": "tr", // Turkish
+	"ukr": "uk", // Ukrainian
+	"urd": "ur", // Urdu
+	"vie": "vi", // Vietnamese
+	"cym": "cy", // Welsh
+	"xho": "xh", // Xhosa
+	"yor": "yo", // Yoruba
+	"zul": "zu", // Zulu
+}
 
-// macrolanguages maps individual languages to the macrolanguage lingua
-// names them by.
+// macrolanguages maps individual languages to the macrolanguage they are
+// known by.
 var macrolanguages = map[string]string{
 	"arb": "ara", // Standard Arabic
 	"azj": "aze", // North Azerbaijani
@@ -170,4 +230,4 @@ var macrolanguages = map[string]string{
 	"quz": "que", // Cusco Quechua
 }
 
-var _ LanguageIdentifier = (*Lingua)(nil)
+var _ LanguageIdentifier = (*NgramIdentifier)(nil)

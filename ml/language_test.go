@@ -96,7 +96,7 @@ func snippets(text string, size, n int) []string {
 }
 
 // TestLanguageUDHR measures language identification on the UDHR
-// translations whose language lingua knows, on pieces of 200 characters.
+// translations in the 75 languages known, on pieces of 200 characters.
 func TestLanguageUDHR(t *testing.T) {
 	root := corpora(t, "udhr")
 	files, err := filepath.Glob(filepath.Join(root, "*.html"))
@@ -135,7 +135,7 @@ func TestLanguageUDHR(t *testing.T) {
 	require.GreaterOrEqual(t, acc, 0.92, "DESIGN.md's goal")
 }
 
-// TestLanguageCommittedUDHR identifies, among all of lingua's languages,
+// TestLanguageCommittedUDHR identifies, among all 75 languages,
 // pieces of the seven UDHR translations committed in testdata/html.
 func TestLanguageCommittedUDHR(t *testing.T) {
 	t.Parallel()

@@ -58,7 +58,7 @@ func (s *mlSettings) validate() error {
 
 // newMLAnalyzer returns the analyze stage's plug-in the settings ask for:
 // nil (the pipeline's basic analyzer) when machine learning is off. Nothing
-// heavy happens here: lingua loads its language models on first use, and
+// heavy happens here: the language model is read on first use, and
 // the classifiers are loaded by startML, so a web process that opens the
 // documents but never analyses pays for neither.
 func newMLAnalyzer(s *mlSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Analyzer, error) {

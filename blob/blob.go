@@ -26,16 +26,13 @@ import (
 	"io"
 	"net/url"
 	"os"
-	"strconv"
 	"strings"
 
 	gcblob "gocloud.dev/blob"
 	_ "gocloud.dev/blob/fileblob" // file://
-	"gocloud.dev/blob/gcsblob"
-	_ "gocloud.dev/blob/memblob" // mem://
-	_ "gocloud.dev/blob/s3blob"  // s3://
+	_ "gocloud.dev/blob/memblob"  // mem://
+	_ "gocloud.dev/blob/s3blob"   // s3://
 	"gocloud.dev/gcerrors"
-	"gocloud.dev/gcp"
 )
 
 // ErrNotFound is returned (wrapped) for a key that holds no blob.
@@ -86,7 +83,10 @@ var Schemes = []string{"file", "s3", "gs", "mem"}
 //     service with endpoint=…&use_path_style=true; credentials come from
 //     the usual AWS environment variables, files or instance role.
 //   - gs://bucket: Google Cloud Storage with Application Default
-//     Credentials.
+//     Credentials (gs://bucket?anonymous=true: none), through its JSON API
+//     (gcs.go). endpoint=http://host:port sends it to an emulator such as
+//     fake-gcs-server instead, as STORAGE_EMULATOR_HOST=host:port does
+//     without credentials.
 //   - mem://: memory, gone when the process ends; for tests.
 //
 // Open does not contact object storage; Ping does.
@@ -128,26 +128,6 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 		return fail(scrub(err, u))
 	}
 	return &Store{bucket: bucket, url: redact(rawURL), remote: u.Scheme == "s3" || u.Scheme == "gs"}, nil
-}
-
-// openGCS opens a gs:// bucket. gocloud's default opener looks for
-// credentials on first use, prints a warning to standard output when there
-// are none and carries on without; looking here instead makes a missing
-// credential an error at start that says what to set.
-func openGCS(ctx context.Context, u *url.URL) (*gcblob.Bucket, error) {
-	opener := &gcsblob.URLOpener{}
-	q := u.Query()
-	if anon, _ := strconv.ParseBool(q.Get("anonymous")); !anon && q.Get("access_id") != "-" {
-		creds, err := gcp.DefaultCredentials(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("no Google Cloud credentials: set GOOGLE_APPLICATION_CREDENTIALS, or run with Workload Identity: %w", err)
-		}
-		opener.TokenSource = gcp.CredentialsTokenSource(creds)
-		if opener.Client, err = gcp.NewHTTPClient(gcp.DefaultTransport(), opener.TokenSource); err != nil {
-			return nil, err
-		}
-	}
-	return opener.OpenBucketURL(ctx, u)
 }
 
 // secretParam reports whether a URL query parameter holds a secret.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -27,13 +26,11 @@ const NoRetries = -1
 // uniqueKeyMax bounds a unique key, which brokers store with every job.
 const uniqueKeyMax = 1000
 
-var queueNamePattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,100}$`)
-
 // ValidateQueueName reports whether name can be a queue: 1 to 100 letters,
 // digits, '_', '.' or '-'. Braces are excluded because the Redis driver uses
 // the queue name as a Redis Cluster hash tag.
 func ValidateQueueName(name string) error {
-	if !queueNamePattern.MatchString(name) {
+	if !validName(name, 100, "_.-") {
 		return fmt.Errorf("queue name %q must be 1 to 100 letters, digits, '_', '.' or '-'", name)
 	}
 	return nil
@@ -167,7 +164,7 @@ func (c *Client) store(ctx context.Context, jobs []*Job) error {
 }
 
 func (c *Client) newJob(now time.Time, jobType string, args any, opts *EnqueueOpts) (*Job, error) {
-	if !jobTypePattern.MatchString(jobType) {
+	if !validJobType(jobType) {
 		return nil, fmt.Errorf("job type %q must be 1 to 200 letters, digits or _.:/-", jobType)
 	}
 	var o EnqueueOpts

@@ -68,7 +68,7 @@ func parsePeriodic(pjs []PeriodicJob) ([]*periodicEntry, error) {
 			continue
 		}
 		seen[pj.Name] = true
-		if !jobTypePattern.MatchString(pj.Type) {
+		if !validJobType(pj.Type) {
 			errs = append(errs, fmt.Errorf("%s: job type %q must be 1 to 200 letters, digits or _.:/-", where, pj.Type))
 			continue
 		}

@@ -235,12 +235,22 @@ func (s msgSource) codepage() int                { return s.p.cp }
 
 // mapiString returns a string property, Unicode or 8-bit, without its
 // NULs.
-func mapiString(p mapiProps, id uint16) string {
+func mapiString(p mapiProps, id uint16) string { return mapiText(p, id, msgStringMax) }
+
+// mapiText returns a string property of at most n characters (n < 0: all
+// of it), without its NULs.
+func mapiText(p mapiProps, id uint16, n int64) string {
+	cut := func(b []byte, size int64) []byte {
+		if n >= 0 && int64(len(b)) > n*size {
+			return b[:n*size]
+		}
+		return b
+	}
 	if b := p.value(id, ptUnicode); b != nil {
-		return strings.TrimRight(decodeUTF16LE(head(b, 2*msgStringMax)), "\x00")
+		return strings.TrimRight(decodeUTF16LE(cut(b, 2)), "\x00")
 	}
 	if b := p.value(id, ptString8); b != nil {
-		return strings.TrimRight(decodeCodepage(head(b, msgStringMax), p.codepage()), "\x00")
+		return strings.TrimRight(decodeCodepage(cut(b, 1), p.codepage()), "\x00")
 	}
 	return ""
 }
@@ -399,7 +409,7 @@ func mapiBody(ctx context.Context, b *budget, p mapiProps, res *Result) (string,
 		}
 		htmlStr = s
 	} else {
-		htmlStr = mapiString(p, pidHTML)
+		htmlStr = mapiText(p, pidHTML, -1)
 	}
 	if strings.TrimSpace(htmlStr) != "" {
 		h, err := htmlText(ctx, htmlStr, b)
@@ -429,7 +439,13 @@ func mapiBody(ctx context.Context, b *budget, p mapiProps, res *Result) (string,
 			res.Warnings = append(res.Warnings, "compressed RTF body unreadable, plain text kept: "+msg)
 		}
 	}
-	return b.clip(strings.TrimSpace(normalizeNewlines(mapiString(p, pidBody)))), nil
+	// The plain body is read as far as the budget goes, one character
+	// more to know it was cut.
+	n := b.left()
+	if n >= 0 {
+		n++
+	}
+	return b.clip(strings.TrimSpace(normalizeNewlines(mapiText(p, pidBody, n)))), nil
 }
 
 // attachments collects a message's attachments as children, and the text

@@ -105,6 +105,14 @@ func Detect(name string, data []byte) string {
 	if mt := mediaType(data); mt != "" {
 		return mt
 	}
+	if isTNEF(data) {
+		// Outlook's winmail.dat, which mimetype does not know.
+		return typeTNEF
+	}
+	if isEmlx(data) {
+		// Apple Mail's message: a byte count, then the message.
+		return typeEmlx
+	}
 	if oneNoteKind(data) != "" {
 		// mimetype knows a section (.one), not a table of contents nor the
 		// packaged format.

@@ -209,11 +209,48 @@ const msgStringMax = 64 << 10
 
 // str returns a string property, Unicode or 8-bit, without its NULs.
 func (m *msgReader) str(p *msgProps, id uint16) string {
-	if b := m.stream(p, id, ptUnicode); b != nil {
-		return strings.TrimRight(decodeUTF16LE(head(b, 2*msgStringMax)), "\x00")
+	return mapiString(msgSource{m, p}, id)
+}
+
+// mapiProps are a message's MAPI properties wherever they are kept: the
+// streams of a .msg (msgSource), a TNEF stream's attMAPIProps (tnef.go).
+type mapiProps interface {
+	// value returns a variable-length property of type typ, nil when
+	// there is none.
+	value(id, typ uint16) []byte
+	long(id uint16) (int32, bool)
+	// codepage is the code page of the 8-bit strings.
+	codepage() int
+}
+
+// msgSource is the properties of one storage of a .msg.
+type msgSource struct {
+	m *msgReader
+	p *msgProps
+}
+
+func (s msgSource) value(id, typ uint16) []byte  { return s.m.stream(s.p, id, typ) }
+func (s msgSource) long(id uint16) (int32, bool) { return s.p.long(id) }
+func (s msgSource) codepage() int                { return s.p.cp }
+
+// mapiString returns a string property, Unicode or 8-bit, without its
+// NULs.
+func mapiString(p mapiProps, id uint16) string { return mapiText(p, id, msgStringMax) }
+
+// mapiText returns a string property of at most n characters (n < 0: all
+// of it), without its NULs.
+func mapiText(p mapiProps, id uint16, n int64) string {
+	cut := func(b []byte, size int64) []byte {
+		if n >= 0 && int64(len(b)) > n*size {
+			return b[:n*size]
+		}
+		return b
 	}
-	if b := m.stream(p, id, ptString8); b != nil {
-		return strings.TrimRight(decodeCodepage(head(b, msgStringMax), p.cp), "\x00")
+	if b := p.value(id, ptUnicode); b != nil {
+		return strings.TrimRight(decodeUTF16LE(cut(b, 2)), "\x00")
+	}
+	if b := p.value(id, ptString8); b != nil {
+		return strings.TrimRight(decodeCodepage(cut(b, 1), p.codepage()), "\x00")
 	}
 	return ""
 }
@@ -344,10 +381,16 @@ func (m *msgReader) sortedKids(storage int, prefix string) []int {
 	return out
 }
 
-// body returns a message's richest body as text: HTML, else RTF, else
-// plain text.
+// body returns a message's richest body as text.
 func (m *msgReader) body(p *msgProps, res *Result) (string, error) {
-	html := m.stream(p, pidHTML, ptBinary)
+	return mapiBody(m.ctx, m.b, msgSource{m, p}, res)
+}
+
+// mapiBody returns a message's richest body as text: HTML, else RTF, else
+// plain text. res, when not nil, takes the language of an HTML body and a
+// warning for an unreadable RTF one.
+func mapiBody(ctx context.Context, b *budget, p mapiProps, res *Result) (string, error) {
+	html := p.value(pidHTML, ptBinary)
 	var htmlStr string
 	if html != nil {
 		_, declared, certain := charset.DetermineEncoding(head(html, 1024), "")
@@ -366,10 +409,10 @@ func (m *msgReader) body(p *msgProps, res *Result) (string, error) {
 		}
 		htmlStr = s
 	} else {
-		htmlStr = m.str(p, pidHTML)
+		htmlStr = mapiText(p, pidHTML, -1)
 	}
 	if strings.TrimSpace(htmlStr) != "" {
-		h, err := htmlText(m.ctx, htmlStr, m.b)
+		h, err := htmlText(ctx, htmlStr, b)
 		if err != nil {
 			return "", err
 		}
@@ -378,14 +421,14 @@ func (m *msgReader) body(p *msgProps, res *Result) (string, error) {
 		}
 		return h.text, nil
 	}
-	if comp := m.stream(p, pidRTFCompressed, ptBinary); comp != nil {
-		rtf, err := decompressRTF(comp, m.b)
+	if comp := p.value(pidRTFCompressed, ptBinary); comp != nil {
+		rtf, err := decompressRTF(comp, b)
 		if err == nil && isRTF(rtf) {
-			doc, err := readRTF(m.ctx, bytes.TrimLeft(rtf, " \t\r\n"), m.b)
+			doc, err := readRTF(ctx, bytes.TrimLeft(rtf, " \t\r\n"), b)
 			if err != nil {
 				return "", err
 			}
-			if doc.text != "" || m.str(p, pidBody) == "" {
+			if doc.text != "" || mapiString(p, pidBody) == "" {
 				return doc.text, nil
 			}
 		} else if res != nil {
@@ -396,7 +439,13 @@ func (m *msgReader) body(p *msgProps, res *Result) (string, error) {
 			res.Warnings = append(res.Warnings, "compressed RTF body unreadable, plain text kept: "+msg)
 		}
 	}
-	return m.b.clip(strings.TrimSpace(normalizeNewlines(m.str(p, pidBody)))), nil
+	// The plain body is read as far as the budget goes, one character
+	// more to know it was cut.
+	n := b.left()
+	if n >= 0 {
+		n++
+	}
+	return b.clip(strings.TrimSpace(normalizeNewlines(mapiText(p, pidBody, n)))), nil
 }
 
 // attachments collects a message's attachments as children, and the text

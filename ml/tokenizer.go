@@ -75,20 +75,32 @@ func (t *Tokenizer) Terms(text string) []string {
 	return out
 }
 
-// each calls fn with every word of text.
+// each calls fn with every word of text. A word's term and stop flag are
+// found once per text for each way it is written: most of a text's words
+// are repeats, and lower-casing, the stop list and the stem cache cost
+// more than a lookup in a small map.
 func (t *Tokenizer) each(text string, fn func(Token)) {
+	type word struct {
+		term string
+		stop bool
+	}
+	seen := make(map[string]word, min(len(text)/16, 4096))
 	it := words.FromString(text)
 	for it.Next() {
 		w := it.Value()
 		if len(w) > maxTokenBytes || !wordLike(w) {
 			continue
 		}
-		lower := strings.ToLower(w)
-		tok := Token{Text: w, Term: lower, Start: it.Start(), End: it.End(), Stop: t.stop[lower]}
-		if t.stem != nil && !tok.Stop {
-			tok.Term = t.stemOf(lower)
+		info, ok := seen[w]
+		if !ok {
+			lower := strings.ToLower(w)
+			info = word{term: lower, stop: t.stop[lower]}
+			if t.stem != nil && !info.stop {
+				info.term = t.stemOf(lower)
+			}
+			seen[w] = info
 		}
-		fn(tok)
+		fn(Token{Text: w, Term: info.term, Start: it.Start(), End: it.End(), Stop: info.stop})
 	}
 }
 
@@ -110,6 +122,14 @@ func (t *Tokenizer) stemOf(w string) string {
 // wordLike reports whether a segment holds a letter or a digit (UAX #29
 // also yields spaces and punctuation as segments).
 func wordLike(s string) bool {
+	if c := s[0]; c < utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			return true
+		}
+		if len(s) == 1 {
+			return false
+		}
+	}
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {

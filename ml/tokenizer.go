@@ -60,47 +60,58 @@ func (t *Tokenizer) Language() string { return t.lang }
 // parts follow the Unicode rules rather than ASCII ones.
 func (t *Tokenizer) Tokens(text string) []Token {
 	out := make([]Token, 0, len(text)/6)
-	t.each(text, func(tok Token) { out = append(out, tok) })
+	// A word's term and stop flag are found once for each way it is
+	// written: most of a text's words are repeats, and lower-casing (which
+	// allocates for a capital), the stop list and the stem cache cost
+	// more than a lookup in a map of the text's own words. The analyzer
+	// reads a document's tokens once for all its analyses.
+	seen := make(map[string]termStop, min(len(text)/16, 4096))
+	t.each(text, func(w string, start, end int) {
+		ts, ok := seen[w]
+		if !ok {
+			ts = t.termStop(w)
+			seen[w] = ts
+		}
+		out = append(out, Token{Text: w, Term: ts.term, Start: start, End: end, Stop: ts.stop})
+	})
 	return out
 }
 
 // Terms returns the terms of the words of text that are not stop words.
 func (t *Tokenizer) Terms(text string) []string {
 	out := make([]string, 0, len(text)/8)
-	t.each(text, func(tok Token) {
-		if !tok.Stop {
-			out = append(out, tok.Term)
+	t.each(text, func(w string, _, _ int) {
+		if ts := t.termStop(w); !ts.stop {
+			out = append(out, ts.term)
 		}
 	})
 	return out
 }
 
-// each calls fn with every word of text. A word's term and stop flag are
-// found once per text for each way it is written: most of a text's words
-// are repeats, and lower-casing, the stop list and the stem cache cost
-// more than a lookup in a small map.
-func (t *Tokenizer) each(text string, fn func(Token)) {
-	type word struct {
-		term string
-		stop bool
+// termStop is a word's term and whether it is a stop word.
+type termStop struct {
+	term string
+	stop bool
+}
+
+func (t *Tokenizer) termStop(w string) termStop {
+	lower := strings.ToLower(w)
+	ts := termStop{term: lower, stop: t.stop[lower]}
+	if t.stem != nil && !ts.stop {
+		ts.term = t.stemOf(lower)
 	}
-	seen := make(map[string]word, min(len(text)/16, 4096))
+	return ts
+}
+
+// each calls fn with every word of text and its byte offsets.
+func (t *Tokenizer) each(text string, fn func(w string, start, end int)) {
 	it := words.FromString(text)
 	for it.Next() {
 		w := it.Value()
 		if len(w) > maxTokenBytes || !wordLike(w) {
 			continue
 		}
-		info, ok := seen[w]
-		if !ok {
-			lower := strings.ToLower(w)
-			info = word{term: lower, stop: t.stop[lower]}
-			if t.stem != nil && !info.stop {
-				info.term = t.stemOf(lower)
-			}
-			seen[w] = info
-		}
-		fn(Token{Text: w, Term: info.term, Start: it.Start(), End: it.End(), Stop: info.stop})
+		fn(w, it.Start(), it.End())
 	}
 }
 

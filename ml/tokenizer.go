@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,10 +34,21 @@ type Tokenizer struct {
 	// stems caches stem results: most of a text's words are common ones,
 	// and Snowball allocates on every call. It stops growing at
 	// stemCacheMax entries, so that a stream of odd words cannot fill
-	// memory.
-	stems    sync.Map // string -> string
+	// memory. It is sharded maps rather than a sync.Map, whose lookups
+	// in a cache of this size cost several times as much.
+	stems    [stemShards]stemShard
 	numStems atomic.Int64
 }
+
+// stemShards is the number of locks the stem cache is split under.
+const stemShards = 16
+
+type stemShard struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+var stemSeed = maphash.MakeSeed()
 
 // stemCacheMax bounds a Tokenizer's stem cache.
 const stemCacheMax = 200_000
@@ -116,16 +128,26 @@ func (t *Tokenizer) each(text string, fn func(w string, start, end int)) {
 }
 
 func (t *Tokenizer) stemOf(w string) string {
-	if s, ok := t.stems.Load(w); ok {
-		return s.(string)
+	sh := &t.stems[maphash.String(stemSeed, w)%stemShards]
+	sh.mu.RLock()
+	s, ok := sh.m[w]
+	sh.mu.RUnlock()
+	if ok {
+		return s
 	}
-	s := t.stem(w)
+	s = t.stem(w)
 	if t.numStems.Load() < stemCacheMax {
-		// Clone: w may be a slice of a large document, which the cache
-		// would otherwise keep alive.
-		if _, loaded := t.stems.LoadOrStore(strings.Clone(w), s); !loaded {
+		sh.mu.Lock()
+		if sh.m == nil {
+			sh.m = map[string]string{}
+		}
+		if _, ok := sh.m[w]; !ok {
+			// Clone: w may be a slice of a large document, which the
+			// cache would otherwise keep alive.
+			sh.m[strings.Clone(w)] = s
 			t.numStems.Add(1)
 		}
+		sh.mu.Unlock()
 	}
 	return s
 }

@@ -188,19 +188,36 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 	for _, k := range Keywords(toks, a.cfg.Keywords) {
 		res.Entities = append(res.Entities, store.Entity{Kind: store.EntityKindKeyword, Value: k.Text, Confidence: clamp01(k.Score)})
 	}
-	res.Summary = Summary(text, tok, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)
+	res.Summary = summary(text, toks, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)
 	out = append(out, res)
 
 	var title, author string
 	if doc != nil {
 		title, author = doc.Title, doc.Author
 	}
-	input := DocumentText(title, author, text)
+	// A classifier of the document's language reads the terms of its
+	// tokens: UAX #29 always breaks words at the line ends DocumentText
+	// puts between title, author and text, so they are the terms of
+	// DocumentText, without splitting the text a third time. Others read
+	// the text.
+	var input string
+	var terms []string
 	for _, m := range models {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("analyze: %w", err)
 		}
-		p := m.Model.Predict(input)
+		var p *Prediction
+		if m.Model.Language == tok.Language() {
+			if terms == nil {
+				terms = documentTerms(tok, title, author, toks)
+			}
+			p = m.Model.predictTerms(terms)
+		} else {
+			if input == "" {
+				input = DocumentText(title, author, text)
+			}
+			p = m.Model.Predict(input)
+		}
 		label := p.Label
 		if p.Unsure {
 			label = UnsureLabel
@@ -209,6 +226,9 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 			ModelVersion:    m.id(),
 			Classifications: []store.Classification{{Label: m.Model.Name + ":" + label, Confidence: clamp01(p.Confidence)}},
 		})
+	}
+	if len(a.cfg.Remote) > 0 && input == "" {
+		input = DocumentText(title, author, text)
 	}
 	for _, rc := range a.cfg.Remote {
 		p, version, err := rc.Classify(ctx, input)
@@ -225,6 +245,20 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 		})
 	}
 	return out, nil
+}
+
+// documentTerms returns tok.Terms(DocumentText(title, author, text)) from
+// the tokens of text.
+func documentTerms(tok *Tokenizer, title, author string, toks []Token) []string {
+	terms := make([]string, 0, len(toks))
+	terms = append(terms, tok.Terms(title)...)
+	terms = append(terms, tok.Terms(author)...)
+	for _, t := range toks {
+		if !t.Stop {
+			terms = append(terms, t.Term)
+		}
+	}
+	return terms
 }
 
 // tokenizer returns the tokenizer of a language, made once.

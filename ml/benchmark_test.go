@@ -169,3 +169,29 @@ func rssKiB(b *testing.B) int {
 	b.Skip("no VmRSS in /proc/self/status")
 	return 0
 }
+
+// fixedLanguage is a LanguageIdentifier that always answers English, so
+// that BenchmarkAnalyzeText measures the text analyses alone.
+type fixedLanguage struct{}
+
+func (fixedLanguage) Identify(string) (string, float64) { return "en", 1 }
+
+// BenchmarkAnalyzeText measures the analysis of a 2 KB text without
+// language identification: tokens, entities, keywords, summary and one
+// classifier.
+func BenchmarkAnalyzeText(b *testing.B) {
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: fixedLanguage{}, Logger: slog.New(slog.DiscardHandler)})
+	require.NoError(b, err)
+	require.NoError(b, a.Load(ml.LoadedModel{Model: benchModel(b)}))
+	doc := &store.Document{ID: "d", Title: "State of the Union", Author: "Herbert Hoover"}
+	text := benchText()
+	ctx := context.Background()
+	b.ReportAllocs()
+	cpu := startCPU(b)
+	for b.Loop() {
+		if _, err := a.AnalyzeDocument(ctx, doc, text); err != nil {
+			b.Fatal(err)
+		}
+	}
+	cpu.report(b)
+}

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -38,49 +39,39 @@ func Entities(text string) []store.Entity {
 
 // entities is Entities with the text's tokens, when the caller has them
 // already (any tokenizer's: only their Text and offsets are read).
+//
+// Go's regexp engine has no fast scan for patterns that start with a class
+// or an alternation, and searching a whole text with a dozen patterns cost
+// far more than the rest of the analyses together. So one pass over the
+// bytes finds where a match may start (a digit or a letter after a
+// non-word byte, an @, a currency sign, a +, a parenthesis, a colon), each
+// pattern keeps the candidates its first bytes allow, and its regexp,
+// anchored, runs only there, on a short slice of the text. Matches are
+// those FindAll would find: the leftmost at or after the end of the
+// pattern's previous match.
 func entities(text string, toks []Token) []store.Entity {
 	var x entityScan
 	x.text = text
-	// Go's regexp engine has no fast scan for patterns that start with a
-	// class or an alternation, and most texts hold no money or phone
-	// number at all: a cheap look for what each pattern needs (an @, a
-	// currency, a digit) skips the patterns that cannot match.
-	lower := strings.ToLower(text)
-	digits := strings.ContainsAny(text, "0123456789")
-	if digits && strings.ContainsAny(text, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") {
-		x.ibans()
-	}
-	if strings.Contains(text, "://") || strings.Contains(lower, "www.") {
-		x.regexp(EntityURL, urlRE, 0.95, normURL)
-	}
-	if strings.IndexByte(text, '@') >= 0 {
-		x.regexp(EntityEmail, emailRE, 0.95, func(s string) (string, bool) { return strings.ToLower(s), true })
-	}
-	if digits {
-		// Money, dates and phone numbers all hold digits: their patterns
-		// run only on the stretches of text around digits, which in
-		// prose are a small part of it.
-		x.windows = digitWindows(text, windowPad)
-		if strings.ContainsAny(text, "$€£¥") || containsAny(lower, currencyNames) {
-			for _, re := range moneyREs {
-				x.regexp(EntityMoney, re, 0.9, normMoney)
-			}
+	x.scan()
+	x.ibans()
+	x.urls()
+	x.patternAt(EntityEmail, &emailPat, x.emailStarts(), 0.95, func(s string) (string, bool) { return strings.ToLower(s), true })
+	x.patternAt(EntityMoney, &moneyPats[0], x.moneyStarts(), 0.9, normMoney)
+	x.patternAt(EntityMoney, &moneyPats[1], x.filter(x.digits, moneyAmountFirst), 0.9, normMoney)
+	x.isoDates()
+	for i := range datePats {
+		d := &datePats[i]
+		var cands []int
+		if d.monthFirst {
+			cands = x.filter(x.letters, func(text string, i int) bool { return monthAt(text, i) && monthThenDay(text, i) })
+		} else {
+			cands = x.filter(x.digits, d.digitsFirst)
 		}
-		for _, d := range dateREs {
-			if d.needsMonth && !containsAny(lower, monthPrefixes) {
-				continue
-			}
-			x.regexp(EntityDate, d.re, 0.9, d.norm)
-		}
-		if containsAny(lower, phoneLabels) {
-			x.regexp(EntityPhone, phoneLabelledRE, 0.85, normPhone)
-		}
-		if strings.IndexByte(text, '+') >= 0 {
-			x.regexp(EntityPhone, phoneIntlRE, 0.8, normPhone)
-		}
-		x.regexp(EntityPhone, phoneNANPRE, 0.7, normPhone)
-		x.windows = nil
+		x.patternAt(EntityDate, &d.pat, cands, 0.9, d.norm)
 	}
+	x.patternAt(EntityPhone, &phoneLabelledPat, x.filter(x.letters, phoneLabelAt), 0.85, normPhone)
+	x.patternAt(EntityPhone, &phoneIntlPat, x.filter(x.symbols, phoneIntlAt), 0.8, normPhone)
+	x.patternAt(EntityPhone, &phoneNANPPat, x.nanpStarts(), 0.7, normPhone)
 	if toks == nil {
 		toks = defaultTokenizer.Tokens(text)
 	}
@@ -94,65 +85,123 @@ func entities(text string, toks []Token) []store.Entity {
 	return x.found
 }
 
-// Words whose presence lets a pattern match, lower case.
-var (
-	currencyNames = []string{"usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "dollar", "pound"}
-	monthPrefixes = []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
-	phoneLabels   = []string{"tel", "phone", "fax", "mobile", "cell", "call"}
-)
-
-func containsAny(s string, words []string) bool {
-	for _, w := range words {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
-}
-
 // entityScan collects entities, keeping spans from overlapping.
 type entityScan struct {
 	text  string
 	found []store.Entity
-	// windows, when set, are the only spans of text regexp searches.
-	windows [][2]int
+	// Where matches may start, in order: a digit or an ASCII letter after
+	// a byte that is not a word byte (regexp's \b), and the bytes symbols
+	// lists.
+	digits, letters, symbols []int
+	// buf holds the candidates of one pattern.
+	buf []int
 }
 
-// windowPad is how far around a digit the digit patterns look: enough for
-// "September 22nd," before a year, "Telephone: " before a number, or
-// " million dollars" after one.
-const windowPad = 32
+// symbolBytes start the patterns that do not start with a word: @ of
+// emails, : of URLs, $ and the first bytes of €, £ and ¥, + and ( of
+// phone numbers.
+var symbolBytes = [256]bool{'@': true, ':': true, '$': true, 0xE2: true, 0xC2: true, '+': true, '(': true}
 
-// digitWindows returns the spans of text within pad bytes of a digit,
-// widened to white space (so that no pattern sees half a word at a span's
-// edge) and merged where they touch.
-func digitWindows(text string, pad int) [][2]int {
-	var out [][2]int
+// scan finds the candidates of every pattern in one pass. Of the letters
+// it keeps only those that start a word a pattern starts with (letterStarts).
+func (x *entityScan) scan() {
+	text := x.text
+	x.digits = make([]int, 0, 64)
+	x.letters = make([]int, 0, 64)
+	prevWord := false
 	for i := 0; i < len(text); i++ {
-		if text[i] < '0' || text[i] > '9' {
-			continue
+		c := text[i]
+		w := wordByte(c)
+		switch {
+		case w && !prevWord && c >= '0' && c <= '9':
+			x.digits = append(x.digits, i)
+		case w && !prevWord && c != '_':
+			if letterStarts(text, i) {
+				x.letters = append(x.letters, i)
+			}
+		case symbolBytes[c]:
+			x.symbols = append(x.symbols, i)
 		}
-		start, end := max(i-pad, 0), min(i+pad, len(text))
-		for start > 0 && !isSpace(text[start-1]) {
-			start--
-		}
-		for end < len(text) && !isSpace(text[end]) {
-			end++
-		}
-		if n := len(out); n > 0 && start <= out[n-1][1] {
-			out[n-1][1] = max(out[n-1][1], end)
-		} else {
-			out = append(out, [2]int{start, end})
-		}
-		// Digits inside this span add nothing until near its end.
-		if skip := end - pad - 1; skip > i {
-			i = skip
+		prevWord = w
+	}
+}
+
+// letterStarts reports whether the word at i may start a pattern: its
+// first three letters (any case) are those of a currency code, a month, a
+// phone label, www or an honorific (Mr, Ms and Dr by their first two), or
+// it starts with two capitals and two digits (an IBAN).
+func letterStarts(text string, i int) bool {
+	if i+3 > len(text) {
+		return false
+	}
+	c0, c1 := text[i], text[i+1]
+	if isUpper(c0) && isUpper(c1) && i+4 <= len(text) && isDigit(text[i+2]) && isDigit(text[i+3]) ||
+		(c0 == 'M' || c0 == 'D') && c1 == 'r' || c0 == 'M' && c1 == 's' {
+		return true
+	}
+	k, ok := trigram(text, i)
+	return ok && letterTrigrams[k/64]&(1<<(k%64)) != 0
+}
+
+// trigram numbers the three ASCII letters at i, in any case.
+func trigram(text string, i int) (int, bool) {
+	a, b, c := lowerASCII(text[i])-'a', lowerASCII(text[i+1])-'a', lowerASCII(text[i+2])-'a'
+	if a >= 26 || b >= 26 || c >= 26 {
+		return 0, false
+	}
+	return (int(a)*26+int(b))*26 + int(c), true
+}
+
+// letterTrigrams is the set of trigrams letterStarts accepts.
+var letterTrigrams = func() (set [26*26*26/64 + 1]uint64) {
+	words := []string{"www", "usd", "eur", "gbp", "chf", "jpy", "cad", "aud", "tel", "pho", "fax", "mob", "cel", "cal",
+		"mis", "pro", "sir", "dam"}
+	for _, w := range append(words, monthPrefixes[:]...) {
+		k, _ := trigram(w, 0)
+		set[k/64] |= 1 << (k % 64)
+	}
+	return set
+}()
+
+// wordByte reports an ASCII word byte, as regexp's \w and \b read them.
+func wordByte(c byte) bool { return isAlnum(c) || c == '_' }
+
+// filter returns the candidates that keep accepts, in x.buf.
+func (x *entityScan) filter(cands []int, keep func(text string, i int) bool) []int {
+	x.buf = x.buf[:0]
+	for _, i := range cands {
+		if keep(x.text, i) {
+			x.buf = append(x.buf, i)
 		}
 	}
-	return out
+	return x.buf
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// lowerASCII lower-cases an ASCII letter and leaves other bytes alone.
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hasPrefixFold reports whether text[i:] starts with prefix (ASCII, lower
+// case) in any case.
+func hasPrefixFold(text string, i int, prefix string) bool {
+	if len(text)-i < len(prefix) {
+		return false
+	}
+	for k := 0; k < len(prefix); k++ {
+		if lowerASCII(text[i+k]) != prefix[k] {
+			return false
+		}
+	}
+	return true
+}
 
 func (x *entityScan) free(start, end int) bool {
 	for _, e := range x.found {
@@ -170,33 +219,61 @@ func (x *entityScan) add(kind, value string, start, end int, conf float64) {
 	x.found = append(x.found, store.Entity{Kind: kind, Value: value, Start: start, End: end, Confidence: conf})
 }
 
-// regexp adds the matches of re that norm accepts. The match is the group
-// named v when re has one (to leave out context such as "Tel:"), else the
-// whole.
-func (x *entityScan) regexp(kind string, re *regexp.Regexp, conf float64, norm func(string) (string, bool)) {
-	v := re.SubexpIndex("v")
-	spans := x.windows
-	if spans == nil {
-		spans = [][2]int{{0, len(x.text)}}
-	}
-	for _, w := range spans {
-		x.regexpIn(kind, re, v, w[0], w[1], conf, norm)
-	}
+// anchoredPattern is a pattern that runs at a candidate position.
+type anchoredPattern struct {
+	// src is the pattern, which must match at the candidate (a leading
+	// \b or (?:^|[^\w]) is left out: the candidate filters check it).
+	src string
+	// max is the longest text a match reads; the regexp sees only that
+	// much, and the whole rest when a match reaches the cut.
+	max  int
+	once sync.Once
+	re   *regexp.Regexp
+	v    int // the group named v, whose span is the entity's; 0 for the whole
 }
 
-// regexpIn is regexp on text[lo:hi].
-func (x *entityScan) regexpIn(kind string, re *regexp.Regexp, v, lo, hi int, conf float64, norm func(string) (string, bool)) {
-	for _, m := range re.FindAllStringSubmatchIndex(x.text[lo:hi], -1) {
-		start, end := lo+m[0], lo+m[1]
-		if v > 0 && m[2*v] >= 0 {
-			start, end = lo+m[2*v], lo+m[2*v+1]
+func (a *anchoredPattern) compiled() *regexp.Regexp {
+	a.once.Do(func() {
+		a.re = regexp.MustCompile(`^(?:` + a.src + `)`)
+		a.v = max(a.re.SubexpIndex("v"), 0)
+	})
+	return a.re
+}
+
+// matchAt returns the match of a at text[p:], nil when there is none.
+func (a *anchoredPattern) matchAt(text string, p int) []int {
+	re := a.compiled()
+	s := text[p:]
+	cut := a.max > 0 && len(s) > a.max
+	if cut {
+		s = s[:a.max]
+	}
+	m := re.FindStringSubmatchIndex(s)
+	if m != nil && cut && m[1] == len(s) {
+		m = re.FindStringSubmatchIndex(text[p:])
+	}
+	return m
+}
+
+// patternAt adds the matches of a at the candidates (in order) that norm
+// accepts, as FindAll would find them: a match starts at or after the end
+// of the one before.
+func (x *entityScan) patternAt(kind string, a *anchoredPattern, cands []int, conf float64, norm func(string) (string, bool)) {
+	last := 0
+	for _, p := range cands {
+		if p < last {
+			continue
 		}
-		s := x.text[start:end]
-		if kind == EntityURL {
-			s = trimURL(s)
-			end = start + len(s)
+		m := a.matchAt(x.text, p)
+		if m == nil {
+			continue
 		}
-		if v, ok := norm(s); ok {
+		last = p + m[1]
+		start, end := p+m[0], p+m[1]
+		if a.v > 0 && m[2*a.v] >= 0 {
+			start, end = p+m[2*a.v], p+m[2*a.v+1]
+		}
+		if v, ok := norm(x.text[start:end]); ok {
 			x.add(kind, v, start, end, conf)
 		}
 	}
@@ -207,15 +284,159 @@ var (
 	// online#3.19578@…), but must start and end with a letter, a digit
 	// or a symbol that is not a quote, so that quotes around an address
 	// stay out of it.
-	emailRE = regexp.MustCompile(`(?i)[a-z0-9!#$%&*+/=?^_{|}~\-](?:[a-z0-9!#$%&'*+/=?^_{|}~.\-]*[a-z0-9!#$%&*+/=?^_{|}~\-])?@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b`)
-	urlRE   = regexp.MustCompile(`(?i)\b(?:(?:https?|ftp)://|www\.)[^\s<>"'` + "`" + `{}|\\^\[\]]+`)
+	emailPat = anchoredPattern{src: `(?i)[a-z0-9!#$%&*+/=?^_{|}~\-](?:[a-z0-9!#$%&'*+/=?^_{|}~.\-]*[a-z0-9!#$%&*+/=?^_{|}~\-])?@[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.[a-z]{2,24}\b`, max: 512}
 	// Phone numbers: after a label, international (+CC), and the North
 	// American (NNN) NNN-NNNN forms. Bare digit runs are left alone: they
-	// are more often order numbers than phones.
-	phoneLabelledRE = regexp.MustCompile(`(?i)\b(?:tel|phone|telephone|fax|mobile|cell|call)\b\.?:?\s*(?P<v>\+?\d[\d \-./()]{5,18}\d)`)
-	phoneIntlRE     = regexp.MustCompile(`(?:^|[^\w+])(?P<v>\+\d{1,3}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4})\b`)
-	phoneNANPRE     = regexp.MustCompile(`(?:^|[^\w])(?P<v>(?:1[ \-.])?(?:\(\d{3}\)\s?|\d{3}[\-.])\d{3}[\-.]\d{4})\b`)
+	// are more often order numbers than phones. Each starts after a
+	// non-word byte (phoneIntlAt: nor a +).
+	phoneLabelledPat = anchoredPattern{src: `(?i)(?:tel|phone|telephone|fax|mobile|cell|call)\b\.?:?\s*(?P<v>\+?\d[\d \-./()]{5,18}\d)`, max: 128}
+	phoneIntlPat     = anchoredPattern{src: `(?P<v>\+\d{1,3}[ \-.]?(?:\(\d{1,4}\)[ \-.]?)?\d{1,4}(?:[ \-.]?\d{2,4}){1,4})\b`, max: 64}
+	phoneNANPPat     = anchoredPattern{src: `(?P<v>(?:1[ \-.])?(?:\(\d{3}\)\s?|\d{3}[\-.])\d{3}[\-.]\d{4})\b`, max: 64}
 )
+
+// emailStarts returns where an address may start: for each @, the first
+// byte of the run of local-part bytes before it that could start one (an
+// address holds one @, so no match starts further back).
+func (x *entityScan) emailStarts() []int {
+	x.buf = x.buf[:0]
+	from := 0
+	for _, at := range x.symbols {
+		if x.text[at] != '@' {
+			continue
+		}
+		s := at
+		for s > from && emailLocal[x.text[s-1]] {
+			s--
+		}
+		for p := s; p < at; p++ {
+			if x.text[p] != '\'' && x.text[p] != '.' {
+				x.buf = append(x.buf, p)
+			}
+		}
+		from = at + 1
+	}
+	return x.buf
+}
+
+// emailLocal holds the bytes of an address's local part.
+var emailLocal = func() (t [256]bool) {
+	for _, c := range []byte("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_{|}~.-") {
+		t[c] = true
+	}
+	return t
+}()
+
+// phoneLabelAt accepts a label word's first letter.
+func phoneLabelAt(text string, i int) bool {
+	for _, l := range [...]string{"tel", "phone", "fax", "mobile", "cell", "call"} {
+		if hasPrefixFold(text, i, l) {
+			return true
+		}
+	}
+	return false
+}
+
+// phoneIntlAt accepts a + after neither a word byte nor a +.
+func phoneIntlAt(text string, i int) bool {
+	return text[i] == '+' && (i == 0 || !wordByte(text[i-1]) && text[i-1] != '+') && i+1 < len(text) && isDigit(text[i+1])
+}
+
+// nanpStarts returns where a North American number may start: a 1, or
+// three digits, or a parenthesis, after a non-word byte.
+func (x *entityScan) nanpStarts() []int {
+	x.buf = x.buf[:0]
+	text := x.text
+	d, s := x.digits, x.symbols
+	for len(d) > 0 || len(s) > 0 {
+		var i int
+		if len(s) == 0 || len(d) > 0 && d[0] < s[0] {
+			i, d = d[0], d[1:]
+		} else {
+			i, s = s[0], s[1:]
+			if text[i] != '(' || i > 0 && wordByte(text[i-1]) {
+				continue
+			}
+		}
+		if nanpAt(text, i) {
+			x.buf = append(x.buf, i)
+		}
+	}
+	return x.buf
+}
+
+// nanpAt checks the first bytes of a North American number at i: an
+// optional 1 and separator, then (NNN) or NNN and a separator.
+func nanpAt(text string, i int) bool {
+	if i+2 < len(text) && text[i] == '1' && (text[i+1] == ' ' || text[i+1] == '-' || text[i+1] == '.') && nanpAreaAt(text, i+2) {
+		return true
+	}
+	return nanpAreaAt(text, i)
+}
+
+func nanpAreaAt(text string, i int) bool {
+	if i+5 > len(text) {
+		return false
+	}
+	if text[i] == '(' {
+		return isDigit(text[i+1]) && isDigit(text[i+2]) && isDigit(text[i+3]) && text[i+4] == ')'
+	}
+	return isDigit(text[i]) && isDigit(text[i+1]) && isDigit(text[i+2]) && (text[i+3] == '-' || text[i+3] == '.')
+}
+
+// urls adds the http(s)://, ftp:// and www. URLs of the text: a prefix
+// after a non-word byte, then every byte up to a space, a quote or a
+// bracket, less the punctuation that ends a sentence (trimURL).
+func (x *entityScan) urls() {
+	text := x.text
+	x.buf = x.buf[:0]
+	for _, i := range x.symbols {
+		if text[i] != ':' || !strings.HasPrefix(text[i+1:], "//") {
+			continue
+		}
+		for _, scheme := range [...]string{"https", "http", "ftp"} {
+			if s := i - len(scheme); s >= 0 && hasPrefixFold(text, s, scheme) && (s == 0 || !wordByte(text[s-1])) {
+				x.buf = append(x.buf, s)
+				break
+			}
+		}
+	}
+	for _, i := range x.letters {
+		if hasPrefixFold(text, i, "www.") {
+			x.buf = append(x.buf, i)
+		}
+	}
+	slices.Sort(x.buf)
+	last := 0
+	for _, start := range x.buf {
+		if start < last {
+			continue
+		}
+		p := start + strings.IndexByte(text[start:], ':') + 3 // past ://
+		if hasPrefixFold(text, start, "www.") {
+			p = start + 4
+		}
+		end := p
+		for end < len(text) && !urlStop[text[end]] {
+			end++
+		}
+		if end == p {
+			continue
+		}
+		last = end
+		s := trimURL(text[start:end])
+		if v, ok := normURL(s); ok {
+			x.add(EntityURL, v, start, start+len(s), 0.95)
+		}
+	}
+}
+
+// urlStop holds the bytes that end a URL.
+var urlStop = func() (t [256]bool) {
+	for _, c := range []byte(" \t\n\f\r<>\"'`{}|\\^[]") {
+		t[c] = true
+	}
+	return t
+}()
 
 func normURL(s string) (string, bool) { return s, len(s) > len("www.x.y") }
 
@@ -274,15 +495,27 @@ var ibanLengths = map[string]int{
 	"TL": 23, "TN": 24, "TR": 26, "UA": 29, "VA": 22, "VG": 24, "XK": 20,
 }
 
-// ibanStartRE finds where an IBAN may start; ibans reads on from there, as
-// IBANs are often written in groups of four.
-var ibanStartRE = regexp.MustCompile(`\b[A-Z]{2}\d{2}[ ]?[A-Z0-9]`)
-
 // ibans adds the IBANs of the text whose length fits their country and
-// whose check digits verify.
+// whose check digits verify. One may start where two capitals after a
+// non-word byte are followed by two digits and, after an optional space,
+// a capital or a digit; ibans reads on from there, as IBANs are often
+// written in groups of four.
 func (x *entityScan) ibans() {
-	for _, m := range ibanStartRE.FindAllStringIndex(x.text, -1) {
-		start := m[0]
+	text := x.text
+	last := 0
+	for _, start := range x.letters {
+		if start < last || start+5 > len(text) || !isUpper(text[start]) || !isUpper(text[start+1]) ||
+			!isDigit(text[start+2]) || !isDigit(text[start+3]) {
+			continue
+		}
+		j := start + 4
+		if text[j] == ' ' && j+1 < len(text) {
+			j++
+		}
+		if !isUpper(text[j]) && !isDigit(text[j]) {
+			continue
+		}
+		last = j + 1
 		want, ok := ibanLengths[x.text[start:start+2]]
 		if !ok {
 			continue
@@ -315,6 +548,8 @@ func (x *entityScan) ibans() {
 	}
 }
 
+func isUpper(c byte) bool { return c >= 'A' && c <= 'Z' }
+
 func isAlnum(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }
@@ -344,9 +579,71 @@ func ValidIBAN(s string) bool {
 
 // Money
 
-var moneyREs = []*regexp.Regexp{
-	regexp.MustCompile(`(?i)(?:US\$|[$€£¥]|\b(?:USD|EUR|GBP|CHF|JPY|CAD|AUD)\s?)\s?\d{1,3}(?:[,.' ]\d{3})*(?:[.,]\d{1,2})?(?:\s?(?:million|billion|thousand|bn|mm|[mk])\b)?`),
-	regexp.MustCompile(`(?i)\b\d{1,3}(?:[,.' ]\d{3})*(?:[.,]\d{1,2})?\s?(?:million|billion|thousand)?\s?(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|dollars|euros?|pounds|€)(?:\b|$)`),
+// moneyPats are amounts after a currency (moneyStarts) and before one
+// (after a non-word byte, moneyAmountFirst).
+var moneyPats = []anchoredPattern{
+	{src: `(?i)(?:US\$|[$€£¥]|(?:USD|EUR|GBP|CHF|JPY|CAD|AUD)\s?)\s?\d{1,3}(?:[,.' ]\d{3})*(?:[.,]\d{1,2})?(?:\s?(?:million|billion|thousand|bn|mm|[mk])\b)?`, max: moneyMaxBytes},
+	{src: `(?i)\d{1,3}(?:[,.' ]\d{3})*(?:[.,]\d{1,2})?\s?(?:million|billion|thousand)?\s?(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|dollars|euros?|pounds|€)(?:\b|$)`, max: moneyMaxBytes},
+}
+
+// moneyMaxBytes bounds the text an amount is looked for in.
+const moneyMaxBytes = 160
+
+var currencyCodes = [...]string{"usd", "eur", "gbp", "chf", "jpy", "cad", "aud"}
+
+// moneyStarts returns where a currency may start an amount: $ (or US$),
+// €, £, ¥, or a currency code after a non-word byte.
+func (x *entityScan) moneyStarts() []int {
+	text := x.text
+	x.buf = x.buf[:0]
+	for _, i := range x.symbols {
+		switch {
+		case text[i] == '$':
+			if i >= 2 && hasPrefixFold(text, i-2, "us") {
+				x.buf = append(x.buf, i-2)
+			}
+			x.buf = append(x.buf, i)
+		case strings.HasPrefix(text[i:], "€"), strings.HasPrefix(text[i:], "£"), strings.HasPrefix(text[i:], "¥"):
+			x.buf = append(x.buf, i)
+		}
+	}
+	for _, i := range x.letters {
+		for _, c := range currencyCodes {
+			if hasPrefixFold(text, i, c) {
+				x.buf = append(x.buf, i)
+				break
+			}
+		}
+	}
+	slices.Sort(x.buf)
+	x.buf = slices.Compact(x.buf)
+	return x.buf
+}
+
+// moneyAmountFirst accepts a digit that a currency or a multiplier
+// follows, after digits, separators and spaces.
+func moneyAmountFirst(text string, i int) bool {
+	end := min(len(text), i+moneyMaxBytes)
+	for i < end && (isDigit(text[i]) || isSpace(text[i]) || text[i] == ',' || text[i] == '.' || text[i] == '\'') {
+		i++
+	}
+	if i == end {
+		return false
+	}
+	if strings.HasPrefix(text[i:], "€") {
+		return true
+	}
+	for _, w := range [...]string{"million", "billion", "thousand", "dollars", "euro", "pounds"} {
+		if hasPrefixFold(text, i, w) {
+			return true
+		}
+	}
+	for _, c := range currencyCodes {
+		if hasPrefixFold(text, i, c) {
+			return true
+		}
+	}
+	return false
 }
 
 var currencyWords = map[string]string{
@@ -442,37 +739,56 @@ func init() {
 
 const monthRE = `(Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)`
 
-type dateRE struct {
-	re *regexp.Regexp
-	// needsMonth marks patterns with a month's name.
-	needsMonth bool
-	norm       func(string) (string, bool)
+type datePat struct {
+	pat anchoredPattern
+	// monthFirst marks patterns that start with a month's name; the others
+	// start with a digit that digitsFirst accepts.
+	monthFirst  bool
+	digitsFirst func(text string, i int) bool
+	norm        func(string) (string, bool)
 }
 
-var dateREs = []dateRE{
-	// 2002-08-22
-	{regexp.MustCompile(`\b(\d{4})-(\d{2})-(\d{2})\b`), false, func(s string) (string, bool) {
-		return ymd(atoi(s[:4]), atoi(s[5:7]), atoi(s[8:10]))
-	}},
+// isoDates adds 2002-08-22, after and before a non-word byte.
+func (x *entityScan) isoDates() {
+	text := x.text
+	last := 0
+	for _, i := range x.digits {
+		if i < last || i+10 > len(text) || i+10 < len(text) && wordByte(text[i+10]) {
+			continue
+		}
+		s := text[i : i+10]
+		if !isDigit(s[0]) || !isDigit(s[1]) || !isDigit(s[2]) || !isDigit(s[3]) || s[4] != '-' ||
+			!isDigit(s[5]) || !isDigit(s[6]) || s[7] != '-' || !isDigit(s[8]) || !isDigit(s[9]) {
+			continue
+		}
+		last = i + 10
+		if v, ok := ymd(atoi(s[:4]), atoi(s[5:7]), atoi(s[8:10])); ok {
+			x.add(EntityDate, v, i, i+10, 0.9)
+		}
+	}
+}
+
+// datePats are the other forms of dates, all within dateMaxBytes.
+var datePats = []datePat{
 	// 22 Aug 2002, 22nd August, 2002, Thu, 22 Aug 2002
-	{regexp.MustCompile(`(?i)\b\d{1,2}(?:st|nd|rd|th)?\s+` + monthRE + `\.?,?\s+\d{4}\b`), true, func(s string) (string, bool) {
+	{anchoredPattern{src: `(?i)\d{1,2}(?:st|nd|rd|th)?\s+` + monthRE + `\.?,?\s+\d{4}\b`, max: dateMaxBytes}, false, dayThenMonth, func(s string) (string, bool) {
 		f := strings.Fields(strings.NewReplacer(",", " ", ".", " ").Replace(s))
 		return ymd(atoi(f[2]), monthOf(f[1]), atoi(strings.TrimRightFunc(f[0], unicode.IsLetter)))
 	}},
 	// 22 Sep 02 15:51:31, as old mailers wrote in Date headers: a
 	// two-digit year only when a time follows, which tells it from a day.
-	{regexp.MustCompile(`(?i)\b(?P<v>\d{1,2}\s+` + monthRE + `\s+\d{2})\s+\d{1,2}:\d{2}`), true, func(s string) (string, bool) {
+	{anchoredPattern{src: `(?i)(?P<v>\d{1,2}\s+` + monthRE + `\s+\d{2})\s+\d{1,2}:\d{2}`, max: dateMaxBytes}, false, dayThenMonth, func(s string) (string, bool) {
 		f := strings.Fields(s)
 		return ymd(century(atoi(f[2])), monthOf(f[1]), atoi(f[0]))
 	}},
 	// August 22, 2002; Aug 22 2002
-	{regexp.MustCompile(`(?i)\b` + monthRE + `\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b`), true, func(s string) (string, bool) {
+	{anchoredPattern{src: `(?i)` + monthRE + `\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}\b`, max: dateMaxBytes}, true, nil, func(s string) (string, bool) {
 		f := strings.Fields(strings.NewReplacer(",", " ", ".", " ").Replace(s))
 		return ymd(atoi(f[2]), monthOf(f[0]), atoi(strings.TrimRightFunc(f[1], unicode.IsLetter)))
 	}},
 	// 08/22/2002 (US order with slashes unless the first number is over
 	// 12), 22.08.2002 (day first with dots).
-	{regexp.MustCompile(`\b(\d{1,2})([/.])(\d{1,2})[/.](\d{4}|\d{2})\b`), false, func(s string) (string, bool) {
+	{anchoredPattern{src: `(\d{1,2})([/.])(\d{1,2})[/.](\d{4}|\d{2})\b`, max: dateMaxBytes}, false, dayThenSlash, func(s string) (string, bool) {
 		sep := "/"
 		if strings.Contains(s, ".") {
 			sep = "."
@@ -491,6 +807,69 @@ var dateREs = []dateRE{
 		return ymd(y, a, b)
 	}},
 }
+
+// dateMaxBytes bounds the text a date is looked for in (spaces included).
+const dateMaxBytes = 96
+
+// dayThenMonth accepts one or two digits, an optional ordinal suffix,
+// spaces and the first three letters of a month.
+func dayThenMonth(text string, i int) bool {
+	j := i + 1
+	if j < len(text) && isDigit(text[j]) {
+		j++
+	}
+	if j+2 <= len(text) && isLetter(text[j]) && isLetter(text[j+1]) {
+		j += 2
+	}
+	if j >= len(text) || !isSpace(text[j]) {
+		return false
+	}
+	for j < len(text) && isSpace(text[j]) {
+		j++
+	}
+	return monthAt(text, j)
+}
+
+// monthThenDay accepts a word, an optional period, spaces and a digit.
+func monthThenDay(text string, i int) bool {
+	j := i
+	for j < len(text) && isLetter(text[j]) {
+		j++
+	}
+	if j < len(text) && text[j] == '.' {
+		j++
+	}
+	if j >= len(text) || !isSpace(text[j]) {
+		return false
+	}
+	for j < len(text) && isSpace(text[j]) {
+		j++
+	}
+	return j < len(text) && isDigit(text[j])
+}
+
+// dayThenSlash accepts one or two digits and a slash or a dot.
+func dayThenSlash(text string, i int) bool {
+	j := i + 1
+	if j < len(text) && isDigit(text[j]) {
+		j++
+	}
+	return j < len(text) && (text[j] == '/' || text[j] == '.')
+}
+
+func isLetter(c byte) bool { c = lowerASCII(c); return c >= 'a' && c <= 'z' }
+
+// monthAt accepts the first three letters of a month's name.
+func monthAt(text string, i int) bool {
+	for _, m := range monthPrefixes {
+		if hasPrefixFold(text, i, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var monthPrefixes = [...]string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}
 
 // century reads a two-digit year as 1950 to 2049.
 func century(y int) int {
@@ -527,28 +906,33 @@ func ymd(y, m, d int) (string, bool) {
 
 // People and places
 
-var honorificRE = regexp.MustCompile(`\b(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame)\.?\s+((?:[A-Z][\p{Ll}'\-]+\s+)?[A-Z][\p{Ll}'\-]+)`)
+// honorificPat is a name after an honorific, which must follow a
+// non-word byte (honorificAt).
+var honorificPat = anchoredPattern{src: `(?:Mr|Mrs|Ms|Miss|Dr|Prof|Sir|Dame)\.?\s+(?P<v>(?:[A-Z][\p{Ll}'\-]+\s+)?[A-Z][\p{Ll}'\-]+)`, max: 256}
+
+func honorificAt(text string, i int) bool {
+	switch text[i] {
+	case 'M', 'D', 'P', 'S':
+		for _, h := range [...]string{"Mr", "Ms", "Miss", "Dr", "Prof", "Sir", "Dame"} {
+			if strings.HasPrefix(text[i:], h) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // names adds people (a gazetteer first name followed by a capitalised
 // word, or a name after an honorific) and places (one to three
 // capitalised words the gazetteer names).
 func (x *entityScan) names(toks []Token) {
-	for _, m := range honorificRE.FindAllStringSubmatchIndex(x.text, -1) {
-		x.add(EntityPerson, x.text[m[2]:m[3]], m[2], m[3], 0.8)
-	}
-	type word struct {
-		s          string
-		start, end int
-	}
-	var ws []word
-	for _, tok := range toks {
-		ws = append(ws, word{tok.Text, tok.Start, tok.End})
-	}
+	x.patternAt(EntityPerson, &honorificPat, x.filter(x.letters, honorificAt), 0.8, func(s string) (string, bool) { return s, true })
+	ws := toks
 	adjacent := func(i, j int) bool { // only spaces between words i and j
-		return strings.TrimSpace(x.text[ws[i].end:ws[j].start]) == ""
+		return strings.TrimSpace(x.text[ws[i].End:ws[j].Start]) == ""
 	}
 	for i := 0; i < len(ws); i++ {
-		if !capitalised(ws[i].s) {
+		if !capitalised(ws[i].Text) {
 			continue
 		}
 		// Places: the longest gazetteer match first.
@@ -556,30 +940,30 @@ func (x *entityScan) names(toks []Token) {
 		for n := min(lexicon.MaxPlaceWords, len(ws)-i); n >= 1 && !matched; n-- {
 			ok := true
 			for k := i + 1; k < i+n; k++ {
-				ok = ok && capitalised(ws[k].s) && adjacent(k-1, k)
+				ok = ok && capitalised(ws[k].Text) && adjacent(k-1, k)
 			}
 			if !ok {
 				continue
 			}
-			name := x.text[ws[i].start:ws[i+n-1].end]
+			name := x.text[ws[i].Start:ws[i+n-1].End]
 			if lexicon.Place(name) {
-				x.add(EntityPlace, name, ws[i].start, ws[i+n-1].end, 0.75)
+				x.add(EntityPlace, name, ws[i].Start, ws[i+n-1].End, 0.75)
 				i += n - 1
 				matched = true
 			}
 		}
-		if matched || !lexicon.FirstName(ws[i].s) || i+1 >= len(ws) {
+		if matched || !lexicon.FirstName(ws[i].Text) || i+1 >= len(ws) {
 			continue
 		}
 		j := i + 1
 		// A middle initial: "John F. Kennedy".
-		if j+1 < len(ws) && utf8.RuneCountInString(ws[j].s) == 1 && capitalised(ws[j].s) && adjacent(i, j) {
+		if j+1 < len(ws) && utf8.RuneCountInString(ws[j].Text) == 1 && capitalised(ws[j].Text) && adjacent(i, j) {
 			j++
 		}
-		last := ws[j].s
+		last := ws[j].Text
 		if capitalised(last) && adjacent(j-1, j) && !lexicon.Place(last) && !lexicon.FirstName(last) &&
 			!defaultTokenizer.stop[strings.ToLower(last)] && utf8.RuneCountInString(last) > 1 {
-			x.add(EntityPerson, x.text[ws[i].start:ws[j].end], ws[i].start, ws[j].end, 0.7)
+			x.add(EntityPerson, x.text[ws[i].Start:ws[j].End], ws[i].Start, ws[j].End, 0.7)
 			i = j
 		}
 	}

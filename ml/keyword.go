@@ -1,7 +1,6 @@
 package ml
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -27,90 +26,156 @@ const KeywordsMaxDefault = 10
 // content words that occurs together at least twice counts as a phrase and
 // outranks its words, which are then dropped.
 func Keywords(toks []Token, n int) []Keyword {
+	// Terms and lower-case forms are numbered as they come, so that the
+	// candidates are counted in slices and small maps of numbers rather
+	// than in maps of strings built for every word and pair.
+	type form struct {
+		a, b int32 // words' numbers as written; b is -1 for a word
+		n    int
+	}
 	type cand struct {
-		forms map[string]int
+		a, b  int32 // terms' numbers; b is -1 for a word
+		form  form  // the first form seen
+		more  []form
 		tf    int
-		words int
 		first int
 	}
-	cands := map[string]*cand{}
-	add := func(key, form string, words, pos int) {
-		c := cands[key]
-		if c == nil {
-			c = &cand{forms: map[string]int{}, first: pos, words: words}
-			cands[key] = c
-		}
+	var (
+		// Sized for prose, where a word in three or four is a new one.
+		terms   = make(map[string]int32, 32+len(toks)/4)
+		formOf  = make(map[string]int32, 32+len(toks)/4) // word as written -> its number
+		written = make([]string, 0, 32+len(toks)/4)
+		cands   = make([]cand, 0, 64+len(toks)/2)        // words and pairs, in order of first sight
+		pairs   = make(map[uint64]int32, 32+len(toks)/3) // terms' numbers -> index in cands
+		words   = make([]int32, 0, 32+len(toks)/4)       // term number -> index in cands
+	)
+	add := func(ci int32, fa, fb int32) {
+		c := &cands[ci]
 		c.tf++
-		c.forms[form]++
+		if c.form.a == fa && c.form.b == fb {
+			c.form.n++
+			return
+		}
+		for k := range c.more {
+			if c.more[k].a == fa && c.more[k].b == fb {
+				c.more[k].n++
+				return
+			}
+		}
+		c.more = append(c.more, form{fa, fb, 1})
 	}
-	var prev *Token
+	prevTerm, prevForm := int32(-1), int32(-1)
 	for i := range toks {
 		t := &toks[i]
 		if t.Stop || !keywordLike(t.Text) {
-			prev = nil
+			prevTerm = -1
 			continue
 		}
-		form := strings.ToLower(t.Text)
-		add(t.Term, form, 1, i)
-		if prev != nil {
-			add(prev.Term+" "+t.Term, strings.ToLower(prev.Text)+" "+form, 2, i)
+		f, ok := formOf[t.Text]
+		if !ok {
+			f = int32(len(written))
+			written = append(written, t.Text)
+			formOf[t.Text] = f
 		}
-		prev = t
+		term, ok := terms[t.Term]
+		if !ok {
+			term = int32(len(words))
+			terms[t.Term] = term
+			words = append(words, int32(len(cands)))
+			cands = append(cands, cand{a: term, b: -1, form: form{f, -1, 0}, first: i})
+		}
+		add(words[term], f, -1)
+		if prevTerm >= 0 {
+			key := uint64(prevTerm)<<32 | uint64(term)
+			ci, ok := pairs[key]
+			if !ok {
+				ci = int32(len(cands))
+				pairs[key] = ci
+				cands = append(cands, cand{a: prevTerm, b: term, form: form{prevForm, f, 0}, first: i})
+			}
+			add(ci, prevForm, f)
+		}
+		prevTerm, prevForm = term, f
 	}
 	type scored struct {
-		key  string
-		text string
+		cand int32
 		s    float64
 		pos  int
 	}
 	var out []scored
-	// phraseTF counts, for each stem, its occurrences inside kept phrases.
-	phraseTF := map[string]int{}
-	for key, c := range cands {
-		if c.words == 2 && c.tf < 2 {
+	// phraseTF counts, for each term, its occurrences inside kept phrases.
+	phraseTF := make([]int, len(words))
+	for ci := range cands {
+		c := &cands[ci]
+		if c.b >= 0 && c.tf < 2 {
 			continue
 		}
 		s := 1 + math.Log(float64(c.tf))
-		if c.words == 2 {
+		if c.b >= 0 {
 			s *= 1.5
-			for _, w := range strings.Fields(key) {
-				phraseTF[w] += c.tf
-			}
+			phraseTF[c.a] += c.tf
+			phraseTF[c.b] += c.tf
 		}
-		out = append(out, scored{key, mostCommon(c.forms), s, c.first})
+		out = append(out, scored{int32(ci), s, c.first})
 	}
 	// A word found only inside its phrases adds nothing beside them.
 	out = slices.DeleteFunc(out, func(s scored) bool {
-		return !strings.Contains(s.key, " ") && cands[s.key].tf <= phraseTF[s.key]
+		c := &cands[s.cand]
+		return c.b < 0 && c.tf <= phraseTF[c.a]
 	})
 	// Ties go to the earlier word: titles and first lines name the
-	// subject.
-	slices.SortFunc(out, func(a, b scored) int {
-		if c := cmp.Compare(b.s, a.s); c != 0 {
-			return c
+	// subject. No two candidates tie on both, so keeping the best n as
+	// they come gives the order a sort of all of them would.
+	better := func(a, b scored) bool { return a.s > b.s || a.s == b.s && a.pos < b.pos }
+	top := make([]scored, 0, n+1)
+	for _, s := range out {
+		if len(top) == n && (n == 0 || !better(s, top[n-1])) {
+			continue
 		}
-		return cmp.Compare(a.pos, b.pos)
-	})
-	if len(out) > n {
-		out = out[:n]
+		k := len(top)
+		for k > 0 && better(s, top[k-1]) {
+			k--
+		}
+		top = slices.Insert(top, k, s)
+		if len(top) > n {
+			top = top[:n]
+		}
 	}
+	out = top
+	// Forms are counted as written ("The", "the"); only the keywords'
+	// are lower-cased and added up.
+	type lowerForm struct {
+		text string
+		n    int
+	}
+	var lowers []lowerForm
 	kws := make([]Keyword, len(out))
 	for i, s := range out {
-		kws[i] = Keyword{Text: s.text, Score: s.s / out[0].s}
+		c := &cands[s.cand]
+		lowers = lowers[:0]
+		for _, f := range append([]form{c.form}, c.more...) {
+			text := strings.ToLower(written[f.a])
+			if f.b >= 0 {
+				text += " " + strings.ToLower(written[f.b])
+			}
+			k := slices.IndexFunc(lowers, func(l lowerForm) bool { return l.text == text })
+			if k < 0 {
+				lowers = append(lowers, lowerForm{text, 0})
+				k = len(lowers) - 1
+			}
+			lowers[k].n += f.n
+		}
+		// The most frequent form, the first alphabetically among equals
+		// so that results are repeatable.
+		best := lowers[0]
+		for _, l := range lowers[1:] {
+			if l.n > best.n || l.n == best.n && l.text < best.text {
+				best = l
+			}
+		}
+		kws[i] = Keyword{Text: best.text, Score: s.s / out[0].s}
 	}
 	return kws
-}
-
-// mostCommon returns the most frequent form, the first alphabetically
-// among equals so that results are repeatable.
-func mostCommon(forms map[string]int) string {
-	best, n := "", 0
-	for f, c := range forms {
-		if c > n || c == n && f < best {
-			best, n = f, c
-		}
-	}
-	return best
 }
 
 // keywordLike keeps words of at least three letters that are mostly

@@ -199,7 +199,17 @@ func (m *Model) scores(dst []float64, v vector) []float64 {
 // model knows nothing of it, and the biases alone, sharpened by a small
 // temperature, would pass a guess off as a certainty.
 func (m *Model) Predict(text string) *Prediction {
-	v := m.features(text)
+	return m.predictVector(m.features(text))
+}
+
+// predictTerms is Predict of a text's terms, as the model's tokenizer
+// (Tokenizer.Terms of its Language) makes them.
+func (m *Model) predictTerms(terms []string) *Prediction {
+	m.init()
+	return m.predictVector(tfidfTerms(terms, m.NGrams, m.vocab, m.IDF))
+}
+
+func (m *Model) predictVector(v vector) *Prediction {
 	if len(v.idx) == 0 {
 		p := make([]float64, len(m.Labels))
 		for i := range p {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/clipperhouse/uax29/v2/sentences"
 )
@@ -24,36 +26,61 @@ const (
 // state the point. Sentences too short or too long to stand alone are
 // skipped. It returns "" for a text with no such sentence.
 func Summary(text string, tok *Tokenizer, n, maxBytes int) string {
+	return summary(text, tok.Tokens(text), n, maxBytes)
+}
+
+// summary is Summary of a text already split into tokens (by
+// Tokenizer.Tokens, in order): each sentence's terms are the tokens that
+// start inside it, so the text is not split into words a second time.
+func summary(text string, toks []Token, n, maxBytes int) string {
 	type sentence struct {
-		s     string
-		terms []string
-		pos   int
-		score float64
+		start, end int // bytes of text
+		size       int // bytes with white space collapsed
+		terms      []Token
+		pos        int
+		score      float64
 	}
 	var ss []sentence
-	freq := map[string]int{}
+	// Term frequencies, by term: a text's tokens are its sentences'.
+	freq := make(map[string]int32, len(toks)/4)
+	for i := range toks {
+		if !toks[i].Stop {
+			freq[toks[i].Term]++
+		}
+	}
+	next := 0 // the first token not in a sentence seen
 	it := sentences.FromString(text)
 	for it.Next() {
-		s := strings.Join(strings.Fields(it.Value()), " ")
-		terms := tok.Terms(s)
-		for _, t := range terms {
-			freq[t]++
+		start, end := it.Start(), it.End()
+		first := next
+		for next < len(toks) && toks[next].Start < end {
+			next++
 		}
-		words := len(strings.Fields(s))
-		if words < 5 || words > 60 || len(terms) == 0 || len(s) > maxBytes {
+		terms := 0
+		for _, t := range toks[first:next] {
+			if !t.Stop {
+				terms++
+			}
+		}
+		words, size := fields(text[start:end])
+		if words < 5 || words > 60 || terms == 0 || size > maxBytes {
 			continue
 		}
-		ss = append(ss, sentence{s: s, terms: terms, pos: len(ss)})
+		ss = append(ss, sentence{start: start, end: end, size: size, terms: toks[first:next], pos: len(ss)})
 	}
 	if len(ss) == 0 {
 		return ""
 	}
 	for i := range ss {
 		var sum float64
+		count := 0
 		for _, t := range ss[i].terms {
-			sum += math.Log1p(float64(freq[t] - 1))
+			if !t.Stop {
+				sum += math.Log1p(float64(freq[t.Term] - 1))
+				count++
+			}
 		}
-		ss[i].score = sum / math.Sqrt(float64(len(ss[i].terms)))
+		ss[i].score = sum / math.Sqrt(float64(count))
 		if ss[i].pos < 3 {
 			ss[i].score *= 1.2
 		}
@@ -74,16 +101,62 @@ func Summary(text string, tok *Tokenizer, n, maxBytes int) string {
 		if len(chosen) == n {
 			break
 		}
-		if size+len(s.s)+1 > maxBytes {
+		if size+s.size+1 > maxBytes {
 			continue
 		}
 		chosen = append(chosen, s)
-		size += len(s.s) + 1
+		size += s.size + 1
 	}
 	slices.SortFunc(chosen, func(a, b sentence) int { return a.pos - b.pos })
-	parts := make([]string, len(chosen))
+	var b strings.Builder
+	b.Grow(size)
 	for i, s := range chosen {
-		parts[i] = s.s
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		for j, f := range strings.Fields(text[s.start:s.end]) {
+			if j > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(f)
+		}
 	}
-	return strings.Join(parts, " ")
+	return b.String()
 }
+
+// fields returns the number of fields of s (as strings.Fields splits it)
+// and the length of s with the white space between them collapsed to one
+// space: len(strings.Join(strings.Fields(s), " ")), without building it.
+func fields(s string) (n, size int) {
+	in := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		var space bool
+		w := 1
+		if c < utf8.RuneSelf {
+			space = asciiSpace[c]
+		} else {
+			var r rune
+			r, w = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+		}
+		switch {
+		case space:
+			in = false
+		case !in:
+			in = true
+			n++
+			size += w
+			if n > 1 {
+				size++ // the space before it
+			}
+		default:
+			size += w
+		}
+		i += w
+	}
+	return n, size
+}
+
+// asciiSpace holds the ASCII bytes unicode.IsSpace reports.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}

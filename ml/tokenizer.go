@@ -1,6 +1,7 @@
 package ml
 
 import (
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,10 +34,21 @@ type Tokenizer struct {
 	// stems caches stem results: most of a text's words are common ones,
 	// and Snowball allocates on every call. It stops growing at
 	// stemCacheMax entries, so that a stream of odd words cannot fill
-	// memory.
-	stems    sync.Map // string -> string
+	// memory. It is sharded maps rather than a sync.Map, whose lookups
+	// in a cache of this size cost several times as much.
+	stems    [stemShards]stemShard
 	numStems atomic.Int64
 }
+
+// stemShards is the number of locks the stem cache is split under.
+const stemShards = 16
+
+type stemShard struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+var stemSeed = maphash.MakeSeed()
 
 // stemCacheMax bounds a Tokenizer's stem cache.
 const stemCacheMax = 200_000
@@ -60,49 +72,82 @@ func (t *Tokenizer) Language() string { return t.lang }
 // parts follow the Unicode rules rather than ASCII ones.
 func (t *Tokenizer) Tokens(text string) []Token {
 	out := make([]Token, 0, len(text)/6)
-	t.each(text, func(tok Token) { out = append(out, tok) })
+	// A word's term and stop flag are found once for each way it is
+	// written: most of a text's words are repeats, and lower-casing (which
+	// allocates for a capital), the stop list and the stem cache cost
+	// more than a lookup in a map of the text's own words. The analyzer
+	// reads a document's tokens once for all its analyses.
+	seen := make(map[string]termStop, min(len(text)/16, 4096))
+	t.each(text, func(w string, start, end int) {
+		ts, ok := seen[w]
+		if !ok {
+			ts = t.termStop(w)
+			seen[w] = ts
+		}
+		out = append(out, Token{Text: w, Term: ts.term, Start: start, End: end, Stop: ts.stop})
+	})
 	return out
 }
 
 // Terms returns the terms of the words of text that are not stop words.
 func (t *Tokenizer) Terms(text string) []string {
 	out := make([]string, 0, len(text)/8)
-	t.each(text, func(tok Token) {
-		if !tok.Stop {
-			out = append(out, tok.Term)
+	t.each(text, func(w string, _, _ int) {
+		if ts := t.termStop(w); !ts.stop {
+			out = append(out, ts.term)
 		}
 	})
 	return out
 }
 
-// each calls fn with every word of text.
-func (t *Tokenizer) each(text string, fn func(Token)) {
+// termStop is a word's term and whether it is a stop word.
+type termStop struct {
+	term string
+	stop bool
+}
+
+func (t *Tokenizer) termStop(w string) termStop {
+	lower := strings.ToLower(w)
+	ts := termStop{term: lower, stop: t.stop[lower]}
+	if t.stem != nil && !ts.stop {
+		ts.term = t.stemOf(lower)
+	}
+	return ts
+}
+
+// each calls fn with every word of text and its byte offsets.
+func (t *Tokenizer) each(text string, fn func(w string, start, end int)) {
 	it := words.FromString(text)
 	for it.Next() {
 		w := it.Value()
 		if len(w) > maxTokenBytes || !wordLike(w) {
 			continue
 		}
-		lower := strings.ToLower(w)
-		tok := Token{Text: w, Term: lower, Start: it.Start(), End: it.End(), Stop: t.stop[lower]}
-		if t.stem != nil && !tok.Stop {
-			tok.Term = t.stemOf(lower)
-		}
-		fn(tok)
+		fn(w, it.Start(), it.End())
 	}
 }
 
 func (t *Tokenizer) stemOf(w string) string {
-	if s, ok := t.stems.Load(w); ok {
-		return s.(string)
+	sh := &t.stems[maphash.String(stemSeed, w)%stemShards]
+	sh.mu.RLock()
+	s, ok := sh.m[w]
+	sh.mu.RUnlock()
+	if ok {
+		return s
 	}
-	s := t.stem(w)
+	s = t.stem(w)
 	if t.numStems.Load() < stemCacheMax {
-		// Clone: w may be a slice of a large document, which the cache
-		// would otherwise keep alive.
-		if _, loaded := t.stems.LoadOrStore(strings.Clone(w), s); !loaded {
+		sh.mu.Lock()
+		if sh.m == nil {
+			sh.m = map[string]string{}
+		}
+		if _, ok := sh.m[w]; !ok {
+			// Clone: w may be a slice of a large document, which the
+			// cache would otherwise keep alive.
+			sh.m[strings.Clone(w)] = s
 			t.numStems.Add(1)
 		}
+		sh.mu.Unlock()
 	}
 	return s
 }
@@ -110,6 +155,14 @@ func (t *Tokenizer) stemOf(w string) string {
 // wordLike reports whether a segment holds a letter or a digit (UAX #29
 // also yields spaces and punctuation as segments).
 func wordLike(s string) bool {
+	if c := s[0]; c < utf8.RuneSelf {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			return true
+		}
+		if len(s) == 1 {
+			return false
+		}
+	}
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {

@@ -127,16 +127,16 @@ type msgReader struct {
 // an attachment.
 type msgProps struct {
 	storage int
-	streams map[uint32]int     // __substg1.0_ streams by tag (ID << 16 | type)
-	fixed   map[uint16][8]byte // fixed-length values by ID
-	cp      int                // the code page of its 8-bit strings
+	streams map[uint32]int // __substg1.0_ streams by tag (ID << 16 | type)
+	fixed   mapiFixed      // fixed-length values by ID
+	cp      int            // the code page of its 8-bit strings
 }
 
 // props reads the properties of a storage; hdr is the size of its
 // property stream's header (32 for a message, 24 for an attached one, 8
 // for a recipient or an attachment).
 func (m *msgReader) props(storage, hdr, cp int) *msgProps {
-	p := &msgProps{storage: storage, streams: map[uint32]int{}, fixed: map[uint16][8]byte{}, cp: cp}
+	p := &msgProps{storage: storage, streams: map[uint32]int{}, fixed: mapiFixed{}, cp: cp}
 	for _, i := range m.kids[storage] {
 		e := &m.r.entries[i]
 		switch {
@@ -173,13 +173,22 @@ func (m *msgReader) props(storage, hdr, cp int) *msgProps {
 	return p
 }
 
-func (p *msgProps) long(id uint16) (int32, bool) {
-	v, ok := p.fixed[id]
+func (p *msgProps) long(id uint16) (int32, bool)     { return p.fixed.long(id) }
+func (p *msgProps) time(id uint16) (time.Time, bool) { return p.fixed.time(id) }
+
+// mapiFixed holds the fixed-length property values of a .msg storage or
+// a TNEF property list, 8 bytes each, by property ID.
+type mapiFixed map[uint16][8]byte
+
+func (f mapiFixed) long(id uint16) (int32, bool) {
+	v, ok := f[id]
 	return int32(binary.LittleEndian.Uint32(v[:])), ok
 }
 
-func (p *msgProps) time(id uint16) (time.Time, bool) {
-	v, ok := p.fixed[id]
+// time reads a FILETIME, refusing dates before 1980 and past 9999, which
+// are unset or garbage rather than real.
+func (f mapiFixed) time(id uint16) (time.Time, bool) {
+	v, ok := f[id]
 	if !ok {
 		return time.Time{}, false
 	}

@@ -80,34 +80,20 @@ var tnefWanted = map[uint16]bool{
 
 // tnefProps are the MAPI properties kept of a message or an attachment.
 type tnefProps struct {
-	vals  map[uint32][]byte  // variable-length values by tag (ID << 16 | type)
-	fixed map[uint16][8]byte // fixed-length values by ID
+	vals  map[uint32][]byte // variable-length values by tag (ID << 16 | type)
+	fixed mapiFixed         // fixed-length values by ID
 	cp    int
 }
 
 func newTNEFProps(cp int) *tnefProps {
-	return &tnefProps{vals: map[uint32][]byte{}, fixed: map[uint16][8]byte{}, cp: cp}
+	return &tnefProps{vals: map[uint32][]byte{}, fixed: mapiFixed{}, cp: cp}
 }
 
 func (p *tnefProps) value(id, typ uint16) []byte { return p.vals[uint32(id)<<16|uint32(typ)] }
 func (p *tnefProps) codepage() int               { return p.cp }
 
-func (p *tnefProps) long(id uint16) (int32, bool) {
-	v, ok := p.fixed[id]
-	return int32(binary.LittleEndian.Uint32(v[:])), ok
-}
-
-func (p *tnefProps) time(id uint16) (time.Time, bool) {
-	v, ok := p.fixed[id]
-	if !ok {
-		return time.Time{}, false
-	}
-	t := filetime(binary.LittleEndian.Uint64(v[:]))
-	if t.IsZero() || t.Year() < 1980 || t.Year() > 9999 {
-		return time.Time{}, false
-	}
-	return t, true
-}
+func (p *tnefProps) long(id uint16) (int32, bool)     { return p.fixed.long(id) }
+func (p *tnefProps) time(id uint16) (time.Time, bool) { return p.fixed.time(id) }
 
 // add keeps the properties of a list that are wanted, the first value of
 // each; the message's code page, when it names one, becomes theirs.

@@ -7,226 +7,15 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 	"unicode/utf16"
 
+	"github.com/quirehq/quire/internal/testdocs"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/text/encoding/charmap"
 )
-
-// ---- A small CFB writer ([MS-CFB] version 3, 512-byte sectors), enough
-// for the few streams of a test message: streams under 4 KiB in the mini
-// stream, the others in sectors of their own, the FAT in at most 109
-// sectors (files up to about 7 MB).
-
-// cfbNode is a stream (data) or a storage (kids).
-type cfbNode struct {
-	name    string
-	data    []byte
-	kids    []*cfbNode
-	storage bool
-}
-
-func cfbStream(name string, data []byte) *cfbNode { return &cfbNode{name: name, data: data} }
-
-func cfbStorage(name string, kids ...*cfbNode) *cfbNode {
-	return &cfbNode{name: name, kids: kids, storage: true}
-}
-
-// cfbLess orders siblings as the format does: shorter names first, then
-// by upper-cased name.
-func cfbLess(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return strings.ToUpper(a) < strings.ToUpper(b)
-}
-
-func writeCFB(root *cfbNode) []byte {
-	const sec, free, end, fatSect, noStream = 512, 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD, 0xFFFFFFFF
-	type ent struct {
-		n                  *cfbNode
-		left, right, child uint32
-		start              uint32
-		size               uint32
-	}
-	ents := []*ent{{n: root, left: noStream, right: noStream, child: noStream}}
-	var walk func(e *ent)
-	walk = func(e *ent) {
-		kids := append([]*cfbNode(nil), e.n.kids...)
-		sort.Slice(kids, func(i, j int) bool { return cfbLess(kids[i].name, kids[j].name) })
-		var prev *ent
-		for _, k := range kids {
-			ke := &ent{n: k, left: noStream, right: noStream, child: noStream}
-			id := uint32(len(ents))
-			ents = append(ents, ke)
-			// A degenerate tree, every sibling the right child of the
-			// one before: readers only walk it.
-			if prev == nil {
-				e.child = id
-			} else {
-				prev.right = id
-			}
-			prev = ke
-			if k.storage {
-				walk(ke)
-			}
-		}
-	}
-	walk(ents[0])
-	// The mini stream, and the regular streams' sectors.
-	var mini []byte
-	var miniFAT []uint32
-	var big [][]byte
-	var bigEnts []*ent
-	for _, e := range ents[1:] {
-		if e.n.storage {
-			continue
-		}
-		e.size = uint32(len(e.n.data))
-		if len(e.n.data) == 0 {
-			e.start = end
-			continue
-		}
-		if len(e.n.data) < 4096 {
-			e.start = uint32(len(mini) / 64)
-			n := (len(e.n.data) + 63) / 64
-			for i := range n {
-				if i == n-1 {
-					miniFAT = append(miniFAT, end)
-				} else {
-					miniFAT = append(miniFAT, uint32(len(miniFAT)+1))
-				}
-			}
-			mini = append(mini, e.n.data...)
-			mini = append(mini, make([]byte, n*64-len(e.n.data))...)
-			continue
-		}
-		big = append(big, e.n.data)
-		bigEnts = append(bigEnts, e)
-	}
-	sectors := func(n int) int { return (n + sec - 1) / sec }
-	nDir := sectors(len(ents) * 128)
-	nMiniFAT := sectors(len(miniFAT) * 4)
-	nMini := sectors(len(mini))
-	other := nDir + nMiniFAT + nMini
-	for _, b := range big {
-		other += sectors(len(b))
-	}
-	nFAT := 1
-	for nFAT*128 < other+nFAT {
-		nFAT++
-	}
-	if nFAT > 109 {
-		panic("writeCFB: file too large")
-	}
-	fat := make([]uint32, nFAT*128)
-	for i := range fat {
-		fat[i] = free
-	}
-	next := 0
-	alloc := func(n int) uint32 {
-		if n == 0 {
-			return end
-		}
-		start := next
-		for i := range n {
-			fat[start+i] = uint32(start + i + 1)
-		}
-		fat[start+n-1] = end
-		next += n
-		return uint32(start)
-	}
-	for i := range nFAT {
-		fat[i] = fatSect
-	}
-	next = nFAT
-	dirStart := alloc(nDir)
-	miniFATStart := alloc(nMiniFAT)
-	miniStart := alloc(nMini)
-	for i, b := range big {
-		bigEnts[i].start = alloc(sectors(len(b)))
-	}
-	ents[0].start, ents[0].size = miniStart, uint32(len(mini))
-	if len(mini) == 0 {
-		ents[0].start = end
-	}
-
-	out := make([]byte, sec*(1+next))
-	le := binary.LittleEndian
-	h := out[:sec]
-	copy(h, cfbMagic)
-	le.PutUint16(h[24:], 0x3E)
-	le.PutUint16(h[26:], 3)
-	le.PutUint16(h[28:], 0xFFFE)
-	le.PutUint16(h[30:], 9)
-	le.PutUint16(h[32:], 6)
-	le.PutUint32(h[44:], uint32(nFAT))
-	le.PutUint32(h[48:], dirStart)
-	le.PutUint32(h[56:], 4096)
-	le.PutUint32(h[60:], miniFATStart)
-	le.PutUint32(h[64:], uint32(nMiniFAT))
-	le.PutUint32(h[68:], end)
-	for i := range 109 {
-		v := uint32(free)
-		if i < nFAT {
-			v = uint32(i)
-		}
-		le.PutUint32(h[76+4*i:], v)
-	}
-	at := func(s uint32) []byte { return out[sec*(int(s)+1):] }
-	for i, v := range fat {
-		le.PutUint32(out[sec+4*i:], v)
-	}
-	for i, e := range ents {
-		d := at(dirStart)[128*i : 128*i+128]
-		name := utf16.Encode([]rune(e.n.name))
-		if i == 0 {
-			name = utf16.Encode([]rune("Root Entry"))
-		}
-		for j, c := range name {
-			le.PutUint16(d[2*j:], c)
-		}
-		le.PutUint16(d[64:], uint16(2*len(name)+2))
-		switch {
-		case i == 0:
-			d[66] = 5
-		case e.n.storage:
-			d[66] = 1
-		default:
-			d[66] = 2
-		}
-		d[67] = 1
-		le.PutUint32(d[68:], e.left)
-		le.PutUint32(d[72:], e.right)
-		le.PutUint32(d[76:], e.child)
-		le.PutUint32(d[116:], e.start)
-		le.PutUint32(d[120:], e.size)
-	}
-	for i := len(ents); i < nDir*4; i++ { // unused entries
-		d := at(dirStart)[128*i:]
-		le.PutUint32(d[68:], noStream)
-		le.PutUint32(d[72:], noStream)
-		le.PutUint32(d[76:], noStream)
-	}
-	mf := at(miniFATStart)
-	for i := range nMiniFAT * 128 {
-		v := uint32(free)
-		if i < len(miniFAT) {
-			v = miniFAT[i]
-		}
-		le.PutUint32(mf[4*i:], v)
-	}
-	copy(at(miniStart), mini)
-	for i, b := range big {
-		copy(at(bigEnts[i].start), b)
-	}
-	return out
-}
 
 // ---- Outlook messages built from properties.
 
@@ -263,7 +52,7 @@ type msgAttach struct {
 
 // nodes returns the streams and storages of a message; hdr is its
 // property stream's header size.
-func (m *msgSpec) nodes(hdr int) []*cfbNode {
+func (m *msgSpec) nodes(hdr int) []*testdocs.CFBNode {
 	out, propStream := propNodes(m.props, hdr)
 	binary.LittleEndian.PutUint32(propStream[8:], uint32(len(m.recips)))
 	binary.LittleEndian.PutUint32(propStream[12:], uint32(len(m.attachs)))
@@ -271,7 +60,7 @@ func (m *msgSpec) nodes(hdr int) []*cfbNode {
 	binary.LittleEndian.PutUint32(propStream[20:], uint32(len(m.attachs)))
 	for i, r := range m.recips {
 		kids, _ := propNodes(r, 8)
-		out = append(out, cfbStorage(sprintf8("__recip_version1.0_#", i), kids...))
+		out = append(out, testdocs.CFBStorage(sprintf8("__recip_version1.0_#", i), kids...))
 	}
 	for i, a := range m.attachs {
 		props := a.props
@@ -280,9 +69,9 @@ func (m *msgSpec) nodes(hdr int) []*cfbNode {
 		}
 		kids, _ := propNodes(props, 8)
 		if a.embedded != nil {
-			kids = append(kids, cfbStorage("__substg1.0_3701000D", a.embedded.nodes(24)...))
+			kids = append(kids, testdocs.CFBStorage("__substg1.0_3701000D", a.embedded.nodes(24)...))
 		}
-		out = append(out, cfbStorage(sprintf8("__attach_version1.0_#", i), kids...))
+		out = append(out, testdocs.CFBStorage(sprintf8("__attach_version1.0_#", i), kids...))
 	}
 	return out
 }
@@ -299,10 +88,10 @@ func sprintf8(prefix string, i int) string {
 
 // propNodes writes properties as __substg1.0_ streams and a property
 // stream, which it returns too.
-func propNodes(props []msgProp, hdr int) ([]*cfbNode, []byte) {
+func propNodes(props []msgProp, hdr int) ([]*testdocs.CFBNode, []byte) {
 	le := binary.LittleEndian
 	ps := make([]byte, hdr)
-	var out []*cfbNode
+	var out []*testdocs.CFBNode
 	for _, p := range props {
 		e := make([]byte, 16)
 		le.PutUint16(e, uint16(p.tag))
@@ -338,17 +127,17 @@ func propNodes(props []msgProp, hdr int) ([]*cfbNode, []byte) {
 		}
 		ps = append(ps, e...)
 		if data != nil {
-			out = append(out, cfbStream(sprintf8("__substg1.0_", int(p.tag)), data))
+			out = append(out, testdocs.CFBStream(sprintf8("__substg1.0_", int(p.tag)), data))
 		}
 	}
-	return append(out, cfbStream("__properties_version1.0", ps)), ps
+	return append(out, testdocs.CFBStream("__properties_version1.0", ps)), ps
 }
 
 func (m *msgSpec) bytes() []byte {
 	kids := m.nodes(32)
-	kids = append(kids, cfbStorage("__nameid_version1.0",
-		cfbStream("__substg1.0_00020102", nil), cfbStream("__substg1.0_00030102", nil), cfbStream("__substg1.0_00040102", nil)))
-	return writeCFB(cfbStorage("Root Entry", kids...))
+	kids = append(kids, testdocs.CFBStorage("__nameid_version1.0",
+		testdocs.CFBStream("__substg1.0_00020102", nil), testdocs.CFBStream("__substg1.0_00030102", nil), testdocs.CFBStream("__substg1.0_00040102", nil)))
+	return testdocs.CFB(testdocs.CFBStorage("Root Entry", kids...))
 }
 
 // compressRTFLiteral writes RTF in the compressed RTF format with literal

@@ -117,6 +117,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	wp.Add("_pragma", "journal_mode(WAL)")
 	wp.Add("_pragma", "synchronous("+cfg.synchronous+")")
 	wp.Add("_pragma", "foreign_keys(1)")
+	wp.Add("_pragma", sqlitesync.TempStore)
 	// The writer keeps its statements prepared: every write of the
 	// process goes through it.
 	w := sqlitesync.OpenDB(dsn(wp))
@@ -156,6 +157,8 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		_ = closeAll()
 		return fail(err)
 	}
+	writer := sqlitesync.NewWriter(w, nil)
+	writer.BeforeCommit(indexPendingTexts)
 	return &sqlStore{
 		backend:           backendSQLite,
 		w:                 w,
@@ -163,11 +166,25 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		migrations:        migrations,
 		beginMigrate:      sqliteBeginMigrate,
 		lockModel:         func(context.Context, *sql.Tx, string, string) error { return nil },
-		sqliteWriter:      sqlitesync.NewWriter(w, nil),
+		sqliteWriter:      writer,
 		sqliteSynchronous: cfg.synchronous,
 		close:             closeAll,
 		now:               time.Now,
 	}, nil
+}
+
+// indexPendingTexts adds the texts written in a transaction to the full-text
+// index, once for every document of the writer's group, just before it
+// commits (migration 0007 says why).
+func indexPendingTexts(ctx context.Context, tx *sql.Tx) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO document_fts (rowid, text)
+		SELECT t.id, t.text FROM document_fts_pending p JOIN document_text t ON t.id = p.id`); err != nil {
+		return fmt.Errorf("index new texts: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM document_fts_pending"); err != nil {
+		return fmt.Errorf("index new texts: %w", err)
+	}
+	return nil
 }
 
 // sqliteBeginMigrate checks, inside the migration's IMMEDIATE transaction

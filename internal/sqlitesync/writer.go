@@ -30,7 +30,16 @@ type Writer struct {
 	mu      sync.Mutex
 	pending []*request
 	leading bool
+
+	beforeCommit func(ctx context.Context, tx *sql.Tx) error
 }
+
+// TempStore is the DSN pragma a Writer's connection should be opened with:
+// each member of a group runs in a savepoint, for which SQLite copies every
+// page before its first change into a sub-journal, a temporary file by
+// default. In memory that copy is a memcpy instead of a write system call;
+// it holds at most the pages one member changes, and is freed at RELEASE.
+const TempStore = "temp_store(MEMORY)"
 
 // NewWriter returns a Writer on db, whose pool must hold one connection.
 // turn, when not nil, is a channel of one slot shared by every Writer of
@@ -38,6 +47,13 @@ type Writer struct {
 // order of arrival, rather than in SQLite's busy handler, which sleeps up
 // to 100 ms between tries.
 func NewWriter(db *sql.DB, turn chan struct{}) *Writer { return &Writer{db: db, turn: turn} }
+
+// BeforeCommit makes fn run at the end of every group, after its members'
+// transactions and before the common COMMIT, to finish work that is cheaper
+// done once for all of them (the store indexes the group's new texts
+// there). If fn fails the whole group is rolled back and every member gets
+// fn's error. Set it before the first Do.
+func (w *Writer) BeforeCommit(fn func(ctx context.Context, tx *sql.Tx) error) { w.beforeCommit = fn }
 
 // request is one transaction waiting for its turn.
 type request struct {
@@ -187,6 +203,13 @@ func (w *Writer) run(group []*request) {
 				failAll(err)
 				return
 			}
+		}
+	}
+	if w.beforeCommit != nil {
+		if err := w.beforeCommit(ctx, tx); err != nil {
+			_ = tx.Rollback()
+			failAll(fmt.Errorf("group commit: %w", err))
+			return
 		}
 	}
 	if err := tx.Commit(); err != nil {

@@ -120,3 +120,65 @@ func TestWriterRefusesUnknownLevel(t *testing.T) {
 	err := w.Do(context.Background(), "SOMETIMES", func(*sql.Tx) error { return nil })
 	require.ErrorContains(t, err, `unknown synchronous level "SOMETIMES"`)
 }
+
+// TestWriterBeforeCommit checks that the hook sees every member's writes of
+// its group, once per group, and that its failure undoes the whole group.
+func TestWriterBeforeCommit(t *testing.T) {
+	db := open(t)
+	_, err := db.Exec("CREATE TABLE seen (n INTEGER NOT NULL)")
+	require.NoError(t, err)
+	w := sqlitesync.NewWriter(db, nil)
+	errHook := errors.New("hook")
+	fail := false
+	w.BeforeCommit(func(ctx context.Context, tx *sql.Tx) error {
+		if fail {
+			return errHook
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO seen SELECT count(*) FROM rows")
+		return err
+	})
+	insert := func(name string) error {
+		return w.Do(context.Background(), "NORMAL", func(tx *sql.Tx) error {
+			_, err := tx.Exec("INSERT INTO rows (writer) VALUES (?)", name)
+			return err
+		})
+	}
+	// A group of one holding the connection, then a group of ten.
+	holding, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		require.NoError(t, w.Do(context.Background(), "NORMAL", func(tx *sql.Tx) error {
+			close(holding)
+			<-release
+			_, err := tx.Exec("INSERT INTO rows (writer) VALUES ('first')")
+			return err
+		}))
+	})
+	<-holding
+	go func() {
+		for sqlitesync.Pending(w) < 10 {
+			time.Sleep(time.Millisecond)
+		}
+		close(release)
+	}()
+	for i := range 10 {
+		wg.Go(func() { require.NoError(t, insert(fmt.Sprint("w", i))) })
+	}
+	wg.Wait()
+	var seen []int
+	rows, err := db.Query("SELECT n FROM seen ORDER BY n")
+	require.NoError(t, err)
+	for rows.Next() {
+		var n int
+		require.NoError(t, rows.Scan(&n))
+		seen = append(seen, n)
+	}
+	require.NoError(t, rows.Err())
+	require.Equal(t, []int{1, 11}, seen, "the hook runs once a group, after all its members")
+
+	fail = true
+	require.ErrorIs(t, insert("undone"), errHook)
+	var n int
+	require.NoError(t, db.QueryRow("SELECT count(*) FROM rows WHERE writer = 'undone'").Scan(&n))
+	require.Zero(t, n, "a failing hook rolls the group back")
+}

@@ -223,6 +223,7 @@ func (d *Driver) open() error {
 	w.Add("_pragma", "busy_timeout("+busy+")")
 	w.Add("_pragma", "journal_mode(WAL)")
 	w.Add("_pragma", "synchronous("+d.cfg.Synchronous+")")
+	w.Add("_pragma", sqlitesync.TempStore)
 	var err error
 	if d.w, err = sql.Open("sqlite", d.dsn(w)); err != nil {
 		return err

@@ -2,11 +2,14 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/store"
@@ -141,6 +144,50 @@ func exerciseSearch(t *testing.T, h Harness) {
 		list, err = b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "revised", State: store.StateReceived})
 		require.NoError(t, err)
 		require.Empty(t, list.Documents)
+	})
+
+	// Writers at once: on SQLite their transactions commit in groups, and
+	// the texts of a group are indexed at its commit (migration 0007).
+	t.Run("ConcurrentWriters", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		const n = 40
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				d := newDocument(t, b.st, func(p *store.CreateDocumentParams) { p.Name = fmt.Sprint("doc", i) })
+				for _, text := range []string{"first%d shared", "second%d shared", "second%d shared"} {
+					assert.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: d.ID, Text: fmt.Sprintf(text, i)}))
+				}
+				if i%4 == 0 {
+					assert.NoError(t, b.st.DeleteDocument(ctx, d.ID))
+				}
+			})
+		}
+		wg.Wait()
+		var want []string
+		for i := range n {
+			if i%4 != 0 {
+				want = append(want, fmt.Sprint("doc", i))
+			}
+			require.Empty(t, found(t, b.st, fmt.Sprint("first", i)), "replaced text %d", i)
+		}
+		require.Equal(t, want[:1], found(t, b.st, "second1"))
+		require.Empty(t, found(t, b.st, "second4"), "deleted document")
+		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "shared", Limit: n})
+		require.NoError(t, err)
+		var got []string
+		for _, h := range hits {
+			got = append(got, h.Document.Name)
+		}
+		require.ElementsMatch(t, want, got)
+		if strings.HasPrefix(b.url, "sqlite") {
+			require.Zero(t, b.count(t, "SELECT count(*) FROM document_fts_pending"), "texts left unindexed")
+			// FTS5 compares its index with the texts it was built from.
+			b.count(t, "SELECT count(*) FROM document_fts WHERE 0") // opens the raw database
+			_, err := b.db.Exec("INSERT INTO document_fts (document_fts, rank) VALUES ('integrity-check', 1)")
+			require.NoError(t, err, "full-text index out of step with the texts")
+		}
 	})
 
 	t.Run("LongText", func(t *testing.T) {

@@ -52,8 +52,54 @@ type model struct {
 	masks  []uint64
 	orders []int
 	// index maps an n-gram's key to its postings: offset<<8 | count.
-	index    map[uint64]uint32
+	index    ngramIndex
 	postings []format.Posting
+}
+
+// ngramIndex is a hash table with open addressing from an n-gram's key to
+// its postings, a third to a half empty. An identification is mostly lookups, about
+// three per letter, and most of their time is the wait for memory: in the
+// pipeline, with other work sharing the caches, a Go map took four times
+// as long as in a benchmark. Here a lookup reads one cache line of keys,
+// and a second for the value if the key is there; the two arrays hold 3
+// MiB, where the map held 5.6.
+type ngramIndex struct {
+	keys  []uint64 // 0: empty; no key is 0, letters are numbered from 1
+	vals  []uint32
+	shift uint // 64 − log2(len(keys))
+}
+
+func newNgramIndex(n int) ngramIndex {
+	bits := 1
+	for 1<<bits < n+n/2 {
+		bits++
+	}
+	return ngramIndex{keys: make([]uint64, 1<<bits), vals: make([]uint32, 1<<bits), shift: uint(64 - bits)}
+}
+
+// slot is where k's search starts: Fibonacci hashing, whose multiply
+// spreads keys that differ in their low letters.
+func (x *ngramIndex) slot(k uint64) uint64 { return (k * 0x9E3779B97F4A7C15) >> x.shift }
+
+func (x *ngramIndex) put(k uint64, v uint32) {
+	mask := uint64(len(x.keys) - 1)
+	i := x.slot(k)
+	for x.keys[i] != 0 && x.keys[i] != k {
+		i = (i + 1) & mask
+	}
+	x.keys[i], x.vals[i] = k, v
+}
+
+func (x *ngramIndex) get(k uint64) (uint32, bool) {
+	mask := uint64(len(x.keys) - 1)
+	for i := x.slot(k); ; i = (i + 1) & mask {
+		switch x.keys[i] {
+		case k:
+			return x.vals[i], true
+		case 0:
+			return 0, false
+		}
+	}
 }
 
 var loadModel = sync.OnceValues(func() (*model, error) {
@@ -74,7 +120,7 @@ var loadModel = sync.OnceValues(func() (*model, error) {
 		letters:     new([1 << 16]uint16),
 		runeScripts: scriptTable(),
 		orders:      f.Orders,
-		index:       make(map[uint64]uint32, len(f.Keys)),
+		index:       newNgramIndex(len(f.Keys)),
 		postings:    f.Postings,
 	}
 	if !slices.Equal(f.Langs, ngramLangs) {
@@ -97,7 +143,10 @@ var loadModel = sync.OnceValues(func() (*model, error) {
 	}
 	off := 0
 	for i, k := range f.Keys {
-		m.index[k] = uint32(off)<<8 | uint32(f.Counts[i])
+		if k == 0 {
+			return nil, fmt.Errorf("langid model: n-gram key 0")
+		}
+		m.index.put(k, uint32(off)<<8|uint32(f.Counts[i]))
 		off += int(f.Counts[i])
 	}
 	return m, nil
@@ -222,7 +271,7 @@ func (id *Identifier) Identify(text string) (string, float64) {
 			if run < n {
 				continue
 			}
-			v, ok := m.index[key&m.masks[j]]
+			v, ok := m.index.get(key & m.masks[j])
 			if !ok {
 				continue
 			}

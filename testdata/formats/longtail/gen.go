@@ -37,6 +37,7 @@ func main() {
 	write("sotu.wk1", lotusWK1(rows))
 	write("hoover.sxw", starWriter(hoover))
 	write("hoover.vsdx", visioVSDX(hoover[:2]))
+	write("hoover.pages", pages09(hoover[:3]))
 
 	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
 	// rows, and the PDF an iWork file carries as its preview.
@@ -169,6 +170,25 @@ func iworkWithPreview(pdf []byte) []byte {
 		{"index.xml", `<?xml version="1.0"?><sl:document xmlns:sl="http://developer.apple.com/namespaces/sl" sl:version="92008102400"/>` + "\n"},
 		{"QuickLook/Preview.pdf", string(pdf)},
 	})
+}
+
+// pages09 writes a Pages '09 document without a preview, so that only
+// LibreOffice (libetonyek) can read it: a ZIP holding index.xml, an
+// sl:document whose body text storage (sf:text-storage of kind "body")
+// holds a section of paragraphs, in the sl and sf namespaces of
+// http://developer.apple.com/namespaces/. Styles, which Pages always
+// writes, are left out: every paragraph takes the default.
+func pages09(paras []string) []byte {
+	var x strings.Builder
+	x.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<sl:document xmlns:sl="http://developer.apple.com/namespaces/sl" xmlns:sf="http://developer.apple.com/namespaces/sf" xmlns:sfa="http://developer.apple.com/namespaces/sfa" sl:version="92008102400">
+<sf:text-storage sf:kind="body" sfa:ID="SFWPStorage-1"><sf:text-body><sf:section><sf:layout>
+`)
+	for _, p := range paras {
+		x.WriteString("<sf:p>" + xmlEscape(p) + "</sf:p>\n")
+	}
+	x.WriteString("</sf:layout></sf:section></sf:text-body></sf:text-storage>\n</sl:document>\n")
+	return zipOf([][2]string{{"index.xml", x.String()}})
 }
 
 // visioVSDX writes a Visio 2013 drawing ([MS-VSDX]): one page of one

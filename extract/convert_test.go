@@ -81,6 +81,12 @@ func TestLongTailCorpus(t *testing.T) {
 			passages: []string{"George Washington", "Federalist", "James Monroe"},
 		},
 		{
+			file: "hoover.hwp", typ: typeHWP,
+			passages: []string{"In accord with my constitutional duty", "Our country is at peace.", "The public health is to-day at its highest known level."},
+			meta:     map[string]string{"format": "Hangul (HWP) document", "converted_by": "LibreOffice"},
+			title:    "Hoover, 1932",
+		},
+		{
 			// No preview: LibreOffice (libetonyek) reads it.
 			file: "hoover.pages", typ: typePages,
 			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},

@@ -38,6 +38,7 @@ func main() {
 	write("hoover.sxw", starWriter(hoover))
 	write("hoover.vsdx", visioVSDX(hoover[:2]))
 	write("hoover.pages", pages09(hoover[:3]))
+	write("hoover.hwp", hwp3("Hoover, 1932", "Herbert Hoover", hoover[:4]))
 
 	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
 	// rows, and the PDF an iWork file carries as its preview.
@@ -189,6 +190,118 @@ func pages09(paras []string) []byte {
 	}
 	x.WriteString("</sf:layout></sf:section></sf:text-body></sf:text-storage>\n</sl:document>\n")
 	return zipOf([][2]string{{"index.xml", x.String()}})
+}
+
+// hwp3 writes an HWP 3 (HWP 97) document, uncompressed, as LibreOffice's
+// hwpfilter reads it: the 30-byte signature, the 128-byte document
+// information, the summary (nine strings of 56 two-byte characters: title,
+// subject, author, ...), one font name per language, one style, then the
+// paragraphs and an empty paragraph that ends them. HWP's character code
+// is its own, but below 0x80 it is ASCII, which is all the address needs.
+// Lengths are in HWP units of 1/1800 inch.
+func hwp3(title, author string, paras []string) []byte {
+	const (
+		languages = 7  // font, ratio and spacing are per language
+		tabs      = 40 // tab stops in a paragraph shape
+		endOfPara = 13 // the character that ends a paragraph
+		inch      = 1800
+	)
+	le := binary.LittleEndian
+	var b bytes.Buffer
+	u16 := func(v ...uint16) {
+		for _, x := range v {
+			b.Write(le.AppendUint16(nil, x))
+		}
+	}
+	b.WriteString("HWP Document File V3.00 \x1a\x01\x02\x03\x04\x05")
+
+	// Document information: cursor position, paper kind and direction
+	// (0: portrait), then the paper (A4) and its margins, ...
+	info := make([]byte, 128)
+	le.PutUint16(info[6:], 21047) // paper height, 297 mm
+	le.PutUint16(info[8:], 14882) // paper width, 210 mm
+	for i := 10; i < 18; i += 2 { // top, bottom, left, right margins
+		le.PutUint16(info[i:], inch)
+	}
+	le.PutUint16(info[18:], inch/2) // header
+	le.PutUint16(info[20:], inch/2) // footer
+	le.PutUint16(info[98:], 1)      // the first page's number
+	le.PutUint16(info[100:], 1)     // the first footnote's number
+	// Bytes 124 (compressed) and 126 (the length of an information block
+	// after the summary) stay 0.
+	b.Write(info)
+	for _, s := range []string{title, "", author, "", "", "", "", "", ""} {
+		field := make([]uint16, 56)
+		for i := 0; i < len(s) && i < 55; i++ {
+			field[i] = uint16(s[i])
+		}
+		u16(field...)
+	}
+
+	// Fonts: for each language a count and 40-byte names.
+	for range languages {
+		u16(1)
+		name := make([]byte, 40)
+		copy(name, "Batang")
+		b.Write(name)
+	}
+	// A character shape: size (10 points: 25 units a point), font, width ratio (%)
+	// and spacing per language, colours, shade, attributes, reserved.
+	charShape := func() {
+		u16(10 * inch / 72)
+		b.Write(make([]byte, languages))
+		b.Write(bytes.Repeat([]byte{100}, languages))
+		b.Write(make([]byte, languages))
+		b.Write(make([]byte, 2+1+1+4))
+	}
+	// A paragraph shape: left and right margins, indent, line spacing (%),
+	// spacing after; condense, alignment; the tab stops (type, leader,
+	// position); columns (count, separator, spacing, lengths); shade,
+	// outline, its continuation; spacing before; reserved.
+	paraShape := func() {
+		u16(0, 0, 0, 160, 0)
+		b.Write([]byte{0, 0})
+		for i := range tabs {
+			b.Write([]byte{0, 0})
+			u16(uint16(1000 * (i + 1)))
+		}
+		b.Write([]byte{1, 0})
+		u16(0, 0, 0)
+		b.Write([]byte{0, 0, 0})
+		u16(0)
+		b.Write([]byte{0, 0})
+	}
+	// One style: a 20-byte name, its character and paragraph shapes.
+	u16(1)
+	name := make([]byte, 20)
+	copy(name, "Body")
+	b.Write(name)
+	charShape()
+	paraShape()
+
+	// Paragraphs: reuse the previous shape (0), the character count
+	// including the end, lines (none: the reader lays them out), whether
+	// characters carry shapes of their own (0), flags, controls, style; the
+	// paragraph's character and paragraph shapes; then its characters.
+	for _, p := range paras {
+		b.WriteByte(0)
+		u16(uint16(len(p)+1), 0)
+		b.Write([]byte{0, 0})
+		b.Write(le.AppendUint32(nil, 0))
+		b.WriteByte(0)
+		charShape()
+		paraShape()
+		for i := 0; i < len(p); i++ {
+			u16(uint16(p[i]))
+		}
+		u16(endOfPara)
+	}
+	// A paragraph of no characters ends the list.
+	b.WriteByte(0)
+	u16(0, 0)
+	b.Write(make([]byte, 2+4+1))
+	charShape()
+	return b.Bytes()
 }
 
 // visioVSDX writes a Visio 2013 drawing ([MS-VSDX]): one page of one

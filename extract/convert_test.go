@@ -87,6 +87,11 @@ func TestLongTailCorpus(t *testing.T) {
 			title:    "Hoover, 1932",
 		},
 		{
+			file: "hoover.wps", typ: typeWorks,
+			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "Reconstruction Finance Corporation"},
+			meta:     map[string]string{"format": "Microsoft Works document", "converted_by": "LibreOffice"},
+		},
+		{
 			// No preview: LibreOffice (libetonyek) reads it.
 			file: "hoover.pages", typ: typePages,
 			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},

@@ -23,6 +23,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/quirehq/quire/internal/testdocs"
 )
 
 // mtime is every ZIP entry's modification time.
@@ -39,6 +41,7 @@ func main() {
 	write("hoover.vsdx", visioVSDX(hoover[:2]))
 	write("hoover.pages", pages09(hoover[:3]))
 	write("hoover.hwp", hwp3("Hoover, 1932", "Herbert Hoover", hoover[:4]))
+	write("hoover.wps", worksWPS(hoover[:5]))
 
 	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
 	// rows, and the PDF an iWork file carries as its preview.
@@ -302,6 +305,40 @@ func hwp3(title, author string, paras []string) []byte {
 	b.Write(make([]byte, 2+4+1))
 	charShape()
 	return b.Bytes()
+}
+
+// worksWPS writes a Works 4 for Windows word-processor document as
+// LibreOffice's Works import (libwps, WPS4Parser) reads it: a compound
+// file whose MN0 stream is the document. The stream is a 256-byte header,
+// then the text from offset 0x100, each paragraph ended by CR LF (a lone
+// CR does not end one). The header gives the version (6: Works 4, then 0xFE), where the
+// header, footer and main text end (no header or footer: they end where
+// they begin, at 0x100), the stream's length, the offsets and lengths of
+// the optional zones (character and paragraph formatting, fonts, notes,
+// ...: none, so the text takes the defaults), and the page (margins, size,
+// in twips). Works 2 and 3 wrote the same layout as a file of its own.
+func worksWPS(paras []string) []byte {
+	const twip = 1440 // a inch
+	le := binary.LittleEndian
+	text := []byte(strings.Join(paras, "\r\n") + "\r\n")
+	mn0 := make([]byte, 0x100, 0x100+len(text))
+	mn0[0], mn0[1] = 6, 0xFE      // Works 4
+	le.PutUint16(mn0[2:], 0x5375) // the creator Works 4.0 writes
+	end := uint32(0x100 + len(text))
+	le.PutUint32(mn0[0x1A:], 0x100) // text begins
+	le.PutUint32(mn0[0x1E:], 0x100) // header ends
+	le.PutUint32(mn0[0x22:], 0x100) // footer ends
+	le.PutUint32(mn0[0x26:], end)   // main text ends
+	le.PutUint32(mn0[0x2A:], end)   // the stream ends
+	// 0x2E to 0x64: nine zones of an offset and a length, all empty.
+	// The page: top, bottom, left and right margins, height, width; the
+	// first page's number, header and footer heights, portrait, 100% zoom.
+	for i, v := range []uint16{twip, twip, 1.25 * twip, 1.25 * twip, 11 * twip, 8.5 * twip, 1, 0, 0, twip / 2, twip / 2, 0, 100} {
+		le.PutUint16(mn0[0x64+2*i:], v)
+	}
+	le.PutUint16(mn0[0x8E:], 2) // one column (the count times two)
+	mn0 = append(mn0, text...)
+	return testdocs.CFB(testdocs.CFBStorage("Root Entry", testdocs.CFBStream("MN0", mn0)))
 }
 
 // visioVSDX writes a Visio 2013 drawing ([MS-VSDX]): one page of one

@@ -92,6 +92,11 @@ func TestLongTailCorpus(t *testing.T) {
 			meta:     map[string]string{"format": "Microsoft Works document", "converted_by": "LibreOffice"},
 		},
 		{
+			file: "hoover.vsd", typ: typeVisio,
+			passages: []string{"In accord with my constitutional duty", "maintained at a high state of effectiveness.", "Education and science have made further advances."},
+			meta:     map[string]string{"format": "Microsoft Visio drawing", "converted_by": "LibreOffice", "pages": "1"},
+		},
+		{
 			// No preview: LibreOffice (libetonyek) reads it.
 			file: "hoover.pages", typ: typePages,
 			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},

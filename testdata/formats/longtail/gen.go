@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/quirehq/quire/internal/testdocs"
 )
@@ -42,6 +43,7 @@ func main() {
 	write("hoover.pages", pages09(hoover[:3]))
 	write("hoover.hwp", hwp3("Hoover, 1932", "Herbert Hoover", hoover[:4]))
 	write("hoover.wps", worksWPS(hoover[:5]))
+	write("hoover.vsd", visioVSD(hoover[:2]))
 
 	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
 	// rows, and the PDF an iWork file carries as its preview.
@@ -339,6 +341,114 @@ func worksWPS(paras []string) []byte {
 	le.PutUint16(mn0[0x8E:], 2) // one column (the count times two)
 	mn0 = append(mn0, text...)
 	return testdocs.CFB(testdocs.CFBStorage("Root Entry", testdocs.CFBStream("MN0", mn0)))
+}
+
+// visioVSD writes a Visio 2003 drawing (binary .vsd, version 11) as
+// LibreOffice's Visio import (libvisio, VSDParser) reads it: a compound
+// file whose VisioDocument stream starts with "Visio (TM) Drawing", the
+// version at 0x1A and, at 0x24, a pointer to the trailer. A pointer is a
+// type, a reserved word, the offset and length of what it points to in the
+// stream, and a format: its high nibble says whether that is a blob (4),
+// a blob with pointers to children (5) or a list of chunks (0xD); bit 1
+// would say it is compressed (nothing here is). A pointer list is an
+// offset to it, the length of an order list (0: none), the count of
+// pointers and a reserved word. The tree is trailer → pages → page → (page
+// sheet, each shape, the page's list of shape IDs). A chunk is a type, an
+// ID, a list flag, its data's length, a level and a flag byte, then its
+// data; doubles are preceded by a byte each (their unit). One shape a
+// paragraph: its header (no parent, master or styles), its transform
+// (pin, size, local pin, in inches) and its text (UTF-16).
+func visioVSD(paras []string) []byte {
+	const (
+		typePage, typePages, typePageSheet, typeShape   = 0x15, 0x27, 0x46, 0x48
+		typeText, typeShapeID, typePageProps, typeXForm = 0x0E, 0x83, 0x92, 0x9B
+		blob, blobWithChildren, chunks                  = 0x40, 0x50, 0xD0
+		none                                            = 0xFFFFFFFF
+	)
+	le := binary.LittleEndian
+	var doc bytes.Buffer
+	doc.WriteString("Visio (TM) Drawing\r\n")
+	doc.Write(make([]byte, 0x40-doc.Len()))
+	doc.Bytes()[0x1A] = 11
+	// place appends data to the stream and returns a pointer to it.
+	place := func(typ uint32, format uint16, data []byte) []byte {
+		p := le.AppendUint32(nil, typ)
+		p = le.AppendUint32(p, 0)
+		p = le.AppendUint32(p, uint32(doc.Len()))
+		p = le.AppendUint32(p, uint32(len(data)))
+		p = le.AppendUint16(p, format)
+		doc.Write(data)
+		return p
+	}
+	// pointerList returns head (whose first word it overwrites with the
+	// list's offset) followed by the list of pointers.
+	pointerList := func(head []byte, pointers ...[]byte) []byte {
+		b := append([]byte(nil), head...)
+		le.PutUint32(b, uint32(len(b)+4))
+		b = le.AppendUint32(b, 0) // no order list
+		b = le.AppendUint32(b, uint32(len(pointers)))
+		b = le.AppendUint32(b, 0)
+		for _, p := range pointers {
+			b = append(b, p...)
+		}
+		return b
+	}
+	chunk := func(typ, id uint32, level uint16, data []byte) []byte {
+		b := le.AppendUint32(nil, typ)
+		b = le.AppendUint32(b, id)
+		b = le.AppendUint32(b, 0)
+		b = le.AppendUint32(b, uint32(len(data)))
+		b = le.AppendUint16(b, level)
+		b = append(b, 0x50)
+		return append(b, data...)
+	}
+	doubles := func(v ...float64) []byte {
+		var b []byte
+		for _, x := range v {
+			b = le.AppendUint64(append(b, 0), math.Float64bits(x))
+		}
+		return b
+	}
+
+	const width, height = 8.5, 11.0
+	// The page sheet: the page's size, shadow offset and scale (1:1). Page
+	// properties carry a 4-byte trailer after their data.
+	sheet := chunk(typePageSheet, 0, 1, nil)
+	sheet = append(sheet, chunk(typePageProps, 0, 2, doubles(width, height, 0, 0, 1, 1))...)
+	sheet = append(sheet, 0, 0, 0, 0)
+	children := [][]byte{place(typePageSheet, chunks, sheet)}
+	var ids []byte
+	for i, p := range paras {
+		id := uint32(i + 1)
+		var head []byte
+		head = append(head, make([]byte, 10)...)
+		head = le.AppendUint32(head, 0) // parent: the page
+		for range 5 {                   // master page and shape, fill, line and text styles
+			head = le.AppendUint32(le.AppendUint32(head, 0), none)
+		}
+		shape := chunk(typeShape, id, 1, head)
+		xform := doubles(width/2, height-2-3*float64(i), 7, 2, 3.5, 1, 0)
+		shape = append(shape, chunk(typeXForm, 0, 2, append(xform, 0, 0))...)
+		text := make([]byte, 8)
+		for _, r := range utf16.Encode([]rune(p)) {
+			text = le.AppendUint16(text, r)
+		}
+		shape = append(shape, chunk(typeText, 0, 2, text)...)
+		children = append(children, place(typeShape, chunks, shape))
+		ids = le.AppendUint32(ids, id)
+	}
+	// The page's shape IDs, after its shapes: libvisio draws the shapes it
+	// lists, in that order.
+	for i := 0; i < len(ids); i += 4 {
+		children = append(children, place(typeShapeID, blob, ids[i:i+4]))
+	}
+	// A page's own data is its background page (none) after two words.
+	pageHead := le.AppendUint32(make([]byte, 8), none)
+	page := place(typePage, blobWithChildren|1, pointerList(pageHead, children...))
+	pages := place(typePages, blobWithChildren, pointerList(make([]byte, 4), page))
+	trailer := place(0x14, blobWithChildren, pointerList(make([]byte, 4), pages))
+	copy(doc.Bytes()[0x24:], trailer)
+	return testdocs.CFB(testdocs.CFBStorage("Root Entry", testdocs.CFBStream("VisioDocument", doc.Bytes())))
 }
 
 // visioVSDX writes a Visio 2013 drawing ([MS-VSDX]): one page of one

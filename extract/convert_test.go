@@ -97,6 +97,11 @@ func TestLongTailCorpus(t *testing.T) {
 			meta:     map[string]string{"format": "Microsoft Visio drawing", "converted_by": "LibreOffice", "pages": "1"},
 		},
 		{
+			file: "hoover.pub", typ: typePublisher,
+			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},
+			meta:     map[string]string{"format": "Microsoft Publisher document", "converted_by": "LibreOffice", "pages": "1"},
+		},
+		{
 			// No preview: LibreOffice (libetonyek) reads it.
 			file: "hoover.pages", typ: typePages,
 			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},

@@ -44,6 +44,7 @@ func main() {
 	write("hoover.hwp", hwp3("Hoover, 1932", "Herbert Hoover", hoover[:4]))
 	write("hoover.wps", worksWPS(hoover[:5]))
 	write("hoover.vsd", visioVSD(hoover[:2]))
+	write("hoover.pub", publisher2000(hoover[:3]))
 
 	// What LibreOffice writes: SYLK, DIF and dBase from a CSV of the same
 	// rows, and the PDF an iWork file carries as its preview.
@@ -449,6 +450,130 @@ func visioVSD(paras []string) []byte {
 	trailer := place(0x14, blobWithChildren, pointerList(make([]byte, 4), pages))
 	copy(doc.Bytes()[0x24:], trailer)
 	return testdocs.CFB(testdocs.CFBStorage("Root Entry", testdocs.CFBStream("VisioDocument", doc.Bytes())))
+}
+
+// publisher2000 writes a Publisher 2000 document as LibreOffice's
+// Publisher import (libmspub, MSPUBParser2k) reads it: a compound file of
+// two streams. Contents starts with its magic (E8 AC, version 0x22) and, at
+// 0x16, the offset of its block list: a count, then per block two
+// reserved bytes, an ID, its parent's ID and its offset. The blocks here:
+// the document (type 0x15: page width and height in EMU at 0x14), a page
+// (0x14) and on it a text frame (8: its corners in EMU at 6, no fill or
+// border, the ID of its text at 0x58). Quill/QuillSub/CONTENTS holds the
+// text: at 0x18 a list of chunk references (a count, the next list's offset
+// or none, then per chunk its name, ID, offset and length), and the chunks
+// the reader needs: TEXT (UTF-16, each paragraph ended by CR), STRS (each
+// text's length), SYID (each text's ID), FDPC and FDPP (where character and
+// paragraph runs end, each with an empty property list), two style sheets
+// (STSH) and the fonts (FONT), both empty.
+func publisher2000(paras []string) []byte {
+	const (
+		emu    = 914400 // a inch
+		textID = 1
+		// block IDs: the page's is its parent in the frame's block.
+		documentID, pageID, frameID = 0x10, 0x100, 0x101
+	)
+	le := binary.LittleEndian
+
+	// Contents.
+	contents := make([]byte, 0x20)
+	copy(contents, []byte{0xE8, 0xAC, 0x22, 0x00})
+	type block struct{ id, parent, offset uint16 }
+	var blocks []block
+	add := func(id, parent uint16, data []byte) {
+		blocks = append(blocks, block{id, parent, uint16(len(contents))})
+		contents = append(contents, data...)
+	}
+	document := make([]byte, 0x20)
+	le.PutUint16(document, 0x15)
+	le.PutUint32(document[0x14:], 8.5*emu)
+	le.PutUint32(document[0x18:], 11*emu)
+	add(documentID, 0, document)
+	page := make([]byte, 0x20)
+	le.PutUint16(page, 0x14)
+	add(pageID, documentID, page)
+	frame := make([]byte, 0x60)
+	le.PutUint16(frame, 8)
+	// The corners are from the page's centre: an inch inside its edges.
+	for i, v := range []int32{-3.25 * emu, -4.5 * emu, 3.25 * emu, 4.5 * emu} {
+		le.PutUint32(frame[6+4*i:], uint32(v))
+	}
+	le.PutUint32(frame[0x58:], textID)
+	add(frameID, pageID, frame)
+	le.PutUint32(contents[0x16:], uint32(len(contents)))
+	contents = le.AppendUint16(contents, uint16(len(blocks)))
+	for _, b := range blocks {
+		contents = append(contents, 0, 0)
+		contents = le.AppendUint16(contents, b.id)
+		contents = le.AppendUint16(contents, b.parent)
+		contents = le.AppendUint32(contents, uint32(b.offset))
+	}
+
+	// Quill/QuillSub/CONTENTS: the chunks first, after room for the list
+	// of their references at 0x18.
+	const names = 8 // TEXT, STRS, SYID, FDPC, FDPP, STSH twice, FONT
+	quill := make([]byte, 0x18+8+24*names)
+	type ref struct {
+		name           string
+		offset, length uint32
+	}
+	var refs []ref
+	chunk := func(name string, data []byte) uint32 {
+		off := uint32(len(quill))
+		refs = append(refs, ref{name, off, uint32(len(data))})
+		quill = append(quill, data...)
+		return off
+	}
+	var text []byte
+	var ends []uint32 // each paragraph's end, in bytes from the text's start
+	chars := 0
+	for _, p := range paras {
+		for _, r := range utf16.Encode([]rune(p + "\r")) {
+			text = le.AppendUint16(text, r)
+			chars++
+		}
+		ends = append(ends, uint32(len(text)))
+	}
+	textAt := chunk("TEXT", text)
+	chunk("STRS", le.AppendUint32(le.AppendUint32(le.AppendUint32(nil, 1), 4), uint32(chars)))
+	chunk("SYID", le.AppendUint32(le.AppendUint32(le.AppendUint32(nil, 0), 1), textID))
+	// runs lists, for the runs ending at ends: a count, six reserved
+	// bytes, each run's end (an offset in this stream), then each run's
+	// property list (its offset in the chunk): one empty list, shared.
+	runs := func(ends []uint32) []byte {
+		b := le.AppendUint16(nil, uint16(len(ends)))
+		b = append(b, make([]byte, 6)...)
+		for _, e := range ends {
+			b = le.AppendUint32(b, textAt+e)
+		}
+		props := uint16(len(b) + 2*len(ends))
+		for range ends {
+			b = le.AppendUint16(b, props)
+		}
+		return le.AppendUint32(b, 4) // a property list of no properties
+	}
+	chunk("FDPC", runs(ends[len(ends)-1:]))
+	chunk("FDPP", runs(ends))
+	empty := make([]byte, 20) // a reserved word, no elements, 12 reserved bytes
+	chunk("STSH", empty)
+	chunk("STSH", empty)
+	chunk("FONT", empty)
+	list := quill[0x18:]
+	le.PutUint16(list[2:], uint16(len(refs)))
+	le.PutUint32(list[4:], 0xFFFFFFFF) // no further list
+	for i, r := range refs {
+		e := list[8+24*i:]
+		le.PutUint16(e, 0x18)
+		copy(e[2:], r.name)
+		le.PutUint16(e[6:], uint16(i))
+		le.PutUint32(e[8:], 1)
+		copy(e[12:], r.name)
+		le.PutUint32(e[16:], r.offset)
+		le.PutUint32(e[20:], r.length)
+	}
+	return testdocs.CFB(testdocs.CFBStorage("Root Entry",
+		testdocs.CFBStream("Contents", contents),
+		testdocs.CFBStorage("Quill", testdocs.CFBStorage("QuillSub", testdocs.CFBStream("CONTENTS", quill)))))
 }
 
 // visioVSDX writes a Visio 2013 drawing ([MS-VSDX]): one page of one

@@ -108,6 +108,12 @@ func TestLongTailCorpus(t *testing.T) {
 			meta:     map[string]string{"format": "Apple Pages document", "converted_by": "LibreOffice"},
 		},
 		{
+			// No preview: LibreOffice (libetonyek) reads it.
+			file: "hoover.key", typ: typeKeynote,
+			passages: []string{"In accord with my constitutional duty", "Education and science have made further advances."},
+			meta:     map[string]string{"format": "Apple Keynote presentation", "converted_by": "LibreOffice", "slides": "2"},
+		},
+		{
 			// Read from its embedded PDF, without LibreOffice.
 			file: "preview.pages", typ: typePages,
 			passages: []string{"In accord with my constitutional duty", "Our country is at peace."},

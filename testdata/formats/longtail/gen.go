@@ -5,8 +5,9 @@
 // README.md). Run it from this directory with `go run gen.go`; it needs
 // soffice (Debian's libreoffice-calc-nogui and libreoffice-base-drivers)
 // for the files LibreOffice writes. The files this program writes itself,
-// from the formats' public descriptions, come out byte for byte the same;
-// LibreOffice's stamp its own.
+// from the formats' public descriptions and from what LibreOffice's import
+// libraries read, come out byte for byte the same; LibreOffice's stamp its
+// own.
 package main
 
 import (
@@ -41,6 +42,7 @@ func main() {
 	write("hoover.sxw", starWriter(hoover))
 	write("hoover.vsdx", visioVSDX(hoover[:2]))
 	write("hoover.pages", pages09(hoover[:3]))
+	write("hoover.key", keynote09(hoover[:2]))
 	write("hoover.hwp", hwp3("Hoover, 1932", "Herbert Hoover", hoover[:4]))
 	write("hoover.wps", worksWPS(hoover[:5]))
 	write("hoover.vsd", visioVSD(hoover[:2]))
@@ -196,6 +198,31 @@ func pages09(paras []string) []byte {
 	}
 	x.WriteString("</sf:layout></sf:section></sf:text-body></sf:text-storage>\n</sl:document>\n")
 	return zipOf([][2]string{{"index.xml", x.String()}})
+}
+
+// keynote09 writes a Keynote '09 presentation without a preview, a slide
+// a paragraph: a ZIP holding index.apxl, a key:presentation (in the
+// keynote2 namespace of http://developer.apple.com/namespaces/) of the
+// slide size and a slide list; each slide's page holds one layer of one
+// shape (its size and position in points, a rectangular path) whose text
+// storage holds the paragraph. Themes and masters, which Keynote always
+// writes, are left out.
+func keynote09(paras []string) []byte {
+	var x strings.Builder
+	x.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<key:presentation xmlns:key="http://developer.apple.com/namespaces/keynote2" xmlns:sf="http://developer.apple.com/namespaces/sf" xmlns:sfa="http://developer.apple.com/namespaces/sfa" key:version="92008102400">
+<key:size sfa:w="1024" sfa:h="768"/>
+<key:slide-list>
+`)
+	for _, p := range paras {
+		x.WriteString(`<key:slide><key:page><sf:layers><sf:layer><sf:drawables><sf:shape>` +
+			`<sf:geometry><sf:naturalSize sfa:w="824" sfa:h="568"/><sf:position sfa:x="100" sfa:y="100"/></sf:geometry>` +
+			`<sf:path><sf:bezier-path><sf:bezier sfa:path="M 0 0 L 824 0 L 824 568 L 0 568 Z"/></sf:bezier-path></sf:path>` +
+			`<sf:text><sf:text-storage><sf:text-body><sf:p>` + xmlEscape(p) + `</sf:p></sf:text-body></sf:text-storage></sf:text>` +
+			"</sf:shape></sf:drawables></sf:layer></sf:layers></key:page></key:slide>\n")
+	}
+	x.WriteString("</key:slide-list>\n</key:presentation>\n")
+	return zipOf([][2]string{{"index.apxl", x.String()}})
 }
 
 // hwp3 writes an HWP 3 (HWP 97) document, uncompressed, as LibreOffice's

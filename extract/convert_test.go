@@ -143,6 +143,34 @@ func TestLongTailCorpus(t *testing.T) {
 	}
 }
 
+// TestLongTailWithoutConverter: with the converter off, every long-tail
+// file but one carrying a preview fails naming its real type, which
+// detection found from its content alone.
+func TestLongTailWithoutConverter(t *testing.T) {
+	t.Parallel()
+	x := New(Config{OfficeConverter: ConverterOff})
+	t.Cleanup(func() { _ = x.Close() })
+	dir := filepath.Join("..", "testdata", "formats", "longtail")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if e.Name() == "README.md" || e.Name() == "gen.go" || e.Name() == "preview.pages" {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			require.NoError(t, err)
+			typ := Detect("upload.bin", data)
+			spec, ok := longTail[typ]
+			require.True(t, ok, "%s detected as %q", e.Name(), typ)
+			_, err = x.Extract(t.Context(), &Input{Name: "upload.bin", Data: data})
+			require.ErrorIs(t, err, ErrConverterUnavailable)
+			require.Contains(t, err.Error(), spec.name+" ("+typ+")")
+		})
+	}
+}
+
 // TestConverterUnavailable: without the converter a long-tail document
 // fails as unsupported, naming its type and what to install.
 func TestConverterUnavailable(t *testing.T) {

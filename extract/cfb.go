@@ -410,7 +410,9 @@ func (r *cfbReader) kind() string {
 		return typePublisher
 	case r.has("VisioDocument"):
 		return typeVisio
-	case r.has("MatOST"), r.has("WksSSWorkBook"):
+	case r.has("MatOST"), r.has("WksSSWorkBook"), r.has("MN0"):
+		// MN0 holds the document of Works 3 and 4 for Windows (a word
+		// processor document, spreadsheet or database).
 		return typeWorks
 	case r.has("FileHeader") && r.has("\x05HwpSummaryInformation"):
 		return typeHWP

@@ -61,6 +61,7 @@ func TestCFBKind(t *testing.T) {
 		{[]string{"__substg1.0_1000001F"}, typeOutlookMSG},
 		{[]string{"Quill", "Contents"}, typePublisher},
 		{[]string{"VisioDocument"}, typeVisio},
+		{[]string{"MN0"}, typeWorks},
 		{[]string{"EncryptedPackage", "EncryptionInfo"}, cfbEncryptedOOXML},
 		{[]string{"Something else"}, typeOLE},
 	}

@@ -81,6 +81,39 @@ func TestLongTailCorpus(t *testing.T) {
 			passages: []string{"George Washington", "Federalist", "James Monroe"},
 		},
 		{
+			file: "hoover.hwp", typ: typeHWP,
+			passages: []string{"In accord with my constitutional duty", "Our country is at peace.", "The public health is to-day at its highest known level."},
+			meta:     map[string]string{"format": "Hangul (HWP) document", "converted_by": "LibreOffice"},
+			title:    "Hoover, 1932",
+		},
+		{
+			file: "hoover.wps", typ: typeWorks,
+			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "Reconstruction Finance Corporation"},
+			meta:     map[string]string{"format": "Microsoft Works document", "converted_by": "LibreOffice"},
+		},
+		{
+			file: "hoover.vsd", typ: typeVisio,
+			passages: []string{"In accord with my constitutional duty", "maintained at a high state of effectiveness.", "Education and science have made further advances."},
+			meta:     map[string]string{"format": "Microsoft Visio drawing", "converted_by": "LibreOffice", "pages": "1"},
+		},
+		{
+			file: "hoover.pub", typ: typePublisher,
+			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},
+			meta:     map[string]string{"format": "Microsoft Publisher document", "converted_by": "LibreOffice", "pages": "1"},
+		},
+		{
+			// No preview: LibreOffice (libetonyek) reads it.
+			file: "hoover.pages", typ: typePages,
+			passages: []string{"In accord with my constitutional duty", "high devotion to public interest", "The public health is to-day at its highest known level."},
+			meta:     map[string]string{"format": "Apple Pages document", "converted_by": "LibreOffice"},
+		},
+		{
+			// No preview: LibreOffice (libetonyek) reads it.
+			file: "hoover.key", typ: typeKeynote,
+			passages: []string{"In accord with my constitutional duty", "Education and science have made further advances."},
+			meta:     map[string]string{"format": "Apple Keynote presentation", "converted_by": "LibreOffice", "slides": "2"},
+		},
+		{
 			// Read from its embedded PDF, without LibreOffice.
 			file: "preview.pages", typ: typePages,
 			passages: []string{"In accord with my constitutional duty", "Our country is at peace."},
@@ -106,6 +139,34 @@ func TestLongTailCorpus(t *testing.T) {
 			if tt.title != "" {
 				require.Equal(t, tt.title, res.Title)
 			}
+		})
+	}
+}
+
+// TestLongTailWithoutConverter: with the converter off, every long-tail
+// file but one carrying a preview fails naming its real type, which
+// detection found from its content alone.
+func TestLongTailWithoutConverter(t *testing.T) {
+	t.Parallel()
+	x := New(Config{OfficeConverter: ConverterOff})
+	t.Cleanup(func() { _ = x.Close() })
+	dir := filepath.Join("..", "testdata", "formats", "longtail")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if e.Name() == "README.md" || e.Name() == "gen.go" || e.Name() == "preview.pages" {
+			continue
+		}
+		t.Run(e.Name(), func(t *testing.T) {
+			t.Parallel()
+			data, err := os.ReadFile(filepath.Join(dir, e.Name()))
+			require.NoError(t, err)
+			typ := Detect("upload.bin", data)
+			spec, ok := longTail[typ]
+			require.True(t, ok, "%s detected as %q", e.Name(), typ)
+			_, err = x.Extract(t.Context(), &Input{Name: "upload.bin", Data: data})
+			require.ErrorIs(t, err, ErrConverterUnavailable)
+			require.Contains(t, err.Error(), spec.name+" ("+typ+")")
 		})
 	}
 }

@@ -2,6 +2,7 @@ package ml_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -297,4 +298,33 @@ func TestReloader(t *testing.T) {
 
 	_, err = ml.NewReloader(&ml.ReloaderConfig{})
 	require.ErrorContains(t, err, "Analyzer is required")
+}
+
+// TestAnalyzerMaxEntities checks that a document full of entities records
+// only the first MaxEntities of them, and its keywords still.
+func TestAnalyzerMaxEntities(t *testing.T) {
+	t.Parallel()
+	lang, err := testLanguages()
+	require.NoError(t, err)
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, MaxEntities: 50})
+	require.NoError(t, err)
+	var b strings.Builder
+	for i := range 400 {
+		fmt.Fprintf(&b, "Write to member%d@example.org about the meeting.\n", i)
+	}
+	res, err := a.AnalyzeDocument(context.Background(), nil, b.String())
+	require.NoError(t, err)
+	var emails, keywords []string
+	for _, e := range byVersion(res)[ml.TextModelVersion].Entities {
+		switch e.Kind {
+		case ml.EntityEmail:
+			emails = append(emails, e.Value)
+		case store.EntityKindKeyword:
+			keywords = append(keywords, e.Value)
+		}
+	}
+	require.Len(t, emails, 50)
+	require.Equal(t, "member0@example.org", emails[0])
+	require.Equal(t, "member49@example.org", emails[49])
+	require.NotEmpty(t, keywords)
 }

@@ -99,6 +99,13 @@ type Input struct {
 	// Type is the MIME type when already known (a child of an email);
 	// empty detects it from Data and Name.
 	Type string
+	// Language is the language of the text the document came with, as
+	// OCR names it ("eng", "deu"): an email's body for its attachments
+	// (see Extractor.TextLanguage). An image is then read in that language
+	// alone rather than in every language installed, which is faster and
+	// reads its words as the language's own. A language OCR does not read
+	// is ignored.
+	Language string
 }
 
 // Result is what a document contains.

@@ -63,7 +63,7 @@ func extractImage(ctx context.Context, x *Extractor, in *Input, b *budget) (*Res
 	if o.err != nil {
 		return nil, o.err
 	}
-	text, langs, err := o.recognise(ctx, in.Data)
+	text, langs, err := o.recognise(ctx, in.Data, in.Language)
 	if err != nil {
 		return nil, err
 	}
@@ -283,6 +283,19 @@ func (x *Extractor) OCRLanguages() ([]string, error) {
 	return slices.Clone(o.langs), nil
 }
 
+// TextLanguage returns the language text is written in, among those OCR
+// reads, as OCR names it ("deu"), or "" when text is too short to tell,
+// in none of them, or OCR has only one language or none. A document's
+// attachments are read in it (Input.Language): an image in a German email
+// is most likely German.
+func (x *Extractor) TextLanguage(text string) string {
+	o := x.ocr()
+	if o.err != nil {
+		return ""
+	}
+	return o.language(text)
+}
+
 // ocrPackage names the Debian package of a tesseract language:
 // "chi_sim" -> "tesseract-ocr-chi-sim".
 func ocrPackage(lang string) string {
@@ -363,16 +376,19 @@ func (o *ocrEngine) language(text string) string {
 
 // recognise returns the text tesseract reads in img, an image file's bytes,
 // once one of the extractor's OCR slots is free, and the languages it was
-// read in.
-func (o *ocrEngine) recognise(ctx context.Context, img []byte) (text, langs string, _ error) {
+// read in: lang when it is one OCR reads, else as read decides.
+func (o *ocrEngine) recognise(ctx context.Context, img []byte, lang string) (text, langs string, _ error) {
 	if o.err != nil {
 		return "", "", o.err
+	}
+	if !slices.Contains(o.langs, lang) {
+		lang = ""
 	}
 	if err := o.acquire(ctx); err != nil {
 		return "", "", err
 	}
 	defer o.release()
-	return o.read(ctx, img, 0, "")
+	return o.read(ctx, img, 0, lang)
 }
 
 // read runs tesseract on img in a slot the caller holds, in lang when the

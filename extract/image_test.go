@@ -234,7 +234,7 @@ func TestImageTimeout(t *testing.T) {
 
 	o := x.ocr()
 	require.Eventually(t, func() bool { return len(o.slots) == 0 }, 5*time.Second, 10*time.Millisecond)
-	text, _, err := o.recognise(context.Background(), data)
+	text, _, err := o.recognise(context.Background(), data, "")
 	require.NoError(t, err)
 	require.Contains(t, text, "Invoice 4711")
 }

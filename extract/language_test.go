@@ -87,6 +87,41 @@ func TestOCRGerman(t *testing.T) {
 	}
 }
 
+// TestOCRLanguageOfParent reads testdata/ocr/deu.png as the attachment of
+// a German text (Input.Language "deu", as TextLanguage tells it): in German
+// alone; as one of an English text, in English alone; with a language OCR
+// does not read, in every language installed.
+func TestOCRLanguageOfParent(t *testing.T) {
+	t.Parallel()
+	requireTesseractGerman(t)
+	x := New(Config{OCRLanguages: "eng+deu"})
+	data := testdataFile(t, "ocr/deu.png")
+	german := "Die Zahlen sind gut, und das Team ist mit dem Ergebnis zufrieden. Der Vorstand wird die Arbeit auf der Sitzung vorstellen."
+	english := "The committee approved the budget for the next year, and the board is satisfied with the results that were presented."
+	require.Equal(t, "deu", x.TextLanguage(german))
+	require.Equal(t, "eng", x.TextLanguage(english))
+	require.Empty(t, x.TextLanguage("Die Größe"), "too short to tell")
+	require.Empty(t, New(Config{OCRLanguages: "eng"}).TextLanguage(german), "nothing to choose from")
+
+	for _, tt := range []struct{ lang, read string }{
+		{x.TextLanguage(german), "deu"},
+		{x.TextLanguage(english), "eng"},
+		{"fra", "eng+deu"}, // not among the extractor's languages
+		{"", "eng+deu"},
+	} {
+		res, err := x.Extract(context.Background(), &Input{Data: data, Type: "image/png", Language: tt.lang})
+		require.NoError(t, err, tt.lang)
+		require.Equal(t, tt.read, res.Meta[ocrLanguagesMeta], tt.lang)
+		if tt.read == "eng" {
+			require.NotContains(t, res.Text, "Größe")
+			continue
+		}
+		for _, w := range deuPNGWords {
+			require.Contains(t, res.Text, w, tt.lang)
+		}
+	}
+}
+
 // TestOCRLanguageFromText reads PDFs with a text page and a scanned page:
 // the text page's language, when it tells one, is the one the scan is read
 // in.

@@ -35,6 +35,10 @@ type IngestParams struct {
 	Source store.Source
 	// ParentID is the document this one was attached to.
 	ParentID string
+	// Language is the language of the text the document came with (its
+	// parent's), as OCR names it (extract.Extractor.TextLanguage): an
+	// image is read in it alone. Optional.
+	Language string
 }
 
 // detectHead is how much of the content type detection looks at.
@@ -79,7 +83,8 @@ func (p *Pipeline) Ingest(ctx context.Context, ip *IngestParams) (*store.Documen
 	// or a client retried the upload) is enqueued again: the job is unique,
 	// so this never runs it twice.
 	if created || doc.State == store.StateReceived {
-		if err := p.enqueueStage(ctx, JobExtract, extractQueue(doc.MIMEType), doc); err != nil {
+		args := docArgs{DocumentID: doc.ID, Language: ip.Language}
+		if err := p.enqueueStageArgs(ctx, JobExtract, extractQueue(doc.MIMEType), doc, args); err != nil {
 			return nil, false, fmt.Errorf("ingest %s: %w", name, err)
 		}
 	}

@@ -219,6 +219,9 @@ func PeriodicJobs() []jobs.PeriodicJob {
 // docArgs are the arguments of every stage's job.
 type docArgs struct {
 	DocumentID string `json:"document_id"`
+	// Language is, for an extraction, the language of the text the
+	// document came with (IngestParams.Language), as OCR names it.
+	Language string `json:"language,omitempty"`
 }
 
 // enqueueStage enqueues a stage's job for a document, unique on (document,
@@ -229,7 +232,12 @@ type docArgs struct {
 // has not moved (a client's retried upload, the sweep finding it waiting)
 // gives the same key, so its waiting job is not doubled.
 func (p *Pipeline) enqueueStage(ctx context.Context, jobType, queue string, doc *store.Document) error {
-	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, docArgs{DocumentID: doc.ID}, &jobs.EnqueueOpts{
+	return p.enqueueStageArgs(ctx, jobType, queue, doc, docArgs{DocumentID: doc.ID})
+}
+
+// enqueueStageArgs is enqueueStage with more arguments than the document.
+func (p *Pipeline) enqueueStageArgs(ctx context.Context, jobType, queue string, doc *store.Document, args docArgs) error {
+	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, args, &jobs.EnqueueOpts{
 		Queue:      queue,
 		MaxRetries: p.cfg.MaxRetries,
 		Unique:     &jobs.UniqueOpts{Key: fmt.Sprintf("%s:%s:%d", jobType, doc.ID, doc.UpdatedAt.UnixMicro())},
@@ -252,6 +260,8 @@ type stageRun struct {
 	// the move the run ends with, failed or not, so that a failure names
 	// the type the document really is.
 	mimeType string
+	// language is the job's docArgs.Language.
+	language string
 }
 
 // events are a run's audit trail when it ends as typ: its start and its end,
@@ -274,7 +284,7 @@ func (p *Pipeline) stage(name string, run stageFunc) func(ctx context.Context, j
 		if a.DocumentID == "" {
 			return jobs.Discard(errors.New("job has no document_id"))
 		}
-		r := &stageRun{stage: name, docID: a.DocumentID, job: j, started: time.Now()}
+		r := &stageRun{stage: name, docID: a.DocumentID, job: j, started: time.Now(), language: a.Language}
 		err := run(ctx, r)
 		switch {
 		case err == nil:

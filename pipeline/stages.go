@@ -72,7 +72,7 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	if err != nil {
 		return err
 	}
-	notes, err := p.ingestChildren(ctx, doc, res)
+	notes, err := p.ingestChildren(ctx, r, doc, res)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ const MaxDepth = 5
 // documents of their own, unless the document is nested MaxDepth deep
 // already. It returns what the extraction's event should say: its
 // warnings, and the children left out.
-func (p *Pipeline) ingestChildren(ctx context.Context, doc *store.Document, res *extract.Result) ([]string, error) {
+func (p *Pipeline) ingestChildren(ctx context.Context, r *stageRun, doc *store.Document, res *extract.Result) ([]string, error) {
 	var notes []string
 	for _, w := range res.Warnings[:min(len(res.Warnings), extractWarningsMax)] {
 		notes = append(notes, w)
@@ -130,9 +130,16 @@ func (p *Pipeline) ingestChildren(ctx context.Context, doc *store.Document, res 
 		return append(notes, fmt.Sprintf("%d documents inside this one left out: it is nested %d deep, the depth limit (archives in archives, attachments of attachments)",
 			len(res.Children), depth)), nil
 	}
+	// The children are read in the language of the document's text, or,
+	// when it has too little to tell (an archive), of the text it came
+	// with: OCR of an image then needs only that language's model.
+	lang := p.cfg.Extractor.TextLanguage(res.Text)
+	if lang == "" {
+		lang = r.language
+	}
 	for _, c := range res.Children {
 		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: bytes.NewReader(c.Data),
-			Source: doc.Source, ParentID: doc.ID})
+			Source: doc.Source, ParentID: doc.ID, Language: lang})
 		if errors.Is(err, ErrEmpty) || errors.Is(err, ErrTooLarge) {
 			notes = append(notes, err.Error())
 			continue
@@ -237,7 +244,7 @@ func (p *Pipeline) extract(ctx context.Context, r *stageRun, doc *store.Document
 	if typ != doc.MIMEType {
 		r.mimeType = typ
 	}
-	res, err := p.cfg.Extractor.Extract(ctx, &extract.Input{Name: doc.Name, Data: data, Type: typ})
+	res, err := p.cfg.Extractor.Extract(ctx, &extract.Input{Name: doc.Name, Data: data, Type: typ, Language: r.language})
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", doc.ID, err)
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/base64"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,4 +116,68 @@ func TestProcessOCRLanguages(t *testing.T) {
 		require.Contains(t, r.stderr, "--ocr-languages / QUIRE_OCR_LANGUAGES", tt.value)
 		require.Contains(t, r.stderr, tt.says, tt.value)
 	}
+}
+
+// TestProcessOCRLanguageOfEmail processes two emails with
+// testdata/ocr/deu.png attached, one written in German and one in English,
+// with English and German installed: each attachment is read in its
+// email's language alone (its metadata says which), so the German email's
+// has its umlauts and the English one's does not.
+func TestProcessOCRLanguageOfEmail(t *testing.T) {
+	t.Parallel()
+	_, err := extract.New(extract.Config{OCRLanguages: "eng+deu"}).OCRLanguages()
+	testenv.RequireService(t, "tesseract with English and German (apt-get install tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu)", err)
+	png, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "testdata", "ocr", "deu.png"))
+	require.NoError(t, err)
+	email := func(subject, body string) []byte {
+		b64 := base64.StdEncoding.EncodeToString(png)
+		var lines []string
+		for len(b64) > 76 {
+			lines, b64 = append(lines, b64[:76]), b64[76:]
+		}
+		lines = append(lines, b64)
+		return []byte("From: Anna <anna@example.org>\r\nTo: team@example.org\r\nSubject: " + subject +
+			"\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+			"--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n" +
+			"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=scan.png\r\n" +
+			"Content-Transfer-Encoding: base64\r\n\r\n" + strings.Join(lines, "\r\n") + "\r\n--b--\r\n")
+	}
+	in := filepath.Join(t.TempDir(), "in")
+	require.NoError(t, os.MkdirAll(in, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(in, "german.eml"), email("Die Übersetzung",
+		"Die Zahlen sind gut, und das Team ist mit dem Ergebnis zufrieden. Der Vorstand wird die Arbeit auf der Sitzung vorstellen, und die Übersetzung ist im Anhang."), 0o644))
+	// The attachment differs by a byte, so that it is a document of its own.
+	png = append(png, 0)
+	require.NoError(t, os.WriteFile(filepath.Join(in, "english.eml"), email("The translation",
+		"The committee approved the budget for the next year, and the board is satisfied with the results that were presented. The scan is attached."), 0o644))
+
+	b := setupEmbedded(t)
+	r := b.run(t, "process", in, "--json", "--log-level", "error")
+	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Equal(t, 4, decodeLastLine[processResult](t, r).Done)
+
+	st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
+	require.NoError(t, err)
+	defer st.Close()
+	list, err := st.ListDocuments(t.Context(), &store.ListDocumentsParams{})
+	require.NoError(t, err)
+	read := map[string]string{} // the parent's name: the attachment's OCR languages
+	for _, d := range list.Documents {
+		if d.ParentID == "" {
+			continue
+		}
+		parent, err := st.GetDocument(t.Context(), d.ParentID)
+		require.NoError(t, err)
+		child, err := st.GetDocument(t.Context(), d.ID)
+		require.NoError(t, err)
+		read[parent.Name] = child.Metadata["ocr_languages"]
+		text, err := st.GetText(t.Context(), d.ID)
+		require.NoError(t, err)
+		if parent.Name == "german.eml" {
+			require.Contains(t, text, "Größe")
+		} else {
+			require.NotContains(t, text, "Größe")
+		}
+	}
+	require.Equal(t, map[string]string{"german.eml": "deu", "english.eml": "eng"}, read)
 }

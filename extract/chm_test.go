@@ -1,6 +1,7 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"strings"
@@ -153,4 +154,74 @@ func FuzzLZX(f *testing.F) {
 			t.Fatalf("%d bytes, want %d", len(out), want)
 		}
 	})
+}
+
+// lzxBitWriter writes an LZX bitstream: 16-bit little-endian words, each
+// filled from its high bit.
+type lzxBitWriter struct {
+	out  []byte
+	word uint16
+	n    uint
+}
+
+func (w *lzxBitWriter) bits(v uint32, n uint) {
+	for i := int(n) - 1; i >= 0; i-- {
+		w.word = w.word<<1 | uint16(v>>uint(i)&1)
+		if w.n++; w.n == 16 {
+			w.out = binary.LittleEndian.AppendUint16(w.out, w.word)
+			w.word, w.n = 0, 0
+		}
+	}
+}
+
+// TestLZXUndoE8 decodes an uncompressed block whose stream says x86 CALL
+// targets were translated: every E8 followed by an absolute address in
+// range is given back its relative one, counted from the stream's start
+// across frames; addresses out of range and the last 10 bytes of a frame
+// are left alone.
+func TestLZXUndoE8(t *testing.T) {
+	t.Parallel()
+	const size = 1_000_000 // the translation size the header gives
+	data := make([]byte, lzxFrameLen+100)
+	for i := range data {
+		data[i] = byte(i%200 + 1) // no stray E8 (0xE8 = 232)
+	}
+	call := func(at int, abs int32) { data[at] = 0xE8; binary.LittleEndian.PutUint32(data[at+1:], uint32(abs)) }
+	call(20, 120)                         // forward: 100 bytes on
+	call(40, -10)                         // negative: wraps by size
+	call(60, size+5)                      // beyond the size: kept
+	call(lzxFrameLen-8, 7)                // in the frame's last 10 bytes: kept
+	call(lzxFrameLen+20, lzxFrameLen+120) // second frame: positions go on
+	want := bytes.Clone(data)
+	binary.LittleEndian.PutUint32(want[21:], 100)
+	binary.LittleEndian.PutUint32(want[41:], uint32(int32(-10)+size))
+	binary.LittleEndian.PutUint32(want[lzxFrameLen+21:], 100)
+
+	stream := func(translated bool) []byte {
+		var w lzxBitWriter
+		if translated {
+			w.bits(1, 1)
+			w.bits(size>>16, 16)
+			w.bits(size&0xFFFF, 16)
+		} else {
+			w.bits(0, 1)
+		}
+		w.bits(lzxBlockPlain, 3)
+		w.bits(uint32(len(data))>>8, 16)
+		w.bits(uint32(len(data))&0xFF, 8)
+		w.bits(0, 16-w.n) // to the next word (a whole one if aligned)
+		in := w.out
+		for range 3 { // R0, R1, R2
+			in = binary.LittleEndian.AppendUint32(in, 1)
+		}
+		return append(in, data...)
+	}
+	out, err := lzxDecode(stream(true), 16, len(data), nil)
+	require.NoError(t, err)
+	require.Equal(t, want, out)
+
+	// Without the header's flag the bytes come out as they are.
+	out, err = lzxDecode(stream(false), 16, len(data), nil)
+	require.NoError(t, err)
+	require.Equal(t, data, out)
 }

@@ -94,8 +94,12 @@ type zipDoc struct {
 	ctx   context.Context
 	bud   *budget
 	files map[string]*zip.File // by lower-case name: OPC part names ignore case
-	max   int64                // Limits.MaxDecompressed; negative: none
-	read  int64
+	// pieces are the parts stored interleaved, in pieces of their own
+	// (ECMA-376 Part 2, 10.2.4): name/[0].piece … name/[n].last.piece,
+	// by the part's lower-case name.
+	pieces map[string][]*zip.File
+	max    int64 // Limits.MaxDecompressed; negative: none
+	read   int64
 	// err is the first error a counted reader met, kept because a parser
 	// reading through it (encoding/xml) may report its own error instead.
 	err error
@@ -118,18 +122,75 @@ func openZip(ctx context.Context, data []byte, b *budget) (*zipDoc, error) {
 // newZipDoc reads the package whose ZIP directory zr has read.
 func newZipDoc(ctx context.Context, zr *zip.Reader, b *budget) *zipDoc {
 	d := &zipDoc{ctx: ctx, bud: b, files: make(map[string]*zip.File, len(zr.File)), max: b.lim.MaxDecompressed}
+	pieces := map[string]map[int]*zip.File{}
+	last := map[string]int{}
 	for _, f := range zr.File {
 		name := strings.ToLower(strings.TrimPrefix(strings.ReplaceAll(f.Name, `\`, "/"), "/"))
+		if part, i, isLast, ok := opcPiece(name); ok {
+			if pieces[part] == nil {
+				pieces[part] = map[int]*zip.File{}
+			}
+			if _, dup := pieces[part][i]; !dup {
+				pieces[part][i] = f
+			}
+			if isLast {
+				last[part] = i
+			}
+			continue
+		}
 		if _, dup := d.files[name]; !dup {
 			d.files[name] = f
+		}
+	}
+	// A part in pieces is there when its pieces run from [0] to the one
+	// marked last without a gap, and no whole part has its name.
+	for part, ps := range pieces {
+		n, ok := last[part]
+		if !ok || len(ps) != n+1 || d.files[part] != nil {
+			continue
+		}
+		list := make([]*zip.File, n+1)
+		for i := range list {
+			if list[i] = ps[i]; list[i] == nil {
+				list = nil
+				break
+			}
+		}
+		if list != nil {
+			if d.pieces == nil {
+				d.pieces = map[string][]*zip.File{}
+			}
+			d.pieces[part] = list
 		}
 	}
 	return d
 }
 
+// opcPiece reads a piece's ZIP item name: the part it belongs to, its
+// number, and whether it is the last.
+func opcPiece(name string) (part string, i int, last, ok bool) {
+	slash := strings.LastIndexByte(name, '/')
+	if slash <= 0 {
+		return "", 0, false, false
+	}
+	base := name[slash+1:]
+	rest, isPiece := strings.CutSuffix(base, ".piece")
+	if !isPiece || !strings.HasPrefix(rest, "[") {
+		return "", 0, false, false
+	}
+	rest, last = strings.CutSuffix(rest, ".last")
+	num, isNum := strings.CutSuffix(rest[1:], "]")
+	n, err := strconv.Atoi(num)
+	if !isNum || err != nil || n < 0 || strconv.Itoa(n) != num {
+		return "", 0, false, false
+	}
+	return name[:slash], n, last, true
+}
+
 func (d *zipDoc) has(name string) bool {
-	_, ok := d.files[strings.ToLower(name)]
-	return ok
+	name = strings.ToLower(name)
+	_, ok := d.files[name]
+	return ok || d.pieces[name] != nil
 }
 
 // open returns a reader of the named entry that counts what it
@@ -137,6 +198,9 @@ func (d *zipDoc) has(name string) bool {
 func (d *zipDoc) open(name string) (io.ReadCloser, error) {
 	f := d.files[strings.ToLower(name)]
 	if f == nil {
+		if ps := d.pieces[strings.ToLower(name)]; ps != nil {
+			return &countingReader{d: d, rc: &pieceReader{pieces: ps, name: name}, name: name}, nil
+		}
 		return nil, fmt.Errorf("%w: %s is missing", ErrCorrupt, name)
 	}
 	rc, err := f.Open()
@@ -144,6 +208,46 @@ func (d *zipDoc) open(name string) (io.ReadCloser, error) {
 		return nil, fmt.Errorf("%w: opening %s: %v", ErrCorrupt, name, err)
 	}
 	return &countingReader{d: d, rc: rc, name: name}, nil
+}
+
+// pieceReader reads a part stored in pieces as one, opening each piece
+// when the one before it ends.
+type pieceReader struct {
+	pieces []*zip.File
+	name   string
+	cur    io.ReadCloser
+}
+
+func (r *pieceReader) Read(p []byte) (int, error) {
+	for {
+		if r.cur == nil {
+			if len(r.pieces) == 0 {
+				return 0, io.EOF
+			}
+			rc, err := r.pieces[0].Open()
+			if err != nil {
+				return 0, fmt.Errorf("%w: opening %s: %v", ErrCorrupt, r.pieces[0].Name, err)
+			}
+			r.cur, r.pieces = rc, r.pieces[1:]
+		}
+		n, err := r.cur.Read(p)
+		if err == io.EOF {
+			r.cur.Close()
+			r.cur = nil
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		return n, err
+	}
+}
+
+func (r *pieceReader) Close() error {
+	if r.cur != nil {
+		return r.cur.Close()
+	}
+	return nil
 }
 
 // smallPartMax bounds the parts read whole (relationships, metadata, the

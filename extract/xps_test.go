@@ -1,8 +1,12 @@
 package extract
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,5 +129,67 @@ func TestXPSTextBudget(t *testing.T) {
 
 func FuzzXPS(f *testing.F) {
 	addSeeds(f, "formats/xps/udhr.xps", "formats/xps/udhr-fra.oxps")
+	f.Add(withPieces(f, testdataFile(f, "formats/xps/udhr.xps"), "Documents/1/Pages/1.fpage", 200))
 	f.Fuzz(func(t *testing.T, data []byte) { checkExtract(t, typeXPS, data) })
+}
+
+// withPieces rewrites a package with its part name stored interleaved, in
+// pieces of about size bytes (ECMA-376 Part 2, 10.2.4), minus the pieces
+// numbered in drop.
+func withPieces(t testing.TB, data []byte, name string, size int, drop ...int) []byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, f := range zr.File {
+		if f.Name != name {
+			require.NoError(t, zw.Copy(f))
+			continue
+		}
+		rc, err := f.Open()
+		require.NoError(t, err)
+		part, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		rc.Close()
+		for i := 0; len(part) > 0; i++ {
+			piece := part[:min(size, len(part))]
+			part = part[len(piece):]
+			pname := fmt.Sprintf("%s/[%d].piece", name, i)
+			if len(part) == 0 {
+				pname = fmt.Sprintf("%s/[%d].last.piece", name, i)
+			}
+			if slices.Contains(drop, i) {
+				continue
+			}
+			w, err := zw.Create(pname)
+			require.NoError(t, err)
+			_, err = w.Write(piece)
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+// TestXPSPieces reads a page stored in pieces as the page itself; a page
+// missing a piece is missing, with a warning.
+func TestXPSPieces(t *testing.T) {
+	t.Parallel()
+	xps := testdataFile(t, "formats/xps/udhr.xps")
+	whole := mustExtract(t, "formats/xps/udhr.xps")
+	x := New(Config{})
+
+	res, err := x.Extract(context.Background(), &Input{Data: withPieces(t, xps, "Documents/1/Pages/1.fpage", 100)})
+	require.NoError(t, err)
+	require.Equal(t, typeXPS, res.Type)
+	require.Equal(t, whole.Text, res.Text)
+	require.Contains(t, res.Pages[0].Text, "All human beings are born free")
+	require.Empty(t, res.Warnings)
+
+	res, err = x.Extract(context.Background(), &Input{Data: withPieces(t, xps, "Documents/1/Pages/1.fpage", 100, 1), Type: typeXPS})
+	require.NoError(t, err)
+	require.Empty(t, res.Pages[0].Text)
+	require.Contains(t, strings.Join(res.Warnings, "\n"), "Documents/1/Pages/1.fpage: listed in the document but missing")
+	require.Contains(t, res.Pages[1].Text, "Everyone is entitled")
 }

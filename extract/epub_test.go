@@ -1,8 +1,6 @@
 package extract
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -31,21 +29,8 @@ func encryptionXML(algorithm string, uris ...string) string {
 // replaced.
 func withEntry(t testing.TB, data []byte, name, content string) []byte {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	require.NoError(t, err)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		if f.Name != name {
-			require.NoError(t, zw.Copy(f))
-		}
-	}
-	w, err := zw.Create(name)
-	require.NoError(t, err)
-	_, err = w.Write([]byte(content))
-	require.NoError(t, err)
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
+	return editZip(t, data, func(n string, _ []byte) ([]zipEntry, bool) { return nil, n != name },
+		zipEntry{name, []byte(content)})
 }
 
 func TestEPUB(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -246,23 +247,52 @@ func patchDeclaredSize(t testing.TB, data []byte, name string, size uint32) []by
 	return out
 }
 
-// rewriteZip returns a copy of a ZIP container with some entries replaced.
-func rewriteZip(t testing.TB, data []byte, replace map[string]string) []byte {
+// zipEntry is an entry of a ZIP container a test writes.
+type zipEntry struct {
+	name string
+	data []byte
+}
+
+// editZip returns a copy of a ZIP container in which edit may replace each
+// entry: given its name and content, it returns the entries to write in
+// its place, or keep to copy it as it is. The entries of add come last.
+func editZip(t testing.TB, data []byte, edit func(name string, content []byte) (repl []zipEntry, keep bool), add ...zipEntry) []byte {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	require.NoError(t, err)
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	write := func(es []zipEntry) {
+		for _, e := range es {
+			w, err := zw.Create(e.name)
+			require.NoError(t, err)
+			_, err = w.Write(e.data)
+			require.NoError(t, err)
+		}
+	}
 	for _, f := range zr.File {
-		if r, ok := replace[f.Name]; ok {
-			w, err := zw.Create(f.Name)
-			require.NoError(t, err)
-			_, err = w.Write([]byte(r))
-			require.NoError(t, err)
+		rc, err := f.Open()
+		require.NoError(t, err)
+		content, err := io.ReadAll(rc)
+		require.NoError(t, err)
+		rc.Close()
+		repl, keep := edit(f.Name, content)
+		if keep {
+			require.NoError(t, zw.Copy(f))
 			continue
 		}
-		require.NoError(t, zw.Copy(f))
+		write(repl)
 	}
+	write(add)
 	require.NoError(t, zw.Close())
 	return buf.Bytes()
+}
+
+// rewriteZip returns a copy of a ZIP container with some entries replaced.
+func rewriteZip(t testing.TB, data []byte, replace map[string]string) []byte {
+	t.Helper()
+	return editZip(t, data, func(name string, _ []byte) ([]zipEntry, bool) {
+		r, ok := replace[name]
+		return []zipEntry{{name, []byte(r)}}, !ok
+	})
 }

@@ -1,11 +1,8 @@
 package extract
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -138,20 +135,11 @@ func FuzzXPS(f *testing.F) {
 // numbered in drop.
 func withPieces(t testing.TB, data []byte, name string, size int, drop ...int) []byte {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	require.NoError(t, err)
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, f := range zr.File {
-		if f.Name != name {
-			require.NoError(t, zw.Copy(f))
-			continue
+	return editZip(t, data, func(n string, part []byte) ([]zipEntry, bool) {
+		if n != name {
+			return nil, true
 		}
-		rc, err := f.Open()
-		require.NoError(t, err)
-		part, err := io.ReadAll(rc)
-		require.NoError(t, err)
-		rc.Close()
+		var pieces []zipEntry
 		for i := 0; len(part) > 0; i++ {
 			piece := part[:min(size, len(part))]
 			part = part[len(piece):]
@@ -159,17 +147,12 @@ func withPieces(t testing.TB, data []byte, name string, size int, drop ...int) [
 			if len(part) == 0 {
 				pname = fmt.Sprintf("%s/[%d].last.piece", name, i)
 			}
-			if slices.Contains(drop, i) {
-				continue
+			if !slices.Contains(drop, i) {
+				pieces = append(pieces, zipEntry{pname, piece})
 			}
-			w, err := zw.Create(pname)
-			require.NoError(t, err)
-			_, err = w.Write(piece)
-			require.NoError(t, err)
 		}
-	}
-	require.NoError(t, zw.Close())
-	return buf.Bytes()
+		return pieces, false
+	})
 }
 
 // TestXPSPieces reads a page stored in pieces as the page itself; a page

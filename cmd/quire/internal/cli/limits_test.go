@@ -29,9 +29,7 @@ func TestLimitFlags(t *testing.T) {
 	r := b.run(t, "process", in, "--json", "--log-level", "error", "--max-text-bytes", "16KiB")
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	require.Equal(t, 1, decodeLastLine[processResult](t, r).Done)
-	st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
-	require.NoError(t, err)
-	defer st.Close()
+	st := b.embeddedStore(t)
 	list, err := st.ListDocuments(t.Context(), &store.ListDocumentsParams{})
 	require.NoError(t, err)
 	require.Len(t, list.Documents, 1)
@@ -79,9 +77,7 @@ func TestProcessOCRLanguages(t *testing.T) {
 
 	storedText := func(b *testBundle) string {
 		t.Helper()
-		st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
-		require.NoError(t, err)
-		defer st.Close()
+		st := b.embeddedStore(t)
 		list, err := st.ListDocuments(t.Context(), &store.ListDocumentsParams{})
 		require.NoError(t, err)
 		require.Len(t, list.Documents, 1)
@@ -156,9 +152,7 @@ func TestProcessOCRLanguageOfEmail(t *testing.T) {
 	require.Equal(t, exitOK, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	require.Equal(t, 4, decodeLastLine[processResult](t, r).Done)
 
-	st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
-	require.NoError(t, err)
-	defer st.Close()
+	st := b.embeddedStore(t)
 	list, err := st.ListDocuments(t.Context(), &store.ListDocumentsParams{})
 	require.NoError(t, err)
 	read := map[string]string{} // the parent's name: the attachment's OCR languages
@@ -180,4 +174,14 @@ func TestProcessOCRLanguageOfEmail(t *testing.T) {
 		}
 	}
 	require.Equal(t, map[string]string{"german.eml": "deu", "english.eml": "eng"}, read)
+}
+
+// embeddedStore opens the embedded store a bundle's commands wrote, closed
+// at the test's end.
+func (b *testBundle) embeddedStore(t testing.TB) store.Store {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(b.dataDir, "quire.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
 }

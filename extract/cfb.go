@@ -449,11 +449,17 @@ type cfbSummary struct {
 // or damaged one gives an empty summary, never an error: metadata is not
 // worth failing a document for.
 func (r *cfbReader) summary() cfbSummary {
-	var s cfbSummary
 	b, ok, err := r.stream("\x05SummaryInformation")
 	if !ok || err != nil {
-		return s
+		return cfbSummary{}
 	}
+	return summaryOf(b)
+}
+
+// summaryOf reads a property set stream written as SummaryInformation is
+// (HWP's HwpSummaryInformation too).
+func summaryOf(b []byte) cfbSummary {
+	var s cfbSummary
 	props := readPropertySet(b)
 	str := func(id uint32) string {
 		v, _ := props[id].(string)

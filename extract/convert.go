@@ -118,7 +118,9 @@ var odfOutputTypes = map[string]string{"odt": typeODT, "ods": typeODS, "odp": ty
 func init() {
 	types := make([]string, 0, len(longTail))
 	for t := range longTail {
-		types = append(types, t)
+		if t != typeHWP { // hwp.go's, which passes HWP 3 on
+			types = append(types, t)
+		}
 	}
 	sort.Strings(types)
 	register(&format{name: "office-converter", types: types, extract: extractConverted})

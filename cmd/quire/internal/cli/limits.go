@@ -57,7 +57,7 @@ func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
 	fs.Var(&s.MaxDocumentBytes, "max-document-bytes", "largest document accepted (uploads, submits, files fed to process): a number of bytes or 100MiB, 1GiB…")
 	fs.Var(&s.MaxTextBytes, "max-text-bytes", "most text kept of one document; past it the document is done with its text truncated, and reading stops there (-1: no limit)")
 	fs.Var(&s.MaxPDFMemory, "max-pdf-memory", "memory one PDF engine instance may use; a PDF that needs more fails on this limit")
-	fs.StringVar(&s.OfficeConverter, "office-converter", "", "LibreOffice's soffice, which reads WordPerfect, Works, Publisher, Visio, Lotus 1-2-3, HWP and other formats without a Go reader (default: soffice or libreoffice on PATH; off: none)")
+	fs.StringVar(&s.OfficeConverter, "office-converter", "", "LibreOffice's soffice, which reads WordPerfect, Works, Publisher, Visio, Lotus 1-2-3, HWP 3 and other formats without a Go reader (default: soffice or libreoffice on PATH; off: none)")
 	fs.IntVar(&s.OfficeConverterSlots, "office-converter-slots", extract.ConverterSlotsDefault, "LibreOffice processes kept running to convert documents side by side, 150 to 250 MB each once used")
 	withEnv(fs, "office-converter")
 	withEnv(fs, "office-converter-slots")

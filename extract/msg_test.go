@@ -140,39 +140,6 @@ func (m *msgSpec) bytes() []byte {
 	return testdocs.CFB(testdocs.CFBStorage("Root Entry", kids...))
 }
 
-// compressRTFLiteral writes RTF in the compressed RTF format with literal
-// runs only, which every reader must accept, and the end marker.
-func compressRTFLiteral(rtf []byte) []byte {
-	var body []byte
-	w := len(lzfuPrefix)
-	for i := 0; ; {
-		ctl := len(body)
-		body = append(body, 0)
-		for bit := 0; bit < 8; bit++ {
-			if i == len(rtf) {
-				body[ctl] |= 1 << bit
-				body = append(body, byte(w>>4), byte(w<<4))
-				return lzfuHeader(body, len(rtf))
-			}
-			body = append(body, rtf[i])
-			i++
-			w = (w + 1) & 4095
-		}
-	}
-}
-
-func lzfuHeader(body []byte, raw int) []byte {
-	crc := uint32(0)
-	for _, c := range body {
-		crc = crc32.IEEETable[byte(crc)^c] ^ crc>>8
-	}
-	h := binary.LittleEndian.AppendUint32(nil, uint32(len(body)+12))
-	h = binary.LittleEndian.AppendUint32(h, uint32(raw))
-	h = binary.LittleEndian.AppendUint32(h, lzfuCompressed)
-	h = binary.LittleEndian.AppendUint32(h, crc)
-	return append(h, body...)
-}
-
 // The committed messages, each made by its generator.
 var sent = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
 
@@ -267,7 +234,7 @@ func msgRTFMessage() []byte {
 			systime(pidClientSubmitTime, sent),
 			ansi(pidTransportHeaders, "Received: by example.ru\r\nMessage-ID: <thursday@example.ru>\r\nSubject: x\r\n", 1251),
 			ansi(pidBody, "Plain text fallback", 1251),
-			bin(pidRTFCompressed, compressRTFLiteral(rtf)),
+			bin(pidRTFCompressed, testdocs.CompressedRTF(rtf)),
 		},
 	}).bytes()
 }
@@ -298,7 +265,7 @@ func msgForwardMessage() []byte {
 			uni(pidSenderSMTP, "grace@example.com"),
 			uni(pidDisplayTo, "Ada Lovelace"),
 			systime(pidDeliveryTime, sent),
-			bin(pidRTFCompressed, compressRTFLiteral(rtf)),
+			bin(pidRTFCompressed, testdocs.CompressedRTF(rtf)),
 		},
 		attachs: []msgAttach{{props: []msgProp{uni(pidDisplayName, "Original report")}, embedded: inner}},
 	}).bytes()
@@ -445,7 +412,7 @@ func TestDecompressRTF(t *testing.T) {
 	assert.Equal(t, "{\\rtf1 WXYZWXYZWXYZWXYZWXYZ}", string(out))
 
 	rtf := []byte(`{\rtf1 literal runs only}`)
-	out, err = decompressRTF(compressRTFLiteral(rtf), b)
+	out, err = decompressRTF(testdocs.CompressedRTF(rtf), b)
 	require.NoError(t, err)
 	assert.Equal(t, rtf, out)
 	mela := append([]byte{0, 0, 0, 0, byte(len(rtf)), 0, 0, 0, 'M', 'E', 'L', 'A', 0, 0, 0, 0}, rtf...)
@@ -456,7 +423,7 @@ func TestDecompressRTF(t *testing.T) {
 
 	// Lying sizes: a raw size of 4 GiB yields what the runs hold; a bomb
 	// of back-references stops at MaxDecompressed.
-	lie := compressRTFLiteral(rtf)
+	lie := testdocs.CompressedRTF(rtf)
 	binary.LittleEndian.PutUint32(lie[4:], 0xFFFFFFFF)
 	binary.LittleEndian.PutUint32(lie[0:], 0xFFFFFFFF)
 	out, err = decompressRTF(lie, b)
@@ -472,7 +439,7 @@ func TestDecompressRTF(t *testing.T) {
 		}
 	}
 	small := newBudget(Limits{MaxDecompressed: 1 << 20, MaxText: 1 << 20})
-	out, err = decompressRTF(lzfuHeader(bomb, 0x7FFFFFFF), small)
+	out, err = decompressRTF(testdocs.LZFuHeader(bomb, 0x7FFFFFFF), small)
 	require.NoError(t, err)
 	assert.Equal(t, 1<<20, len(out))
 	assert.True(t, small.full())

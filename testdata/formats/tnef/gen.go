@@ -10,13 +10,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/binary"
-	"hash/crc32"
 	"log"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/quirehq/quire/internal/testdocs"
 )
 
 // sent is every message's date: the UDHR's fiftieth anniversary.
@@ -86,7 +87,7 @@ func rtfMessage() []byte {
 		boolean(pidRTFInSync, true),
 		named(mvUnicode(0x8000, "UDHR", "Article 1"), psPublicStrings, "Keywords"),
 		namedID(boolean(0x8001, true), psetidCommon, 0x8582), // PidLidUseTnef
-		bin(pidRTFCompressed, compressRTF([]byte(rtf))),
+		bin(pidRTFCompressed, testdocs.CompressedRTF([]byte(rtf))),
 	))
 	article := []byte("Everyone is entitled to all the rights and freedoms set forth in this Declaration.\r\n")
 	s.attachment("ARTICL~2.TXT", article, props(
@@ -339,36 +340,6 @@ func namedID(p prop, set []byte, lid uint32) prop {
 	b = append(b, le32(0)...)
 	b = append(b, le32(lid)...)
 	return append(b, p[4:]...)
-}
-
-// compressRTF writes RTF as compressed RTF ([MS-OXRTFCP]) of literal runs
-// only, with the end marker and the CRC the format asks for.
-func compressRTF(rtf []byte) []byte {
-	const prefixLen = 207 // the format's initial dictionary
-	var body []byte
-	w := prefixLen
-	for i := 0; ; {
-		ctl := len(body)
-		body = append(body, 0)
-		for bit := 0; bit < 8; bit++ {
-			if i == len(rtf) {
-				body[ctl] |= 1 << bit
-				body = append(body, byte(w>>4), byte(w<<4))
-				crc := uint32(0)
-				for _, c := range body {
-					crc = crc32.IEEETable[byte(crc)^c] ^ crc>>8
-				}
-				h := le32(uint32(len(body) + 12))
-				h = append(h, le32(uint32(len(rtf)))...)
-				h = append(h, "LZFu"...)
-				h = append(h, le32(crc)...)
-				return append(h, body...)
-			}
-			body = append(body, rtf[i])
-			i++
-			w = (w + 1) & 4095
-		}
-	}
 }
 
 func pad(b []byte) []byte {

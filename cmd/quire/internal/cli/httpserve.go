@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/quirehq/quire/internal/metrics"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/web/edge"
 )
@@ -36,7 +37,7 @@ const scrapeTimeout = 5 * time.Second
 //     probe refused for its Host would restart a healthy process.
 //
 // The server has ec's timeouts.
-func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics, log *slog.Logger, web http.Handler, ec edge.Config) *http.Server {
+func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, pollInterval time.Duration, m *metrics.Metrics, log *slog.Logger, web http.Handler, ec edge.Config) *http.Server {
 	stale := 3*pollInterval + 5*time.Second
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -59,16 +60,16 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 		writeProbe(w, http.StatusServiceUnavailable, "not ready: not fetching")
 	})
 
-	m.reg.MustRegister(
+	m.Registry.MustRegister(
 		&queueCollector{insp: insp},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "quire_process_busy_jobs",
 			Help: "Jobs this process is running.",
 		}, func() float64 { return float64(srv.Busy()) }),
 	)
-	mux.Handle("GET /metrics", m.handler(log))
+	mux.Handle("GET /metrics", m.Handler(log))
 	if web != nil {
-		mux.Handle("/", m.instrument(web))
+		mux.Handle("/", m.Instrument(web))
 	}
 	return ec.Server(mux)
 }
@@ -84,7 +85,7 @@ func newHTTPServer(srv *jobs.Server, insp *jobs.Inspector, quiet *atomic.Bool, p
 //   - /metrics is Prometheus: m's series.
 //
 // The server has ec's timeouts.
-func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger, ec edge.Config) *http.Server {
+func newProbeServer(ready *atomic.Bool, m *metrics.Metrics, log *slog.Logger, ec edge.Config) *http.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeProbe(w, http.StatusOK, "ok")
@@ -96,7 +97,7 @@ func newProbeServer(ready *atomic.Bool, m *metrics, log *slog.Logger, ec edge.Co
 		}
 		writeProbe(w, http.StatusServiceUnavailable, "not ready: starting or stopping")
 	})
-	mux.Handle("GET /metrics", m.handler(log))
+	mux.Handle("GET /metrics", m.Handler(log))
 	return ec.Server(mux)
 }
 

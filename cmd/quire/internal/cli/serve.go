@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/quirehq/quire/internal/buildinfo"
+	"github.com/quirehq/quire/internal/metrics"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
 )
@@ -253,9 +254,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	// The HTTP server's settings; with the web UI's edge when up serves it.
 	webEdge := cfg.Web.servers()
 	var docs *documents
-	m := newMetrics()
+	m := metrics.New()
 	if opts.documents {
-		if docs, err = openDocuments(ctx, &a.global, b, a.log, m.observeStages); err != nil {
+		if docs, err = openDocuments(ctx, &a.global, b, a.log, m.ObserveStages); err != nil {
 			return err
 		}
 		defer docs.Close()
@@ -300,7 +301,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	}
 	srv, err := jobs.NewServer(b.driver, &jobs.Config{
 		Handlers:        handlers,
-		Middleware:      []jobs.Middleware{m.middleware()},
+		Middleware:      []jobs.Middleware{m.Middleware()},
 		PeriodicJobs:    periodic,
 		Queues:          queues,
 		StrictPriority:  cfg.Strict,

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/quirehq/quire/internal/buildinfo"
+	"github.com/quirehq/quire/internal/metrics"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/kserve"
 )
@@ -52,9 +53,9 @@ func runML(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) erro
 	// Ready once the active versions were loaded, or tried: a version that
 	// cannot be read is logged, and the others are served.
 	var ready atomic.Bool
-	m := newMetrics()
+	m := metrics.New()
 	ks := kserve.NewServer(&kserve.ServerConfig{Models: an, Ready: ready.Load, Version: buildinfo.Version, Logger: a.log})
-	apiSrv := cfg.Web.servers().Server(m.instrument(ks))
+	apiSrv := cfg.Web.servers().Server(m.Instrument(ks))
 	done := make(chan error, 2)
 	a.willServe(apiLn, apiSrv)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "inference API", apiLn.Addr()) }()

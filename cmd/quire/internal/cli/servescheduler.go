@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/quirehq/quire/internal/buildinfo"
+	"github.com/quirehq/quire/internal/metrics"
 	"github.com/quirehq/quire/jobs"
 )
 
@@ -38,8 +39,8 @@ func runScheduler(ctx context.Context, a *app, cfg *serveConfig, _ map[string]in
 	if err != nil {
 		return fmt.Errorf("scheduler: %w", err)
 	}
-	m := newMetrics()
-	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+	m := metrics.New()
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "quire_scheduler_leader",
 		Help: "1 while this scheduler leads and enqueues the periodic jobs, 0 while it stands by.",
 	}, func() float64 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/internal/buildinfo"
+	"github.com/quirehq/quire/internal/metrics"
 	"github.com/quirehq/quire/web/edge"
 )
 
@@ -56,7 +57,7 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 		return err
 	}
 	defer docs.Close()
-	m := newMetrics()
+	m := metrics.New()
 
 	apiLn, probeLn, err := cfg.listen()
 	if err != nil {
@@ -76,7 +77,7 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 		}
 		return err
 	}
-	apiSrv := ec.Server(m.instrument(web))
+	apiSrv := ec.Server(m.Instrument(web))
 	done := make(chan error, 2)
 	a.willServe(apiLn, apiSrv)
 	go func() { done <- serveErr(apiSrv.Serve(apiLn), "API", apiLn.Addr()) }()
@@ -107,7 +108,7 @@ func runWeb(ctx context.Context, a *app, cfg *serveConfig, _ map[string]int) err
 
 // startProbes serves newProbeServer on ln, when there is one, and tells a
 // test the address. A failure of the server is sent on done.
-func (a *app) startProbes(ln net.Listener, ready *atomic.Bool, m *metrics, ec edge.Config, done chan<- error) *http.Server {
+func (a *app) startProbes(ln net.Listener, ready *atomic.Bool, m *metrics.Metrics, ec edge.Config, done chan<- error) *http.Server {
 	if ln == nil {
 		return nil
 	}

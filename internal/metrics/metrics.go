@@ -1,4 +1,10 @@
-package cli
+// Package metrics holds a Quire process's own Prometheus series: the Go
+// runtime's and the process's, the executions of the jobs it runs (a
+// jobs.Middleware), the runs of the pipeline's stages, and the HTTP
+// requests it serves. Every role registers the same series, so a dashboard
+// reads them whatever the process does; the queues' figures, shared by all
+// processes, are added by the roles that see the broker.
+package metrics
 
 import (
 	"context"
@@ -32,12 +38,13 @@ const (
 	outcomePanic     = "panic"     // it panicked
 )
 
-// metrics are one process's own Prometheus series: the Go runtime's and the
+// Metrics are one process's own Prometheus series: the Go runtime's and the
 // process's, the executions of the jobs it ran, and the HTTP requests it
 // served. The queues' figures, shared by every process, come from the broker
-// (queueCollector) and are added by the roles that fetch jobs.
-type metrics struct {
-	reg *prometheus.Registry
+// and are registered with Registry by the roles that fetch jobs.
+type Metrics struct {
+	// Registry holds the series; a role adds its own to it.
+	Registry *prometheus.Registry
 
 	jobsProcessed *prometheus.CounterVec   // queue, type
 	jobsFailed    *prometheus.CounterVec   // queue, type
@@ -49,14 +56,14 @@ type metrics struct {
 	httpInFlight  prometheus.Gauge
 }
 
-// newMetrics returns the metrics of a process, registered with the Go and
-// process collectors.
-func newMetrics() *metrics {
+// New returns the metrics of a process, registered with the Go and process
+// collectors.
+func New() *Metrics {
 	// Jobs range from no-ops (microseconds) to OCR of a long document
 	// (minutes): exponential buckets from 1 ms to about 9 minutes.
 	jobBuckets := prometheus.ExponentialBuckets(0.001, 4, 11)
-	m := &metrics{
-		reg: prometheus.NewRegistry(),
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
 		jobsProcessed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "quire_jobs_processed_total",
 			Help: "Executions of jobs this process finished, failed ones included, by queue and job type.",
@@ -93,7 +100,7 @@ func newMetrics() *metrics {
 			Help: "HTTP requests the API is answering: what a stopping web process still drains.",
 		}),
 	}
-	m.reg.MustRegister(
+	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.jobsProcessed, m.jobsFailed, m.jobDuration,
@@ -103,9 +110,9 @@ func newMetrics() *metrics {
 	return m
 }
 
-// handler serves the registry's metrics.
-func (m *metrics) handler(log *slog.Logger) http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{
+// Handler serves the registry's metrics.
+func (m *Metrics) Handler(log *slog.Logger) http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{
 		// A broker outage drops the queue metrics from the scrape, not the
 		// process's own.
 		ErrorHandling: promhttp.ContinueOnError,
@@ -113,10 +120,10 @@ func (m *metrics) handler(log *slog.Logger) http.Handler {
 	})
 }
 
-// middleware records every execution of a job. It wraps the handler, so it
+// Middleware records every execution of a job. It wraps the handler, so it
 // sees the time the handler took and its error, not the broker's
 // acknowledgement.
-func (m *metrics) middleware() jobs.Middleware {
+func (m *Metrics) Middleware() jobs.Middleware {
 	return func(next jobs.HandlerFunc) jobs.HandlerFunc {
 		return func(ctx context.Context, j *jobs.Job) (err error) {
 			start := time.Now()
@@ -138,7 +145,7 @@ func (m *metrics) middleware() jobs.Middleware {
 }
 
 // observeJob records one execution.
-func (m *metrics) observeJob(queue, typ, outcome string, d time.Duration) {
+func (m *Metrics) observeJob(queue, typ, outcome string, d time.Duration) {
 	m.jobsProcessed.WithLabelValues(queue, typ).Inc()
 	if outcome != outcomeOK && outcome != outcomeSnoozed {
 		m.jobsFailed.WithLabelValues(queue, typ).Inc()
@@ -150,10 +157,10 @@ func (m *metrics) observeJob(queue, typ, outcome string, d time.Duration) {
 	}
 }
 
-// observeStages has the pipeline report the stage runs no job of their own
+// ObserveStages has the pipeline report the stage runs no job of their own
 // shows (a small document's analysis, done by its extract job), so that the
 // stage series count every run.
-func (m *metrics) observeStages(c *pipeline.Config) {
+func (m *Metrics) ObserveStages(c *pipeline.Config) {
 	c.ObserveStage = func(stage string, d time.Duration, err error) {
 		m.stageDuration.WithLabelValues(stage).Observe(d.Seconds())
 		m.stageOutcomes.WithLabelValues(stage, outcomeOf(err)).Inc()
@@ -178,11 +185,11 @@ func outcomeOf(err error) string {
 // random paths cannot grow the series without bound.
 const routeUnmatched = "unmatched"
 
-// instrument counts and times the requests h serves by the pattern of the
+// Instrument counts and times the requests h serves by the pattern of the
 // route that served them ("POST /api/v1/documents", never the path with its
 // ids) and the status code. h must be, or end in, an http.ServeMux: the mux
 // records the pattern in the request.
-func (m *metrics) instrument(h http.Handler) http.Handler {
+func (m *Metrics) Instrument(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		m.httpInFlight.Inc()

@@ -50,7 +50,7 @@ func openBroker(g *globalConfig) (*broker, error) {
 }
 
 func openRedisBroker(g *globalConfig) (*broker, error) {
-	rdb, err := openRedis(g.RedisURL)
+	rdb, err := redisdriver.OpenURL(g.RedisURL)
 	if err != nil {
 		return nil, usagef("invalid %s %q: %w", setting("redis-url"), redactURL(g.RedisURL), redactErr(err))
 	}

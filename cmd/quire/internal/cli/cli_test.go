@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs/jobstest"
+	"github.com/quirehq/quire/jobs/redisdriver"
 )
 
 // syncBuffer is a bytes.Buffer that loggers on several goroutines may share.
@@ -109,7 +110,7 @@ func redisURLForTests() string {
 func setup(t *testing.T) *testBundle {
 	t.Helper()
 	url := redisURLForTests()
-	rdb, err := openRedis(url)
+	rdb, err := redisdriver.OpenURL(url)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

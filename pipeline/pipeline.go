@@ -120,6 +120,15 @@ type Config struct {
 	// its own does not show: the analysis of a small document, done by the
 	// extract job (OneJobMaxBytes). err is nil when the run succeeded.
 	ObserveStage func(stage string, d time.Duration, err error)
+	// Finished, when set, is told of each document this process moves to
+	// done or failed, once the move is committed: what a command waiting
+	// for its documents listens to instead of polling the store. It must
+	// not block.
+	Finished func(doc *store.Document)
+	// Ingested, when set, is told of each document the pipeline records
+	// inside another (an attachment, an archive's member) the first time it
+	// is seen, with the ID of the document it came in. It must not block.
+	Ingested func(parentID string, doc *store.Document)
 	// HTTPClient delivers webhooks. Defaults to a client with a 10 s
 	// timeout that refuses to connect to private addresses (see
 	// ErrWebhookTarget) unless WebhookAllowPrivate. A client given here is
@@ -333,10 +342,18 @@ func (p *Pipeline) fail(ctx context.Context, r *stageRun, reason string) error {
 		return fmt.Errorf("fail document %s: %w", r.docID, err)
 	}
 	p.log.Warn("pipeline: document failed", "document_id", r.docID, "stage", r.stage, "reason", reason)
+	p.finished(failed)
 	if err := p.enqueueWebhooks(ctx, failed, EventDocumentFailed); err != nil {
 		p.log.Error("pipeline: webhooks of a failed document not enqueued", "document_id", r.docID, "error", err)
 	}
 	return nil
+}
+
+// finished tells Config.Finished of a document that reached done or failed.
+func (p *Pipeline) finished(doc *store.Document) {
+	if p.cfg.Finished != nil {
+		p.cfg.Finished(doc)
+	}
 }
 
 // event appends to the audit trail; losing an event must not fail a stage.

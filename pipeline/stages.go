@@ -138,7 +138,7 @@ func (p *Pipeline) ingestChildren(ctx context.Context, r *stageRun, doc *store.D
 		lang = r.language
 	}
 	for _, c := range res.Children {
-		child, _, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: bytes.NewReader(c.Data),
+		child, created, err := p.Ingest(ctx, &IngestParams{Name: c.Name, Type: c.Type, Body: bytes.NewReader(c.Data),
 			Source: doc.Source, ParentID: doc.ID, Language: lang})
 		if errors.Is(err, ErrEmpty) || errors.Is(err, ErrTooLarge) {
 			notes = append(notes, err.Error())
@@ -148,6 +148,9 @@ func (p *Pipeline) ingestChildren(ctx context.Context, r *stageRun, doc *store.D
 			return nil, fmt.Errorf("ingest attachment %q: %w", c.Name, err)
 		}
 		p.log.Debug("pipeline: attachment ingested", "document_id", doc.ID, "child_id", child.ID)
+		if created && p.cfg.Ingested != nil {
+			p.cfg.Ingested(doc.ID, child)
+		}
 	}
 	return notes, nil
 }
@@ -206,6 +209,7 @@ func (p *Pipeline) finishInOneJob(ctx context.Context, r *stageRun, doc *store.D
 	if err != nil {
 		return fmt.Errorf("save extraction and analysis: %w", err)
 	}
+	p.finished(done)
 	return p.enqueueWebhooks(ctx, done, EventDocumentDone)
 }
 
@@ -368,6 +372,7 @@ func (p *Pipeline) runNotify(ctx context.Context, r *stageRun) error {
 	if err != nil {
 		return fmt.Errorf("finish: %w", err)
 	}
+	p.finished(done)
 	return p.enqueueWebhooks(ctx, done, EventDocumentDone)
 }
 

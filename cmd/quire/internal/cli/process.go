@@ -33,8 +33,11 @@ type processConfig struct {
 	JSON            bool
 }
 
-// processPoll is how often process looks at the documents it waits for.
-const processPoll = 100 * time.Millisecond
+// processPoll is how often process looks in the store for the documents it
+// still waits for. Its own worker tells it of every document it finishes
+// (pipeline.Config.Finished); the store is only asked about those that
+// another process sharing the broker took.
+const processPoll = 5 * time.Second
 
 func (a *app) newProcessCommand() *cobra.Command {
 	cfg := &processConfig{}
@@ -101,21 +104,75 @@ type tracker struct {
 	start       time.Time
 	duplicates  int
 	attachments int
+	// heard are the documents the worker finished before the run counted
+	// them (a small file can be done before Ingest returns), and orphans
+	// the attachments found in a document not counted yet, by its ID.
+	heard   map[string]*store.Document
+	orphans map[string][]string
+	// wake is signalled when a document of the run finishes.
+	wake chan struct{}
 }
 
 func newTracker() *tracker {
-	return &tracker{docs: map[string]store.State{}, reasons: map[string]string{}}
+	return &tracker{docs: map[string]store.State{}, reasons: map[string]string{},
+		heard: map[string]*store.Document{}, orphans: map[string][]string{}, wake: make(chan struct{}, 1)}
 }
 
 // add records a document; it returns false when it was already seen.
 func (t *tracker) add(id string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.addLocked(id)
+}
+
+func (t *tracker) addLocked(id string) bool {
 	if _, ok := t.docs[id]; ok {
 		return false
 	}
 	t.docs[id] = ""
+	if d := t.heard[id]; d != nil {
+		delete(t.heard, id)
+		t.finishLocked(id, d.State, d.FailureReason)
+	}
+	for _, c := range t.orphans[id] {
+		t.addChildLocked(c)
+	}
+	delete(t.orphans, id)
 	return true
+}
+
+// addChild records an attachment of parent, the worker says, once parent
+// is one of the run's.
+func (t *tracker) addChild(parent, id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.docs[parent]; !ok {
+		t.orphans[parent] = append(t.orphans[parent], id)
+		return
+	}
+	t.addChildLocked(id)
+}
+
+func (t *tracker) addChildLocked(id string) {
+	if t.addLocked(id) {
+		t.attachments++
+	}
+}
+
+// finished records a document the worker finished, the run's or one it
+// will count.
+func (t *tracker) finished(d *store.Document) {
+	t.mu.Lock()
+	if _, ok := t.docs[d.ID]; ok {
+		t.finishLocked(d.ID, d.State, d.FailureReason)
+	} else {
+		t.heard[d.ID] = d
+	}
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
 }
 
 func (t *tracker) pending() []string {
@@ -133,6 +190,10 @@ func (t *tracker) pending() []string {
 func (t *tracker) finish(id string, s store.State, reason string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.finishLocked(id, s, reason)
+}
+
+func (t *tracker) finishLocked(id string, s store.State, reason string) {
 	t.docs[id] = s
 	if s == store.StateFailed {
 		t.reasons[id] = reason
@@ -235,7 +296,13 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 		return err
 	}
 	defer b.Close()
-	docs, err := openDocuments(ctx, &a.global, b, a.log)
+	tr := newTracker()
+	tr.files = len(files)
+	tr.start = start
+	docs, err := openDocuments(ctx, &a.global, b, a.log, func(c *pipeline.Config) {
+		c.Finished = tr.finished
+		c.Ingested = func(parent string, d *store.Document) { tr.addChild(parent, d.ID) }
+	})
 	if err != nil {
 		return err
 	}
@@ -273,9 +340,6 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 	}
 	a.log.Info("process: started", append(slices.Clone(b.attrs), "files", len(files), "concurrency", cfg.Concurrency)...)
 
-	tr := newTracker()
-	tr.files = len(files)
-	tr.start = start
 	bar := newProgressBar(a.stderr, "documents")
 	defer bar.finish()
 
@@ -292,7 +356,7 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				a.ingestFile(ctx, docs.pipeline, tr, path)
+				a.ingestFile(ctx, docs, tr, path)
 			})
 		}
 		wg.Wait()
@@ -309,14 +373,14 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 		case <-ingestDone:
 			ingesting = false
 			ingestDone = nil
-			continue
+		case <-tr.wake:
 		case <-tick.C:
+			if err := pollDocuments(ctx, docs.store, tr, tr.pending()); err != nil && ctx.Err() == nil {
+				a.log.Warn("process: cannot read documents; retrying", "error", err)
+			}
 		}
 		if interrupted {
 			break
-		}
-		if err := pollDocuments(ctx, docs.store, tr); err != nil && ctx.Err() == nil {
-			a.log.Warn("process: cannot read documents; retrying", "error", err)
 		}
 		total, finished := tr.counts()
 		bar.set(finished, total, !ingesting)
@@ -353,7 +417,7 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 }
 
 // ingestFile ingests one file and records its document in tr.
-func (a *app) ingestFile(ctx context.Context, p *pipeline.Pipeline, tr *tracker, path string) {
+func (a *app) ingestFile(ctx context.Context, docs *documents, tr *tracker, path string) {
 	f, err := os.Open(path)
 	if err != nil {
 		tr.failIngest(path, err)
@@ -361,7 +425,7 @@ func (a *app) ingestFile(ctx context.Context, p *pipeline.Pipeline, tr *tracker,
 		return
 	}
 	defer f.Close()
-	doc, created, err := p.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(path), Body: f, Source: store.SourceProcess})
+	doc, created, err := docs.pipeline.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(path), Body: f, Source: store.SourceProcess})
 	if err != nil {
 		if ctx.Err() != nil {
 			return
@@ -380,12 +444,22 @@ func (a *app) ingestFile(ctx context.Context, p *pipeline.Pipeline, tr *tracker,
 		tr.mu.Unlock()
 		a.log.Info("process: duplicate of a document already received", "path", path, "document_id", doc.ID, "state", doc.State)
 	}
+	if fresh && !created {
+		// Received before, perhaps finished then: no worker will say so.
+		if err := pollDocuments(ctx, docs.store, tr, []string{doc.ID}); err != nil && ctx.Err() == nil {
+			a.log.Warn("process: cannot read a document; retrying later", "document_id", doc.ID, "error", err)
+		}
+	}
 }
 
-// pollDocuments looks at every unfinished document of tr; a finished one
-// adds its attachments, which its extraction recorded before it moved on.
-func pollDocuments(ctx context.Context, st store.Store, tr *tracker) error {
-	for _, id := range tr.pending() {
+// pollDocuments looks in the store at the documents ids of tr, which
+// another process may have finished, or an earlier run: a finished one is
+// recorded, and its attachments, which its extraction recorded before it
+// moved on, are looked at in turn.
+func pollDocuments(ctx context.Context, st store.Store, tr *tracker, ids []string) error {
+	for len(ids) > 0 {
+		id := ids[0]
+		ids = ids[1:]
 		doc, err := st.GetDocument(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			tr.finish(id, store.StateFailed, "deleted while processing")
@@ -397,30 +471,36 @@ func pollDocuments(ctx context.Context, st store.Store, tr *tracker) error {
 		if doc.State != store.StateDone && doc.State != store.StateFailed {
 			continue
 		}
-		if err := addChildren(ctx, st, tr, id); err != nil {
+		children, err := addChildren(ctx, st, tr, id)
+		if err != nil {
 			return err
 		}
 		tr.finish(id, doc.State, doc.FailureReason)
+		ids = append(ids, children...)
 	}
 	return nil
 }
 
-func addChildren(ctx context.Context, st store.Store, tr *tracker, id string) error {
+// addChildren records the attachments of document id and returns those it
+// had not seen.
+func addChildren(ctx context.Context, st store.Store, tr *tracker, id string) ([]string, error) {
+	var added []string
 	cursor := ""
 	for {
 		page, err := st.ListDocuments(ctx, &store.ListDocumentsParams{ParentID: id, Cursor: cursor, Limit: store.ListLimitMax})
 		if err != nil {
-			return fmt.Errorf("list the attachments of %s: %w", id, err)
+			return nil, fmt.Errorf("list the attachments of %s: %w", id, err)
 		}
 		for _, c := range page.Documents {
 			if tr.add(c.ID) {
+				added = append(added, c.ID)
 				tr.mu.Lock()
 				tr.attachments++
 				tr.mu.Unlock()
 			}
 		}
 		if page.Next == "" {
-			return nil
+			return added, nil
 		}
 		cursor = page.Next
 	}

@@ -414,7 +414,8 @@ func (r *cfbReader) kind() string {
 		// MN0 holds the document of Works 3 and 4 for Windows (a word
 		// processor document, spreadsheet or database).
 		return typeWorks
-	case r.has("FileHeader") && r.has("\x05HwpSummaryInformation"):
+	case r.has("FileHeader") && (r.has("\x05HwpSummaryInformation") || r.has("BodyText") || r.has("ViewText")):
+		// HWP 5; a distribution document keeps its text in ViewText.
 		return typeHWP
 	}
 	for _, e := range r.entries[1:] {

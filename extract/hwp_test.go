@@ -125,3 +125,16 @@ func FuzzHWP(f *testing.F) {
 	addSeeds(f, "formats/hwp/udhr-korean.hwp", "formats/hwp/plain.hwp", "formats/hwp/encrypted.hwp")
 	f.Fuzz(func(t *testing.T, data []byte) { checkExtract(t, typeHWP, data) })
 }
+
+// TestHWPDetect names HWP 5 by its streams, with or without its summary.
+func TestHWPDetect(t *testing.T) {
+	t.Parallel()
+	for _, root := range []*testdocs.CFBNode{
+		testdocs.CFBStorage("Root Entry", testdocs.CFBStream("FileHeader", []byte(hwpSignature)), testdocs.CFBStorage("BodyText")),
+		testdocs.CFBStorage("Root Entry", testdocs.CFBStream("FileHeader", []byte(hwpSignature)), testdocs.CFBStorage("ViewText")),
+		testdocs.CFBStorage("Root Entry", testdocs.CFBStream("FileHeader", []byte(hwpSignature)), testdocs.CFBStream("\x05HwpSummaryInformation", nil)),
+	} {
+		require.Equal(t, typeHWP, Detect("", testdocs.CFB(root)))
+	}
+	require.Equal(t, typeOLE, cfbKind(testdocs.CFB(testdocs.CFBStorage("Root Entry", testdocs.CFBStream("FileHeader", nil)))))
+}

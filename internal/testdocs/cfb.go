@@ -212,15 +212,19 @@ func CFB(root *CFBNode) []byte {
 		le.PutUint32(d[72:], noStream)
 		le.PutUint32(d[76:], noStream)
 	}
-	mf := at(miniFATStart)
-	for i := range nMiniFAT * 128 {
-		v := uint32(free)
-		if i < len(miniFAT) {
-			v = miniFAT[i]
+	if nMiniFAT > 0 {
+		mf := at(miniFATStart)
+		for i := range nMiniFAT * 128 {
+			v := uint32(free)
+			if i < len(miniFAT) {
+				v = miniFAT[i]
+			}
+			le.PutUint32(mf[4*i:], v)
 		}
-		le.PutUint32(mf[4*i:], v)
 	}
-	copy(at(miniStart), mini)
+	if nMini > 0 {
+		copy(at(miniStart), mini)
+	}
 	for i, b := range big {
 		copy(at(bigEnts[i].start), b)
 	}

@@ -193,15 +193,13 @@ func (a *app) runBench(ctx context.Context, cfg *benchConfig, dataDirGiven bool)
 	rec := newLatencyRecorder(cfg.Jobs)
 	handlers := jobs.NewHandlers()
 	handlers.Handle(benchJobType, rec.handle, nil)
-	srv, err := jobs.NewServer(drv, &jobs.Config{
+	srv, err := a.newJobServer(drv, "bench", jobs.Config{
 		Handlers:       handlers,
 		Concurrency:    cfg.Concurrency,
 		FetchBatchSize: cfg.Batch,
-		Logger:         a.log,
-		Labels:         map[string]string{"role": "bench"},
 	})
 	if err != nil {
-		return nil, usagef("%w", err)
+		return nil, err
 	}
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), benchStopTimeout)

@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
@@ -231,29 +230,13 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, cleanup()) }()
+	g.Limits.pdfWorkers = cfg.PDFWorkers // the bench's own: as many PDF engines as asked
 	docs, err := openDocuments(ctx, &g, b, a.log)
 	if err != nil {
 		return nil, err
 	}
 	defer docs.Close()
-	// The bench's own extractor: as many PDF engines as asked.
-	_ = docs.extractor.Close()
-	if docs.extractor, err = g.Limits.newExtractor(cfg.PDFWorkers); err != nil {
-		return nil, err
-	}
-	client, err := jobs.NewClient(b.driver, nil)
-	if err != nil {
-		return nil, err
-	}
-	var analyzer pipeline.Analyzer // the basic facts, unless --ml
-	if docs.analyzer != nil {
-		analyzer = mlpipeline.New(docs.analyzer)
-	}
-	p, err := pipeline.New(pipeline.Config{Store: docs.store, Blobs: docs.blobs, Cache: docs.cache,
-		Jobs: client, Extractor: docs.extractor, Analyzer: analyzer, Logger: a.log})
-	if err != nil {
-		return nil, err
-	}
+	p := docs.pipeline
 	before, err := docs.store.Stats(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bench: read the store: %w", err)
@@ -265,16 +248,14 @@ func (a *app) runBenchPipeline(ctx context.Context, cfg *benchPipelineConfig) (r
 
 	handlers := jobs.NewHandlers()
 	p.Register(handlers)
-	srv, err := jobs.NewServer(b.driver, &jobs.Config{
+	srv, err := a.newJobServer(b.driver, "bench", jobs.Config{
 		Handlers:     handlers,
 		Queues:       pipeline.Queues(),
 		Concurrency:  cfg.Concurrency,
 		PeriodicJobs: pipeline.PeriodicJobs(),
-		Logger:       a.log,
-		Labels:       map[string]string{"role": "bench"},
 	})
 	if err != nil {
-		return nil, usagef("%w", err)
+		return nil, err
 	}
 	defer func() {
 		sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), benchStopTimeout)

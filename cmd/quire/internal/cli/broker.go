@@ -7,6 +7,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/redisdriver"
 	"github.com/quirehq/quire/jobs/sqlitedriver"
@@ -79,4 +80,19 @@ func (b *broker) Close() error {
 		err = errors.Join(err, b.rdb.Close())
 	}
 	return err
+}
+
+// newJobServer builds a job server on d for a role: the one place a
+// command assembles one, so that every server logs to the command's logger
+// and reports Quire's version and its role (the Web UI's processes page
+// shows both); a bad setting is a usage error.
+func (a *app) newJobServer(d jobs.Driver, role string, cfg jobs.Config) (*jobs.Server, error) {
+	cfg.Logger = a.log
+	cfg.Version = buildinfo.Version
+	cfg.Labels = map[string]string{"role": role}
+	srv, err := jobs.NewServer(d, &cfg)
+	if err != nil {
+		return nil, usagef("%w", err)
+	}
+	return srv, nil
 }

@@ -143,7 +143,7 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	if err := g.Limits.validate(); err != nil {
 		return nil, err
 	}
-	if d.extractor, err = g.Limits.newExtractor(0); err != nil {
+	if d.extractor, err = g.Limits.newExtractor(g.Limits.pdfWorkers); err != nil {
 		return nil, err
 	}
 	client, err := jobs.NewClient(b.driver, nil)

@@ -16,6 +16,9 @@ import (
 // reads. Together with the job concurrency the limits bound a worker's
 // memory: docs/operations.md ("Memory budget") adds them up.
 type limitSettings struct {
+	// pdfWorkers is how many PDF engines the extractor keeps; 0, the
+	// default. Only the pipeline benchmark sets it (--pdf-workers).
+	pdfWorkers int
 	// MaxDocumentBytes is the largest document accepted. Defaults to
 	// extract.MaxBytesDefault (100 MiB).
 	MaxDocumentBytes bytesize.Size

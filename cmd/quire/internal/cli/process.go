@@ -20,7 +20,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
-	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
@@ -320,18 +319,15 @@ func (a *app) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 	if shutdownTimeout < 0 {
 		shutdownTimeout = -1
 	}
-	srv, err := jobs.NewServer(b.driver, &jobs.Config{
+	srv, err := a.newJobServer(b.driver, "process", jobs.Config{
 		Handlers:        handlers,
 		PeriodicJobs:    pipeline.PeriodicJobs(),
 		Queues:          queues,
 		Concurrency:     cfg.Concurrency,
 		ShutdownTimeout: shutdownTimeout,
-		Logger:          a.log,
-		Version:         buildinfo.Version,
-		Labels:          map[string]string{"role": "process"},
 	})
 	if err != nil {
-		return usagef("%w", err)
+		return err
 	}
 	// The server runs until every document is finished, not until ctx is
 	// done: an interrupt stops it below, gracefully.

@@ -35,6 +35,7 @@ type processResult struct {
 	Failed      int            `json:"failed"`
 	Duplicates  int            `json:"duplicates"`
 	Attachments int            `json:"attachments"`
+	Unfinished  int            `json:"unfinished"`
 	Reasons     map[string]int `json:"reasons"`
 	DocsPerS    float64        `json:"docs_per_s"`
 	ElapsedS    float64        `json:"elapsed_s"`
@@ -130,12 +131,16 @@ func TestProcessInterrupted(t *testing.T) {
 		}
 		cancel()
 	}()
-	r := b.runWith(ctx, t, &runOpts{stderr: stderr}, "process", in, "--json", "--log-level", "info", "--shutdown-timeout", "1s")
+	// One job at a time: the document running when the interrupt comes
+	// finishes in the graceful stop, and is counted; the others wait.
+	r := b.runWith(ctx, t, &runOpts{stderr: stderr}, "process", in, "--json", "--log-level", "info", "--shutdown-timeout", "1s",
+		"--concurrency", "1")
 	require.Equal(t, exitError, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
 	require.Contains(t, r.stderr, "interrupted")
 	require.Contains(t, r.stderr, "next run of quire process or quire up")
 	sum := decodeLastLine[processResult](t, r)
 	require.Less(t, sum.Done+sum.Failed, 3, "%+v", sum)
+	require.Equal(t, sum.Total, sum.Done+sum.Failed+sum.Unfinished, "%+v", sum)
 }
 
 func TestReprocess(t *testing.T) {

@@ -299,7 +299,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 			defer func() { stopInbox(); <-inboxDone }()
 		}
 	}
-	srv, err := jobs.NewServer(b.driver, &jobs.Config{
+	srv, err := a.newJobServer(b.driver, opts.role, jobs.Config{
 		Handlers:        handlers,
 		Middleware:      []jobs.Middleware{m.Middleware()},
 		PeriodicJobs:    periodic,
@@ -308,12 +308,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 		Concurrency:     cfg.Concurrency,
 		LeaseDuration:   cfg.Lease,
 		ShutdownTimeout: shutdownTimeout,
-		Logger:          a.log,
-		Version:         buildinfo.Version,
-		Labels:          map[string]string{"role": opts.role},
 	})
 	if err != nil {
-		return usagef("%w", err)
+		return err
 	}
 
 	// Listen before starting, so a taken port fails the start.

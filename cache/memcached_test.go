@@ -16,12 +16,6 @@ import (
 	"github.com/quirehq/quire/internal/testenv"
 )
 
-// requireService applies the service rule of internal/testenv.
-func requireService(t testing.TB, name string, err error) {
-	t.Helper()
-	testenv.RequireService(t, name, err)
-}
-
 // logRecorder keeps log records for the test to count.
 type logRecorder struct {
 	mu      sync.Mutex

@@ -609,7 +609,7 @@ func (u *unpacker) cpio(r *bufio.Reader) error {
 			return fmt.Errorf("%w: cpio header: %v", ErrCorrupt, err)
 		}
 		var mode, nameSize, size int64
-		var align int64 = 1
+		var align int64
 		switch {
 		case bytes.HasPrefix(magic, []byte("0707")):
 			l := cpioNewc

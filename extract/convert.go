@@ -49,7 +49,7 @@ import (
 // the conversion; the profile sets macro security to its highest and
 // blocks links to remote content.
 
-// ErrConverterUnavailable: the document needs the office converter and
+// ErrConverterUnavailable means the document needs the office converter and
 // none is installed or it is turned off. It comes wrapped with
 // ErrUnsupported, which names the document's type.
 var ErrConverterUnavailable = errors.New("office converter not available")

@@ -426,7 +426,9 @@ func (d *zipDoc) repackODF(entries []string, dir, typ string, room int64) ([]byt
 	if err != nil {
 		return nil, err
 	}
-	io.WriteString(w, typ)
+	if _, err := io.WriteString(w, typ); err != nil {
+		return nil, err
+	}
 	for _, name := range entries {
 		f := d.files[name]
 		if strings.HasSuffix(name, "/") || embeddedPicture(name) {
@@ -447,7 +449,9 @@ func (d *zipDoc) repackODF(entries []string, dir, typ string, room int64) ([]byt
 		if err != nil {
 			return nil, err
 		}
-		w.Write(data)
+		if _, err := w.Write(data); err != nil {
+			return nil, err
+		}
 	}
 	if err := zw.Close(); err != nil {
 		return nil, err

@@ -225,7 +225,7 @@ func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Resul
 	// page parsed or rendered), never the rest of the document.
 	killed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		inst.Kill()
+		_ = inst.Kill() // the instance is discarded either way
 		eng.abandoned.Add(1)
 		close(killed)
 	})
@@ -236,7 +236,7 @@ func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Resul
 		return nil, ctx.Err()
 	}
 	if r.fault != nil || pdfInstanceMemory(inst) > pdfRecycleBytes {
-		inst.Kill()
+		_ = inst.Kill() // the instance is discarded either way
 		eng.recycled.Add(1)
 	} else if cerr := inst.Close(); cerr != nil {
 		eng.recycled.Add(1)

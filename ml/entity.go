@@ -661,10 +661,7 @@ var multipliers = map[string]float64{
 func normMoney(s string) (string, bool) {
 	low := strings.ToLower(s)
 	cur := ""
-	var rest []string
-	for _, f := range strings.FieldsFunc(low, func(r rune) bool { return r == ' ' }) {
-		rest = append(rest, f)
-	}
+	rest := strings.FieldsFunc(low, func(r rune) bool { return r == ' ' })
 	// Split a currency sign off the number it is written against.
 	var parts []string
 	for _, f := range rest {

@@ -13,7 +13,7 @@ import (
 	"time"
 )
 
-// ErrWebhookTarget: a webhook's URL points at an address Quire refuses to
+// ErrWebhookTarget means a webhook's URL points at an address Quire refuses to
 // call (loopback, private, link-local, unspecified or multicast), unless
 // Config.WebhookAllowPrivate allows it. Whoever registers a webhook chooses
 // where the workers send requests; without this, a webhook could reach the

@@ -55,8 +55,12 @@ func HWP(d HWPDoc) []byte {
 		}
 		var out bytes.Buffer
 		zw, _ := flate.NewWriter(&out, flate.BestCompression)
-		zw.Write(b)
-		zw.Close()
+		if _, err := zw.Write(b); err != nil {
+			panic(err) // a bytes.Buffer does not fail
+		}
+		if err := zw.Close(); err != nil {
+			panic(err)
+		}
 		return out.Bytes()
 	}
 	// DocInfo: the document's properties (the number of sections, the

@@ -36,6 +36,9 @@ type documents struct {
 	// with --ml=false; ml keeps its classifiers current (startML).
 	analyzer *ml.Analyzer
 	ml       *mlRuntime
+	// ownsStore says Close closes the store and the blob storage:
+	// openDocuments opened them; openDocumentsOn's caller did.
+	ownsStore bool
 }
 
 // storeURL returns the store g selects: --postgres-url, else SQLite in
@@ -121,18 +124,32 @@ func storeSetting(g *globalConfig) string {
 // enqueueing on b; opts adjust the pipeline's config. The store is migrated,
 // as at every start of up.
 func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *documents, err error) {
-	d := &documents{}
+	st, err := openStore(ctx, g)
+	if err != nil {
+		return nil, err
+	}
+	blobs, err := g.openBlobs(ctx)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	d, err := openDocumentsOn(ctx, g, st, blobs, b, log, opts...)
+	if err != nil {
+		return nil, errors.Join(err, blobs.Close(), st.Close())
+	}
+	d.ownsStore = true
+	return d, nil
+}
+
+// openDocumentsOn is openDocuments on a store and blob storage the caller
+// opened, and closes after the documents.
+func openDocumentsOn(ctx context.Context, g *globalConfig, st store.Store, blobs *blob.Store, b *broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *documents, err error) {
+	d := &documents{store: st, blobs: blobs}
 	defer func() {
 		if err != nil {
 			_ = d.Close()
 		}
 	}()
-	if d.store, err = openStore(ctx, g); err != nil {
-		return nil, err
-	}
-	if d.blobs, err = g.openBlobs(ctx); err != nil {
-		return nil, err
-	}
 	cu := g.CacheURL
 	if cu == "" {
 		cu = "memory://"
@@ -167,7 +184,7 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 	return d, nil
 }
 
-// Close closes what openDocuments opened.
+// Close closes what openDocuments or openDocumentsOn opened.
 func (d *documents) Close() error {
 	d.stopML()
 	var errs []error
@@ -177,11 +194,8 @@ func (d *documents) Close() error {
 	if d.cache != nil {
 		errs = append(errs, d.cache.Close())
 	}
-	if d.blobs != nil {
-		errs = append(errs, d.blobs.Close())
-	}
-	if d.store != nil {
-		errs = append(errs, d.store.Close())
+	if d.ownsStore {
+		errs = append(errs, d.blobs.Close(), d.store.Close())
 	}
 	return errors.Join(errs...)
 }

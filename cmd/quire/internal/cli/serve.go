@@ -4,21 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"net"
-	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/quirehq/quire/internal/buildinfo"
-	"github.com/quirehq/quire/internal/metrics"
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/pipeline"
 )
 
 // Defaults of the serve command.
@@ -77,19 +70,36 @@ type serveConfig struct {
 	TestRecordURL string
 }
 
-// role is one way to run the serve command. Each role opens only what it
-// needs: web the broker (to enqueue) and the store, worker both, scheduler
-// only the broker.
+// role is one way to run the serve command. A role on the module graph
+// (modules.go) names its module, which opens only what it needs: web the
+// broker (to enqueue) and the store, ml the store and blobs, scheduler only
+// the broker; check, when set, refuses settings the role cannot run with
+// before anything opens.
 type role struct {
-	name string
-	run  func(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error
+	name   string
+	module string
+	check  func(a *app, cfg *serveConfig) error
+	run    func(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error
 }
 
 var roles = []role{
-	{name: "ml", run: runML},
-	{name: "scheduler", run: runScheduler},
-	{name: "web", run: runWeb},
+	{name: "ml", module: modML, check: func(a *app, cfg *serveConfig) error {
+		if err := needHTTPAddr(cfg, "ml", "inference API"); err != nil {
+			return err
+		}
+		return a.global.ML.validate()
+	}},
+	{name: "scheduler", module: modScheduler},
+	{name: "web", module: modWeb, check: func(_ *app, cfg *serveConfig) error { return needHTTPAddr(cfg, "web", "API") }},
 	{name: "worker", run: runWorker},
+}
+
+// needHTTPAddr refuses an empty --http-addr for a role that serves an API.
+func needHTTPAddr(cfg *serveConfig, role, what string) error {
+	if cfg.HTTPAddr == "" {
+		return usagef("invalid %s \"\": the %s role needs an address for its %s", setting("http-addr"), role, what)
+	}
+	return nil
 }
 
 func roleNames() string {
@@ -202,190 +212,14 @@ func (a *app) runServe(ctx context.Context, cfg *serveConfig) error {
 		return err
 	}
 	defer stopPprof()
-	return roles[i].run(ctx, a, cfg, queues)
-}
-
-// runWorker runs the worker role: a jobs.Server with the pipeline's
-// handlers and the built-in ones, the probes and metrics. It serves no API
-// (the web role does) and enqueues no periodic jobs (the scheduler does).
-func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error {
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "serve", role: cfg.Role, documents: true})
-}
-
-// processOpts say what runProcess runs around the worker.
-type processOpts struct {
-	// command names the command in logs: serve or up.
-	command string
-	// role labels the process in the process list.
-	role string
-	// documents registers the document pipeline's handlers in the worker:
-	// the store, blobs and cache are opened, and the store migrated, at
-	// start.
-	documents bool
-	// all, with documents, runs every role in the process, as up does: the
-	// REST API besides the probes, the periodic jobs, and every pipeline
-	// queue that --queues does not weigh.
-	all bool
-	// inbox, with all, is a folder whose files are ingested (see
-	// runInbox).
-	inbox string
-}
-
-// runProcess runs a jobs.Server with the built-in handlers and the HTTP
-// server on cfg.Addr until ctx is done, then stops both gracefully: quiet,
-// let running jobs finish within the shutdown timeout, hand back the rest,
-// close HTTP. serve --role worker and up both run through it.
-func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[string]int, opts *processOpts) error {
-	b, err := openBroker(&a.global)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	shutdownTimeout := cfg.ShutdownTimeout
-	if shutdownTimeout < 0 {
-		shutdownTimeout = -1
-	}
-	handlers := builtinHandlers()
-	if cfg.TestRecordURL != "" {
-		handleRecord(handlers, cfg.TestRecordURL)
-	}
-	var periodic []jobs.PeriodicJob
-	var api http.Handler
-	// The HTTP server's settings; with the web UI's edge when up serves it.
-	webEdge := cfg.Web.servers()
-	var docs *documents
-	m := metrics.New()
-	if opts.documents {
-		if docs, err = openDocuments(ctx, &a.global, b, a.log, m.ObserveStages); err != nil {
-			return err
-		}
-		defer docs.Close()
-		docs.pipeline.Register(handlers)
-		if err := docs.startML(ctx, &a.global.ML, a.log); err != nil {
-			return err
-		}
-		if err := docs.registerTrain(handlers, a.log); err != nil {
+	r := roles[i]
+	if r.check != nil {
+		if err := r.check(a, cfg); err != nil {
 			return err
 		}
 	}
-	if opts.documents && opts.all {
-		periodic = a.periodicJobs()
-		queues = maps.Clone(queues)
-		for q, w := range mlQueues(pipeline.Queues()) {
-			if _, set := queues[q]; !set {
-				queues[q] = w
-			}
-		}
-		if webEdge, err = cfg.Web.edge(cfg.Demo, cfg.Addr); err != nil {
-			return err
-		}
-		if api, err = a.newWebHandler(docs, b.driver, &cfg.Web, webEdge, cfg.Demo); err != nil {
-			return err
-		}
-		if cfg.Demo {
-			go a.feedDemo(ctx, docs.pipeline, cfg.DemoCorpus)
-		} else if cfg.Addr != "" {
-			if err := a.ensureAdmin(ctx, docs.store, "http://"+cfg.Addr+"/"); err != nil {
-				return err
-			}
-		}
-		if opts.inbox != "" {
-			if err := checkInbox(opts.inbox); err != nil {
-				return err
-			}
-			ictx, stopInbox := context.WithCancel(ctx)
-			inboxDone := make(chan struct{})
-			go func() { defer close(inboxDone); runInbox(ictx, opts.inbox, docs.pipeline, a.log) }()
-			defer func() { stopInbox(); <-inboxDone }()
-		}
+	if r.module != "" {
+		return a.runRole(ctx, cfg, r.module)
 	}
-	srv, err := a.newJobServer(b.driver, opts.role, jobs.Config{
-		Handlers:        handlers,
-		Middleware:      []jobs.Middleware{m.Middleware()},
-		PeriodicJobs:    periodic,
-		Queues:          queues,
-		StrictPriority:  cfg.Strict,
-		Concurrency:     cfg.Concurrency,
-		LeaseDuration:   cfg.Lease,
-		ShutdownTimeout: shutdownTimeout,
-	})
-	if err != nil {
-		return err
-	}
-
-	// Listen before starting, so a taken port fails the start.
-	var ln net.Listener
-	if cfg.Addr != "" {
-		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-			return fmt.Errorf("listen on %s %q: %w", setting("addr"), cfg.Addr, err)
-		}
-	}
-	if err := srv.Start(ctx); err != nil {
-		if ln != nil {
-			_ = ln.Close()
-		}
-		return err
-	}
-	a.log.Info(opts.command+": worker started", append(slices.Clone(b.attrs), "version", buildinfo.Version)...)
-
-	// quiet is set by SIGTSTP and at stop: the fetch loop no longer turns,
-	// which liveness must not take for a stuck process.
-	var quiet atomic.Bool
-	var hs *http.Server
-	httpDone := make(chan error, 1)
-	if ln != nil {
-		hs = newHTTPServer(srv, jobs.NewInspector(b.driver, nil), &quiet, jobs.PollIntervalDefault, m, a.log, api, webEdge)
-		if api != nil {
-			a.log.Info(opts.command+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+ln.Addr().String()+"/")
-		} else {
-			a.log.Info(opts.command+": serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
-		}
-		a.willServe(ln, hs)
-		if a.listening != nil {
-			a.listening(ln.Addr())
-		}
-		go func() { httpDone <- hs.Serve(ln) }()
-	}
-	if a.quietSignals != nil {
-		sigs, stop := a.quietSignals()
-		defer stop()
-		go func() {
-			for {
-				select {
-				case <-sigs:
-					quiet.Store(true)
-					srv.Quiet()
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-
-	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-httpDone:
-		serveErr = fmt.Errorf("serve HTTP on %s: %w", ln.Addr(), serveErr)
-		a.log.Error(opts.command+": HTTP server failed; stopping", "error", serveErr)
-	}
-	a.log.Info(opts.command+": stopping", "shutdown_timeout", cfg.ShutdownTimeout)
-	quiet.Store(true)
-	stopCtx := context.WithoutCancel(ctx)
-	if shutdownTimeout > 0 {
-		var cancel context.CancelFunc
-		stopCtx, cancel = context.WithTimeout(stopCtx, shutdownTimeout+stopGrace)
-		defer cancel()
-	}
-	stopErr := srv.Stop(stopCtx)
-	if hs != nil {
-		// /readyz said 503 while jobs drained; now stop answering.
-		hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		_ = hs.Shutdown(hctx)
-	}
-	if stopErr != nil {
-		stopErr = fmt.Errorf("stop worker: %w", stopErr)
-	}
-	return errors.Join(serveErr, stopErr)
+	return r.run(ctx, a, cfg, queues)
 }

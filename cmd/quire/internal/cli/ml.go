@@ -6,19 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
-	"strings"
-	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/blob"
-	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/ml/mldata"
 	"github.com/quirehq/quire/store"
 )
 
@@ -283,7 +279,7 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 		m.Metrics.HeldOut, m.Metrics.Accuracy, m.Metrics.MacroF1 = ev.Examples, ev.Accuracy, ev.MacroF1
 		m.Metrics.Labels, m.Metrics.Confusion = ev.Labels, ev.Confusion
 	}
-	if err := writeModel(c.out, m); err != nil {
+	if err := ml.WriteFile(c.out, m); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "model %s: %s, %d labels, %d features, trained on %d documents, temperature %.3f\n",
@@ -349,7 +345,7 @@ func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) err
 	defer x.Close()
 	var errs []error
 	for _, f := range files {
-		text, err := extractFile(ctx, x, f)
+		text, err := mldata.DocumentText(ctx, x, f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -373,147 +369,30 @@ func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) err
 	return errors.Join(errs...)
 }
 
-// loadExamples extracts the documents of dir, labelled by the folder they
-// are in, on as many goroutines as there are CPUs.
+// loadExamples reads the labelled documents of --data (ml/mldata).
 func (a *app) loadExamples(ctx context.Context, dir string) ([]ml.Example, error) {
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, usagef("ml: --data: %w", err)
-	}
-	type file struct{ path, key, label string }
-	var files []file
-	for _, e := range entries {
-		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		root := filepath.Join(dir, e.Name())
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if strings.HasPrefix(d.Name(), ".") && path != root {
-				if d.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			// A symlink is followed: a data folder may link to a corpus
-			// rather than copy it.
-			if d.Type().IsRegular() || d.Type()&fs.ModeSymlink != 0 {
-				rel, _ := filepath.Rel(dir, path)
-				files = append(files, file{path, filepath.ToSlash(rel), e.Name()})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("ml: read %s: %w", root, err)
-		}
-	}
-	if len(files) == 0 {
-		return nil, usagef("ml: --data %s holds no label folder with documents", dir)
-	}
 	x, err := a.global.Limits.newExtractor(0)
 	if err != nil {
 		return nil, err
 	}
 	defer x.Close()
-	examples := make([]ml.Example, len(files))
-	ok := make([]bool, len(files))
-	var (
-		wg      sync.WaitGroup
-		mu      sync.Mutex
-		skipped int
-	)
-	next := make(chan int)
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		wg.Go(func() {
-			for i := range next {
-				text, err := extractFile(ctx, x, files[i].path)
-				if err != nil {
-					// One unreadable document must not stop training on
-					// thousands: it is logged and left out.
-					a.log.Warn("ml: document left out", "file", files[i].path, "err", err)
-					mu.Lock()
-					skipped++
-					mu.Unlock()
-					continue
-				}
-				examples[i] = ml.Example{Key: files[i].key, Text: text, Label: files[i].label}
-				ok[i] = true
-			}
-		})
+	examples, err := mldata.Load(ctx, dir, &mldata.LoadOpts{Extractor: x, Logger: a.log})
+	if errors.Is(err, mldata.ErrNoData) {
+		return nil, usagef("ml: --data %w", err)
 	}
-	for i := range files {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		return nil, usagef("ml: --data: %w", err)
 	}
-	close(next)
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	out := examples[:0]
-	for i, e := range examples {
-		if ok[i] {
-			out = append(out, e)
-		}
-	}
-	a.log.Info("ml: documents read", "dir", dir, "documents", len(out), "left_out", skipped)
-	return out, nil
-}
-
-// extractFile returns the text a classifier reads of a file: its title and
-// author, then its text, as the pipeline's analyzer sees a document.
-func extractFile(ctx context.Context, x *extract.Extractor, path string) (string, error) {
-	data, err := os.ReadFile(path)
 	if err != nil {
-		return "", err
+		return nil, fmt.Errorf("ml: %w", err)
 	}
-	res, err := x.Extract(ctx, &extract.Input{Name: filepath.Base(path), Data: data})
-	if err != nil {
-		return "", fmt.Errorf("extract %s: %w", path, err)
-	}
-	return ml.DocumentText(res.Title, res.Author, res.Text), nil
+	return examples, nil
 }
 
 func readModel(path string) (*ml.Model, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	m, err := ml.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, usagef("ml: --model: %w", err)
 	}
-	defer f.Close()
-	m, err := ml.Decode(f)
-	if err != nil {
-		return nil, fmt.Errorf("read model %s: %w", path, err)
-	}
-	return m, nil
-}
-
-// writeModel writes the artifact beside path and renames it into place, so
-// that a reader never sees half a model.
-func writeModel(path string, m *ml.Model) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write model: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file private; a model holds nothing secret and
-	// other users (a worker's account) read it.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write model %s: %w", path, err)
-	}
-	if err := ml.Encode(tmp, m); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write model %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write model %s: %w", path, err)
-	}
-	return nil
+	return m, err
 }

@@ -47,8 +47,11 @@ type sqlStore struct {
 	// sequential, so the next synced commit covers the unsynced ones before
 	// it.
 	sqliteSynchronous string
-	close             func() error
-	now               func() time.Time
+	// fts keeps SQLite's full-text index current; nil on PostgreSQL,
+	// whose index is a column kept by the row's own write.
+	fts   *ftsIndexer
+	close func() error
+	now   func() time.Time
 }
 
 const (

@@ -178,6 +178,9 @@ func (s *sqlStore) ListDocuments(ctx context.Context, p *ListDocumentsParams) (*
 		if s.pg() {
 			where = append(where, "EXISTS (SELECT 1 FROM document_text t WHERE t.document_id = d.id AND t.tsv @@ websearch_to_tsquery('simple', "+arg(q.websearch())+"))")
 		} else {
+			if err := s.fts.flush(ctx); err != nil {
+				return nil, fmt.Errorf("list documents: %w", err)
+			}
 			where = append(where, "d.id IN (SELECT t.document_id FROM document_fts JOIN document_text t ON t.id = document_fts.rowid WHERE document_fts MATCH "+arg(q.fts5())+")")
 		}
 	}

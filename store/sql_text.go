@@ -149,6 +149,11 @@ func (s *sqlStore) Search(ctx context.Context, p *SearchParams) ([]SearchHit, er
 	if q.empty() {
 		return nil, nil
 	}
+	if s.fts != nil {
+		if err := s.fts.flush(ctx); err != nil {
+			return nil, fmt.Errorf("search %q: %w", p.Query, err)
+		}
+	}
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)

@@ -158,7 +158,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		return fail(err)
 	}
 	writer := sqlitesync.NewWriter(w, nil)
-	writer.BeforeCommit(indexPendingTexts)
+	fts := newFTSIndexer(writer, r)
 	return &sqlStore{
 		backend:           backendSQLite,
 		w:                 w,
@@ -168,14 +168,14 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		lockModel:         func(context.Context, *sql.Tx, string, string) error { return nil },
 		sqliteWriter:      writer,
 		sqliteSynchronous: cfg.synchronous,
-		close:             closeAll,
+		fts:               fts,
+		close:             func() error { return errors.Join(fts.close(), closeAll()) },
 		now:               time.Now,
 	}, nil
 }
 
-// indexPendingTexts adds the texts written in a transaction to the full-text
-// index, once for every document of the writer's group, just before it
-// commits (migration 0007 says why).
+// indexPendingTexts adds the texts waiting in document_fts_pending to the
+// full-text index (migration 0007 and ftsIndexer say when and why).
 func indexPendingTexts(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO document_fts (rowid, text)
 		SELECT t.id, t.text FROM document_fts_pending p JOIN document_text t ON t.id = p.id`); err != nil {

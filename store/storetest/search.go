@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -188,6 +189,25 @@ func exerciseSearch(t *testing.T, h Harness) {
 			_, err := b.db.Exec("INSERT INTO document_fts (document_fts, rank) VALUES ('integrity-check', 1)")
 			require.NoError(t, err, "full-text index out of step with the texts")
 		}
+	})
+
+	// The embedded store indexes texts in batches (store/sqlite_fts.go): a
+	// text no query asked for is indexed within a second all the same, and
+	// a query finds a text saved just before it.
+	t.Run("IndexedWithoutQuery", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		if !strings.HasPrefix(b.url, "sqlite") {
+			t.Skip("PostgreSQL indexes a text in the write that saves it")
+		}
+		d := newDocument(t, b.st, func(p *store.CreateDocumentParams) { p.Name = "quiet" })
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: d.ID, Text: "a quiet archive"}))
+		require.Eventually(t, func() bool {
+			return b.count(t, "SELECT count(*) FROM document_fts_pending") == 0
+		}, 10*time.Second, 20*time.Millisecond, "a text waits unindexed")
+		e := newDocument(t, b.st, func(p *store.CreateDocumentParams) { p.Name = "fresh" })
+		require.NoError(t, b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: e.ID, Text: "a fresh archive"}))
+		require.Equal(t, []string{e.Name}, found(t, b.st, "fresh"))
 	})
 
 	t.Run("LongText", func(t *testing.T) {

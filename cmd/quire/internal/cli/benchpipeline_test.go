@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/bench"
 )
 
 func TestBenchPipeline(t *testing.T) {
@@ -18,7 +20,7 @@ func TestBenchPipeline(t *testing.T) {
 	for _, k := range []string{"docs_per_s", "pages_per_s", "p50_ms", "p99_ms", "stages", "done", "failed", "rss_mib"} {
 		require.Contains(t, raw, k)
 	}
-	var res benchPipelineResult
+	var res bench.PipelineResult
 	require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &res))
 	require.Equal(t, "quire-sqlite", res.Engine)
 	require.True(t, res.ML, "the analyze stage runs the machine learning, as in the workers")

@@ -6,9 +6,10 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/bench"
 )
 
 func TestBenchJobs(t *testing.T) {
@@ -29,7 +30,7 @@ func TestBenchJobs(t *testing.T) {
 			r := runCLI(t.Context(), t, nil, args...)
 			require.Equal(t, exitOK, r.code, r.stderr)
 
-			var res benchResult
+			var res bench.JobsResult
 			require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &res), "last line: %s", r.lastLine())
 			require.Equal(t, "quire-redis", res.Engine)
 			require.Positive(t, res.EnqueuePerS)
@@ -75,7 +76,7 @@ func TestBenchJobsEmbedded(t *testing.T) {
 			r := runCLI(t.Context(), t, nil, args...)
 			require.Equal(t, exitOK, r.code, r.stderr)
 
-			var res benchResult
+			var res bench.JobsResult
 			require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &res), "last line: %s", r.lastLine())
 			require.Equal(t, "quire-sqlite", res.Engine)
 			require.Positive(t, res.EnqueuePerS)
@@ -116,17 +117,4 @@ func TestBenchFlags(t *testing.T) {
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "invalid --jobs 0")
 	require.Contains(t, r.stderr, "invalid --batch 5000")
-}
-
-func TestPercentile(t *testing.T) {
-	t.Parallel()
-	var d []time.Duration
-	for i := 1; i <= 100; i++ {
-		d = append(d, time.Duration(i))
-	}
-	require.Equal(t, time.Duration(50), percentile(d, 0.50))
-	require.Equal(t, time.Duration(99), percentile(d, 0.99))
-	require.Equal(t, time.Duration(100), percentile(d, 1))
-	require.Equal(t, time.Duration(1), percentile(d[:1], 0.99))
-	require.Zero(t, percentile(nil, 0.5))
 }

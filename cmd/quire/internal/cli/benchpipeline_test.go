@@ -2,9 +2,15 @@ package cli
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/bench"
+	"github.com/quirehq/quire/internal/testenv"
 )
 
 func TestBenchPipeline(t *testing.T) {
@@ -18,7 +24,7 @@ func TestBenchPipeline(t *testing.T) {
 	for _, k := range []string{"docs_per_s", "pages_per_s", "p50_ms", "p99_ms", "stages", "done", "failed", "rss_mib"} {
 		require.Contains(t, raw, k)
 	}
-	var res benchPipelineResult
+	var res bench.PipelineResult
 	require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &res))
 	require.Equal(t, "quire-sqlite", res.Engine)
 	require.True(t, res.ML, "the analyze stage runs the machine learning, as in the workers")
@@ -44,4 +50,32 @@ func TestBenchPipelineFlags(t *testing.T) {
 	require.Contains(t, r.stderr, "--corpus is required")
 	require.Contains(t, r.stderr, "invalid --concurrency 0")
 	require.Contains(t, r.stderr, "invalid --ingest-concurrency -1")
+}
+
+// TestBenchPipelineRefuses: a corpus without files and a store that holds
+// documents are mistakes in the settings.
+func TestBenchPipelineRefuses(t *testing.T) {
+	t.Parallel()
+
+	t.Run("EmptyCorpus", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o600))
+		r := runCLI(t.Context(), t, nil, "bench", "pipeline", "--corpus", dir, "--ml=false")
+		require.Equal(t, exitUsage, r.code, r.stderr)
+		require.Contains(t, r.stderr, fmt.Sprintf("invalid --corpus %q: no files in it", dir))
+		require.Contains(t, r.stderr, "bench: removed its data")
+	})
+
+	t.Run("StoreNotEmpty", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a document"), 0o600))
+		args := []string{"bench", "pipeline", "--corpus", dir, "--ml=false", "--postgres-url", testenv.NewPostgresDatabase(t)}
+		r := runCLI(t.Context(), t, nil, args...)
+		require.Equal(t, exitOK, r.code, r.stderr)
+		r = runCLI(t.Context(), t, nil, args...) // the first run's document is still there
+		require.Equal(t, exitUsage, r.code, r.stderr)
+		require.Contains(t, r.stderr, "the store (--postgres-url / QUIRE_POSTGRES_URL) already holds 1 documents: give the bench a fresh database")
+	})
 }

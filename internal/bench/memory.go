@@ -1,4 +1,4 @@
-package cli
+package bench
 
 import (
 	"bufio"
@@ -87,3 +87,5 @@ func peakRSS() (uint64, error) {
 	}
 	return 0, errors.New("no VmHWM in /proc/self/status")
 }
+
+func mib(b uint64) float64 { return float64(b) / (1 << 20) }

@@ -118,6 +118,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	wp.Add("_pragma", "synchronous("+cfg.synchronous+")")
 	wp.Add("_pragma", "foreign_keys(1)")
 	wp.Add("_pragma", sqlitesync.TempStore)
+	wp.Add("_pragma", sqlitesync.NoAutoCheckpoint)
 	// The writer keeps its statements prepared: every write of the
 	// process goes through it.
 	w := sqlitesync.OpenDB(dsn(wp))
@@ -157,6 +158,12 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		_ = closeAll()
 		return fail(err)
 	}
+	cp, err := sql.Open("sqlite", dsn(url.Values{"_pragma": {busy}}))
+	if err != nil {
+		_ = closeAll()
+		return fail(err)
+	}
+	ckpt := sqlitesync.StartCheckpointer(cp, 0, nil)
 	writer := sqlitesync.NewWriter(w, nil)
 	fts := newFTSIndexer(writer, r)
 	return &sqlStore{
@@ -169,7 +176,7 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 		sqliteWriter:      writer,
 		sqliteSynchronous: cfg.synchronous,
 		fts:               fts,
-		close:             func() error { return errors.Join(fts.close(), closeAll()) },
+		close:             func() error { return errors.Join(fts.close(), ckpt.Close(), closeAll()) },
 		now:               time.Now,
 	}, nil
 }

@@ -103,6 +103,9 @@ type Driver struct {
 	// writer runs the write transactions, grouping those that wait into
 	// one commit; its groups take the hub's turn.
 	writer *sqlitesync.Writer
+	// ckpt copies the log into the file in the background, so that no
+	// commit waits for it.
+	ckpt *sqlitesync.Checkpointer
 
 	hub      *hub   // this file's writers' queue and waiters, in this process
 	nonce    string // makes lease tokens unique across drivers of one owner
@@ -224,6 +227,7 @@ func (d *Driver) open() error {
 	w.Add("_pragma", "journal_mode(WAL)")
 	w.Add("_pragma", "synchronous("+d.cfg.Synchronous+")")
 	w.Add("_pragma", sqlitesync.TempStore)
+	w.Add("_pragma", sqlitesync.NoAutoCheckpoint)
 	var err error
 	if d.w, err = sql.Open("sqlite", d.dsn(w)); err != nil {
 		return err
@@ -251,6 +255,11 @@ func (d *Driver) open() error {
 	if err := d.ws.prepare(d.w); err != nil {
 		return err
 	}
+	cp, err := sql.Open("sqlite", d.dsn(url.Values{"_pragma": {"busy_timeout(" + busy + ")"}}))
+	if err != nil {
+		return err
+	}
+	d.ckpt = sqlitesync.StartCheckpointer(cp, 0, nil)
 	return d.rs.prepare(d.r)
 }
 
@@ -332,6 +341,9 @@ func (d *Driver) Close() error {
 func (d *Driver) closeDBs() error {
 	var errs []error
 	errs = append(errs, d.ws.close(), d.rs.close())
+	if d.ckpt != nil {
+		errs = append(errs, d.ckpt.Close())
+	}
 	if d.r != nil {
 		errs = append(errs, d.r.Close())
 	}

@@ -19,8 +19,8 @@ import (
 // QueueDefault is the queue of jobs enqueued without one.
 const QueueDefault = "default"
 
-// NoRetries, as EnqueueOpts.MaxRetries, sends a job to the dead set on its
-// first failure.
+// NoRetries is the EnqueueOpts.MaxRetries that sends a job to the dead set
+// on its first failure.
 const NoRetries = -1
 
 // uniqueKeyMax bounds a unique key, which brokers store with every job.

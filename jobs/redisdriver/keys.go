@@ -1,7 +1,5 @@
 package redisdriver
 
-import "strings"
-
 // keys builds every Redis key the driver uses. All keys of one queue share the
 // hash tag {queue}, so each script touches a single slot and Redis Cluster
 // works. The few global keys (queue and process registries) are only ever
@@ -73,14 +71,4 @@ func (qk queueKeys) set(s string) string {
 		return qk.dead
 	}
 	return ""
-}
-
-// hashTag returns the part of key that Redis Cluster hashes.
-func hashTag(key string) string {
-	if i := strings.IndexByte(key, '{'); i >= 0 {
-		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
-			return key[i+1 : i+1+j]
-		}
-	}
-	return key
 }

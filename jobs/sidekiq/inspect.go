@@ -51,7 +51,7 @@ func (d *Driver) JobRetry(context.Context, *jobdriver.JobRetryParams) error {
 
 // QueueList lists the queues in Sidekiq's queues set.
 func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
-	qs, err := d.rdb.SMembers(ctx, keyQueues).Result()
+	qs, err := d.rdb.SMembers(ctx, d.key(keyQueues)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list queues: %w", err)
 	}
@@ -85,16 +85,16 @@ func (d *Driver) QueueStats(ctx context.Context, p *jobdriver.QueueStatsParams) 
 	totals := make([]*redis.StringCmd, 2)
 	daily := make([]*redis.StringCmd, 2*len(days))
 	if _, err := d.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		ready = pipe.LLen(ctx, keyQueue(p.Queue))
-		oldest = pipe.LIndex(ctx, keyQueue(p.Queue), -1)
+		ready = pipe.LLen(ctx, d.keyQueue(p.Queue))
+		oldest = pipe.LIndex(ctx, d.keyQueue(p.Queue), -1)
 		for i, h := range holders {
 			held[i] = pipe.LLen(ctx, d.keyInProgress(p.Queue, h))
 		}
-		totals[0] = pipe.Get(ctx, "stat:processed")
-		totals[1] = pipe.Get(ctx, "stat:failed")
+		totals[0] = pipe.Get(ctx, d.keyStat("processed"))
+		totals[1] = pipe.Get(ctx, d.keyStat("failed"))
 		for i, day := range days {
-			daily[2*i] = pipe.Get(ctx, "stat:processed:"+day)
-			daily[2*i+1] = pipe.Get(ctx, "stat:failed:"+day)
+			daily[2*i] = pipe.Get(ctx, d.keyStat("processed:"+day))
+			daily[2*i+1] = pipe.Get(ctx, d.keyStat("failed:"+day))
 		}
 		return nil
 	}); err != nil && err != redis.Nil {
@@ -120,7 +120,7 @@ func (d *Driver) QueueStats(ctx context.Context, p *jobdriver.QueueStatsParams) 
 	for _, s := range []struct {
 		key string
 		to  *int64
-	}{{keySchedule, &st.Scheduled}, {keyRetry, &st.Retry}, {keyDead, &st.Dead}} {
+	}{{d.key(keySchedule), &st.Scheduled}, {d.key(keyRetry), &st.Retry}, {d.key(keyDead), &st.Dead}} {
 		n, err := d.countQueue(ctx, s.key, p.Queue)
 		if err != nil {
 			return nil, err

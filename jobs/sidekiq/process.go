@@ -87,11 +87,11 @@ func (d *Driver) ProcessHeartbeat(ctx context.Context, p *jobdriver.ProcessHeart
 			pipe.HSet(ctx, workKey, work)
 			pipe.Expire(ctx, workKey, ttl)
 		}
-		pipe.SAdd(ctx, keyProcesses, in.ID)
-		pipe.HSet(ctx, in.ID, "info", string(info), "busy", in.Busy, "beat", epochSeconds(in.BeatAt),
+		pipe.SAdd(ctx, d.key(keyProcesses), in.ID)
+		pipe.HSet(ctx, d.keyProcess(in.ID), "info", string(info), "busy", in.Busy, "beat", epochSeconds(in.BeatAt),
 			"quiet", strconv.FormatBool(in.Quiet), "rss", rssKB(), "rtt_us", rtt)
-		pipe.Expire(ctx, in.ID, ttl)
-		signal = pipe.RPop(ctx, in.ID+"-signals")
+		pipe.Expire(ctx, d.keyProcess(in.ID), ttl)
+		signal = pipe.RPop(ctx, d.keySignals(in.ID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -127,7 +127,7 @@ func rssKB() int64 {
 // ProcessList lists the processes in the processes set whose hash has not
 // expired: Quire's and Ruby's alike.
 func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
-	ids, err := d.rdb.SMembers(ctx, keyProcesses).Result()
+	ids, err := d.rdb.SMembers(ctx, d.key(keyProcesses)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
@@ -135,7 +135,7 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 	cmds := make([]*redis.SliceCmd, len(ids))
 	if _, err := d.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = pipe.HMGet(ctx, id, "info", "busy", "beat", "quiet")
+			cmds[i] = pipe.HMGet(ctx, d.keyProcess(id), "info", "busy", "beat", "quiet")
 		}
 		return nil
 	}); err != nil {
@@ -178,8 +178,8 @@ func secondsTime(f float64) time.Time {
 // clear_heartbeat does, and drops its lease.
 func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
 	_, err := d.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.SRem(ctx, keyProcesses, id)
-		pipe.Unlink(ctx, d.keyWork(id), id)
+		pipe.SRem(ctx, d.key(keyProcesses), id)
+		pipe.Unlink(ctx, d.keyWork(id), d.keyProcess(id))
 		pipe.ZRem(ctx, d.keyLeases(), id)
 		return nil
 	})

@@ -125,7 +125,8 @@ func rssKB() int64 {
 }
 
 // ProcessList lists the processes in the processes set whose hash has not
-// expired: Quire's and Ruby's alike.
+// expired: Quire's and Ruby's alike, each with its running jobs from its
+// busy hash.
 func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
 	ids, err := d.rdb.SMembers(ctx, d.key(keyProcesses)).Result()
 	if err != nil {
@@ -133,9 +134,11 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 	}
 	slices.Sort(ids)
 	cmds := make([]*redis.SliceCmd, len(ids))
+	work := make([]*redis.MapStringStringCmd, len(ids))
 	if _, err := d.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, id := range ids {
 			cmds[i] = pipe.HMGet(ctx, d.keyProcess(id), "info", "busy", "beat", "quiet")
+			work[i] = pipe.HGetAll(ctx, d.keyWork(id))
 		}
 		return nil
 	}); err != nil {
@@ -153,7 +156,8 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 		}
 		pi := &jobdriver.ProcessInfo{
 			ID: id, Host: info.Hostname, PID: info.PID, Queues: info.Queues, Concurrency: info.Concurrency,
-			Version: info.Version, StartedAt: secondsTime(info.StartedAt),
+			Version: info.Version, StartedAt: secondsTime(info.StartedAt), Labels: parseLabels(info.Labels),
+			Jobs: d.busyJobs(work[i].Val()),
 		}
 		if s, ok := v[1].(string); ok {
 			pi.Busy, _ = strconv.Atoi(s)
@@ -168,6 +172,59 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 		out = append(out, pi)
 	}
 	return out, nil
+}
+
+// parseLabels reads back the labels ProcessHeartbeat writes as "key=value";
+// other labels (Quire's own "quire", Ruby's free-form ones) are kept with
+// an empty value.
+func parseLabels(labels []string) map[string]string {
+	var out map[string]string
+	for _, l := range labels {
+		if l == "quire" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(labels))
+		}
+		k, v, _ := strings.Cut(l, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// busyJobs reads a process's busy hash: each value holds the job's queue,
+// its payload (a JSON string, or an object in some versions) and when it
+// started. At most ProcessJobsMax, the longest running first.
+func (d *Driver) busyJobs(work map[string]string) []jobdriver.BusyJob {
+	var out []jobdriver.BusyJob
+	for _, v := range work {
+		var w struct {
+			Queue   string          `json:"queue"`
+			Payload json.RawMessage `json:"payload"`
+			RunAt   int64           `json:"run_at"`
+		}
+		if json.Unmarshal([]byte(v), &w) != nil {
+			continue
+		}
+		raw := string(w.Payload)
+		var s string
+		if json.Unmarshal(w.Payload, &s) == nil {
+			raw = s
+		}
+		j, err := d.decodeJob(raw, w.Queue)
+		if err != nil {
+			continue
+		}
+		out = append(out, jobdriver.BusyJob{ID: j.ID, Type: j.Type, Queue: j.Queue, Attempt: j.Attempt + 1,
+			StartedAt: time.Unix(w.RunAt, 0).UTC()})
+	}
+	slices.SortFunc(out, func(a, b jobdriver.BusyJob) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), strings.Compare(a.ID, b.ID))
+	})
+	if len(out) > jobdriver.ProcessJobsMax {
+		out = out[:jobdriver.ProcessJobsMax]
+	}
+	return out
 }
 
 func secondsTime(f float64) time.Time {

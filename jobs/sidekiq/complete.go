@@ -70,7 +70,7 @@ return {applied, stale}
 //     retry_queue when the job has one;
 //   - dead: the same fields, then the dead set; a job whose retry is false
 //     or whose dead is false is dropped instead, as Sidekiq does;
-//   - snooze: the job waits in the schedule set, unchanged;
+//   - snooze: the job waits in the schedule set, unchanged, uncounted;
 //   - requeue: the job returns to the front of its queue, unchanged.
 //
 // Failed executions count in stat:processed and stat:failed, as in Sidekiq.
@@ -99,7 +99,9 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		case jobdriver.OutcomeRequeue:
 			kind, key, out, processed = "list", d.keyQueue(c.Job.Queue), raw, 0
 		case jobdriver.OutcomeSnooze:
-			kind, key, out = "zset", d.key(keySchedule), raw
+			// Not an execution to count: the job runs later, as if it
+			// had been scheduled then.
+			kind, key, out, processed = "zset", d.key(keySchedule), raw, 0
 			score = strconv.FormatFloat(unixSeconds(c.Updated.ScheduledAt), 'f', -1, 64)
 		case jobdriver.OutcomeRetry, jobdriver.OutcomeDead:
 			failed = 1

@@ -162,32 +162,6 @@ func TestOddEntries(t *testing.T) {
 	require.Equal(t, "odd_retries", byJID["p1"]["queue"], "retry_queue")
 }
 
-// TestEnqueueRefusesWhatSidekiqCannotHold: options with no Sidekiq field
-// fail with an error that names them, and arguments must be an array.
-func TestEnqueueRefusesWhatSidekiqCannotHold(t *testing.T) {
-	t.Parallel()
-	b := setup(t, nil)
-	ctx := context.Background()
-	tests := []struct {
-		name string
-		args any
-		opts *jobs.EnqueueOpts
-		want string
-	}{
-		{"ObjectArgs", map[string]int{"a": 1}, nil, "must be a JSON array"},
-		{"Unique", []int{1}, &jobs.EnqueueOpts{Unique: &jobs.UniqueOpts{}}, "unique jobs"},
-		{"Timeout", []int{1}, &jobs.EnqueueOpts{Timeout: time.Second}, "per-job timeout"},
-		{"Backoff", []int{1}, &jobs.EnqueueOpts{Backoff: &jobs.Backoff{Base: time.Second}}, "per-job backoff"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.client.Enqueue(ctx, "X", tt.args, tt.opts)
-			require.ErrorContains(t, err, tt.want)
-		})
-	}
-	require.Zero(t, b.rdb.LLen(ctx, b.key("queue:default")).Val())
-}
-
 func TestRetryDelay(t *testing.T) {
 	t.Parallel()
 	for attempt, bounds := range map[int][2]int{1: {15, 24}, 2: {16, 34}, 3: {31, 58}, 26: {390640, 390874}} {

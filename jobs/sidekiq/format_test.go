@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/sidekiq"
 )
 
@@ -177,9 +178,10 @@ func TestNewDriverRejectsBadConfig(t *testing.T) {
 	t.Parallel()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer rdb.Close()
-	_, err := sidekiq.NewDriver(rdb, &sidekiq.Config{Version: 5, MaxRetries: -1})
+	_, err := sidekiq.NewDriver(rdb, &sidekiq.Config{Version: 5, MaxRetries: -1, Namespace: "my app"})
 	require.ErrorContains(t, err, "Version 5")
 	require.ErrorContains(t, err, "MaxRetries -1")
+	require.ErrorContains(t, err, `Namespace "my app"`)
 	_, err = sidekiq.NewDriver(nil, nil)
 	require.Error(t, err)
 	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
@@ -214,4 +216,51 @@ func TestActiveJobRunsUnderWrappedClass(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the Active Job did not run")
 	}
+}
+
+// TestNamespaceHoldsEveryKey: in a namespace, every key the driver writes,
+// Sidekiq's and Quire's, starts with it, as the redis-namespace gem does;
+// a Ruby process in that namespace would not see a key outside it.
+func TestNamespaceHoldsEveryKey(t *testing.T) {
+	b := setupRubyDB(t, &sidekiq.Config{Namespace: "billing"}) // alone in its database
+	ctx := context.Background()
+	release := make(chan struct{})
+	defer close(release) // before the server stops
+	hs := jobs.NewHandlers()
+	hs.Handle("Fails", func(context.Context, *jobs.Job) error { return errors.New("no") }, nil)
+	hs.Handle("Snoozes", func(context.Context, *jobs.Job) error { return jobs.Snooze(time.Hour) }, nil)
+	hs.Handle("Blocks", func(context.Context, *jobs.Job) error { <-release; return nil }, nil)
+	hs.Handle("Done", func(context.Context, *jobs.Job) error { return nil }, nil)
+	srv := startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"ns": 1}, Concurrency: 8})
+	_, err := b.client.EnqueueMany(ctx, []jobs.EnqueueParams{
+		{Type: "Fails", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Fails", Opts: &jobs.EnqueueOpts{Queue: "ns", MaxRetries: jobs.NoRetries}},
+		{Type: "Snoozes", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Blocks", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Done", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Done", Opts: &jobs.EnqueueOpts{Queue: "ns", RunIn: time.Hour}},
+		{Type: "Done", Opts: &jobs.EnqueueOpts{Queue: "idle"}},
+	})
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, "a job in every set and a busy one", func() bool {
+		return b.rdb.ZCard(ctx, b.key("retry")).Val() == 1 && b.rdb.ZCard(ctx, b.key("dead")).Val() == 1 &&
+			b.rdb.ZCard(ctx, b.key("schedule")).Val() == 2 && b.rdb.HLen(ctx, b.key(srv.ID()+":workers")).Val() == 1
+	})
+	ok, err := b.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{Name: "scheduler", Token: "t", TTL: time.Minute})
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	keys, err := b.rdb.Keys(ctx, "*").Result()
+	require.NoError(t, err)
+	require.Greater(t, len(keys), 10)
+	for _, k := range keys {
+		require.True(t, strings.HasPrefix(k, "billing:"), "key %q is outside the namespace", k)
+	}
+	for _, k := range []string{"queue:idle", "queues", "processes", "stat:processed", "stat:failed", srv.ID(),
+		sidekiq.KeyPrefixDefault + ":leases", sidekiq.KeyPrefixDefault + ":leader:scheduler"} {
+		require.Contains(t, keys, b.key(k))
+	}
+	// The Web UI's Quiet button, pressed in the namespace.
+	require.NoError(t, b.rdb.LPush(ctx, b.key(srv.ID()+"-signals"), "TSTP").Err())
+	eventually(t, 10*time.Second, "the server to go quiet", srv.IsQuiet)
 }

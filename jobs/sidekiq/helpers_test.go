@@ -70,6 +70,13 @@ func setup(t *testing.T, cfg *sidekiq.Config) *bundle {
 func setupRuby(t *testing.T, cfg *sidekiq.Config) *bundle {
 	t.Helper()
 	requireRuby(t)
+	return setupRubyDB(t, cfg)
+}
+
+// setupRubyDB returns a driver on rubyDB, emptied before and after the
+// test, for a test that must see every key of its database.
+func setupRubyDB(t *testing.T, cfg *sidekiq.Config) *bundle {
+	t.Helper()
 	u := rubyRedisURL(t)
 	opts, err := redis.ParseURL(u)
 	require.NoError(t, err)

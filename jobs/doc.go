@@ -6,10 +6,14 @@
 // handler registered for each job's type; an Inspector lists and changes
 // what the broker holds. All three speak to a Driver: the Redis driver
 // (jobs/redisdriver) for servers, Redis Cluster included, or the embedded
-// SQLite driver (jobs/sqlitedriver) on one machine. Every driver passes the
-// same behaviour suite, jobs/jobstest.
+// SQLite driver (jobs/sqlitedriver) on one machine; jobs/sidekiq speaks Ruby
+// Sidekiq's format instead of Quire's. Every driver passes the same
+// behaviour suite, jobs/jobstest; one on another system's format passes it
+// but for the capabilities that format cannot hold (for Sidekiq: unique and
+// periodic jobs, cancellation, paused queues, per-job timeouts and
+// backoffs, arguments other than an array), which it refuses.
 //
-// The engine's guarantees hold on every driver:
+// The engine's guarantees hold on every driver, within its capabilities:
 //
 //   - Enqueue returns only once the job is durable in the broker.
 //   - At least once: a fetched job is held under a lease that the server

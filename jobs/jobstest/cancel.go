@@ -16,6 +16,7 @@ func exerciseCancel(t *testing.T, h Harness) {
 
 	t.Run("WaitingJobGoesDead", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityCancel)
 		b := setup(t, h)
 		for _, opts := range []*jobs.EnqueueOpts{nil, {RunIn: time.Hour}} {
 			j, err := b.client.Enqueue(ctx, "report", nil, opts)
@@ -37,6 +38,8 @@ func exerciseCancel(t *testing.T, h Harness) {
 
 	t.Run("RunningJobIsCancelled", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityCancel)
+		h.require(t, CapabilityUnique)
 		b := setup(t, h)
 		hs := jobs.NewHandlers()
 		hs.Handle("convert", func(ctx context.Context, j *jobs.Job) error {
@@ -85,10 +88,11 @@ func exerciseCancel(t *testing.T, h Harness) {
 	if h.ProcessEnv != nil {
 		t.Run("AcrossProcesses", func(t *testing.T) {
 			t.Parallel()
+			h.require(t, CapabilityCancel)
 			b := setup(t, h)
 			dir := t.TempDir()
 			startWorkerProcess(t, h, b.driver, dir, 0, workerOpts{lease: time.Hour, shutdown: time.Second, concurrency: 2})
-			j, err := b.client.Enqueue(ctx, "sleep", 600_000, nil) // ten minutes
+			j, err := b.client.Enqueue(ctx, "sleep", []int{600_000}, nil) // ten minutes
 			require.NoError(t, err)
 			findState(t, b, j.ID, jobs.StateRunning)
 			eventually(t, 10*time.Second, "handler started", func() bool { return readTallies(t, dir, "start")[j.ID] == 1 })

@@ -27,7 +27,7 @@ func exerciseCrash(t *testing.T, h Harness) {
 		const total = 20_000
 		params := make([]jobs.EnqueueParams, total)
 		for i := range params {
-			params[i] = jobs.EnqueueParams{Type: "work", Args: rand.IntN(4)}
+			params[i] = jobs.EnqueueParams{Type: "work", Args: []int{rand.IntN(4)}}
 		}
 		enqueued, err := b.client.EnqueueMany(ctx, params)
 		require.NoError(t, err)
@@ -87,9 +87,9 @@ func exerciseCrash(t *testing.T, h Harness) {
 		b := setup(t, h)
 		dir := t.TempDir()
 		w := startWorkerProcess(t, h, b.driver, dir, 0, workerOpts{lease: time.Hour, shutdown: time.Second, concurrency: 4})
-		short, err := b.client.Enqueue(ctx, "sleep", 300, nil)
+		short, err := b.client.Enqueue(ctx, "sleep", []int{300}, nil)
 		require.NoError(t, err)
-		long, err := b.client.Enqueue(ctx, "sleep", 60_000, nil)
+		long, err := b.client.Enqueue(ctx, "sleep", []int{60_000}, nil)
 		require.NoError(t, err)
 		eventually(t, 20*time.Second, "both jobs started", func() bool {
 			return len(readTallies(t, dir, "start")) == 2

@@ -47,19 +47,22 @@ func exerciseDeadCap(t *testing.T, h Harness) {
 	var ids []string
 	now := time.Now()
 	for i := range 5 {
-		j, err := client.Enqueue(ctx, "noop", i, nil)
+		j, err := client.Enqueue(ctx, "noop", []int{i}, nil)
 		require.NoError(t, err)
 		ids = append(ids, j.ID)
 		bury(now.Add(time.Duration(i) * time.Second))
 	}
 	require.Equal(t, []string{ids[4], ids[3], ids[2]}, deadIDs(), "newest first, capped at 3")
 
-	// A cancellation is a death too.
-	j, err := client.Enqueue(ctx, "noop", nil, nil)
-	require.NoError(t, err)
-	_, err = d.JobCancel(ctx, &jobdriver.JobCancelParams{ID: j.ID, Reason: "no", Now: now.Add(10 * time.Second)})
-	require.NoError(t, err)
-	require.Equal(t, []string{j.ID, ids[4], ids[3]}, deadIDs())
+	t.Run("CancelledCountsToo", func(t *testing.T) {
+		h.require(t, CapabilityCancel)
+		// A cancellation is a death too.
+		j, err := client.Enqueue(ctx, "noop", nil, nil)
+		require.NoError(t, err)
+		_, err = d.JobCancel(ctx, &jobdriver.JobCancelParams{ID: j.ID, Reason: "no", Now: now.Add(10 * time.Second)})
+		require.NoError(t, err)
+		require.Equal(t, []string{j.ID, ids[4], ids[3]}, deadIDs())
+	})
 
 	// Two hours on, one more death drops everything older than an hour.
 	_, err = client.Enqueue(ctx, "noop", nil, nil)

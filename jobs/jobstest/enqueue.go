@@ -22,8 +22,8 @@ func exerciseEnqueue(t *testing.T, h Harness) {
 	t.Run("DurableOnReturn", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)
-		j, err := b.client.Enqueue(ctx, "greet", greetArgs{Name: "ada", Count: 2},
-			&jobs.EnqueueOpts{Queue: "mail", MaxRetries: 3, Tags: []string{"a", "b"}, Timeout: time.Minute})
+		j, err := b.client.Enqueue(ctx, "greet", []any{"ada", 2},
+			&jobs.EnqueueOpts{Queue: "mail", MaxRetries: 3, Tags: []string{"a", "b"}})
 		require.NoError(t, err)
 		// A second driver, as another process would see the broker.
 		got, err := jobs.NewInspector(b.driver, nil).Job(ctx, j.ID)
@@ -33,8 +33,7 @@ func exerciseEnqueue(t *testing.T, h Harness) {
 		require.Equal(t, "mail", got.Queue)
 		require.Equal(t, 3, got.MaxRetries)
 		require.Equal(t, []string{"a", "b"}, got.Tags)
-		require.Equal(t, time.Minute, got.Timeout)
-		require.JSONEq(t, `{"name":"ada","count":2}`, string(got.Args))
+		require.JSONEq(t, `["ada",2]`, string(got.Args))
 		require.WithinDuration(t, j.CreatedAt, got.CreatedAt, time.Millisecond)
 	})
 
@@ -47,7 +46,7 @@ func exerciseEnqueue(t *testing.T, h Harness) {
 			if i%3 == 0 {
 				q = "bulk-b"
 			}
-			params = append(params, jobs.EnqueueParams{Type: "noop", Args: map[string]int{"i": i}, Opts: &jobs.EnqueueOpts{Queue: q}})
+			params = append(params, jobs.EnqueueParams{Type: "noop", Args: []int{i}, Opts: &jobs.EnqueueOpts{Queue: q}})
 		}
 		params = append(params, jobs.EnqueueParams{Type: "noop", Opts: &jobs.EnqueueOpts{Queue: "bulk-a", RunIn: time.Hour}})
 		got, err := b.client.EnqueueMany(ctx, params)
@@ -98,14 +97,14 @@ func exerciseEnqueue(t *testing.T, h Harness) {
 		t.Parallel()
 		b := setup(t, h)
 		hs := jobs.NewHandlers()
-		jobs.HandleArgs(hs, "greet", func(ctx context.Context, j *jobs.Job, a greetArgs) error {
-			b.handled.add(a.Name)
+		jobs.HandleArgs(hs, "greet", func(ctx context.Context, j *jobs.Job, a []string) error {
+			b.handled.add(a[0])
 			return nil
 		}, nil)
-		_, err := b.client.Enqueue(ctx, "greet", greetArgs{Name: "grace"}, nil)
+		_, err := b.client.Enqueue(ctx, "greet", []string{"grace"}, nil)
 		require.NoError(t, err)
 		// Arguments that cannot decode into the handler's type are dead at once.
-		bad, err := b.client.Enqueue(ctx, "greet", json.RawMessage(`{"name":12}`), nil)
+		bad, err := b.client.Enqueue(ctx, "greet", json.RawMessage(`[12]`), nil)
 		require.NoError(t, err)
 		startServer(t, b.driver, jobs.Config{Handlers: hs})
 		require.Equal(t, []string{"grace"}, b.handled.wait(t, 1, 10*time.Second))
@@ -117,5 +116,33 @@ func exerciseEnqueue(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		require.Contains(t, j.Error, "decode arguments")
 		require.Equal(t, 1, j.Attempt)
+	})
+
+	t.Run("ArgsAnyJSON", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityArgsAnyJSON)
+		b := setup(t, h)
+		hs := jobs.NewHandlers()
+		jobs.HandleArgs(hs, "greet", func(ctx context.Context, j *jobs.Job, a greetArgs) error {
+			b.handled.add(a.Name)
+			return nil
+		}, nil)
+		// Arguments are any JSON value, not only an array.
+		for _, args := range []any{greetArgs{Name: "ada", Count: 2}, 42, "plain", nil} {
+			j, err := b.client.Enqueue(ctx, "inert", args, &jobs.EnqueueOpts{Queue: "inert"})
+			require.NoError(t, err)
+			got, err := b.insp.Job(ctx, j.ID)
+			require.NoError(t, err)
+			want, err := json.Marshal(args)
+			require.NoError(t, err)
+			require.JSONEq(t, string(want), string(got.Args))
+		}
+		_, err := b.client.Enqueue(ctx, "greet", greetArgs{Name: "grace"}, nil)
+		require.NoError(t, err)
+		bad, err := b.client.Enqueue(ctx, "greet", json.RawMessage(`{"name":12}`), nil)
+		require.NoError(t, err)
+		startServer(t, b.driver, jobs.Config{Handlers: hs})
+		require.Equal(t, []string{"grace"}, b.handled.wait(t, 1, 10*time.Second))
+		require.Contains(t, findState(t, b, bad.ID, jobs.StateDead).Error, "decode arguments")
 	})
 }

@@ -26,7 +26,7 @@ func exerciseInspector(t *testing.T, h Harness) {
 			if i >= 20 {
 				q = "more"
 			}
-			j, err := c.Enqueue(ctx, "noop", i, &jobs.EnqueueOpts{Queue: q})
+			j, err := c.Enqueue(ctx, "noop", []int{i}, &jobs.EnqueueOpts{Queue: q})
 			require.NoError(t, err)
 			ids = append(ids, j.ID)
 			clock.Advance(time.Second)

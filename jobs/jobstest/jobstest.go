@@ -2,8 +2,11 @@
 // run against every driver, and helpers for testing code that uses jobs.
 //
 // A driver's test connects it with a Harness and calls Exercise; the suite
-// branches on what a driver can do, never on its name. Only _test.go files
-// import this package.
+// branches on what a driver can do, never on its name. A driver whose
+// format cannot hold a behaviour names that Capability in Harness.Lacks:
+// the cases that need it are skipped, each saying which capability and why,
+// and the suite checks that the driver refuses it instead. Only _test.go
+// files import this package.
 package jobstest
 
 import (
@@ -40,10 +43,16 @@ type Harness struct {
 	// NewCapped is New with the dead set capped at deadMaxJobs jobs and
 	// deadMaxAge.
 	NewCapped func(t testing.TB, deadMaxJobs int, deadMaxAge time.Duration) jobs.Driver
+	// Lacks maps each capability the driver's format cannot hold to why
+	// not. The suite skips the cases that need one, saying so, and checks
+	// that the driver refuses it. Empty for a driver that has them all, as
+	// Quire's own drivers do.
+	Lacks map[Capability]string
 }
 
 // Exercise runs the behaviour suite against the harness's driver.
 func Exercise(t *testing.T, h Harness) {
+	checkLacks(t, h)
 	t.Run("Enqueue", func(t *testing.T) { t.Parallel(); exerciseEnqueue(t, h) })
 	t.Run("Outcomes", func(t *testing.T) { t.Parallel(); exerciseOutcomes(t, h) })
 	t.Run("QueueOrder", func(t *testing.T) { t.Parallel(); exerciseQueueOrder(t, h) })
@@ -59,6 +68,9 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("DeadCap", func(t *testing.T) { t.Parallel(); exerciseDeadCap(t, h) })
 	if h.ProcessEnv != nil {
 		t.Run("Crash", func(t *testing.T) { t.Parallel(); exerciseCrash(t, h) })
+	}
+	if len(h.Lacks) > 0 {
+		t.Run("Lacks", func(t *testing.T) { t.Parallel(); exerciseLacks(t, h) })
 	}
 }
 

@@ -86,6 +86,7 @@ func exerciseLeader(t *testing.T, h Harness) {
 		require.False(t, first.Ready())
 		require.Eventually(t, func() bool { n, l := leaders(); return n == 1 && l != first }, 10*time.Second, 10*time.Millisecond)
 
+		h.require(t, CapabilityUnique) // a tick's enqueue is unique
 		// Only the leader enqueued: the ticks are in the queue, each once.
 		require.Eventually(t, func() bool {
 			js, err := b.insp.Jobs(context.Background(), &jobs.ListParams{Queue: jobs.QueueDefault, State: jobs.StateReady, Limit: 1000})

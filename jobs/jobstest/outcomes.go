@@ -102,6 +102,7 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 
 	t.Run("BackoffChosenAtEnqueue", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityJobBackoff)
 		b, clock := stubbed(t)
 		hs := jobs.NewHandlers()
 		hs.Handle("flaky", func(ctx context.Context, j *jobs.Job) error { return errors.New("not yet") }, nil)
@@ -234,6 +235,7 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 
 	t.Run("Timeout", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityJobTimeout)
 		b := setup(t, h)
 		hs := jobs.NewHandlers()
 		hs.Handle("slow", func(ctx context.Context, j *jobs.Job) error {
@@ -246,6 +248,7 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		r := findState(t, b, j.ID, jobs.StateRetry)
 		require.Contains(t, r.Error, "context deadline exceeded")
+		require.Equal(t, 50*time.Millisecond, r.Timeout, "the timeout is stored with the job")
 	})
 
 	if h.PushRaw != nil {
@@ -260,7 +263,8 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 			}
 			j, err := b.client.Enqueue(ctx, "fine", nil, nil)
 			require.NoError(t, err)
-			require.Equal(t, []string{j.ID}, b.handled.wait(t, 1, 10*time.Second))
+			require.Equal(t, []string{j.ID}, b.handled.wait(t, 1, 10*time.Second), "garbage does not stop the queue")
+			h.require(t, CapabilityWrapUndecodable)
 			var dead []*jobs.Job
 			eventually(t, 10*time.Second, "three dead entries", func() bool {
 				dead, err = b.insp.Jobs(ctx, &jobs.ListParams{State: jobs.StateDead})

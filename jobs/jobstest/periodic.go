@@ -14,6 +14,7 @@ import (
 func exercisePeriodic(t *testing.T, h Harness) {
 	t.Run("OneEnqueuePerTickAcrossSchedulers", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityUnique)
 		b := setup(t, h)
 		const every = 200 * time.Millisecond
 		hs := jobs.NewHandlers()

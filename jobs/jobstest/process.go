@@ -59,15 +59,16 @@ func runWorkerProcess(h Harness) int {
 		_, _ = tally.WriteString(event + " " + id + "\n")
 	}
 	hs := jobs.NewHandlers()
-	jobs.HandleArgs(hs, "work", func(ctx context.Context, j *jobs.Job, ms int) error {
-		time.Sleep(time.Duration(ms) * time.Millisecond)
+	// Arguments are [milliseconds].
+	jobs.HandleArgs(hs, "work", func(ctx context.Context, j *jobs.Job, ms []int) error {
+		time.Sleep(time.Duration(ms[0]) * time.Millisecond)
 		mark("done", j.ID)
 		return nil
 	}, nil)
-	jobs.HandleArgs(hs, "sleep", func(ctx context.Context, j *jobs.Job, ms int) error {
+	jobs.HandleArgs(hs, "sleep", func(ctx context.Context, j *jobs.Job, ms []int) error {
 		mark("start", j.ID)
 		select {
-		case <-time.After(time.Duration(ms) * time.Millisecond):
+		case <-time.After(time.Duration(ms[0]) * time.Millisecond):
 			mark("done", j.ID)
 			return nil
 		case <-ctx.Done():

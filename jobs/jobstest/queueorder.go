@@ -19,7 +19,7 @@ func exerciseQueueOrder(t *testing.T, h Harness) {
 		var ps []jobs.EnqueueParams
 		for _, q := range queues {
 			for range n {
-				ps = append(ps, jobs.EnqueueParams{Type: "mark", Args: q, Opts: &jobs.EnqueueOpts{Queue: q}})
+				ps = append(ps, jobs.EnqueueParams{Type: "mark", Args: []string{q}, Opts: &jobs.EnqueueOpts{Queue: q}})
 			}
 		}
 		_, err := b.client.EnqueueMany(ctx, ps)
@@ -27,8 +27,8 @@ func exerciseQueueOrder(t *testing.T, h Harness) {
 	}
 	markHandlers := func(b *bundle) *jobs.Handlers {
 		hs := jobs.NewHandlers()
-		jobs.HandleArgs(hs, "mark", func(ctx context.Context, j *jobs.Job, q string) error {
-			b.handled.add(q)
+		jobs.HandleArgs(hs, "mark", func(ctx context.Context, j *jobs.Job, q []string) error {
+			b.handled.add(q[0])
 			return nil
 		}, nil)
 		return hs
@@ -66,6 +66,7 @@ func exerciseQueueOrder(t *testing.T, h Harness) {
 
 	t.Run("PauseAndResume", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityQueuePause)
 		b := setup(t, h)
 		require.NoError(t, b.insp.PauseQueue(ctx, "paused"))
 		fill(t, b, 3, "paused")

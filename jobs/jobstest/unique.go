@@ -19,6 +19,7 @@ func exerciseUnique(t *testing.T, h Harness) {
 
 	t.Run("DuplicateReturnsHolder", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityUnique)
 		b := setup(t, h)
 		first, err := b.client.Enqueue(ctx, "index", map[string]int{"doc": 1}, byArgs)
 		require.NoError(t, err)
@@ -45,6 +46,7 @@ func exerciseUnique(t *testing.T, h Harness) {
 
 	t.Run("ManyAtOnceStoreOne", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityUnique)
 		b := setup(t, h)
 		// Within one batch, the second job is a duplicate of the first.
 		got, err := b.client.EnqueueMany(ctx, []jobs.EnqueueParams{
@@ -80,6 +82,7 @@ func exerciseUnique(t *testing.T, h Harness) {
 
 	t.Run("UntilFinished", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityUnique)
 		b, clock := setupStubbed(t, h, t0)
 		fail := true
 		var mu sync.Mutex
@@ -119,6 +122,7 @@ func exerciseUnique(t *testing.T, h Harness) {
 
 	t.Run("ForATime", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityUnique)
 		b, clock := setupStubbed(t, h, t0)
 		opts := &jobs.EnqueueOpts{Unique: &jobs.UniqueOpts{Key: "digest", TTL: time.Hour}}
 		first, err := b.client.Enqueue(ctx, "mail", nil, opts)
@@ -137,6 +141,7 @@ func exerciseUnique(t *testing.T, h Harness) {
 
 	t.Run("DeleteAndCancelRelease", func(t *testing.T) {
 		t.Parallel()
+		h.require(t, CapabilityUnique)
 		b := setup(t, h)
 		opts := &jobs.EnqueueOpts{Unique: &jobs.UniqueOpts{Key: "k"}, RunIn: time.Hour}
 		first, err := b.client.Enqueue(ctx, "x", nil, opts)
@@ -145,6 +150,7 @@ func exerciseUnique(t *testing.T, h Harness) {
 		second, err := b.client.Enqueue(ctx, "x", nil, opts)
 		require.NoError(t, err)
 		require.False(t, second.Duplicate)
+		h.require(t, CapabilityCancel)
 		was, err := b.insp.Cancel(ctx, second.ID, "")
 		require.NoError(t, err)
 		require.Equal(t, jobs.StateScheduled, was)

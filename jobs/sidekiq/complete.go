@@ -20,14 +20,16 @@ import (
 // in-progress list first; an entry that is no longer there was rescued from a
 // process whose lease passed, and its outcome is ignored (fencing).
 //
-// ARGV[1] date (YYYY-MM-DD), ARGV[2] stats TTL (s), ARGV[3] dead cutoff
-// score, ARGV[4] dead max jobs; then 8 per job: in-progress list, payload,
-// target kind ("", "list", "zset"), target key, score, payload to write,
-// processed (0/1), failed (0/1). Targets: "list" RPUSHes to the front of a
-// queue, "zset" ZADDs with the score. Returns {applied, stale}.
+// KEYS[1] dead, KEYS[2] stat:processed, KEYS[3] stat:failed,
+// KEYS[4] stat:processed:YYYY-MM-DD, KEYS[5] stat:failed:YYYY-MM-DD.
+// ARGV[1] stats TTL (s), ARGV[2] dead cutoff score, ARGV[3] dead max jobs;
+// then 8 per job: in-progress list, payload, target kind ("", "list",
+// "zset"), target key, score, payload to write, processed (0/1), failed
+// (0/1). Targets: "list" RPUSHes to the front of a queue, "zset" ZADDs with
+// the score. Returns {applied, stale}.
 var completeScript = redis.NewScript(`
 local applied, stale, processed, failed, dead = 0, 0, 0, 0, false
-for i = 5, #ARGV, 8 do
+for i = 4, #ARGV, 8 do
   if redis.call('LREM', ARGV[i], 1, ARGV[i+1]) == 1 then
     applied = applied + 1
     local kind, key = ARGV[i+2], ARGV[i+3]
@@ -35,7 +37,7 @@ for i = 5, #ARGV, 8 do
       redis.call('RPUSH', key, ARGV[i+5])
     elseif kind == 'zset' then
       redis.call('ZADD', key, ARGV[i+4], ARGV[i+5])
-      if key == 'dead' then dead = true end
+      if key == KEYS[1] then dead = true end
     end
     processed = processed + tonumber(ARGV[i+6])
     failed = failed + tonumber(ARGV[i+7])
@@ -44,18 +46,18 @@ for i = 5, #ARGV, 8 do
   end
 end
 if processed > 0 then
-  redis.call('INCRBY', 'stat:processed', processed)
-  redis.call('INCRBY', 'stat:processed:' .. ARGV[1], processed)
-  redis.call('EXPIRE', 'stat:processed:' .. ARGV[1], ARGV[2])
+  redis.call('INCRBY', KEYS[2], processed)
+  redis.call('INCRBY', KEYS[4], processed)
+  redis.call('EXPIRE', KEYS[4], ARGV[1])
 end
 if failed > 0 then
-  redis.call('INCRBY', 'stat:failed', failed)
-  redis.call('INCRBY', 'stat:failed:' .. ARGV[1], failed)
-  redis.call('EXPIRE', 'stat:failed:' .. ARGV[1], ARGV[2])
+  redis.call('INCRBY', KEYS[3], failed)
+  redis.call('INCRBY', KEYS[5], failed)
+  redis.call('EXPIRE', KEYS[5], ARGV[1])
 end
 if dead then
-  redis.call('ZREMRANGEBYSCORE', 'dead', '-inf', '(' .. ARGV[3])
-  redis.call('ZREMRANGEBYRANK', 'dead', 0, -tonumber(ARGV[4]) - 1)
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[3]) - 1)
 end
 return {applied, stale}
 `)
@@ -68,7 +70,7 @@ return {applied, stale}
 //     retry_queue when the job has one;
 //   - dead: the same fields, then the dead set; a job whose retry is false
 //     or whose dead is false is dropped instead, as Sidekiq does;
-//   - snooze: the job waits in the schedule set, unchanged;
+//   - snooze: the job waits in the schedule set, unchanged, uncounted;
 //   - requeue: the job returns to the front of its queue, unchanged.
 //
 // Failed executions count in stat:processed and stat:failed, as in Sidekiq.
@@ -77,8 +79,11 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		return &jobdriver.JobCompleteManyResult{}, nil
 	}
 	now := p.Now.UTC()
-	args := make([]any, 0, 4+8*len(p.Completions))
-	args = append(args, now.Format("2006-01-02"), int64(statsTTL.Seconds()),
+	day := now.Format("2006-01-02")
+	keys := []string{d.key(keyDead), d.keyStat("processed"), d.keyStat("failed"),
+		d.keyStat("processed:" + day), d.keyStat("failed:" + day)}
+	args := make([]any, 0, 3+8*len(p.Completions))
+	args = append(args, int64(statsTTL.Seconds()),
 		strconv.FormatFloat(unixSeconds(now.Add(-d.cfg.DeadMaxAge)), 'f', -1, 64), d.cfg.DeadMaxJobs)
 	for _, c := range p.Completions {
 		owner, raw, err := parseLease(c.Job.Lease)
@@ -92,9 +97,11 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		switch c.Outcome {
 		case jobdriver.OutcomeDone:
 		case jobdriver.OutcomeRequeue:
-			kind, key, out, processed = "list", keyQueue(c.Job.Queue), raw, 0
+			kind, key, out, processed = "list", d.keyQueue(c.Job.Queue), raw, 0
 		case jobdriver.OutcomeSnooze:
-			kind, key, out = "zset", keySchedule, raw
+			// Not an execution to count: the job runs later, as if it
+			// had been scheduled then.
+			kind, key, out, processed = "zset", d.key(keySchedule), raw, 0
 			score = strconv.FormatFloat(unixSeconds(c.Updated.ScheduledAt), 'f', -1, 64)
 		case jobdriver.OutcomeRetry, jobdriver.OutcomeDead:
 			failed = 1
@@ -102,7 +109,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			if err != nil {
 				// It was read at fetch, so this does not happen; if it
 				// did, failing the batch would fail it forever.
-				kind, key, out = "zset", keyDead, raw
+				kind, key, out = "zset", d.key(keyDead), raw
 				score = strconv.FormatFloat(unixSeconds(now), 'f', -1, 64)
 				break
 			}
@@ -111,10 +118,10 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			case !rp.enabled:
 				// retry: false drops the job; it is only counted.
 			case c.Outcome == jobdriver.OutcomeRetry:
-				kind, key = "zset", keyRetry
+				kind, key = "zset", d.key(keyRetry)
 				score = strconv.FormatFloat(unixSeconds(c.Updated.ScheduledAt), 'f', -1, 64)
 			case string(f["dead"]) != "false":
-				kind, key = "zset", keyDead
+				kind, key = "zset", d.key(keyDead)
 				score = strconv.FormatFloat(unixSeconds(now), 'f', -1, 64)
 			}
 			if kind != "" {
@@ -127,7 +134,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		}
 		args = append(args, d.keyInProgress(c.Job.Queue, owner), raw, kind, key, score, out, processed, failed)
 	}
-	res, err := completeScript.Run(ctx, d.rdb, nil, args...).Int64Slice()
+	res, err := completeScript.Run(ctx, d.rdb, keys, args...).Int64Slice()
 	if err != nil {
 		// The server tries again with the same completions.
 		return nil, fmt.Errorf("record the outcomes of %d jobs: %w", len(p.Completions), err)

@@ -36,7 +36,7 @@ func TestHelperProcess(t *testing.T) {
 	require.NoError(t, err)
 	rdb := redis.NewClient(opts)
 	defer rdb.Close()
-	d, err := sidekiq.NewDriver(rdb, nil)
+	d, err := sidekiq.NewDriver(rdb, &sidekiq.Config{Namespace: os.Getenv("QUIRE_SIDEKIQ_NAMESPACE")})
 	require.NoError(t, err)
 	f, err := os.OpenFile(tally, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	require.NoError(t, err)
@@ -75,14 +75,14 @@ func readTally(t testing.TB, path string) map[string]int {
 }
 
 // heldJobs counts the jobs in every in-progress list of the crash queue.
-func heldJobs(t testing.TB, rdb *redis.Client) int64 {
+func heldJobs(t testing.TB, b *bundle) int64 {
 	t.Helper()
 	ctx := context.Background()
-	keys, err := rdb.Keys(ctx, sidekiq.KeyPrefixDefault+":inprogress:"+crashQueue+":*").Result()
+	keys, err := b.rdb.Keys(ctx, b.key(sidekiq.KeyPrefixDefault+":inprogress:"+crashQueue+":*")).Result()
 	require.NoError(t, err)
 	var n int64
 	for _, k := range keys {
-		n += rdb.LLen(ctx, k).Val()
+		n += b.rdb.LLen(ctx, k).Val()
 	}
 	return n
 }
@@ -92,6 +92,7 @@ func heldJobs(t testing.TB, rdb *redis.Client) int64 {
 // in-progress list until its lease passes; then another server returns them
 // to the queue and runs them.
 func TestSIGKILLLosesNothing(t *testing.T) {
+	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
 	const total = 3000
@@ -104,7 +105,8 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 
 	tally := filepath.Join(t.TempDir(), "tally")
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "QUIRE_SIDEKIQ_TALLY="+tally, "QUIRE_SIDEKIQ_REDIS_URL="+b.url)
+	cmd.Env = append(os.Environ(), "QUIRE_SIDEKIQ_TALLY="+tally, "QUIRE_SIDEKIQ_REDIS_URL="+suiteRedisURL(),
+		"QUIRE_SIDEKIQ_NAMESPACE="+b.driver.Namespace())
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
@@ -115,7 +117,7 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 		return len(readTally(t, tally)) >= 500
 	})
 	kill()
-	held := heldJobs(t, b.rdb)
+	held := heldJobs(t, b)
 	ranBefore := len(readTally(t, tally))
 	t.Logf("killed the worker after %d jobs, holding %d fetched jobs", ranBefore, held)
 	require.Positive(t, held, "the worker held fetched jobs when it was killed\n%s", out.String())
@@ -148,14 +150,15 @@ func TestSIGKILLLosesNothing(t *testing.T) {
 	}
 	t.Logf("%d duplicate runs: jobs that ran before the kill but whose outcome was not yet recorded", dups)
 	require.LessOrEqual(t, int64(dups), held, fmt.Sprintf("only held jobs can run twice (%d held)", held))
-	require.Zero(t, heldJobs(t, b.rdb))
-	require.Zero(t, b.rdb.LLen(ctx, "queue:"+crashQueue).Val())
+	require.Zero(t, heldJobs(t, b))
+	require.Zero(t, b.rdb.LLen(ctx, b.key("queue:"+crashQueue)).Val())
 }
 
 // TestLostFetchReplyIsRescued: jobs that a fetch moved into a live process's
 // in-progress list but never handed to the process (the reply was lost to a
 // timeout) return to the queue and run, though the process keeps its lease.
 func TestLostFetchReplyIsRescued(t *testing.T) {
+	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
 	ran := make(chan string, 10)
@@ -170,7 +173,7 @@ func TestLostFetchReplyIsRescued(t *testing.T) {
 	require.Equal(t, first.ID, <-ran) // the server has fetched from the queue
 	// What a fetch whose reply was lost leaves behind.
 	orphan := `{"class":"Lost","args":[],"jid":"orphan-1","queue":"lost","retry":true}`
-	inProgress := sidekiq.KeyPrefixDefault + ":inprogress:lost:" + srv.ID()
+	inProgress := b.key(sidekiq.KeyPrefixDefault + ":inprogress:lost:" + srv.ID())
 	require.NoError(t, b.rdb.LPush(ctx, inProgress, orphan).Err())
 	select {
 	case id := <-ran:

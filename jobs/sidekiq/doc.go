@@ -28,11 +28,48 @@
 //     that list only once its outcome is written. A process that stops
 //     renewing its lease (SIGKILL, OOM, lost node) has its lists returned to
 //     the front of their queues by any other Quire server.
+//   - Inspector: jobs.Inspector finds, lists, retries and deletes jobs as
+//     Sidekiq's API does (Queue, ScheduledSet, RetrySet, DeadSet, reading
+//     the shared sorted sets), so Quire's CLI and web UI work on a Sidekiq
+//     installation; a retry lowers retry_count as SortedEntry#retry does.
+//   - Namespace: Config.Namespace starts every key with "NAMESPACE:", as
+//     the redis-namespace gem does for a Sidekiq 6 installation configured
+//     with namespace:.
 //
 // The formats written follow Config.Version: Sidekiq 6.x (the default: epoch
 // seconds as floats, busy jobs in IDENTITY:workers), 7.x (IDENTITY:work) or
 // 8.x (integer epoch milliseconds). Times are read in either form. See
 // docs/sidekiq.md for the keys, the guarantees and the differences.
+//
+// # What Sidekiq's format cannot hold
+//
+// The driver passes the engine's behaviour suite (jobs/jobstest) except
+// for the capabilities below, which its test names in Harness.Lacks: the
+// suite skips those cases, saying why, and checks that the driver refuses
+// each one with an error instead of dropping it. Everything else the
+// format can represent, and the driver does.
+//
+//   - ArgsAnyJSON: a job's arguments are Sidekiq's "args", the array that
+//     Ruby splats into perform(a, b, ...). Enqueue refuses any other JSON
+//     value: wrapped in an array it could not be told apart, on the way
+//     back, from a job enqueued with that array.
+//   - Unique: Sidekiq OSS has no unique jobs. Quire's unique key is held
+//     until its job finishes, and a Ruby process that runs the job would
+//     never release it. Periodic jobs, whose ticks the scheduler enqueues
+//     as unique jobs, cannot be enqueued either.
+//   - Cancel: Sidekiq has no cancellation. A Ruby process never looks for a
+//     mark, so a running job could not be stopped wherever it runs. Kill a
+//     waiting job from the Web UI (it goes to the dead set).
+//   - JobTimeout, JobBackoff: a job has no field for a timeout or a retry
+//     delay; a Ruby process takes both from the worker class and would
+//     ignore such a field. Set them on the handler (HandlerOpts.Timeout,
+//     HandlerOpts.RetryDelayFunc).
+//   - QueuePause: Sidekiq OSS has no paused queues; Ruby processes would go
+//     on fetching from a queue Quire paused.
+//   - WrapUndecodable: an entry of a queue that is not a Sidekiq job goes
+//     to the dead set as it is, as Sidekiq's processor does, without id,
+//     queue or error; Sidekiq's Web UI shows and deletes it, the Inspector
+//     does not list it.
 //
 // A worker that runs the Ruby class "HardWorker" in Go:
 //

@@ -62,6 +62,11 @@ type Config struct {
 	// Sidekiq's own keys (queue:NAME, retry, processes...) have no prefix.
 	// Defaults to "quire-sidekiq".
 	KeyPrefix string
+	// Namespace, when set, starts every key, Sidekiq's and Quire's, with
+	// "NAMESPACE:", as the redis-namespace gem does for a Sidekiq 6
+	// installation configured with `namespace:`. Set it to that namespace.
+	// Defaults to none: keys as Sidekiq writes them without the gem.
+	Namespace string
 	// Tag is shown with the process in the Web UI, as Sidekiq's tag.
 	Tag string
 	// OnSignal, if set, receives the signals that the Web UI's Quiet and
@@ -97,6 +102,9 @@ func (c Config) validate() error {
 	if strings.ContainsAny(c.KeyPrefix, " \t\n") {
 		errs = append(errs, fmt.Errorf("KeyPrefix %q must not contain spaces", c.KeyPrefix))
 	}
+	if strings.ContainsAny(c.Namespace, " \t\n") {
+		errs = append(errs, fmt.Errorf("Namespace %q must not contain spaces", c.Namespace))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sidekiq: invalid driver config: %w", err)
 	}
@@ -112,6 +120,7 @@ func (c Config) validate() error {
 type Driver struct {
 	rdb redis.UniversalClient
 	cfg Config
+	ns  string // "Namespace:", or empty: starts every key
 
 	seq atomic.Uint64 // makes every lease unique, so a job fetched twice is held twice
 
@@ -143,8 +152,12 @@ func NewDriver(rdb redis.UniversalClient, cfg *Config) (*Driver, error) {
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
+	ns := ""
+	if c.Namespace != "" {
+		ns = c.Namespace + ":"
+	}
 	return &Driver{
-		rdb: rdb, cfg: c,
+		rdb: rdb, cfg: c, ns: ns,
 		running: make(map[string]string), failures: make(map[string]failure), held: make(map[string]int),
 		owned: make(map[string]map[string]bool), suspects: make(map[string]map[string]bool),
 		onSignal: c.OnSignal,
@@ -154,7 +167,13 @@ func NewDriver(rdb redis.UniversalClient, cfg *Config) (*Driver, error) {
 // Close releases nothing: the Redis client belongs to the caller.
 func (d *Driver) Close() error { return nil }
 
-// Sidekiq's own keys.
+// Client returns the Redis client the driver was created with.
+func (d *Driver) Client() redis.UniversalClient { return d.rdb }
+
+// Namespace returns Config.Namespace: the start of every key, before ":".
+func (d *Driver) Namespace() string { return d.cfg.Namespace }
+
+// Sidekiq's own keys, passed through key.
 const (
 	keyDead      = "dead"
 	keyProcesses = "processes"
@@ -163,24 +182,35 @@ const (
 	keySchedule  = "schedule"
 )
 
-func keyQueue(q string) string { return "queue:" + q }
+// key returns the Redis key of one of Sidekiq's keys, in the namespace.
+func (d *Driver) key(name string) string { return d.ns + name }
+
+func (d *Driver) keyQueue(q string) string { return d.ns + "queue:" + q }
+
+// keyProcess is the hash of a process's heartbeat.
+func (d *Driver) keyProcess(identity string) string { return d.ns + identity }
+
+func (d *Driver) keySignals(identity string) string { return d.ns + identity + "-signals" }
 
 func (d *Driver) keyWork(identity string) string {
 	if d.cfg.Version >= Version7 {
-		return identity + ":work"
+		return d.ns + identity + ":work"
 	}
-	return identity + ":workers"
+	return d.ns + identity + ":workers"
 }
+
+// keyStat is stat:processed or stat:failed, with ":YYYY-MM-DD" for a day.
+func (d *Driver) keyStat(name string) string { return d.ns + "stat:" + name }
 
 // Reliable fetch's keys: each process holds the jobs it fetched from a queue
 // in a list of its own; a set per queue names the processes that hold such a
 // list, and a sorted set holds every process's lease deadline (ms).
-func (d *Driver) keyHolders(q string) string { return d.cfg.KeyPrefix + ":holders:" + q }
+func (d *Driver) keyHolders(q string) string { return d.ns + d.cfg.KeyPrefix + ":holders:" + q }
 func (d *Driver) keyInProgressPrefix(q string) string {
-	return d.cfg.KeyPrefix + ":inprogress:" + q + ":"
+	return d.ns + d.cfg.KeyPrefix + ":inprogress:" + q + ":"
 }
 func (d *Driver) keyInProgress(q, identity string) string { return d.keyInProgressPrefix(q) + identity }
-func (d *Driver) keyLeases() string                       { return d.cfg.KeyPrefix + ":leases" }
+func (d *Driver) keyLeases() string                       { return d.ns + d.cfg.KeyPrefix + ":leases" }
 
 // A lease is "owner\x00seq\x00payload": the owner names the in-progress
 // list, seq tells two fetches of one payload apart, and the payload is what

@@ -43,16 +43,16 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 	}
 	_, err := d.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, q := range queues {
-			pipe.SAdd(ctx, keyQueues, q)
+			pipe.SAdd(ctx, d.key(keyQueues), q)
 			for vs := ready[q]; len(vs) > 0; {
 				n := min(len(vs), insertChunk)
-				pipe.LPush(ctx, keyQueue(q), vs[:n]...)
+				pipe.LPush(ctx, d.keyQueue(q), vs[:n]...)
 				vs = vs[n:]
 			}
 		}
 		for len(scheduled) > 0 {
 			n := min(len(scheduled), insertChunk)
-			pipe.ZAdd(ctx, keySchedule, scheduled[:n]...)
+			pipe.ZAdd(ctx, d.key(keySchedule), scheduled[:n]...)
 			scheduled = scheduled[n:]
 		}
 		return nil
@@ -108,14 +108,15 @@ func (d *Driver) encodeJob(j *jobtype.Job, now time.Time) (string, error) {
 
 // promoteScript moves due entries of a sorted set to their queues, each only
 // if it is still in the set (a Ruby poller may have taken it).
-// KEYS[1] the set. ARGV: triples of entry, queue, entry with enqueued_at.
-// Returns the number moved.
+// KEYS[1] the set, KEYS[2] the queues set. ARGV[1] the start of a queue's
+// key ("queue:", in the namespace); then triples of entry, queue, entry with
+// enqueued_at. Returns the number moved.
 var promoteScript = redis.NewScript(`
 local n = 0
-for i = 1, #ARGV, 3 do
+for i = 2, #ARGV, 3 do
   if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
-    redis.call('SADD', 'queues', ARGV[i+1])
-    redis.call('LPUSH', 'queue:' .. ARGV[i+1], ARGV[i+2])
+    redis.call('SADD', KEYS[2], ARGV[i+1])
+    redis.call('LPUSH', ARGV[1] .. ARGV[i+1], ARGV[i+2])
     n = n + 1
   end
 end
@@ -127,7 +128,7 @@ return n
 // given one, since the retry and schedule sets are shared.
 func (d *Driver) JobPromoteDue(ctx context.Context, p *jobdriver.JobPromoteDueParams) (*jobdriver.JobPromoteDueResult, error) {
 	res := &jobdriver.JobPromoteDueResult{}
-	for _, set := range []string{keyRetry, keySchedule} {
+	for _, set := range []string{d.key(keyRetry), d.key(keySchedule)} {
 		due, err := d.rdb.ZRangeByScore(ctx, set, &redis.ZRangeBy{
 			Min: "-inf", Max: strconv.FormatFloat(unixSeconds(p.Now), 'f', -1, 64), Count: int64(max(p.Max, 1)),
 		}).Result()
@@ -135,7 +136,8 @@ func (d *Driver) JobPromoteDue(ctx context.Context, p *jobdriver.JobPromoteDuePa
 			return nil, fmt.Errorf("read due jobs of the %s set: %w", set, err)
 		}
 		if len(due) > 0 {
-			args := make([]any, 0, 3*len(due))
+			args := make([]any, 0, 1+3*len(due))
+			args = append(args, d.keyQueue(""))
 			var bad []any
 			for _, raw := range due {
 				f, err := parseFields(raw)
@@ -161,8 +163,8 @@ func (d *Driver) JobPromoteDue(ctx context.Context, p *jobdriver.JobPromoteDuePa
 					return nil, err
 				}
 			}
-			if len(args) > 0 {
-				n, err := promoteScript.Run(ctx, d.rdb, []string{set}, args...).Int()
+			if len(args) > 1 {
+				n, err := promoteScript.Run(ctx, d.rdb, []string{set, d.key(keyQueues)}, args...).Int()
 				if err != nil {
 					return nil, fmt.Errorf("move due jobs of the %s set to their queues: %w", set, err)
 				}
@@ -188,7 +190,7 @@ func (d *Driver) bury(ctx context.Context, set string, entries []any, now time.T
 	_, err := d.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, e := range entries {
 			pipe.ZRem(ctx, set, e)
-			pipe.ZAdd(ctx, keyDead, redis.Z{Score: unixSeconds(now), Member: e})
+			pipe.ZAdd(ctx, d.key(keyDead), redis.Z{Score: unixSeconds(now), Member: e})
 		}
 		d.trimDead(ctx, pipe, now)
 		return nil

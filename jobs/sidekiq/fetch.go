@@ -78,7 +78,7 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 	d.owned[p.Queue][p.LeaseOwner] = true
 	d.mu.Unlock()
 	raws, err := fetchScript.Run(ctx, d.rdb,
-		[]string{keyQueue(p.Queue), d.keyInProgress(p.Queue, p.LeaseOwner), d.keyHolders(p.Queue), d.keyLeases()},
+		[]string{d.keyQueue(p.Queue), d.keyInProgress(p.Queue, p.LeaseOwner), d.keyHolders(p.Queue), d.keyLeases()},
 		p.Max, p.LeaseOwner, p.LeaseUntil.UnixMilli()).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("fetch from queue %s: %w", p.Queue, err)
@@ -120,7 +120,7 @@ func (d *Driver) buryUndecodable(ctx context.Context, p *jobdriver.JobFetchParam
 	inProgress := d.keyInProgress(p.Queue, p.LeaseOwner)
 	_, err := d.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		for _, raw := range bad {
-			pipe.ZAdd(ctx, keyDead, redis.Z{Score: unixSeconds(now), Member: raw})
+			pipe.ZAdd(ctx, d.key(keyDead), redis.Z{Score: unixSeconds(now), Member: raw})
 			pipe.LRem(ctx, inProgress, 1, raw)
 		}
 		d.trimDead(ctx, pipe, now)
@@ -133,8 +133,8 @@ func (d *Driver) buryUndecodable(ctx context.Context, p *jobdriver.JobFetchParam
 }
 
 func (d *Driver) trimDead(ctx context.Context, pipe redis.Pipeliner, now time.Time) {
-	pipe.ZRemRangeByScore(ctx, keyDead, "-inf", "("+strconv.FormatFloat(unixSeconds(now.Add(-d.cfg.DeadMaxAge)), 'f', -1, 64))
-	pipe.ZRemRangeByRank(ctx, keyDead, 0, int64(-d.cfg.DeadMaxJobs-1))
+	pipe.ZRemRangeByScore(ctx, d.key(keyDead), "-inf", "("+strconv.FormatFloat(unixSeconds(now.Add(-d.cfg.DeadMaxAge)), 'f', -1, 64))
+	pipe.ZRemRangeByRank(ctx, d.key(keyDead), 0, int64(-d.cfg.DeadMaxJobs-1))
 }
 
 func unixSeconds(t time.Time) float64 { return float64(t.UnixMicro()) / 1e6 }
@@ -176,7 +176,7 @@ func (d *Driver) release(payload string) {
 // the front of their queue, and the orphans of this driver's own lists.
 func (d *Driver) JobRescueExpired(ctx context.Context, p *jobdriver.JobRescueExpiredParams) (int, error) {
 	n, err := rescueScript.Run(ctx, d.rdb,
-		[]string{d.keyHolders(p.Queue), keyQueue(p.Queue), d.keyLeases()},
+		[]string{d.keyHolders(p.Queue), d.keyQueue(p.Queue), d.keyLeases()},
 		p.Now.UnixMilli(), d.keyInProgressPrefix(p.Queue), max(p.Max, 1)).Int()
 	if err != nil {
 		return 0, fmt.Errorf("rescue the jobs of dead processes in queue %s: %w", p.Queue, err)
@@ -236,7 +236,7 @@ func (d *Driver) rescueOrphans(ctx context.Context, queue string) (int, error) {
 		d.suspects[key] = now
 		d.mu.Unlock()
 		for _, e := range requeue {
-			n, err := requeueScript.Run(ctx, d.rdb, []string{key, keyQueue(queue)}, e).Int()
+			n, err := requeueScript.Run(ctx, d.rdb, []string{key, d.keyQueue(queue)}, e).Int()
 			if err != nil {
 				return moved, fmt.Errorf("return an orphaned job to queue %s: %w", queue, err)
 			}
@@ -249,7 +249,7 @@ func (d *Driver) rescueOrphans(ctx context.Context, queue string) (int, error) {
 // QueueWait blocks until queue:NAME has a job, without taking it: BLMOVE
 // from the right end back to the right end leaves the list as it was.
 func (d *Driver) QueueWait(ctx context.Context, p *jobdriver.QueueWaitParams) (bool, error) {
-	err := d.rdb.BLMove(ctx, keyQueue(p.Queue), keyQueue(p.Queue), "RIGHT", "RIGHT", p.Timeout).Err()
+	err := d.rdb.BLMove(ctx, d.keyQueue(p.Queue), d.keyQueue(p.Queue), "RIGHT", "RIGHT", p.Timeout).Err()
 	switch {
 	case errors.Is(err, redis.Nil):
 		return false, nil

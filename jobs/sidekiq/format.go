@@ -25,6 +25,7 @@ type payload struct {
 	CreatedAt    json.Number     `json:"created_at"`
 	EnqueuedAt   json.Number     `json:"enqueued_at"`
 	FailedAt     json.Number     `json:"failed_at"`
+	RetriedAt    json.Number     `json:"retried_at"`
 	ErrorMessage string          `json:"error_message"`
 	Tags         json.RawMessage `json:"tags"`
 }
@@ -52,7 +53,8 @@ func (d *Driver) parseRetry(raw json.RawMessage) retryPolicy {
 	return retryPolicy{enabled: true, max: d.cfg.MaxRetries}
 }
 
-// decodeJob reads a Sidekiq job fetched from queue.
+// decodeJob reads a Sidekiq job fetched from queue; an empty queue takes
+// the job's own, as for the entries of the shared sorted sets.
 func (d *Driver) decodeJob(raw, queue string) (*jobtype.Job, error) {
 	var p payload
 	dec := json.NewDecoder(bytes.NewReader([]byte(raw)))
@@ -62,6 +64,9 @@ func (d *Driver) decodeJob(raw, queue string) (*jobtype.Job, error) {
 	}
 	if p.Class == "" {
 		return nil, errors.New("decode Sidekiq job: no class")
+	}
+	if queue == "" {
+		queue = p.Queue
 	}
 	rp := d.parseRetry(p.Retry)
 	j := &jobtype.Job{
@@ -84,7 +89,7 @@ func (d *Driver) decodeJob(raw, queue string) (*jobtype.Job, error) {
 	for _, f := range []struct {
 		n  json.Number
 		to *time.Time
-	}{{p.CreatedAt, &j.CreatedAt}, {p.EnqueuedAt, &j.EnqueuedAt}, {p.FailedAt, &j.FailedAt}} {
+	}{{p.CreatedAt, &j.CreatedAt}, {p.EnqueuedAt, &j.EnqueuedAt}, {p.FailedAt, &j.FailedAt}, {p.RetriedAt, &j.FailedAt}} {
 		if f.n == "" {
 			continue
 		}
@@ -92,7 +97,7 @@ func (d *Driver) decodeJob(raw, queue string) (*jobtype.Job, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode Sidekiq job %s: %w", p.JID, err)
 		}
-		*f.to = t
+		*f.to = t // retried_at, the last failure, after failed_at, the first
 	}
 	return j, nil
 }

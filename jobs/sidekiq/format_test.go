@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/sidekiq"
 )
 
@@ -23,6 +24,7 @@ import (
 // Sidekiq 6.x (float seconds) and 8.x (integer milliseconds), and keeps
 // fields it does not know, and large integers, when it writes a job back.
 func TestTimesOfEveryVersion(t *testing.T) {
+	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
 	created := time.UnixMilli(1_795_000_000_123).UTC()
@@ -31,7 +33,7 @@ func TestTimesOfEveryVersion(t *testing.T) {
 		created.Unix(), created.Unix()+1)
 	raw8 := fmt.Sprintf(`{"class":"Probe","args":[1],"jid":"v8","queue":"probe","retry":1,"created_at":%d,"enqueued_at":%d}`,
 		created.UnixMilli(), enq.UnixMilli())
-	require.NoError(t, b.rdb.LPush(ctx, "queue:probe", raw6, raw8).Err())
+	require.NoError(t, b.rdb.LPush(ctx, b.key("queue:probe"), raw6, raw8).Err())
 
 	type seen struct{ created, enqueued time.Time }
 	got := make(chan map[string]seen, 2)
@@ -57,7 +59,7 @@ func TestTimesOfEveryVersion(t *testing.T) {
 
 	var retries []string
 	eventually(t, 10*time.Second, "both in the retry set", func() bool {
-		retries = b.rdb.ZRange(ctx, "retry", 0, -1).Val()
+		retries = b.rdb.ZRange(ctx, b.key("retry"), 0, -1).Val()
 		return len(retries) == 2
 	})
 	for _, r := range retries {
@@ -72,12 +74,13 @@ func TestTimesOfEveryVersion(t *testing.T) {
 // TestVersion8Writes: with Version8, jobs are written with integer
 // millisecond times, failures too, and busy jobs go to IDENTITY:work.
 func TestVersion8Writes(t *testing.T) {
+	t.Parallel()
 	b := setup(t, &sidekiq.Config{Version: sidekiq.Version8})
 	ctx := context.Background()
 	before := time.Now().UnixMilli()
 	j, err := b.client.Enqueue(ctx, "Fails", []string{"a"}, &jobs.EnqueueOpts{Queue: "v8", Tags: []string{"t1"}})
 	require.NoError(t, err)
-	raw := b.rdb.LIndex(ctx, "queue:v8", 0).Val()
+	raw := b.rdb.LIndex(ctx, b.key("queue:v8"), 0).Val()
 	var f map[string]any
 	dec := json.NewDecoder(strings.NewReader(raw))
 	dec.UseNumber()
@@ -91,7 +94,7 @@ func TestVersion8Writes(t *testing.T) {
 		require.NoError(t, err, "%s is an integer: %s", k, f[k])
 		require.GreaterOrEqual(t, ms, before)
 	}
-	require.True(t, b.rdb.SIsMember(ctx, "queues", "v8").Val())
+	require.True(t, b.rdb.SIsMember(ctx, b.key("queues"), "v8").Val())
 
 	started := make(chan struct{})
 	release := make(chan struct{})
@@ -104,12 +107,12 @@ func TestVersion8Writes(t *testing.T) {
 	srv := startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"v8": 1}})
 	<-started
 	eventually(t, 10*time.Second, "the busy job in IDENTITY:work", func() bool {
-		return b.rdb.HExists(ctx, srv.ID()+":work", j.ID).Val()
+		return b.rdb.HExists(ctx, b.key(srv.ID()+":work"), j.ID).Val()
 	})
 	close(release)
 	var retry []string
 	eventually(t, 10*time.Second, "the failure in the retry set", func() bool {
-		retry = b.rdb.ZRange(ctx, "retry", 0, -1).Val()
+		retry = b.rdb.ZRange(ctx, b.key("retry"), 0, -1).Val()
 		return len(retry) == 1
 	})
 	dec = json.NewDecoder(strings.NewReader(retry[0]))
@@ -125,20 +128,21 @@ func TestVersion8Writes(t *testing.T) {
 // NameError, so a deployment that adds the handler runs it; a panic is a
 // failure like any other, retried on the job's retry_queue.
 func TestOddEntries(t *testing.T) {
+	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
-	require.NoError(t, b.rdb.LPush(ctx, "queue:odd", "not json",
+	require.NoError(t, b.rdb.LPush(ctx, b.key("queue:odd"), "not json",
 		`{"class":"Unknown","args":[],"jid":"u1","queue":"odd","retry":true}`,
 		`{"class":"Panics","args":[],"jid":"p1","queue":"odd","retry":true,"retry_queue":"odd_retries","backtrace":5}`).Err())
 	hs := jobs.NewHandlers()
 	hs.Handle("Panics", func(context.Context, *jobs.Job) error { panic("index out of range") }, nil)
 	startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"odd": 1}})
 	eventually(t, 10*time.Second, "every entry to be handled", func() bool {
-		return b.rdb.ZCard(ctx, "dead").Val() == 1 && b.rdb.ZCard(ctx, "retry").Val() == 2
+		return b.rdb.ZCard(ctx, b.key("dead")).Val() == 1 && b.rdb.ZCard(ctx, b.key("retry")).Val() == 2
 	})
-	require.Equal(t, []string{"not json"}, b.rdb.ZRange(ctx, "dead", 0, -1).Val())
+	require.Equal(t, []string{"not json"}, b.rdb.ZRange(ctx, b.key("dead"), 0, -1).Val())
 	byJID := map[string]map[string]any{}
-	for _, raw := range b.rdb.ZRange(ctx, "retry", 0, -1).Val() {
+	for _, raw := range b.rdb.ZRange(ctx, b.key("retry"), 0, -1).Val() {
 		var f map[string]any
 		require.NoError(t, json.Unmarshal([]byte(raw), &f))
 		byJID[f["jid"].(string)] = f
@@ -159,32 +163,8 @@ func TestOddEntries(t *testing.T) {
 	require.Equal(t, "odd_retries", byJID["p1"]["queue"], "retry_queue")
 }
 
-// TestEnqueueRefusesWhatSidekiqCannotHold: options with no Sidekiq field
-// fail with an error that names them, and arguments must be an array.
-func TestEnqueueRefusesWhatSidekiqCannotHold(t *testing.T) {
-	b := setup(t, nil)
-	ctx := context.Background()
-	tests := []struct {
-		name string
-		args any
-		opts *jobs.EnqueueOpts
-		want string
-	}{
-		{"ObjectArgs", map[string]int{"a": 1}, nil, "must be a JSON array"},
-		{"Unique", []int{1}, &jobs.EnqueueOpts{Unique: &jobs.UniqueOpts{}}, "unique jobs"},
-		{"Timeout", []int{1}, &jobs.EnqueueOpts{Timeout: time.Second}, "per-job timeout"},
-		{"Backoff", []int{1}, &jobs.EnqueueOpts{Backoff: &jobs.Backoff{Base: time.Second}}, "per-job backoff"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := b.client.Enqueue(ctx, "X", tt.args, tt.opts)
-			require.ErrorContains(t, err, tt.want)
-		})
-	}
-	require.Zero(t, b.rdb.LLen(ctx, "queue:default").Val())
-}
-
 func TestRetryDelay(t *testing.T) {
+	t.Parallel()
 	for attempt, bounds := range map[int][2]int{1: {15, 24}, 2: {16, 34}, 3: {31, 58}, 26: {390640, 390874}} {
 		for range 50 {
 			d := sidekiq.RetryDelay(attempt, nil)
@@ -195,11 +175,13 @@ func TestRetryDelay(t *testing.T) {
 }
 
 func TestNewDriverRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"})
 	defer rdb.Close()
-	_, err := sidekiq.NewDriver(rdb, &sidekiq.Config{Version: 5, MaxRetries: -1})
+	_, err := sidekiq.NewDriver(rdb, &sidekiq.Config{Version: 5, MaxRetries: -1, Namespace: "my app"})
 	require.ErrorContains(t, err, "Version 5")
 	require.ErrorContains(t, err, "MaxRetries -1")
+	require.ErrorContains(t, err, `Namespace "my app"`)
 	_, err = sidekiq.NewDriver(nil, nil)
 	require.Error(t, err)
 	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
@@ -211,11 +193,12 @@ func TestNewDriverRejectsBadConfig(t *testing.T) {
 // TestActiveJobRunsUnderWrappedClass: an Active Job enqueued through
 // Sidekiq's adapter runs the handler of its own class, not the wrapper's.
 func TestActiveJobRunsUnderWrappedClass(t *testing.T) {
+	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
 	raw := `{"class":"ActiveJob::QueueAdapters::SidekiqAdapter::JobWrapper","wrapped":"ResizeImageJob","queue":"aj",` +
 		`"args":[{"job_class":"ResizeImageJob","job_id":"b1","arguments":[7,640],"queue_name":"aj"}],"retry":true,"jid":"aj1"}`
-	require.NoError(t, b.rdb.LPush(ctx, "queue:aj", raw).Err())
+	require.NoError(t, b.rdb.LPush(ctx, b.key("queue:aj"), raw).Err())
 	got := make(chan json.RawMessage, 1)
 	hs := jobs.NewHandlers()
 	hs.Handle("ResizeImageJob", func(_ context.Context, j *jobs.Job) error {
@@ -233,4 +216,51 @@ func TestActiveJobRunsUnderWrappedClass(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the Active Job did not run")
 	}
+}
+
+// TestNamespaceHoldsEveryKey: in a namespace, every key the driver writes,
+// Sidekiq's and Quire's, starts with it, as the redis-namespace gem does;
+// a Ruby process in that namespace would not see a key outside it.
+func TestNamespaceHoldsEveryKey(t *testing.T) {
+	b := setupRubyDB(t, &sidekiq.Config{Namespace: "billing"}) // alone in its database
+	ctx := context.Background()
+	release := make(chan struct{})
+	defer close(release) // before the server stops
+	hs := jobs.NewHandlers()
+	hs.Handle("Fails", func(context.Context, *jobs.Job) error { return errors.New("no") }, nil)
+	hs.Handle("Snoozes", func(context.Context, *jobs.Job) error { return jobs.Snooze(time.Hour) }, nil)
+	hs.Handle("Blocks", func(context.Context, *jobs.Job) error { <-release; return nil }, nil)
+	hs.Handle("Done", func(context.Context, *jobs.Job) error { return nil }, nil)
+	srv := startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"ns": 1}, Concurrency: 8})
+	_, err := b.client.EnqueueMany(ctx, []jobs.EnqueueParams{
+		{Type: "Fails", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Fails", Opts: &jobs.EnqueueOpts{Queue: "ns", MaxRetries: jobs.NoRetries}},
+		{Type: "Snoozes", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Blocks", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Done", Opts: &jobs.EnqueueOpts{Queue: "ns"}},
+		{Type: "Done", Opts: &jobs.EnqueueOpts{Queue: "ns", RunIn: time.Hour}},
+		{Type: "Done", Opts: &jobs.EnqueueOpts{Queue: "idle"}},
+	})
+	require.NoError(t, err)
+	eventually(t, 10*time.Second, "a job in every set and a busy one", func() bool {
+		return b.rdb.ZCard(ctx, b.key("retry")).Val() == 1 && b.rdb.ZCard(ctx, b.key("dead")).Val() == 1 &&
+			b.rdb.ZCard(ctx, b.key("schedule")).Val() == 2 && b.rdb.HLen(ctx, b.key(srv.ID()+":workers")).Val() == 1
+	})
+	ok, err := b.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{Name: "scheduler", Token: "t", TTL: time.Minute})
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	keys, err := b.rdb.Keys(ctx, "*").Result()
+	require.NoError(t, err)
+	require.Greater(t, len(keys), 10)
+	for _, k := range keys {
+		require.True(t, strings.HasPrefix(k, "billing:"), "key %q is outside the namespace", k)
+	}
+	for _, k := range []string{"queue:idle", "queues", "processes", "stat:processed", "stat:failed", srv.ID(),
+		sidekiq.KeyPrefixDefault + ":leases", sidekiq.KeyPrefixDefault + ":leader:scheduler"} {
+		require.Contains(t, keys, b.key(k))
+	}
+	// The Web UI's Quiet button, pressed in the namespace.
+	require.NoError(t, b.rdb.LPush(ctx, b.key(srv.ID()+"-signals"), "TSTP").Err())
+	eventually(t, 10*time.Second, "the server to go quiet", srv.IsQuiet)
 }

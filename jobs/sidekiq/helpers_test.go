@@ -21,36 +21,63 @@ import (
 	"github.com/quirehq/quire/jobs/sidekiq"
 )
 
-// testDB is the Redis database these tests own: Sidekiq's key names are
-// fixed, so the tests cannot share a database by prefix as the rest of the
-// engine's tests do, and they run one at a time.
-const testDB = 12
+// rubyDB is the Redis database the tests with Ruby own: Ruby's Sidekiq 6
+// takes a namespace only through the redis-namespace gem, which Debian's
+// ruby-sidekiq does not pull in, so these tests cannot share a database by
+// namespace as the others do, and they run one at a time.
+const rubyDB = 12
 
-// redisURL is the test Redis with the database set to testDB.
-func redisURL(t testing.TB) string {
+// rubyRedisURL is the test Redis with the database set to rubyDB.
+func rubyRedisURL(t testing.TB) string {
 	t.Helper()
-	base := os.Getenv("QUIRE_TEST_REDIS_URL")
-	if base == "" {
-		base = "redis://127.0.0.1:6379/0"
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(suiteRedisURL())
 	require.NoError(t, err)
-	u.Path = "/" + strconv.Itoa(testDB)
+	u.Path = "/" + strconv.Itoa(rubyDB)
 	return u.String()
 }
 
 type bundle struct {
 	rdb    *redis.Client
-	url    string // for Ruby's REDIS_URL
+	url    string // for Ruby's REDIS_URL; empty in a namespace
 	driver *sidekiq.Driver
 	client *jobs.Client
 }
 
-// setup empties the test database (before and after the test) and returns a
-// driver on it.
+// key returns the Redis key of one of Sidekiq's keys, in the driver's
+// namespace.
+func (b *bundle) key(name string) string {
+	if ns := b.driver.Namespace(); ns != "" {
+		return ns + ":" + name
+	}
+	return name
+}
+
+// setup returns a driver in a namespace of its own, so that tests run in
+// parallel.
 func setup(t *testing.T, cfg *sidekiq.Config) *bundle {
 	t.Helper()
-	u := redisURL(t)
+	var c sidekiq.Config
+	if cfg != nil {
+		c = *cfg
+	}
+	d := newNamespaced(t, c)
+	return newBundle(t, d, "")
+}
+
+// setupRuby returns a driver without a namespace on rubyDB, emptied before
+// and after the test, for tests that run Ruby on the same keys. It skips
+// (or fails) where Ruby's Sidekiq is not installed.
+func setupRuby(t *testing.T, cfg *sidekiq.Config) *bundle {
+	t.Helper()
+	requireRuby(t)
+	return setupRubyDB(t, cfg)
+}
+
+// setupRubyDB returns a driver on rubyDB, emptied before and after the
+// test, for a test that must see every key of its database.
+func setupRubyDB(t *testing.T, cfg *sidekiq.Config) *bundle {
+	t.Helper()
+	u := rubyRedisURL(t)
 	opts, err := redis.ParseURL(u)
 	require.NoError(t, err)
 	rdb := redis.NewClient(opts)
@@ -61,9 +88,14 @@ func setup(t *testing.T, cfg *sidekiq.Config) *bundle {
 	t.Cleanup(func() { rdb.FlushDB(context.Background()) })
 	d, err := sidekiq.NewDriver(rdb, cfg)
 	require.NoError(t, err)
+	return newBundle(t, d, u)
+}
+
+func newBundle(t *testing.T, d *sidekiq.Driver, url string) *bundle {
+	t.Helper()
 	c, err := jobs.NewClient(d, nil)
 	require.NoError(t, err)
-	return &bundle{rdb: rdb, url: u, driver: d, client: c}
+	return &bundle{rdb: d.Client().(*redis.Client), url: url, driver: d, client: c}
 }
 
 // requireRuby lets a test run only where Debian's ruby-sidekiq is installed

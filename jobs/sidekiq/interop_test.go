@@ -27,8 +27,7 @@ import (
 // put on queue:heavy all run in a Quire server, once each, and Sidekiq's
 // stats count them.
 func TestRubyPushQuireRuns(t *testing.T) {
-	requireRuby(t)
-	b := setup(t, nil)
+	b := setupRuby(t, nil)
 	const total = 10_000
 	var jids []string
 	b.ruby(t, &jids, "push_bulk", "HardWorker", "heavy", "10000")
@@ -80,8 +79,7 @@ func TestRubyPushQuireRuns(t *testing.T) {
 // TestQuirePushRubyRuns: jobs enqueued with Quire's Go client run in a real
 // Ruby sidekiq process, arguments intact.
 func TestQuirePushRubyRuns(t *testing.T) {
-	requireRuby(t)
-	b := setup(t, nil)
+	b := setupRuby(t, nil)
 	ctx := context.Background()
 	const n = 20
 	params := make([]jobs.EnqueueParams, n)
@@ -199,8 +197,7 @@ type sortedEntry struct {
 // with Sidekiq's fields; RetrySet#retry_all from Ruby runs it in Quire again.
 // A job with retry: 0 goes to the DeadSet; one with retry: false is dropped.
 func TestFailureInRubyRetrySet(t *testing.T) {
-	requireRuby(t)
-	b := setup(t, nil)
+	b := setupRuby(t, nil)
 	var fail atomic.Bool
 	fail.Store(true)
 	var runs atomic.Int64
@@ -316,8 +313,7 @@ func TestFailureInRubyRetrySet(t *testing.T) {
 // its queues and busy count, Sidekiq::Workers lists its running jobs, and
 // the process leaves the set when the server stops.
 func TestProcessSetAndStats(t *testing.T) {
-	requireRuby(t)
-	b := setup(t, &sidekiq.Config{Tag: "billing-go"})
+	b := setupRuby(t, &sidekiq.Config{Tag: "billing-go"})
 	release := make(chan struct{})
 	var started atomic.Int64
 	hs := jobs.NewHandlers()
@@ -425,8 +421,7 @@ func TestProcessSetAndStats(t *testing.T) {
 // schedule set) is moved to its queue by the Quire server when due, with
 // enqueued_at set then, and runs.
 func TestRubyScheduledJobRunsInQuire(t *testing.T) {
-	requireRuby(t)
-	b := setup(t, nil)
+	b := setupRuby(t, nil)
 	type run struct {
 		id       string
 		enqueued time.Time

@@ -10,7 +10,7 @@ import (
 
 // leaderKey holds the token of the leader of name: Quire's own key, under
 // Config.KeyPrefix, which Sidekiq ignores.
-func (d *Driver) leaderKey(name string) string { return d.cfg.KeyPrefix + ":leader:" + name }
+func (d *Driver) leaderKey(name string) string { return d.ns + d.cfg.KeyPrefix + ":leader:" + name }
 
 // LeaderElect takes or renews a term on Redis's clock (redislease); p.Now
 // is unused. Only Quire processes take part: Ruby's scheduled-job poller

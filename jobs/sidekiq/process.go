@@ -87,11 +87,11 @@ func (d *Driver) ProcessHeartbeat(ctx context.Context, p *jobdriver.ProcessHeart
 			pipe.HSet(ctx, workKey, work)
 			pipe.Expire(ctx, workKey, ttl)
 		}
-		pipe.SAdd(ctx, keyProcesses, in.ID)
-		pipe.HSet(ctx, in.ID, "info", string(info), "busy", in.Busy, "beat", epochSeconds(in.BeatAt),
+		pipe.SAdd(ctx, d.key(keyProcesses), in.ID)
+		pipe.HSet(ctx, d.keyProcess(in.ID), "info", string(info), "busy", in.Busy, "beat", epochSeconds(in.BeatAt),
 			"quiet", strconv.FormatBool(in.Quiet), "rss", rssKB(), "rtt_us", rtt)
-		pipe.Expire(ctx, in.ID, ttl)
-		signal = pipe.RPop(ctx, in.ID+"-signals")
+		pipe.Expire(ctx, d.keyProcess(in.ID), ttl)
+		signal = pipe.RPop(ctx, d.keySignals(in.ID))
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -125,17 +125,20 @@ func rssKB() int64 {
 }
 
 // ProcessList lists the processes in the processes set whose hash has not
-// expired: Quire's and Ruby's alike.
+// expired: Quire's and Ruby's alike, each with its running jobs from its
+// busy hash.
 func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
-	ids, err := d.rdb.SMembers(ctx, keyProcesses).Result()
+	ids, err := d.rdb.SMembers(ctx, d.key(keyProcesses)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
 	slices.Sort(ids)
 	cmds := make([]*redis.SliceCmd, len(ids))
+	work := make([]*redis.MapStringStringCmd, len(ids))
 	if _, err := d.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
 		for i, id := range ids {
-			cmds[i] = pipe.HMGet(ctx, id, "info", "busy", "beat", "quiet")
+			cmds[i] = pipe.HMGet(ctx, d.keyProcess(id), "info", "busy", "beat", "quiet")
+			work[i] = pipe.HGetAll(ctx, d.keyWork(id))
 		}
 		return nil
 	}); err != nil {
@@ -153,7 +156,8 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 		}
 		pi := &jobdriver.ProcessInfo{
 			ID: id, Host: info.Hostname, PID: info.PID, Queues: info.Queues, Concurrency: info.Concurrency,
-			Version: info.Version, StartedAt: secondsTime(info.StartedAt),
+			Version: info.Version, StartedAt: secondsTime(info.StartedAt), Labels: parseLabels(info.Labels),
+			Jobs: d.busyJobs(work[i].Val()),
 		}
 		if s, ok := v[1].(string); ok {
 			pi.Busy, _ = strconv.Atoi(s)
@@ -170,6 +174,59 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 	return out, nil
 }
 
+// parseLabels reads back the labels ProcessHeartbeat writes as "key=value";
+// other labels (Quire's own "quire", Ruby's free-form ones) are kept with
+// an empty value.
+func parseLabels(labels []string) map[string]string {
+	var out map[string]string
+	for _, l := range labels {
+		if l == "quire" {
+			continue
+		}
+		if out == nil {
+			out = make(map[string]string, len(labels))
+		}
+		k, v, _ := strings.Cut(l, "=")
+		out[k] = v
+	}
+	return out
+}
+
+// busyJobs reads a process's busy hash: each value holds the job's queue,
+// its payload (a JSON string, or an object in some versions) and when it
+// started. At most ProcessJobsMax, the longest running first.
+func (d *Driver) busyJobs(work map[string]string) []jobdriver.BusyJob {
+	var out []jobdriver.BusyJob
+	for _, v := range work {
+		var w struct {
+			Queue   string          `json:"queue"`
+			Payload json.RawMessage `json:"payload"`
+			RunAt   int64           `json:"run_at"`
+		}
+		if json.Unmarshal([]byte(v), &w) != nil {
+			continue
+		}
+		raw := string(w.Payload)
+		var s string
+		if json.Unmarshal(w.Payload, &s) == nil {
+			raw = s
+		}
+		j, err := d.decodeJob(raw, w.Queue)
+		if err != nil {
+			continue
+		}
+		out = append(out, jobdriver.BusyJob{ID: j.ID, Type: j.Type, Queue: j.Queue, Attempt: j.Attempt + 1,
+			StartedAt: time.Unix(w.RunAt, 0).UTC()})
+	}
+	slices.SortFunc(out, func(a, b jobdriver.BusyJob) int {
+		return cmp.Or(a.StartedAt.Compare(b.StartedAt), strings.Compare(a.ID, b.ID))
+	})
+	if len(out) > jobdriver.ProcessJobsMax {
+		out = out[:jobdriver.ProcessJobsMax]
+	}
+	return out
+}
+
 func secondsTime(f float64) time.Time {
 	return time.UnixMicro(int64(f * 1e6)).UTC()
 }
@@ -178,8 +235,8 @@ func secondsTime(f float64) time.Time {
 // clear_heartbeat does, and drops its lease.
 func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
 	_, err := d.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
-		pipe.SRem(ctx, keyProcesses, id)
-		pipe.Unlink(ctx, d.keyWork(id), id)
+		pipe.SRem(ctx, d.key(keyProcesses), id)
+		pipe.Unlink(ctx, d.keyWork(id), d.keyProcess(id))
 		pipe.ZRem(ctx, d.keyLeases(), id)
 		return nil
 	})

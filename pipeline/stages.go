@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,10 +110,7 @@ const MaxDepth = 5
 // already. It returns what the extraction's event should say: its
 // warnings, and the children left out.
 func (p *Pipeline) ingestChildren(ctx context.Context, r *stageRun, doc *store.Document, res *extract.Result) ([]string, error) {
-	var notes []string
-	for _, w := range res.Warnings[:min(len(res.Warnings), extractWarningsMax)] {
-		notes = append(notes, w)
-	}
+	notes := slices.Clone(res.Warnings[:min(len(res.Warnings), extractWarningsMax)])
 	if len(res.Warnings) > extractWarningsMax {
 		notes = append(notes, fmt.Sprintf("%d more warnings", len(res.Warnings)-extractWarningsMax))
 	}

@@ -88,11 +88,8 @@ type bundle struct {
 	driver  jobs.Driver
 	client  *jobs.Client
 	insp    *jobs.Inspector
-	clock   clockLike
 	handled *recorder
 }
-
-type clockLike interface{ Now() time.Time }
 
 func setup(t *testing.T, h Harness) *bundle {
 	t.Helper()

@@ -231,7 +231,7 @@ func parseLease(lease string) (owner, payload string, err error) {
 	return owner, payload, nil
 }
 
-// ErrorClass, implemented by an error a handler returns, names the
+// ErrorClass is implemented by an error a handler returns to name the
 // error_class written to the retry and dead sets. Without it the class is
 // the error's Go type, such as "billing.CardDeclinedError".
 type ErrorClass interface {

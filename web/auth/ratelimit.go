@@ -18,7 +18,7 @@ const (
 	BurstDefault = 2000
 )
 
-// ErrRateLimited: the token sent more requests than its rate allows. It is
+// ErrRateLimited means the token sent more requests than its rate allows. It is
 // answered with 429 and a Retry-After header.
 var ErrRateLimited = errors.New("too many requests")
 

@@ -37,7 +37,7 @@ const (
 // timeout's precision is worth.
 const touchEvery = time.Minute
 
-// ErrNoSession: the request has no session cookie, or its session ended.
+// ErrNoSession means the request has no session cookie, or its session ended.
 var ErrNoSession = errors.New("not signed in")
 
 // Sessions keeps the web UI's sessions in the store. The cookie holds a

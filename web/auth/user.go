@@ -79,7 +79,7 @@ func CreateUser(ctx context.Context, st store.Store, p *CreateUserParams) (*stor
 	return u, nil
 }
 
-// ErrBadLogin: no user has that email, or the password is wrong. The two
+// ErrBadLogin means no user has that email, or the password is wrong. The two
 // are one error so that a login page does not tell which emails exist.
 var ErrBadLogin = errors.New("wrong email or password")
 

@@ -274,7 +274,7 @@ func container(t *testing.T, r *rendering, name string) *corev1.Container {
 }
 
 // knownMetrics are the series the alerts and the dashboard may use: what
-// Quire's /metrics serves today (cmd/quire/internal/cli/httpserve.go and metrics.go), the
+// Quire's /metrics serves today (internal/app/httpserve.go and internal/metrics), the
 // Go and process collectors, Prometheus's up, and kube-state-metrics. A
 // dashboard or rule naming anything else would show nothing or never fire.
 var knownMetrics = []string{

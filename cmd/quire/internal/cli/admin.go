@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +15,7 @@ import (
 	"github.com/quirehq/quire/web/auth"
 )
 
-func (a *app) newAdminCommand() *cobra.Command {
+func (a *cli) newAdminCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
 		Short: "Manage who may use Quire: web UI users and API tokens",
@@ -28,7 +27,7 @@ web server of a deployment sees them at once.`,
 	return cmd
 }
 
-func (a *app) newAdminCreateCommand() *cobra.Command {
+func (a *cli) newAdminCreateCommand() *cobra.Command {
 	var (
 		email, scope  string
 		passwordStdin bool
@@ -53,7 +52,7 @@ printed, this once. Only the password's bcrypt hash is kept.`,
 			} else {
 				password, generated = auth.NewPassword(), true
 			}
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.WithStore(cmd.Context(), func(st store.Store) error {
 				u, err := auth.CreateUser(cmd.Context(), st, &auth.CreateUserParams{Email: email, Password: password, Scope: auth.Scope(scope)})
 				if errors.Is(err, auth.ErrInvalid) {
 					return usagef("%w", err)
@@ -77,7 +76,7 @@ printed, this once. Only the password's bcrypt hash is kept.`,
 	return cmd
 }
 
-func (a *app) newAdminTokenCommand() *cobra.Command {
+func (a *cli) newAdminTokenCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Issue, list and revoke API tokens",
@@ -97,7 +96,7 @@ manages tokens, webhooks, models and jobs.`,
   curl -H "Authorization: Bearer $TOKEN" -F file=@report.pdf http://127.0.0.1:8080/api/v1/documents`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.WithStore(cmd.Context(), func(st store.Store) error {
 				raw, _, err := auth.Issue(cmd.Context(), &auth.StoreTokens{Store: st}, &auth.IssueParams{Name: name, Scope: auth.Scope(scope), TTL: ttl})
 				if errors.Is(err, auth.ErrInvalid) {
 					return usagef("%w", err)
@@ -121,7 +120,7 @@ manages tokens, webhooks, models and jobs.`,
 		Short: "List API tokens, without their secrets",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.WithStore(cmd.Context(), func(st store.Store) error {
 				toks, err := st.ListAPITokens(cmd.Context())
 				if err != nil {
 					return err
@@ -141,7 +140,7 @@ manages tokens, webhooks, models and jobs.`,
 		Short: "Revoke an API token",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withStore(cmd.Context(), func(st store.Store) error {
+			return a.WithStore(cmd.Context(), func(st store.Store) error {
 				if err := st.DeleteAPIToken(cmd.Context(), args[0]); err != nil {
 					return err
 				}
@@ -159,14 +158,4 @@ func orNever(t time.Time) string {
 		return "never"
 	}
 	return t.Format(time.RFC3339)
-}
-
-// withStore runs fn with the migrated relational store.
-func (a *app) withStore(ctx context.Context, fn func(store.Store) error) error {
-	st, err := openStore(ctx, &a.global)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	return fn(st)
 }

@@ -2,23 +2,18 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"time"
+
+	"github.com/quirehq/quire/internal/app"
 
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/internal/bench"
 	"github.com/quirehq/quire/jobs"
 )
-
-// benchCleanupTimeout bounds the deletion of a bench's Redis keys.
-const benchCleanupTimeout = time.Minute
 
 // benchJobsFlags holds the settings of `bench jobs`: the harness's, and how
 // to print its result.
@@ -28,7 +23,7 @@ type benchJobsFlags struct {
 	JSON bool
 }
 
-func (a *app) newBenchCommand() *cobra.Command {
+func (a *cli) newBenchCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure the engine",
@@ -57,7 +52,7 @@ share the Redis. --redis-prefix is ignored.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			dataDirGiven := cmd.Flags().Changed("data-dir")
-			if v, ok := a.lookupEnv(envName("data-dir")); ok && v != "" {
+			if v, ok := a.lookupEnv(app.EnvName("data-dir")); ok && v != "" {
 				dataDirGiven = true
 			}
 			res, err := a.runBench(cmd.Context(), f, dataDirGiven)
@@ -100,78 +95,14 @@ func (f *benchJobsFlags) validate() error {
 		errs = append(errs, fmt.Errorf("invalid --timeout %s: it must be positive", f.Timeout))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return &usageError{err}
+		return &usageError{Err: err}
 	}
 	return nil
 }
 
-// runBench measures the engine on a broker of its own: a fresh database in
-// a temporary directory (in --data-dir when dataDirGiven), or a random key
-// prefix on the given Redis. Either is removed at the end.
-func (a *app) runBench(ctx context.Context, f *benchJobsFlags, dataDirGiven bool) (res *bench.JobsResult, err error) {
-	if err := f.validate(); err != nil {
-		return nil, err
-	}
-	g := a.global
-	if g.RedisURL != "" {
-		g.RedisPrefix = "quirebench:" + randomHex(6)
-	} else {
-		dir, derr := benchTempDir(g.DataDir, dataDirGiven)
-		if derr != nil {
-			return nil, derr
-		}
-		// Deferred before the broker's Close, so it runs after it.
-		defer func() {
-			if rerr := os.RemoveAll(dir); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("bench: remove %s: %w", dir, rerr))
-				return
-			}
-			a.log.Info("bench: removed its database", "dir", dir)
-		}()
-		g.DataDir = dir
-	}
-	b, err := openBroker(&g)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	cleanup, err := a.benchRedis(ctx, b, &g)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { err = errors.Join(err, cleanup()) }()
-
-	cfg := f.JobsConfig
-	cfg.Driver = b.driver
-	cfg.Engine = b.engine
-	cfg.NewServerFunc = func(c jobs.Config) (*jobs.Server, error) { return a.newJobServer(b.driver, "bench", c) }
-	cfg.Logger = a.log.With(b.attrs...)
-	return bench.Jobs(ctx, &cfg)
-}
-
-// benchTempDir makes the bench's database directory: in dataDir when it was
-// given, else in $TMPDIR.
-func benchTempDir(dataDir string, given bool) (string, error) {
-	parent := ""
-	if given {
-		if err := os.MkdirAll(dataDir, 0o700); err != nil {
-			return "", fmt.Errorf("bench: use %s %q: %w", setting("data-dir"), dataDir, err)
-		}
-		parent = dataDir
-	}
-	dir, err := os.MkdirTemp(parent, "quirebench-")
-	if err != nil {
-		if given {
-			return "", fmt.Errorf("bench: make a temporary directory in %s %q: %w", setting("data-dir"), dataDir, err)
-		}
-		return "", fmt.Errorf("bench: make a temporary directory: %w", err)
-	}
-	return dir, nil
-}
-
 // printBench prints a bench's result: one JSON object on a line, or the
 // table.
-func (a *app) printBench(res interface{ WriteTable(io.Writer) error }, asJSON bool) error {
+func (a *cli) printBench(res interface{ WriteTable(io.Writer) error }, asJSON bool) error {
 	if !asJSON {
 		return res.WriteTable(a.stdout)
 	}
@@ -183,33 +114,10 @@ func (a *app) printBench(res interface{ WriteTable(io.Writer) error }, asJSON bo
 	return err
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// benchRedis checks that a bench's Redis answers and returns the function
-// that deletes the keys the bench wrote under its own prefix; on the
-// embedded broker there is nothing to check or delete.
-func (a *app) benchRedis(ctx context.Context, b *broker, g *globalConfig) (func() error, error) {
-	if b.rdb == nil {
-		return func() error { return nil }, nil
+// runBench checks the flags, then measures the engine (app.BenchJobs).
+func (a *cli) runBench(ctx context.Context, f *benchJobsFlags, dataDirGiven bool) (*bench.JobsResult, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
 	}
-	pingCtx, pingCancel := context.WithTimeout(ctx, 5*time.Second)
-	err := b.rdb.Ping(pingCtx).Err()
-	pingCancel()
-	if err != nil {
-		return nil, fmt.Errorf("bench: reach Redis at %s: %w", redactURL(g.RedisURL), err)
-	}
-	return func() error {
-		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), benchCleanupTimeout)
-		defer ccancel()
-		n, err := deleteKeys(cctx, b.rdb, g.RedisPrefix+":*")
-		if err != nil {
-			return fmt.Errorf("bench: clean up keys %s:*: %w", g.RedisPrefix, err)
-		}
-		a.log.Info("bench: deleted its keys", "redis_prefix", g.RedisPrefix, "num_keys", n)
-		return nil
-	}, nil
+	return a.BenchJobs(ctx, &f.JobsConfig, dataDirGiven)
 }

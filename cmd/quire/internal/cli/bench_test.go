@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/internal/bench"
@@ -84,9 +86,9 @@ func TestBenchJobsEmbedded(t *testing.T) {
 			require.Positive(t, res.P99MS)
 			require.GreaterOrEqual(t, res.P99MS, res.P50MS)
 
-			m := regexp.MustCompile(`bench: removed its database.* dir=(\S+)`).FindStringSubmatch(r.stderr)
+			m := regexp.MustCompile(`bench: removed its data.* dir=(\S+)`).FindStringSubmatch(r.stderr)
 			require.NotNil(t, m, r.stderr)
-			require.Contains(t, r.stderr, "jobs_db="+filepath.Join(m[1], jobsDBName))
+			require.Contains(t, r.stderr, "jobs_db="+filepath.Join(m[1], app.JobsDBName))
 			require.NoDirExists(t, m[1])
 			if tt.dataDir {
 				require.Equal(t, dataDir, filepath.Dir(m[1]))

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/internal/bench"
-	"github.com/quirehq/quire/jobs"
 )
 
 // benchPipelinePDFWorkersDefault is the PDF engines of `bench pipeline`.
@@ -28,7 +27,7 @@ type benchPipelineFlags struct {
 	CPUProfile string
 }
 
-func (a *app) newBenchPipelineCommand() *cobra.Command {
+func (a *cli) newBenchPipelineCommand() *cobra.Command {
 	f := &benchPipelineFlags{}
 	cmd := &cobra.Command{
 		Use:   "pipeline",
@@ -96,76 +95,29 @@ func (f *benchPipelineFlags) validate() error {
 		errs = append(errs, fmt.Errorf("invalid --timeout %s: it must be positive", f.Timeout))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return &usageError{err}
+		return &usageError{Err: err}
 	}
 	return nil
 }
 
-// runBenchPipeline measures the pipeline on a broker, a store and blobs of
-// its own: a new temporary directory, removed at the end, and a random key
-// prefix on the given Redis or the given PostgreSQL database, which must
-// hold no documents.
-func (a *app) runBenchPipeline(ctx context.Context, f *benchPipelineFlags) (res *bench.PipelineResult, err error) {
+// runBenchPipeline checks the flags, then measures the pipeline
+// (app.BenchPipeline).
+func (a *cli) runBenchPipeline(ctx context.Context, f *benchPipelineFlags) (*bench.PipelineResult, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
-	g := a.global
-	g.BlobURL = ""
-	dir, err := os.MkdirTemp("", "quirebench-pipeline-")
-	if err != nil {
-		return nil, fmt.Errorf("bench: make a temporary directory: %w", err)
-	}
-	defer func() {
-		if rerr := os.RemoveAll(dir); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("bench: remove %s: %w", dir, rerr))
-			return
-		}
-		a.log.Info("bench: removed its data", "dir", dir)
-	}()
-	g.DataDir = dir
-	if g.RedisURL != "" {
-		g.RedisPrefix = "quirebench:" + randomHex(6)
-	}
-	b, err := openBroker(&g)
-	if err != nil {
-		return nil, err
-	}
-	defer b.Close()
-	cleanup, err := a.benchRedis(ctx, b, &g)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { err = errors.Join(err, cleanup()) }()
-	g.Limits.pdfWorkers = f.PDFWorkers // the bench's own: as many PDF engines as asked
-	docs, err := openDocuments(ctx, &g, b, a.log)
-	if err != nil {
-		return nil, err
-	}
-	defer docs.Close()
-
-	cfg := f.PipelineConfig
-	cfg.Pipeline = docs.pipeline
-	cfg.Store = docs.store
-	cfg.NewServerFunc = func(c jobs.Config) (*jobs.Server, error) { return a.newJobServer(b.driver, "bench", c) }
-	cfg.Engine = b.engine
-	cfg.ML = docs.analyzer != nil
-	cfg.Logger = a.log.With(append(slices.Clone(b.attrs), "pdf_workers", f.PDFWorkers)...)
+	var prof io.Writer // nil: no profile
 	if f.CPUProfile != "" {
-		prof, err := os.Create(f.CPUProfile)
+		pf, err := os.Create(f.CPUProfile)
 		if err != nil {
 			return nil, fmt.Errorf("bench: create --cpuprofile: %w", err)
 		}
-		defer prof.Close()
-		cfg.CPUProfile = prof
+		defer pf.Close()
+		prof = pf
 	}
-	res, err = bench.Pipeline(ctx, &cfg)
-	var notEmpty *bench.StoreNotEmptyError
-	switch {
-	case errors.Is(err, bench.ErrCorpusEmpty):
+	res, err := a.BenchPipeline(ctx, &f.PipelineConfig, f.PDFWorkers, prof)
+	if errors.Is(err, bench.ErrCorpusEmpty) {
 		return nil, usagef("invalid --corpus %q: no files in it", f.Corpus)
-	case errors.As(err, &notEmpty):
-		return nil, usagef("the store (%s) already holds %d documents: give the bench a fresh database",
-			storeSetting(&g), notEmpty.Documents)
 	}
 	return res, err
 }

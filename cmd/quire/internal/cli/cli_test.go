@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -118,7 +120,7 @@ func setup(t *testing.T) *testBundle {
 		_ = rdb.Close()
 		jobstest.RequireService(t, "Redis at "+url, err)
 	}
-	b := &testBundle{redisURL: url, prefix: "quiretest:" + randomHex(6), rdb: rdb,
+	b := &testBundle{redisURL: url, prefix: "quiretest:" + app.RandomHex(6), rdb: rdb,
 		dataDir: filepath.Join(t.TempDir(), "quire-data")}
 	// The data directory still holds the embedded store and blobs of a
 	// process whose jobs are on Redis: never the package's own folder.
@@ -126,7 +128,7 @@ func setup(t *testing.T) *testBundle {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_, err := deleteKeys(ctx, rdb, b.prefix+":*")
+		_, err := app.DeleteKeys(ctx, rdb, b.prefix+":*")
 		require.NoError(t, err)
 		require.NoError(t, rdb.Close())
 	})

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"github.com/stretchr/testify/require"
@@ -59,7 +61,7 @@ func TestOperationsGuideMatchesBinary(t *testing.T) {
 	data, err := os.ReadFile("../../../../docs/operations.md")
 	require.NoError(t, err)
 	guide := string(data)
-	a := &app{deps: &deps{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, lookupEnv: func(string) (string, bool) { return "", false }}}
+	a := newCLI(&deps{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard, lookupEnv: func(string) (string, bool) { return "", false }})
 	root := a.newRootCommand()
 
 	// Every flag of every command, with the commands that take it.
@@ -69,7 +71,7 @@ func TestOperationsGuideMatchesBinary(t *testing.T) {
 	walk = func(c *cobra.Command) {
 		visit := func(f *pflag.Flag) {
 			takers[f.Name] = append(takers[f.Name], c)
-			if env := f.Annotations[envAnnotation]; len(env) > 0 {
+			if env := f.Annotations[app.EnvAnnotation]; len(env) > 0 {
 				envs[env[0]] = f.Name
 			}
 		}
@@ -170,7 +172,7 @@ func TestOperationsGuideMatchesBinary(t *testing.T) {
 			for _, c := range cmds {
 				f := flagOf(c, name)
 				want := ""
-				if e := f.Annotations[envAnnotation]; len(e) > 0 {
+				if e := f.Annotations[app.EnvAnnotation]; len(e) > 0 {
 					want = e[0]
 				}
 				require.Equal(t, want, env, "docs/operations.md gives --%s the variable %q; %s's is %q", name, env, c.CommandPath(), want)

@@ -10,6 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/jobs"
@@ -22,12 +24,12 @@ const enqueueChunk = 5000
 
 // jobsCommand holds the state of the jobs command group.
 type jobsCommand struct {
-	*app
+	*cli
 	json bool
 }
 
-func (a *app) newJobsCommand() *cobra.Command {
-	jc := &jobsCommand{app: a}
+func (a *cli) newJobsCommand() *cobra.Command {
+	jc := &jobsCommand{cli: a}
 	cmd := &cobra.Command{
 		Use:   "jobs",
 		Short: "Inspect and manage queues and jobs",
@@ -55,12 +57,12 @@ func (a *app) newJobsCommand() *cobra.Command {
 
 // withInspector runs fn with an inspector on the configured broker.
 func (jc *jobsCommand) withInspector(fn func(insp *jobs.Inspector) error) error {
-	b, err := openBroker(&jc.global)
+	b, err := app.OpenBroker(&jc.Config)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	return fn(jobs.NewInspector(b.driver, nil))
+	return fn(jobs.NewInspector(b.Driver, nil))
 }
 
 // print writes v as JSON with --json, else calls table with a tabwriter.
@@ -407,7 +409,7 @@ func (jc *jobsCommand) newPauseCommand(pause bool) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := args[0]
 			if err := jobs.ValidateQueueName(q); err != nil {
-				return &usageError{err}
+				return &usageError{Err: err}
 			}
 			return jc.withInspector(func(insp *jobs.Inspector) error {
 				var err error
@@ -454,12 +456,12 @@ func (jc *jobsCommand) newEnqueueCommand() *cobra.Command {
 					return usagef("ARGS_JSON %q is not valid JSON", args[1])
 				}
 			}
-			b, err := openBroker(&jc.global)
+			b, err := app.OpenBroker(&jc.Config)
 			if err != nil {
 				return err
 			}
 			defer b.Close()
-			client, err := jobs.NewClient(b.driver, nil)
+			client, err := jobs.NewClient(b.Driver, nil)
 			if err != nil {
 				return err
 			}

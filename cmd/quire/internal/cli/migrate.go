@@ -3,10 +3,12 @@ package cli
 import (
 	"fmt"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/spf13/cobra"
 )
 
-func (a *app) newMigrateCommand() *cobra.Command {
+func (a *cli) newMigrateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "migrate",
 		Short: "Bring the relational store's schema up to this version of Quire",
@@ -16,7 +18,7 @@ It is safe to run again and from several processes at once. In Kubernetes it
 runs as a Job before a rollout; quire up runs it at every start.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openStore(cmd.Context(), &a.global)
+			st, err := app.OpenStore(cmd.Context(), &a.Config)
 			if err != nil {
 				return err
 			}

@@ -35,7 +35,7 @@ type mlConfig struct {
 	json      bool
 }
 
-func (a *app) newMLCommand() *cobra.Command {
+func (a *cli) newMLCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ml",
 		Short: "Train, evaluate and run document classifiers",
@@ -48,7 +48,7 @@ email, PDF or any other format quire extracts).`,
 	return cmd
 }
 
-func (a *app) newMLPublishCommand() *cobra.Command {
+func (a *cli) newMLPublishCommand() *cobra.Command {
 	var c mlConfig
 	var activate bool
 	cmd := &cobra.Command{
@@ -68,7 +68,7 @@ active version, which workers load without a restart.`,
 			if err != nil {
 				return err
 			}
-			return a.withModelStore(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
+			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
 				mv, err := ml.Publish(cmd.Context(), st, blobs, &ml.PublishParams{Model: m, Activate: activate})
 				if err != nil {
 					return err
@@ -82,14 +82,14 @@ active version, which workers load without a restart.`,
 	return cmd
 }
 
-func (a *app) newMLActivateCommand() *cobra.Command {
+func (a *cli) newMLActivateCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:     "activate ID",
 		Short:   "Make a registered model version the active one of its name",
 		Example: `  quire ml activate 01JD3Z8Q4X5M6N7P8R9S0T1V2W`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withModelStore(cmd.Context(), func(st store.Store, _ *blob.Store) error {
+			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, _ *blob.Store) error {
 				mv, err := st.ActivateModelVersion(cmd.Context(), args[0])
 				if errors.Is(err, store.ErrNotFound) {
 					return fmt.Errorf("model version %s not found", args[0])
@@ -103,14 +103,14 @@ func (a *app) newMLActivateCommand() *cobra.Command {
 	}
 }
 
-func (a *app) newMLVersionsCommand() *cobra.Command {
+func (a *cli) newMLVersionsCommand() *cobra.Command {
 	var name string
 	cmd := &cobra.Command{
 		Use:   "versions [--name NAME]",
 		Short: "List the registered classifier versions, newest first",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withModelStore(cmd.Context(), func(st store.Store, _ *blob.Store) error {
+			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, _ *blob.Store) error {
 				vs, err := st.ListModelVersions(cmd.Context(), &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier, Name: name})
 				if err != nil {
 					return fmt.Errorf("list model versions: %w", err)
@@ -123,25 +123,9 @@ func (a *app) newMLVersionsCommand() *cobra.Command {
 	return cmd
 }
 
-// withModelStore opens the store and blob storage of the global settings
-// for fn.
-func (a *app) withModelStore(ctx context.Context, fn func(store.Store, *blob.Store) error) error {
-	st, err := openStore(ctx, &a.global)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	blobs, err := a.global.openBlobs(ctx)
-	if err != nil {
-		return err
-	}
-	defer blobs.Close()
-	return fn(st, blobs)
-}
-
 // printModelVersions writes one line per version: ID, name@version, active
 // or not, creation time, and the held-out accuracy when known.
-func (a *app) printModelVersions(vs []store.ModelVersion) error {
+func (a *cli) printModelVersions(vs []store.ModelVersion) error {
 	for _, v := range vs {
 		state := "inactive"
 		if v.Active {
@@ -162,7 +146,7 @@ func (a *app) printModelVersions(vs []store.ModelVersion) error {
 	return nil
 }
 
-func (a *app) newMLTrainCommand() *cobra.Command {
+func (a *cli) newMLTrainCommand() *cobra.Command {
 	var c mlConfig
 	cmd := &cobra.Command{
 		Use:   "train --data DIR --out MODEL",
@@ -194,7 +178,7 @@ the same documents.`,
 	return cmd
 }
 
-func (a *app) newMLEvalCommand() *cobra.Command {
+func (a *cli) newMLEvalCommand() *cobra.Command {
 	var c mlConfig
 	cmd := &cobra.Command{
 		Use:   "eval --model MODEL --data DIR",
@@ -218,7 +202,7 @@ only the documents training held out (same --holdout and --seed) count.`,
 	return cmd
 }
 
-func (a *app) newMLPredictCommand() *cobra.Command {
+func (a *cli) newMLPredictCommand() *cobra.Command {
 	var c mlConfig
 	cmd := &cobra.Command{
 		Use:     "predict --model MODEL FILE...",
@@ -240,7 +224,7 @@ func (a *app) newMLPredictCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
+func (a *cli) runMLTrain(ctx context.Context, c *mlConfig) error {
 	if c.data == "" || c.out == "" {
 		return usagef("ml train: --data and --out are required")
 	}
@@ -267,7 +251,7 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 			train = append(train, e)
 		}
 	}
-	a.log.Info("ml: training", "documents", len(train), "held_out", len(test), "algorithm", alg)
+	a.Log.Info("ml: training", "documents", len(train), "held_out", len(test), "algorithm", alg)
 	m, err := ml.Train(ctx, train, &ml.TrainOpts{Name: c.name, Version: c.version, Algorithm: alg,
 		ClassWeights: cw, Language: c.language, MinDF: c.minDF, Seed: c.seed, UnsureBelow: c.unsure})
 	if err != nil {
@@ -292,7 +276,7 @@ func (a *app) runMLTrain(ctx context.Context, c *mlConfig) error {
 	return a.printEvaluation(ev, c.json)
 }
 
-func (a *app) runMLEval(ctx context.Context, c *mlConfig) error {
+func (a *cli) runMLEval(ctx context.Context, c *mlConfig) error {
 	if c.data == "" || c.model == "" {
 		return usagef("ml eval: --model and --data are required")
 	}
@@ -314,7 +298,7 @@ func (a *app) runMLEval(ctx context.Context, c *mlConfig) error {
 	return a.printEvaluation(m.Evaluate(examples), c.json)
 }
 
-func (a *app) printEvaluation(ev *ml.Evaluation, asJSON bool) error {
+func (a *cli) printEvaluation(ev *ml.Evaluation, asJSON bool) error {
 	if err := ev.WriteText(a.stdout); err != nil {
 		return err
 	}
@@ -330,7 +314,7 @@ func (a *app) printEvaluation(ev *ml.Evaluation, asJSON bool) error {
 	return err
 }
 
-func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) error {
+func (a *cli) runMLPredict(ctx context.Context, c *mlConfig, files []string) error {
 	if c.model == "" {
 		return usagef("ml predict: --model is required")
 	}
@@ -338,7 +322,7 @@ func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) err
 	if err != nil {
 		return err
 	}
-	x, err := a.global.Limits.newExtractor(0)
+	x, err := a.Config.Limits.NewExtractor(0)
 	if err != nil {
 		return err
 	}
@@ -370,13 +354,13 @@ func (a *app) runMLPredict(ctx context.Context, c *mlConfig, files []string) err
 }
 
 // loadExamples reads the labelled documents of --data (ml/mldata).
-func (a *app) loadExamples(ctx context.Context, dir string) ([]ml.Example, error) {
-	x, err := a.global.Limits.newExtractor(0)
+func (a *cli) loadExamples(ctx context.Context, dir string) ([]ml.Example, error) {
+	x, err := a.Config.Limits.NewExtractor(0)
 	if err != nil {
 		return nil, err
 	}
 	defer x.Close()
-	examples, err := mldata.Load(ctx, dir, &mldata.LoadOpts{Extractor: x, Logger: a.log})
+	examples, err := mldata.Load(ctx, dir, &mldata.LoadOpts{Extractor: x, Logger: a.Log})
 	if errors.Is(err, mldata.ErrNoData) {
 		return nil, usagef("ml: --data %w", err)
 	}

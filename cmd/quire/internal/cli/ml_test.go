@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/blob"
@@ -66,8 +68,8 @@ func TestMLTrainEvalPredict(t *testing.T) {
 	// The figures match what the Go API measures on the same messages.
 	m, err := readModel(model)
 	require.NoError(t, err)
-	a := &app{deps: &deps{stdout: &syncBuffer{}, stderr: &syncBuffer{}}}
-	a.log = slog.New(slog.DiscardHandler)
+	a := newCLI(&deps{stdout: &syncBuffer{}, stderr: &syncBuffer{}})
+	a.Log = slog.New(slog.DiscardHandler)
 	all, err := a.loadExamples(ctx, mlTestData)
 	require.NoError(t, err)
 	var held []ml.Example
@@ -210,8 +212,8 @@ func TestMLPublishActivateVersions(t *testing.T) {
 		st, err := store.Open(ctx, filepath.Join(dataDir, "quire.db"))
 		require.NoError(t, err)
 		defer st.Close()
-		g := globalConfig{DataDir: dataDir}
-		bu, err := g.blobURL()
+		g := app.Config{DataDir: dataDir}
+		bu, err := g.BlobURLOrDefault()
 		require.NoError(t, err)
 		blobs, err := blob.Open(ctx, bu)
 		require.NoError(t, err)

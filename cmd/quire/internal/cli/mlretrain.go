@@ -12,7 +12,7 @@ import (
 	"github.com/quirehq/quire/store"
 )
 
-func (a *app) newMLRetrainCommand() *cobra.Command {
+func (a *cli) newMLRetrainCommand() *cobra.Command {
 	var (
 		holdout float64
 		seed    uint64
@@ -37,9 +37,9 @@ held-out accuracy and the active version's. With --json, one JSON array.`,
 			if holdout <= 0 || holdout >= 1 {
 				return usagef("invalid --holdout %v: it must be between 0 and 1", holdout)
 			}
-			return a.withModelStore(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
+			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
 				tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: st, Blobs: blobs, HoldOut: holdout,
-					Seed: seed, Train: &ml.TrainOpts{MinDF: minDF}, Logger: a.log})
+					Seed: seed, Train: &ml.TrainOpts{MinDF: minDF}, Logger: a.Log})
 				if err != nil {
 					return err
 				}
@@ -59,7 +59,7 @@ held-out accuracy and the active version's. With --json, one JSON array.`,
 	return cmd
 }
 
-func (a *app) printTrainResults(res []mlpipeline.TrainResult, asJSON bool) error {
+func (a *cli) printTrainResults(res []mlpipeline.TrainResult, asJSON bool) error {
 	if asJSON {
 		if res == nil {
 			res = []mlpipeline.TrainResult{}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/app"
 )
 
 // TestServePprof serves Go's profiles on --pprof-addr, on a server of their
@@ -59,10 +61,10 @@ func TestServePprof(t *testing.T) {
 func TestServePprofOff(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	cmd := (&app{deps: &deps{}}).newServeCommand()
+	cmd := (newCLI(&deps{})).newServeCommand()
 	f := cmd.Flags().Lookup("pprof-addr")
 	require.Equal(t, "", f.DefValue, "off by default")
-	require.Equal(t, PprofAddrOn, f.NoOptDefVal, "the flag alone serves on the loopback interface")
+	require.Equal(t, app.PprofAddrOn, f.NoOptDefVal, "the flag alone serves on the loopback interface")
 	require.NoError(t, cmd.Flags().Parse([]string{"--pprof-addr"}))
 	require.Equal(t, "127.0.0.1:6060", f.Value.String())
 

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/store"
 )
 
-func (a *app) newReprocessCommand() *cobra.Command {
+func (a *cli) newReprocessCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "reprocess ID...",
 		Short: "Run done or failed documents through the pipeline again",
@@ -31,26 +33,20 @@ up: a running quire up (or the next quire process) does it.`,
 	}
 }
 
-func (a *app) runReprocess(ctx context.Context, ids []string) error {
-	b, err := openBroker(&a.global)
-	if err != nil {
-		return err
-	}
-	defer b.Close()
-	docs, err := openDocuments(ctx, &a.global, b, a.log)
-	if err != nil {
-		return err
-	}
-	defer docs.Close()
+func (a *cli) runReprocess(ctx context.Context, ids []string) error {
+	return a.WithDocuments(ctx, func(docs *app.Documents) error { return a.reprocess(ctx, docs, ids) })
+}
+
+func (a *cli) reprocess(ctx context.Context, docs *app.Documents, ids []string) error {
 	var errs []error
 	for _, id := range ids {
-		doc, err := docs.pipeline.Reprocess(ctx, id)
+		doc, err := docs.Pipeline.Reprocess(ctx, id)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			errs = append(errs, fmt.Errorf("document %s not found", id))
 		case errors.Is(err, store.ErrStateConflict):
 			state := "in progress"
-			if cur, gerr := docs.store.GetDocument(ctx, id); gerr == nil {
+			if cur, gerr := docs.Store.GetDocument(ctx, id); gerr == nil {
 				state = string(cur.State)
 			}
 			errs = append(errs, fmt.Errorf("document %s is %s; wait until it is done or failed", id, state))

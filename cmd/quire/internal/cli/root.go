@@ -19,13 +19,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/ml/mlpipeline"
-	"github.com/quirehq/quire/pipeline"
 )
 
 // Exit codes of Execute.
@@ -72,7 +72,7 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		lookupEnv:    os.LookupEnv,
 		quietSignals: notifyQuiet,
 		setRedisLogger: func(log *slog.Logger) {
-			redis.SetLogger(redisLog{log})
+			redis.SetLogger(app.RedisLog{Log: log})
 		},
 	})
 }
@@ -85,7 +85,7 @@ func notifyQuiet() (<-chan os.Signal, func()) {
 
 func execute(ctx context.Context, args []string, d *deps) int {
 	restrictFileModes()
-	a := &app{deps: d}
+	a := newCLI(d)
 	root := a.newRootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
@@ -99,43 +99,29 @@ func execute(ctx context.Context, args []string, d *deps) int {
 	return exitError
 }
 
-// usageError is a mistake in the command line or the configuration.
-type usageError struct{ err error }
+// usageError is a mistake in the command line or the configuration: exit
+// status 2.
+type usageError = app.UsageError
 
-func (e *usageError) Error() string { return e.err.Error() }
-func (e *usageError) Unwrap() error { return e.err }
+func usagef(format string, args ...any) error { return app.Usagef(format, args...) }
 
-func usagef(format string, args ...any) error {
-	return &usageError{fmt.Errorf(format, args...)}
-}
-
-// app holds the state shared by the commands of one run.
-type app struct {
+// cli holds the state shared by the commands of one run: what they take
+// from the process, and the application the settings assemble.
+type cli struct {
 	*deps
-	global globalConfig
-	// log is built from --log-level and --log-format before any command
-	// runs.
-	log *slog.Logger
+	*app.App
 }
 
-// willServe tells a test (deps.serving) of an HTTP server about to serve
-// on ln.
-func (a *app) willServe(ln net.Listener, hs *http.Server) {
-	if a.serving != nil {
-		a.serving(ln.Addr(), hs)
-	}
+// newCLI returns the commands' state on d.
+func newCLI(d *deps) *cli {
+	return &cli{deps: d, App: &app.App{
+		Hooks: app.Hooks{QuietSignals: d.quietSignals, Listening: d.listening, ListeningHTTP: d.listeningHTTP,
+			Serving: d.serving, PeriodicJobs: d.periodicJobs},
+		Stderr: d.stderr,
+	}}
 }
 
-// periodicJobs returns the periodic jobs the scheduler enqueues: the
-// pipeline's, unless a test set its own.
-func (a *app) periodicJobs() []jobs.PeriodicJob {
-	if a.deps.periodicJobs != nil {
-		return a.deps.periodicJobs()
-	}
-	return append(pipeline.PeriodicJobs(), mlpipeline.PeriodicJobs()...)
-}
-
-func (a *app) newRootCommand() *cobra.Command {
+func (a *cli) newRootCommand() *cobra.Command {
 	root := &cobra.Command{
 		Use:           "quire",
 		Short:         "Quire runs background jobs and manages them",
@@ -146,12 +132,12 @@ func (a *app) newRootCommand() *cobra.Command {
 			if err := applyEnv(cmd, a.lookupEnv); err != nil {
 				return err
 			}
-			log, err := a.global.logger(a.stderr)
+			log, err := a.Config.Logger(a.stderr)
 			if err != nil {
 				return err
 			}
-			a.log = log
-			a.global.logSettings(log, cmd.CommandPath())
+			a.Log = log
+			a.Config.LogSettings(log, cmd.CommandPath())
 			if a.setRedisLogger != nil {
 				a.setRedisLogger(log)
 			}
@@ -160,8 +146,8 @@ func (a *app) newRootCommand() *cobra.Command {
 	}
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
-	a.global.addFlags(root)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{Err: err} })
+	a.Config.AddFlags(root.PersistentFlags())
 	root.AddCommand(
 		a.newAdminCommand(),
 		a.newBenchCommand(),
@@ -178,7 +164,7 @@ func (a *app) newRootCommand() *cobra.Command {
 	return root
 }
 
-func (a *app) newVersionCommand() *cobra.Command {
+func (a *cli) newVersionCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
 		Short: "Print the version of this build",
@@ -194,7 +180,7 @@ func (a *app) newVersionCommand() *cobra.Command {
 func exactArgs(n int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
-			return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+			return &usageError{Err: fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
 		}
 		return nil
 	}
@@ -204,7 +190,7 @@ func exactArgs(n int) cobra.PositionalArgs {
 func rangeArgs(lo, hi int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := cobra.RangeArgs(lo, hi)(cmd, args); err != nil {
-			return &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
+			return &usageError{Err: fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
 		}
 		return nil
 	}

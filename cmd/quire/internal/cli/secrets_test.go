@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -87,7 +89,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	opts := &runOpts{tweak: func(d *deps) { d.listening = func(a net.Addr) { addrs <- a } }}
 	go func() {
 		done <- runCLI(ctx, t, opts, "up", "--addr", "127.0.0.1:0", "--log-level", "debug",
-			"--data-dir", dataDir, "--redis-url", redisURL, "--redis-prefix", "quiretest:"+randomHex(6),
+			"--data-dir", dataDir, "--redis-url", redisURL, "--redis-prefix", "quiretest:"+app.RandomHex(6),
 			"--postgres-url", postgresURL, "--webhook-allow-private")
 	}()
 	var base string

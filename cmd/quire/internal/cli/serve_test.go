@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -12,8 +11,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/quirehq/quire/jobs"
 )
 
 // serveBundle is a `quire serve` running in the background of a test.
@@ -233,46 +230,4 @@ func TestServeAddrTaken(t *testing.T) {
 	require.Equal(t, exitError, r.code)
 	require.Contains(t, r.stderr, `listen on --addr / QUIRE_ADDR "`+ln.Addr().String()+`"`)
 	require.Contains(t, r.stderr, "address already in use")
-}
-
-func TestBuiltinSleep(t *testing.T) {
-	t.Parallel()
-	ms := func(n int64) *int64 { return &n }
-
-	tests := []struct {
-		name    string
-		args    sleepArgs
-		cancel  bool
-		wantErr error
-		discard bool
-	}{
-		{name: "Duration", args: sleepArgs{Duration: "5ms"}},
-		{name: "MS", args: sleepArgs{MS: ms(5)}},
-		{name: "Cancelled", args: sleepArgs{Duration: "1h"}, cancel: true, wantErr: context.Canceled},
-		{name: "Both", args: sleepArgs{Duration: "1ms", MS: ms(1)}, discard: true},
-		{name: "Neither", discard: true},
-		{name: "BadDuration", args: sleepArgs{Duration: "soon"}, discard: true},
-		{name: "NegativeMS", args: sleepArgs{MS: ms(-1)}, discard: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			ctx, cancel := context.WithCancel(t.Context())
-			if tt.cancel {
-				cancel()
-			}
-			defer cancel()
-			err := runSleep(ctx, &jobs.Job{ID: "J1"}, tt.args)
-			var discard *jobs.DiscardError
-			switch {
-			case tt.discard:
-				require.True(t, errors.As(err, &discard), "got %v", err)
-			case tt.wantErr != nil:
-				require.ErrorIs(t, err, tt.wantErr)
-			default:
-				require.NoError(t, err)
-			}
-		})
-	}
-	require.ElementsMatch(t, []string{"noop", "sleep"}, builtinHandlers().Types())
 }

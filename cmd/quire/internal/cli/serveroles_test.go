@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/internal/testenv"
@@ -244,10 +246,10 @@ func TestServeSchedulerSharesTicks(t *testing.T) {
 
 	// A server carrying the same schedule, as quire up does, on a queue of
 	// its own so that it does not run the ticks.
-	br, err := openBroker(&globalConfig{RedisURL: b.redisURL, RedisPrefix: b.prefix})
+	br, err := app.OpenBroker(&app.Config{RedisURL: b.redisURL, RedisPrefix: b.prefix})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = br.Close() })
-	srv, err := jobs.NewServer(br.driver, &jobs.Config{Handlers: builtinHandlers(), Queues: map[string]int{"other": 1},
+	srv, err := jobs.NewServer(br.Driver, &jobs.Config{Handlers: app.BuiltinHandlers(), Queues: map[string]int{"other": 1},
 		PeriodicJobs: periodic})
 	require.NoError(t, err)
 	require.NoError(t, srv.Start(t.Context()))
@@ -262,7 +264,7 @@ func TestServeSchedulerSharesTicks(t *testing.T) {
 		require.Equal(t, http.StatusOK, code)
 		require.Contains(t, body, "go_goroutines")
 	}
-	insp := jobs.NewInspector(br.driver, nil)
+	insp := jobs.NewInspector(br.Driver, nil)
 	var ticks []*jobs.Job
 	waitFor(t, "10 ticks", func() bool {
 		ticks, err = insp.Jobs(t.Context(), &jobs.ListParams{Queue: queue, State: jobs.StateReady, Limit: 1000})

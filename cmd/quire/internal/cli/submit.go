@@ -5,19 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"mime/multipart"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/quirehq/quire/internal/app"
+	"github.com/quirehq/quire/web/api/client"
 )
 
 // SubmitServerDefault is where submit finds quire up by default.
@@ -32,7 +30,7 @@ type submitConfig struct {
 	JSON     bool
 }
 
-func (a *app) newSubmitCommand() *cobra.Command {
+func (a *cli) newSubmitCommand() *cobra.Command {
 	cfg := &submitConfig{}
 	cmd := &cobra.Command{
 		Use:   "submit PATH...",
@@ -60,9 +58,9 @@ The exit status is 1 when any upload failed.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&cfg.Server, "server", SubmitServerDefault, "URL of the running quire up")
-	withEnv(fs, "server")
+	app.WithEnv(fs, "server")
 	fs.StringVar(&cfg.Token, "token", "", "API token of write scope (quire admin token create --scope write); quire up --demo needs none")
-	withEnv(fs, "token")
+	app.WithEnv(fs, "token")
 	fs.IntVar(&cfg.Parallel, "parallel", 8, "uploads at once")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as one JSON object on the last line")
 	return cmd
@@ -78,28 +76,18 @@ type submitSummary struct {
 	IDs        []string `json:"ids"`
 }
 
-// submitted is one document the server answered with.
-type submitted struct {
-	ID        string `json:"id"`
-	Name      string `json:"name"`
-	State     string `json:"state"`
-	Duplicate bool   `json:"duplicate"`
-}
-
-func (a *app) runSubmit(ctx context.Context, cfg *submitConfig, paths []string) error {
+func (a *cli) runSubmit(ctx context.Context, cfg *submitConfig, paths []string) error {
 	if cfg.Parallel < 1 {
 		return usagef("invalid --parallel %d: it must be at least 1", cfg.Parallel)
 	}
-	base, err := url.Parse(strings.TrimRight(cfg.Server, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return usagef("invalid %s %q: give an http:// or https:// URL", setting("server"), cfg.Server)
+	c, err := client.New(cfg.Server, cfg.Token, &http.Client{Timeout: 10 * time.Minute})
+	if err != nil {
+		return usagef("invalid %s %q: give an http:// or https:// URL", app.Setting("server"), cfg.Server)
 	}
 	files, err := collectFiles(paths)
 	if err != nil {
-		return &usageError{err}
+		return &usageError{Err: err}
 	}
-	endpoint := base.JoinPath("/api/v1/documents").String()
-	client := &http.Client{Timeout: 10 * time.Minute}
 
 	sum := &submitSummary{Total: len(files), Errors: []string{}, IDs: []string{}}
 	var mu sync.Mutex
@@ -115,7 +103,7 @@ func (a *app) runSubmit(ctx context.Context, cfg *submitConfig, paths []string) 
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			doc, err := upload(ctx, client, endpoint, cfg.Token, path)
+			doc, err := upload(ctx, c, path)
 			mu.Lock()
 			defer mu.Unlock()
 			finished++
@@ -169,85 +157,25 @@ func (a *app) runSubmit(ctx context.Context, cfg *submitConfig, paths []string) 
 	return nil
 }
 
-// errUnreachable says the server did not answer at all.
-var errUnreachable = errors.New("server unreachable")
-
-// httpError is an answer other than 200 or 201.
-type httpError struct {
-	code int
-	msg  string
-}
-
-func (e *httpError) Error() string {
-	if e.msg != "" {
-		return fmt.Sprintf("%s (HTTP %d)", e.msg, e.code)
-	}
-	return fmt.Sprintf("HTTP %d %s", e.code, http.StatusText(e.code))
-}
-
 func describeUploadError(err error, server string) string {
-	var he *httpError
+	var he *client.Error
 	switch {
-	case errors.Is(err, errUnreachable):
+	case errors.Is(err, client.ErrUnreachable):
 		return fmt.Sprintf("cannot reach quire at %s (%v); is it running? start it with `quire up`, or point --server / QUIRE_SERVER at it", server, errors.Unwrap(err))
-	case errors.As(err, &he) && he.code == http.StatusRequestEntityTooLarge:
+	case errors.As(err, &he) && he.StatusCode == http.StatusRequestEntityTooLarge:
 		return "too large for the server: " + he.Error()
-	case errors.As(err, &he) && (he.code == http.StatusUnauthorized || he.code == http.StatusForbidden):
+	case errors.As(err, &he) && (he.StatusCode == http.StatusUnauthorized || he.StatusCode == http.StatusForbidden):
 		return he.Error() + "; give a token of write scope with --token / QUIRE_TOKEN (quire admin token create --name submit --scope write)"
 	}
 	return err.Error()
 }
 
-// upload posts one file as multipart, streaming it.
-func upload(ctx context.Context, client *http.Client, endpoint, token, path string) (*submitted, error) {
+// upload posts one file, streaming it.
+func upload(ctx context.Context, c *client.Client, path string) (*client.Uploaded, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		fw, err := mw.CreateFormFile("file", filepath.Base(path))
-		if err == nil {
-			_, err = io.Copy(fw, f)
-		}
-		if err == nil {
-			err = mw.Close()
-		}
-		pw.CloseWithError(err)
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, pr)
-	if err != nil {
-		pr.Close()
-		return nil, err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		pr.Close()
-		var opErr *net.OpError
-		if errors.Is(err, syscall.ECONNREFUSED) || errors.As(err, &opErr) && opErr.Op == "dial" {
-			return nil, fmt.Errorf("%w: %w", errUnreachable, err)
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusCreated {
-		var e struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(body, &e)
-		return nil, &httpError{code: resp.StatusCode, msg: e.Error}
-	}
-	var doc submitted
-	if err := json.Unmarshal(body, &doc); err != nil || doc.ID == "" {
-		return nil, fmt.Errorf("unexpected answer from %s (HTTP %d): is it quire?", endpoint, resp.StatusCode)
-	}
-	doc.Duplicate = doc.Duplicate || resp.StatusCode == http.StatusOK
-	return &doc, nil
+	return c.Upload(ctx, filepath.Base(path), f)
 }

@@ -1,7 +1,7 @@
 package cli
 
 import (
-	"context"
+	"github.com/quirehq/quire/internal/app"
 
 	"github.com/spf13/cobra"
 )
@@ -11,8 +11,8 @@ import (
 // (and --demo has no login). serve's :9090 is for the kubelet and Prometheus.
 const UpAddrDefault = "127.0.0.1:8080"
 
-func (a *app) newUpCommand() *cobra.Command {
-	cfg := &serveConfig{Role: "all"}
+func (a *cli) newUpCommand() *cobra.Command {
+	cfg := &app.ServeConfig{Role: "all"}
 	var inbox string
 	cmd := &cobra.Command{
 		Use:   "up",
@@ -46,35 +46,14 @@ server closes.`,
   quire up --demo    # no sign-in, on this machine only, with sample documents`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.runUp(cmd.Context(), cfg, inbox)
+			return a.Up(cmd.Context(), cfg, inbox)
 		},
 	}
-	cfg.addFlags(cmd.Flags(), UpAddrDefault, `address of the web UI, the REST API, /healthz, /readyz and /metrics; "" serves none`)
-	cfg.Web.addFlags(cmd.Flags())
+	cfg.AddFlags(cmd.Flags(), UpAddrDefault, `address of the web UI, the REST API, /healthz, /readyz and /metrics; "" serves none`)
+	cfg.Web.AddFlags(cmd.Flags())
 	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "serve without sign-in (only on the loopback interface) and feed the sample documents of --demo-corpus")
 	cmd.Flags().StringVar(&cfg.DemoCorpus, "demo-corpus", "testdata", "folder of the sample documents --demo feeds")
 	cmd.Flags().StringVar(&inbox, "inbox", "", "folder whose files are ingested, then moved to its .done/ or .failed/")
-	withEnv(cmd.Flags(), "inbox")
+	app.WithEnv(cmd.Flags(), "inbox")
 	return cmd
-}
-
-// runUp runs the worker role and the web UI in this process. The
-// other roles join it here as they are written.
-func (a *app) runUp(ctx context.Context, cfg *serveConfig, inbox string) error {
-	queues, err := cfg.validate()
-	if err != nil {
-		return err
-	}
-	if cfg.Demo {
-		if err := checkLoopback(cfg.Addr); err != nil {
-			return err
-		}
-		a.log.Warn("up: DEMO MODE: the web UI and API serve without sign-in, on the loopback interface only", "addr", cfg.Addr)
-	}
-	stopPprof, err := a.startPprof(cfg.PprofAddr, cfg.Web.servers())
-	if err != nil {
-		return err
-	}
-	defer stopPprof()
-	return a.runProcess(ctx, cfg, queues, &processOpts{command: "up", role: cfg.Role, documents: true, all: true, inbox: inbox})
 }

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/quirehq/quire/internal/app"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -133,7 +135,7 @@ func TestUpDefaults(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	require.Regexp(t, `--addr string\s+.*\(default "127\.0\.0\.1:8080"\)`, r.stdout)
 	require.Regexp(t, `--data-dir string\s+.*\(default "\./quire-data"\)`, r.stdout)
-	require.Equal(t, filepath.Join("quire-data", "jobs.db"), filepath.Join(DataDirDefault, jobsDBName))
+	require.Equal(t, filepath.Join("quire-data", "jobs.db"), filepath.Join(app.DataDirDefault, app.JobsDBName))
 }
 
 // TestUpTakesDocuments uploads real documents to quire up's REST API, as a

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/app"
 )
 
 // apiToken issues an admin API token in b's store, as an operator would.
@@ -120,7 +122,7 @@ func TestUpFirstAdmin(t *testing.T) {
 	require.Equal(t, exitOK, r.code, r.stderr)
 	m := regexp.MustCompile(`email:\s+(\S+)\s+password:\s+(\S+)`).FindStringSubmatch(r.stderr)
 	require.NotNil(t, m, r.stderr)
-	require.Equal(t, firstAdminEmail, m[1])
+	require.Equal(t, app.FirstAdminEmail, m[1])
 
 	// A second start creates no one and prints no password.
 	s = startProcess(t, b, "up", "--shutdown-timeout", "300ms")

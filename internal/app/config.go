@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"errors"
@@ -8,16 +8,15 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/redisdriver"
 )
 
-// envAnnotation marks a flag with the environment variable that sets it when
+// EnvAnnotation marks a flag with the environment variable that sets it when
 // the flag is not given.
-const envAnnotation = "quire_env"
+const EnvAnnotation = "quire_env"
 
 // Defaults of the global settings.
 const (
@@ -26,8 +25,8 @@ const (
 	LogLevelDefault  = "info"
 )
 
-// globalConfig holds the settings every command shares.
-type globalConfig struct {
+// Config holds the settings every command shares.
+type Config struct {
 	// DataDir holds the embedded broker's database, jobs.db, used when
 	// RedisURL is empty. Defaults to ./quire-data, created if missing.
 	DataDir string
@@ -58,13 +57,14 @@ type globalConfig struct {
 	// LogFormat is text or json. Defaults to text.
 	LogFormat string
 	// ML holds the machine-learning settings (mlworker.go).
-	ML mlSettings
+	ML MLSettings
 	// Limits holds the per-document limits (limits.go).
-	Limits limitSettings
+	Limits LimitSettings
 }
 
-func (g *globalConfig) addFlags(root *cobra.Command) {
-	fs := root.PersistentFlags()
+// AddFlags adds the settings every command shares to fs, each with its
+// environment variable.
+func (g *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&g.DataDir, "data-dir", DataDirDefault, "directory of the embedded job database (jobs.db), used without --redis-url; created if missing")
 	fs.StringVar(&g.RedisURL, "redis-url", "", "Redis to use instead of the embedded database: redis://[user:pass@]host:port/db, rediss://…, redis+cluster://h1:p1,h2:p2 or h1:p1,h2:p2")
 	fs.StringVar(&g.RedisPrefix, "redis-prefix", redisdriver.PrefixDefault, "prefix of every Redis key, so deployments can share a Redis")
@@ -76,17 +76,17 @@ func (g *globalConfig) addFlags(root *cobra.Command) {
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
 	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "log-level", "log-format"} {
-		withEnv(fs, name)
+		WithEnv(fs, name)
 	}
-	g.ML.addFlags(fs)
-	g.Limits.addFlags(fs)
+	g.ML.AddFlags(fs)
+	g.Limits.AddFlags(fs)
 }
 
-// logger builds the logger the settings ask for, writing to w.
-func (g *globalConfig) logger(w io.Writer) (*slog.Logger, error) {
+// Logger builds the Logger the settings ask for, writing to w.
+func (g *Config) Logger(w io.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(g.LogLevel)); err != nil {
-		return nil, usagef("invalid %s %q: use debug, info, warn or error", setting("log-level"), g.LogLevel)
+		return nil, Usagef("invalid %s %q: use debug, info, warn or error", Setting("log-level"), g.LogLevel)
 	}
 	opts := &slog.HandlerOptions{Level: level}
 	switch g.LogFormat {
@@ -95,70 +95,47 @@ func (g *globalConfig) logger(w io.Writer) (*slog.Logger, error) {
 	case "json":
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
-	return nil, usagef("invalid %s %q: use text or json", setting("log-format"), g.LogFormat)
+	return nil, Usagef("invalid %s %q: use text or json", Setting("log-format"), g.LogFormat)
 }
 
-// logSettings logs, at the debug level, the settings every command shares,
+// LogSettings logs, at the debug level, the settings every command shares,
 // with the passwords of their URLs hidden: a log is read by more people
 // than the deployment's secrets are.
-func (g *globalConfig) logSettings(log *slog.Logger, command string) {
+func (g *Config) LogSettings(log *slog.Logger, command string) {
 	log.Debug("quire: settings", "command", command, "data_dir", g.DataDir,
-		"redis_url", redactURL(g.RedisURL), "redis_prefix", g.RedisPrefix,
-		"postgres_url", redactURL(g.PostgresURL), "blob_url", redactURL(g.BlobURL),
-		"cache_url", redactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate)
+		"redis_url", RedactURL(g.RedisURL), "redis_prefix", g.RedisPrefix,
+		"postgres_url", RedactURL(g.PostgresURL), "blob_url", RedactURL(g.BlobURL),
+		"cache_url", RedactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate)
 }
 
-// envName returns the environment variable of a flag: QUIRE_ and the flag's
+// EnvName returns the environment variable of a flag: QUIRE_ and the flag's
 // name in upper case with underscores.
-func envName(flag string) string {
+func EnvName(flag string) string {
 	return "QUIRE_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
 }
 
-// withEnv lets the environment set flag name when it is not given.
-func withEnv(fs *pflag.FlagSet, name string) {
+// WithEnv lets the environment set flag name when it is not given.
+func WithEnv(fs *pflag.FlagSet, name string) {
 	f := fs.Lookup(name)
 	if f == nil {
 		panic("cli: withEnv: no flag " + name)
 	}
-	env := envName(name)
+	env := EnvName(name)
 	f.Usage += " [$" + env + "]"
-	if err := fs.SetAnnotation(name, envAnnotation, []string{env}); err != nil {
+	if err := fs.SetAnnotation(name, EnvAnnotation, []string{env}); err != nil {
 		panic(err)
 	}
 }
 
-// setting names a flag the way error messages do: "--redis-url /
+// Setting names a flag the way error messages do: "--redis-url /
 // QUIRE_REDIS_URL" for a flag with an environment fallback, else "--name".
-func setting(flag string) string {
-	return "--" + flag + " / " + envName(flag)
+func Setting(flag string) string {
+	return "--" + flag + " / " + EnvName(flag)
 }
 
-// applyEnv sets every flag of cmd that was not given from its environment
-// variable. Empty variables count as unset.
-func applyEnv(cmd *cobra.Command, lookupEnv func(string) (string, bool)) error {
-	var errs []error
-	cmd.Flags().VisitAll(func(f *pflag.Flag) {
-		env := f.Annotations[envAnnotation]
-		if len(env) == 0 || f.Changed {
-			return
-		}
-		v, ok := lookupEnv(env[0])
-		if !ok || v == "" {
-			return
-		}
-		if err := f.Value.Set(v); err != nil {
-			errs = append(errs, fmt.Errorf("invalid --%s / %s %q: %w", f.Name, env[0], v, err))
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return &usageError{err}
-	}
-	return nil
-}
-
-// parseQueues reads "default=1,critical=3": queue names with optional
+// ParseQueues reads "default=1,critical=3": queue names with optional
 // weights, which default to 1.
-func parseQueues(s string) (map[string]int, error) {
+func ParseQueues(s string) (map[string]int, error) {
 	out := make(map[string]int)
 	for entry := range strings.SplitSeq(s, ",") {
 		entry = strings.TrimSpace(entry)

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// redactURL hides the password of a URL (Redis, PostgreSQL, …), for
+// RedactURL hides the password of a URL (Redis, PostgreSQL, …), for
 // messages and logs. A URL that does not parse may hold a password written
 // raw, with the characters that end a user's part ('/', '@', ':'):
 // everything between "://" and its last '@' is hidden then.
-func redactURL(rawURL string) string {
+func RedactURL(rawURL string) string {
 	if u, err := url.Parse(rawURL); err == nil {
 		if _, has := u.User.Password(); has {
 			return u.Redacted()
@@ -35,15 +35,15 @@ func redactURL(rawURL string) string {
 func redactErr(err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
-		ue.URL = redactURL(ue.URL)
+		ue.URL = RedactURL(ue.URL)
 	}
 	return err
 }
 
-// deleteKeys deletes every key matching pattern with SCAN and UNLINK, on
+// DeleteKeys deletes every key matching pattern with SCAN and UNLINK, on
 // every master of a cluster, and returns how many it deleted. It never
 // flushes: other users may share the Redis.
-func deleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) (int64, error) {
+func DeleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) (int64, error) {
 	var n atomic.Int64
 	del := func(ctx context.Context, c redis.Cmdable) error {
 		iter := c.Scan(ctx, 0, pattern, 1000).Iterator()
@@ -90,10 +90,10 @@ func deleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) 
 	return n.Load(), nil
 }
 
-// redisLog sends go-redis's own messages (dial retries, pool trouble) to the
+// RedisLog sends go-redis's own messages (dial retries, pool trouble) to the
 // command's logger at debug level: the errors that matter reach the caller.
-type redisLog struct{ log *slog.Logger }
+type RedisLog struct{ Log *slog.Logger }
 
-func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
-	l.log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
+func (l RedisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.Log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -24,9 +24,9 @@ import (
 	"github.com/quirehq/quire/web/ui"
 )
 
-// webConfig are the settings of the web UI and API, shared by serve --role
+// WebConfig are the settings of the web UI and API, shared by serve --role
 // web and up.
-type webConfig struct {
+type WebConfig struct {
 	// SecureCookies marks the session cookie Secure and sends HSTS: set it
 	// when users reach Quire over HTTPS, even through a proxy.
 	SecureCookies bool
@@ -45,7 +45,7 @@ type webConfig struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
-func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
+func (wc *WebConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&wc.SecureCookies, "secure-cookies", false, "users reach Quire over HTTPS (even through a proxy): Secure session cookie and HSTS")
 	fs.Float64Var(&wc.RateLimit, "rate-limit", auth.RateDefault, "API requests per second each token or user may send on average; 0 lifts the limit")
 	fs.IntVar(&wc.RateBurst, "rate-burst", auth.BurstDefault, "API requests each token or user may send at once")
@@ -57,12 +57,12 @@ func (wc *webConfig) addFlags(fs *pflag.FlagSet) {
 	fs.DurationVar(&wc.IdleTimeout, "http-idle-timeout", edge.IdleTimeoutDefault, "how long a kept-alive connection may wait for its next request")
 	for _, name := range []string{"secure-cookies", "rate-limit", "rate-burst", "allowed-hosts", "trusted-proxies",
 		"http-read-header-timeout", "http-read-timeout", "http-write-timeout", "http-idle-timeout"} {
-		withEnv(fs, name)
+		WithEnv(fs, name)
 	}
 }
 
 // validateTimeouts reports an --http-*-timeout that cannot work.
-func (wc *webConfig) validateTimeouts() error {
+func (wc *WebConfig) validateTimeouts() error {
 	var errs []error
 	for _, t := range []struct {
 		flag string
@@ -72,16 +72,16 @@ func (wc *webConfig) validateTimeouts() error {
 		{"http-write-timeout", wc.WriteTimeout}, {"http-idle-timeout", wc.IdleTimeout},
 	} {
 		if t.d <= 0 {
-			errs = append(errs, fmt.Errorf("invalid %s %s: give a positive duration", setting(t.flag), t.d))
+			errs = append(errs, fmt.Errorf("invalid %s %s: give a positive duration", Setting(t.flag), t.d))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// servers returns the settings of every HTTP server of the process (the
+// Servers returns the settings of every HTTP server of the process (the
 // web UI's and API's, the inference API's, the probes', the profiles'):
 // the --http-*-timeouts.
-func (wc *webConfig) servers() edge.Config {
+func (wc *WebConfig) Servers() edge.Config {
 	return edge.Config{ReadHeaderTimeout: wc.ReadHeaderTimeout, ReadTimeout: wc.ReadTimeout,
 		WriteTimeout: wc.WriteTimeout, IdleTimeout: wc.IdleTimeout}.WithDefaults()
 }
@@ -91,10 +91,10 @@ func (wc *webConfig) servers() edge.Config {
 // the loopback names and addr's host unless --allowed-hosts says
 // otherwise, so that a web page cannot drive an open demo through DNS
 // rebinding.
-func (wc *webConfig) edge(demo bool, addr string) (edge.Config, error) {
+func (wc *WebConfig) edge(demo bool, addr string) (edge.Config, error) {
 	proxies, err := edge.ParsePrefixes(wc.TrustedProxies)
 	if err != nil {
-		return edge.Config{}, usagef("invalid %s: %w", setting("trusted-proxies"), err)
+		return edge.Config{}, Usagef("invalid %s: %w", Setting("trusted-proxies"), err)
 	}
 	hosts := wc.AllowedHosts
 	if demo && len(hosts) == 0 {
@@ -103,10 +103,10 @@ func (wc *webConfig) edge(demo bool, addr string) (edge.Config, error) {
 			hosts = append(hosts, h)
 		}
 	}
-	ec := wc.servers()
+	ec := wc.Servers()
 	ec.AllowedHosts, ec.TrustedProxies = hosts, proxies
 	if err := ec.Validate(); err != nil {
-		return edge.Config{}, usagef("invalid %s: %w", setting("allowed-hosts"), err)
+		return edge.Config{}, Usagef("invalid %s: %w", Setting("allowed-hosts"), err)
 	}
 	return ec, nil
 }
@@ -118,7 +118,7 @@ const demoBanner = "Demo mode: no sign-in. Anyone who can reach this machine's l
 // tokens and sessions kept in the store, or open when demo is set.
 // The handler is fronted by ec (web/edge): the Host check and the client's
 // address.
-func (a *app) newWebHandler(docs *documents, driver jobs.Driver, wc *webConfig, ec edge.Config, demo bool) (http.Handler, error) {
+func (a *App) newWebHandler(docs *Documents, driver jobs.Driver, wc *WebConfig, ec edge.Config, demo bool) (http.Handler, error) {
 	h, err := a.newWebUI(docs, driver, wc, demo)
 	if err != nil {
 		return nil, err
@@ -126,22 +126,22 @@ func (a *app) newWebHandler(docs *documents, driver jobs.Driver, wc *webConfig, 
 	return ec.Handler(h), nil
 }
 
-func (a *app) newWebUI(docs *documents, driver jobs.Driver, wc *webConfig, demo bool) (http.Handler, error) {
+func (a *App) newWebUI(docs *Documents, driver jobs.Driver, wc *WebConfig, demo bool) (http.Handler, error) {
 	if demo {
-		api, err := webapi.NewWithOptions(docs.pipeline, &webapi.Options{NoAuth: true, Blobs: docs.blobs, Jobs: driver, Logger: a.log})
+		api, err := webapi.NewWithOptions(docs.Pipeline, &webapi.Options{NoAuth: true, Blobs: docs.Blobs, Jobs: driver, Logger: a.Log})
 		if err != nil {
 			return nil, err
 		}
-		return ui.New(&ui.Options{Pipeline: docs.pipeline, Blobs: docs.blobs, Jobs: driver, API: api, NoAuth: true, Banner: demoBanner, Logger: a.log})
+		return ui.New(&ui.Options{Pipeline: docs.Pipeline, Blobs: docs.Blobs, Jobs: driver, API: api, NoAuth: true, Banner: demoBanner, Logger: a.Log})
 	}
-	sessions := &auth.Sessions{Store: docs.store, Secure: wc.SecureCookies}
-	api, err := webapi.NewWithOptions(docs.pipeline, &webapi.Options{Tokens: &auth.StoreTokens{Store: docs.store}, Sessions: sessions,
-		Limiter: auth.NewLimiter(wc.RateLimit, wc.RateBurst), Blobs: docs.blobs, Jobs: driver, Logger: a.log})
+	sessions := &auth.Sessions{Store: docs.Store, Secure: wc.SecureCookies}
+	api, err := webapi.NewWithOptions(docs.Pipeline, &webapi.Options{Tokens: &auth.StoreTokens{Store: docs.Store}, Sessions: sessions,
+		Limiter: auth.NewLimiter(wc.RateLimit, wc.RateBurst), Blobs: docs.Blobs, Jobs: driver, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
-	return ui.New(&ui.Options{Pipeline: docs.pipeline, Blobs: docs.blobs, Jobs: driver, API: api, Sessions: sessions,
-		LoginLimiter: auth.NewLimiter(loginRate, loginBurst), HSTS: wc.SecureCookies, Logger: a.log})
+	return ui.New(&ui.Options{Pipeline: docs.Pipeline, Blobs: docs.Blobs, Jobs: driver, API: api, Sessions: sessions,
+		LoginLimiter: auth.NewLimiter(loginRate, loginBurst), HSTS: wc.SecureCookies, Logger: a.Log})
 }
 
 // Login attempts per client address: a person mistyping is never slowed,
@@ -151,12 +151,12 @@ const (
 	loginBurst = 10
 )
 
-// firstAdminEmail is the login of the admin up creates on its first start.
-const firstAdminEmail = "admin@localhost"
+// FirstAdminEmail is the login of the admin up creates on its first start.
+const FirstAdminEmail = "admin@localhost"
 
 // ensureAdmin creates the first admin when the store has no user, and
 // prints its password on stderr, this once.
-func (a *app) ensureAdmin(ctx context.Context, st store.Store, url string) error {
+func (a *App) ensureAdmin(ctx context.Context, st store.Store, url string) error {
 	users, err := st.ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("look for users: %w", err)
@@ -165,17 +165,17 @@ func (a *app) ensureAdmin(ctx context.Context, st store.Store, url string) error
 		return nil
 	}
 	password := auth.NewPassword()
-	if _, err := auth.CreateUser(ctx, st, &auth.CreateUserParams{Email: firstAdminEmail, Password: password, Scope: auth.ScopeAdmin}); err != nil {
+	if _, err := auth.CreateUser(ctx, st, &auth.CreateUserParams{Email: FirstAdminEmail, Password: password, Scope: auth.ScopeAdmin}); err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}
 	// On stderr, not in the log, which may be shipped elsewhere.
-	fmt.Fprintf(a.stderr, `
+	fmt.Fprintf(a.Stderr, `
   Quire created its first user. Sign in at %s with
     email:    %s
     password: %s
   This password is shown this once. Add people with: quire admin create --email ...
 
-`, url, firstAdminEmail, password)
+`, url, FirstAdminEmail, password)
 	return nil
 }
 
@@ -184,7 +184,7 @@ func (a *app) ensureAdmin(ctx context.Context, st store.Store, url string) error
 func checkLoopback(addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usagef("invalid %s %q: %w", setting("addr"), addr, err)
+		return Usagef("invalid %s %q: %w", Setting("addr"), addr, err)
 	}
 	if host == "localhost" {
 		return nil
@@ -192,7 +192,7 @@ func checkLoopback(addr string) error {
 	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 		return nil
 	}
-	return usagef("--demo serves without sign-in, so only on the loopback interface: %s is %q; use 127.0.0.1:PORT, or drop --demo", setting("addr"), addr)
+	return Usagef("--demo serves without sign-in, so only on the loopback interface: %s is %q; use 127.0.0.1:PORT, or drop --demo", Setting("addr"), addr)
 }
 
 // demoDirs are the folders of the sample corpus up --demo feeds: documents
@@ -201,13 +201,13 @@ var demoDirs = []string{"text", "office", "pdf", "email", "html", "images"}
 
 // feedDemo ingests the sample corpus in dir, so that a demo shows results
 // within a minute. A missing corpus is not an error: the demo starts empty.
-func (a *app) feedDemo(ctx context.Context, p *pipeline.Pipeline, dir string) {
+func (a *App) feedDemo(ctx context.Context, p *pipeline.Pipeline, dir string) {
 	n := 0
 	for _, sub := range demoDirs {
 		root := filepath.Join(dir, sub)
 		entries, err := os.ReadDir(root)
 		if err != nil {
-			a.log.Warn("up: demo: no sample documents", "dir", root, "error", err)
+			a.Log.Warn("up: demo: no sample documents", "dir", root, "error", err)
 			continue
 		}
 		for _, e := range entries {
@@ -216,16 +216,16 @@ func (a *app) feedDemo(ctx context.Context, p *pipeline.Pipeline, dir string) {
 				continue
 			}
 			if err := a.ingestDemoFile(ctx, p, filepath.Join(root, name)); err != nil {
-				a.log.Warn("up: demo: cannot ingest a sample", "file", name, "error", err)
+				a.Log.Warn("up: demo: cannot ingest a sample", "file", name, "error", err)
 				continue
 			}
 			n++
 		}
 	}
-	a.log.Info("up: demo: sample documents ingested", "count", n, "dir", dir)
+	a.Log.Info("up: demo: sample documents ingested", "count", n, "dir", dir)
 }
 
-func (a *app) ingestDemoFile(ctx context.Context, p *pipeline.Pipeline, path string) error {
+func (a *App) ingestDemoFile(ctx context.Context, p *pipeline.Pipeline, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"slices"
@@ -10,15 +10,15 @@ import (
 	"github.com/quirehq/quire/internal/bytesize"
 )
 
-// limitSettings are the global per-document limits of every process that
+// LimitSettings are the global per-document limits of every process that
 // takes documents in or extracts them (up, process, serve --role web and
 // worker, bench pipeline, ml train and predict), and the languages its OCR
 // reads. Together with the job concurrency the limits bound a worker's
 // memory: docs/operations.md ("Memory budget") adds them up.
-type limitSettings struct {
-	// pdfWorkers is how many PDF engines the extractor keeps; 0, the
+type LimitSettings struct {
+	// PDFWorkers is how many PDF engines the extractor keeps; 0, the
 	// default. Only the pipeline benchmark sets it (--pdf-workers).
-	pdfWorkers int
+	PDFWorkers int
 	// MaxDocumentBytes is the largest document accepted. Defaults to
 	// extract.MaxBytesDefault (100 MiB).
 	MaxDocumentBytes bytesize.Size
@@ -53,7 +53,7 @@ const (
 	officeConverterSlotsMax = 64
 )
 
-func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
+func (s *LimitSettings) AddFlags(fs *pflag.FlagSet) {
 	s.MaxDocumentBytes = extract.MaxBytesDefault
 	s.MaxTextBytes = extract.MaxTextDefault
 	s.MaxPDFMemory = extract.MaxPDFMemoryDefault
@@ -62,39 +62,39 @@ func (s *limitSettings) addFlags(fs *pflag.FlagSet) {
 	fs.Var(&s.MaxPDFMemory, "max-pdf-memory", "memory one PDF engine instance may use; a PDF that needs more fails on this limit")
 	fs.StringVar(&s.OfficeConverter, "office-converter", "", "LibreOffice's soffice, which reads WordPerfect, Works, Publisher, Visio, Lotus 1-2-3, HWP 3 and other formats without a Go reader (default: soffice or libreoffice on PATH; off: none)")
 	fs.IntVar(&s.OfficeConverterSlots, "office-converter-slots", extract.ConverterSlotsDefault, "LibreOffice processes kept running to convert documents side by side, 150 to 250 MB each once used")
-	withEnv(fs, "office-converter")
-	withEnv(fs, "office-converter-slots")
+	WithEnv(fs, "office-converter")
+	WithEnv(fs, "office-converter-slots")
 	fs.StringVar(&s.OCRLanguages, "ocr-languages", "", "tesseract languages OCR chooses from, per document, by the language of its text: eng+deu+fra… (default: every language installed)")
 	for _, name := range []string{"max-document-bytes", "max-text-bytes", "max-pdf-memory", "ocr-languages"} {
-		withEnv(fs, name)
+		WithEnv(fs, name)
 	}
 }
 
-func (s *limitSettings) validate() error {
+func (s *LimitSettings) validate() error {
 	if s.MaxDocumentBytes < maxDocumentBytesMin {
-		return usagef("invalid %s %s: it must be at least %s", setting("max-document-bytes"), s.MaxDocumentBytes, bytesize.Format(maxDocumentBytesMin))
+		return Usagef("invalid %s %s: it must be at least %s", Setting("max-document-bytes"), s.MaxDocumentBytes, bytesize.Format(maxDocumentBytesMin))
 	}
 	if s.MaxTextBytes != -1 && s.MaxTextBytes < maxTextBytesMin {
-		return usagef("invalid %s %s: it must be at least %s, or -1 for no limit", setting("max-text-bytes"), s.MaxTextBytes, bytesize.Format(maxTextBytesMin))
+		return Usagef("invalid %s %s: it must be at least %s, or -1 for no limit", Setting("max-text-bytes"), s.MaxTextBytes, bytesize.Format(maxTextBytesMin))
 	}
 	if s.MaxPDFMemory < maxPDFMemoryMin || s.MaxPDFMemory > maxPDFMemoryMax {
-		return usagef("invalid %s %s: it must be between %s and %s", setting("max-pdf-memory"), s.MaxPDFMemory,
+		return Usagef("invalid %s %s: it must be between %s and %s", Setting("max-pdf-memory"), s.MaxPDFMemory,
 			bytesize.Format(maxPDFMemoryMin), bytesize.Format(maxPDFMemoryMax))
 	}
 	if s.OCRLanguages != "" && slices.Contains(strings.Split(s.OCRLanguages, "+"), "") {
-		return usagef("invalid %s %q: name languages joined by +, as in eng+deu", setting("ocr-languages"), s.OCRLanguages)
+		return Usagef("invalid %s %q: name languages joined by +, as in eng+deu", Setting("ocr-languages"), s.OCRLanguages)
 	}
 	if _, err := extract.LookupOfficeConverter(s.OfficeConverter); err != nil {
-		return usagef("invalid %s %q: it is not a command; name LibreOffice's soffice, or off", setting("office-converter"), s.OfficeConverter)
+		return Usagef("invalid %s %q: it is not a command; name LibreOffice's soffice, or off", Setting("office-converter"), s.OfficeConverter)
 	}
 	if s.OfficeConverterSlots < 1 || s.OfficeConverterSlots > officeConverterSlotsMax {
-		return usagef("invalid %s %d: it must be between 1 and %d", setting("office-converter-slots"), s.OfficeConverterSlots, officeConverterSlotsMax)
+		return Usagef("invalid %s %d: it must be between 1 and %d", Setting("office-converter-slots"), s.OfficeConverterSlots, officeConverterSlotsMax)
 	}
 	return nil
 }
 
 // extractConfig is the extractor's configuration under these settings.
-func (s *limitSettings) extractConfig(pdfWorkers int) extract.Config {
+func (s *LimitSettings) extractConfig(pdfWorkers int) extract.Config {
 	return extract.Config{PDFWorkers: pdfWorkers, OCRLanguages: s.OCRLanguages, Limits: extract.Limits{
 		MaxBytes:     int64(s.MaxDocumentBytes),
 		MaxText:      int64(s.MaxTextBytes),
@@ -102,19 +102,19 @@ func (s *limitSettings) extractConfig(pdfWorkers int) extract.Config {
 	}, OfficeConverter: s.OfficeConverter, ConverterSlots: s.OfficeConverterSlots}
 }
 
-// newExtractor returns an extractor under these settings. Languages named
+// NewExtractor returns an extractor under these settings. Languages named
 // by --ocr-languages must be installed: a worker that would fail every
 // document needing OCR stops at start instead, naming the package to
 // install. Without the setting OCR is looked for on first use, and its
 // absence fails only the documents that need it.
-func (s *limitSettings) newExtractor(pdfWorkers int) (*extract.Extractor, error) {
+func (s *LimitSettings) NewExtractor(pdfWorkers int) (*extract.Extractor, error) {
 	x := extract.New(s.extractConfig(pdfWorkers))
 	if s.OCRLanguages == "" {
 		return x, nil
 	}
 	if _, err := x.OCRLanguages(); err != nil {
 		_ = x.Close()
-		return nil, usagef("invalid %s %q: %w", setting("ocr-languages"), s.OCRLanguages, err)
+		return nil, Usagef("invalid %s %q: %w", Setting("ocr-languages"), s.OCRLanguages, err)
 	}
 	return x, nil
 }

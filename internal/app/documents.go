@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -18,23 +18,23 @@ import (
 	"github.com/quirehq/quire/store"
 )
 
-// storeDBName is the embedded relational store's file in --data-dir.
-const storeDBName = "quire.db"
+// StoreDBName is the embedded relational store's file in --data-dir.
+const StoreDBName = "quire.db"
 
-// documents is the document side of Quire that up, process and migrate run:
+// Documents is the document side of Quire that up, process and migrate run:
 // the relational store, blob storage, the cache, the extractor and the
 // pipeline over a broker. Every command opens it with openDocuments, so that
 // the embedded defaults and the switches to servers behave the same
 // everywhere.
-type documents struct {
-	store     store.Store
-	blobs     *blob.Store
+type Documents struct {
+	Store     store.Store
+	Blobs     *blob.Store
 	cache     cache.Cache
 	extractor *extract.Extractor
-	pipeline  *pipeline.Pipeline
-	// analyzer is the machine-learning analyzer of the analyze stage, nil
+	Pipeline  *pipeline.Pipeline
+	// Analyzer is the machine-learning Analyzer of the analyze stage, nil
 	// with --ml=false; ml keeps its classifiers current (startML).
-	analyzer *ml.Analyzer
+	Analyzer *ml.Analyzer
 	ml       *mlRuntime
 	// ownsStore says Close closes the store and the blob storage:
 	// openDocuments opened them; openDocumentsOn's caller did.
@@ -43,11 +43,11 @@ type documents struct {
 
 // storeURL returns the store g selects: --postgres-url, else SQLite in
 // --data-dir.
-func (g *globalConfig) storeURL() string {
+func (g *Config) storeURL() string {
 	if g.PostgresURL != "" {
 		return withPoolSize(g.PostgresURL)
 	}
-	return filepath.Join(g.DataDir, storeDBName)
+	return filepath.Join(g.DataDir, StoreDBName)
 }
 
 // workerPoolMaxConns is the PostgreSQL pool of a Quire process when
@@ -71,9 +71,9 @@ func withPoolSize(rawURL string) string {
 	return u.String()
 }
 
-// blobURL returns the blob storage g selects: --blob-url, else a directory
+// BlobURLOrDefault returns the blob storage g selects: --blob-url, else a directory
 // in --data-dir.
-func (g *globalConfig) blobURL() (string, error) {
+func (g *Config) BlobURLOrDefault() (string, error) {
 	if g.BlobURL != "" {
 		return g.BlobURL, nil
 	}
@@ -84,51 +84,51 @@ func (g *globalConfig) blobURL() (string, error) {
 	return (&url.URL{Scheme: "file", Path: abs}).String(), nil
 }
 
-// openBlobs opens the blob storage the settings name.
-func (g *globalConfig) openBlobs(ctx context.Context) (*blob.Store, error) {
-	bu, err := g.blobURL()
+// OpenBlobs opens the blob storage the settings name.
+func (g *Config) OpenBlobs(ctx context.Context) (*blob.Store, error) {
+	bu, err := g.BlobURLOrDefault()
 	if err != nil {
-		return nil, fmt.Errorf("blob storage in %s %q: %w", setting("data-dir"), g.DataDir, err)
+		return nil, fmt.Errorf("blob storage in %s %q: %w", Setting("data-dir"), g.DataDir, err)
 	}
 	bs, err := blob.Open(ctx, bu)
 	if err != nil {
-		return nil, fmt.Errorf("open blob storage (%s): %w", setting("blob-url"), err)
+		return nil, fmt.Errorf("open blob storage (%s): %w", Setting("blob-url"), err)
 	}
 	return bs, nil
 }
 
-// openStore opens and migrates the relational store.
-func openStore(ctx context.Context, g *globalConfig) (store.Store, error) {
+// OpenStore opens and migrates the relational store.
+func OpenStore(ctx context.Context, g *Config) (store.Store, error) {
 	st, err := store.Open(ctx, g.storeURL())
 	if errors.Is(err, store.ErrInvalid) {
-		return nil, usagef("open the store (%s): %w", storeSetting(g), err)
+		return nil, Usagef("open the store (%s): %w", StoreSetting(g), err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open the store (%s): %w", storeSetting(g), err)
+		return nil, fmt.Errorf("open the store (%s): %w", StoreSetting(g), err)
 	}
 	if err := st.Migrate(ctx); err != nil {
 		_ = st.Close()
-		return nil, fmt.Errorf("migrate the store (%s): %w", storeSetting(g), err)
+		return nil, fmt.Errorf("migrate the store (%s): %w", StoreSetting(g), err)
 	}
 	return st, nil
 }
 
-func storeSetting(g *globalConfig) string {
+func StoreSetting(g *Config) string {
 	if g.PostgresURL != "" {
-		return setting("postgres-url")
+		return Setting("postgres-url")
 	}
-	return setting("data-dir") + " " + g.DataDir
+	return Setting("data-dir") + " " + g.DataDir
 }
 
-// openDocuments opens everything the pipeline needs and the pipeline itself,
+// OpenDocuments opens everything the pipeline needs and the pipeline itself,
 // enqueueing on b; opts adjust the pipeline's config. The store is migrated,
 // as at every start of up.
-func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *documents, err error) {
-	st, err := openStore(ctx, g)
+func OpenDocuments(ctx context.Context, g *Config, b *Broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *Documents, err error) {
+	st, err := OpenStore(ctx, g)
 	if err != nil {
 		return nil, err
 	}
-	blobs, err := g.openBlobs(ctx)
+	blobs, err := g.OpenBlobs(ctx)
 	if err != nil {
 		_ = st.Close()
 		return nil, err
@@ -143,8 +143,8 @@ func openDocuments(ctx context.Context, g *globalConfig, b *broker, log *slog.Lo
 
 // openDocumentsOn is openDocuments on a store and blob storage the caller
 // opened, and closes after the documents.
-func openDocumentsOn(ctx context.Context, g *globalConfig, st store.Store, blobs *blob.Store, b *broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *documents, err error) {
-	d := &documents{store: st, blobs: blobs}
+func openDocumentsOn(ctx context.Context, g *Config, st store.Store, blobs *blob.Store, b *Broker, log *slog.Logger, opts ...func(*pipeline.Config)) (_ *Documents, err error) {
+	d := &Documents{Store: st, Blobs: blobs}
 	defer func() {
 		if err != nil {
 			_ = d.Close()
@@ -155,29 +155,29 @@ func openDocumentsOn(ctx context.Context, g *globalConfig, st store.Store, blobs
 		cu = "memory://"
 	}
 	if d.cache, err = cache.Open(cu); err != nil {
-		return nil, usagef("invalid %s: %w", setting("cache-url"), err)
+		return nil, Usagef("invalid %s: %w", Setting("cache-url"), err)
 	}
 	if err := g.Limits.validate(); err != nil {
 		return nil, err
 	}
-	if d.extractor, err = g.Limits.newExtractor(g.Limits.pdfWorkers); err != nil {
+	if d.extractor, err = g.Limits.NewExtractor(g.Limits.PDFWorkers); err != nil {
 		return nil, err
 	}
-	client, err := jobs.NewClient(b.driver, nil)
+	client, err := jobs.NewClient(b.Driver, nil)
 	if err != nil {
 		return nil, err
 	}
 	var analyzer pipeline.Analyzer
-	if d.analyzer, analyzer, err = newMLAnalyzer(&g.ML, log); err != nil {
+	if d.Analyzer, analyzer, err = newMLAnalyzer(&g.ML, log); err != nil {
 		return nil, err
 	}
-	cfg := pipeline.Config{Store: d.store, Blobs: d.blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
+	cfg := pipeline.Config{Store: d.Store, Blobs: d.Blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
 		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log,
 		MaxBytes: int64(g.Limits.MaxDocumentBytes)}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	d.pipeline, err = pipeline.New(cfg)
+	d.Pipeline, err = pipeline.New(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -185,7 +185,7 @@ func openDocumentsOn(ctx context.Context, g *globalConfig, st store.Store, blobs
 }
 
 // Close closes what openDocuments or openDocumentsOn opened.
-func (d *documents) Close() error {
+func (d *Documents) Close() error {
 	d.stopML()
 	var errs []error
 	if d.extractor != nil {
@@ -195,7 +195,47 @@ func (d *documents) Close() error {
 		errs = append(errs, d.cache.Close())
 	}
 	if d.ownsStore {
-		errs = append(errs, d.blobs.Close(), d.store.Close())
+		errs = append(errs, d.Blobs.Close(), d.Store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// WithStore runs fn with the migrated relational store of the settings,
+// and closes it after.
+func (a *App) WithStore(ctx context.Context, fn func(store.Store) error) error {
+	st, err := OpenStore(ctx, &a.Config)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	return fn(st)
+}
+
+// WithStoreAndBlobs runs fn with the migrated relational store and the
+// blob storage of the settings, and closes them after.
+func (a *App) WithStoreAndBlobs(ctx context.Context, fn func(store.Store, *blob.Store) error) error {
+	return a.WithStore(ctx, func(st store.Store) error {
+		blobs, err := a.Config.OpenBlobs(ctx)
+		if err != nil {
+			return err
+		}
+		defer blobs.Close()
+		return fn(st, blobs)
+	})
+}
+
+// WithDocuments runs fn with the broker and the documents (store, blobs,
+// cache, pipeline) of the settings, and closes them after.
+func (a *App) WithDocuments(ctx context.Context, fn func(*Documents) error) error {
+	b, err := OpenBroker(&a.Config)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	docs, err := OpenDocuments(ctx, &a.Config, b, a.Log)
+	if err != nil {
+		return err
+	}
+	defer docs.Close()
+	return fn(docs)
 }

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -43,8 +43,8 @@ const (
 // modules after them (the graph orders the calls; this carries the
 // values), and the readiness its probes answer.
 type roleProcess struct {
-	a   *app
-	cfg *serveConfig
+	a   *App
+	cfg *ServeConfig
 	// ready is /readyz's answer: set once every module started, cleared
 	// when the process begins to stop or is quieted.
 	ready atomic.Bool
@@ -55,7 +55,7 @@ type roleProcess struct {
 	listener net.Listener
 	// probes is --addr's listener, nil when --addr is empty.
 	probes net.Listener
-	broker *broker
+	broker *Broker
 	// queues and opts are the worker's (serve --role worker, up).
 	queues map[string]int
 	opts   *processOpts
@@ -64,7 +64,7 @@ type roleProcess struct {
 	apiEdge edge.Config
 	store   store.Store
 	blobs   *blob.Store
-	docs    *documents
+	docs    *Documents
 }
 
 // graph returns the modules of the serve roles.
@@ -91,23 +91,23 @@ func (p *roleProcess) graph() *modules.Graph {
 // runRole runs module and what it depends on until ctx is done or a server
 // fails, then stops them: readiness off at once, the role drains within
 // --shutdown-timeout, then the probes and the stores under it close.
-func (a *app) runRole(ctx context.Context, cfg *serveConfig, module string) error {
+func (a *App) runRole(ctx context.Context, cfg *ServeConfig, module string) error {
 	p := &roleProcess{a: a, cfg: cfg}
 	proc, err := p.graph().Start(ctx, module)
 	if err != nil {
 		return err
 	}
 	p.ready.Store(true)
-	if a.listening != nil && p.probes != nil {
+	if a.Listening != nil && p.probes != nil {
 		// Told once the role runs, so that a test finds every server.
-		a.listening(p.probes.Addr())
+		a.Listening(p.probes.Addr())
 	}
 	runErr := proc.Wait(ctx)
 	if runErr != nil {
-		a.log.Error("serve: "+module+": HTTP server failed; stopping", "error", runErr)
+		a.Log.Error("serve: "+module+": HTTP server failed; stopping", "error", runErr)
 	}
 	p.ready.Store(false)
-	a.log.Info("serve: "+module+": stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	a.Log.Info("serve: "+module+": stopping", "shutdown_timeout", cfg.ShutdownTimeout)
 	return errors.Join(runErr, proc.Stop(context.WithoutCancel(ctx)))
 }
 
@@ -117,7 +117,7 @@ func (p *roleProcess) initMetrics(context.Context) (modules.Service, error) {
 }
 
 func (p *roleProcess) initBroker(context.Context) (modules.Service, error) {
-	b, err := openBroker(&p.a.global)
+	b, err := OpenBroker(&p.a.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func (p *roleProcess) initBroker(context.Context) (modules.Service, error) {
 }
 
 func (p *roleProcess) initStore(ctx context.Context) (modules.Service, error) {
-	st, err := openStore(ctx, &p.a.global)
+	st, err := OpenStore(ctx, &p.a.Config)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (p *roleProcess) initStore(ctx context.Context) (modules.Service, error) {
 }
 
 func (p *roleProcess) initBlobs(ctx context.Context) (modules.Service, error) {
-	bs, err := p.a.global.openBlobs(ctx)
+	bs, err := p.a.Config.OpenBlobs(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +149,7 @@ func (p *roleProcess) initDocuments(ctx context.Context) (modules.Service, error
 		// The worker runs the stages: their latencies are its metrics.
 		opts = append(opts, p.metrics.ObserveStages)
 	}
-	d, err := openDocumentsOn(ctx, &p.a.global, p.store, p.blobs, p.broker, p.a.log, opts...)
+	d, err := openDocumentsOn(ctx, &p.a.Config, p.store, p.blobs, p.broker, p.a.Log, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -167,11 +167,11 @@ func (p *roleProcess) initProbes(context.Context) (modules.Service, error) {
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s %q: %w", setting("addr"), cfg.Addr, err)
+		return nil, fmt.Errorf("listen on %s %q: %w", Setting("addr"), cfg.Addr, err)
 	}
-	hs := newProbeServer(&p.ready, p.metrics, a.log, cfg.Web.servers())
+	hs := newProbeServer(&p.ready, p.metrics, a.Log, cfg.Web.Servers())
 	a.willServe(ln, hs)
-	a.log.Info("serve: serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
+	a.Log.Info("serve: serving /healthz, /readyz and /metrics", "addr", ln.Addr().String())
 	p.probes = ln
 	return &modules.HTTPServer{What: "probes", Server: hs, Listener: ln, DrainTimeout: probeCloseTimeout}, nil
 }
@@ -182,10 +182,10 @@ func (p *roleProcess) initListener(context.Context) (modules.Service, error) {
 	cfg := p.cfg
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s %q: %w", setting("http-addr"), cfg.HTTPAddr, err)
+		return nil, fmt.Errorf("listen on %s %q: %w", Setting("http-addr"), cfg.HTTPAddr, err)
 	}
-	if p.a.listeningHTTP != nil {
-		p.a.listeningHTTP(ln.Addr())
+	if p.a.ListeningHTTP != nil {
+		p.a.ListeningHTTP(ln.Addr())
 	}
 	p.listener = ln
 	return modules.Closer(func() error {
@@ -207,14 +207,14 @@ func (p *roleProcess) initWeb(context.Context) (modules.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	web, err := a.newWebHandler(p.docs, p.broker.driver, &cfg.Web, ec, false)
+	web, err := a.newWebHandler(p.docs, p.broker.Driver, &cfg.Web, ec, false)
 	if err != nil {
 		return nil, err
 	}
 	ln := p.listener
 	hs := ec.Server(p.metrics.Instrument(web))
 	a.willServe(ln, hs)
-	a.log.Info("serve: web: serving the REST API", append(slices.Clone(p.broker.attrs), "addr", ln.Addr().String(), "version", buildinfo.Version)...)
+	a.Log.Info("serve: web: serving the REST API", append(slices.Clone(p.broker.Attrs), "addr", ln.Addr().String(), "version", buildinfo.Version)...)
 	return &modules.HTTPServer{What: "API", Server: hs, Listener: ln, DrainTimeout: cfg.ShutdownTimeout}, nil
 }
 
@@ -235,20 +235,20 @@ type mlService struct {
 // activated later without a restart (--ml-reload-interval).
 func (p *roleProcess) initML(context.Context) (modules.Service, error) {
 	a, cfg := p.a, p.cfg
-	an, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Logger: a.log})
+	an, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
 	reloader, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: an, Store: p.store, Blobs: p.blobs,
-		Interval: a.global.ML.ReloadInterval, Logger: a.log})
+		Interval: a.Config.ML.ReloadInterval, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
 	ln := p.listener
-	ks := kserve.NewServer(&kserve.ServerConfig{Models: an, Ready: p.ready.Load, Version: buildinfo.Version, Logger: a.log})
-	hs := cfg.Web.servers().Server(p.metrics.Instrument(ks))
+	ks := kserve.NewServer(&kserve.ServerConfig{Models: an, Ready: p.ready.Load, Version: buildinfo.Version, Logger: a.Log})
+	hs := cfg.Web.Servers().Server(p.metrics.Instrument(ks))
 	a.willServe(ln, hs)
-	a.log.Info("serve: ml: serving the inference API (KServe v2)", "addr", ln.Addr().String(), "version", buildinfo.Version)
+	a.Log.Info("serve: ml: serving the inference API (KServe v2)", "addr", ln.Addr().String(), "version", buildinfo.Version)
 	return &mlService{
 		HTTPServer: &modules.HTTPServer{What: "inference API", Server: hs, Listener: ln, DrainTimeout: cfg.ShutdownTimeout},
 		p:          p, an: an, reloader: reloader,
@@ -262,7 +262,7 @@ func (s *mlService) Start(ctx context.Context) error {
 		return err
 	}
 	if err := s.an.Refresh(ctx, s.p.store, s.p.blobs); err != nil {
-		s.p.a.log.Error("serve: ml: active model versions not loaded", "error", err)
+		s.p.a.Log.Error("serve: ml: active model versions not loaded", "error", err)
 	}
 	var rctx context.Context
 	rctx, s.stop = context.WithCancel(context.WithoutCancel(ctx))
@@ -302,7 +302,7 @@ type schedulerService struct {
 // At SIGTERM it does the same; an enqueue in flight gets --shutdown-timeout
 // to finish.
 func (p *roleProcess) initScheduler(context.Context) (modules.Service, error) {
-	sched, err := jobs.NewScheduler(p.broker.driver, &jobs.SchedulerConfig{PeriodicJobs: p.a.periodicJobs(), Logger: p.a.log})
+	sched, err := jobs.NewScheduler(p.broker.Driver, &jobs.SchedulerConfig{PeriodicJobs: p.a.periodicJobs(), Logger: p.a.Log})
 	if err != nil {
 		return nil, fmt.Errorf("scheduler: %w", err)
 	}
@@ -323,14 +323,14 @@ func (s *schedulerService) Start(ctx context.Context) error {
 	if err := s.sched.Start(ctx); err != nil {
 		return err
 	}
-	a.log.Info("serve: scheduler started", append(slices.Clone(s.p.broker.attrs), "periodic_jobs", s.sched.Names(), "version", buildinfo.Version)...)
-	if a.quietSignals != nil {
-		sigs, stop := a.quietSignals()
+	a.Log.Info("serve: scheduler started", append(slices.Clone(s.p.broker.Attrs), "periodic_jobs", s.sched.Names(), "version", buildinfo.Version)...)
+	if a.QuietSignals != nil {
+		sigs, stop := a.QuietSignals()
 		s.stopQuiet, s.quietDone = stop, make(chan struct{})
 		go func() {
 			select {
 			case <-sigs:
-				a.log.Info("serve: scheduler: quiet: no more ticks")
+				a.Log.Info("serve: scheduler: quiet: no more ticks")
 				// A standby is ready too, for it takes over when the
 				// leader goes; a quiet one is not.
 				s.p.ready.Store(false)

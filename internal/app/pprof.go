@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"errors"
@@ -15,20 +15,20 @@ import (
 // memory and stacks and have no login.
 const PprofAddrOn = "127.0.0.1:6060"
 
-// startPprof serves net/http/pprof's profiles under /debug/pprof/ on addr,
+// StartPprof serves net/http/pprof's profiles under /debug/pprof/ on addr,
 // on a server of its own, never on the probes' or the API's address: the
 // kubelet, Prometheus and the edge reach those. Empty addr serves nothing.
 // The server has ec's timeouts: a CPU profile or a trace extends its write
 // deadline by its ?seconds= itself. It returns a function that closes the
 // server.
-func (a *app) startPprof(addr string, ec edge.Config) (func(), error) {
-	log := a.log
+func (a *App) StartPprof(addr string, ec edge.Config) (func(), error) {
+	log := a.Log
 	if addr == "" {
 		return func() {}, nil
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s %q: %w", setting("pprof-addr"), addr, err)
+		return nil, fmt.Errorf("listen on %s %q: %w", Setting("pprof-addr"), addr, err)
 	}
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
 		log.Warn("serve: profiles are served beyond the loopback interface, with no login", "addr", ln.Addr().String())

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -27,10 +27,10 @@ var inboxPoll = time.Second
 func checkInbox(dir string) error {
 	info, err := os.Stat(dir)
 	if err != nil {
-		return usagef("invalid --inbox %q: %w", dir, errors.Unwrap(err))
+		return Usagef("invalid --inbox %q: %w", dir, errors.Unwrap(err))
 	}
 	if !info.IsDir() {
-		return usagef("invalid --inbox %q: it is not a folder", dir)
+		return Usagef("invalid --inbox %q: it is not a folder", dir)
 	}
 	// The documents moved there are read by the inbox's owner, as Quire's
 	// data directory is.

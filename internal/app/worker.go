@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -68,7 +68,7 @@ func (p *roleProcess) workerModules(g *modules.Graph) {
 // runWorker runs the worker role: a jobs.Server with the pipeline's
 // handlers and the built-in ones, the probes and metrics. It serves no API
 // (the web role does) and enqueues no periodic jobs (the scheduler does).
-func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]int) error {
+func runWorker(ctx context.Context, a *App, cfg *ServeConfig, queues map[string]int) error {
 	return a.runProcess(ctx, cfg, queues, &processOpts{command: "serve", role: cfg.Role, documents: true})
 }
 
@@ -77,7 +77,7 @@ func runWorker(ctx context.Context, a *app, cfg *serveConfig, queues map[string]
 // running jobs finish within the shutdown timeout, hand back the rest,
 // close HTTP, then what the worker ran on. serve --role worker and up both
 // run through it.
-func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[string]int, opts *processOpts) error {
+func (a *App) runProcess(ctx context.Context, cfg *ServeConfig, queues map[string]int, opts *processOpts) error {
 	p := &roleProcess{a: a, cfg: cfg, queues: queues, opts: opts}
 	targets := []string{modWorker}
 	if opts.documents && opts.all {
@@ -97,9 +97,9 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 	}
 	runErr := proc.Wait(ctx)
 	if runErr != nil {
-		a.log.Error(opts.command+": HTTP server failed; stopping", "error", runErr)
+		a.Log.Error(opts.command+": HTTP server failed; stopping", "error", runErr)
 	}
-	a.log.Info(opts.command+": stopping", "shutdown_timeout", cfg.ShutdownTimeout)
+	a.Log.Info(opts.command+": stopping", "shutdown_timeout", cfg.ShutdownTimeout)
 	return errors.Join(runErr, proc.Stop(context.WithoutCancel(ctx)))
 }
 
@@ -107,7 +107,7 @@ func (a *app) runProcess(ctx context.Context, cfg *serveConfig, queues map[strin
 // runs the analyze stage (documents.startML).
 func (p *roleProcess) initAnalysis(context.Context) (modules.Service, error) {
 	return modules.Funcs{
-		StartFunc: func(ctx context.Context) error { return p.docs.startML(ctx, &p.a.global.ML, p.a.log) },
+		StartFunc: func(ctx context.Context) error { return p.docs.StartML(ctx, &p.a.Config.ML, p.a.Log) },
 		StopFunc:  func(context.Context) error { p.docs.stopML(); return nil },
 	}, nil
 }
@@ -120,12 +120,12 @@ func (p *roleProcess) initAPI(ctx context.Context) (modules.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := a.newWebHandler(p.docs, p.broker.driver, &cfg.Web, ec, cfg.Demo)
+	api, err := a.newWebHandler(p.docs, p.broker.Driver, &cfg.Web, ec, cfg.Demo)
 	if err != nil {
 		return nil, err
 	}
 	if !cfg.Demo && cfg.Addr != "" {
-		if err := a.ensureAdmin(ctx, p.docs.store, "http://"+cfg.Addr+"/"); err != nil {
+		if err := a.ensureAdmin(ctx, p.docs.Store, "http://"+cfg.Addr+"/"); err != nil {
 			return nil, err
 		}
 	}
@@ -158,15 +158,15 @@ func (p *roleProcess) initWorker(context.Context) (modules.Service, error) {
 	if shutdownTimeout < 0 {
 		shutdownTimeout = -1
 	}
-	handlers := builtinHandlers()
+	handlers := BuiltinHandlers()
 	if cfg.TestRecordURL != "" {
 		handleRecord(handlers, cfg.TestRecordURL)
 	}
 	queues := p.queues
 	var periodic []jobs.PeriodicJob
 	if opts.documents {
-		p.docs.pipeline.Register(handlers)
-		if err := p.docs.registerTrain(handlers, a.log); err != nil {
+		p.docs.Pipeline.Register(handlers)
+		if err := p.docs.registerTrain(handlers, a.Log); err != nil {
 			return nil, err
 		}
 		if opts.all {
@@ -179,7 +179,7 @@ func (p *roleProcess) initWorker(context.Context) (modules.Service, error) {
 			}
 		}
 	}
-	srv, err := a.newJobServer(p.broker.driver, opts.role, jobs.Config{
+	srv, err := a.NewJobServer(p.broker.Driver, opts.role, jobs.Config{
 		Handlers:        handlers,
 		Middleware:      []jobs.Middleware{p.metrics.Middleware()},
 		PeriodicJobs:    periodic,
@@ -192,17 +192,17 @@ func (p *roleProcess) initWorker(context.Context) (modules.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &workerService{p: p, srv: srv, attrs: p.broker.attrs, failed: make(chan error, 1)}
+	w := &workerService{p: p, srv: srv, attrs: p.broker.Attrs, failed: make(chan error, 1)}
 	if cfg.Addr != "" {
 		if w.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
-			return nil, fmt.Errorf("listen on %s %q: %w", setting("addr"), cfg.Addr, err)
+			return nil, fmt.Errorf("listen on %s %q: %w", Setting("addr"), cfg.Addr, err)
 		}
 		// The HTTP server's settings; with the web UI's edge when up serves it.
-		ec := cfg.Web.servers()
+		ec := cfg.Web.Servers()
 		if p.api != nil {
 			ec = p.apiEdge
 		}
-		w.hs = newHTTPServer(srv, jobs.NewInspector(p.broker.driver, nil), &w.quiet, jobs.PollIntervalDefault, p.metrics, a.log, p.api, ec)
+		w.hs = newHTTPServer(srv, jobs.NewInspector(p.broker.Driver, nil), &w.quiet, jobs.PollIntervalDefault, p.metrics, a.Log, p.api, ec)
 	}
 	return w, nil
 }
@@ -215,16 +215,16 @@ func (w *workerService) Start(ctx context.Context) error {
 		}
 		return err
 	}
-	a.log.Info(cmd+": worker started", append(slices.Clone(w.attrs), "version", buildinfo.Version)...)
+	a.Log.Info(cmd+": worker started", append(slices.Clone(w.attrs), "version", buildinfo.Version)...)
 	if w.ln != nil {
 		if w.p.api != nil {
-			a.log.Info(cmd+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+w.ln.Addr().String()+"/")
+			a.Log.Info(cmd+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+w.ln.Addr().String()+"/")
 		} else {
-			a.log.Info(cmd+": serving /healthz, /readyz and /metrics", "addr", w.ln.Addr().String())
+			a.Log.Info(cmd+": serving /healthz, /readyz and /metrics", "addr", w.ln.Addr().String())
 		}
 		a.willServe(w.ln, w.hs)
-		if a.listening != nil {
-			a.listening(w.ln.Addr())
+		if a.Listening != nil {
+			a.Listening(w.ln.Addr())
 		}
 		go func() {
 			if err := w.hs.Serve(w.ln); !errors.Is(err, http.ErrServerClosed) {
@@ -232,8 +232,8 @@ func (w *workerService) Start(ctx context.Context) error {
 			}
 		}()
 	}
-	if a.quietSignals != nil {
-		sigs, stop := a.quietSignals()
+	if a.QuietSignals != nil {
+		sigs, stop := a.QuietSignals()
 		w.stopQuiet, w.quietDone = stop, make(chan struct{})
 		go func() {
 			for {
@@ -265,7 +265,7 @@ func (w *workerService) Stop(ctx context.Context) error {
 	stopCtx := context.WithoutCancel(ctx)
 	if t := w.p.cfg.ShutdownTimeout; t > 0 {
 		var cancel context.CancelFunc
-		stopCtx, cancel = context.WithTimeout(stopCtx, t+stopGrace)
+		stopCtx, cancel = context.WithTimeout(stopCtx, t+StopGrace)
 		defer cancel()
 	}
 	stopErr := w.srv.Stop(stopCtx)
@@ -289,7 +289,7 @@ func (p *roleProcess) initInbox(context.Context) (modules.Service, error) {
 		StartFunc: func(ctx context.Context) error {
 			var ictx context.Context
 			ictx, stop = context.WithCancel(ctx)
-			wg.Go(func() { runInbox(ictx, p.opts.inbox, p.docs.pipeline, p.a.log) })
+			wg.Go(func() { runInbox(ictx, p.opts.inbox, p.docs.Pipeline, p.a.Log) })
 			return nil
 		},
 		StopFunc: func(context.Context) error { stop(); wg.Wait(); return nil },
@@ -299,7 +299,7 @@ func (p *roleProcess) initInbox(context.Context) (modules.Service, error) {
 // initDemo feeds up --demo's sample documents once the worker runs.
 func (p *roleProcess) initDemo(context.Context) (modules.Service, error) {
 	return modules.Funcs{StartFunc: func(ctx context.Context) error {
-		go p.a.feedDemo(ctx, p.docs.pipeline, p.cfg.DemoCorpus)
+		go p.a.feedDemo(ctx, p.docs.Pipeline, p.cfg.DemoCorpus)
 		return nil
 	}}, nil
 }

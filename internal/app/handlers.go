@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -9,12 +9,12 @@ import (
 	"github.com/quirehq/quire/jobs"
 )
 
-// builtinHandlers returns the handlers every worker runs:
+// BuiltinHandlers returns the handlers every worker runs:
 //
 //   - noop does nothing, for smoke tests and benchmarks;
 //   - sleep waits for {"duration":"150ms"} or {"ms":150} and stops early,
 //     returning the context's error, when the job is cancelled.
-func builtinHandlers() *jobs.Handlers {
+func BuiltinHandlers() *jobs.Handlers {
 	h := jobs.NewHandlers()
 	h.Handle("noop", func(context.Context, *jobs.Job) error { return nil }, nil)
 	jobs.HandleArgs(h, "sleep", runSleep, nil)

@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -16,9 +16,9 @@ import (
 	"github.com/quirehq/quire/pipeline"
 )
 
-// mlSettings are the global settings of the machine-learning analyses that
+// MLSettings are the global settings of the machine-learning analyses that
 // the analyze stage runs in workers, up and process.
-type mlSettings struct {
+type MLSettings struct {
 	// Enabled runs ml.Analyzer (language, entities, keywords, summary, the
 	// active classifiers) in the analyze stage; off, the stage records only
 	// the document's kind. Defaults to true.
@@ -35,23 +35,23 @@ type mlSettings struct {
 	RemoteTimeout time.Duration
 }
 
-func (s *mlSettings) addFlags(fs *pflag.FlagSet) {
+func (s *MLSettings) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.Enabled, "ml", true, "run the machine-learning analyses (language, entities, keywords, summary, trained classifiers) in the analyze stage; --ml=false records only the document's kind")
 	fs.DurationVar(&s.ReloadInterval, "ml-reload-interval", ml.ReloaderIntervalDefault, "how often a worker looks for newly activated model versions")
 	fs.StringVar(&s.RemoteURL, "ml-remote-url", "", "base URL of an inference server (KServe v2 REST) whose model --ml-remote-model classifies every document too: http://models:8080")
 	fs.StringVar(&s.RemoteModel, "ml-remote-model", ml.NameDefault, "name of the model at --ml-remote-url, also the prefix of its labels")
 	fs.DurationVar(&s.RemoteTimeout, "ml-remote-timeout", kserve.TimeoutDefault, "timeout of one request to --ml-remote-url; failures are retried twice, and a circuit breaker stops calling after 5 in a row for 30s")
 	for _, name := range []string{"ml", "ml-reload-interval", "ml-remote-url", "ml-remote-model", "ml-remote-timeout"} {
-		withEnv(fs, name)
+		WithEnv(fs, name)
 	}
 }
 
-func (s *mlSettings) validate() error {
+func (s *MLSettings) Validate() error {
 	if s.ReloadInterval <= 0 {
-		return usagef("invalid %s %s: it must be positive", setting("ml-reload-interval"), s.ReloadInterval)
+		return Usagef("invalid %s %s: it must be positive", Setting("ml-reload-interval"), s.ReloadInterval)
 	}
 	if s.RemoteTimeout <= 0 {
-		return usagef("invalid %s %s: it must be positive", setting("ml-remote-timeout"), s.RemoteTimeout)
+		return Usagef("invalid %s %s: it must be positive", Setting("ml-remote-timeout"), s.RemoteTimeout)
 	}
 	return nil
 }
@@ -61,24 +61,24 @@ func (s *mlSettings) validate() error {
 // heavy happens here: the language model is read on first use, and
 // the classifiers are loaded by startML, so a web process that opens the
 // documents but never analyses pays for neither.
-func newMLAnalyzer(s *mlSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Analyzer, error) {
+func newMLAnalyzer(s *MLSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Analyzer, error) {
 	if !s.Enabled {
 		return nil, nil, nil
 	}
-	if err := s.validate(); err != nil {
+	if err := s.Validate(); err != nil {
 		return nil, nil, err
 	}
 	var remote []ml.RemoteClassifier
 	if s.RemoteURL != "" {
 		c, err := kserve.NewClient(&kserve.ClientConfig{URL: s.RemoteURL, Model: s.RemoteModel, Timeout: s.RemoteTimeout, Logger: log})
 		if err != nil {
-			return nil, nil, usagef("invalid %s or %s: %w", setting("ml-remote-url"), setting("ml-remote-model"), err)
+			return nil, nil, Usagef("invalid %s or %s: %w", Setting("ml-remote-url"), Setting("ml-remote-model"), err)
 		}
 		remote = append(remote, c)
 	}
 	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Remote: remote, Logger: log})
 	if err != nil {
-		return nil, nil, fmt.Errorf("machine learning (%s): %w", setting("ml"), err)
+		return nil, nil, fmt.Errorf("machine learning (%s): %w", Setting("ml"), err)
 	}
 	return a, mlpipeline.New(a), nil
 }
@@ -90,21 +90,21 @@ type mlRuntime struct {
 	wg   sync.WaitGroup
 }
 
-// startML loads the active classifier versions and starts the reloader
+// StartML loads the active classifier versions and starts the reloader
 // that swaps in versions activated later, without a restart. Processes that
 // run the analyze stage call it; it does nothing when machine learning is
 // off. A version that cannot be loaded is logged, not fatal: documents are
 // still analysed, with the models that could be loaded.
-func (d *documents) startML(ctx context.Context, s *mlSettings, log *slog.Logger) error {
-	if d.analyzer == nil || d.ml != nil {
+func (d *Documents) StartML(ctx context.Context, s *MLSettings, log *slog.Logger) error {
+	if d.Analyzer == nil || d.ml != nil {
 		return nil
 	}
-	r, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: d.analyzer, Store: d.store, Blobs: d.blobs,
+	r, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: d.Analyzer, Store: d.Store, Blobs: d.Blobs,
 		Interval: s.ReloadInterval, Logger: log})
 	if err != nil {
 		return err
 	}
-	if err := d.analyzer.Refresh(ctx, d.store, d.blobs); err != nil {
+	if err := d.Analyzer.Refresh(ctx, d.Store, d.Blobs); err != nil {
 		log.Error("ml: active model versions not loaded", "error", err)
 	}
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
@@ -114,7 +114,7 @@ func (d *documents) startML(ctx context.Context, s *mlSettings, log *slog.Logger
 }
 
 // stopML stops the reloader startML started.
-func (d *documents) stopML() {
+func (d *Documents) stopML() {
 	if d.ml != nil {
 		d.ml.stop()
 		d.ml.wg.Wait()
@@ -123,8 +123,8 @@ func (d *documents) stopML() {
 
 // registerTrain registers the train job, which retrains the classifiers
 // when the users' labels changed (mlpipeline.Trainer).
-func (d *documents) registerTrain(hs *jobs.Handlers, log *slog.Logger) error {
-	tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: d.store, Blobs: d.blobs, Logger: log})
+func (d *Documents) registerTrain(hs *jobs.Handlers, log *slog.Logger) error {
+	tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: d.Store, Blobs: d.Blobs, Logger: log})
 	if err != nil {
 		return err
 	}

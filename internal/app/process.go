@@ -1,0 +1,467 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/pipeline"
+	"github.com/quirehq/quire/store"
+)
+
+// ProcessSummary is the outcome of ProcessFiles: what quire process
+// prints at the end.
+type ProcessSummary struct {
+	Files       int            `json:"files"`
+	Total       int            `json:"total"`
+	Done        int            `json:"done"`
+	Failed      int            `json:"failed"`
+	Duplicates  int            `json:"duplicates"`
+	Attachments int            `json:"attachments"`
+	Unfinished  int            `json:"unfinished,omitempty"`
+	Reasons     map[string]int `json:"reasons"`
+	DocsPerS    float64        `json:"docs_per_s"`
+	ElapsedS    float64        `json:"elapsed_s"`
+	// Interrupted says the run was stopped before every document
+	// finished.
+	Interrupted bool `json:"interrupted,omitempty"`
+}
+
+// tracker follows the documents of one process run to done or failed.
+type tracker struct {
+	mu sync.Mutex
+	// docs maps the ID of every document of the run to its final state,
+	// empty while it is in progress.
+	docs map[string]store.State
+	// reasons of the failed documents, by ID; ingest failures by path.
+	reasons     map[string]string
+	files       int
+	start       time.Time
+	duplicates  int
+	attachments int
+	// heard are the documents the worker finished before the run counted
+	// them (a small file can be done before Ingest returns), and orphans
+	// the attachments found in a document not counted yet, by its ID.
+	heard   map[string]*store.Document
+	orphans map[string][]string
+	// wake is signalled when a document of the run finishes.
+	wake chan struct{}
+}
+
+func newTracker() *tracker {
+	return &tracker{docs: map[string]store.State{}, reasons: map[string]string{},
+		heard: map[string]*store.Document{}, orphans: map[string][]string{}, wake: make(chan struct{}, 1)}
+}
+
+// add records a document; it returns false when it was already seen.
+func (t *tracker) add(id string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.addLocked(id)
+}
+
+func (t *tracker) addLocked(id string) bool {
+	if _, ok := t.docs[id]; ok {
+		return false
+	}
+	t.docs[id] = ""
+	if d := t.heard[id]; d != nil {
+		delete(t.heard, id)
+		t.finishLocked(id, d.State, d.FailureReason)
+	}
+	for _, c := range t.orphans[id] {
+		t.addChildLocked(c)
+	}
+	delete(t.orphans, id)
+	return true
+}
+
+// addChild records an attachment of parent, the worker says, once parent
+// is one of the run's.
+func (t *tracker) addChild(parent, id string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.docs[parent]; !ok {
+		t.orphans[parent] = append(t.orphans[parent], id)
+		return
+	}
+	t.addChildLocked(id)
+}
+
+func (t *tracker) addChildLocked(id string) {
+	if t.addLocked(id) {
+		t.attachments++
+	}
+}
+
+// finished records a document the worker finished, the run's or one it
+// will count.
+func (t *tracker) finished(d *store.Document) {
+	t.mu.Lock()
+	if _, ok := t.docs[d.ID]; ok {
+		t.finishLocked(d.ID, d.State, d.FailureReason)
+	} else {
+		t.heard[d.ID] = d
+	}
+	t.mu.Unlock()
+	select {
+	case t.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (t *tracker) pending() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var ids []string
+	for id, s := range t.docs {
+		if s == "" {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (t *tracker) finish(id string, s store.State, reason string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.finishLocked(id, s, reason)
+}
+
+func (t *tracker) finishLocked(id string, s store.State, reason string) {
+	t.docs[id] = s
+	if s == store.StateFailed {
+		t.reasons[id] = reason
+	}
+}
+
+// failIngest records a file that could not be ingested.
+func (t *tracker) failIngest(path string, err error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	key := "file:" + path
+	t.docs[key] = store.StateFailed
+	t.reasons[key] = ingestReason(err)
+}
+
+// ingestReason trims the file name off an ingest error, so that the same
+// failure counts once in the reasons.
+func ingestReason(err error) string {
+	switch {
+	case errors.Is(err, pipeline.ErrEmpty):
+		return "ingest: " + pipeline.ErrEmpty.Error()
+	case errors.Is(err, pipeline.ErrTooLarge):
+		// "document too large: more than 100 MiB", without the file's
+		// name, so that the reason counts every such file once.
+		msg := err.Error()
+		return "ingest: " + msg[strings.Index(msg, pipeline.ErrTooLarge.Error()):] + " (" + Setting("max-document-bytes") + ")"
+	}
+	return "ingest: " + err.Error()
+}
+
+// counts returns the documents seen and those finished.
+func (t *tracker) counts() (total, finished int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, s := range t.docs {
+		if s != "" {
+			finished++
+		}
+	}
+	return len(t.docs), finished
+}
+
+func (t *tracker) summary(elapsed time.Duration) *ProcessSummary {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := &ProcessSummary{Files: t.files, Total: len(t.docs), Duplicates: t.duplicates,
+		Attachments: t.attachments, Reasons: map[string]int{}, ElapsedS: elapsed.Seconds()}
+	for id, st := range t.docs {
+		switch st {
+		case store.StateDone:
+			s.Done++
+		case store.StateFailed:
+			s.Failed++
+			s.Reasons[trimReason(t.reasons[id])]++
+		default:
+			s.Unfinished++
+		}
+	}
+	if elapsed > 0 {
+		s.DocsPerS = float64(s.Done+s.Failed) / elapsed.Seconds()
+	}
+	return s
+}
+
+// documentIDs matches the ULIDs in failure reasons: taken out, the same
+// failure of different documents counts once.
+var documentIDs = regexp.MustCompile(`\s*\b[0-9A-HJKMNP-TV-Z]{26}\b`)
+
+// trimReason makes a failure reason fit one line of the summary, without
+// the document's ID.
+func trimReason(r string) string {
+	r = strings.TrimSpace(documentIDs.ReplaceAllString(r, ""))
+	if i := strings.IndexAny(r, "\r\n"); i >= 0 {
+		r = strings.TrimSpace(r[:i])
+	}
+	if r == "" {
+		return "unknown"
+	}
+	const maxLen = 160
+	if len(r) > maxLen {
+		r = strings.ToValidUTF8(r[:maxLen], "") + "…"
+	}
+	return r
+}
+
+// ingestFile ingests one file and records its document in tr.
+func (a *App) ingestFile(ctx context.Context, docs *Documents, tr *tracker, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		tr.failIngest(path, err)
+		a.Log.Warn("process: cannot read a file", "path", path, "error", err)
+		return
+	}
+	defer f.Close()
+	doc, created, err := docs.Pipeline.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(path), Body: f, Source: store.SourceProcess})
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		tr.failIngest(path, err)
+		a.Log.Warn("process: file not ingested", "path", path, "error", err)
+		return
+	}
+	// A duplicate is the same content as another file of this run, or as
+	// a document received before it. created alone is not enough: two
+	// concurrent ingests of the same content may both be told false.
+	fresh := tr.add(doc.ID)
+	if !fresh || (!created && doc.CreatedAt.Before(tr.start)) {
+		tr.mu.Lock()
+		tr.duplicates++
+		tr.mu.Unlock()
+		a.Log.Info("process: duplicate of a document already received", "path", path, "document_id", doc.ID, "state", doc.State)
+	}
+	if fresh && !created {
+		// Received before, perhaps finished then: no worker will say so.
+		if err := pollDocuments(ctx, docs.Store, tr, []string{doc.ID}); err != nil && ctx.Err() == nil {
+			a.Log.Warn("process: cannot read a document; retrying later", "document_id", doc.ID, "error", err)
+		}
+	}
+}
+
+// pollDocuments looks in the store at the documents ids of tr, which
+// another process may have finished, or an earlier run: a finished one is
+// recorded, and its attachments, which its extraction recorded before it
+// moved on, are looked at in turn.
+func pollDocuments(ctx context.Context, st store.Store, tr *tracker, ids []string) error {
+	for len(ids) > 0 {
+		id := ids[0]
+		ids = ids[1:]
+		doc, err := st.GetDocument(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			tr.finish(id, store.StateFailed, "deleted while processing")
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if doc.State != store.StateDone && doc.State != store.StateFailed {
+			continue
+		}
+		children, err := addChildren(ctx, st, tr, id)
+		if err != nil {
+			return err
+		}
+		tr.finish(id, doc.State, doc.FailureReason)
+		ids = append(ids, children...)
+	}
+	return nil
+}
+
+// addChildren records the attachments of document id and returns those it
+// had not seen.
+func addChildren(ctx context.Context, st store.Store, tr *tracker, id string) ([]string, error) {
+	var added []string
+	cursor := ""
+	for {
+		page, err := st.ListDocuments(ctx, &store.ListDocumentsParams{ParentID: id, Cursor: cursor, Limit: store.ListLimitMax})
+		if err != nil {
+			return nil, fmt.Errorf("list the attachments of %s: %w", id, err)
+		}
+		for _, c := range page.Documents {
+			if tr.add(c.ID) {
+				added = append(added, c.ID)
+				tr.mu.Lock()
+				tr.attachments++
+				tr.mu.Unlock()
+			}
+		}
+		if page.Next == "" {
+			return added, nil
+		}
+		cursor = page.Next
+	}
+}
+
+// processIdle is how long ProcessFiles waits without hearing of a finished
+// document, while some are pending, before it asks the store about them.
+// Its own worker tells it of every document it finishes
+// (pipeline.Config.Finished) and of every attachment it finds
+// (pipeline.Config.Ingested); the store is only asked about documents that
+// another process sharing the broker took, which no event of this process
+// reports, and then once per processIdle of silence, not per document.
+const processIdle = 5 * time.Second
+
+// ProcessFilesParams are the inputs of ProcessFiles.
+type ProcessFilesParams struct {
+	// Files are the paths of the files to ingest.
+	Files []string
+	// Concurrency is how many jobs run at once, and files are ingested at
+	// once.
+	Concurrency int
+	// ShutdownTimeout is how long running jobs may finish when ctx is
+	// cancelled; negative waits forever.
+	ShutdownTimeout time.Duration
+	// Progress, when set, is told how many documents finished of how many
+	// counted so far; final says no more will be counted.
+	Progress func(finished, total int, final bool)
+}
+
+// ProcessFiles runs Files through the whole document pipeline in this
+// process, on a worker of its own, and waits until each document, and each
+// attachment it yields, is done or failed. Cancelling ctx stops it
+// gracefully: the documents already accepted are kept, and the summary
+// says Interrupted and counts them Unfinished. The error is the worker's
+// failure to start or stop; failed documents are in the summary.
+func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*ProcessSummary, error) {
+	if p.Concurrency < 1 {
+		return nil, Usagef("invalid --concurrency %d: it must be at least 1", p.Concurrency)
+	}
+	if p.ShutdownTimeout == 0 {
+		return nil, Usagef("invalid --shutdown-timeout 0: give a duration, or a negative one to wait forever")
+	}
+	start := time.Now()
+	b, err := OpenBroker(&a.Config)
+	if err != nil {
+		return nil, err
+	}
+	defer b.Close()
+	tr := newTracker()
+	tr.files = len(p.Files)
+	tr.start = start
+	docs, err := OpenDocuments(ctx, &a.Config, b, a.Log, func(c *pipeline.Config) {
+		c.Finished = tr.finished
+		c.Ingested = func(parent string, d *store.Document) { tr.addChild(parent, d.ID) }
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer docs.Close()
+	if err := docs.StartML(ctx, &a.Config.ML, a.Log); err != nil {
+		return nil, err
+	}
+	handlers := BuiltinHandlers()
+	docs.Pipeline.Register(handlers)
+	queues := maps.Clone(pipeline.Queues())
+	if _, ok := queues[jobs.QueueDefault]; !ok {
+		queues[jobs.QueueDefault] = 1
+	}
+	shutdownTimeout := p.ShutdownTimeout
+	if shutdownTimeout < 0 {
+		shutdownTimeout = -1
+	}
+	srv, err := a.NewJobServer(b.Driver, "process", jobs.Config{
+		Handlers:        handlers,
+		PeriodicJobs:    pipeline.PeriodicJobs(),
+		Queues:          queues,
+		Concurrency:     p.Concurrency,
+		ShutdownTimeout: shutdownTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The server runs until every document is finished, not until ctx is
+	// done: an interrupt stops it below, gracefully.
+	if err := srv.Start(context.WithoutCancel(ctx)); err != nil {
+		return nil, err
+	}
+	a.Log.Info("process: started", append(slices.Clone(b.Attrs), "files", len(p.Files), "concurrency", p.Concurrency)...)
+	progress := p.Progress
+	if progress == nil {
+		progress = func(int, int, bool) {}
+	}
+
+	// Ingest, bounded, while the worker already runs.
+	ingestDone := make(chan struct{})
+	go func() {
+		defer close(ingestDone)
+		sem := make(chan struct{}, p.Concurrency)
+		var wg sync.WaitGroup
+		for _, path := range p.Files {
+			if ctx.Err() != nil {
+				break
+			}
+			sem <- struct{}{}
+			wg.Go(func() {
+				defer func() { <-sem }()
+				a.ingestFile(ctx, docs, tr, path)
+			})
+		}
+		wg.Wait()
+	}()
+
+	interrupted := false
+	idle := time.NewTimer(processIdle)
+	defer idle.Stop()
+	ingesting := true
+	for {
+		select {
+		case <-ctx.Done():
+			interrupted = true
+		case <-ingestDone:
+			ingesting = false
+			ingestDone = nil
+		case <-tr.wake:
+			idle.Reset(processIdle)
+		case <-idle.C:
+			if err := pollDocuments(ctx, docs.Store, tr, tr.pending()); err != nil && ctx.Err() == nil {
+				a.Log.Warn("process: cannot read documents; retrying", "error", err)
+			}
+			idle.Reset(processIdle)
+		}
+		if interrupted {
+			break
+		}
+		total, finished := tr.counts()
+		progress(finished, total, !ingesting)
+		if !ingesting && finished == total {
+			break
+		}
+	}
+	if interrupted && ingestDone != nil {
+		<-ingestDone // ctx is done: the ingest loop stops at the next file
+	}
+	stopCtx := context.WithoutCancel(ctx)
+	if shutdownTimeout > 0 {
+		var cancel context.CancelFunc
+		stopCtx, cancel = context.WithTimeout(stopCtx, shutdownTimeout+StopGrace)
+		defer cancel()
+	}
+	stopErr := srv.Stop(stopCtx)
+	sum := tr.summary(time.Since(start))
+	sum.Interrupted = interrupted
+	if stopErr != nil {
+		return sum, fmt.Errorf("stop worker: %w", stopErr)
+	}
+	return sum, nil
+}

@@ -113,6 +113,8 @@ func OpenStore(ctx context.Context, g *Config) (store.Store, error) {
 	return st, nil
 }
 
+// StoreSetting names the setting that locates the store, for messages:
+// --postgres-url, or --data-dir and its value.
 func StoreSetting(g *Config) string {
 	if g.PostgresURL != "" {
 		return Setting("postgres-url")

@@ -53,6 +53,8 @@ const (
 	officeConverterSlotsMax = 64
 )
 
+// AddFlags adds the per-document limits to fs, each with its environment
+// variable.
 func (s *LimitSettings) AddFlags(fs *pflag.FlagSet) {
 	s.MaxDocumentBytes = extract.MaxBytesDefault
 	s.MaxTextBytes = extract.MaxTextDefault

@@ -35,6 +35,7 @@ type MLSettings struct {
 	RemoteTimeout time.Duration
 }
 
+// AddFlags adds the ML settings to fs, each with its environment variable.
 func (s *MLSettings) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.Enabled, "ml", true, "run the machine-learning analyses (language, entities, keywords, summary, trained classifiers) in the analyze stage; --ml=false records only the document's kind")
 	fs.DurationVar(&s.ReloadInterval, "ml-reload-interval", ml.ReloaderIntervalDefault, "how often a worker looks for newly activated model versions")
@@ -46,6 +47,7 @@ func (s *MLSettings) AddFlags(fs *pflag.FlagSet) {
 	}
 }
 
+// Validate reports an ML setting that cannot work.
 func (s *MLSettings) Validate() error {
 	if s.ReloadInterval <= 0 {
 		return Usagef("invalid %s %s: it must be positive", Setting("ml-reload-interval"), s.ReloadInterval)

@@ -94,6 +94,7 @@ func DeleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) 
 // command's logger at debug level: the errors that matter reach the caller.
 type RedisLog struct{ Log *slog.Logger }
 
+// Printf logs one of go-redis's messages.
 func (l RedisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.Log.DebugContext(ctx, "redis: "+fmt.Sprintf(format, v...))
 }

@@ -101,6 +101,7 @@ func needHTTPAddr(cfg *ServeConfig, role, what string) error {
 	return nil
 }
 
+// RoleNames lists the serve roles, for help and messages.
 func RoleNames() string {
 	names := make([]string, len(roles))
 	for i, r := range roles {
@@ -152,6 +153,8 @@ func (cfg *ServeConfig) Validate() (map[string]int, error) {
 	return queues, nil
 }
 
+// Serve runs the role cfg names until ctx is done, then stops it
+// gracefully.
 func (a *App) Serve(ctx context.Context, cfg *ServeConfig) error {
 	i := slices.IndexFunc(roles, func(r role) bool { return r.name == cfg.Role })
 	if i < 0 {

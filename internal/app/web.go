@@ -45,6 +45,8 @@ type WebConfig struct {
 	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 }
 
+// AddFlags adds the web UI's and API's settings to fs, each with its
+// environment variable.
 func (wc *WebConfig) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&wc.SecureCookies, "secure-cookies", false, "users reach Quire over HTTPS (even through a proxy): Secure session cookie and HSTS")
 	fs.Float64Var(&wc.RateLimit, "rate-limit", auth.RateDefault, "API requests per second each token or user may send on average; 0 lifts the limit")

@@ -6,6 +6,13 @@
 // Every server runs both on its own queues. Their driver calls are atomic
 // and idempotent, so servers sharing a queue need no leader: each pass
 // moves what is due, and a pass that finds nothing costs one round trip.
+//
+// There is no dead-set trimmer here: every driver caps its dead set itself
+// (DeadMaxJobs, DeadMaxAge) as jobs die, in the same round trip, and
+// jobdriver.Driver has no method to trim it apart. A Trimmer would need a
+// JobDeadTrim(ctx, *JobDeadTrimParams) in the seam, implemented by every
+// driver and checked by jobstest; until then, a queue whose jobs stop dying
+// keeps dead jobs past DeadMaxAge.
 package maintenance
 
 // BatchMax is the most jobs one driver call moves.

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quirehq/quire/jobs/internal/service"
 	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
@@ -195,7 +196,7 @@ func (s *Scheduler) run(loopCtx, enqueueCtx context.Context) {
 	for _, e := range s.entries {
 		e.next = e.sched.Next(now)
 	}
-	var electFailures, enqueueFailures failureLog
+	var electFailures, enqueueFailures service.FailureLog
 	nextElect := now
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -228,9 +229,9 @@ func (s *Scheduler) run(loopCtx, enqueueCtx context.Context) {
 		tick := next.next
 		if s.leader.Load() {
 			if err := s.enqueueTick(enqueueCtx, next, tick); err != nil {
-				enqueueFailures.failed(log, "jobs: enqueueing a periodic job failed", err)
+				enqueueFailures.Failed(log, "jobs: enqueueing a periodic job failed", err)
 			} else {
-				enqueueFailures.recovered(log, "jobs: enqueueing periodic jobs works again")
+				enqueueFailures.Recovered(log, "jobs: enqueueing periodic jobs works again")
 			}
 		}
 		// A scheduler that fell behind (a slow broker, a loaded machine)
@@ -249,17 +250,17 @@ func (s *Scheduler) run(loopCtx, enqueueCtx context.Context) {
 // goes back over the ticks of the last term and renewal (when the previous
 // leader may have died without enqueueing them); those the previous leader
 // did enqueue are duplicates, which their unique keys drop.
-func (s *Scheduler) elect(ctx context.Context, now time.Time, fl *failureLog) {
+func (s *Scheduler) elect(ctx context.Context, now time.Time, fl *service.FailureLog) {
 	ctx, cancel := context.WithTimeout(ctx, max(s.cfg.LeaderTTL/3, time.Second))
 	defer cancel()
 	ok, err := s.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{
 		Name: schedulerLeaderName, Token: s.token, TTL: s.cfg.LeaderTTL, Now: now})
 	if err != nil {
 		// It cannot renew, so it must assume another takes over.
-		fl.failed(s.cfg.Logger, "jobs: scheduler: the leader lock is unreachable; not enqueueing", err)
+		fl.Failed(s.cfg.Logger, "jobs: scheduler: the leader lock is unreachable; not enqueueing", err)
 		ok = false
 	} else {
-		fl.recovered(s.cfg.Logger, "jobs: scheduler: the leader lock is reachable again")
+		fl.Recovered(s.cfg.Logger, "jobs: scheduler: the leader lock is reachable again")
 	}
 	was := s.leader.Swap(ok)
 	switch {

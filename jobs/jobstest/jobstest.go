@@ -23,6 +23,7 @@ import (
 
 	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
 
@@ -175,6 +176,16 @@ func eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// requireNothingDue runs a promoter's pass on queue at now, as the server's
+// promoter does, and requires that it moved nothing: a job that is not due
+// does not run, without sleeping to watch it not run.
+func requireNothingDue(t testing.TB, b *bundle, queue string, now time.Time) {
+	t.Helper()
+	res, err := b.driver.JobPromoteDue(context.Background(), &jobdriver.JobPromoteDueParams{Queue: queue, Now: now, Max: 1000})
+	require.NoError(t, err)
+	require.Zero(t, res.Promoted, "jobs due at %s", now)
 }
 
 // setupStubbed returns a bundle whose client and inspector tell the time by a

@@ -45,7 +45,7 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 
 		// Not due yet: nothing runs until the clock passes the retry time.
 		clock.Advance(59 * time.Second)
-		time.Sleep(100 * time.Millisecond)
+		requireNothingDue(t, b, jobs.QueueDefault, clock.Now())
 		require.Len(t, b.handled.all(), 1)
 		clock.Advance(time.Second)
 		require.Equal(t, []string{"2"}, b.handled.wait(t, 1, 10*time.Second))
@@ -227,7 +227,7 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 		j, err := b.client.Enqueue(ctx, "later", nil, &jobs.EnqueueOpts{RunIn: 10 * time.Minute})
 		require.NoError(t, err)
 		require.Equal(t, jobs.StateScheduled, j.State)
-		time.Sleep(100 * time.Millisecond)
+		requireNothingDue(t, b, jobs.QueueDefault, clock.Now())
 		require.Empty(t, b.handled.all())
 		clock.Advance(10 * time.Minute)
 		require.Equal(t, []string{j.ID}, b.handled.wait(t, 1, 10*time.Second))

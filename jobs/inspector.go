@@ -43,7 +43,7 @@ type QueueInfo struct {
 
 // Queues describes every known queue.
 func (in *Inspector) Queues(ctx context.Context) ([]*QueueInfo, error) {
-	names, err := in.driver.QueueList(ctx)
+	names, err := in.driver.QueueList(ctx, &jobdriver.QueueListParams{})
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +80,7 @@ func (in *Inspector) PauseQueue(ctx context.Context, name string) error {
 	if err := ValidateQueueName(name); err != nil {
 		return err
 	}
-	return in.driver.QueuePause(ctx, name)
+	return in.driver.QueuePause(ctx, &jobdriver.QueuePauseParams{Queue: name})
 }
 
 // ResumeQueue lets servers fetch from a paused queue again.
@@ -88,12 +88,12 @@ func (in *Inspector) ResumeQueue(ctx context.Context, name string) error {
 	if err := ValidateQueueName(name); err != nil {
 		return err
 	}
-	return in.driver.QueueResume(ctx, name)
+	return in.driver.QueueResume(ctx, &jobdriver.QueueResumeParams{Queue: name})
 }
 
 // Processes lists the live worker processes with their running jobs.
 func (in *Inspector) Processes(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
-	return in.driver.ProcessList(ctx)
+	return in.driver.ProcessList(ctx, &jobdriver.ProcessListParams{})
 }
 
 // Stats are the engine's counters.
@@ -113,7 +113,7 @@ type Stats struct {
 
 // Stats sums the counters of every queue, with days of daily history.
 func (in *Inspector) Stats(ctx context.Context, days int) (*Stats, error) {
-	names, err := in.driver.QueueList(ctx)
+	names, err := in.driver.QueueList(ctx, &jobdriver.QueueListParams{})
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (in *Inspector) Jobs(ctx context.Context, p *ListParams) ([]*Job, error) {
 	queues := []string{p.Queue}
 	if p.Queue == "" {
 		var err error
-		if queues, err = in.driver.QueueList(ctx); err != nil {
+		if queues, err = in.driver.QueueList(ctx, &jobdriver.QueueListParams{}); err != nil {
 			return nil, err
 		}
 	} else if err := ValidateQueueName(p.Queue); err != nil {

@@ -309,7 +309,7 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := s.driver.ProcessRemove(rmCtx, s.info.ID); err != nil {
+	if err := s.driver.ProcessRemove(rmCtx, &jobdriver.ProcessRemoveParams{ID: s.info.ID}); err != nil {
 		errs = append(errs, err)
 	}
 	s.log.Info("jobs: server stopped", "process_id", s.info.ID)

@@ -89,17 +89,17 @@ type Driver interface {
 	// identity and what it is running.
 	ProcessHeartbeat(ctx context.Context, params *ProcessHeartbeatParams) error
 	// ProcessList lists the processes whose heartbeat is fresh.
-	ProcessList(ctx context.Context) ([]*ProcessInfo, error)
+	ProcessList(ctx context.Context, params *ProcessListParams) ([]*ProcessInfo, error)
 	// ProcessRemove forgets a process that stopped.
-	ProcessRemove(ctx context.Context, id string) error
+	ProcessRemove(ctx context.Context, params *ProcessRemoveParams) error
 
 	// QueueList lists the queues the broker knows.
-	QueueList(ctx context.Context) ([]string, error)
+	QueueList(ctx context.Context, params *QueueListParams) ([]string, error)
 	// QueuePause stops workers from fetching from a queue; QueueResume undoes
 	// it. Enqueueing to a paused queue still works.
-	QueuePause(ctx context.Context, queue string) error
+	QueuePause(ctx context.Context, params *QueuePauseParams) error
 	// QueueResume lets workers fetch from a paused queue again.
-	QueueResume(ctx context.Context, queue string) error
+	QueueResume(ctx context.Context, params *QueueResumeParams) error
 	// QueueStats counts a queue's jobs by state and its processed and failed
 	// executions.
 	QueueStats(ctx context.Context, params *QueueStatsParams) (*QueueStats, error)
@@ -328,6 +328,28 @@ type ProcessHeartbeatParams struct {
 	Info *ProcessInfo
 	// TTL is how long the record lives without a further heartbeat.
 	TTL time.Duration
+}
+
+// ProcessListParams are the inputs of ProcessList: none yet, a place for
+// filters without changing every driver's signature.
+type ProcessListParams struct{}
+
+// ProcessRemoveParams name the process to forget.
+type ProcessRemoveParams struct {
+	ID string
+}
+
+// QueueListParams are the inputs of QueueList: none yet.
+type QueueListParams struct{}
+
+// QueuePauseParams name the queue to pause.
+type QueuePauseParams struct {
+	Queue string
+}
+
+// QueueResumeParams name the queue to resume.
+type QueueResumeParams struct {
+	Queue string
 }
 
 // QueueStatsParams select a queue and the days of counters to return.

@@ -87,7 +87,7 @@ func (d *Driver) find(ctx context.Context, queue, id string, states ...jobtype.S
 	queues := []string{queue}
 	if queue == "" {
 		var err error
-		if queues, err = d.QueueList(ctx); err != nil {
+		if queues, err = d.QueueList(ctx, &jobdriver.QueueListParams{}); err != nil {
 			return nil, err
 		}
 	}
@@ -303,7 +303,7 @@ func (d *Driver) ProcessHeartbeat(ctx context.Context, p *jobdriver.ProcessHeart
 }
 
 // ProcessList returns the live processes, dropping ids whose record expired.
-func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
+func (d *Driver) ProcessList(ctx context.Context, _ *jobdriver.ProcessListParams) ([]*jobdriver.ProcessInfo, error) {
 	ids, err := d.rdb.SMembers(ctx, d.keys.processes()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -339,7 +339,8 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 }
 
 // ProcessRemove forgets a stopped process.
-func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
+func (d *Driver) ProcessRemove(ctx context.Context, params *jobdriver.ProcessRemoveParams) error {
+	id := params.ID
 	pipe := d.rdb.Pipeline()
 	pipe.SRem(ctx, d.keys.processes(), id)
 	pipe.Del(ctx, d.keys.process(id))
@@ -350,7 +351,7 @@ func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
 }
 
 // QueueList returns the known queues, sorted.
-func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
+func (d *Driver) QueueList(ctx context.Context, _ *jobdriver.QueueListParams) ([]string, error) {
 	qs, err := d.rdb.SMembers(ctx, d.keys.queues()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list queues: %w", err)
@@ -360,7 +361,8 @@ func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
 }
 
 // QueuePause sets the queue's paused flag, which the fetch script checks.
-func (d *Driver) QueuePause(ctx context.Context, queue string) error {
+func (d *Driver) QueuePause(ctx context.Context, params *jobdriver.QueuePauseParams) error {
+	queue := params.Queue
 	pipe := d.rdb.Pipeline()
 	pipe.Set(ctx, d.keys.queue(queue).paused, "1", 0)
 	pipe.SAdd(ctx, d.keys.queues(), queue)
@@ -371,7 +373,8 @@ func (d *Driver) QueuePause(ctx context.Context, queue string) error {
 }
 
 // QueueResume clears the queue's paused flag.
-func (d *Driver) QueueResume(ctx context.Context, queue string) error {
+func (d *Driver) QueueResume(ctx context.Context, params *jobdriver.QueueResumeParams) error {
+	queue := params.Queue
 	if err := d.rdb.Del(ctx, d.keys.queue(queue).paused).Err(); err != nil {
 		return fmt.Errorf("resume queue %s: %w", queue, err)
 	}

@@ -194,7 +194,7 @@ func (d *Driver) find(ctx context.Context, queue, id string, states ...jobtype.S
 	queues := []string{queue}
 	if queue == "" {
 		var err error
-		if queues, err = d.QueueList(ctx); err != nil {
+		if queues, err = d.QueueList(ctx, &jobdriver.QueueListParams{}); err != nil {
 			return nil, err
 		}
 	}
@@ -371,7 +371,7 @@ func (d *Driver) JobDelete(ctx context.Context, p *jobdriver.JobDeleteParams) er
 }
 
 // QueueList lists the queues in Sidekiq's queues set.
-func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
+func (d *Driver) QueueList(ctx context.Context, _ *jobdriver.QueueListParams) ([]string, error) {
 	qs, err := d.rdb.SMembers(ctx, d.key(keyQueues)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list queues: %w", err)
@@ -381,10 +381,14 @@ func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
 }
 
 // QueuePause is not supported: Sidekiq OSS has no paused queues.
-func (d *Driver) QueuePause(context.Context, string) error { return errUseSidekiqAPI }
+func (d *Driver) QueuePause(context.Context, *jobdriver.QueuePauseParams) error {
+	return errUseSidekiqAPI
+}
 
 // QueueResume is not supported: Sidekiq OSS has no paused queues.
-func (d *Driver) QueueResume(context.Context, string) error { return errUseSidekiqAPI }
+func (d *Driver) QueueResume(context.Context, *jobdriver.QueueResumeParams) error {
+	return errUseSidekiqAPI
+}
 
 // QueueStats counts a queue's ready jobs and the jobs Quire processes hold.
 // Processed and Failed are the installation's totals (stat:processed,

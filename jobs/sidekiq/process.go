@@ -127,7 +127,7 @@ func rssKB() int64 {
 // ProcessList lists the processes in the processes set whose hash has not
 // expired: Quire's and Ruby's alike, each with its running jobs from its
 // busy hash.
-func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
+func (d *Driver) ProcessList(ctx context.Context, _ *jobdriver.ProcessListParams) ([]*jobdriver.ProcessInfo, error) {
 	ids, err := d.rdb.SMembers(ctx, d.key(keyProcesses)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list processes: %w", err)
@@ -233,7 +233,8 @@ func secondsTime(f float64) time.Time {
 
 // ProcessRemove forgets a process that stopped, as Sidekiq's
 // clear_heartbeat does, and drops its lease.
-func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
+func (d *Driver) ProcessRemove(ctx context.Context, params *jobdriver.ProcessRemoveParams) error {
+	id := params.ID
 	_, err := d.rdb.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
 		pipe.SRem(ctx, d.key(keyProcesses), id)
 		pipe.Unlink(ctx, d.keyWork(id), d.keyProcess(id))

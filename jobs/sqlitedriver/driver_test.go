@@ -148,7 +148,7 @@ func TestReopenKeepsEverything(t *testing.T) {
 	require.NoError(t, err)
 	later, err := client.Enqueue(ctx, "convert", nil, &jobs.EnqueueOpts{Queue: "docs", RunIn: time.Hour})
 	require.NoError(t, err)
-	require.NoError(t, d.QueuePause(ctx, "docs"))
+	require.NoError(t, d.QueuePause(ctx, &jobdriver.QueuePauseParams{Queue: "docs"}))
 	now := time.Now()
 	_, err = d.JobCompleteMany(ctx, &jobdriver.JobCompleteManyParams{Now: now}) // nothing: no error
 	require.NoError(t, err)

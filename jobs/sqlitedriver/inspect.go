@@ -233,7 +233,7 @@ func (d *Driver) ProcessHeartbeat(ctx context.Context, p *jobdriver.ProcessHeart
 }
 
 // ProcessList returns the processes whose heartbeat is fresh, by id.
-func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, error) {
+func (d *Driver) ProcessList(ctx context.Context, _ *jobdriver.ProcessListParams) ([]*jobdriver.ProcessInfo, error) {
 	rows, err := d.rs.processes.QueryContext(ctx, micros(time.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedriver: list processes: %w", err)
@@ -258,7 +258,8 @@ func (d *Driver) ProcessList(ctx context.Context) ([]*jobdriver.ProcessInfo, err
 }
 
 // ProcessRemove forgets a stopped process.
-func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
+func (d *Driver) ProcessRemove(ctx context.Context, params *jobdriver.ProcessRemoveParams) error {
+	id := params.ID
 	err := d.write(ctx, bookkeeping, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, d.ws.processRemove).ExecContext(ctx, id)
 		return err
@@ -270,7 +271,7 @@ func (d *Driver) ProcessRemove(ctx context.Context, id string) error {
 }
 
 // QueueList returns the known queues, sorted.
-func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
+func (d *Driver) QueueList(ctx context.Context, _ *jobdriver.QueueListParams) ([]string, error) {
 	rows, err := d.rs.queues.QueryContext(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedriver: list queues: %w", err)
@@ -291,7 +292,8 @@ func (d *Driver) QueueList(ctx context.Context) ([]string, error) {
 }
 
 // QueuePause sets the queue's paused flag, which every fetch checks.
-func (d *Driver) QueuePause(ctx context.Context, queue string) error {
+func (d *Driver) QueuePause(ctx context.Context, params *jobdriver.QueuePauseParams) error {
+	queue := params.Queue
 	err := d.write(ctx, durable, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, d.ws.pause).ExecContext(ctx, queue)
 		return err
@@ -304,7 +306,8 @@ func (d *Driver) QueuePause(ctx context.Context, queue string) error {
 }
 
 // QueueResume clears the queue's paused flag.
-func (d *Driver) QueueResume(ctx context.Context, queue string) error {
+func (d *Driver) QueueResume(ctx context.Context, params *jobdriver.QueueResumeParams) error {
+	queue := params.Queue
 	err := d.write(ctx, durable, func(tx *sql.Tx) error {
 		_, err := tx.StmtContext(ctx, d.ws.resume).ExecContext(ctx, queue)
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/quirehq/quire/jobs/internal/lease"
 	"github.com/quirehq/quire/jobs/internal/testdriver"
+	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 	"github.com/quirehq/quire/jobs/sqlitedriver"
 )
@@ -141,7 +142,7 @@ func TestFetcher(t *testing.T) {
 		t.Parallel()
 		f, b := setup(t, nil)
 		testdriver.Insert(t, b.driver, b.clock.Now(), "high", 1, nil)
-		require.NoError(t, b.driver.QueuePause(t.Context(), "high"))
+		require.NoError(t, b.driver.QueuePause(t.Context(), &jobdriver.QueuePauseParams{Queue: "high"}))
 		got, err := f.runOnce(t.Context(), 5)
 		require.NoError(t, err)
 		require.Zero(t, got)

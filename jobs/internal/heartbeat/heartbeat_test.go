@@ -80,7 +80,7 @@ func TestHeartbeat(t *testing.T) {
 		b.quiet = true
 		h.runOnce(t.Context(), false, true)
 		h.TestSignals.Beat.WaitOrTimeout()
-		procs, err := b.driver.ProcessList(t.Context())
+		procs, err := b.driver.ProcessList(t.Context(), &jobdriver.ProcessListParams{})
 		require.NoError(t, err)
 		require.Len(t, procs, 1)
 		p := procs[0]
@@ -97,7 +97,7 @@ func TestHeartbeat(t *testing.T) {
 		h, b := setup(t, time.Now().UTC())
 		require.NoError(t, h.Start(t.Context()))
 		h.TestSignals.Beat.WaitOrTimeout()
-		procs, err := b.driver.ProcessList(t.Context())
+		procs, err := b.driver.ProcessList(t.Context(), &jobdriver.ProcessListParams{})
 		require.NoError(t, err)
 		require.Len(t, procs, 1)
 		h.Stop()

@@ -27,8 +27,8 @@ const maxArtifactBytes = 512 << 20
 type registryMetrics struct {
 	ml.Metrics
 	Algorithm     ml.Algorithm `json:"algorithm"`
-	Artifact      string    `json:"artifact"`
-	FormatVersion uint16    `json:"format_version"`
+	Artifact      string       `json:"artifact"`
+	FormatVersion uint16       `json:"format_version"`
 }
 
 // PublishParams are the inputs of Publish.

@@ -58,7 +58,7 @@ type PipelineConfig struct {
 	// Pipeline ingests and processes the documents. Required.
 	Pipeline *pipeline.Pipeline
 	// Store is the pipeline's store, which must hold no documents yet.
-	// Defaults to Pipeline.Store().
+	// Required.
 	Store store.Store
 	// NewServerFunc builds the server that runs the pipeline's stages, on
 	// the broker the pipeline enqueues them to, from the bench's handlers
@@ -89,9 +89,6 @@ type PipelineConfig struct {
 
 // WithDefaults returns a copy of c with unset fields filled in.
 func (c PipelineConfig) WithDefaults() PipelineConfig {
-	if c.Store == nil && c.Pipeline != nil {
-		c.Store = c.Pipeline.Store()
-	}
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	c.Concurrency = cmp.Or(c.Concurrency, PipelineConcurrencyDefault)
 	c.IngestConcurrency = cmp.Or(c.IngestConcurrency, PipelineIngestConcurrencyDefault)
@@ -103,6 +100,9 @@ func (c *PipelineConfig) validate() error {
 	var errs []error
 	if c.Pipeline == nil {
 		errs = append(errs, errors.New("Pipeline is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
 	}
 	if c.NewServerFunc == nil {
 		errs = append(errs, errors.New("NewServerFunc is required"))

@@ -112,8 +112,8 @@ func (c *AnalyzerConfig) WithDefaults() (AnalyzerConfig, error) {
 // LoadedModel is a classifier the Analyzer runs.
 type LoadedModel struct {
 	// ID is the model version its predictions are recorded under: the
-	// registry's version ID for a registered model (mlpipeline.Refresh). Defaults to the
-	// model's name@version.
+	// registry's version ID for a registered model (mlpipeline.Refresh).
+	// Defaults to the model's name@version.
 	ID    string
 	Model *Model
 }

@@ -7,7 +7,8 @@
 // Analyses, Events, Labels, ModelVersions, Webhooks, and Access, which is
 // APITokens, Sessions and Users) plus the store's lifecycle. A package that
 // uses the store declares the roles it needs as an interface of its own;
-// only the command that opens and wires the store holds a whole Store.
+// only the process's wiring, which opens the store and hands it out, holds
+// a whole Store.
 //
 // Store has two backends chosen by URL in Open: PostgreSQL
 // (postgres://…) for servers, where other applications read the same tables,

@@ -15,8 +15,8 @@ import (
 // document ID return an error matching ErrNotFound when there is no such
 // document.
 //
-// Only what needs the whole store (the command that opens, migrates and
-// wires it; the conformance suite) takes a Store. Everything else declares
+// Only what needs the whole store (the process's wiring that opens,
+// migrates and hands it out; the conformance suite) takes a Store. Everything else declares
 // the roles it uses, as an interface of its own made of the roles here:
 // the pipeline's stages do not see users, nor the web's sign-in documents.
 type Store interface {

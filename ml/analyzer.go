@@ -10,8 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
-
-	"github.com/quirehq/quire/store"
 )
 
 // Model versions of the analyses that come with Quire rather than from
@@ -114,8 +112,8 @@ func (c *AnalyzerConfig) WithDefaults() (AnalyzerConfig, error) {
 // LoadedModel is a classifier the Analyzer runs.
 type LoadedModel struct {
 	// ID is the model version its predictions are recorded under: the
-	// store's ModelVersion ID for a registered model. Defaults to the
-	// model's name@version.
+	// registry's version ID for a registered model (mlpipeline.Refresh).
+	// Defaults to the model's name@version.
 	ID    string
 	Model *Model
 }
@@ -182,17 +180,17 @@ func (a *Analyzer) Models() []LoadedModel { return slices.Clone(*a.models.Load()
 // keywords, summary), then one per classifier. The classifiers read the
 // document's title and author before its text, as they did in training
 // (DocumentText).
-func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, text string) ([]*store.SaveAnalysisParams, error) {
+func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Result, error) {
 	models := *a.models.Load() // one set for the whole document
-	text = truncate(text, a.cfg.MaxTextBytes)
-	var out []*store.SaveAnalysisParams
+	text := truncate(doc.Text, a.cfg.MaxTextBytes)
+	var out []*Result
 
 	lang, conf := a.cfg.Language.Identify(text)
 	if lang != "" {
-		out = append(out, &store.SaveAnalysisParams{
+		out = append(out, &Result{
 			ModelVersion:    LanguageModelVersion,
 			Language:        lang,
-			Classifications: []store.Classification{{Label: LanguageLabelPrefix + lang, Confidence: clamp01(conf)}},
+			Classifications: []Classification{{Label: LanguageLabelPrefix + lang, Confidence: clamp01(conf)}},
 		})
 	}
 	if err := ctx.Err(); err != nil {
@@ -203,17 +201,14 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 	toks := tok.Tokens(text)
 	ents := entities(text, toks)
 	ents = ents[:min(len(ents), a.cfg.MaxEntities)]
-	res := &store.SaveAnalysisParams{ModelVersion: TextModelVersion, Entities: ents}
+	res := &Result{ModelVersion: TextModelVersion, Entities: ents}
 	for _, k := range Keywords(toks, a.cfg.Keywords) {
-		res.Entities = append(res.Entities, store.Entity{Kind: store.EntityKindKeyword, Value: k.Text, Confidence: clamp01(k.Score)})
+		res.Entities = append(res.Entities, Entity{Kind: EntityKeyword, Value: k.Text, Confidence: clamp01(k.Score)})
 	}
 	res.Summary = summary(text, toks, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)
 	out = append(out, res)
 
-	var title, author string
-	if doc != nil {
-		title, author = doc.Title, doc.Author
-	}
+	title, author := doc.Title, doc.Author
 	// A classifier of the document's language reads the terms of its
 	// tokens: UAX #29 always breaks words at the line ends DocumentText
 	// puts between title, author and text, so they are the terms of
@@ -241,9 +236,9 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 		if p.Unsure {
 			label = UnsureLabel
 		}
-		out = append(out, &store.SaveAnalysisParams{
+		out = append(out, &Result{
 			ModelVersion:    m.id(),
-			Classifications: []store.Classification{{Label: m.Model.Name + ":" + label, Confidence: clamp01(p.Confidence)}},
+			Classifications: []Classification{{Label: m.Model.Name + ":" + label, Confidence: clamp01(p.Confidence)}},
 		})
 	}
 	if len(a.cfg.Remote) > 0 && input == "" {
@@ -258,9 +253,9 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *store.Document, tex
 		if p.Unsure {
 			label = UnsureLabel
 		}
-		out = append(out, &store.SaveAnalysisParams{
+		out = append(out, &Result{
 			ModelVersion:    version,
-			Classifications: []store.Classification{{Label: rc.Name() + ":" + label, Confidence: clamp01(p.Confidence)}},
+			Classifications: []Classification{{Label: rc.Name() + ":" + label, Confidence: clamp01(p.Confidence)}},
 		})
 	}
 	return out, nil

@@ -3,20 +3,14 @@ package ml_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/ml"
-	"github.com/quirehq/quire/ml/mlpipeline"
-	"github.com/quirehq/quire/pipeline"
-	"github.com/quirehq/quire/store"
 )
 
 // testLanguages restricts identification to a few languages.
@@ -34,8 +28,8 @@ func newAnalyzer(t testing.TB) *ml.Analyzer {
 }
 
 // byVersion indexes results by model version.
-func byVersion(res []*store.SaveAnalysisParams) map[string]*store.SaveAnalysisParams {
-	out := map[string]*store.SaveAnalysisParams{}
+func byVersion(res []*ml.Result) map[string]*ml.Result {
+	out := map[string]*ml.Result{}
 	for _, r := range res {
 		out[r.ModelVersion] = r
 	}
@@ -59,12 +53,11 @@ func TestAnalyzer(t *testing.T) {
 	a := newAnalyzer(t)
 	m := trainSmall(t, "1")
 	require.NoError(t, a.Load(ml.LoadedModel{ID: "01MODEL", Model: m}))
-	doc := &store.Document{ID: "d1", Title: "Invoice 2026-03", Author: "Peter Schmidt"}
-	res, err := mlpipeline.New(a).Analyze(context.Background(), &pipeline.AnalyzeInput{Document: doc, Text: letterText})
+	doc := &ml.Document{Title: "Invoice 2026-03", Author: "Peter Schmidt", Text: letterText}
+	res, err := a.AnalyzeDocument(context.Background(), doc)
 	require.NoError(t, err)
 	got := byVersion(res)
-	require.Len(t, got, 4)
-	require.Equal(t, "kind:other", got[pipeline.BasicModelVersion].Classifications[0].Label)
+	require.Len(t, got, 3)
 
 	lang := got[ml.LanguageModelVersion]
 	require.NotNil(t, lang)
@@ -89,8 +82,8 @@ func TestAnalyzer(t *testing.T) {
 	require.Equal(t, []string{"https://example.org/conference"}, kinds[ml.EntityURL])
 	require.Equal(t, []string{"Berlin", "Paris"}, kinds[ml.EntityPlace])
 	require.Equal(t, []string{"Miller", "Peter Schmidt"}, kinds[ml.EntityPerson])
-	require.NotEmpty(t, kinds[store.EntityKindKeyword])
-	require.Contains(t, kinds[store.EntityKindKeyword][:3], "conference")
+	require.NotEmpty(t, kinds[ml.EntityKeyword])
+	require.Contains(t, kinds[ml.EntityKeyword][:3], "conference")
 	require.NotEmpty(t, text.Summary)
 	require.Contains(t, letterText, strings.Split(text.Summary, ". ")[0])
 
@@ -106,7 +99,6 @@ func TestAnalyzer(t *testing.T) {
 func TestAnalyzerHotReload(t *testing.T) {
 	t.Parallel()
 	a := newAnalyzer(t)
-	an := mlpipeline.New(a)
 	// Two versions of one model whose label sets differ, so that a result
 	// mixing them would show.
 	v1 := trainSmall(t, "1", "contract", "invoice")
@@ -125,11 +117,11 @@ func TestAnalyzerHotReload(t *testing.T) {
 		wg.Go(func() {
 			for i := w; !stop.Load() || analysed.Load() < 200; i++ {
 				d := docs[i%len(docs)]
-				res, err := an.Analyze(ctx, &pipeline.AnalyzeInput{Document: &store.Document{ID: "d"}, Text: d.Text})
+				res, err := a.AnalyzeDocument(ctx, &ml.Document{Text: d.Text})
 				if !assertNoErr(t, err) {
 					return
 				}
-				var cls []*store.SaveAnalysisParams
+				var cls []*ml.Result
 				for _, r := range res {
 					if r.ModelVersion == "01V1" || r.ModelVersion == "01V2" {
 						cls = append(cls, r)
@@ -159,7 +151,7 @@ func TestAnalyzerHotReload(t *testing.T) {
 	stop.Store(true)
 	wg.Wait()
 
-	res, err := an.Analyze(ctx, &pipeline.AnalyzeInput{Document: &store.Document{ID: "d"}, Text: docs[0].Text})
+	res, err := a.AnalyzeDocument(ctx, &ml.Document{Text: docs[0].Text})
 	require.NoError(t, err)
 	require.NotNil(t, byVersion(res)["01V2"])
 	require.Nil(t, byVersion(res)["01V1"])
@@ -194,112 +186,6 @@ func TestAnalyzerLoadRefusesTwoOfOneName(t *testing.T) {
 	require.Empty(t, a.Models())
 }
 
-// TestRefresh publishes versions to a real store and blob storage and
-// checks that Refresh loads the active one, without a restart.
-func TestRefresh(t *testing.T) {
-	t.Parallel()
-	ctx := context.Background()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "quire.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
-	blobs, err := blob.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
-	require.NoError(t, err)
-	t.Cleanup(func() { blobs.Close() })
-
-	a := newAnalyzer(t)
-	require.NoError(t, a.Refresh(ctx, st, blobs))
-	require.Empty(t, a.Models())
-
-	mv1, err := ml.Publish(ctx, st, blobs, &ml.PublishParams{Model: trainSmall(t, "1"), Activate: true})
-	require.NoError(t, err)
-	require.NoError(t, a.Refresh(ctx, st, blobs))
-	require.Len(t, a.Models(), 1)
-	require.Equal(t, mv1.ID, a.Models()[0].ID)
-	require.Equal(t, "1", a.Models()[0].Model.Version)
-
-	// A version published but not active changes nothing.
-	mv2, err := ml.Publish(ctx, st, blobs, &ml.PublishParams{Model: trainSmall(t, "2")})
-	require.NoError(t, err)
-	require.NoError(t, a.Refresh(ctx, st, blobs))
-	require.Equal(t, mv1.ID, a.Models()[0].ID)
-
-	_, err = st.ActivateModelVersion(ctx, mv2.ID)
-	require.NoError(t, err)
-	require.NoError(t, a.Refresh(ctx, st, blobs))
-	require.Len(t, a.Models(), 1)
-	require.Equal(t, mv2.ID, a.Models()[0].ID)
-	// Refreshing again keeps the loaded model: no artifact is read twice.
-	loaded := a.Models()[0].Model
-	require.NoError(t, a.Refresh(ctx, st, blobs))
-	require.Same(t, loaded, a.Models()[0].Model)
-	res, err := a.AnalyzeDocument(ctx, &store.Document{ID: "d"}, "invoice amount due, payment total")
-	require.NoError(t, err)
-	require.NotNil(t, byVersion(res)[mv2.ID])
-
-	versions, err := st.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier})
-	require.NoError(t, err)
-	require.Len(t, versions, 2)
-	require.Contains(t, string(versions[0].Metrics), `"artifact":"sha256/`)
-	require.True(t, strings.HasPrefix(versions[0].ArtifactKey, "sha256/"), versions[0].ArtifactKey)
-
-	// A version that names no artifact is reported, and the
-	// version loaded before stays.
-	bad, err := st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: ml.ModelKindClassifier,
-		Name: "doctype", Version: "broken", Metrics: []byte(`{}`), Active: true})
-	require.NoError(t, err)
-	err = a.Refresh(ctx, st, blobs)
-	require.ErrorContains(t, err, bad.ID)
-	require.Equal(t, mv2.ID, a.Models()[0].ID)
-}
-
-// TestReloader activates a new version while a reloader runs and checks
-// that the analyzer serves it after the next tick, without a restart.
-func TestReloader(t *testing.T) {
-	t.Parallel()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	dir := t.TempDir()
-	st, err := store.Open(ctx, filepath.Join(dir, "quire.db"))
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	require.NoError(t, st.Migrate(ctx))
-	blobs, err := blob.Open(ctx, "file://"+filepath.Join(dir, "blobs"))
-	require.NoError(t, err)
-	t.Cleanup(func() { blobs.Close() })
-
-	mv1, err := ml.Publish(ctx, st, blobs, &ml.PublishParams{Model: trainSmall(t, "1"), Activate: true})
-	require.NoError(t, err)
-	mv2, err := ml.Publish(ctx, st, blobs, &ml.PublishParams{Model: trainSmall(t, "2")})
-	require.NoError(t, err)
-
-	a := newAnalyzer(t)
-	ticks := make(chan time.Time)
-	r, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: a, Store: st, Blobs: blobs,
-		TickFunc: func() <-chan time.Time { return ticks }})
-	require.NoError(t, err)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-
-	// The first refresh runs at once; the second tick is taken only after
-	// it finished, so once it is taken, version 1 is loaded.
-	ticks <- time.Time{}
-	require.Equal(t, mv1.ID, a.Models()[0].ID)
-
-	_, err = st.ActivateModelVersion(ctx, mv2.ID)
-	require.NoError(t, err)
-	ticks <- time.Time{} // the refresh of this tick runs now
-	ticks <- time.Time{} // taken only once it is over
-	require.Equal(t, mv2.ID, a.Models()[0].ID)
-
-	cancel()
-	require.ErrorIs(t, <-done, context.Canceled)
-
-	_, err = ml.NewReloader(&ml.ReloaderConfig{})
-	require.ErrorContains(t, err, "Analyzer is required")
-}
-
 // TestAnalyzerMaxEntities checks that a document full of entities records
 // only the first MaxEntities of them, and its keywords still.
 func TestAnalyzerMaxEntities(t *testing.T) {
@@ -312,14 +198,14 @@ func TestAnalyzerMaxEntities(t *testing.T) {
 	for i := range 400 {
 		fmt.Fprintf(&b, "Write to member%d@example.org about the meeting.\n", i)
 	}
-	res, err := a.AnalyzeDocument(context.Background(), nil, b.String())
+	res, err := a.AnalyzeDocument(context.Background(), &ml.Document{Text: b.String()})
 	require.NoError(t, err)
 	var emails, keywords []string
 	for _, e := range byVersion(res)[ml.TextModelVersion].Entities {
 		switch e.Kind {
 		case ml.EntityEmail:
 			emails = append(emails, e.Value)
-		case store.EntityKindKeyword:
+		case ml.EntityKeyword:
 			keywords = append(keywords, e.Value)
 		}
 	}

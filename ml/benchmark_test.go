@@ -19,7 +19,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/ml"
-	"github.com/quirehq/quire/store"
 )
 
 // benchText is 2 KB of real English prose: the start of a State of the
@@ -108,15 +107,14 @@ func BenchmarkAnalyze(b *testing.B) {
 	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	require.NoError(b, a.Load(ml.LoadedModel{Model: benchModel(b)}))
-	doc := &store.Document{ID: "d", Title: "State of the Union", Author: "Herbert Hoover"}
-	text := benchText()
+	doc := &ml.Document{Title: "State of the Union", Author: "Herbert Hoover", Text: benchText()}
 	ctx := context.Background()
 	var times []time.Duration
 	b.ReportAllocs()
 	cpu := startCPU(b)
 	for b.Loop() {
 		start := time.Now()
-		if _, err := a.AnalyzeDocument(ctx, doc, text); err != nil {
+		if _, err := a.AnalyzeDocument(ctx, doc); err != nil {
 			b.Fatal(err)
 		}
 		times = append(times, time.Since(start))
@@ -138,7 +136,7 @@ func BenchmarkLoadedRSS(b *testing.B) {
 	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	require.NoError(b, a.Load(ml.LoadedModel{Model: m}))
-	_, err = a.AnalyzeDocument(context.Background(), &store.Document{ID: "d"}, benchText())
+	_, err = a.AnalyzeDocument(context.Background(), &ml.Document{Text: benchText()})
 	require.NoError(b, err)
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
@@ -183,13 +181,12 @@ func BenchmarkAnalyzeText(b *testing.B) {
 	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: fixedLanguage{}, Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(b, err)
 	require.NoError(b, a.Load(ml.LoadedModel{Model: benchModel(b)}))
-	doc := &store.Document{ID: "d", Title: "State of the Union", Author: "Herbert Hoover"}
-	text := benchText()
+	doc := &ml.Document{Title: "State of the Union", Author: "Herbert Hoover", Text: benchText()}
 	ctx := context.Background()
 	b.ReportAllocs()
 	cpu := startCPU(b)
 	for b.Loop() {
-		if _, err := a.AnalyzeDocument(ctx, doc, text); err != nil {
+		if _, err := a.AnalyzeDocument(ctx, doc); err != nil {
 			b.Fatal(err)
 		}
 	}

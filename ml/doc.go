@@ -15,10 +15,17 @@
 //     scaling on a held-out part of the training data; predictions below
 //     the model's UnsureBelow are reported as unsure.
 //   - Encode and Decode write and read a model as a versioned artifact:
-//     bytes the caller keeps in blob storage, registered in the store with
-//     Register and found again with LoadActive.
-//   - Analyzer implements pipeline.Analyzer. It is safe for concurrent use
-//     and swaps in new model versions without a restart.
+//     bytes the caller keeps in blob storage. Package mlpipeline registers
+//     them as model versions in the store (Publish) and loads the active
+//     ones (Refresh, Reloader).
+//   - Analyzer finds all of the above in a document and returns it as
+//     Results, one per model version. It is safe for concurrent use and
+//     swaps in new model versions without a restart. Package mlpipeline
+//     makes it the pipeline's analyzer, and maps its Results to the
+//     store's analyses.
+//
+// Package ml imports nothing of store, pipeline, jobs or web: the models
+// know nothing of where their results are kept nor of who runs them.
 //
 // Language identification (NgramIdentifier) decides a language written in
 // a script of its own by the script, and the others by the n-grams of

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/quirehq/quire/ml/internal/lexicon"
-	"github.com/quirehq/quire/store"
 )
 
 // Entity kinds the extractors find.
@@ -27,13 +26,18 @@ const (
 	EntityURL    = "url"    // Value is the URL as written
 )
 
+// EntityKeyword is the kind of the entities that hold a document's
+// keywords (Keywords): the value is the keyword, the confidence its score,
+// and it has no position.
+const EntityKeyword = "keyword"
+
 // Entities finds the entities of text: emails, URLs, IBANs (checksum
 // verified), money amounts, dates, phone numbers, and people and places
 // named in the gazetteers. Each has its byte span in text; where two
 // matches overlap, the more specific kind (in the order above: IBAN, URL,
 // email, money, date, phone, person, place) keeps the span. The result is
 // ordered by position.
-func Entities(text string) []store.Entity {
+func Entities(text string) []Entity {
 	return entities(text, nil)
 }
 
@@ -49,7 +53,7 @@ func Entities(text string) []store.Entity {
 // anchored, runs only there, on a short slice of the text. Matches are
 // those FindAll would find: the leftmost at or after the end of the
 // pattern's previous match.
-func entities(text string, toks []Token) []store.Entity {
+func entities(text string, toks []Token) []Entity {
 	var x entityScan
 	x.text = text
 	x.scan()
@@ -76,7 +80,7 @@ func entities(text string, toks []Token) []store.Entity {
 		toks = defaultTokenizer.Tokens(text)
 	}
 	x.names(toks)
-	slices.SortFunc(x.found, func(a, b store.Entity) int {
+	slices.SortFunc(x.found, func(a, b Entity) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
 		}
@@ -88,7 +92,7 @@ func entities(text string, toks []Token) []store.Entity {
 // entityScan collects entities, keeping spans from overlapping.
 type entityScan struct {
 	text  string
-	found []store.Entity
+	found []Entity
 	// Where matches may start, in order: a digit or an ASCII letter after
 	// a byte that is not a word byte (regexp's \b), and the bytes symbols
 	// lists.
@@ -216,7 +220,7 @@ func (x *entityScan) add(kind, value string, start, end int, conf float64) {
 	if value == "" || !x.free(start, end) {
 		return
 	}
-	x.found = append(x.found, store.Entity{Kind: kind, Value: value, Start: start, End: end, Confidence: conf})
+	x.found = append(x.found, Entity{Kind: kind, Value: value, Start: start, End: end, Confidence: conf})
 }
 
 // anchoredPattern is a pattern that runs at a candidate position.

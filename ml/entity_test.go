@@ -8,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/ml"
-	"github.com/quirehq/quire/store"
 )
 
 func TestValidIBAN(t *testing.T) {
@@ -94,5 +93,5 @@ func TestEntitySpans(t *testing.T) {
 		require.Greater(t, e.Confidence, 0.0)
 		require.LessOrEqual(t, e.Confidence, 1.0)
 	}
-	var _ store.Entity = es[0]
+	var _ ml.Entity = es[0]
 }

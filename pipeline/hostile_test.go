@@ -164,7 +164,7 @@ func TestHostile(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := embedded(t, hostileLimits)
-	srv := httptest.NewServer(api.New(e.p, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(api.New(e.p, e.store, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	upload := func(name string, data []byte) (int, []byte) {
 		t.Helper()

@@ -82,9 +82,22 @@ func Queues() map[string]int {
 	}
 }
 
+// stageStore is the store's roles the pipeline uses: it records documents
+// and moves them through their states (with the pages, text and analyses
+// each move saves), reads their text for analysis, appends to their audit
+// trail and reads the webhooks to notify.
+type stageStore interface {
+	store.Documents
+	store.Events
+	store.Texts
+	store.Webhooks
+}
+
 // Config configures a Pipeline.
 type Config struct {
-	Store     store.Store
+	// Store records the documents and what the stages found in them.
+	// Required. Any store.Store will do.
+	Store     stageStore
 	Blobs     *blob.Store
 	Jobs      *jobs.Client
 	Extractor *extract.Extractor
@@ -202,9 +215,6 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	return &Pipeline{cfg: cfg, log: cfg.Logger}, nil
 }
-
-// Store returns the pipeline's store.
-func (p *Pipeline) Store() store.Store { return p.cfg.Store }
 
 // MaxBytes is the largest document Ingest takes (Config.MaxBytes).
 func (p *Pipeline) MaxBytes() int64 { return p.cfg.MaxBytes }

@@ -224,7 +224,7 @@ func corpus(t *testing.T) map[string]string {
 // through SQL.
 func runCorpus(t *testing.T, e *env) {
 	ctx := context.Background()
-	srv := httptest.NewServer(api.New(e.p, slog.Default()))
+	srv := httptest.NewServer(api.New(e.p, e.store, slog.Default()))
 	t.Cleanup(srv.Close)
 	getDoc := func(id string) api.Document {
 		t.Helper()

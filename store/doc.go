@@ -3,7 +3,14 @@
 // gave them, the audit trail of their processing, registered model versions
 // and webhooks.
 //
-// One interface, Store, has two backends chosen by URL in Open: PostgreSQL
+// Store is made of one small interface per role (Documents, Texts,
+// Analyses, Events, Labels, ModelVersions, Webhooks, and Access, which is
+// APITokens, Sessions and Users) plus the store's lifecycle. A package that
+// uses the store declares the roles it needs as an interface of its own;
+// only the process's wiring, which opens the store and hands it out, holds
+// a whole Store.
+//
+// Store has two backends chosen by URL in Open: PostgreSQL
 // (postgres://…) for servers, where other applications read the same tables,
 // and an embedded SQLite file (sqlite:///path/to/quire.db or a plain path)
 // for `quire up` on one machine. Both pass the same behaviour suite,

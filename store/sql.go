@@ -19,6 +19,9 @@ import (
 	"github.com/quirehq/quire/internal/sqlitesync"
 )
 
+// Both backends are one sqlStore, which plays every role of Store.
+var _ Store = (*sqlStore)(nil)
+
 // sqlStore is the Store of both backends. The SQL is shared: both accept
 // $1-style parameters, ON CONFLICT and RETURNING. What differs (full-text
 // search, time values, locking) is behind the few fields below.

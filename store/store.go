@@ -10,10 +10,41 @@ import (
 	"time"
 )
 
-// Store is the relational store. Every method is safe for concurrent use.
-// Methods that take a document ID return an error matching ErrNotFound when
-// there is no such document.
+// Store is the relational store: every role below, and the store's
+// lifecycle. Every method is safe for concurrent use. Methods that take a
+// document ID return an error matching ErrNotFound when there is no such
+// document.
+//
+// Only what needs the whole store (the process's wiring that opens,
+// migrates and hands it out; the conformance suite) takes a Store. Everything else declares
+// the roles it uses, as an interface of its own made of the roles here:
+// the pipeline's stages do not see users, nor the web's sign-in documents.
 type Store interface {
+	Documents
+	Texts
+	Analyses
+	Events
+	Labels
+	ModelVersions
+	Webhooks
+	Access
+
+	// Backend names the backend: "postgres" or "sqlite".
+	Backend() string
+	// Close releases the store's connections.
+	Close() error
+	// Migrate brings the schema up to this version of Quire. It is safe to
+	// run again, and from several processes at once: they take turns, and
+	// each migration is applied once, in a transaction with its record in
+	// schema_migrations.
+	Migrate(ctx context.Context) error
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+}
+
+// Documents is the store's role of documents: recording them, reading them
+// and moving them through the pipeline's state machine.
+type Documents interface {
 	// CreateDocument records a newly received document in StateReceived. It
 	// is idempotent on the content: when a document with the same SHA256
 	// exists, it returns that document and created false, and stores
@@ -35,7 +66,11 @@ type Store interface {
 	SetState(ctx context.Context, p *SetStateParams) (*Document, error)
 	// Stats counts documents per state.
 	Stats(ctx context.Context) (*Stats, error)
+}
 
+// Texts is the store's role of what extraction found: a document's pages
+// and text, and the full-text search over the texts.
+type Texts interface {
 	// GetText returns a document's extracted text, or "" when none was
 	// saved.
 	GetText(ctx context.Context, documentID string) (string, error)
@@ -49,19 +84,29 @@ type Store interface {
 	// Search finds documents whose text matches a query, best match first,
 	// each with a snippet of its text around the match.
 	Search(ctx context.Context, p *SearchParams) ([]SearchHit, error)
+}
 
+// Analyses is the store's role of what the models found in documents.
+type Analyses interface {
 	// GetAnalysis returns what every model version found in a document.
 	GetAnalysis(ctx context.Context, documentID string) (*Analysis, error)
 	// SaveAnalysis replaces the entities and classifications one model
 	// version found in a document, and sets the document's language and
 	// summary when given.
 	SaveAnalysis(ctx context.Context, p *SaveAnalysisParams) error
+}
 
+// Events is the store's role of the documents' processing audit trail.
+type Events interface {
 	// AddEvent appends to a document's processing audit trail.
 	AddEvent(ctx context.Context, p *AddEventParams) (*Event, error)
 	// ListEvents returns a document's processing events, oldest first.
 	ListEvents(ctx context.Context, documentID string) ([]Event, error)
+}
 
+// Labels is the store's role of the labels people give documents, which
+// the classifiers are trained on.
+type Labels interface {
 	// AddLabel labels a document for training. Labelling a document again
 	// with the same label returns the existing label unchanged.
 	AddLabel(ctx context.Context, p *AddLabelParams) (*Label, error)
@@ -71,7 +116,10 @@ type Store interface {
 	// ListLabels lists labels, oldest first, optionally of one document or
 	// one label.
 	ListLabels(ctx context.Context, p *ListLabelsParams) ([]Label, error)
+}
 
+// ModelVersions is the store's role of the registry of trained models.
+type ModelVersions interface {
 	// ActivateModelVersion makes a model version the active one of its kind
 	// and name, and every other version of them inactive.
 	ActivateModelVersion(ctx context.Context, id string) (*ModelVersion, error)
@@ -86,7 +134,10 @@ type Store interface {
 	GetModelVersion(ctx context.Context, id string) (*ModelVersion, error)
 	// ListModelVersions lists model versions, newest first.
 	ListModelVersions(ctx context.Context, p *ListModelVersionsParams) ([]ModelVersion, error)
+}
 
+// Webhooks is the store's role of the registered webhooks.
+type Webhooks interface {
 	// CreateWebhook registers a webhook.
 	CreateWebhook(ctx context.Context, p *CreateWebhookParams) (*Webhook, error)
 	// DeleteWebhook deletes a webhook.
@@ -97,7 +148,18 @@ type Store interface {
 	ListWebhooks(ctx context.Context) ([]Webhook, error)
 	// UpdateWebhook replaces a webhook's URL, secret, events and active flag.
 	UpdateWebhook(ctx context.Context, p *UpdateWebhookParams) (*Webhook, error)
+}
 
+// Access is the store's roles of who may use Quire: API tokens, the web
+// UI's users and their sessions.
+type Access interface {
+	APITokens
+	Sessions
+	Users
+}
+
+// APITokens is the store's role of the API tokens.
+type APITokens interface {
 	// CreateAPIToken stores a new API token; an ID that is taken fails with
 	// ErrInvalid.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
@@ -109,20 +171,10 @@ type Store interface {
 	ListAPITokens(ctx context.Context) ([]APIToken, error)
 	// TouchAPIToken records when a token was last used.
 	TouchAPIToken(ctx context.Context, id string, at time.Time) error
+}
 
-	// CreateUser adds a user of the web UI; an email that is taken fails
-	// with ErrInvalid.
-	CreateUser(ctx context.Context, p *CreateUserParams) (*User, error)
-	// GetUser returns a user.
-	GetUser(ctx context.Context, id string) (*User, error)
-	// GetUserByEmail returns the user of a login, in any case.
-	GetUserByEmail(ctx context.Context, email string) (*User, error)
-	// ListUsers lists every user, oldest first.
-	ListUsers(ctx context.Context) ([]User, error)
-	// SetUserPassword replaces a user's password hash and ends the user's
-	// sessions.
-	SetUserPassword(ctx context.Context, id, passwordHash string) error
-
+// Sessions is the store's role of the web UI's sessions.
+type Sessions interface {
 	// CreateSession stores a new web session; a missing user fails with
 	// ErrNotFound.
 	CreateSession(ctx context.Context, s *Session) error
@@ -136,18 +188,22 @@ type Store interface {
 	GetSession(ctx context.Context, idHash []byte) (*Session, error)
 	// TouchSession records a session's latest request.
 	TouchSession(ctx context.Context, idHash []byte, at time.Time) error
+}
 
-	// Backend names the backend: "postgres" or "sqlite".
-	Backend() string
-	// Close releases the store's connections.
-	Close() error
-	// Migrate brings the schema up to this version of Quire. It is safe to
-	// run again, and from several processes at once: they take turns, and
-	// each migration is applied once, in a transaction with its record in
-	// schema_migrations.
-	Migrate(ctx context.Context) error
-	// Ping checks that the database answers.
-	Ping(ctx context.Context) error
+// Users is the store's role of the web UI's users.
+type Users interface {
+	// CreateUser adds a user of the web UI; an email that is taken fails
+	// with ErrInvalid.
+	CreateUser(ctx context.Context, p *CreateUserParams) (*User, error)
+	// GetUser returns a user.
+	GetUser(ctx context.Context, id string) (*User, error)
+	// GetUserByEmail returns the user of a login, in any case.
+	GetUserByEmail(ctx context.Context, email string) (*User, error)
+	// ListUsers lists every user, oldest first.
+	ListUsers(ctx context.Context) ([]User, error)
+	// SetUserPassword replaces a user's password hash and ends the user's
+	// sessions.
+	SetUserPassword(ctx context.Context, id, passwordHash string) error
 }
 
 // ErrNotFound is returned (wrapped) when a document, model version or webhook

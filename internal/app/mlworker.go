@@ -24,7 +24,7 @@ type MLSettings struct {
 	// the document's kind. Defaults to true.
 	Enabled bool
 	// ReloadInterval is how often a worker looks for newly activated model
-	// versions. Defaults to ml.ReloaderIntervalDefault (30 s).
+	// versions. Defaults to mlpipeline.ReloaderIntervalDefault (30 s).
 	ReloadInterval time.Duration
 	// RemoteURL is an inference server (KServe v2 REST) whose model
 	// RemoteModel classifies every document besides Quire's own models.
@@ -38,7 +38,7 @@ type MLSettings struct {
 // AddFlags adds the ML settings to fs, each with its environment variable.
 func (s *MLSettings) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&s.Enabled, "ml", true, "run the machine-learning analyses (language, entities, keywords, summary, trained classifiers) in the analyze stage; --ml=false records only the document's kind")
-	fs.DurationVar(&s.ReloadInterval, "ml-reload-interval", ml.ReloaderIntervalDefault, "how often a worker looks for newly activated model versions")
+	fs.DurationVar(&s.ReloadInterval, "ml-reload-interval", mlpipeline.ReloaderIntervalDefault, "how often a worker looks for newly activated model versions")
 	fs.StringVar(&s.RemoteURL, "ml-remote-url", "", "base URL of an inference server (KServe v2 REST) whose model --ml-remote-model classifies every document too: http://models:8080")
 	fs.StringVar(&s.RemoteModel, "ml-remote-model", ml.NameDefault, "name of the model at --ml-remote-url, also the prefix of its labels")
 	fs.DurationVar(&s.RemoteTimeout, "ml-remote-timeout", kserve.TimeoutDefault, "timeout of one request to --ml-remote-url; failures are retried twice, and a circuit breaker stops calling after 5 in a row for 30s")
@@ -101,12 +101,12 @@ func (d *Documents) StartML(ctx context.Context, s *MLSettings, log *slog.Logger
 	if d.Analyzer == nil || d.ml != nil {
 		return nil
 	}
-	r, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: d.Analyzer, Store: d.Store, Blobs: d.Blobs,
+	r, err := mlpipeline.NewReloader(&mlpipeline.ReloaderConfig{Analyzer: d.Analyzer, Store: d.Store, Blobs: d.Blobs,
 		Interval: s.ReloadInterval, Logger: log})
 	if err != nil {
 		return err
 	}
-	if err := d.Analyzer.Refresh(ctx, d.Store, d.Blobs); err != nil {
+	if err := mlpipeline.Refresh(ctx, d.Analyzer, d.Store, d.Blobs); err != nil {
 		log.Error("ml: active model versions not loaded", "error", err)
 	}
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))

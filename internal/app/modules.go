@@ -19,6 +19,7 @@ import (
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/kserve"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/edge"
@@ -224,7 +225,7 @@ type mlService struct {
 	*modules.HTTPServer
 	p        *roleProcess
 	an       *ml.Analyzer
-	reloader *ml.Reloader
+	reloader *mlpipeline.Reloader
 	stop     context.CancelFunc
 	wg       sync.WaitGroup
 }
@@ -239,7 +240,7 @@ func (p *roleProcess) initML(context.Context) (modules.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	reloader, err := ml.NewReloader(&ml.ReloaderConfig{Analyzer: an, Store: p.store, Blobs: p.blobs,
+	reloader, err := mlpipeline.NewReloader(&mlpipeline.ReloaderConfig{Analyzer: an, Store: p.store, Blobs: p.blobs,
 		Interval: a.Config.ML.ReloadInterval, Logger: a.Log})
 	if err != nil {
 		return nil, err
@@ -261,7 +262,7 @@ func (s *mlService) Start(ctx context.Context) error {
 	if err := s.HTTPServer.Start(ctx); err != nil {
 		return err
 	}
-	if err := s.an.Refresh(ctx, s.p.store, s.p.blobs); err != nil {
+	if err := mlpipeline.Refresh(ctx, s.an, s.p.store, s.p.blobs); err != nil {
 		s.p.a.Log.Error("serve: ml: active model versions not loaded", "error", err)
 	}
 	var rctx context.Context

@@ -130,19 +130,19 @@ func (a *App) newWebHandler(docs *Documents, driver jobs.Driver, wc *WebConfig, 
 
 func (a *App) newWebUI(docs *Documents, driver jobs.Driver, wc *WebConfig, demo bool) (http.Handler, error) {
 	if demo {
-		api, err := webapi.NewWithOptions(docs.Pipeline, &webapi.Options{NoAuth: true, Blobs: docs.Blobs, Jobs: driver, Logger: a.Log})
+		api, err := webapi.NewWithOptions(docs.Pipeline, docs.Store, &webapi.Options{NoAuth: true, Blobs: docs.Blobs, Jobs: driver, Logger: a.Log})
 		if err != nil {
 			return nil, err
 		}
-		return ui.New(&ui.Options{Pipeline: docs.Pipeline, Blobs: docs.Blobs, Jobs: driver, API: api, NoAuth: true, Banner: demoBanner, Logger: a.Log})
+		return ui.New(&ui.Options{Pipeline: docs.Pipeline, Store: docs.Store, Blobs: docs.Blobs, Jobs: driver, API: api, NoAuth: true, Banner: demoBanner, Logger: a.Log})
 	}
 	sessions := &auth.Sessions{Store: docs.Store, Secure: wc.SecureCookies}
-	api, err := webapi.NewWithOptions(docs.Pipeline, &webapi.Options{Tokens: &auth.StoreTokens{Store: docs.Store}, Sessions: sessions,
+	api, err := webapi.NewWithOptions(docs.Pipeline, docs.Store, &webapi.Options{Tokens: &auth.StoreTokens{Store: docs.Store}, Sessions: sessions,
 		Limiter: auth.NewLimiter(wc.RateLimit, wc.RateBurst), Blobs: docs.Blobs, Jobs: driver, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
-	return ui.New(&ui.Options{Pipeline: docs.Pipeline, Blobs: docs.Blobs, Jobs: driver, API: api, Sessions: sessions,
+	return ui.New(&ui.Options{Pipeline: docs.Pipeline, Store: docs.Store, Blobs: docs.Blobs, Jobs: driver, API: api, Sessions: sessions,
 		LoginLimiter: auth.NewLimiter(loginRate, loginBurst), HSTS: wc.SecureCookies, Logger: a.Log})
 }
 

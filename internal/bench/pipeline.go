@@ -53,13 +53,21 @@ func (e *StoreNotEmptyError) Error() string {
 	return fmt.Sprintf("bench: the store already holds %d documents", e.Documents)
 }
 
+// benchStore is the store's roles the bench reads: its backend's name, the
+// documents and their counts, and the events that time their stages.
+type benchStore interface {
+	store.Documents
+	store.Events
+	Backend() string
+}
+
 // PipelineConfig configures Pipeline.
 type PipelineConfig struct {
 	// Pipeline ingests and processes the documents. Required.
 	Pipeline *pipeline.Pipeline
 	// Store is the pipeline's store, which must hold no documents yet.
-	// Defaults to Pipeline.Store().
-	Store store.Store
+	// Required. Any store.Store will do.
+	Store benchStore
 	// NewServerFunc builds the server that runs the pipeline's stages, on
 	// the broker the pipeline enqueues them to, from the bench's handlers
 	// and settings; a caller sets the logger, version and labels its
@@ -89,9 +97,6 @@ type PipelineConfig struct {
 
 // WithDefaults returns a copy of c with unset fields filled in.
 func (c PipelineConfig) WithDefaults() PipelineConfig {
-	if c.Store == nil && c.Pipeline != nil {
-		c.Store = c.Pipeline.Store()
-	}
 	c.Logger = cmp.Or(c.Logger, slog.Default())
 	c.Concurrency = cmp.Or(c.Concurrency, PipelineConcurrencyDefault)
 	c.IngestConcurrency = cmp.Or(c.IngestConcurrency, PipelineIngestConcurrencyDefault)
@@ -103,6 +108,9 @@ func (c *PipelineConfig) validate() error {
 	var errs []error
 	if c.Pipeline == nil {
 		errs = append(errs, errors.New("Pipeline is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("Store is required"))
 	}
 	if c.NewServerFunc == nil {
 		errs = append(errs, errors.New("NewServerFunc is required"))
@@ -327,7 +335,7 @@ func ingestAll(ctx context.Context, p *pipeline.Pipeline, files []string, worker
 }
 
 // waitFinal waits until every document in the store is done or failed.
-func waitFinal(ctx context.Context, st store.Store) (*store.Stats, error) {
+func waitFinal(ctx context.Context, st store.Documents) (*store.Stats, error) {
 	for {
 		s, err := st.Stats(ctx)
 		if err == nil && s.ByState[store.StateDone]+s.ByState[store.StateFailed] == s.Documents {
@@ -347,7 +355,7 @@ func waitFinal(ctx context.Context, st store.Store) (*store.Stats, error) {
 
 // collectLatencies reads every document and its events: pages, failure
 // reasons, ingest to done, and started to done per stage.
-func collectLatencies(ctx context.Context, st store.Store, res *PipelineResult) error {
+func collectLatencies(ctx context.Context, st benchStore, res *PipelineResult) error {
 	var total []time.Duration
 	stages := map[string][]time.Duration{}
 	cursor := ""

@@ -65,6 +65,7 @@ func setupPipeline(t *testing.T) *pipelineBundle {
 func (b *pipelineBundle) config(corpus string) *bench.PipelineConfig {
 	return &bench.PipelineConfig{
 		Pipeline: b.pipeline,
+		Store:    b.store,
 		NewServerFunc: func(c jobs.Config) (*jobs.Server, error) {
 			b.servers.Add(1)
 			c.Logger = slog.New(slog.DiscardHandler)
@@ -161,7 +162,6 @@ func TestPipelineConfigDefaults(t *testing.T) {
 	b := setupPipeline(t)
 
 	cfg := bench.PipelineConfig{Pipeline: b.pipeline}.WithDefaults()
-	require.Equal(t, b.store, cfg.Store)
 	require.Equal(t, bench.PipelineConcurrencyDefault, cfg.Concurrency)
 	require.Equal(t, bench.PipelineIngestConcurrencyDefault, cfg.IngestConcurrency)
 	require.Equal(t, bench.PipelineTimeoutDefault, cfg.Timeout)
@@ -178,7 +178,7 @@ func TestPipelineConfigInvalid(t *testing.T) {
 		cfg  bench.PipelineConfig
 		want []string
 	}{
-		{name: "Empty", want: []string{"Pipeline is required", "NewServerFunc is required", "Corpus is required"}},
+		{name: "Empty", want: []string{"Pipeline is required", "Store is required", "NewServerFunc is required", "Corpus is required"}},
 		{
 			name: "Negative",
 			cfg:  bench.PipelineConfig{Corpus: file, Concurrency: -1, IngestConcurrency: -2, Timeout: -time.Second},

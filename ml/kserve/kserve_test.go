@@ -18,7 +18,6 @@ import (
 
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/kserve"
-	"github.com/quirehq/quire/store"
 )
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -194,9 +193,9 @@ func TestClientAgainstQuireServer(t *testing.T) {
 	require.NoError(t, err)
 	an, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Remote: []ml.RemoteClassifier{c}, Logger: quiet})
 	require.NoError(t, err)
-	res, err := an.AnalyzeDocument(ctx, &store.Document{ID: "d"}, "Please pay the invoice: the total amount is due by bank transfer.")
+	res, err := an.AnalyzeDocument(ctx, &ml.Document{Text: "Please pay the invoice: the total amount is due by bank transfer."})
 	require.NoError(t, err)
-	var got *store.SaveAnalysisParams
+	var got *ml.Result
 	for _, r := range res {
 		if r.ModelVersion == "doctype@01MODEL" {
 			got = r

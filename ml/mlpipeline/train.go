@@ -42,7 +42,7 @@ const (
 type TrainerConfig struct {
 	// Store holds the labels, the documents' texts and the model
 	// versions; Blobs the artifacts. Required.
-	Store store.Store
+	Store trainStore
 	Blobs *blob.Store
 	// HoldOut is the share of labelled documents kept out of training to
 	// compare the new model with the active one. A document is held out
@@ -59,6 +59,15 @@ type TrainerConfig struct {
 	// time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
+}
+
+// trainStore is the store's roles a Trainer uses: the labels, the labelled
+// documents and their texts, and the model versions.
+type trainStore interface {
+	store.Documents
+	store.Labels
+	store.ModelVersions
+	store.Texts
 }
 
 // Trainer retrains the classifiers on the users' labels.
@@ -214,7 +223,7 @@ func labelDigest(name string, ls []labelled) string {
 func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (*TrainResult, error) {
 	ls := singleClass(all)
 	res := &TrainResult{Name: name, LabelDigest: labelDigest(name, ls), Documents: len(ls)}
-	done, err := t.cfg.Store.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier,
+	done, err := t.cfg.Store.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ModelKindClassifier,
 		Name: name, LabelDigest: res.LabelDigest})
 	if err != nil {
 		return nil, fmt.Errorf("train model %s: %w", name, err)
@@ -280,7 +289,7 @@ func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (
 		// Nothing to compare on: the version in use stays.
 		res.ActiveID = active.ID
 	}
-	mv, err := ml.Publish(ctx, t.cfg.Store, t.cfg.Blobs, &ml.PublishParams{Model: m, Activate: activate, LabelDigest: res.LabelDigest})
+	mv, err := Publish(ctx, t.cfg.Store, t.cfg.Blobs, &PublishParams{Model: m, Activate: activate, LabelDigest: res.LabelDigest})
 	if err != nil {
 		return nil, fmt.Errorf("train model %s: %w", name, err)
 	}
@@ -292,7 +301,7 @@ func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (
 // active. An active version whose artifact cannot be read counts as none,
 // so that a broken version is replaced.
 func (t *Trainer) activeModel(ctx context.Context, name string) (*ml.LoadedModel, error) {
-	vs, err := t.cfg.Store.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier,
+	vs, err := t.cfg.Store.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ModelKindClassifier,
 		Name: name, ActiveOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("train model %s: %w", name, err)
@@ -300,7 +309,7 @@ func (t *Trainer) activeModel(ctx context.Context, name string) (*ml.LoadedModel
 	if len(vs) == 0 {
 		return nil, nil
 	}
-	m, err := ml.OpenModel(ctx, t.cfg.Blobs, &vs[0])
+	m, err := OpenModel(ctx, t.cfg.Blobs, &vs[0])
 	if err != nil {
 		t.cfg.Logger.Warn("ml train: the active version cannot be read; a new one replaces it", "model", name, "error", err)
 		return nil, nil

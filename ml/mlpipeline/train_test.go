@@ -87,7 +87,7 @@ func (b *trainBundle) label(t *testing.T, id, label string) {
 
 func (b *trainBundle) versions(t *testing.T) []store.ModelVersion {
 	t.Helper()
-	vs, err := b.st.ListModelVersions(context.Background(), &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier, Name: "doctype"})
+	vs, err := b.st.ListModelVersions(context.Background(), &store.ListModelVersionsParams{Kind: mlpipeline.ModelKindClassifier, Name: "doctype"})
 	require.NoError(t, err)
 	return vs
 }
@@ -136,7 +136,7 @@ func TestTrainerRetrainsOnLabelChange(t *testing.T) {
 		require.NoError(t, json.Unmarshal(vs[0].Metrics, &figures))
 		require.Len(t, figures.Confusion, len(figures.Labels), "the held-out confusion matrix is kept for the models page")
 		require.NotEmpty(t, figures.Labels)
-		m, err := ml.OpenModel(ctx, b.blobs, &vs[0])
+		m, err := mlpipeline.OpenModel(ctx, b.blobs, &vs[0])
 		require.NoError(t, err)
 		require.Equal(t, []string{"easy_ham", "hard_ham", "spam"}, m.Labels)
 

@@ -23,12 +23,26 @@ import (
 	"github.com/quirehq/quire/web/auth"
 )
 
-// New returns the API's handler, serving paths under /api/v1/ and
-// /api/openapi.json, WITHOUT authentication: every route is open. It is for
-// a `quire up` on localhost and for tests; a server others can reach uses
-// NewWithOptions with a token store.
-func New(p *pipeline.Pipeline, log *slog.Logger) http.Handler {
-	h, err := NewWithOptions(p, &Options{Logger: log, NoAuth: true})
+// apiStore is the store's roles the API serves: documents with their text,
+// analyses, events and labels, the model versions and the webhooks. Any
+// store.Store will do. API tokens and sessions reach it through
+// Options.Tokens and Options.Sessions.
+type apiStore interface {
+	store.Documents
+	store.Texts
+	store.Analyses
+	store.Events
+	store.Labels
+	store.ModelVersions
+	store.Webhooks
+}
+
+// New returns the API's handler over pipeline p and its store st, serving
+// paths under /api/v1/ and /api/openapi.json, WITHOUT authentication: every
+// route is open. It is for a `quire up` on localhost and for tests; a
+// server others can reach uses NewWithOptions with a token store.
+func New(p *pipeline.Pipeline, st apiStore, log *slog.Logger) http.Handler {
+	h, err := NewWithOptions(p, st, &Options{Logger: log, NoAuth: true})
 	if err != nil {
 		panic(err) // Options above are always valid
 	}
@@ -71,9 +85,9 @@ func (o *Options) validate() error {
 	return nil
 }
 
-// NewWithOptions returns the API's handler, serving paths under /api/v1/
-// and /api/openapi.json.
-func NewWithOptions(p *pipeline.Pipeline, opts *Options) (http.Handler, error) {
+// NewWithOptions returns the API's handler over pipeline p and its store
+// st, serving paths under /api/v1/ and /api/openapi.json.
+func NewWithOptions(p *pipeline.Pipeline, st apiStore, opts *Options) (http.Handler, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
@@ -83,11 +97,14 @@ func NewWithOptions(p *pipeline.Pipeline, opts *Options) (http.Handler, error) {
 	if p == nil {
 		return nil, errors.New("api: a pipeline is required")
 	}
+	if st == nil {
+		return nil, errors.New("api: a store is required")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &api{p: p, st: p.Store(), log: log, blobs: opts.Blobs, tokens: opts.Tokens}
+	a := &api{p: p, st: st, log: log, blobs: opts.Blobs, tokens: opts.Tokens}
 	if opts.Jobs != nil {
 		a.inspector = jobs.NewInspector(opts.Jobs, nil)
 	}
@@ -123,7 +140,7 @@ const OpenAPIPath = "/api/openapi.json"
 
 type api struct {
 	p         *pipeline.Pipeline
-	st        store.Store
+	st        apiStore
 	log       *slog.Logger
 	blobs     *blob.Store     // nil: downloads unavailable
 	inspector *jobs.Inspector // nil: jobs routes unavailable

@@ -246,17 +246,19 @@ func TestProblems(t *testing.T) {
 func TestNewServesOpen(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	srv := httptest.NewServer(New(b.p, slog.New(slog.DiscardHandler)))
+	srv := httptest.NewServer(New(b.p, b.store, slog.New(slog.DiscardHandler)))
 	t.Cleanup(srv.Close)
 	resp, err := http.Get(srv.URL + "/api/v1/stats")
 	require.NoError(t, err)
 	resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 
-	_, err = NewWithOptions(b.p, &Options{})
+	_, err = NewWithOptions(b.p, b.store, &Options{})
 	require.ErrorContains(t, err, "Tokens is required")
-	_, err = NewWithOptions(b.p, &Options{Tokens: b.tokens, NoAuth: true})
+	_, err = NewWithOptions(b.p, b.store, &Options{Tokens: b.tokens, NoAuth: true})
 	require.Error(t, err)
+	_, err = NewWithOptions(b.p, nil, &Options{NoAuth: true})
+	require.ErrorContains(t, err, "a store is required")
 }
 
 // TestPatternVisibleOutside checks that a middleware around the API sees the

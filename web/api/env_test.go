@@ -115,7 +115,7 @@ func setup(t *testing.T) *testBundle {
 		require.NoError(t, err)
 		b.token[s] = raw
 	}
-	h, err := NewWithOptions(p, &Options{Tokens: tokens, Blobs: bs, Jobs: jd, Logger: quiet})
+	h, err := NewWithOptions(p, st, &Options{Tokens: tokens, Blobs: bs, Jobs: jd, Logger: quiet})
 	require.NoError(t, err)
 	b.api = h.(*api)
 	b.srv = httptest.NewServer(h)

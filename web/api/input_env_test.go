@@ -80,7 +80,7 @@ func newInputBundle(t testing.TB, storeURL string) *inputBundle {
 	tokens := auth.NewMemory()
 	raw, _, err := auth.Issue(ctx, tokens, &auth.IssueParams{Name: "admin", Scope: auth.ScopeAdmin})
 	must(err)
-	h, err := NewWithOptions(p, &Options{Tokens: tokens, Blobs: bs, Jobs: jd, Logger: quiet})
+	h, err := NewWithOptions(p, st, &Options{Tokens: tokens, Blobs: bs, Jobs: jd, Logger: quiet})
 	must(err)
 	doc, _, err := p.Ingest(ctx, &pipeline.IngestParams{Name: "note.txt", Body: strings.NewReader(inputSeedText), Source: store.SourceSubmit})
 	must(err)

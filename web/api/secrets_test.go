@@ -40,7 +40,7 @@ func TestSecretsNotLoggedByAPI(t *testing.T) {
 	b := setup(t)
 	var logs lockedBuffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	h, err := NewWithOptions(b.p, &Options{Tokens: b.tokens, Logger: log})
+	h, err := NewWithOptions(b.p, b.store, &Options{Tokens: b.tokens, Logger: log})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

@@ -40,12 +40,19 @@ const touchEvery = time.Minute
 // ErrNoSession means the request has no session cookie, or its session ended.
 var ErrNoSession = errors.New("not signed in")
 
+// SessionStore is the store's roles that Sessions uses: the sessions, and
+// the users they are of.
+type SessionStore interface {
+	store.Sessions
+	store.Users
+}
+
 // Sessions keeps the web UI's sessions in the store. The cookie holds a
 // random id; the store holds its SHA-256, the user and the session's CSRF
 // token.
 type Sessions struct {
 	// Store keeps sessions and users. Required.
-	Store store.Store
+	Store SessionStore
 	// Secure marks the cookie Secure (HTTPS only), with the __Host- prefix.
 	// Set it when users reach Quire over HTTPS, even through a proxy that
 	// speaks plain HTTP to it.

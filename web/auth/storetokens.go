@@ -13,7 +13,7 @@ import (
 // every replica of the web role sees the same ones.
 type StoreTokens struct {
 	// Store holds the api_tokens table. Required.
-	Store store.Store
+	Store store.APITokens
 }
 
 // storeErr maps the store's errors onto this package's.

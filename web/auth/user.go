@@ -57,7 +57,7 @@ type CreateUserParams struct {
 }
 
 // CreateUser adds a user of the web UI to st.
-func CreateUser(ctx context.Context, st store.Store, p *CreateUserParams) (*store.User, error) {
+func CreateUser(ctx context.Context, st store.Users, p *CreateUserParams) (*store.User, error) {
 	scope := p.Scope
 	if scope == "" {
 		scope = ScopeAdmin
@@ -92,7 +92,7 @@ var dummyHash = sync.OnceValue(func() []byte {
 })
 
 // CheckLogin returns the user whose email and password these are.
-func CheckLogin(ctx context.Context, st store.Store, email, password string) (*store.User, error) {
+func CheckLogin(ctx context.Context, st store.Users, email, password string) (*store.User, error) {
 	u, err := st.GetUserByEmail(ctx, email)
 	if errors.Is(err, store.ErrNotFound) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash(), []byte(password))

@@ -169,9 +169,9 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 		require.NoError(t, err)
 	}
 	sessions := &auth.Sessions{Store: st}
-	apiH, err := api.NewWithOptions(p, &api.Options{Tokens: tokens, Sessions: sessions, Limiter: o.limiter, Blobs: bs, Jobs: jd, Logger: quiet})
+	apiH, err := api.NewWithOptions(p, st, &api.Options{Tokens: tokens, Sessions: sessions, Limiter: o.limiter, Blobs: bs, Jobs: jd, Logger: quiet})
 	require.NoError(t, err)
-	h, err := ui.New(&ui.Options{Pipeline: p, Blobs: bs, Jobs: jd, API: apiH, Sessions: sessions, Logger: cmp.Or(o.logger, quiet),
+	h, err := ui.New(&ui.Options{Pipeline: p, Store: st, Blobs: bs, Jobs: jd, API: apiH, Sessions: sessions, Logger: cmp.Or(o.logger, quiet),
 		LoginLimiter: cmp.Or(o.loginLimiter, auth.NewLimiter(100, 100))})
 	require.NoError(t, err)
 	b.srv = httptest.NewUnstartedServer(h)

@@ -466,7 +466,7 @@ type modelView struct {
 }
 
 // modelMetrics are the figures the model registry keeps in a version's
-// metrics (ml.Publish), and its confusion matrix when it has one.
+// metrics (mlpipeline.Publish), and its confusion matrix when it has one.
 type modelMetrics struct {
 	Algorithm string  `json:"algorithm"`
 	Examples  int     `json:"examples"`

@@ -180,7 +180,7 @@ func TestModelsPage(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	ctx := context.Background()
-	// As ml.Publish records them, with a confusion matrix.
+	// As mlpipeline.Publish records them, with a confusion matrix.
 	metrics := json.RawMessage(`{"algorithm": "nb", "examples": 400, "held_out": 100, "accuracy": 0.95, "macro_f1": 0.949,
 		"artifact": "sha256/ab/cd/abcd", "format_version": 1, "labels": ["ham", "spam"], "confusion": [[40, 2], [3, 55]]}`)
 	v1, err := b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "classifier", Name: "spam", Version: "1", Metrics: metrics, Active: true})

@@ -33,11 +33,26 @@ var templateFiles embed.FS
 //go:embed static
 var staticFiles embed.FS
 
+// uiStore is the store's roles the pages show and change: documents with
+// their text, analyses, events and labels, the model versions, and the
+// users who sign in. Any store.Store will do.
+type uiStore interface {
+	store.Documents
+	store.Texts
+	store.Analyses
+	store.Events
+	store.Labels
+	store.ModelVersions
+	store.Users
+}
+
 // Options configure New.
 type Options struct {
-	// Pipeline is the document pipeline; its store holds the documents,
-	// users and sessions. Required.
+	// Pipeline is the document pipeline. Required.
 	Pipeline *pipeline.Pipeline
+	// Store is the pipeline's store: it holds the documents and the users.
+	// Required.
+	Store uiStore
 	// Blobs holds the documents' content, for previews. Without it the
 	// document page shows no preview.
 	Blobs *blob.Store
@@ -69,6 +84,9 @@ func (o *Options) validate() error {
 	if o.Pipeline == nil {
 		errs = append(errs, errors.New("Options.Pipeline is required"))
 	}
+	if o.Store == nil {
+		errs = append(errs, errors.New("Options.Store is required"))
+	}
 	if o.Jobs == nil {
 		errs = append(errs, errors.New("Options.Jobs is required"))
 	}
@@ -89,7 +107,7 @@ func (o *Options) validate() error {
 
 type ui struct {
 	opts  Options
-	st    store.Store
+	st    uiStore
 	insp  *jobs.Inspector
 	log   *slog.Logger
 	pages map[string]*template.Template
@@ -105,7 +123,7 @@ func New(opts *Options) (http.Handler, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	u := &ui{opts: *opts, st: opts.Pipeline.Store(), insp: jobs.NewInspector(opts.Jobs, nil),
+	u := &ui{opts: *opts, st: opts.Store, insp: jobs.NewInspector(opts.Jobs, nil),
 		log: opts.Logger, demoCSRF: rand.Text()}
 	if u.log == nil {
 		u.log = slog.Default()

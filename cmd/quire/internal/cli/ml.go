@@ -15,6 +15,7 @@ import (
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/mldata"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/store"
 )
 
@@ -69,7 +70,7 @@ active version, which workers load without a restart.`,
 				return err
 			}
 			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
-				mv, err := ml.Publish(cmd.Context(), st, blobs, &ml.PublishParams{Model: m, Activate: activate})
+				mv, err := mlpipeline.Publish(cmd.Context(), st, blobs, &mlpipeline.PublishParams{Model: m, Activate: activate})
 				if err != nil {
 					return err
 				}
@@ -111,7 +112,7 @@ func (a *cli) newMLVersionsCommand() *cobra.Command {
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, _ *blob.Store) error {
-				vs, err := st.ListModelVersions(cmd.Context(), &store.ListModelVersionsParams{Kind: ml.ModelKindClassifier, Name: name})
+				vs, err := st.ListModelVersions(cmd.Context(), &store.ListModelVersionsParams{Kind: mlpipeline.ModelKindClassifier, Name: name})
 				if err != nil {
 					return fmt.Errorf("list model versions: %w", err)
 				}

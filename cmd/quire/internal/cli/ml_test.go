@@ -16,6 +16,7 @@ import (
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/store"
 )
 
@@ -222,7 +223,7 @@ func TestMLPublishActivateVersions(t *testing.T) {
 		require.NoError(t, err)
 		an, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Language: lang, Logger: slog.New(slog.DiscardHandler)})
 		require.NoError(t, err)
-		require.NoError(t, an.Refresh(ctx, st, blobs))
+		require.NoError(t, mlpipeline.Refresh(ctx, an, st, blobs))
 		require.Len(t, an.Models(), 1)
 		return an.Models()[0].ID
 	}

@@ -1,4 +1,4 @@
-package ml
+package mlpipeline
 
 import (
 	"cmp"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/store"
 )
 
@@ -15,10 +16,10 @@ import (
 type ReloaderConfig struct {
 	// Analyzer is the analyzer whose classifiers are kept current.
 	// Required.
-	Analyzer *Analyzer
+	Analyzer *ml.Analyzer
 	// Store and Blobs are where versions are registered and their
 	// artifacts kept. Required.
-	Store store.Store
+	Store store.ModelVersions
 	Blobs *blob.Store
 	// Interval is the time between two looks at the store. Defaults to 30
 	// seconds: a version activated by a person goes live within it, and
@@ -91,7 +92,7 @@ func (r *Reloader) ticks(ctx context.Context) <-chan time.Time {
 }
 
 func (r *Reloader) runOnce(ctx context.Context) {
-	if err := r.cfg.Analyzer.Refresh(ctx, r.cfg.Store, r.cfg.Blobs); err != nil && ctx.Err() == nil {
+	if err := Refresh(ctx, r.cfg.Analyzer, r.cfg.Store, r.cfg.Blobs); err != nil && ctx.Err() == nil {
 		r.cfg.Logger.Error("ml reloader: refresh failed", "err", err)
 	}
 }

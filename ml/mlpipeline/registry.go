@@ -1,7 +1,8 @@
-package ml
+package mlpipeline
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io"
 
 	"github.com/quirehq/quire/blob"
+	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/store"
 )
 
@@ -23,16 +25,16 @@ const maxArtifactBytes = 512 << 20
 // artifact is (also in the version's ArtifactKey; versions registered
 // before that column existed have it here only).
 type registryMetrics struct {
-	Metrics
-	Algorithm     Algorithm `json:"algorithm"`
-	Artifact      string    `json:"artifact"`
-	FormatVersion uint16    `json:"format_version"`
+	ml.Metrics
+	Algorithm     ml.Algorithm `json:"algorithm"`
+	Artifact      string       `json:"artifact"`
+	FormatVersion uint16       `json:"format_version"`
 }
 
 // PublishParams are the inputs of Publish.
 type PublishParams struct {
 	// Model is the trained model. Required.
-	Model *Model
+	Model *ml.Model
 	// Activate makes the new version the active one of its name.
 	Activate bool
 	// LabelDigest identifies the labels the model was trained on (see
@@ -44,9 +46,9 @@ type PublishParams struct {
 // version of its name in the store. Publishing the same name and version
 // again returns the version registered before (the store is idempotent on
 // kind, name and version).
-func Publish(ctx context.Context, st store.Store, blobs *blob.Store, p *PublishParams) (*store.ModelVersion, error) {
+func Publish(ctx context.Context, st store.ModelVersions, blobs *blob.Store, p *PublishParams) (*store.ModelVersion, error) {
 	m := p.Model
-	art, err := MarshalModel(m)
+	art, err := ml.MarshalModel(m)
 	if err != nil {
 		return nil, err
 	}
@@ -54,7 +56,7 @@ func Publish(ctx context.Context, st store.Store, blobs *blob.Store, p *PublishP
 	if err != nil {
 		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
 	}
-	rm := registryMetrics{Algorithm: m.Algorithm, Artifact: put.Key, FormatVersion: FormatVersion}
+	rm := registryMetrics{Algorithm: m.Algorithm, Artifact: put.Key, FormatVersion: ml.FormatVersion}
 	if m.Metrics != nil {
 		rm.Metrics = *m.Metrics
 	}
@@ -72,7 +74,7 @@ func Publish(ctx context.Context, st store.Store, blobs *blob.Store, p *PublishP
 }
 
 // OpenModel reads the artifact of a registered model version.
-func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (*Model, error) {
+func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (*ml.Model, error) {
 	key := mv.ArtifactKey
 	if key == "" {
 		var rm registryMetrics
@@ -88,31 +90,32 @@ func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (
 		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
 	}
 	defer r.Close()
-	m, err := Decode(io.LimitReader(r, maxArtifactBytes))
+	m, err := ml.Decode(io.LimitReader(r, maxArtifactBytes))
 	if err != nil {
 		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
 	}
 	return m, nil
 }
 
-// Refresh loads the active classifier versions of the store, reading only
-// the artifacts of versions not already loaded, and swaps them in (see
-// Load). A worker calls it at start and whenever versions may have
-// changed; documents being analysed finish with the models they started
-// with. A version whose artifact cannot be read keeps the version loaded
-// before under its name, if any, and is reported in the error.
-func (a *Analyzer) Refresh(ctx context.Context, st store.Store, blobs *blob.Store) error {
+// Refresh loads the active classifier versions of the store into a,
+// reading only the artifacts of versions not already loaded, and swaps them
+// in (see ml.Analyzer.Load). A worker calls it at start and whenever
+// versions may have changed; documents being analysed finish with the
+// models they started with. A version whose artifact cannot be read keeps
+// the version loaded before under its name, if any, and is reported in the
+// error.
+func Refresh(ctx context.Context, a *ml.Analyzer, st store.ModelVersions, blobs *blob.Store) error {
 	active, err := st.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ModelKindClassifier, ActiveOnly: true})
 	if err != nil {
 		return fmt.Errorf("refresh models: %w", err)
 	}
-	current := map[string]LoadedModel{} // by ID
-	byName := map[string]LoadedModel{}
+	current := map[string]ml.LoadedModel{} // by ID
+	byName := map[string]ml.LoadedModel{}
 	for _, m := range a.Models() {
 		current[m.ID] = m
 		byName[m.Model.Name] = m
 	}
-	var next []LoadedModel
+	var next []ml.LoadedModel
 	var errs []error
 	for i := range active {
 		mv := &active[i]
@@ -131,7 +134,7 @@ func (a *Analyzer) Refresh(ctx context.Context, st store.Store, blobs *blob.Stor
 			}
 			continue
 		}
-		next = append(next, LoadedModel{ID: mv.ID, Model: m})
+		next = append(next, ml.LoadedModel{ID: mv.ID, Model: m})
 	}
 	// An unchanged set is not loaded again: a reloader refreshes every
 	// few seconds, and each load is logged.
@@ -144,18 +147,22 @@ func (a *Analyzer) Refresh(ctx context.Context, st store.Store, blobs *blob.Stor
 }
 
 // sameModels reports whether two sets hold the same versions.
-func sameModels(x, y []LoadedModel) bool {
+func sameModels(x, y []ml.LoadedModel) bool {
 	if len(x) != len(y) {
 		return false
 	}
-	ids := map[string]*Model{}
+	ids := map[string]*ml.Model{}
 	for _, m := range y {
-		ids[m.id()] = m.Model
+		ids[loadedID(m)] = m.Model
 	}
 	for _, m := range x {
-		if ids[m.id()] != m.Model {
+		if ids[loadedID(m)] != m.Model {
 			return false
 		}
 	}
 	return true
 }
+
+// loadedID is the model version a loaded model's predictions are recorded
+// under (ml.LoadedModel.ID and its default).
+func loadedID(m ml.LoadedModel) string { return cmp.Or(m.ID, m.Model.ModelVersion()) }

@@ -170,10 +170,10 @@ func (s *Server) Start(ctx context.Context) error {
 				ProcessHeartbeat: c.ProcessHeartbeat, ProcessTTL: processRecordTTLMultiple * c.ProcessHeartbeat,
 				QuietFunc: s.IsQuiet,
 			}),
-			maintenance.NewPromoter(s.driver, &maintenance.PromoterConfig{
+			maintenance.NewPromoter(s.driver, &maintenance.Config{
 				Clock: c.Clock, Interval: c.PollInterval, Logger: c.Logger, Queues: s.queues, WakeFunc: s.fetcher.Wake,
 			}),
-			maintenance.NewRescuer(s.driver, &maintenance.RescuerConfig{
+			maintenance.NewRescuer(s.driver, &maintenance.Config{
 				Clock: c.Clock, Interval: c.LeaseDuration / 2, Logger: c.Logger, Queues: s.queues, WakeFunc: s.fetcher.Wake,
 			}),
 			canceller.New(s.driver, &canceller.Config{Cause: ErrJobCancelled, Leases: s.leases, Logger: c.Logger}),

@@ -15,5 +15,61 @@
 // keeps dead jobs past DeadMaxAge.
 package maintenance
 
+import (
+	"cmp"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/quirehq/quire/jobs/jobtype"
+)
+
 // BatchMax is the most jobs one driver call moves.
 const BatchMax = 1000
+
+// Config configures a Promoter or a Rescuer: both make a pass over their
+// queues, sleep, and make another.
+type Config struct {
+	// Clock tells which jobs are due and which leases expired. Defaults to
+	// the system clock.
+	Clock jobtype.Clock
+	// Interval is the time between two passes, jittered. A Promoter
+	// sleeps less when the broker says the next job is due sooner.
+	// Defaults to PromoteIntervalDefault for a Promoter and
+	// RescueIntervalDefault for a Rescuer.
+	Interval time.Duration
+	// Logger receives the logs. Defaults to slog.Default().
+	Logger *slog.Logger
+	// Queues are the queues to make passes over. Required.
+	Queues []string
+	// WakeFunc is called when jobs became ready, to wake an idle fetcher.
+	// Defaults to nothing.
+	WakeFunc func()
+}
+
+// withDefaults returns a copy of c with unset fields filled in, interval
+// the service's own default.
+func (c Config) withDefaults(interval time.Duration) Config {
+	c.Clock = cmp.Or[jobtype.Clock](c.Clock, jobtype.SystemClock{})
+	c.Interval = cmp.Or(c.Interval, interval)
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.WakeFunc == nil {
+		c.WakeFunc = func() {}
+	}
+	return c
+}
+
+func (c Config) mustValidate(service string) {
+	var errs []error
+	if c.Interval <= 0 {
+		errs = append(errs, errors.New("Interval must be positive"))
+	}
+	if len(c.Queues) == 0 {
+		errs = append(errs, errors.New("Queues is required"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		panic("maintenance: invalid " + service + " config: " + err.Error())
+	}
+}

@@ -39,7 +39,7 @@ func TestPromoter(t *testing.T) {
 	setup := func(t *testing.T) (*Promoter, *testBundle) {
 		t.Helper()
 		b := newBundle(t)
-		p := NewPromoter(b.driver, &PromoterConfig{
+		p := NewPromoter(b.driver, &Config{
 			Clock: b.clock, Interval: time.Hour, Queues: []string{queue, "other"},
 			WakeFunc: func() { b.wakes.Add(1) },
 		})
@@ -88,7 +88,7 @@ func TestPromoter(t *testing.T) {
 
 	t.Run("InvalidConfigPanics", func(t *testing.T) {
 		t.Parallel()
-		require.Panics(t, func() { NewPromoter(testdriver.SQLite(t), &PromoterConfig{}) })
+		require.Panics(t, func() { NewPromoter(testdriver.SQLite(t), &Config{}) })
 	})
 }
 
@@ -100,7 +100,7 @@ func TestRescuer(t *testing.T) {
 	setup := func(t *testing.T) (*Rescuer, *testBundle) {
 		t.Helper()
 		b := newBundle(t)
-		r := NewRescuer(b.driver, &RescuerConfig{
+		r := NewRescuer(b.driver, &Config{
 			Clock: b.clock, Interval: time.Hour, Queues: []string{queue},
 			WakeFunc: func() { b.wakes.Add(1) },
 		})
@@ -138,6 +138,6 @@ func TestRescuer(t *testing.T) {
 
 	t.Run("InvalidConfigPanics", func(t *testing.T) {
 		t.Parallel()
-		require.Panics(t, func() { NewRescuer(testdriver.SQLite(t), &RescuerConfig{}) })
+		require.Panics(t, func() { NewRescuer(testdriver.SQLite(t), &Config{}) })
 	})
 }

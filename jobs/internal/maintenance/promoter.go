@@ -1,16 +1,13 @@
 package maintenance
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/quirehq/quire/jobs/internal/service"
 	"github.com/quirehq/quire/jobs/internal/testsignal"
 	"github.com/quirehq/quire/jobs/jobdriver"
-	"github.com/quirehq/quire/jobs/jobtype"
 )
 
 // Defaults of PromoterConfig.
@@ -25,49 +22,6 @@ type PromoterDriver interface {
 	JobPromoteDue(ctx context.Context, params *jobdriver.JobPromoteDueParams) (*jobdriver.JobPromoteDueResult, error)
 }
 
-// PromoterConfig configures a Promoter.
-type PromoterConfig struct {
-	// Clock tells which jobs are due. Defaults to the system clock.
-	Clock jobtype.Clock
-	// Interval is the longest a due job waits to be promoted; the promoter
-	// sleeps less when the broker says the next job is due sooner. Each
-	// sleep is jittered. Defaults to 1 second.
-	Interval time.Duration
-	// Logger receives the logs. Defaults to slog.Default().
-	Logger *slog.Logger
-	// Queues are the queues whose due jobs to move. Required.
-	Queues []string
-	// WakeFunc is called when jobs became ready, to wake an idle fetcher.
-	// Defaults to nothing.
-	WakeFunc func()
-}
-
-// WithDefaults returns a copy of c with unset fields filled in.
-func (c PromoterConfig) WithDefaults() PromoterConfig {
-	c.Clock = cmp.Or[jobtype.Clock](c.Clock, jobtype.SystemClock{})
-	c.Interval = cmp.Or(c.Interval, PromoteIntervalDefault)
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.WakeFunc == nil {
-		c.WakeFunc = func() {}
-	}
-	return c
-}
-
-func (c PromoterConfig) mustValidate() {
-	var errs []error
-	if c.Interval <= 0 {
-		errs = append(errs, errors.New("Interval must be positive"))
-	}
-	if len(c.Queues) == 0 {
-		errs = append(errs, errors.New("Queues is required"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		panic("maintenance: invalid promoter config: " + err.Error())
-	}
-}
-
 // PromoterTestSignals are the promoter's signals to tests.
 type PromoterTestSignals struct {
 	// Promoted carries the number of jobs each pass moved.
@@ -80,7 +34,7 @@ type PromoterTestSignals struct {
 type Promoter struct {
 	service.Base
 
-	cfg    PromoterConfig
+	cfg    Config
 	driver PromoterDriver
 	log    *slog.Logger
 
@@ -91,9 +45,9 @@ type Promoter struct {
 }
 
 // NewPromoter returns a promoter on d. It panics on an invalid config.
-func NewPromoter(d PromoterDriver, cfg *PromoterConfig) *Promoter {
-	c := cfg.WithDefaults()
-	c.mustValidate()
+func NewPromoter(d PromoterDriver, cfg *Config) *Promoter {
+	c := cfg.withDefaults(PromoteIntervalDefault)
+	c.mustValidate("promoter")
 	return &Promoter{cfg: c, driver: d, log: c.Logger}
 }
 

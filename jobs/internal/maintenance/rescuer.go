@@ -1,16 +1,13 @@
 package maintenance
 
 import (
-	"cmp"
 	"context"
-	"errors"
 	"log/slog"
 	"time"
 
 	"github.com/quirehq/quire/jobs/internal/service"
 	"github.com/quirehq/quire/jobs/internal/testsignal"
 	"github.com/quirehq/quire/jobs/jobdriver"
-	"github.com/quirehq/quire/jobs/jobtype"
 )
 
 // RescueIntervalDefault is how often a Rescuer runs by default: half the
@@ -20,48 +17,6 @@ const RescueIntervalDefault = 15 * time.Second
 // RescuerDriver is what the rescuer needs of a driver.
 type RescuerDriver interface {
 	JobRescueExpired(ctx context.Context, params *jobdriver.JobRescueExpiredParams) (int, error)
-}
-
-// RescuerConfig configures a Rescuer.
-type RescuerConfig struct {
-	// Clock tells which leases expired. Defaults to the system clock.
-	Clock jobtype.Clock
-	// Interval is the time between two passes, jittered. The server runs
-	// one every half lease. Defaults to 15 seconds.
-	Interval time.Duration
-	// Logger receives the logs. Defaults to slog.Default().
-	Logger *slog.Logger
-	// Queues are the queues whose expired jobs to return. Required.
-	Queues []string
-	// WakeFunc is called when jobs were returned, to wake an idle fetcher.
-	// Defaults to nothing.
-	WakeFunc func()
-}
-
-// WithDefaults returns a copy of c with unset fields filled in.
-func (c RescuerConfig) WithDefaults() RescuerConfig {
-	c.Clock = cmp.Or[jobtype.Clock](c.Clock, jobtype.SystemClock{})
-	c.Interval = cmp.Or(c.Interval, RescueIntervalDefault)
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	if c.WakeFunc == nil {
-		c.WakeFunc = func() {}
-	}
-	return c
-}
-
-func (c RescuerConfig) mustValidate() {
-	var errs []error
-	if c.Interval <= 0 {
-		errs = append(errs, errors.New("Interval must be positive"))
-	}
-	if len(c.Queues) == 0 {
-		errs = append(errs, errors.New("Queues is required"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		panic("maintenance: invalid rescuer config: " + err.Error())
-	}
 }
 
 // RescuerTestSignals are the rescuer's signals to tests.
@@ -76,7 +31,7 @@ type RescuerTestSignals struct {
 type Rescuer struct {
 	service.Base
 
-	cfg    RescuerConfig
+	cfg    Config
 	driver RescuerDriver
 	log    *slog.Logger
 
@@ -87,9 +42,9 @@ type Rescuer struct {
 }
 
 // NewRescuer returns a rescuer on d. It panics on an invalid config.
-func NewRescuer(d RescuerDriver, cfg *RescuerConfig) *Rescuer {
-	c := cfg.WithDefaults()
-	c.mustValidate()
+func NewRescuer(d RescuerDriver, cfg *Config) *Rescuer {
+	c := cfg.withDefaults(RescueIntervalDefault)
+	c.mustValidate("rescuer")
 	return &Rescuer{cfg: c, driver: d, log: c.Logger}
 }
 

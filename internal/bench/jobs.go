@@ -40,9 +40,9 @@ type JobsConfig struct {
 	// Engine names the broker in the result, as quire-redis or quire-sqlite.
 	Engine string
 	// NewServerFunc builds the server that runs the jobs, from the bench's
-	// handlers and settings; a caller sets the logger, version and labels
-	// its servers have. Defaults to jobs.NewServer on Driver, logging to
-	// Logger.
+	// handlers and settings, on Driver; a caller sets the logger, version
+	// and labels its servers have (Quire's own: app.NewJobServer).
+	// Required.
 	NewServerFunc func(jobs.Config) (*jobs.Server, error)
 	// Logger receives the bench's logs. Defaults to slog.Default().
 	Logger *slog.Logger
@@ -64,13 +64,6 @@ type JobsConfig struct {
 // WithDefaults returns a copy of c with unset fields filled in.
 func (c JobsConfig) WithDefaults() JobsConfig {
 	c.Logger = cmp.Or(c.Logger, slog.Default())
-	if c.NewServerFunc == nil {
-		d, log := c.Driver, c.Logger
-		c.NewServerFunc = func(cfg jobs.Config) (*jobs.Server, error) {
-			cfg.Logger = log
-			return jobs.NewServer(d, &cfg)
-		}
-	}
 	c.Jobs = cmp.Or(c.Jobs, JobsDefault)
 	c.Concurrency = cmp.Or(c.Concurrency, JobsConcurrencyDefault)
 	c.Batch = cmp.Or(c.Batch, jobs.FetchBatchSizeDefault)
@@ -82,6 +75,9 @@ func (c *JobsConfig) validate() error {
 	var errs []error
 	if c.Driver == nil {
 		errs = append(errs, errors.New("Driver is required"))
+	}
+	if c.NewServerFunc == nil {
+		errs = append(errs, errors.New("NewServerFunc is required"))
 	}
 	if c.Jobs < 1 {
 		errs = append(errs, fmt.Errorf("Jobs %d must be at least 1", c.Jobs))

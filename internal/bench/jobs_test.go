@@ -25,6 +25,15 @@ import (
 
 // newSQLiteDriver returns the embedded driver on a fresh database in a
 // temporary directory, as `quire bench jobs` runs by default.
+// serverOn returns the NewServerFunc of a bench on d: the engine's server,
+// logging nowhere.
+func serverOn(d jobs.Driver) func(jobs.Config) (*jobs.Server, error) {
+	return func(c jobs.Config) (*jobs.Server, error) {
+		c.Logger = slog.New(slog.DiscardHandler)
+		return jobs.NewServer(d, &c)
+	}
+}
+
 func newSQLiteDriver(t testing.TB) jobs.Driver {
 	t.Helper()
 	d, err := sqlitedriver.Open(filepath.Join(t.TempDir(), "jobs.db"), nil)
@@ -140,9 +149,9 @@ func TestJobsDefaults(t *testing.T) {
 	require.Equal(t, jobs.FetchBatchSizeDefault, cfg.Batch)
 	require.Equal(t, bench.JobsTimeoutDefault, cfg.Timeout)
 	require.NotNil(t, cfg.Logger)
-	require.NotNil(t, cfg.NewServerFunc)
 
-	res, err := bench.Jobs(t.Context(), &bench.JobsConfig{Driver: newSQLiteDriver(t), Jobs: 100,
+	d := newSQLiteDriver(t)
+	res, err := bench.Jobs(t.Context(), &bench.JobsConfig{Driver: d, NewServerFunc: serverOn(d), Jobs: 100,
 		Logger: slog.New(slog.DiscardHandler)})
 	require.NoError(t, err)
 	require.Equal(t, 100, res.Jobs)
@@ -159,7 +168,7 @@ func TestJobsConfigInvalid(t *testing.T) {
 		noDriver bool
 		want     []string
 	}{
-		{name: "NoDriver", noDriver: true, want: []string{"Driver is required"}},
+		{name: "NoDriver", noDriver: true, want: []string{"Driver is required", "NewServerFunc is required"}},
 		{
 			name: "Negative",
 			cfg:  bench.JobsConfig{Jobs: -1, Concurrency: -2, Rate: -3, Batch: -4, Timeout: -time.Second},
@@ -174,6 +183,7 @@ func TestJobsConfigInvalid(t *testing.T) {
 			cfg := tt.cfg
 			if !tt.noDriver {
 				cfg.Driver = newSQLiteDriver(t)
+				cfg.NewServerFunc = serverOn(cfg.Driver)
 			}
 			_, err := bench.Jobs(t.Context(), &cfg)
 			require.ErrorContains(t, err, "bench: invalid jobs config")
@@ -190,7 +200,8 @@ func TestJobsTimeout(t *testing.T) {
 	t.Parallel()
 
 	start := time.Now()
-	_, err := bench.Jobs(t.Context(), &bench.JobsConfig{Driver: newSQLiteDriver(t), Jobs: 10, Rate: 1,
+	d := newSQLiteDriver(t)
+	_, err := bench.Jobs(t.Context(), &bench.JobsConfig{Driver: d, NewServerFunc: serverOn(d), Jobs: 10, Rate: 1,
 		Timeout: 200 * time.Millisecond, Logger: slog.New(slog.DiscardHandler)})
 	require.EqualError(t, err, "bench: timed out after 200ms: 0 of 10 jobs finished")
 	require.Less(t, time.Since(start), 30*time.Second)

@@ -263,7 +263,7 @@ func (a *App) ingestFile(ctx context.Context, docs *Documents, tr *tracker, path
 // another process may have finished, or an earlier run: a finished one is
 // recorded, and its attachments, which its extraction recorded before it
 // moved on, are looked at in turn.
-func pollDocuments(ctx context.Context, st store.Store, tr *tracker, ids []string) error {
+func pollDocuments(ctx context.Context, st store.Documents, tr *tracker, ids []string) error {
 	for len(ids) > 0 {
 		id := ids[0]
 		ids = ids[1:]
@@ -290,7 +290,7 @@ func pollDocuments(ctx context.Context, st store.Store, tr *tracker, ids []strin
 
 // addChildren records the attachments of document id and returns those it
 // had not seen.
-func addChildren(ctx context.Context, st store.Store, tr *tracker, id string) ([]string, error) {
+func addChildren(ctx context.Context, st store.Documents, tr *tracker, id string) ([]string, error) {
 	var added []string
 	cursor := ""
 	for {

@@ -158,7 +158,7 @@ const FirstAdminEmail = "admin@localhost"
 
 // ensureAdmin creates the first admin when the store has no user, and
 // prints its password on stderr, this once.
-func (a *App) ensureAdmin(ctx context.Context, st store.Store, url string) error {
+func (a *App) ensureAdmin(ctx context.Context, st store.Users, url string) error {
 	users, err := st.ListUsers(ctx)
 	if err != nil {
 		return fmt.Errorf("look for users: %w", err)

@@ -18,7 +18,7 @@ const (
 	// LanguageModelVersion names language identification: Quire's n-gram
 	// identifier (ml/internal/langid). Bump it when its model or rules
 	// change, so that stored results say which one found them.
-	LanguageModelVersion = "quire-langid@1"
+	LanguageModelVersion = "quire-langid@2"
 	// TextModelVersion names the entity extractors, keywords and summary.
 	// Bump it when their output changes, so that stored results say which
 	// rules found them.
@@ -185,14 +185,17 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Resul
 	text := truncate(doc.Text, a.cfg.MaxTextBytes)
 	var out []*Result
 
-	lang, conf := a.cfg.Language.Identify(text)
-	if lang != "" {
-		out = append(out, &Result{
-			ModelVersion:    LanguageModelVersion,
-			Language:        lang,
-			Classifications: []Classification{{Label: LanguageLabelPrefix + lang, Confidence: clamp01(conf)}},
-		})
+	lang, conf := Undetermined, 0.0
+	if prose(sample(text, MaxCharsDefault)) {
+		if l, c := a.cfg.Language.Identify(text); l != "" {
+			lang, conf = l, c
+		}
 	}
+	out = append(out, &Result{
+		ModelVersion:    LanguageModelVersion,
+		Language:        lang,
+		Classifications: []Classification{{Label: LanguageLabelPrefix + lang, Confidence: clamp01(conf)}},
+	})
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("analyze: %w", err)
 	}

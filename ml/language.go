@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/quirehq/quire/ml/internal/langid"
 )
@@ -41,6 +42,88 @@ const (
 	// tell its language as well as all of it.
 	MaxCharsLimit = 4096
 )
+
+// Undetermined is the language recorded of a text that does not tell its
+// own: ISO 639-2's code "und".
+const Undetermined = "und"
+
+// The prose test of the analyzer: a text is given a language when its
+// sample (the characters the identifier reads) holds at least
+// proseMinLetters letters in plain words, and those letters are at least
+// proseMinShare of its characters other than white space. A plain word is
+// letters and marks, with hyphens or apostrophes inside, once the
+// punctuation around it is set aside. A name or two, a Makefile.am, an
+// Internet shortcut, CSV, JSON, go.mod or nginx.conf fall short (the
+// language tests hold such files); prose, even 50 characters of it, passes,
+// and so does source code whose comments are prose, in the comments'
+// language. Below the mark the identifier would still name the likeliest of
+// 75 languages from a handful of n-grams (Yoruba for a Makefile.am, Latin
+// for a URL), with a confidence near 1: its confidence says how much one
+// language beats the others, not whether the text is in any.
+const (
+	proseMinLetters = 20
+	proseMinShare   = 0.5
+)
+
+// prose reports whether a sample reads as text in some language (see
+// proseMinLetters).
+func prose(sample string) bool {
+	plain, chars := 0, 0
+	for _, w := range strings.Fields(sample) {
+		chars += utf8.RuneCountInString(w)
+		if strings.HasSuffix(w, `":`) || strings.HasSuffix(w, `':`) {
+			continue // a key of JSON, YAML or Python
+		}
+		w = strings.TrimLeft(w, "([\"'¿¡«“‘„")
+		w = strings.TrimRight(w, ")]\"'.,;:!?»…”’")
+		plain += plainLetters(w)
+	}
+	return plain >= proseMinLetters && float64(plain) >= proseMinShare*float64(chars)
+}
+
+// plainLetters returns the letters of a plain word, or 0 when w is not one.
+// A letter of a script that writes a word in few letters counts for more
+// (letterWeight).
+func plainLetters(w string) int {
+	letters, dense := 0, false
+	for i, r := range w {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsMark(r):
+			n := letterWeight(r)
+			letters += n
+			dense = n > 1
+		case (r == '-' || r == '\'' || r == '’') && i > 0 && i+utf8.RuneLen(r) < len(w):
+		case r >= utf8.RuneSelf && (unicode.IsPunct(r) || unicode.Is(unicode.Cf, r)):
+			// Chinese, Japanese and Thai put no space after their
+			// commas and full stops (、。), and joiners (Persian's
+			// ZWNJ, Mongolian's vowel separator) sit inside words:
+			// neither is code.
+		case dense && strings.ContainsRune(",.;:!?()[]", r):
+			// Nor is an ASCII comma or bracket after a Chinese
+			// character or a Thai letter.
+		default:
+			return 0
+		}
+	}
+	return letters
+}
+
+// letterWeight is what a letter counts for in the prose test: three for
+// Chinese characters and Japanese kana, two for the syllables of Korean
+// and the letters of the Southeast Asian scripts written without spaces
+// between words, one for alphabets. Ten Chinese characters say as much as
+// thirty Latin letters.
+func letterWeight(r rune) int {
+	switch {
+	case r < 0x0E00: // Latin, Greek, Cyrillic, Arabic, Hebrew, Indic...
+		return 1
+	case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+		return 3
+	case unicode.In(r, unicode.Hangul, unicode.Thai, unicode.Lao, unicode.Myanmar, unicode.Khmer):
+		return 2
+	}
+	return 1
+}
 
 // NgramIdentifier identifies languages by their script when only one
 // language is written in it (Greek, Thai, Hangul, …), and otherwise by

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -21,19 +20,31 @@ import (
 	"github.com/quirehq/quire/jobs/sidekiq"
 )
 
-// rubyDB is the Redis database the tests with Ruby own: Ruby's Sidekiq 6
-// takes a namespace only through the redis-namespace gem, which Debian's
-// ruby-sidekiq does not pull in, so these tests cannot share a database by
-// namespace as the others do, and they run one at a time.
-const rubyDB = 12
-
-// rubyRedisURL is the test Redis with the database set to rubyDB.
+// rubyRedisURL is the Redis database of the tests that run Ruby's Sidekiq
+// on the same keys as the driver: QUIRE_TEST_SIDEKIQ_REDIS_URL, database
+// included. Ruby's Sidekiq 6 takes a namespace only through the
+// redis-namespace gem, which Debian's ruby-sidekiq does not pull in, so these
+// tests cannot share a database by namespace as the others do: they empty
+// the database they are given, before and after each test, and run one at a
+// time. Such a database must be named on purpose, never guessed: without the
+// variable they skip (or fail under QUIRE_TEST_REQUIRE_SERVICES=1), and a
+// URL naming the suite's shared database (QUIRE_TEST_REDIS_URL) is refused.
 func rubyRedisURL(t testing.TB) string {
 	t.Helper()
-	u, err := url.Parse(suiteRedisURL())
-	require.NoError(t, err)
-	u.Path = "/" + strconv.Itoa(rubyDB)
-	return u.String()
+	u := os.Getenv("QUIRE_TEST_SIDEKIQ_REDIS_URL")
+	if u == "" {
+		testenv.RequireService(t, "a Redis database of the Sidekiq tests' own (QUIRE_TEST_SIDEKIQ_REDIS_URL, emptied by them)",
+			errors.New("QUIRE_TEST_SIDEKIQ_REDIS_URL is not set"))
+	}
+	own, err := redis.ParseURL(u)
+	require.NoError(t, err, "QUIRE_TEST_SIDEKIQ_REDIS_URL")
+	shared, err := redis.ParseURL(suiteRedisURL())
+	require.NoError(t, err, "QUIRE_TEST_REDIS_URL")
+	if own.Addr == shared.Addr && own.DB == shared.DB {
+		t.Fatalf("QUIRE_TEST_SIDEKIQ_REDIS_URL %s names the database of QUIRE_TEST_REDIS_URL, which other tests share: "+
+			"the Sidekiq tests empty theirs; give them another database", u)
+	}
+	return u
 }
 
 type bundle struct {
@@ -64,8 +75,8 @@ func setup(t *testing.T, cfg *sidekiq.Config) *bundle {
 	return newBundle(t, d, "")
 }
 
-// setupRuby returns a driver without a namespace on rubyDB, emptied before
-// and after the test, for tests that run Ruby on the same keys. It skips
+// setupRuby returns a driver without a namespace on the database of
+// rubyRedisURL, emptied before and after the test, for tests that run Ruby on the same keys. It skips
 // (or fails) where Ruby's Sidekiq is not installed.
 func setupRuby(t *testing.T, cfg *sidekiq.Config) *bundle {
 	t.Helper()
@@ -73,8 +84,8 @@ func setupRuby(t *testing.T, cfg *sidekiq.Config) *bundle {
 	return setupRubyDB(t, cfg)
 }
 
-// setupRubyDB returns a driver on rubyDB, emptied before and after the
-// test, for a test that must see every key of its database.
+// setupRubyDB returns a driver on the database of rubyRedisURL, emptied
+// before and after the test, for a test that must see every key of its database.
 func setupRubyDB(t *testing.T, cfg *sidekiq.Config) *bundle {
 	t.Helper()
 	u := rubyRedisURL(t)

@@ -108,11 +108,17 @@ type Input struct {
 	Language string
 }
 
+// PageBreak separates the pages of a paged document in its text: a form
+// feed, as pdftotext writes, on a line of its own, so that a page's last
+// word and the next page's first never run together ("region.Signed") and a
+// reader of the text sees a blank line between pages.
+const PageBreak = "\n\f\n"
+
 // Result is what a document contains.
 type Result struct {
 	// Type is the detected MIME type, e.g. "application/pdf".
 	Type string
-	// Text is the document's text, pages separated by form feeds ("\f").
+	// Text is the document's text, pages separated by PageBreak.
 	Text string
 	// Pages holds the text of each page for paged formats (PDF, slides,
 	// sheets); nil for formats without pages.
@@ -403,7 +409,11 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 		for i, p := range res.Pages {
 			texts[i] = p.Text
 		}
-		res.Text = strings.Join(texts, "\f")
+		// The page breaks count against the text limit too.
+		res.Text = strings.Join(texts, PageBreak)
+		if limit := x.cfg.Limits.MaxText; int64(len(res.Text)) > limit {
+			res.Text, res.Truncated = cutUTF8(res.Text, int(limit)), true
+		}
 	}
 	res.Truncated = res.Truncated || bud.full()
 	return res, nil

@@ -154,6 +154,19 @@ func TestPDFText(t *testing.T) {
 				}
 			}
 			require.Equal(t, tt.pages-1, strings.Count(res.Text, "\f"))
+			// Each page's text, a blank line (with the form feed) between
+			// two: the last word of a page never runs into the next one's.
+			texts := make([]string, len(res.Pages))
+			for i, p := range res.Pages {
+				texts[i] = p.Text
+			}
+			require.Equal(t, strings.Join(texts, "\n\f\n"), res.Text)
+			for i := 1; i < len(res.Pages); i++ {
+				end := strings.Fields(res.Pages[i-1].Text)
+				start := strings.Fields(res.Pages[i].Text)
+				require.Contains(t, res.Text, end[len(end)-1]+"\n\f\n", "page %d", i)
+				require.Contains(t, res.Text, "\n\f\n"+start[0], "page %d", i+1)
+			}
 			require.NotContains(t, res.Text, "\r")
 			require.NotContains(t, res.Text, "\ufffe")
 		})

@@ -163,12 +163,12 @@ func TestXMLFormats(t *testing.T) {
 			meta:   map[string]string{"lang": "fr"}},
 		{file: "xml/parties.fods", typ: typeFODS, title: "State of the Union by party", author: "Quire testdata",
 			has: []string{
-				"year\tpresident\tparty\n1790\tGeorge Washington\tNonpartisan\n1932\tHerbert Hoover\tRepublican\fRepublican\t1\nNonpartisan\t1",
+				"year\tpresident\tparty\n1790\tGeorge Washington\tNonpartisan\n1932\tHerbert Hoover\tRepublican\n\f\nRepublican\t1\nNonpartisan\t1",
 			},
 			meta: map[string]string{"sheets": "2"}, pages: 2},
 		{file: "xml/udhr.fodp", typ: typeFODP, title: "Artikel 1",
 			has: []string{
-				"Artikel 1\nAlle Menschen sind frei und gleich an Würde und Rechten geboren.\fالمادة 1\nيولد جميع الناس أحرارًا متساوين في الكرامة والحقوق.",
+				"Artikel 1\nAlle Menschen sind frei und gleich an Würde und Rechten geboren.\n\f\nالمادة 1\nيولد جميع الناس أحرارًا متساوين في الكرامة والحقوق.",
 			},
 			hasNot: []string{"Speaker notes", "Master title placeholder"},
 			meta:   map[string]string{"slides": "2"}, pages: 2},

@@ -22,7 +22,7 @@ const (
 	// TextModelVersion names the entity extractors, keywords and summary.
 	// Bump it when their output changes, so that stored results say which
 	// rules found them.
-	TextModelVersion = "quire-text@1"
+	TextModelVersion = "quire-text@2"
 )
 
 // Label prefixes of classifications that are not a classifier's.

@@ -24,7 +24,10 @@ const (
 // words' stems in the whole text (Luhn's idea: the words a text repeats
 // are its subject), a little more for the first sentences, which often
 // state the point. Sentences too short or too long to stand alone are
-// skipped. It returns "" for a text with no such sentence.
+// skipped, and so are pieces that do not end a sentence (a line ending in
+// a comma, a heading) unless the text has no whole sentence: the summary
+// then joins such pieces with " … ", so that two never read as one. It
+// returns "" for a text with neither.
 func Summary(text string, tok *Tokenizer, n, maxBytes int) string {
 	return summary(text, tok.Tokens(text), n, maxBytes)
 }
@@ -40,7 +43,7 @@ func summary(text string, toks []Token, n, maxBytes int) string {
 		pos        int
 		score      float64
 	}
-	var ss []sentence
+	var ss, pieces []sentence
 	// Term frequencies, by term: a text's tokens are its sentences'.
 	freq := make(map[string]int32, len(toks)/4)
 	for i := range toks {
@@ -66,7 +69,16 @@ func summary(text string, toks []Token, n, maxBytes int) string {
 		if words < 5 || words > 60 || terms == 0 || size > maxBytes {
 			continue
 		}
-		ss = append(ss, sentence{start: start, end: end, size: size, terms: toks[first:next], pos: len(ss)})
+		st := sentence{start: start, end: end, size: size, terms: toks[first:next], pos: len(ss) + len(pieces)}
+		if endsSentence(text[start:end]) {
+			ss = append(ss, st)
+		} else {
+			pieces = append(pieces, st)
+		}
+	}
+	sep := " "
+	if len(ss) == 0 {
+		ss, sep = pieces, " … "
 	}
 	if len(ss) == 0 {
 		return ""
@@ -101,18 +113,18 @@ func summary(text string, toks []Token, n, maxBytes int) string {
 		if len(chosen) == n {
 			break
 		}
-		if size+s.size+1 > maxBytes {
+		if size+s.size+len(sep) > maxBytes {
 			continue
 		}
 		chosen = append(chosen, s)
-		size += s.size + 1
+		size += s.size + len(sep)
 	}
 	slices.SortFunc(chosen, func(a, b sentence) int { return a.pos - b.pos })
 	var b strings.Builder
 	b.Grow(size)
 	for i, s := range chosen {
 		if i > 0 {
-			b.WriteByte(' ')
+			b.WriteString(sep)
 		}
 		for j, f := range strings.Fields(text[s.start:s.end]) {
 			if j > 0 {
@@ -160,3 +172,14 @@ func fields(s string) (n, size int) {
 
 // asciiSpace holds the ASCII bytes unicode.IsSpace reports.
 var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
+
+// endsSentence reports whether s ends as a sentence does: with a full stop,
+// question or exclamation mark of any script (Unicode's Sentence_Terminal),
+// closing quotes and brackets aside.
+func endsSentence(s string) bool {
+	s = strings.TrimRightFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || r == '"' || r == '\'' || unicode.In(r, unicode.Pe, unicode.Pf)
+	})
+	r, _ := utf8.DecodeLastRuneInString(s)
+	return unicode.Is(unicode.Sentence_Terminal, r)
+}

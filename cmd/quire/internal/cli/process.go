@@ -29,6 +29,7 @@ type processConfig struct {
 	Concurrency     int
 	ShutdownTimeout time.Duration
 	JSON            bool
+	Verbose         bool
 }
 
 func (a *cli) newProcessCommand() *cobra.Command {
@@ -41,7 +42,9 @@ folders skipped) through the whole document pipeline in this process, wait
 until each document, and each attachment it yields, is done or failed, then
 print a summary: documents, done, failed, the failure reasons counted, and
 documents per second. A progress bar is drawn on stderr when it is a
-terminal.
+terminal; the log then goes to a file under --data-dir/logs, whose path
+is printed, so that nothing breaks the bar (--verbose prints it between
+the bar's redraws instead).
 
 It uses the same --data-dir (or --redis-url, --postgres-url, ...) as up:
 documents already there with the same content are not processed again and
@@ -67,6 +70,7 @@ re-enqueues any left behind).`,
 	fs.IntVar(&cfg.Concurrency, "concurrency", runtime.NumCPU()*4, "jobs to run at once, and files to ingest at once")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", jobs.ShutdownTimeoutDefault, "how long running jobs may finish when interrupted")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as one JSON object on the last line")
+	fs.BoolVar(&cfg.Verbose, "verbose", false, "on a terminal, print the log above the progress bar instead of to a file under --data-dir/logs")
 	return cmd
 }
 
@@ -77,6 +81,15 @@ func (a *cli) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 	}
 	bar := newProgressBar(a.stderr, "documents")
 	defer bar.finish()
+	logPath, closeLog, err := a.logAroundBar(bar, cfg.Verbose)
+	if err != nil {
+		return err
+	}
+	defer closeLog()
+	if logPath != "" {
+		fmt.Fprintf(a.stderr, "log: %s (--verbose prints it here)\n", logPath)
+		defer fmt.Fprintf(a.stderr, "log: %s\n", logPath)
+	}
 	sum, stopErr := a.ProcessFiles(ctx, &app.ProcessFilesParams{Files: files, Concurrency: cfg.Concurrency,
 		ShutdownTimeout: cfg.ShutdownTimeout, Progress: bar.set})
 	if sum == nil {
@@ -179,6 +192,39 @@ func collectFiles(paths []string) ([]string, error) {
 	return files, nil
 }
 
+// logAroundBar keeps the log from breaking a progress bar drawn on a
+// terminal: it goes to a new file under --data-dir/logs, whose path it
+// returns, or, verbose, above the bar (progressBar.Write). Without a bar it
+// changes nothing.
+func (a *cli) logAroundBar(bar *progressBar, verbose bool) (path string, closeLog func(), err error) {
+	closeLog = func() {}
+	if !bar.on {
+		return "", closeLog, nil
+	}
+	var w io.Writer = bar
+	if !verbose {
+		dir := filepath.Join(a.Config.DataDir, "logs")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return "", nil, fmt.Errorf("log file: %w", err)
+		}
+		f, err := os.CreateTemp(dir, "process-"+time.Now().UTC().Format("20060102T150405Z")+"-*.log")
+		if err != nil {
+			return "", nil, fmt.Errorf("log file: %w", err)
+		}
+		w, path, closeLog = f, f.Name(), func() { _ = f.Close() }
+	}
+	log, err := a.Config.Logger(w)
+	if err != nil {
+		closeLog()
+		return "", nil, err
+	}
+	a.Log = log
+	if a.setRedisLogger != nil {
+		a.setRedisLogger(log)
+	}
+	return path, closeLog, nil
+}
+
 // progressBar draws one line on a terminal, redrawn in place; on anything
 // else it draws nothing.
 type progressBar struct {
@@ -218,7 +264,11 @@ func (p *progressBar) set(done, total int, known bool) {
 
 // clear wipes the bar's line so that a message can be printed on it; the
 // next set draws it again.
-func (p *progressBar) clear() {
+func (p *progressBar) clear() { _, _ = p.Write(nil) }
+
+// Write writes p above the bar: the bar's line is wiped first, and the next
+// set draws it again, below.
+func (p *progressBar) Write(b []byte) (int, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
@@ -226,6 +276,7 @@ func (p *progressBar) clear() {
 		p.drawn = false
 		p.last = time.Time{}
 	}
+	return p.w.Write(b)
 }
 
 // finish ends the bar's line, once.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quirehq/quire/internal/bytesize"
@@ -302,7 +303,19 @@ type Extractor struct {
 	mu      sync.Mutex
 	closers []func() error
 	state   map[string]any // per-format engines, created on first use
+	// running counts the parsers' goroutines, which Extract abandons at
+	// its deadline or cancellation but which may still use an engine:
+	// Close waits for them before closing the engines under them. active
+	// is their number, for Close's error.
+	running sync.WaitGroup
+	active  atomic.Int32
 }
+
+// closeGrace is how long Close waits for abandoned parsers. A parser still
+// running after it keeps its engine: the engines are left open (Close says
+// so) rather than freed under it, which crashes the process (a PDF
+// engine's memory unmapped while PDFium writes to it).
+const closeGrace = 10 * time.Second
 
 // New returns an Extractor. Engines that are slow to start (PDF) start on
 // first use.
@@ -314,8 +327,17 @@ func New(cfg Config) *Extractor {
 // Limits returns the limits the extractor applies, defaults filled in.
 func (x *Extractor) Limits() Limits { return x.cfg.Limits }
 
-// Close releases the engines the extractor started.
+// Close releases the engines the extractor started, once the parsers
+// still running (abandoned at a deadline) have returned, or leaves them
+// open after closeGrace.
 func (x *Extractor) Close() error {
+	idle := make(chan struct{})
+	go func() { x.running.Wait(); close(idle) }()
+	select {
+	case <-idle:
+	case <-time.After(closeGrace):
+		return fmt.Errorf("close extractor: %d parsers still run after %s; the engines are left open", x.active.Load(), closeGrace)
+	}
 	x.mu.Lock()
 	cs := x.closers
 	x.closers = nil
@@ -375,7 +397,11 @@ func (x *Extractor) Extract(ctx context.Context, in *Input) (res *Result, err er
 	}
 	bud := newBudget(lim)
 	done := make(chan outcome, 1)
+	x.running.Add(1)
+	x.active.Add(1)
 	go func() {
+		defer x.running.Done()
+		defer x.active.Add(-1)
 		defer func() {
 			if r := recover(); r != nil {
 				done <- outcome{err: &PanicError{Value: r, Stack: debug.Stack()}}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,4 +288,30 @@ func reason(err error) string {
 		return "corrupt"
 	}
 	return "other"
+}
+
+// TestCloseWaitsForAbandonedParsers: Extract abandons a parser at its
+// deadline, but the parser may still use its engine; Close waits for it
+// before freeing the engine under it (a PDF engine freed under PDFium
+// crashed the process at shutdown).
+func TestCloseWaitsForAbandonedParsers(t *testing.T) {
+	t.Parallel()
+	x := New(Config{Limits: Limits{Timeout: time.Millisecond}})
+	// An engine started before the PDF one is closed after it: by then no
+	// parser may run.
+	var runningAtClose atomic.Int32
+	runningAtClose.Store(-1)
+	_, err := x.engine("probe", func() (any, func() error, error) {
+		return nil, func() error { runningAtClose.Store(x.active.Load()); return nil }, nil
+	})
+	require.NoError(t, err)
+	data := testdataFile(t, "pdf/float.pdf")
+	for range 3 {
+		_, err := x.Extract(context.Background(), &Input{Name: "float.pdf", Data: data})
+		var le *LimitError
+		require.ErrorAs(t, err, &le)
+		require.Equal(t, "time", le.Limit)
+	}
+	require.NoError(t, x.Close())
+	require.Equal(t, int32(0), runningAtClose.Load(), "parsers running when the engines closed")
 }

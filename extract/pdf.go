@@ -223,16 +223,20 @@ func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Resul
 	// runs on to its end in this goroutine, which Extract has abandoned by
 	// then; the page loop checks ctx between calls, so that is one call (one
 	// page parsed or rendered), never the rest of the document.
-	killed := make(chan struct{})
+	// Its memory stays mapped until that call returns (pdfHold): a call
+	// reading memory unmapped under it would crash the process.
+	killed := make(chan func(), 1)
 	stop := context.AfterFunc(ctx, func() {
+		release := pdfHold()
 		_ = inst.Kill() // the instance is discarded either way
 		eng.abandoned.Add(1)
-		close(killed)
+		killed <- release
 	})
 	r := &pdfReader{ctx: ctx, x: x, eng: eng, inst: inst, lim: b.lim, bud: b}
 	res, err := r.read(in.Data)
 	if !stop() {
-		<-killed
+		release := <-killed
+		release()
 		return nil, ctx.Err()
 	}
 	if r.fault != nil || pdfInstanceMemory(inst) > pdfRecycleBytes {

@@ -3,6 +3,7 @@
 package extract
 
 import (
+	"sync"
 	"syscall"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -34,9 +35,58 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	return m.buf[:size:size]
 }
 
+// Free gives the memory's pages back to the system at once, but unmaps its
+// addresses only when no killed instance's call may still run (pdfHold):
+// extractPDF kills an instance whose document's context ended while its
+// call runs on, and that call reading an unmapped address is a fault that
+// takes the whole process down, where reading the zeroed pages of a live
+// mapping only makes PDFium fail inside its sandbox.
 func (m *mappedMemory) Free() {
-	if m.buf != nil {
-		_ = syscall.Munmap(m.buf)
-		m.buf = nil
+	if m.buf == nil {
+		return
+	}
+	_ = syscall.Madvise(m.buf, syscall.MADV_DONTNEED)
+	unmapped.mu.Lock()
+	unmapped.bufs = append(unmapped.bufs, m.buf)
+	unmapped.drainLocked()
+	unmapped.mu.Unlock()
+	m.buf = nil
+}
+
+// unmapped holds the freed mappings not yet unmapped, and the number of
+// killed instances' calls that may still run.
+var unmapped graveyard
+
+type graveyard struct {
+	mu      sync.Mutex
+	running int
+	bufs    [][]byte
+}
+
+// drainLocked unmaps the freed mappings when no killed instance's call runs.
+func (g *graveyard) drainLocked() {
+	if g.running > 0 {
+		return
+	}
+	for _, b := range g.bufs {
+		_ = syscall.Munmap(b)
+	}
+	g.bufs = g.bufs[:0]
+}
+
+// pdfHold keeps every freed mapping mapped until the returned release is
+// called: around an instance killed while its call may still run.
+func pdfHold() (release func()) {
+	unmapped.mu.Lock()
+	unmapped.running++
+	unmapped.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			unmapped.mu.Lock()
+			unmapped.running--
+			unmapped.drainLocked()
+			unmapped.mu.Unlock()
+		})
 	}
 }

@@ -56,8 +56,8 @@ type ServeConfig struct {
 	// Demo serves the web UI and API without sign-in (up only, on the
 	// loopback interface) and feeds the sample corpus of DemoCorpus.
 	Demo bool
-	// DemoCorpus is the folder of sample documents for Demo. Defaults to
-	// ./testdata, the repository's.
+	// DemoCorpus is the folder of sample documents for Demo; "" feeds
+	// those built into the binary (quire.Samples).
 	DemoCorpus string
 	// PprofAddr is where net/http/pprof's profiles are served. Empty, the
 	// default, serves none; the flag without a value serves them on
@@ -191,6 +191,9 @@ func (a *App) Up(ctx context.Context, cfg *ServeConfig, inbox string) error {
 	}
 	if cfg.Demo {
 		if err := checkLoopback(cfg.Addr); err != nil {
+			return err
+		}
+		if err := a.checkDemoStore(ctx); err != nil {
 			return err
 		}
 		a.Log.Warn("up: DEMO MODE: the web UI and API serve without sign-in, on the loopback interface only", "addr", cfg.Addr)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/quirehq/quire"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
@@ -201,41 +204,100 @@ func checkLoopback(addr string) error {
 // of every kind Quire reads, none of the hostile ones.
 var demoDirs = []string{"text", "office", "pdf", "email", "html", "images"}
 
-// feedDemo ingests the sample corpus in dir, so that a demo shows results
-// within a minute. A missing corpus is not an error: the demo starts empty.
+// demoCorpus returns the sample documents of up --demo: dir's, or, for "",
+// those embedded in the binary.
+func demoCorpus(dir string) (fs.FS, error) {
+	if dir != "" {
+		return os.DirFS(dir), nil
+	}
+	return fs.Sub(quire.Samples, "testdata")
+}
+
+// feedDemo ingests the sample corpus, so that a demo shows results within
+// a minute. A missing folder is not an error: the demo starts emptier.
 func (a *App) feedDemo(ctx context.Context, p *pipeline.Pipeline, dir string) {
+	corpus, err := demoCorpus(dir)
+	if err != nil {
+		a.Log.Warn("up: demo: no sample documents", "error", err)
+		return
+	}
 	n := 0
 	for _, sub := range demoDirs {
-		root := filepath.Join(dir, sub)
-		entries, err := os.ReadDir(root)
+		entries, err := fs.ReadDir(corpus, sub)
 		if err != nil {
-			a.Log.Warn("up: demo: no sample documents", "dir", root, "error", err)
+			a.Log.Warn("up: demo: no sample documents", "dir", filepath.Join(dir, sub), "error", err)
 			continue
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if e.IsDir() || strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md") {
+			if !e.Type().IsRegular() || strings.HasSuffix(name, ".go") || strings.HasSuffix(name, ".md") {
 				continue
 			}
-			if err := a.ingestDemoFile(ctx, p, filepath.Join(root, name)); err != nil {
+			if err := a.ingestDemoFile(ctx, p, corpus, path.Join(sub, name)); err != nil {
 				a.Log.Warn("up: demo: cannot ingest a sample", "file", name, "error", err)
 				continue
 			}
 			n++
 		}
 	}
-	a.Log.Info("up: demo: sample documents ingested", "count", n, "dir", dir)
+	a.Log.Info("up: demo: sample documents ingested", "count", n, "dir", cmp.Or(dir, "(built in)"))
 }
 
-func (a *App) ingestDemoFile(ctx context.Context, p *pipeline.Pipeline, path string) error {
-	f, err := os.Open(path)
+func (a *App) ingestDemoFile(ctx context.Context, p *pipeline.Pipeline, corpus fs.FS, name string) error {
+	f, err := corpus.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return fmt.Errorf("%s is not a regular file: %w", path, fs.ErrInvalid)
-	}
-	_, _, err = p.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(path), Body: f, Source: store.SourceUpload})
+	_, _, err = p.Ingest(ctx, &pipeline.IngestParams{Name: path.Base(name), Body: f, Source: store.SourceUpload})
 	return err
+}
+
+// DemoDataDirDefault is up --demo's data directory when none is given: one
+// of its own, because the demo serves whatever it holds without sign-in.
+const DemoDataDirDefault = "quire-demo"
+
+// demoMarker is the file that marks a data directory made by up --demo.
+const demoMarker = "DEMO"
+
+// checkDemoStore refuses to serve, without sign-in, a store that holds
+// users or documents not made by the demo: the demo's open UI would show
+// them to anyone on this machine. A data directory the demo starts on
+// empty is marked as the demo's, so that it may be served again.
+func (a *App) checkDemoStore(ctx context.Context) error {
+	where := a.Config.DataDir
+	if a.Config.PostgresURL != "" {
+		where = "the PostgreSQL database of " + Setting("postgres-url")
+	}
+	marker := filepath.Join(a.Config.DataDir, demoMarker)
+	return a.WithStore(ctx, func(st store.Store) error {
+		users, err := st.ListUsers(ctx)
+		if err != nil {
+			return fmt.Errorf("up --demo: look for users: %w", err)
+		}
+		stats, err := st.Stats(ctx)
+		if err != nil {
+			return fmt.Errorf("up --demo: count documents: %w", err)
+		}
+		_, statErr := os.Stat(marker)
+		made := statErr == nil
+		switch {
+		case len(users) > 0:
+			return Usagef("up --demo serves without sign-in, and %s holds %d users: give the demo a data directory of its own with %s (its default is ./%s)",
+				where, len(users), Setting("data-dir"), DemoDataDirDefault)
+		case stats.Documents > 0 && !made:
+			return Usagef("up --demo serves without sign-in, and %s holds %d documents the demo did not make: give the demo a data directory of its own with %s (its default is ./%s)",
+				where, stats.Documents, Setting("data-dir"), DemoDataDirDefault)
+		case made:
+			return nil
+		}
+		if err := os.MkdirAll(a.Config.DataDir, 0o700); err != nil {
+			return fmt.Errorf("up --demo: %w", err)
+		}
+		note := "This data directory was made by quire up --demo, which serves it without sign-in.\n"
+		if err := os.WriteFile(marker, []byte(note), 0o600); err != nil {
+			return fmt.Errorf("up --demo: mark the data directory: %w", err)
+		}
+		return nil
+	})
 }

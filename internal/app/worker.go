@@ -219,6 +219,11 @@ func (w *workerService) Start(ctx context.Context) error {
 	if w.ln != nil {
 		if w.p.api != nil {
 			a.Log.Info(cmd+": serving the web UI, the REST API, /healthz, /readyz and /metrics", "url", "http://"+w.ln.Addr().String()+"/")
+			if w.p.cfg.Demo {
+				// On stderr as well as in the log: it is what the person
+				// who typed the command looks for.
+				fmt.Fprintf(a.Stderr, "\n  Quire's demo: open http://%s/ (no sign-in; sample documents arriving)\n\n", w.ln.Addr())
+			}
 		} else {
 			a.Log.Info(cmd+": serving /healthz, /readyz and /metrics", "addr", w.ln.Addr().String())
 		}

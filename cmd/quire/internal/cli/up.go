@@ -26,8 +26,10 @@ pipeline (extract, ocr, analyze, index, notify) and the built-in handlers
 Its first start, with no user in the store, creates admin@localhost and
 prints its password, this once. quire admin create adds users and quire
 admin token create issues API tokens. --demo serves without sign-in instead,
-only on the loopback interface, and feeds the sample documents of
---demo-corpus.
+only on the loopback interface, on a data directory of its own (./quire-demo
+unless --data-dir is given; it refuses one that holds users or documents it
+did not make), and feeds the sample documents built into the binary (or
+those of --demo-corpus).
 
 Everything is kept in --data-dir (./quire-data by default): jobs in jobs.db,
 documents and results in quire.db, content in blobs/; nothing else needs
@@ -46,13 +48,18 @@ server closes.`,
   quire up --demo    # no sign-in, on this machine only, with sample documents`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cfg.Demo && !cmd.Flag("data-dir").Changed {
+				if _, set := a.lookupEnv(app.EnvName("data-dir")); !set {
+					a.Config.DataDir = app.DemoDataDirDefault
+				}
+			}
 			return a.Up(cmd.Context(), cfg, inbox)
 		},
 	}
 	cfg.AddFlags(cmd.Flags(), UpAddrDefault, `address of the web UI, the REST API, /healthz, /readyz and /metrics; "" serves none`)
 	cfg.Web.AddFlags(cmd.Flags())
-	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "serve without sign-in (only on the loopback interface) and feed the sample documents of --demo-corpus")
-	cmd.Flags().StringVar(&cfg.DemoCorpus, "demo-corpus", "testdata", "folder of the sample documents --demo feeds")
+	cmd.Flags().BoolVar(&cfg.Demo, "demo", false, "serve without sign-in (only on the loopback interface) on a data directory of its own (default ./"+app.DemoDataDirDefault+") and feed sample documents")
+	cmd.Flags().StringVar(&cfg.DemoCorpus, "demo-corpus", "", "folder of the sample documents --demo feeds (default: those built into the binary)")
 	cmd.Flags().StringVar(&inbox, "inbox", "", "folder whose files are ingested, then moved to its .done/ or .failed/")
 	app.WithEnv(cmd.Flags(), "inbox")
 	return cmd

@@ -1,14 +1,17 @@
 package cli
 
 import (
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -170,4 +173,65 @@ func TestUpDemo(t *testing.T) {
 	require.Equal(t, http.StatusOK, code, "the probes still answer")
 	r = s.stop(t)
 	require.Contains(t, r.stderr, "DEMO MODE")
+	require.Contains(t, r.stderr, "Quire's demo: open http://"+s.addr+"/")
+}
+
+// TestUpDemoBuiltInSamples: --demo feeds the samples built into the binary,
+// from any directory (this test's has no testdata/), on an empty data
+// directory, which it then marks as its own.
+func TestUpDemoBuiltInSamples(t *testing.T) {
+	t.Parallel()
+	b := setupEmbedded(t)
+	s := startProcess(t, b, "up", "--demo", "--shutdown-timeout", "300ms")
+	samples := []string{"udhr-eng.html", "float.pdf", "udhr.docx", "spamassassin-easy-ham-1-00001.eml", "text.png", "sotu-1932-hoover.txt"}
+	require.Eventually(t, func() bool {
+		_, body := s.get(t, "/api/v1/documents?state=done&limit=1000")
+		var list struct {
+			Documents []struct {
+				Name string `json:"name"`
+			} `json:"documents"`
+		}
+		if json.Unmarshal([]byte(body), &list) != nil {
+			return false
+		}
+		done := map[string]bool{}
+		for _, d := range list.Documents {
+			done[d.Name] = true
+		}
+		for _, name := range samples {
+			if !done[name] {
+				return false
+			}
+		}
+		return true
+	}, 60*time.Second, 100*time.Millisecond, "the built-in samples %v done", samples)
+	s.stop(t)
+	require.FileExists(t, filepath.Join(b.dataDir, "DEMO"))
+
+	// The demo's own data directory is served again, with what was
+	// uploaded to it.
+	s = startProcess(t, b, "up", "--demo", "--shutdown-timeout", "300ms")
+	code, _ := s.get(t, "/")
+	require.Equal(t, http.StatusOK, code)
+}
+
+// TestUpDemoRefusesOtherData: the demo serves everything without sign-in,
+// so it refuses a data directory that holds users, or documents it did not
+// make, and names --data-dir.
+func TestUpDemoRefusesOtherData(t *testing.T) {
+	t.Parallel()
+	b := setupEmbedded(t)
+	in := filepath.Join(t.TempDir(), "in")
+	copyTestdata(t, in, "text/sotu-1932-hoover.txt")
+	b.runOK(t, "process", in, "--log-level", "error")
+	r := b.run(t, "up", "--demo", "--addr", "127.0.0.1:0")
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	require.Contains(t, r.stderr, "holds 1 documents the demo did not make: give the demo a data directory of its own with --data-dir")
+
+	r = b.runWith(t.Context(), t, &runOpts{stdin: "correct horse battery staple"}, "admin", "create", "--email", "ada@example.org", "--password-stdin")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = b.run(t, "up", "--demo", "--addr", "127.0.0.1:0")
+	require.Equal(t, exitUsage, r.code, r.stderr)
+	require.Contains(t, r.stderr, "holds 1 users: give the demo a data directory of its own with --data-dir")
+	require.NoFileExists(t, filepath.Join(b.dataDir, "DEMO"))
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/internal/testenv"
-	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/auth"
 )
@@ -56,14 +55,6 @@ func (b *inputBundle) call(t *testing.T, method, target string, body any, wantCo
 		require.NoError(t, json.Unmarshal(w.Body.Bytes(), out))
 	}
 	return w
-}
-
-// ingest adds a document and waits until it is done.
-func (b *inputBundle) ingest(t *testing.T, p *pipeline.Pipeline, name, text string) string {
-	t.Helper()
-	doc, _, err := p.Ingest(context.Background(), &pipeline.IngestParams{Name: name, Body: strings.NewReader(text), Source: store.SourceSubmit})
-	require.NoError(t, err)
-	return doc.ID
 }
 
 func TestTagsAPI(t *testing.T) {

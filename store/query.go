@@ -35,6 +35,14 @@ func parseQuery(q string) textQuery {
 		term     queryTerm
 		neg, or_ bool
 	}
+	// Control characters (NUL ends an FTS5 string) and invalid UTF-8
+	// (which PostgreSQL refuses) separate words, as spaces do.
+	q = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(q, " "))
 	var items []item
 	for i := 0; i < len(q); {
 		r := rune(q[i])

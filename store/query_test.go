@@ -66,3 +66,21 @@ func TestRedact(t *testing.T) {
 	require.Equal(t, "host=h password=xxxxx", Redact("host=h password=pw"))
 	require.Equal(t, "sqlite:///tmp/q.db", Redact("sqlite:///tmp/q.db"))
 }
+
+func TestMatchSpans(t *testing.T) {
+	t.Parallel()
+	text := "The Invoice, invoicing and re-invoice; ÜBER über. Thank you!"
+	marked := func(q string) []string {
+		var out []string
+		for _, s := range MatchSpans(text, q) {
+			out = append(out, text[s[0]:s[1]])
+		}
+		return out
+	}
+	require.Equal(t, []string{"Invoice", "invoice"}, marked("invoice"))
+	require.Equal(t, []string{"Invoice", "invoicing", "invoice"}, marked("invoi*"))
+	require.Equal(t, []string{"ÜBER", "über"}, marked("über -invoice"))
+	require.Equal(t, []string{"Thank", "you"}, marked(`"thank you"`))
+	require.Nil(t, marked("-invoice"))
+	require.Nil(t, marked(""))
+}

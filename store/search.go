@@ -61,6 +61,9 @@ type SearchParams struct {
 	Language string
 	// Labels keeps documents that carry every one of these labels.
 	Labels []string
+	// Tags keeps documents tagged with every one of these tags, by name
+	// in any case.
+	Tags []string
 	// ParentID keeps the attachments of this document.
 	ParentID string
 	// CreatedFrom and CreatedBefore keep documents received at or after
@@ -95,7 +98,8 @@ type SearchResult struct {
 	Next string
 }
 
-// SearchFacets count the documents a search matched, by value of a field;
+// SearchFacets count the documents a search matched, by value of a field
+// (a document with several tags counts once for each);
 // each list is ordered by count, largest first, and holds at most
 // FacetValuesMax values.
 type SearchFacets struct {
@@ -103,8 +107,8 @@ type SearchFacets struct {
 	// SearchWindow when the result is Windowed.
 	Counted int
 	// Type counts by media type, Language by analysed language (documents
-	// without one are not counted), State by state.
-	Type, Language, State []FacetCount
+	// without one are not counted), State by state, Tag by tag name.
+	Type, Language, State, Tag []FacetCount
 }
 
 // FacetValuesMax is the number of values a facet lists at most.
@@ -131,6 +135,11 @@ func (p *SearchParams) validate() (int, error) {
 	for _, l := range p.Labels {
 		if l == "" {
 			errs = append(errs, errors.New("empty label"))
+		}
+	}
+	for _, t := range p.Tags {
+		if tagKey(t) == "" {
+			errs = append(errs, errors.New("empty tag"))
 		}
 	}
 	for _, r := range []struct {
@@ -169,6 +178,9 @@ func (p *SearchParams) fingerprint() string {
 	}
 	for _, l := range slices.Sorted(slices.Values(p.Labels)) {
 		field("label=" + l)
+	}
+	for _, t := range slices.Sorted(slices.Values(p.Tags)) {
+		field("tag=" + tagKey(t))
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }

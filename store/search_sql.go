@@ -62,6 +62,9 @@ func (b *searchQuery) from() string {
 	for _, l := range p.Labels {
 		sb.WriteString(" AND EXISTS (SELECT 1 FROM labels l WHERE l.document_id = d.id AND l.label = " + b.arg(l) + ")")
 	}
+	for _, t := range p.Tags {
+		sb.WriteString(" AND EXISTS (SELECT 1 FROM document_tags dt JOIN tags tg ON tg.id = dt.tag_id WHERE dt.document_id = d.id AND tg.name_key = " + b.arg(tagKey(t)) + ")")
+	}
 	return sb.String()
 }
 
@@ -264,7 +267,7 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 	return nil
 }
 
-// searchFacets counts the window's documents by type, language and state,
+// searchFacets counts the window's documents by type, language, state and tag,
 // in one statement that reads the window once.
 func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery) (*SearchFacets, error) {
 	b := newSearchQuery(s, p, q)
@@ -273,7 +276,8 @@ func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuer
 		SELECT 'total', '', count(*) FROM w
 		UNION ALL SELECT 'type', mime_type, count(*) FROM w GROUP BY mime_type
 		UNION ALL SELECT 'language', language, count(*) FROM w WHERE language IS NOT NULL AND language <> '' GROUP BY language
-		UNION ALL SELECT 'state', state, count(*) FROM w GROUP BY state`
+		UNION ALL SELECT 'state', state, count(*) FROM w GROUP BY state
+		UNION ALL SELECT 'tag', tg.name, count(*) FROM w JOIN document_tags dt ON dt.document_id = w.id JOIN tags tg ON tg.id = dt.tag_id GROUP BY tg.name`
 	rows, err := s.r.QueryContext(ctx, query, b.args...)
 	if err != nil {
 		return nil, fmt.Errorf("facets: %w", err)
@@ -298,12 +302,14 @@ func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuer
 			f.Language = append(f.Language, c)
 		case "state":
 			f.State = append(f.State, c)
+		case "tag":
+			f.Tag = append(f.Tag, c)
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("facets: %w", err)
 	}
-	for _, l := range []*[]FacetCount{&f.Type, &f.Language, &f.State} {
+	for _, l := range []*[]FacetCount{&f.Type, &f.Language, &f.State, &f.Tag} {
 		sortFacet(l)
 	}
 	return f, nil

@@ -20,7 +20,7 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 
 	type doc struct {
 		name, text, mime, lang string
-		labels                 []string
+		labels, tags           []string
 		parent                 string
 	}
 	// save creates the documents in order, so later ones are newer.
@@ -40,6 +40,10 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 			require.NoError(t, st.SaveText(ctx, &store.SaveTextParams{DocumentID: created.ID, Text: d.text}))
 			if d.lang != "" {
 				require.NoError(t, st.SaveAnalysis(ctx, &store.SaveAnalysisParams{DocumentID: created.ID, ModelVersion: "lang@1", Language: d.lang}))
+			}
+			if len(d.tags) > 0 {
+				_, err := st.TagDocuments(ctx, &store.TagDocumentsParams{DocumentIDs: []string{created.ID}, Tags: d.tags, SetBy: "user:test"})
+				require.NoError(t, err)
 			}
 			for _, l := range d.labels {
 				_, err := st.AddLabel(ctx, &store.AddLabelParams{DocumentID: created.ID, Label: l, SetBy: "test"})
@@ -152,9 +156,13 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 	t.Run("FiltersAndFacets", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)
+		for _, name := range []string{"Invoice", "Tax"} {
+			_, err := b.st.CreateTag(ctx, &store.CreateTagParams{Name: name})
+			require.NoError(t, err)
+		}
 		docs := save(t, b.st,
-			doc{name: "mail", text: "ledger of the quarter", mime: "message/rfc822", lang: "en", labels: []string{"finance"}},
-			doc{name: "att", text: "ledger attached", mime: "application/pdf", lang: "en", labels: []string{"finance", "urgent"}, parent: "mail"},
+			doc{name: "mail", text: "ledger of the quarter", mime: "message/rfc822", lang: "en", labels: []string{"finance"}, tags: []string{"Invoice"}},
+			doc{name: "att", text: "ledger attached", mime: "application/pdf", lang: "en", labels: []string{"finance", "urgent"}, tags: []string{"Invoice", "Tax"}, parent: "mail"},
 			doc{name: "de", text: "ledger auf Deutsch", mime: "application/pdf", lang: "de"},
 			doc{name: "plain", text: "ledger without language", mime: "text/plain"},
 			doc{name: "other", text: "unrelated words", mime: "text/plain", lang: "en"},
@@ -169,6 +177,7 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 		require.Equal(t, []store.FacetCount{{Value: "application/pdf", Count: 2}, {Value: "message/rfc822", Count: 1}, {Value: "text/plain", Count: 1}}, f.Type)
 		require.Equal(t, []store.FacetCount{{Value: "en", Count: 2}, {Value: "de", Count: 1}}, f.Language)
 		require.Equal(t, []store.FacetCount{{Value: "received", Count: 3}, {Value: "done", Count: 1}}, f.State)
+		require.Equal(t, []store.FacetCount{{Value: "Invoice", Count: 2}, {Value: "Tax", Count: 1}}, f.Tag)
 
 		// Facets count what the filters keep.
 		res = search(t, b.st, store.SearchParams{Query: "ledger", MIMEType: "application/pdf", Facets: true})
@@ -177,6 +186,7 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 		require.Equal(t, []store.FacetCount{{Value: "application/pdf", Count: 2}}, res.Facets.Type)
 		require.Equal(t, []store.FacetCount{{Value: "de", Count: 1}, {Value: "en", Count: 1}}, res.Facets.Language)
 		require.Equal(t, []store.FacetCount{{Value: "done", Count: 1}, {Value: "received", Count: 1}}, res.Facets.State)
+		require.Equal(t, []store.FacetCount{{Value: "Invoice", Count: 1}, {Value: "Tax", Count: 1}}, res.Facets.Tag)
 
 		for _, tt := range []struct {
 			p    store.SearchParams
@@ -188,6 +198,9 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 			{store.SearchParams{Labels: []string{"finance"}}, []string{"mail", "att"}},
 			{store.SearchParams{Labels: []string{"finance", "urgent"}}, []string{"att"}},
 			{store.SearchParams{ParentID: docs["mail"].ID}, []string{"att"}},
+			{store.SearchParams{Tags: []string{"invoice"}}, []string{"mail", "att"}},
+			{store.SearchParams{Tags: []string{"INVOICE", "tax"}}, []string{"att"}},
+			{store.SearchParams{Tags: []string{"nosuchtag"}}, []string{}},
 			{store.SearchParams{CreatedFrom: docs["att"].CreatedAt}, []string{"att", "de", "plain"}},
 			{store.SearchParams{CreatedBefore: docs["att"].CreatedAt}, []string{"mail"}},
 			{store.SearchParams{CreatedFrom: docs["att"].CreatedAt, CreatedBefore: docs["plain"].CreatedAt}, []string{"att", "de"}},
@@ -280,6 +293,7 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 			{Query: "anchor", Limit: -1},
 			{Query: "anchor", Limit: store.ListLimitMax + 1},
 			{Query: "anchor", Labels: []string{""}},
+			{Query: "anchor", Tags: []string{" "}},
 			{Query: "anchor", CreatedFrom: now, CreatedBefore: now},
 			{Query: "anchor", UpdatedFrom: now, UpdatedBefore: now.Add(-time.Second)},
 		} {

@@ -70,6 +70,7 @@ func searchQueryParams() []param {
 		{"type", "string", "Keep documents of this media type."},
 		{"language", "string", "Keep documents the analysis found in this language (ISO 639-1)."},
 		{"label", "string", "Keep documents with this label; repeat for several (all must be there)."},
+		{"tag", "string", "Keep documents with this tag (its name, in any case); repeat for several (all must be there)."},
 		{"parent", "string", "Keep the attachments of this document."},
 		{"created_from", "string", "Keep documents received at or after this time (RFC 3339, or a date: its midnight UTC)."},
 		{"created_before", "string", "Keep documents received before this time (RFC 3339, or a date: its midnight UTC)."},
@@ -90,7 +91,7 @@ func SearchParamsFromQuery(q url.Values) (*store.SearchParams, error) {
 	errs = append(errs, err)
 	p := &store.SearchParams{
 		Query: q.Get("q"), State: store.State(q.Get("state")), MIMEType: q.Get("type"), Language: q.Get("language"),
-		Labels: q["label"], ParentID: q.Get("parent"), Sort: store.SearchSort(q.Get("sort")),
+		Labels: q["label"], Tags: q["tag"], ParentID: q.Get("parent"), Sort: store.SearchSort(q.Get("sort")),
 		Cursor: q.Get("cursor"), Limit: limit, Facets: true,
 	}
 	if p.State != "" && !p.State.Valid() {
@@ -149,7 +150,7 @@ func (a *api) search(w http.ResponseWriter, r *http.Request) {
 	}
 	if f := res.Facets; f != nil {
 		out.Facets = &SearchFacets{Counted: f.Counted, Type: facetView(f.Type), Language: facetView(f.Language),
-			State: facetView(f.State), Tag: []FacetCount{}}
+			State: facetView(f.State), Tag: facetView(f.Tag)}
 	}
 	if res.Next != "" {
 		next := url.Values{}

@@ -41,7 +41,11 @@ func TestSearch(t *testing.T) {
 				return d
 			}
 			filler := strings.Repeat("harvest weather market river ", 10)
-			add("often.txt", "text/plain", strings.Repeat("quinoa ", 10)+filler)
+			often := add("often.txt", "text/plain", strings.Repeat("quinoa ", 10)+filler)
+			_, err := b.st.CreateTag(ctx, &store.CreateTagParams{Name: "Grain"})
+			require.NoError(t, err)
+			_, err = b.st.TagDocuments(ctx, &store.TagDocumentsParams{DocumentIDs: []string{often.ID}, Tags: []string{"grain"}, SetBy: "user:test"})
+			require.NoError(t, err)
 			add("once.pdf", "application/pdf", "quinoa "+filler+"more words here")
 			for i := range 5 {
 				add("page"+string(rune('a'+i))+".pdf", "application/pdf", "a note on quinoa bread, number "+string(rune('a'+i)))
@@ -80,7 +84,10 @@ func TestSearch(t *testing.T) {
 			require.Equal(t, 7, res.Facets.Counted)
 			require.Equal(t, []FacetCount{{"application/pdf", 6}, {"text/plain", 1}}, res.Facets.Type)
 			require.Equal(t, []FacetCount{{"received", 7}}, res.Facets.State)
-			require.Equal(t, []FacetCount{}, res.Facets.Tag)
+			require.Equal(t, []FacetCount{{"Grain", 1}}, res.Facets.Tag)
+			tagged := get("q=quinoa&tag=GRAIN")
+			require.Len(t, tagged.Hits, 1)
+			require.Equal(t, "often.txt", tagged.Hits[0].Name)
 			pdf := get("q=quinoa&type=" + url.QueryEscape("application/pdf"))
 			require.Len(t, pdf.Hits, 6)
 			require.Equal(t, []FacetCount{{"application/pdf", 6}}, pdf.Facets.Type)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,7 +54,7 @@ const searchPageSize = 20
 // searchFilters are the filters of a search in its URL, with what the page
 // calls them.
 var searchFilters = []struct{ param, label string }{
-	{"type", "type"}, {"language", "language"}, {"state", "state"}, {"label", "label"},
+	{"type", "type"}, {"language", "language"}, {"state", "state"}, {"tag", "tag"}, {"label", "label"},
 	{"created_from", "received from"}, {"created_before", "received before"},
 }
 
@@ -123,12 +124,21 @@ func (u *ui) search(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 			for _, facet := range []struct {
 				name, param string
 				counts      []store.FacetCount
-			}{{"Type", "type", f.Type}, {"Language", "language", f.Language}, {"State", "state", f.State}} {
+			}{{"Type", "type", f.Type}, {"Tag", "tag", f.Tag}, {"Language", "language", f.Language}, {"State", "state", f.State}} {
 				sf := searchFacet{Name: facet.name}
 				for _, fc := range facet.counts {
-					current := q.Get(facet.param) == fc.Value
+					current := slices.Contains(q[facet.param], fc.Value)
 					sf.Values = append(sf.Values, searchLink{Label: fc.Value + " (" + strconv.Itoa(fc.Count) + ")", Current: current,
-						Href: with(func(nq url.Values) { nq.Set(facet.param, fc.Value) })})
+						Href: with(func(nq url.Values) {
+							// A document has one type, language and state
+							// but many tags: a tag narrows what other tags
+							// chose.
+							if facet.param == "tag" {
+								nq.Add("tag", fc.Value)
+							} else {
+								nq.Set(facet.param, fc.Value)
+							}
+						})})
 				}
 				if len(sf.Values) > 0 {
 					v.Facets = append(v.Facets, sf)

@@ -79,12 +79,12 @@ func TestBrowserSearch(t *testing.T) {
 
 			// Another order keeps the filter.
 			br.do(t, chromedp.Click(chromedp.CSS(`#sorts a[href*="sort=oldest"]`)))
-			br.waitJS(t, "oldest first", `location.search.includes("sort=oldest")`)
+			br.waitJS(t, "oldest first", `document.readyState === "complete" && document.querySelector('#sorts a[aria-current][href*="sort=oldest"]')`)
 			require.Equal(t, []string{"page-0.html", "page-1.html", "page-2.html"},
 				eval[[]string](t, br, `[...document.querySelectorAll("#hits .hit-title")].map(a => a.textContent)`))
 
 			br.do(t, chromedp.Click(chromedp.CSS("#active-filters a")))
-			br.waitJS(t, "the filter removed", `!document.querySelector("#active-filters")`)
+			br.waitJS(t, "the filter removed", `document.readyState === "complete" && document.querySelector("#hits") && !document.querySelector("#active-filters")`)
 			require.Equal(t, 20, eval[int](t, br, `document.querySelectorAll("#hits .hit").length`))
 
 			// The document opens with the query marked in its text.

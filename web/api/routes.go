@@ -97,6 +97,10 @@ func routes() []route {
 				"extraction stopped at the text limit (--max-text-bytes); false otherwise. The document's text_truncated says the same."}},
 			handle: (*api).text},
 
+		{Method: "GET", Path: "/api/v1/search", Scope: auth.ScopeRead, ID: "searchDocuments",
+			Summary: "Search the documents' text: hits ranked by relevance (or by date) with highlighted snippets, facet counts and cursor paging.",
+			Query:   searchQueryParams(), Status: http.StatusOK, Resp: SearchResults{}, handle: (*api).search},
+
 		{Method: "GET", Path: "/api/v1/jobs", Scope: auth.ScopeRead, ID: "listJobs",
 			Summary: "List jobs in one state (ready, running, scheduled, retry or dead), a page at a time.",
 			Query: []param{{"state", "string", "ready, running, scheduled, retry or dead. Required."},

@@ -231,6 +231,15 @@ func (u *ui) document(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		}
 	}
 	slices.SortFunc(v.Keywords, func(a, b store.Entity) int { return cmp.Compare(b.Confidence, a.Confidence) })
+	if q := strings.TrimSpace(r.URL.Query().Get("q")); q != "" {
+		// Opened from a search: its words are marked first, so they win
+		// over an entity at the same place.
+		var marks []store.Entity
+		for _, sp := range store.MatchSpans(v.Text, q) {
+			marks = append(marks, store.Entity{Kind: queryMark, Value: q, Start: sp[0], End: sp[1]})
+		}
+		v.Entities = append(marks, v.Entities...)
+	}
 	v.Classifications = an.Classifications
 	if v.Labels, err = u.st.ListLabels(ctx, &store.ListLabelsParams{DocumentID: id}); u.storeError(w, r, err) {
 		return

@@ -29,6 +29,8 @@ type page struct {
 	Banner string
 	// Flash is a one-line message from the previous action.
 	Flash string
+	// Query fills the header's search box.
+	Query string
 	// Views are the user's saved views and the shared ones, for the
 	// navigation.
 	Views []store.View
@@ -160,6 +162,10 @@ const maxShownText = 256 << 10
 // wrapped in <mark>. Entities that overlap an earlier one, or whose offsets
 // are not on character boundaries of the text, are left out rather than
 // cutting a character in two.
+// queryMark is the kind of the spans highlight marks as matches of the
+// search a document was opened from, not entities.
+const queryMark = "\x00query"
+
 func highlight(text string, ents []store.Entity) template.HTML {
 	if len(text) > maxShownText {
 		cut := maxShownText
@@ -178,8 +184,13 @@ func highlight(text string, ents []store.Entity) template.HTML {
 			continue
 		}
 		b.WriteString(html.EscapeString(text[pos:e.Start]))
-		fmt.Fprintf(&b, `<mark class="ent %s" title="%s">%s</mark>`, kindClass(e.Kind),
-			html.EscapeString(fmt.Sprintf("%s: %s (%.0f%%)", e.Kind, e.Value, e.Confidence*100)), html.EscapeString(text[e.Start:e.End]))
+		if e.Kind == queryMark {
+			fmt.Fprintf(&b, `<mark class="query" title="%s">%s</mark>`,
+				html.EscapeString("matches your search: "+e.Value), html.EscapeString(text[e.Start:e.End]))
+		} else {
+			fmt.Fprintf(&b, `<mark class="ent %s" title="%s">%s</mark>`, kindClass(e.Kind),
+				html.EscapeString(fmt.Sprintf("%s: %s (%.0f%%)", e.Kind, e.Value, e.Confidence*100)), html.EscapeString(text[e.Start:e.End]))
+		}
 		pos = e.End
 	}
 	b.WriteString(html.EscapeString(text[pos:]))

@@ -30,6 +30,7 @@ func routes() []route {
 
 		{"GET", "/{$}", auth.ScopeRead, (*ui).dashboard},
 		{"GET", "/documents", auth.ScopeRead, (*ui).documents},
+		{"GET", "/search", auth.ScopeRead, (*ui).search},
 		{"GET", "/documents/{id}", auth.ScopeRead, (*ui).document},
 		{"GET", "/documents/{id}/original", auth.ScopeRead, (*ui).original},
 		{"POST", "/documents/{id}/labels", auth.ScopeWrite, (*ui).addLabel},

@@ -193,6 +193,9 @@ type ListDocumentsParams struct {
 	Query string
 	// ParentID keeps the attachments of this document.
 	ParentID string
+	// Tags keeps the documents carrying every one of these tags, named in
+	// any case.
+	Tags []string
 	// Cursor continues a listing: pass the previous page's Next.
 	Cursor string
 	// Limit is the page size. Defaults to 50; at most 1,000.
@@ -255,6 +258,11 @@ type SetStateParams struct {
 	// Events are appended to the audit trail; their DocumentID is
 	// ignored.
 	Events []AddEventParams
+	// Tags, when not nil, replace the tags the pipeline set on the
+	// document (MachineSetBy): each is assigned unless the document has
+	// it already, by whoever, and the pipeline's assignments not among
+	// them are removed. Tags people set stay.
+	Tags []TagAssignment
 	// MIMEType, when not empty, replaces the document's media type: the
 	// extract stage detects it again from the whole content, where ingest
 	// saw only the first bytes (a ZIP's central directory, a CFB
@@ -307,12 +315,17 @@ func (p *SetStateParams) validate() error {
 		p.Events[i].DocumentID = p.ID
 		errs = append(errs, p.Events[i].validate())
 	}
+	for _, t := range p.Tags {
+		if t.Tag == "" || !MachineSetBy(t.SetBy) {
+			errs = append(errs, invalid(fmt.Errorf("tag %q set by %q: the pipeline sets named tags, as %q or %q…", t.Tag, t.SetBy, SetByRule, SetByClassifierPrefix)))
+		}
+	}
 	return errors.Join(errs...)
 }
 
 // hasResults reports whether the move carries a stage's results.
 func (p *SetStateParams) hasResults() bool {
-	return p.Pages != nil || p.Text != nil || len(p.Analyses) > 0 || len(p.Events) > 0
+	return p.Pages != nil || p.Text != nil || len(p.Analyses) > 0 || len(p.Events) > 0 || p.Tags != nil
 }
 
 // ErrIllegalTransition is returned (wrapped) by SetState for a move the state

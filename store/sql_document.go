@@ -162,6 +162,9 @@ func (s *sqlStore) ListDocuments(ctx context.Context, p *ListDocumentsParams) (*
 	if p.ParentID != "" {
 		where = append(where, "d.parent_id = "+arg(p.ParentID))
 	}
+	for _, tag := range p.Tags {
+		where = append(where, "EXISTS (SELECT 1 FROM document_tags dt JOIN tags tg ON tg.id = dt.tag_id WHERE dt.document_id = d.id AND tg.name_key = "+arg(tagKey(tag))+")")
+	}
 	if p.Cursor != "" {
 		// The cursor is the last document's id: anything else is a
 		// client's mistake, not a place to start from.
@@ -329,6 +332,11 @@ func (s *sqlStore) saveResults(ctx context.Context, tx execer, p *SetStateParams
 	}
 	if err := s.saveAnalyses(ctx, tx, p.ID, p.Analyses); err != nil {
 		return err
+	}
+	if p.Tags != nil {
+		if err := s.replaceMachineTags(ctx, tx, p.ID, p.Tags); err != nil {
+			return err
+		}
 	}
 	return s.insertEvents(ctx, tx, p.ID, p.Events)
 }

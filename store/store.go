@@ -26,6 +26,8 @@ type Store interface {
 	Events
 	Labels
 	ModelVersions
+	Tags
+	Views
 	Webhooks
 	Access
 
@@ -116,6 +118,55 @@ type Labels interface {
 	// ListLabels lists labels, oldest first, optionally of one document or
 	// one label.
 	ListLabels(ctx context.Context, p *ListLabelsParams) ([]Label, error)
+}
+
+// Tags is the store's role of tags: the tags themselves with their
+// matching rules, and which documents carry them. Tags are named in any
+// case: "Invoice" and "invoice" are one tag.
+type Tags interface {
+	// CreateTag creates a tag; a name that is taken (in any case) fails
+	// with ErrExists, a rule that can never match (a bad regular
+	// expression) with ErrInvalid.
+	CreateTag(ctx context.Context, p *CreateTagParams) (*Tag, error)
+	// DeleteTag deletes a tag and its assignments.
+	DeleteTag(ctx context.Context, name string) error
+	// DocumentTagNames returns the names of the tags of each of the given
+	// documents, sorted, in one query: what a page of documents shows.
+	// Documents without tags are absent from the map.
+	DocumentTagNames(ctx context.Context, documentIDs []string) (map[string][]string, error)
+	// GetTag returns a tag with its document count.
+	GetTag(ctx context.Context, name string) (*Tag, error)
+	// ListDocumentTags lists tag assignments, oldest first.
+	ListDocumentTags(ctx context.Context, p *ListDocumentTagsParams) ([]DocumentTag, error)
+	// ListTags lists every tag by name, with its document count.
+	ListTags(ctx context.Context) ([]Tag, error)
+	// TagDocuments sets tags on documents. It is idempotent: an
+	// assignment that exists stays as it is (with its SetBy). It returns
+	// how many assignments are new. An unknown tag or document fails with
+	// ErrNotFound, and nothing is set.
+	TagDocuments(ctx context.Context, p *TagDocumentsParams) (int, error)
+	// UntagDocuments removes tags from documents, whoever set them, and
+	// returns how many assignments it removed. An unknown tag fails with
+	// ErrNotFound.
+	UntagDocuments(ctx context.Context, p *UntagDocumentsParams) (int, error)
+	// UpdateTag replaces a tag's color and rule, and renames it.
+	UpdateTag(ctx context.Context, p *UpdateTagParams) (*Tag, error)
+}
+
+// Views is the store's role of the saved views of the document list.
+type Views interface {
+	// CreateView saves a view; a name its owner used already fails with
+	// ErrExists.
+	CreateView(ctx context.Context, p *CreateViewParams) (*View, error)
+	// DeleteView deletes a view of the owner's; another's is ErrNotFound.
+	DeleteView(ctx context.Context, id, owner string) error
+	// GetView returns a view.
+	GetView(ctx context.Context, id string) (*View, error)
+	// ListViews lists an owner's views and the shared ones, by name.
+	ListViews(ctx context.Context, p *ListViewsParams) ([]View, error)
+	// UpdateView replaces a view of the owner's; another's is
+	// ErrNotFound.
+	UpdateView(ctx context.Context, p *UpdateViewParams) (*View, error)
 }
 
 // ModelVersions is the store's role of the registry of trained models.

@@ -41,6 +41,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Analysis", func(t *testing.T) { t.Parallel(); exerciseAnalysis(t, h) })
 	t.Run("Audit", func(t *testing.T) { t.Parallel(); exerciseAudit(t, h) })
 	t.Run("ModelVersions", func(t *testing.T) { t.Parallel(); exerciseModelVersions(t, h) })
+	t.Run("Tags", func(t *testing.T) { t.Parallel(); exerciseTags(t, h) })
 	t.Run("Webhooks", func(t *testing.T) { t.Parallel(); exerciseWebhooks(t, h) })
 	t.Run("Access", func(t *testing.T) { t.Parallel(); exerciseAccess(t, h) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); exerciseDelete(t, h) })

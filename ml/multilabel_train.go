@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -253,6 +254,19 @@ func fitMultiLabel(ctx context.Context, labels []string, grams [][]string, ys []
 	for k := range order {
 		order[k] = k
 	}
+	// A label carried by few documents would learn little from steps that
+	// are nearly all negative: its positives weigh more, by the square
+	// root of its negatives per positive, at most posWeightMax times.
+	pos := make([]float64, c)
+	for _, i := range idx {
+		for _, y := range ys[i] {
+			pos[y]++
+		}
+	}
+	posWeight := make([]float64, c)
+	for l, n := range pos {
+		posWeight[l] = min(max(math.Sqrt((float64(len(idx))-n)/max(n, 1)), 1), posWeightMax)
+	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0x9e3779b97f4a7c15))
 	w, b := m.Weights, m.Bias
 	g := make([]float64, c)
@@ -269,7 +283,7 @@ func fitMultiLabel(ctx context.Context, labels []string, grams [][]string, ys []
 			x := xs[k]
 			g = m.probabilities(g, x)
 			for _, y := range ys[idx[k]] {
-				g[y]--
+				g[y] = (g[y] - 1) * posWeight[y]
 			}
 			for j, f := range x.idx {
 				row := w[int(f)*c : int(f)*c+c]
@@ -285,6 +299,9 @@ func fitMultiLabel(ctx context.Context, labels []string, grams [][]string, ys []
 	}
 	return m, nil
 }
+
+// posWeightMax bounds the weight of a label's positive examples.
+const posWeightMax = 10
 
 // scoredLabel is one label's probability for one validation document and
 // whether the document carries the label.

@@ -89,6 +89,7 @@ func Queues() map[string]int {
 type stageStore interface {
 	store.Documents
 	store.Events
+	store.Tags
 	store.Texts
 	store.Webhooks
 }
@@ -107,6 +108,10 @@ type Config struct {
 	// Analyzer runs the models on a document's text. Defaults to
 	// BasicAnalyzer, which records language-independent facts.
 	Analyzer Analyzer
+	// TagSuggester, when set, suggests tags from a document's text (the
+	// tag classifier); only suggestions of tags whose rule is "auto" are
+	// set. Optional: without it, "auto" tags are set by people only.
+	TagSuggester TagSuggester
 	// OneJobMaxBytes is the size up to which a document is extracted and
 	// analysed by one job and finished in one commit, when its text is no
 	// larger either; larger ones go through a job per stage, so that their
@@ -175,6 +180,8 @@ type Pipeline struct {
 	log *slog.Logger
 	// hooks caches the webhooks; see webhooksTTL.
 	hooks atomic.Pointer[webhookList]
+	// tagCache caches the tags' rules; see tagRulesTTL.
+	tagCache tagRuleCache
 }
 
 // New returns a pipeline. Register its handlers with a jobs server that

@@ -203,6 +203,11 @@ func (p *Pipeline) finishInOneJob(ctx context.Context, r *stageRun, doc *store.D
 	}
 	move.To, move.Unsynced, move.Analyses = store.StateDone, false, res
 	move.Events = append(move.Events, analyze.events(store.EventDone, "")...)
+	tags, tagEvents, err := p.documentTags(ctx, analyze, doc, move.Text.Title, move.Text.Text)
+	if err != nil {
+		return err
+	}
+	move.Tags, move.Events = tags, append(move.Events, tagEvents...)
 	done, err := p.cfg.Store.SetState(ctx, move)
 	if err != nil {
 		return fmt.Errorf("save extraction and analysis: %w", err)
@@ -340,9 +345,13 @@ func (p *Pipeline) runAnalyze(ctx context.Context, r *stageRun) error {
 	if err != nil {
 		return fmt.Errorf("analyze: %w", err)
 	}
+	tags, tagEvents, err := p.documentTags(ctx, r, doc, doc.Title, text)
+	if err != nil {
+		return err
+	}
 	if doc, err = p.cfg.Store.SetState(ctx, &store.SetStateParams{ID: doc.ID,
 		From: []store.State{store.StateAnalyzing}, To: store.StateIndexed,
-		Analyses: res, Events: r.events(store.EventDone, ""), Unsynced: true,
+		Analyses: res, Events: append(r.events(store.EventDone, ""), tagEvents...), Tags: tags, Unsynced: true,
 	}); err != nil {
 		return fmt.Errorf("save analysis: %w", err)
 	}

@@ -52,16 +52,18 @@ type WebhookPayload struct {
 
 // WebhookDocument is the document as a delivery describes it.
 type WebhookDocument struct {
-	ID            string    `json:"id"`
-	Name          string    `json:"name"`
-	SHA256        string    `json:"sha256"`
-	MIMEType      string    `json:"mime_type"`
-	State         string    `json:"state"`
-	FailureReason string    `json:"failure_reason,omitempty"`
-	PageCount     int       `json:"page_count"`
-	WordCount     int       `json:"word_count"`
-	Language      string    `json:"language,omitempty"`
-	UpdatedAt     time.Time `json:"updated_at"`
+	ID            string `json:"id"`
+	Name          string `json:"name"`
+	SHA256        string `json:"sha256"`
+	MIMEType      string `json:"mime_type"`
+	State         string `json:"state"`
+	FailureReason string `json:"failure_reason,omitempty"`
+	PageCount     int    `json:"page_count"`
+	WordCount     int    `json:"word_count"`
+	Language      string `json:"language,omitempty"`
+	// Tags are the names of the document's tags at delivery.
+	Tags      []string  `json:"tags"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 type webhookArgs struct {
@@ -150,10 +152,14 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	if err != nil {
 		return fmt.Errorf("load document %s: %w", a.DocumentID, err)
 	}
+	tags, err := p.cfg.Store.DocumentTagNames(ctx, []string{doc.ID})
+	if err != nil {
+		return fmt.Errorf("load tags of document %s: %w", doc.ID, err)
+	}
 	body, err := json.Marshal(WebhookPayload{Event: a.Event, Document: WebhookDocument{
 		ID: doc.ID, Name: doc.Name, SHA256: doc.SHA256, MIMEType: doc.MIMEType, State: string(doc.State),
 		FailureReason: doc.FailureReason, PageCount: doc.PageCount, WordCount: doc.WordCount,
-		Language: doc.Language, UpdatedAt: doc.UpdatedAt,
+		Language: doc.Language, Tags: append([]string{}, tags[doc.ID]...), UpdatedAt: doc.UpdatedAt,
 	}})
 	if err != nil {
 		return jobs.Discard(fmt.Errorf("encode webhook payload: %w", err))

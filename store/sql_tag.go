@@ -156,6 +156,12 @@ func (s *sqlStore) ListDocumentTags(ctx context.Context, p *ListDocumentTagsPara
 	return list, nil
 }
 
+func (s *sqlStore) ListTagRules(ctx context.Context) ([]Tag, error) {
+	return listRows(ctx, s.r, "list tag rules", scanTag,
+		"SELECT t.id, t.name, t.color, t.match, t.match_text, t.case_sensitive, t.created_at, 0 FROM tags t WHERE t.match <> $1 ORDER BY t.name_key",
+		MatchNone)
+}
+
 func (s *sqlStore) ListTags(ctx context.Context) ([]Tag, error) {
 	return listRows(ctx, s.r, "list tags", scanTag, "SELECT "+tagColumns+" FROM tags t ORDER BY t.name_key")
 }

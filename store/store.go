@@ -138,6 +138,10 @@ type Tags interface {
 	GetTag(ctx context.Context, name string) (*Tag, error)
 	// ListDocumentTags lists tag assignments, oldest first.
 	ListDocumentTags(ctx context.Context, p *ListDocumentTagsParams) ([]DocumentTag, error)
+	// ListTagRules lists the tags that have a rule (Match is not
+	// MatchNone), by name, without their document counts: what the
+	// pipeline reads for its documents, cheaply.
+	ListTagRules(ctx context.Context) ([]Tag, error)
 	// ListTags lists every tag by name, with its document count.
 	ListTags(ctx context.Context) ([]Tag, error)
 	// TagDocuments sets tags on documents. It is idempotent: an

@@ -46,6 +46,11 @@ func exerciseTags(t *testing.T, h Harness) {
 
 		_, err = b.st.GetTag(ctx, "nope")
 		require.ErrorIs(t, err, store.ErrNotFound)
+
+		rules, err := b.st.ListTagRules(ctx)
+		require.NoError(t, err)
+		require.Equal(t, []string{"Invoice"}, tagNames(rules), "the tags with a rule")
+		require.Equal(t, `invoice "amount due"`, rules[0].MatchText)
 	})
 
 	t.Run("Invalid", func(t *testing.T) {

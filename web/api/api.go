@@ -34,6 +34,8 @@ type apiStore interface {
 	store.Events
 	store.Labels
 	store.ModelVersions
+	store.Tags
+	store.Views
 	store.Webhooks
 }
 
@@ -183,7 +185,7 @@ func (a *api) storeError(w http.ResponseWriter, r *http.Request, err error) bool
 		a.problem(w, r, http.StatusNotFound, err)
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, auth.ErrInvalid):
 		a.problem(w, r, http.StatusBadRequest, err)
-	case errors.Is(err, store.ErrStateConflict):
+	case errors.Is(err, store.ErrStateConflict), errors.Is(err, store.ErrExists):
 		a.problem(w, r, http.StatusConflict, err)
 	default:
 		a.problem(w, r, http.StatusServiceUnavailable, err)

@@ -47,6 +47,8 @@ type Document struct {
 	// TextTruncated reports that the text is the document's first bytes
 	// only: extraction stopped at the text limit (--max-text-bytes).
 	TextTruncated bool `json:"text_truncated"`
+	// Tags are the names of the document's tags, sorted.
+	Tags []string `json:"tags"`
 	// Duplicate is set on an upload whose content was already stored: the
 	// document is the existing one, with its results.
 	Duplicate bool `json:"duplicate,omitempty"`
@@ -127,7 +129,10 @@ func (a *api) upload(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
-	v := view(doc)
+	v, err := a.documentView(r.Context(), doc)
+	if a.storeError(w, r, err) {
+		return
+	}
 	v.Duplicate = !created
 	code := http.StatusCreated
 	if !created {
@@ -142,7 +147,11 @@ func (a *api) get(w http.ResponseWriter, r *http.Request) {
 	if a.storeError(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusOK, view(doc))
+	v, err := a.documentView(r.Context(), doc)
+	if a.storeError(w, r, err) {
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 // deleteDocument deletes the document's records. Its content stays in blob
@@ -269,7 +278,11 @@ func (a *api) reprocess(w http.ResponseWriter, r *http.Request) {
 	if a.storeError(w, r, err) {
 		return
 	}
-	writeJSON(w, http.StatusAccepted, view(doc))
+	v, err := a.documentView(r.Context(), doc)
+	if a.storeError(w, r, err) {
+		return
+	}
+	writeJSON(w, http.StatusAccepted, v)
 }
 
 // List is a page of documents.
@@ -306,15 +319,21 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 		a.problem(w, r, http.StatusBadRequest, fmt.Errorf("state %q is not one of %v", state, store.States))
 		return
 	}
+	tags, err := tagsParam(q)
+	if err != nil {
+		a.problem(w, r, http.StatusBadRequest, err)
+		return
+	}
 	page, err := a.st.ListDocuments(r.Context(), &store.ListDocumentsParams{State: state, MIMEType: q.Get("mime_type"),
-		Query: q.Get("q"), ParentID: q.Get("parent"), Cursor: q.Get("cursor"), Limit: limit})
+		Query: q.Get("q"), ParentID: q.Get("parent"), Tags: tags, Cursor: q.Get("cursor"), Limit: limit})
 	if a.storeError(w, r, err) {
 		return
 	}
-	out := List{Documents: make([]Document, len(page.Documents))}
-	for i := range page.Documents {
-		out.Documents[i] = view(&page.Documents[i])
+	docs, err := a.documentViews(r.Context(), page.Documents)
+	if a.storeError(w, r, err) {
+		return
 	}
+	out := List{Documents: docs}
 	if page.Next != "" {
 		// The next link keeps the filters and the limit, so a client just
 		// follows it.
@@ -323,6 +342,9 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 			if v := q.Get(k); v != "" {
 				next.Set(k, v)
 			}
+		}
+		if len(tags) > 0 {
+			next.Set("tag", strings.Join(tags, ","))
 		}
 		next.Set("limit", strconv.Itoa(limit))
 		next.Set("cursor", page.Next)

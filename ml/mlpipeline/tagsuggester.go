@@ -9,6 +9,7 @@ import (
 
 	"github.com/quirehq/quire/blob"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
 
@@ -35,6 +36,8 @@ type TagSuggester struct {
 	loaded atomic.Pointer[loadedTagModel]
 	mu     sync.Mutex // one Refresh at a time
 }
+
+var _ pipeline.TagSuggester = (*TagSuggester)(nil)
 
 // loadedTagModel is a version of the tag classifier and its registered ID.
 type loadedTagModel struct {

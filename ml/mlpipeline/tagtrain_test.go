@@ -4,13 +4,20 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/extract"
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/sqlitedriver"
 	"github.com/quirehq/quire/ml"
 	"github.com/quirehq/quire/ml/mlpipeline"
+	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
 
@@ -193,5 +200,93 @@ func TestTrainerTagsWithoutAutoTags(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, res)
 		require.Empty(t, b.tagVersions(t))
+	})
+}
+
+// TestTagSuggesterInPipeline trains the tag model on people's tags, then
+// runs a new message through the real pipeline (SQLite job driver, the
+// bundle's store) with the suggester the worker wires in: the document
+// is tagged with the classifier's tag, under the active version's ID, and
+// a tag whose rule is not "auto" is never set by the classifier.
+func TestTagSuggesterInPipeline(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, func(t *testing.T, b *trainBundle) {
+		ctx := context.Background()
+		b.createTag(t, "spam", store.MatchAuto)
+		b.createTag(t, "ham", store.MatchNone) // set by hand only
+		var spam []string
+		for id, class := range b.docs {
+			if class == "spam" {
+				b.tag(t, id, "user:alice@example.com", "spam")
+				spam = append(spam, id)
+			} else {
+				b.tag(t, id, "user:alice@example.com", "ham")
+			}
+		}
+		tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: b.st, Blobs: b.blobs,
+			Tags: &ml.MultiLabelTrainOpts{MinDF: 1}, Logger: slog.New(slog.DiscardHandler)})
+		require.NoError(t, err)
+		res, err := tr.Run(ctx)
+		require.NoError(t, err)
+		require.Len(t, res, 1)
+		require.True(t, res[0].Activated)
+		sugg := mlpipeline.NewTagSuggester(b.st, b.blobs)
+		require.NoError(t, sugg.Refresh(ctx))
+
+		jd, err := sqlitedriver.Open(filepath.Join(t.TempDir(), "jobs.db"), nil)
+		require.NoError(t, err)
+		t.Cleanup(func() { jd.Close() })
+		client, err := jobs.NewClient(jd, nil)
+		require.NoError(t, err)
+		x := extract.New(extract.Config{})
+		t.Cleanup(func() { x.Close() })
+		finished := make(chan *store.Document, 10)
+		p, err := pipeline.New(pipeline.Config{Store: b.st, Blobs: b.blobs, Jobs: client, Extractor: x,
+			TagSuggester: sugg, Finished: func(d *store.Document) { finished <- d }})
+		require.NoError(t, err)
+		hs := jobs.NewHandlers()
+		p.Register(hs)
+		srv, err := jobs.NewServer(jd, &jobs.Config{Queues: pipeline.Queues(), Concurrency: 2, Handlers: hs})
+		require.NoError(t, err)
+		require.NoError(t, srv.Start(ctx))
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			require.NoError(t, srv.Stop(ctx))
+		})
+
+		// A new message: the text of the spam messages the model was
+		// trained on, run together, so that the test says whether the
+		// pipeline sets what the model suggests, not how good the model
+		// is.
+		var body strings.Builder
+		body.WriteString("From: offers@example.com\nSubject: new offer\n\n")
+		for _, id := range spam[:5] {
+			text, err := b.st.GetText(ctx, id)
+			require.NoError(t, err)
+			body.WriteString(text)
+			body.WriteString("\n")
+		}
+		want, setBy, err := sugg.SuggestTags(ctx, body.String())
+		require.NoError(t, err)
+		require.Contains(t, want, "spam")
+		doc, created, err := p.Ingest(ctx, &pipeline.IngestParams{Name: "offer.txt", Type: "text/plain",
+			Body: strings.NewReader(body.String()), Source: store.SourceSubmit})
+		require.NoError(t, err)
+		require.True(t, created)
+		var done *store.Document
+		select {
+		case done = <-finished:
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the document was not processed")
+		}
+		require.Equal(t, doc.ID, done.ID)
+		require.Equal(t, store.StateDone, done.State)
+		got, err := b.st.ListDocumentTags(ctx, &store.ListDocumentTagsParams{DocumentID: doc.ID})
+		require.NoError(t, err)
+		require.Len(t, got, 1, "only the auto tag, not ham: %v", got)
+		require.Equal(t, "spam", got[0].Tag)
+		require.Equal(t, store.SetByClassifierPrefix+res[0].VersionID, got[0].SetBy)
+		require.Equal(t, setBy, got[0].SetBy)
 	})
 }

@@ -140,14 +140,19 @@ func (u *ui) dashboard(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		u.fail(w, r, http.StatusServiceUnavailable, err)
 		return
 	}
+	views, err := u.st.ListViews(ctx, &store.ListViewsParams{Owner: "user:" + c.User.Email, Dashboard: true})
+	if err != nil {
+		u.fail(w, r, http.StatusServiceUnavailable, err)
+		return
+	}
 	u.render(w, r, http.StatusOK, "dashboard", c, &page{Title: "Dashboard", Nav: "dashboard", Data: map[string]any{
-		"Docs": docs, "States": store.States, "Jobs": st, "Queues": queues, "Processes": procs}})
+		"Docs": docs, "States": store.States, "Jobs": st, "Queues": queues, "Processes": procs, "Views": views}})
 }
 
 func (u *ui) documents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	q := r.URL.Query()
 	p := &store.ListDocumentsParams{State: store.State(q.Get("state")), MIMEType: q.Get("mime_type"),
-		Query: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor"), Limit: 50}
+		Query: strings.TrimSpace(q.Get("q")), Tags: tagFilter(q.Get("tag")), Cursor: q.Get("cursor"), Limit: 50}
 	list, err := u.st.ListDocuments(r.Context(), p)
 	if errors.Is(err, store.ErrInvalid) {
 		u.fail(w, r, http.StatusBadRequest, err)
@@ -160,15 +165,28 @@ func (u *ui) documents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	next := ""
 	if list.Next != "" {
 		nq := url.Values{"cursor": {list.Next}}
-		for _, k := range []string{"state", "mime_type", "q"} {
+		for _, k := range []string{"state", "mime_type", "q", "tag"} {
 			if v := q.Get(k); v != "" {
 				nq.Set(k, v)
 			}
 		}
 		next = "/documents?" + nq.Encode()
 	}
+	ids := make([]string, len(list.Documents))
+	for i := range list.Documents {
+		ids[i] = list.Documents[i].ID
+	}
+	tagNames, err := u.st.DocumentTagNames(r.Context(), ids)
+	if u.storeError(w, r, err) {
+		return
+	}
+	allTags, err := u.st.ListTags(r.Context())
+	if u.storeError(w, r, err) {
+		return
+	}
 	u.render(w, r, http.StatusOK, "documents", c, &page{Title: "Documents", Nav: "documents", Data: map[string]any{
-		"List": list.Documents, "Next": next, "States": store.States, "State": p.State, "Query": p.Query, "MIMEType": p.MIMEType}})
+		"List": list.Documents, "Next": next, "States": store.States, "State": p.State, "Query": p.Query, "MIMEType": p.MIMEType,
+		"Tag": q.Get("tag"), "TagNames": tagNames, "AllTags": allTags, "CanWrite": c.can(auth.ScopeWrite)}})
 }
 
 // documentView is what a document's page shows.
@@ -180,6 +198,8 @@ type documentView struct {
 	EntityKinds     []string
 	Classifications []store.Classification
 	Labels          []store.Label
+	Tags            []store.DocumentTag
+	AllTags         []store.Tag
 	Events          []store.Event
 	Preview         string // "pdf", "image" or ""
 	Final           bool
@@ -216,6 +236,12 @@ func (u *ui) document(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	if v.Events, err = u.st.ListEvents(ctx, id); u.storeError(w, r, err) {
+		return
+	}
+	if v.Tags, err = u.st.ListDocumentTags(ctx, &store.ListDocumentTagsParams{DocumentID: id, Limit: store.ListLimitMax}); u.storeError(w, r, err) {
+		return
+	}
+	if v.AllTags, err = u.st.ListTags(ctx); u.storeError(w, r, err) {
 		return
 	}
 	if u.opts.Blobs != nil {
@@ -515,7 +541,7 @@ func (u *ui) storeError(w http.ResponseWriter, r *http.Request, err error) bool 
 		u.fail(w, r, http.StatusNotFound, err)
 	case errors.Is(err, store.ErrInvalid), errors.Is(err, store.ErrIllegalTransition):
 		u.fail(w, r, http.StatusBadRequest, err)
-	case errors.Is(err, store.ErrStateConflict):
+	case errors.Is(err, store.ErrStateConflict), errors.Is(err, store.ErrExists):
 		u.fail(w, r, http.StatusConflict, err)
 	default:
 		u.fail(w, r, http.StatusServiceUnavailable, err)

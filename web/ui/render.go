@@ -29,6 +29,9 @@ type page struct {
 	Banner string
 	// Flash is a one-line message from the previous action.
 	Flash string
+	// Views are the user's saved views and the shared ones, for the
+	// navigation.
+	Views []store.View
 	// Data is the page's own.
 	Data any
 }
@@ -43,6 +46,7 @@ func parsePages() (map[string]*template.Template, error) {
 		"highlight": highlight,
 		"kindClass": kindClass,
 		"seconds":   func(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) },
+		"viewURL":   viewURL,
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {
@@ -77,6 +81,7 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 	p.Banner = u.opts.Banner
 	if c != nil {
 		p.User, p.CSRF = c.User, c.CSRF
+		p.Views = u.navViews(r.Context(), c)
 	}
 	if p.Flash == "" {
 		p.Flash = r.URL.Query().Get("msg")

@@ -43,7 +43,9 @@ type uiStore interface {
 	store.Events
 	store.Labels
 	store.ModelVersions
+	store.Tags
 	store.Users
+	store.Views
 }
 
 // Options configure New.

@@ -212,6 +212,49 @@
       if (!window.confirm(f.dataset.confirm)) e.preventDefault();
     });
   });
+  // Bulk actions on the documents list: the selected rows, or every result
+  // of the list's query, sent to the API; delete asks first.
+  const bulk = document.getElementById("bulk");
+  if (bulk && document.getElementById("bulk-apply")) {
+    const status = document.getElementById("bulk-status");
+    bulk.addEventListener("submit", function (e) {
+      e.preventDefault();
+      const action = bulk.elements.action.value;
+      const split = function (s) { return s.split(",").map(function (t) { return t.trim(); }).filter(Boolean); };
+      const body = { action: action };
+      if (action === "tag" || action === "untag") body.tags = split(bulk.elements.tags.value);
+      if (action === "label") body.label = bulk.elements.label.value.trim();
+      let what;
+      if (bulk.elements.all.checked) {
+        const d = bulk.dataset;
+        body.query = { state: d.state || undefined, q: d.q || undefined, mime_type: d.mimeType || undefined,
+          tags: d.tag ? split(d.tag) : undefined };
+        what = "every document of this query";
+      } else {
+        body.ids = Array.from(bulk.querySelectorAll("input[name=ids]:checked")).map(function (b) { return b.value; });
+        if (body.ids.length === 0) { status.textContent = "Select documents first."; return; }
+        what = body.ids.length + " documents";
+      }
+      if (action === "delete" && !window.confirm("Delete " + what + " with their results?")) return;
+      status.textContent = "Working…";
+      fetch("/api/v1/documents/bulk", {
+        method: "POST", credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf, "Accept": "application/json", "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }).then(function (r) {
+        return r.json().then(function (j) {
+          if (!r.ok) throw new Error(j.detail || r.status);
+          return j;
+        });
+      }).then(function (res) {
+        const url = new URL(window.location.href);
+        url.searchParams.set("msg", action + ": " + res.matched + " documents, " + res.changed + " changed" +
+          (res.skipped ? ", " + res.skipped + " skipped" : "") + ".");
+        window.location.replace(url.toString());
+      }, function (err) { status.textContent = "Failed: " + err.message; });
+    });
+  }
+
   document.querySelectorAll("input.select-all").forEach(function (box) {
     box.addEventListener("change", function () {
       box.closest("form").querySelectorAll("input[name=ids]").forEach(function (b) { b.checked = box.checked; });

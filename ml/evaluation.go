@@ -128,3 +128,155 @@ func (ev *Evaluation) WriteText(w io.Writer) error {
 	}
 	return tw.Flush()
 }
+
+// MultiLabelEvaluation is how a multi-label model did on labelled
+// documents. Every (document, label) pair is one yes-or-no decision:
+// micro-averaged figures pool the decisions of all labels, so common
+// labels weigh most; macro-averaged F1 is the mean of the labels' own F1,
+// so a rare label weighs as much as a common one.
+type MultiLabelEvaluation struct {
+	// Labels are the rows of PerLabel: the model's labels, then any label
+	// found only in the data (which the model can only miss).
+	Labels []string
+	// Examples is the number of documents evaluated.
+	Examples int
+	// MicroPrecision, MicroRecall and MicroF1 pool every label's
+	// decisions.
+	MicroPrecision, MicroRecall, MicroF1 float64
+	// MacroF1 is the mean of the F1 of the labels present in the data or
+	// predicted.
+	MacroF1 float64
+	// SubsetAccuracy is the share of documents whose labels were all
+	// found, and no other.
+	SubsetAccuracy float64
+	// PerLabel holds each label's precision, recall and F1, in Labels
+	// order; Support is the number of documents carrying it.
+	PerLabel []LabelMetrics
+}
+
+// Evaluate predicts every example and compares its labels with the
+// document's.
+func (m *MultiLabelModel) Evaluate(examples []MultiLabelExample) *MultiLabelEvaluation {
+	truth := make([][]string, len(examples))
+	predicted := make([][]string, len(examples))
+	for i, e := range examples {
+		truth[i] = e.Labels
+		for _, s := range m.Predict(e.Text) {
+			predicted[i] = append(predicted[i], s.Label)
+		}
+	}
+	return EvaluateMultiLabel(m.Labels, truth, predicted)
+}
+
+// EvaluateMultiLabel compares the predicted labels of documents with
+// their true ones (truth[i] and predicted[i] are document i's). Labels are
+// the model's; a label of the data or the predictions not among them is
+// added after them.
+func EvaluateMultiLabel(labels []string, truth, predicted [][]string) *MultiLabelEvaluation {
+	ev := &MultiLabelEvaluation{Labels: slices.Clone(labels), Examples: len(truth)}
+	index := make(map[string]int, len(labels))
+	for i, l := range ev.Labels {
+		index[l] = i
+	}
+	at := func(l string) int {
+		i, ok := index[l]
+		if !ok {
+			i = len(ev.Labels)
+			index[l] = i
+			ev.Labels = append(ev.Labels, l)
+		}
+		return i
+	}
+	var tp, fp, fn []int
+	grow := func() {
+		for len(tp) < len(ev.Labels) {
+			tp, fp, fn = append(tp, 0), append(fp, 0), append(fn, 0)
+		}
+	}
+	exact := 0
+	for d := range truth {
+		t := uniqueLabels(truth[d])
+		var p []string
+		if d < len(predicted) {
+			p = uniqueLabels(predicted[d])
+		}
+		for _, l := range t {
+			at(l)
+		}
+		for _, l := range p {
+			at(l)
+		}
+		grow()
+		same := len(t) == len(p)
+		for _, l := range p {
+			if slices.Contains(t, l) {
+				tp[index[l]]++
+			} else {
+				fp[index[l]]++
+				same = false
+			}
+		}
+		for _, l := range t {
+			if !slices.Contains(p, l) {
+				fn[index[l]]++
+			}
+		}
+		if same {
+			exact++
+		}
+	}
+	grow()
+	var sumTP, sumFP, sumFN int
+	var f1s float64
+	counted := 0
+	for i, l := range ev.Labels {
+		lm := LabelMetrics{Label: l, Support: tp[i] + fn[i]}
+		if tp[i]+fp[i] > 0 {
+			lm.Precision = float64(tp[i]) / float64(tp[i]+fp[i])
+		}
+		if lm.Support > 0 {
+			lm.Recall = float64(tp[i]) / float64(lm.Support)
+		}
+		if tp[i] > 0 {
+			lm.F1 = 2 * float64(tp[i]) / float64(2*tp[i]+fp[i]+fn[i])
+		}
+		ev.PerLabel = append(ev.PerLabel, lm)
+		sumTP, sumFP, sumFN = sumTP+tp[i], sumFP+fp[i], sumFN+fn[i]
+		// A label neither present nor predicted says nothing of the model.
+		if tp[i]+fp[i]+fn[i] > 0 {
+			f1s += lm.F1
+			counted++
+		}
+	}
+	if sumTP+sumFP > 0 {
+		ev.MicroPrecision = float64(sumTP) / float64(sumTP+sumFP)
+	}
+	if sumTP+sumFN > 0 {
+		ev.MicroRecall = float64(sumTP) / float64(sumTP+sumFN)
+	}
+	if sumTP > 0 {
+		ev.MicroF1 = 2 * float64(sumTP) / float64(2*sumTP+sumFP+sumFN)
+	}
+	if counted > 0 {
+		ev.MacroF1 = f1s / float64(counted)
+	}
+	if ev.Examples > 0 {
+		ev.SubsetAccuracy = float64(exact) / float64(ev.Examples)
+	}
+	return ev
+}
+
+// WriteText writes the evaluation for a person: the figures, then the
+// per-label table.
+func (ev *MultiLabelEvaluation) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "documents\t%d\n", ev.Examples)
+	fmt.Fprintf(tw, "micro-F1\t%.4f (precision %.4f, recall %.4f)\n", ev.MicroF1, ev.MicroPrecision, ev.MicroRecall)
+	fmt.Fprintf(tw, "macro-F1\t%.4f\n", ev.MacroF1)
+	fmt.Fprintf(tw, "subset accuracy\t%.4f\n\n", ev.SubsetAccuracy)
+	fmt.Fprintf(tw, "label\tprecision\trecall\tF1\tdocuments\n")
+	for _, l := range ev.PerLabel {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\t%d\n", l.Label, l.Precision, l.Recall, l.F1, l.Support)
+	}
+	return tw.Flush()
+}

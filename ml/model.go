@@ -80,9 +80,11 @@ type Metrics struct {
 	// HeldOut is the number of documents of the evaluation; zero when none
 	// was held out.
 	HeldOut int `json:"held_out,omitempty"`
-	// Accuracy and MacroF1 are measured on the held-out documents.
+	// Accuracy and MacroF1 are measured on the held-out documents;
+	// MicroF1 too, for a multi-label model (which has no accuracy).
 	Accuracy float64 `json:"accuracy,omitempty"`
 	MacroF1  float64 `json:"macro_f1,omitempty"`
+	MicroF1  float64 `json:"micro_f1,omitempty"`
 	// Labels and Confusion are the held-out evaluation's confusion matrix
 	// (Evaluation.Labels, Evaluation.Confusion), for people judging the
 	// model: the web UI's models page shows it.
@@ -182,11 +184,18 @@ func (m *Model) features(text string) vector {
 
 // scores returns each label's raw score for a feature vector, into dst.
 func (m *Model) scores(dst []float64, v vector) []float64 {
-	c := len(m.Labels)
-	dst = append(dst[:0], m.Bias...)
+	return linearScores(dst, m.Bias, m.Weights, v)
+}
+
+// linearScores returns, into dst, each label's bias plus the dot product
+// of v with the label's weights (feature-major, len(bias) per feature):
+// the one form of every model's scores, single- or multi-label.
+func linearScores(dst, bias, weights []float64, v vector) []float64 {
+	c := len(bias)
+	dst = append(dst[:0], bias...)
 	for k, f := range v.idx {
 		x := v.val[k]
-		w := m.Weights[int(f)*c : int(f)*c+c]
+		w := weights[int(f)*c : int(f)*c+c]
 		for j := range dst {
 			dst[j] += x * w[j]
 		}

@@ -114,8 +114,18 @@ func tfidf(grams []string, vocab map[string]int32, idf []float64) vector {
 // be most of its allocations. It gives the same vector as
 // tfidf(ngrams(nil, terms, n), vocab, idf).
 func tfidfTerms(terms []string, n int, vocab map[string]int32, idf []float64) vector {
-	idx := make([]int32, 0, len(terms)*n)
-	var buf []byte
+	v, _ := appendTFIDFTerms(vector{}, nil, terms, n, vocab, idf)
+	return v
+}
+
+// appendTFIDFTerms is tfidfTerms into the storage of dst's slices and of
+// buf (which builds the n-grams), returned for the next call: a caller
+// that predicts often keeps them in a pool and allocates nothing here.
+func appendTFIDFTerms(dst vector, buf []byte, terms []string, n int, vocab map[string]int32, idf []float64) (vector, []byte) {
+	idx := dst.idx[:0]
+	if cap(idx) == 0 {
+		idx = make([]int32, 0, len(terms)*n)
+	}
 	for i, t := range terms {
 		if f, ok := vocab[t]; ok {
 			idx = append(idx, f)
@@ -130,7 +140,11 @@ func tfidfTerms(terms []string, n int, vocab map[string]int32, idf []float64) ve
 		}
 	}
 	slices.Sort(idx)
-	v := vector{idx: idx[:0], val: make([]float64, 0, len(idx))}
+	val := dst.val[:0]
+	if cap(val) == 0 {
+		val = make([]float64, 0, len(idx))
+	}
+	v := vector{idx: idx[:0], val: val}
 	var norm float64
 	for i := 0; i < len(idx); {
 		j := i + 1
@@ -149,5 +163,5 @@ func tfidfTerms(terms []string, n int, vocab map[string]int32, idf []float64) ve
 			v.val[k] /= norm
 		}
 	}
-	return v
+	return v, buf
 }

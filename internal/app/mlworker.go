@@ -101,13 +101,18 @@ func (d *Documents) StartML(ctx context.Context, s *MLSettings, log *slog.Logger
 	if d.Analyzer == nil || d.ml != nil {
 		return nil
 	}
-	r, err := mlpipeline.NewReloader(&mlpipeline.ReloaderConfig{Analyzer: d.Analyzer, Store: d.Store, Blobs: d.Blobs,
-		Interval: s.ReloadInterval, Logger: log})
+	r, err := mlpipeline.NewReloader(&mlpipeline.ReloaderConfig{Analyzer: d.Analyzer, Tags: d.Tags, Store: d.Store,
+		Blobs: d.Blobs, Interval: s.ReloadInterval, Logger: log})
 	if err != nil {
 		return err
 	}
 	if err := mlpipeline.Refresh(ctx, d.Analyzer, d.Store, d.Blobs); err != nil {
 		log.Error("ml: active model versions not loaded", "error", err)
+	}
+	if d.Tags != nil {
+		if err := d.Tags.Refresh(ctx); err != nil {
+			log.Error("ml: active tag model not loaded", "error", err)
+		}
 	}
 	rctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	d.ml = &mlRuntime{stop: stop}

@@ -52,29 +52,57 @@ func Publish(ctx context.Context, st store.ModelVersions, blobs *blob.Store, p *
 	if err != nil {
 		return nil, err
 	}
-	put, err := blobs.Put(ctx, bytes.NewReader(art), &blob.PutOpts{ContentType: "application/vnd.quire.model"})
+	return publishArtifact(ctx, st, blobs, &artifactVersion{kind: ModelKindClassifier, name: m.Name, version: m.Version,
+		algorithm: m.Algorithm, metrics: m.Metrics, artifact: art, activate: p.Activate, labelDigest: p.LabelDigest})
+}
+
+// artifactVersion is a model version to register, its artifact made.
+type artifactVersion struct {
+	kind, name, version string
+	algorithm           ml.Algorithm
+	metrics             *ml.Metrics
+	artifact            []byte
+	activate            bool
+	labelDigest         string
+}
+
+// publishArtifact stores an artifact in blob storage and registers its
+// version.
+func publishArtifact(ctx context.Context, st store.ModelVersions, blobs *blob.Store, v *artifactVersion) (*store.ModelVersion, error) {
+	put, err := blobs.Put(ctx, bytes.NewReader(v.artifact), &blob.PutOpts{ContentType: "application/vnd.quire.model"})
 	if err != nil {
-		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
+		return nil, fmt.Errorf("publish model %s@%s: %w", v.name, v.version, err)
 	}
-	rm := registryMetrics{Algorithm: m.Algorithm, Artifact: put.Key, FormatVersion: ml.FormatVersion}
-	if m.Metrics != nil {
-		rm.Metrics = *m.Metrics
+	rm := registryMetrics{Algorithm: v.algorithm, Artifact: put.Key, FormatVersion: ml.FormatVersion}
+	if v.metrics != nil {
+		rm.Metrics = *v.metrics
 	}
 	metrics, err := json.Marshal(rm)
 	if err != nil {
-		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
+		return nil, fmt.Errorf("publish model %s@%s: %w", v.name, v.version, err)
 	}
-	mv, err := st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: ModelKindClassifier,
-		Name: m.Name, Version: m.Version, Metrics: metrics, Active: p.Activate,
-		ArtifactKey: put.Key, LabelDigest: p.LabelDigest})
+	mv, err := st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: v.kind,
+		Name: v.name, Version: v.version, Metrics: metrics, Active: v.activate,
+		ArtifactKey: put.Key, LabelDigest: v.labelDigest})
 	if err != nil {
-		return nil, fmt.Errorf("publish model %s: %w", m.ModelVersion(), err)
+		return nil, fmt.Errorf("publish model %s@%s: %w", v.name, v.version, err)
 	}
 	return mv, nil
 }
 
 // OpenModel reads the artifact of a registered model version.
 func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (*ml.Model, error) {
+	var m *ml.Model
+	err := readArtifact(ctx, blobs, mv, func(r io.Reader) (err error) {
+		m, err = ml.Decode(r)
+		return err
+	})
+	return m, err
+}
+
+// readArtifact opens the artifact of a registered model version and
+// passes it to decode.
+func readArtifact(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion, decode func(io.Reader) error) error {
 	key := mv.ArtifactKey
 	if key == "" {
 		var rm registryMetrics
@@ -83,18 +111,17 @@ func OpenModel(ctx context.Context, blobs *blob.Store, mv *store.ModelVersion) (
 		}
 	}
 	if key == "" {
-		return nil, fmt.Errorf("open model %s (%s@%s): it names no artifact", mv.ID, mv.Name, mv.Version)
+		return fmt.Errorf("open model %s (%s@%s): it names no artifact", mv.ID, mv.Name, mv.Version)
 	}
 	r, err := blobs.Open(ctx, key)
 	if err != nil {
-		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
+		return fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
 	}
 	defer r.Close()
-	m, err := ml.Decode(io.LimitReader(r, maxArtifactBytes))
-	if err != nil {
-		return nil, fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
+	if err := decode(io.LimitReader(r, maxArtifactBytes)); err != nil {
+		return fmt.Errorf("open model %s (%s@%s): %w", mv.ID, mv.Name, mv.Version, err)
 	}
-	return m, nil
+	return nil
 }
 
 // Refresh loads the active classifier versions of the store into a,

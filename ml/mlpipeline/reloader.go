@@ -17,6 +17,9 @@ type ReloaderConfig struct {
 	// Analyzer is the analyzer whose classifiers are kept current.
 	// Required.
 	Analyzer *ml.Analyzer
+	// Tags, when set, is the tag classifier kept current beside the
+	// analyzer's classifiers. Optional.
+	Tags *TagSuggester
 	// Store and Blobs are where versions are registered and their
 	// artifacts kept. Required.
 	Store store.ModelVersions
@@ -94,5 +97,11 @@ func (r *Reloader) ticks(ctx context.Context) <-chan time.Time {
 func (r *Reloader) runOnce(ctx context.Context) {
 	if err := Refresh(ctx, r.cfg.Analyzer, r.cfg.Store, r.cfg.Blobs); err != nil && ctx.Err() == nil {
 		r.cfg.Logger.Error("ml reloader: refresh failed", "err", err)
+	}
+	if r.cfg.Tags == nil {
+		return
+	}
+	if err := r.cfg.Tags.Refresh(ctx); err != nil && ctx.Err() == nil {
+		r.cfg.Logger.Error("ml reloader: tag model refresh failed", "err", err)
 	}
 }

@@ -55,18 +55,22 @@ type TrainerConfig struct {
 	// Train are the training settings; Name and Version are set per
 	// model. Nil means ml's defaults.
 	Train *ml.TrainOpts
+	// Tags are the tag classifier's training settings; Name and Version
+	// are set by the Trainer. Nil means ml's defaults.
+	Tags *ml.MultiLabelTrainOpts
 	// Now returns the current time, which names new versions. Defaults to
 	// time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
-// trainStore is the store's roles a Trainer uses: the labels, the labelled
-// documents and their texts, and the model versions.
+// trainStore is the store's roles a Trainer uses: the labels and tags,
+// the labelled documents and their texts, and the model versions.
 type trainStore interface {
 	store.Documents
 	store.Labels
 	store.ModelVersions
+	store.Tags
 	store.Texts
 }
 
@@ -83,6 +87,10 @@ type trainStore interface {
 // out, evaluates the new model and the active version on the held-out
 // ones, registers the new version with its figures and the digest, and
 // activates it only when its accuracy is not below the active version's.
+//
+// The tag classifier ("tags", kind ModelKindTagger) is trained the same
+// way on the tags people set (SetBy "user:…"), for the tags whose rule is
+// "auto", and compared by micro-averaged F1 (see trainTags).
 type Trainer struct {
 	cfg TrainerConfig
 }
@@ -114,6 +122,8 @@ func NewTrainer(cfg *TrainerConfig) (*Trainer, error) {
 
 // TrainResult is what a run did with one model.
 type TrainResult struct {
+	// Kind is the model's kind: ModelKindClassifier or ModelKindTagger.
+	Kind string `json:"kind"`
 	// Name is the model's name.
 	Name string `json:"name"`
 	// LabelDigest identifies the labels the run read.
@@ -137,6 +147,11 @@ type TrainResult struct {
 	Accuracy       float64 `json:"accuracy"`
 	ActiveID       string  `json:"active_id,omitempty"`
 	ActiveAccuracy float64 `json:"active_accuracy,omitempty"`
+	// MicroF1 and ActiveMicroF1 are the tag classifier's figures in place
+	// of Accuracy and ActiveAccuracy: the micro-averaged F1 of the new
+	// version and of the active one on the held-out documents.
+	MicroF1       float64 `json:"micro_f1,omitempty"`
+	ActiveMicroF1 float64 `json:"active_micro_f1,omitempty"`
 }
 
 // SkippedUnchanged is TrainResult.Skipped for a model whose labels did not
@@ -148,8 +163,9 @@ type labelled struct {
 	docID, class string
 }
 
-// Run retrains every model whose labels changed. A model that fails to
-// train is reported in the error; the others are still trained.
+// Run retrains every model whose labels changed, then the tag classifier
+// when the tags people set changed. A model that fails to train is
+// reported in the error; the others are still trained.
 func (t *Trainer) Run(ctx context.Context) ([]TrainResult, error) {
 	labels, err := t.cfg.Store.ListLabels(ctx, nil)
 	if err != nil {
@@ -189,6 +205,19 @@ func (t *Trainer) Run(ctx context.Context) ([]TrainResult, error) {
 			"activated", res.Activated, "accuracy", res.Accuracy, "active_accuracy", res.ActiveAccuracy, "documents", res.Documents)
 		out = append(out, *res)
 	}
+	res, err := t.trainTags(ctx)
+	switch {
+	case err != nil:
+		errs = append(errs, err)
+	case res != nil:
+		level := slog.LevelInfo
+		if res.Skipped == SkippedUnchanged {
+			level = slog.LevelDebug
+		}
+		t.cfg.Logger.Log(ctx, level, "ml train: tag model done", "skipped", res.Skipped, "version_id", res.VersionID,
+			"activated", res.Activated, "micro_f1", res.MicroF1, "active_micro_f1", res.ActiveMicroF1, "documents", res.Documents)
+		out = append(out, *res)
+	}
 	return out, errors.Join(errs...)
 }
 
@@ -222,7 +251,7 @@ func labelDigest(name string, ls []labelled) string {
 
 func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (*TrainResult, error) {
 	ls := singleClass(all)
-	res := &TrainResult{Name: name, LabelDigest: labelDigest(name, ls), Documents: len(ls)}
+	res := &TrainResult{Kind: ModelKindClassifier, Name: name, LabelDigest: labelDigest(name, ls), Documents: len(ls)}
 	done, err := t.cfg.Store.ListModelVersions(ctx, &store.ListModelVersionsParams{Kind: ModelKindClassifier,
 		Name: name, LabelDigest: res.LabelDigest})
 	if err != nil {

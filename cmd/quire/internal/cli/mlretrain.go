@@ -30,8 +30,12 @@ a new version is trained on the documents not held out, compared with the
 active version on the held-out ones, registered, and activated only if it is
 not worse. Workers load an activated version without a restart.
 
+The tag classifier ("tags") is retrained the same way on the tags people set,
+for the tags whose rule is "auto".
+
 It prints one line per model: name, what happened, the new version's ID, its
-held-out accuracy and the active version's. With --json, one JSON array.`,
+held-out accuracy and the active version's (for "tags", their micro-averaged
+F1). With --json, one JSON array.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if holdout <= 0 || holdout >= 1 {
@@ -39,7 +43,7 @@ held-out accuracy and the active version's. With --json, one JSON array.`,
 			}
 			return a.WithStoreAndBlobs(cmd.Context(), func(st store.Store, blobs *blob.Store) error {
 				tr, err := mlpipeline.NewTrainer(&mlpipeline.TrainerConfig{Store: st, Blobs: blobs, HoldOut: holdout,
-					Seed: seed, Train: &ml.TrainOpts{MinDF: minDF}, Logger: a.Log})
+					Seed: seed, Train: &ml.TrainOpts{MinDF: minDF}, Tags: &ml.MultiLabelTrainOpts{MinDF: minDF}, Logger: a.Log})
 				if err != nil {
 					return err
 				}
@@ -79,7 +83,11 @@ func (a *cli) printTrainResults(res []mlpipeline.TrainResult, asJSON bool) error
 				what = "trained and activated"
 			}
 		}
-		if _, err := fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%.4f\t%.4f\n", r.Name, what, r.VersionID, r.Accuracy, r.ActiveAccuracy); err != nil {
+		score, active := r.Accuracy, r.ActiveAccuracy
+		if r.Kind == mlpipeline.ModelKindTagger {
+			score, active = r.MicroF1, r.ActiveMicroF1 // a multi-label model has no accuracy
+		}
+		if _, err := fmt.Fprintf(a.stdout, "%s\t%s\t%s\t%.4f\t%.4f\n", r.Name, what, r.VersionID, score, active); err != nil {
 			return err
 		}
 	}

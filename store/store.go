@@ -28,6 +28,7 @@ type Store interface {
 	ModelVersions
 	Webhooks
 	Access
+	Previews
 
 	// Backend names the backend: "postgres" or "sqlite".
 	Backend() string

@@ -35,6 +35,7 @@ type apiStore interface {
 	store.Labels
 	store.ModelVersions
 	store.Webhooks
+	store.Previews
 }
 
 // New returns the API's handler over pipeline p and its store st, serving

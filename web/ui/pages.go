@@ -167,8 +167,13 @@ func (u *ui) documents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		}
 		next = "/documents?" + nq.Encode()
 	}
+	thumbs, err := u.listThumbs(r, list.Documents)
+	if err != nil {
+		u.fail(w, r, http.StatusServiceUnavailable, err)
+		return
+	}
 	u.render(w, r, http.StatusOK, "documents", c, &page{Title: "Documents", Nav: "documents", Data: map[string]any{
-		"List": list.Documents, "Next": next, "States": store.States, "State": p.State, "Query": p.Query, "MIMEType": p.MIMEType}})
+		"List": list.Documents, "Thumbs": thumbs, "Next": next, "States": store.States, "State": p.State, "Query": p.Query, "MIMEType": p.MIMEType}})
 }
 
 // documentView is what a document's page shows.
@@ -182,6 +187,7 @@ type documentView struct {
 	Labels          []store.Label
 	Events          []store.Event
 	Preview         string // "pdf", "image" or ""
+	Thumb           thumbView
 	Final           bool
 }
 
@@ -216,6 +222,9 @@ func (u *ui) document(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	if v.Events, err = u.st.ListEvents(ctx, id); u.storeError(w, r, err) {
+		return
+	}
+	if v.Thumb, err = u.pageThumb(r, id); u.storeError(w, r, err) {
 		return
 	}
 	if u.opts.Blobs != nil {
@@ -305,7 +314,7 @@ func (u *ui) deleteDocument(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	if u.storeError(w, r, err) {
 		return
 	}
-	if u.storeError(w, r, u.st.DeleteDocument(ctx, id)) {
+	if u.storeError(w, r, u.opts.Pipeline.DeleteDocument(ctx, id)) {
 		return
 	}
 	back(w, r, "/documents", fmt.Sprintf("Deleted %s.", doc.Name))

@@ -44,6 +44,7 @@ type uiStore interface {
 	store.Labels
 	store.ModelVersions
 	store.Users
+	store.Previews
 }
 
 // Options configure New.

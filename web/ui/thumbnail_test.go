@@ -121,13 +121,28 @@ func TestBrowserThumbnails(t *testing.T) {
 			})`), "the pictures are shown small")
 			require.Equal(t, 1, eval[int](t, br, `document.querySelectorAll("#documents .thumb-none").length`), "the text has a placeholder")
 			br.fitsWidth(t, "the documents page with thumbnails")
+			shoot(t, br, "thumbnails-list-"+size.name+".png")
 
 			br.open(t, "/documents/"+with[0])
 			br.waitJS(t, "the page's thumbnail loaded", `(() => { const i = document.querySelector("img#doc-thumb"); return i && i.complete && i.naturalWidth > 0; })()`)
 			br.fitsWidth(t, "a document's page with its thumbnail")
+			shoot(t, br, "thumbnails-page-"+size.name+".png")
 			br.open(t, "/documents/"+without)
 			require.Equal(t, "no preview", eval[string](t, br, `document.querySelector("#doc-thumb.thumb-none").textContent`))
 			require.Empty(t, br.problems(), "console errors (a blocked inline style would show here)")
 		})
 	}
+}
+
+// shoot saves a screenshot into $QUIRE_TEST_SCREENSHOTS, when set, for a
+// person to look at the layout.
+func shoot(t *testing.T, br *browser, name string) {
+	t.Helper()
+	dir := os.Getenv("QUIRE_TEST_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	shot, err := chromedp.Run(br.ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, name), shot, 0o644))
 }

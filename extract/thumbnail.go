@@ -63,10 +63,13 @@ const (
 	// ThumbnailQuality is the JPEG quality of thumbnails: text at
 	// thumbnail size stays legible, and a page takes 10 to 30 KB.
 	ThumbnailQuality = 80
-	// ThumbnailTimeoutDefault bounds the making of one thumbnail, within
-	// Limits.Timeout: a picture is not worth a document's whole time.
-	ThumbnailTimeoutDefault = 30 * time.Second
 )
+
+// thumbnailPDFMaxObjects bounds the objects of a first page that is drawn:
+// PDFium's time to draw grows with them, whatever the size it draws at (a
+// page of half a million strokes took 10 s at 400 pixels), and a call
+// cannot be interrupted, so the work is bounded rather than timed.
+const thumbnailPDFMaxObjects = 20_000
 
 // thumbnailBytesPerPixel is what one pixel of a source image may cost Go's
 // decoders at most: a 16-bit PNG is 8 bytes a pixel, a progressive JPEG
@@ -91,8 +94,8 @@ type ThumbnailOptions struct {
 	// thumbnail, below what the extractor's Limits.MaxDecompressed allows
 	// (its bytes at thumbnailBytesPerPixel). 0 leaves that limit alone.
 	MaxPixels int64
-	// Timeout bounds one thumbnail, within Limits.Timeout. Defaults to
-	// ThumbnailTimeoutDefault.
+	// Timeout bounds one thumbnail. Defaults to the extractor's
+	// Limits.Timeout, and is never longer.
 	Timeout time.Duration
 }
 
@@ -151,9 +154,6 @@ func (x *Extractor) Thumbnail(ctx context.Context, in *Input, opts *ThumbnailOpt
 	if o.MaxSide <= 0 {
 		o.MaxSide = ThumbnailMaxSideDefault
 	}
-	if o.Timeout <= 0 {
-		o.Timeout = ThumbnailTimeoutDefault
-	}
 	lim := x.cfg.Limits
 	if lim.MaxBytes > 0 && int64(len(in.Data)) > lim.MaxBytes {
 		return nil, &LimitError{Limit: "bytes", Max: lim.MaxBytes, Got: int64(len(in.Data))}
@@ -167,12 +167,18 @@ func (x *Extractor) Thumbnail(ctx context.Context, in *Input, opts *ThumbnailOpt
 	if kind == "" {
 		return nil, fmt.Errorf("%w: %s", ErrNoThumbnail, typ)
 	}
-	timeout := o.Timeout
-	if lim.Timeout > 0 {
-		timeout = min(timeout, lim.Timeout)
+	// The document's own time limit, not a shorter one: a timeout kills
+	// the PDF instance under a call that runs on, which thumbnailPDFMaxObjects
+	// avoids by bounding the work instead.
+	timeout := lim.Timeout
+	if o.Timeout > 0 && (timeout <= 0 || o.Timeout < timeout) {
+		timeout = o.Timeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
 	t := &thumbnailer{x: x, opts: o, lim: lim, bud: newBudget(lim)}
 	type outcome struct {
 		th  *Thumbnail
@@ -260,6 +266,16 @@ func (t *thumbnailer) pdf(ctx context.Context, data []byte, source string) (*Thu
 		}
 		if count.PageCount < 1 {
 			return fmt.Errorf("%w: the PDF has no pages", ErrNoThumbnail)
+		}
+		objects, err := r.inst.FPDFPage_CountObjects(&requests.FPDFPage_CountObjects{Page: pdfPage(doc, 0)})
+		if r.check(err) != nil {
+			if r.fault != nil {
+				return r.failed(err)
+			}
+			return fmt.Errorf("%w: page 1: %v", ErrCorrupt, err)
+		}
+		if objects.Count > thumbnailPDFMaxObjects {
+			return &LimitError{Limit: "thumbnail page objects", Max: thumbnailPDFMaxObjects, Got: int64(objects.Count)}
 		}
 		out, err := r.inst.RenderPageInPixels(&requests.RenderPageInPixels{
 			Page:        pdfPage(doc, 0),

@@ -160,8 +160,16 @@ func TestThumbnailHostile(t *testing.T) {
 		require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(4<<20), "%s: refused from its header", name)
 	}
 
+	// A page too costly to draw is refused by its count of objects, not
+	// drawn until a deadline.
+	_, err := pdfTestExtractor(t).Thumbnail(context.Background(), &Input{Name: "slow.pdf", Data: testdataFile(t, "pdf/slow.pdf")}, nil)
+	var objects *LimitError
+	require.ErrorAs(t, err, &objects)
+	require.Equal(t, "thumbnail page objects", objects.Limit)
+	require.Equal(t, int64(500_000), objects.Got)
+
 	// MaxPixels is a tighter bound of the caller's own.
-	_, err := x.Thumbnail(context.Background(), &Input{Name: "a.png", Data: encodePNG(t, 1200, 1000)}, &ThumbnailOptions{MaxPixels: 1 << 20})
+	_, err = x.Thumbnail(context.Background(), &Input{Name: "a.png", Data: encodePNG(t, 1200, 1000)}, &ThumbnailOptions{MaxPixels: 1 << 20})
 	var limit *LimitError
 	require.ErrorAs(t, err, &limit)
 	require.Equal(t, "thumbnail source pixels", limit.Limit)

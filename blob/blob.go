@@ -401,7 +401,7 @@ type Reader struct {
 
 // Open opens the blob under key for reading.
 func (s *Store) Open(ctx context.Context, key string) (*Reader, error) {
-	if _, err := ParseKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return nil, fmt.Errorf("blob: open %s in %s: %w", key, s.url, err)
 	}
 	r, err := s.bucket.NewReader(ctx, key, nil)
@@ -446,7 +446,7 @@ func (r *Reader) Close() error { return r.r.Close() }
 
 // Exists reports whether a blob is stored under key.
 func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
-	if _, err := ParseKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return false, fmt.Errorf("blob: look up %s in %s: %w", key, s.url, err)
 	}
 	ok, err := s.bucket.Exists(ctx, key)
@@ -459,7 +459,7 @@ func (s *Store) Exists(ctx context.Context, key string) (bool, error) {
 // Delete deletes the blob under key. Deleting a blob that is not there is
 // not an error, so a cleanup that runs twice succeeds.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if _, err := ParseKey(key); err != nil {
+	if err := checkKey(key); err != nil {
 		return fmt.Errorf("blob: delete %s in %s: %w", key, s.url, err)
 	}
 	if err := s.bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {

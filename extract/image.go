@@ -106,21 +106,7 @@ func checkImage(data []byte, lim Limits) (tooSmall bool, _ error) {
 			return false, &LimitError{Limit: "pages", Max: int64(lim.MaxPages), Got: int64(n)}
 		}
 	}
-	var decodeConfig func(io.Reader) (image.Config, error)
-	switch kind {
-	case "png":
-		decodeConfig = png.DecodeConfig
-	case "jpeg":
-		decodeConfig = jpeg.DecodeConfig
-	case "gif":
-		decodeConfig = gif.DecodeConfig
-	case "bmp":
-		decodeConfig = bmp.DecodeConfig
-	case "tiff":
-		decodeConfig = tiff.DecodeConfig
-	case "webp":
-		decodeConfig = webpConfig
-	}
+	decodeConfig := imageConfigReader(kind)
 	if decodeConfig == nil {
 		return false, nil
 	}
@@ -135,6 +121,27 @@ func checkImage(data []byte, lim Limits) (tooSmall bool, _ error) {
 	}
 	// A TIFF's header gives its first page only; the others may be larger.
 	return kind != "tiff" && min(c.Width, c.Height) < ocrMinSide, nil
+}
+
+// imageConfigReader returns the function that reads the dimensions of an
+// image of kind (imageKind) from its header alone, nil for a kind Go has
+// no reader of.
+func imageConfigReader(kind string) func(io.Reader) (image.Config, error) {
+	switch kind {
+	case "png":
+		return png.DecodeConfig
+	case "jpeg":
+		return jpeg.DecodeConfig
+	case "gif":
+		return gif.DecodeConfig
+	case "bmp":
+		return bmp.DecodeConfig
+	case "tiff":
+		return tiff.DecodeConfig
+	case "webp":
+		return webpConfig
+	}
+	return nil
 }
 
 // webpConfig reads a WebP's dimensions from its first chunk's header. It

@@ -206,16 +206,30 @@ func pdfWazeroVersion() string {
 }
 
 func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Result, error) {
+	var res *Result
+	err := x.withPDF(ctx, b, func(r *pdfReader) (err error) {
+		res, err = r.read(in.Data)
+		return err
+	})
+	return res, err
+}
+
+// withPDF runs read on an instance borrowed from the extractor's PDF pool,
+// and gives the instance back, or replaces it when read left it in doubt
+// or too large. Every use of the engine (a document's text, its
+// thumbnail) goes through here, so that all share the one pool and its
+// rules.
+func (x *Extractor) withPDF(ctx context.Context, b *budget, read func(r *pdfReader) error) error {
 	eng, err := x.pdfEngine()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	inst, err := eng.pool.GetInstanceWithContext(ctx)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
-		return nil, fmt.Errorf("PDF engine: %w", err)
+		return fmt.Errorf("PDF engine: %w", err)
 	}
 	// When the context ends the instance is killed at once: the pool starts
 	// a fresh one in its place, so other documents do not wait on this one.
@@ -233,11 +247,11 @@ func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Resul
 		killed <- release
 	})
 	r := &pdfReader{ctx: ctx, x: x, eng: eng, inst: inst, lim: b.lim, bud: b}
-	res, err := r.read(in.Data)
+	err = read(r)
 	if !stop() {
 		release := <-killed
 		release()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
 	if r.fault != nil || pdfInstanceMemory(inst) > pdfRecycleBytes {
 		_ = inst.Kill() // the instance is discarded either way
@@ -245,7 +259,7 @@ func extractPDF(ctx context.Context, x *Extractor, in *Input, b *budget) (*Resul
 	} else if cerr := inst.Close(); cerr != nil {
 		eng.recycled.Add(1)
 	}
-	return res, err
+	return err
 }
 
 // pdfReader reads one document on one borrowed instance.

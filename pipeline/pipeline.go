@@ -92,6 +92,7 @@ type stageStore interface {
 	store.Tags
 	store.Texts
 	store.Webhooks
+	store.Previews
 }
 
 // Config configures a Pipeline.
@@ -158,7 +159,10 @@ type Config struct {
 	// deployment's own network. Defaults to false: whoever may register a
 	// webhook must not be able to make the workers call internal services.
 	WebhookAllowPrivate bool
-	Logger              *slog.Logger
+	// Previews configures the thumbnails of documents' first pages
+	// (preview.go). Defaults to on.
+	Previews PreviewConfig
+	Logger   *slog.Logger
 }
 
 // Defaults of Config.
@@ -288,6 +292,9 @@ type stageRun struct {
 	mimeType string
 	// language is the job's docArgs.Language.
 	language string
+	// content is the document's content as the extraction read it, kept
+	// for its preview; nil when the extraction came from the cache.
+	content []byte
 }
 
 // events are a run's audit trail when it ends as typ: its start and its end,

@@ -49,6 +49,8 @@ type env struct {
 	jobs jobs.Driver
 	// blobDir holds the blobs, when they are in a local directory.
 	blobDir string
+	// blobs is the pipeline's blob storage.
+	blobs *blob.Store
 	// stopCache kills the cache server mid-run, if there is one.
 	stopCache func()
 }
@@ -172,7 +174,7 @@ func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL str
 		defer cancel()
 		require.NoError(t, srv.Stop(ctx))
 	})
-	return &env{p: p, store: st, sqlDB: db, jobs: jd}
+	return &env{p: p, store: st, sqlDB: db, jobs: jd, blobs: bs}
 }
 
 // corpus lists the committed real documents with what each must become.

@@ -77,6 +77,8 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 	if err != nil {
 		return err
 	}
+	previewEvents := p.preview(ctx, doc, res, r.content)
+	r.content = nil
 	pages := make([]store.Page, len(res.Pages))
 	for i, pg := range res.Pages {
 		pages[i] = store.Page{Number: pg.Number, Text: pg.Text, OCR: pg.OCR}
@@ -86,7 +88,8 @@ func (p *Pipeline) runExtract(ctx context.Context, r *stageRun) error {
 		Pages: pages,
 		Text: &store.SaveTextParams{Text: res.Text, Title: res.Title, Author: res.Author, Truncated: res.Truncated,
 			Metadata: metadata(res)},
-		Events: r.events(store.EventDone, joinNotes(append(append([]string{r.typeNote()}, notes...), p.extractNote(res)))), Unsynced: true,
+		Events: append(r.events(store.EventDone, joinNotes(append(append([]string{r.typeNote()}, notes...), p.extractNote(res)))),
+			previewEvents...), Unsynced: true,
 		MIMEType: r.mimeType,
 	}
 	if oneJob && int64(len(res.Text)) <= p.cfg.OneJobMaxBytes {
@@ -251,6 +254,7 @@ func (p *Pipeline) extract(ctx context.Context, r *stageRun, doc *store.Document
 	if typ != doc.MIMEType {
 		r.mimeType = typ
 	}
+	r.content = data
 	res, err := p.cfg.Extractor.Extract(ctx, &extract.Input{Name: doc.Name, Data: data, Type: typ, Language: r.language})
 	if err != nil {
 		return nil, fmt.Errorf("extract %s: %w", doc.ID, err)

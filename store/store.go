@@ -30,6 +30,7 @@ type Store interface {
 	Views
 	Webhooks
 	Access
+	Previews
 
 	// Backend names the backend: "postgres" or "sqlite".
 	Backend() string

@@ -60,6 +60,8 @@ type Config struct {
 	ML MLSettings
 	// Limits holds the per-document limits (limits.go).
 	Limits LimitSettings
+	// Previews holds the previews' settings (previews.go).
+	Previews PreviewSettings
 }
 
 // AddFlags adds the settings every command shares to fs, each with its
@@ -80,6 +82,7 @@ func (g *Config) AddFlags(fs *pflag.FlagSet) {
 	}
 	g.ML.AddFlags(fs)
 	g.Limits.AddFlags(fs)
+	g.Previews.AddFlags(fs)
 }
 
 // Logger builds the Logger the settings ask for, writing to w.

@@ -46,6 +46,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Access", func(t *testing.T) { t.Parallel(); exerciseAccess(t, h) })
 	t.Run("Delete", func(t *testing.T) { t.Parallel(); exerciseDelete(t, h) })
 	t.Run("Concurrency", func(t *testing.T) { t.Parallel(); exerciseConcurrency(t, h) })
+	t.Run("Previews", func(t *testing.T) { t.Parallel(); exercisePreviews(t, h) })
 }
 
 // RequireService skips a test whose service is missing, or fails it when

@@ -37,6 +37,7 @@ type apiStore interface {
 	store.Tags
 	store.Views
 	store.Webhooks
+	store.Previews
 }
 
 // New returns the API's handler over pipeline p and its store st, serving

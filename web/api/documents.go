@@ -154,14 +154,14 @@ func (a *api) get(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, v)
 }
 
-// deleteDocument deletes the document's records. Its content stays in blob
-// storage: blobs are shared by content and blob.Store cannot delete yet.
+// deleteDocument deletes the document's records and its preview. Its
+// content stays in blob storage: blobs are shared by content.
 func (a *api) deleteDocument(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, err := a.st.GetDocument(r.Context(), id); a.storeError(w, r, err) {
 		return
 	}
-	if a.storeError(w, r, a.st.DeleteDocument(r.Context(), id)) {
+	if a.storeError(w, r, a.p.DeleteDocument(r.Context(), id)) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)

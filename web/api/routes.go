@@ -96,6 +96,12 @@ func routes() []route {
 			Headers: []param{{TextTruncatedHeader, "boolean", "true when the text is the document's first bytes only: " +
 				"extraction stopped at the text limit (--max-text-bytes); false otherwise. The document's text_truncated says the same."}},
 			handle: (*api).text},
+		{Method: "GET", Path: "/api/v1/documents/{id}/thumbnail", Scope: auth.ScopeRead, ID: "getDocumentThumbnail",
+			Summary: "Get a JPEG of the document's first page, at most 400 pixels on its longer side; 404 when it has none. " +
+				"The ETag is its content's SHA-256 and the preview's version: send it as If-None-Match for a 304.",
+			Status: http.StatusOK, Resp: "image/jpeg",
+			Headers: []param{{"ETag", "string", "The preview's entity tag."}, {"Cache-Control", "string", "private, max-age=86400"}},
+			handle:  (*api).thumbnail},
 
 		{Method: "GET", Path: "/api/v1/search", Scope: auth.ScopeRead, ID: "searchDocuments",
 			Summary: "Search the documents' text: hits ranked by relevance (or by date) with highlighted snippets, facet counts and cursor paging.",

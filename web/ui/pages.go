@@ -184,8 +184,13 @@ func (u *ui) documents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if u.storeError(w, r, err) {
 		return
 	}
+	thumbs, err := u.listThumbs(r, list.Documents)
+	if err != nil {
+		u.fail(w, r, http.StatusServiceUnavailable, err)
+		return
+	}
 	u.render(w, r, http.StatusOK, "documents", c, &page{Title: "Documents", Nav: "documents", Data: map[string]any{
-		"List": list.Documents, "Next": next, "States": store.States, "State": p.State, "Query": p.Query, "MIMEType": p.MIMEType,
+		"List": list.Documents, "Thumbs": thumbs, "Next": next, "States": store.States, "State": p.State, "Query": p.Query, "MIMEType": p.MIMEType,
 		"Tag": q.Get("tag"), "TagNames": tagNames, "AllTags": allTags, "CanWrite": c.can(auth.ScopeWrite)}})
 }
 
@@ -202,6 +207,7 @@ type documentView struct {
 	AllTags         []store.Tag
 	Events          []store.Event
 	Preview         string // "pdf", "image" or ""
+	Thumb           thumbView
 	Final           bool
 }
 
@@ -251,6 +257,9 @@ func (u *ui) document(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	if v.AllTags, err = u.st.ListTags(ctx); u.storeError(w, r, err) {
+		return
+	}
+	if v.Thumb, err = u.pageThumb(r, id); u.storeError(w, r, err) {
 		return
 	}
 	if u.opts.Blobs != nil {
@@ -340,7 +349,7 @@ func (u *ui) deleteDocument(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 	if u.storeError(w, r, err) {
 		return
 	}
-	if u.storeError(w, r, u.st.DeleteDocument(ctx, id)) {
+	if u.storeError(w, r, u.opts.Pipeline.DeleteDocument(ctx, id)) {
 		return
 	}
 	back(w, r, "/documents", fmt.Sprintf("Deleted %s.", doc.Name))

@@ -33,6 +33,7 @@ func routes() []route {
 		{"GET", "/search", auth.ScopeRead, (*ui).search},
 		{"GET", "/documents/{id}", auth.ScopeRead, (*ui).document},
 		{"GET", "/documents/{id}/original", auth.ScopeRead, (*ui).original},
+		{"GET", "/documents/{id}/thumbnail", auth.ScopeRead, (*ui).thumbnail},
 		{"POST", "/documents/{id}/labels", auth.ScopeWrite, (*ui).addLabel},
 		{"POST", "/documents/{id}/labels/delete", auth.ScopeWrite, (*ui).deleteLabel},
 		{"POST", "/documents/{id}/reprocess", auth.ScopeWrite, (*ui).reprocess},

@@ -46,6 +46,7 @@ type uiStore interface {
 	store.Tags
 	store.Users
 	store.Views
+	store.Previews
 }
 
 // Options configure New.

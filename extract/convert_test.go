@@ -355,7 +355,7 @@ func TestConverterRecycle(t *testing.T) {
 	c, err := x.converter()
 	require.NoError(t, err)
 	c.recycle = 2
-	in := &Input{Data: odtOf("Recycled."), Type: typeHWP}
+	in := &Input{Data: odtOf("Recycled."), Type: typeWordPerfect}
 	servers := func() int {
 		n := 0
 		for _, s := range c.all {
@@ -561,7 +561,7 @@ func odtOf(text string) []byte {
 func TestConverterOrphans(t *testing.T) {
 	if dir := os.Getenv("QUIRE_TEST_CONVERTER_CHILD"); dir != "" {
 		x := New(Config{OfficeConverter: filepath.Join(dir, "soffice"), ConverterSlots: 1})
-		if _, err := x.Extract(context.Background(), &Input{Data: odtOf("Orphan."), Type: typeHWP}); err != nil {
+		if _, err := x.Extract(context.Background(), &Input{Data: odtOf("Orphan."), Type: typeWordPerfect}); err != nil {
 			fmt.Println(err)
 			os.Exit(1)
 		}

@@ -56,6 +56,12 @@ func init() {
 // office converter.
 func extractHWP(ctx context.Context, x *Extractor, in *Input, b *budget) (*Result, error) {
 	if !bytes.HasPrefix(in.Data, cfbMagic) {
+		// HWP 3 (LibreOffice reads it) starts with the same signature
+		// as HWP 5's file header; anything else declared HWP is not one,
+		// and starting the converter for it would only waste seconds.
+		if !bytes.HasPrefix(in.Data, []byte(hwpSignature)) {
+			return nil, fmt.Errorf("%w: neither an HWP 5 document (a compound file) nor an HWP 3 one", ErrCorrupt)
+		}
 		return extractConverted(ctx, x, in, b)
 	}
 	r, err := openCFB(in.Data)

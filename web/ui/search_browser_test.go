@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -55,6 +56,9 @@ func TestBrowserSearch(t *testing.T) {
 			br.waitJS(t, "the results", `document.querySelectorAll("#hits .hit").length > 0`)
 			require.Contains(t, br.location(t), "/search?q=cormorant")
 			br.fitsWidth(t, "the search page")
+			if size.name == "desktop" && os.Getenv("QUIRE_UPDATE_SCREENSHOTS") == "1" {
+				b.screenshot(t, br, "search.png")
+			}
 			require.Equal(t, 20, eval[int](t, br, `document.querySelectorAll("#hits .hit").length`))
 			require.Equal(t, "cormorant", strings.ToLower(eval[string](t, br, `document.querySelector("#hits .snippet mark").textContent`)))
 			// The text is shown as text: markup in it is not markup.

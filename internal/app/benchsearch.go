@@ -63,15 +63,27 @@ func (a *App) BenchSearch(ctx context.Context, sc *bench.SearchConfig, o *BenchS
 		if !o.Keep {
 			defer func() { err = errors.Join(err, a.removeBenchDir(dir)) }()
 		}
-		storeURL = filepath.Join(dir, StoreDBName)
-		location = storeURL
+		abs, aerr := filepath.Abs(filepath.Join(dir, StoreDBName))
+		if aerr != nil {
+			return nil, fmt.Errorf("bench: %w", aerr)
+		}
+		location = abs
+		// The bench's documents can be generated again: commits need not
+		// wait for the disk while it loads them (PostgreSQL's database is
+		// set alike). Search reads what is committed either way.
+		storeURL = "sqlite://" + location + "?synchronous=NORMAL"
 		size = a.benchStoreSize(storeURL)
 	}
 	st, err := store.Open(ctx, storeURL)
 	if err != nil {
 		return nil, fmt.Errorf("bench: open the store %s: %w", store.Redact(location), err)
 	}
-	defer func() { err = errors.Join(err, st.Close()) }()
+	closed := false
+	defer func() {
+		if !closed {
+			err = errors.Join(err, st.Close())
+		}
+	}()
 	if err := st.Migrate(ctx); err != nil {
 		return nil, fmt.Errorf("bench: migrate the store %s: %w", store.Redact(location), err)
 	}
@@ -87,6 +99,12 @@ func (a *App) BenchSearch(ctx context.Context, sc *bench.SearchConfig, o *BenchS
 	}
 	if err != nil {
 		return nil, err
+	}
+	// Closed first, SQLite's file holds the whole database, its log
+	// checkpointed into it.
+	closed = true
+	if err := st.Close(); err != nil {
+		return nil, fmt.Errorf("bench: close the store: %w", err)
 	}
 	if n, serr := size(ctx); serr == nil {
 		res.DBMiB = float64(n) / (1 << 20)
@@ -132,6 +150,10 @@ func (a *App) benchPostgresDatabase(ctx context.Context, rawURL string) (string,
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		_ = admin.Close()
 		return "", nil, fmt.Errorf("bench: create database %s on %s: %w", name, au.Redacted(), err)
+	}
+	if _, err := admin.ExecContext(ctx, "ALTER DATABASE "+name+" SET synchronous_commit = off"); err != nil {
+		_ = admin.Close()
+		return "", nil, fmt.Errorf("bench: set up database %s: %w", name, err)
 	}
 	a.Log.Info("bench: created its database", "database", name)
 	u, _ := url.Parse(rawURL)

@@ -21,7 +21,7 @@ const (
 	SearchDocsDefault    = 100_000
 	SearchQueriesDefault = 1000
 	SearchWarmupDefault  = 100
-	SearchLoadersDefault = 32
+	SearchLoadersDefault = 64
 	SearchLimitDefault   = 20
 	SearchTimeoutDefault = 3 * time.Hour
 	searchSeedDefault    = 20261205
@@ -54,7 +54,7 @@ type SearchConfig struct {
 	// documents per query word.
 	Existing bool
 	// Loaders is how many goroutines write documents at once. Defaults to
-	// 32: SQLite's one writer commits what waits together, and PostgreSQL
+	// 64: SQLite's one writer commits what waits together, and PostgreSQL
 	// commits on many connections at once.
 	Loaders int
 	// Queries is how many queries are measured, after Warmup queries that

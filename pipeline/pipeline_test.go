@@ -288,9 +288,9 @@ func runCorpus(t *testing.T, e *env) {
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, string(text), "float")
-	hits, err := e.store.Search(ctx, &store.SearchParams{Query: "\"human rights\""})
+	found, err := e.store.Search(ctx, &store.SearchParams{Query: "\"human rights\""})
 	require.NoError(t, err)
-	require.NotEmpty(t, hits)
+	require.NotEmpty(t, found.Hits)
 
 	// The same content again is stored and processed once.
 	fh, err := os.Open("../testdata/pdf/float.pdf")

@@ -6,24 +6,33 @@ import (
 )
 
 // textQuery is a parsed search query. Both backends read the same parse, so
-// a query means the same on each: PostgreSQL gets it back as a
-// websearch_to_tsquery string, SQLite as an FTS5 expression. Parsing
-// ourselves also keeps user input away from FTS5's own syntax, where a stray
-// quote, colon or asterisk is an error.
+// a query means the same on each: PostgreSQL gets it back as a to_tsquery
+// string, SQLite as an FTS5 expression, every term of it quoted. Parsing
+// ourselves keeps user input away from FTS5's and tsquery's own syntax,
+// where a stray quote, colon or asterisk is an error or an operator.
 type textQuery struct {
 	// all holds the alternatives that must each match: every group must
 	// match, and one term of a group is enough.
-	all [][]string
+	all [][]queryTerm
 	// none holds terms that must not match.
-	none []string
+	none []queryTerm
 }
 
-// parseQuery parses words, "quoted phrases", OR between terms and -term to
-// exclude a term. Terms without a letter or digit are dropped, since the
-// index holds no such term.
+// queryTerm is a word or a quoted phrase of a query.
+type queryTerm struct {
+	// text is the word or the phrase, its spaces collapsed.
+	text string
+	// prefix makes the term's last word match every word it begins
+	// (invoi* matches invoice and invoicing).
+	prefix bool
+}
+
+// parseQuery parses words, "quoted phrases", prefix* words, OR between
+// terms and -term to exclude a term. Terms without a letter or digit are
+// dropped, since the index holds no such term.
 func parseQuery(q string) textQuery {
 	type item struct {
-		text     string
+		term     queryTerm
 		neg, or_ bool
 	}
 	var items []item
@@ -58,11 +67,18 @@ func parseQuery(q string) textQuery {
 			items = append(items, item{or_: true})
 			continue
 		}
+		// A word ending in * is a prefix; a phrase is matched as written.
+		prefix := false
+		if !quoted {
+			trimmed := strings.TrimRight(text, "*")
+			prefix = len(trimmed) < len(text)
+			text = trimmed
+		}
 		text = strings.Join(strings.Fields(text), " ")
 		if !strings.ContainsFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
 			continue
 		}
-		items = append(items, item{text: text, neg: neg})
+		items = append(items, item{term: queryTerm{text: text, prefix: prefix}, neg: neg})
 	}
 	var tq textQuery
 	joinNext := false
@@ -72,14 +88,14 @@ func parseQuery(q string) textQuery {
 			// OR joins the positive terms either side of it.
 			joinNext = len(tq.all) > 0 && k > 0 && !items[k-1].neg && !items[k-1].or_
 		case it.neg:
-			tq.none = append(tq.none, it.text)
+			tq.none = append(tq.none, it.term)
 			joinNext = false
 		case joinNext:
 			last := len(tq.all) - 1
-			tq.all[last] = append(tq.all[last], it.text)
+			tq.all[last] = append(tq.all[last], it.term)
 			joinNext = false
 		default:
-			tq.all = append(tq.all, []string{it.text})
+			tq.all = append(tq.all, []queryTerm{it.term})
 		}
 	}
 	return tq
@@ -90,29 +106,45 @@ func parseQuery(q string) textQuery {
 // one searching means.
 func (q textQuery) empty() bool { return len(q.all) == 0 }
 
-// websearch renders the query for PostgreSQL's websearch_to_tsquery.
-func (q textQuery) websearch() string {
-	var b strings.Builder
-	for _, group := range q.all {
-		for k, t := range group {
-			if k > 0 {
-				b.WriteString(" or ")
-			} else if b.Len() > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(`"` + t + `"`)
+// tsquery renders the query for PostgreSQL's to_tsquery('simple', …). Each
+// term is a quoted value, which to_tsquery splits with the same parser as
+// the index (so "thank you" becomes 'thank' <-> 'you'); inside quotes only
+// the quote and the backslash are special, and both are escaped.
+func (q textQuery) tsquery() string {
+	quote := func(t queryTerm) string {
+		s := "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(t.text) + "'"
+		if t.prefix {
+			s += ":*"
 		}
+		return s
 	}
+	groups := make([]string, len(q.all))
+	for i, group := range q.all {
+		terms := make([]string, len(group))
+		for k, t := range group {
+			terms[k] = quote(t)
+		}
+		groups[i] = "(" + strings.Join(terms, " | ") + ")"
+	}
+	s := strings.Join(groups, " & ")
 	for _, t := range q.none {
-		b.WriteString(` -"` + t + `"`)
+		s += " & !" + quote(t)
 	}
-	return b.String()
+	return s
 }
 
 // fts5 renders the query as an FTS5 MATCH expression. Every term is a quoted
-// string, which FTS5 splits with the table's tokenizer into a phrase.
+// string, which FTS5 splits with the table's tokenizer into a phrase; a
+// prefix term's phrase is followed by *, which makes its last token a
+// prefix.
 func (q textQuery) fts5() string {
-	quote := func(t string) string { return `"` + strings.ReplaceAll(t, `"`, `""`) + `"` }
+	quote := func(t queryTerm) string {
+		s := `"` + strings.ReplaceAll(t.text, `"`, `""`) + `"`
+		if t.prefix {
+			s += " *"
+		}
+		return s
+	}
 	groups := make([]string, len(q.all))
 	for i, group := range q.all {
 		terms := make([]string, len(group))
@@ -129,4 +161,21 @@ func (q textQuery) fts5() string {
 		s += " NOT " + quote(t)
 	}
 	return s
+}
+
+// terms lists the words a query looks for, for highlighting them where the
+// index does not (a document's whole text in the UI): the positive terms,
+// lowercased, prefixes marked with a trailing *.
+func (q textQuery) terms() []string {
+	var out []string
+	for _, group := range q.all {
+		for _, t := range group {
+			s := strings.ToLower(t.text)
+			if t.prefix {
+				s += "*"
+			}
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -9,31 +9,36 @@ import (
 func TestParseQuery(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		q         string
-		websearch string
-		fts5      string
+		q       string
+		tsquery string
+		fts5    string
 	}{
-		{"acme", `"acme"`, `("acme")`},
-		{"  acme   corp ", `"acme" "corp"`, `("acme" AND "corp")`},
-		{`"thank you" letter`, `"thank you" "letter"`, `("thank you" AND "letter")`},
-		{"a or b c", `"a" or "b" "c"`, `(("a" OR "b") AND "c")`},
-		{"a OR b OR c", `"a" or "b" or "c"`, `(("a" OR "b" OR "c"))`},
-		{"invoice -acme", `"invoice" -"acme"`, `("invoice") NOT "acme"`},
-		{`x -"big corp"`, `"x" -"big corp"`, `("x") NOT "big corp"`},
-		{"or a", `"a"`, `("a")`},
-		{"a or", `"a"`, `("a")`},
-		{"a or -b", `"a" -"b"`, `("a") NOT "b"`},
-		{`title:acme*`, `"title:acme*"`, `("title:acme*")`},
-		{`"unclosed phrase`, `"unclosed phrase"`, `("unclosed phrase")`},
-		{"Größe", `"Größe"`, `("Größe")`},
+		{"acme", `('acme')`, `("acme")`},
+		{"  acme   corp ", `('acme') & ('corp')`, `("acme" AND "corp")`},
+		{`"thank you" letter`, `('thank you') & ('letter')`, `("thank you" AND "letter")`},
+		{"a or b c", `('a' | 'b') & ('c')`, `(("a" OR "b") AND "c")`},
+		{"a OR b OR c", `('a' | 'b' | 'c')`, `(("a" OR "b" OR "c"))`},
+		{"invoice -acme", `('invoice') & !'acme'`, `("invoice") NOT "acme"`},
+		{`x -"big corp"`, `('x') & !'big corp'`, `("x") NOT "big corp"`},
+		{"or a", `('a')`, `("a")`},
+		{"a or", `('a')`, `("a")`},
+		{"a or -b", `('a') & !'b'`, `("a") NOT "b"`},
+		{`invoi*`, `('invoi':*)`, `("invoi" *)`},
+		{`invoi** -draft*`, `('invoi':*) & !'draft':*`, `("invoi" *) NOT "draft" *`},
+		{`"invoi*"`, `('invoi*')`, `("invoi*")`},
+		{`title:acme*`, `('title:acme':*)`, `("title:acme" *)`},
+		{`it's a\b`, `('it''s') & ('a\\b')`, `("it's" AND "a\b")`},
+		{`say "a ""b`, `('say') & ('a') & ('b')`, `("say" AND "a" AND "b")`},
+		{`"unclosed phrase`, `('unclosed phrase')`, `("unclosed phrase")`},
+		{"Größe", `('Größe')`, `("Größe")`},
 	}
 	for _, tt := range tests {
 		q := parseQuery(tt.q)
 		require.False(t, q.empty(), tt.q)
-		require.Equal(t, tt.websearch, q.websearch(), tt.q)
+		require.Equal(t, tt.tsquery, q.tsquery(), tt.q)
 		require.Equal(t, tt.fts5, q.fts5(), tt.q)
 	}
-	for _, q := range []string{"", "   ", "-acme", `"" * :`, "or", "- -", "-a -b"} {
+	for _, q := range []string{"", "   ", "-acme", `"" * :`, "or", "- -", "-a -b", "***", "-invoi*"} {
 		require.True(t, parseQuery(q).empty(), "%q", q)
 	}
 }

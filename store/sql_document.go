@@ -176,7 +176,7 @@ func (s *sqlStore) ListDocuments(ctx context.Context, p *ListDocumentsParams) (*
 			return &DocumentList{}, nil
 		}
 		if s.pg() {
-			where = append(where, "EXISTS (SELECT 1 FROM document_text t WHERE t.document_id = d.id AND t.tsv @@ websearch_to_tsquery('simple', "+arg(q.websearch())+"))")
+			where = append(where, "EXISTS (SELECT 1 FROM document_text t WHERE t.document_id = d.id AND t.tsv @@ to_tsquery('simple', "+arg(q.tsquery())+"))")
 		} else {
 			if err := s.fts.flush(ctx); err != nil {
 				return nil, fmt.Errorf("list documents: %w", err)

@@ -6,13 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 )
-
-// snippetChars is how much of a long text PostgreSQL's ts_headline reads
-// for a snippet: it parses all it is given, and the best passage of a long
-// document is usually early. FTS5 needs no such cap.
-const snippetChars = 200_000
 
 func (s *sqlStore) SavePages(ctx context.Context, documentID string, pages []Page) error {
 	if err := validatePages(pages); err != nil {
@@ -132,96 +126,4 @@ func (s *sqlStore) GetText(ctx context.Context, documentID string) (string, erro
 		return "", fmt.Errorf("get text of document %s: %w", documentID, err)
 	}
 	return text, nil
-}
-
-func (s *sqlStore) Search(ctx context.Context, p *SearchParams) ([]SearchHit, error) {
-	limit, err := listLimit(p.Limit)
-	if err == nil && p.Offset < 0 {
-		err = invalid(fmt.Errorf("negative Offset %d", p.Offset))
-	}
-	if err == nil && p.State != "" && !p.State.Valid() {
-		err = invalid(fmt.Errorf("state %q is not one of %v", p.State, States))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", p.Query, err)
-	}
-	q := parseQuery(p.Query)
-	if q.empty() {
-		return nil, nil
-	}
-	if s.fts != nil {
-		if err := s.fts.flush(ctx); err != nil {
-			return nil, fmt.Errorf("search %q: %w", p.Query, err)
-		}
-	}
-	var args []any
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
-	var query string
-	if s.pg() {
-		match := arg(q.websearch())
-		stateFilter := ""
-		if p.State != "" {
-			stateFilter = " AND d.state = " + arg(p.State)
-		}
-		// Rank every match, then make snippets for the page only:
-		// ts_headline re-parses the text and is the costly part.
-		query = `
-			SELECT ` + docCols("d") + `, m.rank,
-				ts_headline('simple', left(t.text, ` + fmt.Sprint(snippetChars) + `), m.q, ` +
-			arg("StartSel="+markStart+", StopSel="+markEnd+", MinWords=15, MaxWords=35") + `)
-			FROM (
-				SELECT t.document_id, ts_rank(t.tsv, q) AS rank, q
-				FROM document_text t
-				JOIN documents d ON d.id = t.document_id,
-				websearch_to_tsquery('simple', ` + match + `) q
-				WHERE t.tsv @@ q` + stateFilter + `
-				ORDER BY rank DESC, t.document_id DESC
-				LIMIT ` + arg(limit) + ` OFFSET ` + arg(p.Offset) + `
-			) m
-			JOIN documents d ON d.id = m.document_id
-			JOIN document_text t ON t.document_id = m.document_id
-			ORDER BY m.rank DESC, d.id DESC`
-	} else {
-		snippet := "snippet(document_fts, 0, " + arg(markStart) + ", " + arg(markEnd) + ", '…', 24)"
-		match := arg(q.fts5())
-		stateFilter := ""
-		if p.State != "" {
-			stateFilter = " AND d.state = " + arg(p.State)
-		}
-		// bm25 is lower for better matches; Rank is higher for better.
-		query = `
-			SELECT ` + docCols("d") + `, -bm25(document_fts), ` + snippet + `
-			FROM document_fts
-			JOIN document_text t ON t.id = document_fts.rowid
-			JOIN documents d ON d.id = t.document_id
-			WHERE document_fts MATCH ` + match + stateFilter + `
-			ORDER BY bm25(document_fts), d.id DESC
-			LIMIT ` + arg(limit) + ` OFFSET ` + arg(p.Offset)
-	}
-	rows, err := s.r.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, fmt.Errorf("search %q: %w", p.Query, err)
-	}
-	defer rows.Close()
-	var hits []SearchHit
-	for rows.Next() {
-		var (
-			h       SearchHit
-			snippet string
-		)
-		d, err := scanDocument(rows, &h.Rank, &snippet)
-		if err != nil {
-			return nil, fmt.Errorf("search %q: %w", p.Query, err)
-		}
-		h.Document = *d
-		h.Snippet = parseSnippet(strings.TrimSpace(snippet))
-		hits = append(hits, h)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("search %q: %w", p.Query, err)
-	}
-	return hits, nil
 }

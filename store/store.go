@@ -81,9 +81,10 @@ type Texts interface {
 	// SaveText replaces a document's text, which full-text search indexes,
 	// and sets its word count, title and author.
 	SaveText(ctx context.Context, p *SaveTextParams) error
-	// Search finds documents whose text matches a query, best match first,
-	// each with a snippet of its text around the match.
-	Search(ctx context.Context, p *SearchParams) ([]SearchHit, error)
+	// Search finds documents whose text matches a query, best match first
+	// (or by date), a page at a time, each with a snippet of its text around
+	// the match, and counts the matches by facet; see SearchParams.
+	Search(ctx context.Context, p *SearchParams) (*SearchResult, error)
 }
 
 // Analyses is the store's role of what the models found in documents.

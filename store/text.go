@@ -34,27 +34,13 @@ type SaveTextParams struct {
 	Metadata map[string]string
 }
 
-// SearchParams are the inputs of Search.
-type SearchParams struct {
-	// Query is what to look for, in the syntax of web search engines: words
-	// (all must match, case-insensitively; no stemming), "a quoted phrase",
-	// OR between alternatives and -word to exclude. A query that has
-	// nothing to match (only exclusions, or no words) finds nothing.
-	Query string
-	// State keeps documents in this state; empty keeps all.
-	State State
-	// Limit is the number of hits. Defaults to 50; at most 1,000.
-	Limit int
-	// Offset skips that many hits, for the next page.
-	Offset int
-}
-
 // SearchHit is one document found by Search.
 type SearchHit struct {
 	Document Document
-	// Rank orders hits: higher is better. It compares hits of one query on
-	// one backend only (ts_rank on PostgreSQL, -bm25 on SQLite).
-	Rank float64
+	// Score orders hits by relevance: higher is better. It compares hits of
+	// one query on one backend only (BM25 on SQLite, ts_rank_cd with length
+	// normalisation on PostgreSQL).
+	Score float64
 	// Snippet is a short passage of the text around the best match, in
 	// parts, the matched words marked, so a UI can highlight them without
 	// parsing markup.
@@ -63,8 +49,10 @@ type SearchHit struct {
 
 // SnippetPart is a piece of a snippet.
 type SnippetPart struct {
-	Text  string
-	Match bool // the piece is a matched word or phrase
+	// Text is the piece's text, as in the document.
+	Text string
+	// Match reports that the piece is a matched word or phrase.
+	Match bool
 }
 
 // SnippetText returns the snippet as plain text.

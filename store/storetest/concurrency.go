@@ -62,9 +62,9 @@ func exerciseConcurrency(t *testing.T, h Harness) {
 		st, err := b.st.Stats(ctx)
 		require.NoError(t, err)
 		require.Equal(t, int64(workers*docs), st.ByState[store.StateDone])
-		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "searchable", Limit: store.ListLimitMax})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: "searchable", Limit: store.ListLimitMax})
 		require.NoError(t, err)
-		require.Len(t, hits, workers*docs)
+		require.Len(t, res.Hits, workers*docs)
 		require.Equal(t, workers*docs*4, b.count(t, "SELECT count(*) FROM processing_events"))
 	})
 }

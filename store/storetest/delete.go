@@ -39,8 +39,9 @@ func exerciseDelete(t *testing.T, h Harness) {
 			require.Zero(t, b.count(t, "SELECT count(*) FROM "+table+" WHERE document_id = $1", email.ID), table)
 			require.Equal(t, 1, b.count(t, "SELECT count(*) FROM "+table+" WHERE document_id = $1", keep.ID), table)
 		}
-		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "zebra"})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: "zebra"})
 		require.NoError(t, err)
+		hits := res.Hits
 		require.Len(t, hits, 1, "the index forgot the deleted text")
 		require.Equal(t, keep.ID, hits[0].Document.ID)
 

@@ -33,10 +33,10 @@ func exerciseSearch(t *testing.T, h Harness) {
 	}
 	found := func(t *testing.T, st store.Store, query string) []string {
 		t.Helper()
-		hits, err := st.Search(ctx, &store.SearchParams{Query: query})
+		res, err := st.Search(ctx, &store.SearchParams{Query: query})
 		require.NoError(t, err, query)
 		var out []string
-		for _, h := range hits {
+		for _, h := range res.Hits {
 			out = append(out, h.Document.Name)
 		}
 		return out
@@ -81,7 +81,7 @@ func exerciseSearch(t *testing.T, h Harness) {
 			require.ElementsMatch(t, tt.want, found(t, b.st, tt.query), "query %q", tt.query)
 		}
 		// Queries that are syntax in FTS5 or tsquery are only words here.
-		for _, q := range []string{`acme"`, `acme*`, `title:acme`, `(acme`, `acme OR`, `OR acme`, `acme & | !`, `a'cme`, `-`, `"unclosed acme`} {
+		for _, q := range []string{`acme"`, `acme*`, `*`, `a*b`, `title:acme`, `'`, `\`, `acme:*`, `!acme`, `<->`, `(acme`, `acme OR`, `OR acme`, `acme & | !`, `a'cme`, `-`, `"unclosed acme`} {
 			_, err := b.st.Search(ctx, &store.SearchParams{Query: q})
 			require.NoError(t, err, "query %q", q)
 		}
@@ -96,12 +96,13 @@ func exerciseSearch(t *testing.T, h Harness) {
 			"often": "Contract terms: the contract says the contract ends when the contract is cancelled.",
 			"none":  "Nothing relevant here at all.",
 		})
-		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "contract"})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: "contract"})
 		require.NoError(t, err)
+		hits := res.Hits
 		require.Len(t, hits, 2)
 		require.Equal(t, "often", hits[0].Document.Name)
 		require.Equal(t, "once", hits[1].Document.Name)
-		require.Greater(t, hits[0].Rank, hits[1].Rank)
+		require.Greater(t, hits[0].Score, hits[1].Score)
 
 		// The snippet shows the match, marked.
 		var matched []string
@@ -115,10 +116,15 @@ func exerciseSearch(t *testing.T, h Harness) {
 		require.NotContains(t, hits[1].SnippetText(), "\uE000")
 
 		// Pages of hits.
-		page, err := b.st.Search(ctx, &store.SearchParams{Query: "contract", Limit: 1, Offset: 1})
+		page, err := b.st.Search(ctx, &store.SearchParams{Query: "contract", Limit: 1})
 		require.NoError(t, err)
-		require.Len(t, page, 1)
-		require.Equal(t, "once", page[0].Document.Name)
+		require.Len(t, page.Hits, 1)
+		require.Equal(t, "often", page.Hits[0].Document.Name)
+		page, err = b.st.Search(ctx, &store.SearchParams{Query: "contract", Limit: 1, Cursor: page.Next})
+		require.NoError(t, err)
+		require.Len(t, page.Hits, 1)
+		require.Equal(t, "once", page.Hits[0].Document.Name)
+		require.Empty(t, page.Next)
 	})
 
 	t.Run("FollowsChanges", func(t *testing.T) {
@@ -133,12 +139,12 @@ func exerciseSearch(t *testing.T, h Harness) {
 
 		// Filter by state; ListDocuments takes the same query.
 		moveTo(t, b.st, docs["a"].ID, store.StateIndexed)
-		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "revised", State: store.StateReceived})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: "revised", State: store.StateReceived})
 		require.NoError(t, err)
-		require.Empty(t, hits)
-		hits, err = b.st.Search(ctx, &store.SearchParams{Query: "revised", State: store.StateIndexed})
+		require.Empty(t, res.Hits)
+		res, err = b.st.Search(ctx, &store.SearchParams{Query: "revised", State: store.StateIndexed})
 		require.NoError(t, err)
-		require.Len(t, hits, 1)
+		require.Len(t, res.Hits, 1)
 		list, err := b.st.ListDocuments(ctx, &store.ListDocumentsParams{Query: "revised or unrelated"})
 		require.NoError(t, err)
 		require.Equal(t, []string{"b", "a"}, names(list.Documents))
@@ -175,10 +181,10 @@ func exerciseSearch(t *testing.T, h Harness) {
 		}
 		require.Equal(t, want[:1], found(t, b.st, "second1"))
 		require.Empty(t, found(t, b.st, "second4"), "deleted document")
-		hits, err := b.st.Search(ctx, &store.SearchParams{Query: "shared", Limit: n})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: "shared", Limit: n})
 		require.NoError(t, err)
 		var got []string
-		for _, h := range hits {
+		for _, h := range res.Hits {
 			got = append(got, h.Document.Name)
 		}
 		require.ElementsMatch(t, want, got)
@@ -210,6 +216,8 @@ func exerciseSearch(t *testing.T, h Harness) {
 		require.Equal(t, []string{e.Name}, found(t, b.st, "fresh"))
 	})
 
+	t.Run("Ranked", func(t *testing.T) { t.Parallel(); exerciseRankedSearch(t, h) })
+
 	t.Run("LongText", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)
@@ -227,9 +235,9 @@ func exerciseSearch(t *testing.T, h Harness) {
 		text, err := b.st.GetText(ctx, d.ID)
 		require.NoError(t, err)
 		require.Equal(t, sb.String(), text)
-		hits, err := b.st.Search(ctx, &store.SearchParams{Query: word(7)})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: word(7)})
 		require.NoError(t, err)
-		require.Len(t, hits, 1)
+		require.Len(t, res.Hits, 1)
 		dd, err := b.st.GetDocument(ctx, d.ID)
 		require.NoError(t, err)
 		require.Equal(t, 260_001, dd.WordCount)

@@ -124,8 +124,9 @@ func exerciseText(t *testing.T, h Harness) {
 			require.NoError(t, err)
 			require.Len(t, list.Documents, 1)
 			require.True(t, list.Documents[0].TextTruncated)
-			hits, err := b.st.Search(ctx, &store.SearchParams{Query: "chapters"})
+			res, err := b.st.Search(ctx, &store.SearchParams{Query: "chapters"})
 			require.NoError(t, err)
+			hits := res.Hits
 			require.Len(t, hits, 1)
 			require.True(t, hits[0].Document.TextTruncated)
 			bySHA, err := b.st.GetDocumentBySHA(ctx, doc.SHA256)

@@ -117,6 +117,9 @@ type SearchKind struct {
 	MaxMS   float64 `json:"max_ms"`
 	// WithHits is the share of the kind's queries that found documents.
 	WithHits float64 `json:"with_hits"`
+	// Windowed is the share of the kind's queries that matched more
+	// documents than the store ranks and counts (store.SearchWindow).
+	Windowed float64 `json:"windowed"`
 	// DocShareP50 is, over the kind's queries, the median share of the
 	// documents that hold the query's rarest word: how much of the index
 	// the kind's queries touch. Absent for an existing store.
@@ -150,7 +153,8 @@ type SearchResult struct {
 
 // Search generates Docs documents of real words into the store, through
 // its public API as the pipeline writes them, then measures the latency of
-// a mix of queries (searchQueryKinds), one at a time, after a warm-up.
+// a mix of queries (searchQueryKinds), one at a time, after a warm-up,
+// each asking for a page of hits and the facets, as the web UI does.
 func Search(ctx context.Context, cfg *SearchConfig) (*SearchResult, error) {
 	c := cfg.WithDefaults()
 	if err := c.validate(); err != nil {
@@ -216,11 +220,14 @@ func Search(ctx context.Context, cfg *SearchConfig) (*SearchResult, error) {
 	for kind, idx := range byKind {
 		ds := make([]time.Duration, len(idx))
 		shares := make([]float64, 0, len(idx))
-		hits := 0
+		hits, windowed := 0, 0
 		for k, i := range idx {
 			ds[k] = lat[i].d
 			if lat[i].hits > 0 {
 				hits++
+			}
+			if lat[i].windowed {
+				windowed++
 			}
 			if df != nil {
 				if sh := queries[i].rarestShare(gen.track, df, c.Docs); sh >= 0 {
@@ -233,6 +240,7 @@ func Search(ctx context.Context, cfg *SearchConfig) (*SearchResult, error) {
 		sk := SearchKind{
 			Queries: len(idx), P50MS: millis(percentile(ds, 0.50)), P95MS: millis(percentile(ds, 0.95)),
 			MaxMS: millis(ds[len(ds)-1]), WithHits: float64(hits) / float64(len(idx)),
+			Windowed: float64(windowed) / float64(len(idx)),
 		}
 		if len(shares) > 0 {
 			sk.DocShareP50 = shares[len(shares)/2]
@@ -391,8 +399,9 @@ func saveSearchDoc(ctx context.Context, st searchStore, d *searchDoc) error {
 
 // searchLatency is one query's latency and hits.
 type searchLatency struct {
-	d    time.Duration
-	hits int
+	d        time.Duration
+	hits     int
+	windowed bool // the query matched more documents than the store ranks
 }
 
 // runSearchQueries runs the queries one after another.
@@ -402,11 +411,12 @@ func runSearchQueries(ctx context.Context, st searchStore, queries []searchQuery
 		q := &queries[i]
 		p := q.params
 		start := time.Now()
-		hits, err := st.Search(ctx, &p)
-		lat[i] = searchLatency{d: time.Since(start), hits: len(hits)}
+		res, err := st.Search(ctx, &p)
+		d := time.Since(start)
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s query %q: %w", q.kind, q.params.Query, err)
 		}
+		lat[i] = searchLatency{d: d, hits: len(res.Hits), windowed: res.Windowed}
 	}
 	return lat, nil
 }
@@ -426,7 +436,8 @@ func (r *SearchResult) WriteTable(w io.Writer) error {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(w, "  %-12s %10.1f ms p50, %.1f ms p95, %.1f ms max; %3.0f%% found hits", kind.name, k.P50MS, k.P95MS, k.MaxMS, 100*k.WithHits)
+		fmt.Fprintf(w, "  %-12s %10.1f ms p50, %.1f ms p95, %.1f ms max; %3.0f%% found hits, %3.0f%% windowed",
+			kind.name, k.P50MS, k.P95MS, k.MaxMS, 100*k.WithHits, 100*k.Windowed)
 		if k.DocShareP50 > 0 {
 			fmt.Fprintf(w, "; rarest word in %.2f%% of documents (median)", 100*k.DocShareP50)
 		}

@@ -22,7 +22,7 @@ var searchQueryKinds = []struct {
 	{"multi", 0.20},    // two or three words of the 2,000 most frequent
 	{"phrase", 0.10},   // a quoted phrase of two of the 60 most frequent words
 	{"prefix", 0.10},   // the first four letters of a frequent word, then *
-	{"filtered", 0.20}, // one word of the 1,000 most frequent, in one state
+	{"filtered", 0.20}, // one word of the 1,000 most frequent, in a state, type or language
 }
 
 // searchQuery is one query of the mix.
@@ -45,7 +45,7 @@ func makeSearchQueries(rng *rand.Rand, words []string, n, limit int) []searchQue
 	qs := make([]searchQuery, n)
 	for i := range qs {
 		kind := searchQueryKinds[pick(rng.Float64(), func(k int) float64 { return searchQueryKinds[k].share }, len(searchQueryKinds))].name
-		q := searchQuery{kind: kind, params: store.SearchParams{Limit: limit}}
+		q := searchQuery{kind: kind, params: store.SearchParams{Limit: limit, Facets: true}}
 		switch kind {
 		case "common":
 			r := rank(0, 300)
@@ -77,9 +77,18 @@ func makeSearchQueries(rng *rand.Rand, words []string, n, limit int) []searchQue
 		case "filtered":
 			r := rank(0, 1000)
 			q.params.Query, q.ranks = words[r], []int{r}
-			q.params.State = store.StateDone
-			if rng.IntN(2) == 0 {
-				q.params.State = store.StateIndexed // a few percent of the documents
+			// Filters that keep most documents and filters that keep few.
+			switch rng.IntN(5) {
+			case 0:
+				q.params.State = store.StateDone
+			case 1:
+				q.params.State = store.StateIndexed
+			case 2:
+				q.params.MIMEType = "application/pdf"
+			case 3:
+				q.params.MIMEType = "text/plain"
+			default:
+				q.params.Language = "en"
 			}
 		}
 		qs[i] = q

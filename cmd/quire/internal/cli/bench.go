@@ -71,6 +71,7 @@ share the Redis. --redis-prefix is ignored.`,
 	fs.DurationVar(&f.Timeout, "timeout", bench.JobsTimeoutDefault, "give up after this long")
 	cmd.AddCommand(jobsCmd)
 	cmd.AddCommand(a.newBenchPipelineCommand())
+	cmd.AddCommand(a.newBenchSearchCommand())
 	return cmd
 }
 

@@ -126,11 +126,7 @@ func (t *Trainer) trainTags(ctx context.Context) (*TrainResult, error) {
 			return nil, fmt.Errorf("train tags: %w", err)
 		}
 		e := ml.MultiLabelExample{Key: d.docID, Text: text, Labels: d.tags}
-		if ml.HeldOut(d.docID, t.cfg.HoldOut, t.cfg.Seed) {
-			held = append(held, e)
-		} else {
-			train = append(train, e)
-		}
+		train, held = assign(t, d.docID, e, train, held)
 	}
 	res.HeldOut = len(held)
 
@@ -138,7 +134,7 @@ func (t *Trainer) trainTags(ctx context.Context) (*TrainResult, error) {
 	o.Name = name
 	o.Seed = t.cfg.Seed
 	now := t.cfg.Now().UTC()
-	o.Version = now.Format("20060102T150405Z") + "-" + res.LabelDigest[:8]
+	o.Version = versionName(now, res.LabelDigest)
 	o.Now = func() time.Time { return now }
 	m, err := ml.TrainMultiLabel(ctx, train, &o)
 	if errors.Is(err, ml.ErrTooFewExamples) {

@@ -276,11 +276,7 @@ func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (
 			return nil, fmt.Errorf("train model %s: %w", name, err)
 		}
 		e := ml.Example{Key: l.docID, Text: ml.DocumentText(doc.Title, doc.Author, text), Label: l.class}
-		if ml.HeldOut(l.docID, t.cfg.HoldOut, t.cfg.Seed) {
-			held = append(held, e)
-		} else {
-			train = append(train, e)
-		}
+		train, held = assign(t, l.docID, e, train, held)
 	}
 	res.HeldOut = len(held)
 
@@ -288,7 +284,7 @@ func (t *Trainer) trainModel(ctx context.Context, name string, all []labelled) (
 	o.Name = name
 	o.Seed = t.cfg.Seed
 	now := t.cfg.Now().UTC()
-	o.Version = now.Format("20060102T150405Z") + "-" + res.LabelDigest[:8]
+	o.Version = versionName(now, res.LabelDigest)
 	o.Now = func() time.Time { return now }
 	m, err := ml.Train(ctx, train, &o)
 	if errors.Is(err, ml.ErrTooFewExamples) {
@@ -358,4 +354,21 @@ func (t *Trainer) Register(hs *jobs.Handlers) {
 func PeriodicJobs() []jobs.PeriodicJob {
 	return []jobs.PeriodicJob{{Name: JobTrain, Schedule: TrainSchedule, Type: JobTrain,
 		Opts: &jobs.EnqueueOpts{Queue: QueueTrain, MaxRetries: jobs.NoRetries}}}
+}
+
+// assign puts a labelled document's example with those the new version is
+// trained on or with those it is judged by: held out by a hash of the
+// document's ID (ml.HeldOut), so the split stays the same from one run to
+// the next.
+func assign[E any](t *Trainer, docID string, e E, train, held []E) ([]E, []E) {
+	if ml.HeldOut(docID, t.cfg.HoldOut, t.cfg.Seed) {
+		return train, append(held, e)
+	}
+	return append(train, e), held
+}
+
+// versionName names a version trained at now on labels of the digest:
+// sortable by time, and two runs of one second told apart by their labels.
+func versionName(now time.Time, labelDigest string) string {
+	return now.Format("20060102T150405Z") + "-" + labelDigest[:8]
 }

@@ -157,6 +157,7 @@ func (a *cli) newRootCommand() *cobra.Command {
 		a.newProcessCommand(),
 		a.newReprocessCommand(),
 		a.newServeCommand(),
+		a.newStatusCommand(),
 		a.newSubmitCommand(),
 		a.newUpCommand(),
 		a.newVersionCommand(),

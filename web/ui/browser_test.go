@@ -282,6 +282,15 @@ func (b *testBundle) browse(t *testing.T, br *browser, name string, screenshots 
 	}
 	br.waitJS(t, "the chart drawn", `document.querySelectorAll("#chart polyline").length === 2`)
 	br.waitJS(t, "the jobs counted", `Number(document.querySelector('[data-stat="processed"]').textContent) >= 40`)
+	// Documents are counted apart from jobs, first: every one of this
+	// walk's documents is done or failed by now.
+	docs, err := b.st.Stats(ctx)
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprint(docs.Documents), eval[string](t, br, `document.querySelector('#doc-cards [data-docstate="total"]').textContent`))
+	require.Equal(t, fmt.Sprint(docs.ByState[store.StateDone]), eval[string](t, br, `document.querySelector('#doc-cards [data-docstate="done"]').textContent`))
+	require.Equal(t, fmt.Sprint(docs.ByState[store.StateFailed]), eval[string](t, br, `document.querySelector('#doc-cards [data-docstate="failed"]').textContent`))
+	require.Equal(t, fmt.Sprint(docs.Documents-docs.ByState[store.StateDone]-docs.ByState[store.StateFailed]),
+		eval[string](t, br, `document.querySelector('#doc-cards [data-docstate="in_progress"]').textContent`))
 	br.waitJS(t, "a line of two samples", `document.querySelectorAll("#chart circle.processed").length >= 2`)
 	if screenshots {
 		b.screenshot(t, br, "dashboard.png")

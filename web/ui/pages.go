@@ -146,7 +146,9 @@ func (u *ui) dashboard(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		return
 	}
 	u.render(w, r, http.StatusOK, "dashboard", c, &page{Title: "Dashboard", Nav: "dashboard", Data: map[string]any{
-		"Docs": docs, "States": store.States, "Jobs": st, "Queues": queues, "Processes": procs, "Views": views}})
+		"Docs": docs, "States": store.States, "Jobs": st, "Queues": queues, "Processes": procs, "Views": views,
+		"Done": docs.ByState[store.StateDone], "Failed": docs.ByState[store.StateFailed],
+		"InProgress": docs.Documents - docs.ByState[store.StateDone] - docs.ByState[store.StateFailed]}})
 }
 
 func (u *ui) documents(w http.ResponseWriter, r *http.Request, c *reqCtx) {

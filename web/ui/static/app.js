@@ -101,7 +101,8 @@
         });
         document.querySelectorAll("[data-docstate]").forEach(function (el) {
           const k = el.dataset.docstate;
-          const v = k === "total" ? ds.documents : ds.by_state[k];
+          const done = ds.by_state.done || 0, failed = ds.by_state.failed || 0;
+          const v = k === "total" ? ds.documents : k === "in_progress" ? ds.documents - done - failed : ds.by_state[k];
           if (v !== undefined) el.textContent = v;
         });
         samples.push({ t: Date.now(), processed: js.processed, failed: js.failed });

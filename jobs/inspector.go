@@ -144,6 +144,36 @@ func (in *Inspector) Stats(ctx context.Context, days int) (*Stats, error) {
 	return st, nil
 }
 
+// Throughput sums the executions of every queue per minute over the last
+// minutes minutes (at most jobdriver.MinutesMax), the current minute
+// first, from the counters the driver keeps: a chart has them from before
+// it was opened. A driver that keeps none (the Sidekiq format) gives
+// zeros.
+func (in *Inspector) Throughput(ctx context.Context, minutes int) ([]jobdriver.MinuteStats, error) {
+	if minutes < 1 || minutes > jobdriver.MinutesMax {
+		return nil, fmt.Errorf("throughput: minutes %d is not in 1..%d", minutes, jobdriver.MinutesMax)
+	}
+	names, err := in.driver.QueueList(ctx, &jobdriver.QueueListParams{})
+	if err != nil {
+		return nil, err
+	}
+	now := in.clock.Now()
+	out := jobdriver.Minutes(now, minutes)
+	for _, q := range names {
+		qs, err := in.driver.QueueStats(ctx, &jobdriver.QueueStatsParams{Queue: q, Now: now, Minutes: minutes})
+		if err != nil {
+			return nil, err
+		}
+		for i, m := range qs.Minutely {
+			if i < len(out) {
+				out[i].Processed += m.Processed
+				out[i].Failed += m.Failed
+			}
+		}
+	}
+	return out, nil
+}
+
 // ListParams select a page of jobs.
 type ListParams struct {
 	// Queue narrows the listing to one queue; empty lists every queue, one

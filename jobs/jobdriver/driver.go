@@ -358,7 +358,15 @@ type QueueStatsParams struct {
 	Now   time.Time
 	// Days is how many days of daily counters to return, today first.
 	Days int
+	// Minutes is how many minutes of per-minute counters to return, the
+	// current one first: at most MinutesMax, the two days every driver
+	// that keeps them keeps.
+	Minutes int
 }
+
+// MinutesMax bounds QueueStatsParams.Minutes: drivers keep per-minute
+// counters for two days (at most three, as they drop old ones daily).
+const MinutesMax = 2 * 24 * 60
 
 // QueueStats counts a queue's jobs by state and its executions.
 type QueueStats struct {
@@ -378,6 +386,9 @@ type QueueStats struct {
 	Failed    int64
 	// Daily holds the counters of the last Days days, today first.
 	Daily []DayStats
+	// Minutely holds the counters of the last Minutes minutes, the current
+	// one first; nil from a driver that keeps none (the Sidekiq format).
+	Minutely []MinuteStats
 }
 
 // DayStats are one day's counters (UTC).
@@ -385,6 +396,28 @@ type DayStats struct {
 	Date      string
 	Processed int64
 	Failed    int64
+}
+
+// MinuteStats are one minute's counters.
+type MinuteStats struct {
+	// Minute is the minute's start, in UTC.
+	Minute    time.Time
+	Processed int64
+	Failed    int64
+}
+
+// MinuteKey is how drivers name a minute in their keys: UTC,
+// 2006-01-02T15:04.
+func MinuteKey(t time.Time) string { return t.UTC().Format("2006-01-02T15:04") }
+
+// Minutes returns the last n minutes' starts at now, the current one first.
+func Minutes(now time.Time, n int) []MinuteStats {
+	m := now.UTC().Truncate(time.Minute)
+	out := make([]MinuteStats, n)
+	for i := range out {
+		out[i].Minute = m.Add(-time.Duration(i) * time.Minute)
+	}
+	return out
 }
 
 // QueueWaitParams are the parameters of QueueWait.

@@ -43,6 +43,10 @@ const (
 	// CapabilityJobTimeout: a per-job timeout travels with the job
 	// (EnqueueOpts.Timeout), for the same reason as CapabilityJobBackoff.
 	CapabilityJobTimeout Capability = "JobTimeout"
+	// CapabilityMinuteCounters: the driver counts executions per minute
+	// (QueueStats.Minutely), for a chart of the last hours. Sidekiq keeps
+	// daily counters only.
+	CapabilityMinuteCounters Capability = "MinuteCounters"
 	// CapabilityQueuePause: Inspector.PauseQueue stops every worker of the
 	// queue. A format without paused queues (Sidekiq OSS has none) has
 	// workers that would keep fetching.
@@ -64,7 +68,7 @@ const (
 // capabilities are the known capabilities, in the order of their names.
 var capabilities = []Capability{
 	CapabilityArgsAnyJSON, CapabilityCancel, CapabilityJobBackoff, CapabilityJobTimeout,
-	CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
+	CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
 }
 
 // lacks reports whether the driver lacks c.

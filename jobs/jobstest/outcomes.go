@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
 
@@ -65,6 +66,21 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 		require.Equal(t, "2026-11-28", st.Daily[0].Date)
 		require.EqualValues(t, 3, st.Daily[0].Processed)
 		require.EqualValues(t, 2, st.Daily[0].Failed)
+
+		// Per minute: the tries at t0, t0+1m and t0+3m, in the minutes
+		// they finished in, the current one first.
+		if !h.lacks(CapabilityMinuteCounters) {
+			ms, err := b.insp.Throughput(ctx, 5)
+			require.NoError(t, err)
+			m0 := t0.UTC().Truncate(time.Minute)
+			require.Equal(t, []jobdriver.MinuteStats{
+				{Minute: m0.Add(3 * time.Minute), Processed: 1},
+				{Minute: m0.Add(2 * time.Minute)},
+				{Minute: m0.Add(time.Minute), Processed: 1, Failed: 1},
+				{Minute: m0, Processed: 1, Failed: 1},
+				{Minute: m0.Add(-time.Minute)},
+			}, ms)
+		}
 	})
 
 	t.Run("DeadAfterLastAttemptThenRetryAndDelete", func(t *testing.T) {

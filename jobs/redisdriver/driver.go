@@ -323,6 +323,10 @@ func (d *Driver) buryUndecodable(ctx context.Context, queue, member, raw string,
 	return nil
 }
 
+// minutesTTL keeps a day's per-minute counters a day past its end: the
+// two days jobdriver.MinutesMax promises.
+var minutesTTL = int64((2 * 24 * time.Hour) / time.Second)
+
 var opCodes = [...]string{
 	jobdriver.OutcomeDone:    "d",
 	jobdriver.OutcomeRetry:   "r",
@@ -338,6 +342,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		return &jobdriver.JobCompleteManyResult{}, nil
 	}
 	date := p.Now.UTC().Format(time.DateOnly)
+	minute := p.Now.UTC().Format("15:04")
 	deadMinScore := millis(p.Now.Add(-d.cfg.DeadMaxAge))
 	ttl := int64(d.cfg.DailyStatsTTL / time.Second)
 	byQueue := make(map[string]int, 1)
@@ -355,8 +360,8 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 				script: completeScript,
 				keys: []string{qk.inflight, qk.ready, qk.scheduled, qk.retry, qk.dead,
 					qk.processed, qk.processedDay(date), qk.failed, qk.failedDay(date),
-					qk.unique, qk.uniqueTTL, qk.cancel},
-				args: append(make([]any, 0, 3+6*len(p.Completions)), d.cfg.DeadMaxJobs, deadMinScore, ttl),
+					qk.unique, qk.uniqueTTL, qk.cancel, qk.processedMinutes(date), qk.failedMinutes(date)},
+				args: append(make([]any, 0, 5+6*len(p.Completions)), d.cfg.DeadMaxJobs, deadMinScore, ttl, minute, minutesTTL),
 			})
 		}
 		var score int64

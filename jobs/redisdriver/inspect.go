@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -403,10 +404,38 @@ func (d *Driver) QueueStats(ctx context.Context, p *jobdriver.QueueStatsParams) 
 		date := p.Now.UTC().AddDate(0, 0, -i).Format(time.DateOnly)
 		days[i] = day{date, pipe.Get(ctx, qk.processedDay(date)), pipe.Get(ctx, qk.failedDay(date))}
 	}
+	// The minutes asked for, by the day whose hashes hold them.
+	var minutes []jobdriver.MinuteStats
+	type dayMinutes struct {
+		first             int // index in minutes of the day's first field
+		processed, failed *redis.SliceCmd
+	}
+	var mdays []dayMinutes
+	if p.Minutes > 0 {
+		minutes = jobdriver.Minutes(p.Now, min(p.Minutes, jobdriver.MinutesMax))
+		for i := 0; i < len(minutes); {
+			date := minutes[i].Minute.Format(time.DateOnly)
+			var fields []string
+			j := i
+			for ; j < len(minutes) && minutes[j].Minute.Format(time.DateOnly) == date; j++ {
+				fields = append(fields, minutes[j].Minute.Format("15:04"))
+			}
+			mdays = append(mdays, dayMinutes{i, pipe.HMGet(ctx, qk.processedMinutes(date), fields...), pipe.HMGet(ctx, qk.failedMinutes(date), fields...)})
+			i = j
+		}
+	}
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("stats of queue %s: %w", p.Queue, err)
 	}
-	st := &jobdriver.QueueStats{
+	for _, md := range mdays {
+		for k, v := range md.processed.Val() {
+			minutes[md.first+k].Processed = hashCount(v)
+		}
+		for k, v := range md.failed.Val() {
+			minutes[md.first+k].Failed = hashCount(v)
+		}
+	}
+	st := &jobdriver.QueueStats{Minutely: minutes,
 		Queue:     p.Queue,
 		Paused:    paused.Val() == 1,
 		Ready:     ready.Val(),
@@ -429,4 +458,12 @@ func (d *Driver) QueueStats(ctx context.Context, p *jobdriver.QueueStatsParams) 
 		st.Daily = append(st.Daily, ds)
 	}
 	return st, nil
+}
+
+// hashCount reads a counter of HMGET's answer: nil for a minute without
+// executions.
+func hashCount(v any) int64 {
+	s, _ := v.(string)
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
 }

@@ -44,6 +44,11 @@ func (k keys) queue(q string) queueKeys {
 func (qk queueKeys) processedDay(date string) string { return qk.processed + ":" + date }
 func (qk queueKeys) failedDay(date string) string    { return qk.failed + ":" + date }
 
+// processedMinutes and failedMinutes are one UTC day's per-minute counters:
+// hashes of minute (15:04) to count.
+func (qk queueKeys) processedMinutes(date string) string { return qk.processed + ":m:" + date }
+func (qk queueKeys) failedMinutes(date string) string    { return qk.failed + ":m:" + date }
+
 // queues is the set of known queue names.
 func (k keys) queues() string { return k.prefix + ":queues" }
 

@@ -89,7 +89,9 @@ var harness = jobstest.Harness{
 		jobstest.CapabilityCancel:      "Sidekiq has no cancellation; a Ruby process never looks for a mark",
 		jobstest.CapabilityJobBackoff:  "Sidekiq's format has no retry delay field; Ruby takes it from the class",
 		jobstest.CapabilityJobTimeout:  "Sidekiq's format has no timeout field; a Ruby process would ignore one",
-		jobstest.CapabilityQueuePause:  "Sidekiq OSS has no paused queues; Ruby processes would keep fetching",
+		jobstest.CapabilityMinuteCounters: "Sidekiq keeps daily counters only (stat:processed:YYYY-MM-DD); " +
+			"its Web UI's live graph polls the totals",
+		jobstest.CapabilityQueuePause: "Sidekiq OSS has no paused queues; Ruby processes would keep fetching",
 		jobstest.CapabilityUnique: "Sidekiq OSS has no unique jobs; a Ruby process would never release a key " +
 			"(so periodic jobs, whose ticks are unique, cannot run either)",
 		jobstest.CapabilityWrapUndecodable: "Sidekiq keeps an entry that is not a job in its dead set as it is, " +

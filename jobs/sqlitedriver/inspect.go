@@ -382,6 +382,9 @@ func (d *Driver) queueStats(ctx context.Context, p *jobdriver.QueueStatsParams, 
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return err
 	}
+	if err := d.minutely(ctx, tx, p, st); err != nil {
+		return err
+	}
 	if p.Days <= 0 {
 		return nil
 	}
@@ -406,6 +409,35 @@ func (d *Driver) queueStats(ctx context.Context, p *jobdriver.QueueStatsParams, 
 		}
 		if i, ok := index[date]; ok {
 			st.Daily[i].Processed, st.Daily[i].Failed = processed, failed
+		}
+	}
+	return rows.Err()
+}
+
+// minutely reads the per-minute counters QueueStatsParams.Minutes asks for.
+func (d *Driver) minutely(ctx context.Context, tx *sql.Tx, p *jobdriver.QueueStatsParams, st *jobdriver.QueueStats) error {
+	if p.Minutes <= 0 {
+		return nil
+	}
+	st.Minutely = jobdriver.Minutes(p.Now, min(p.Minutes, jobdriver.MinutesMax))
+	index := make(map[string]int, len(st.Minutely))
+	for i, m := range st.Minutely {
+		index[jobdriver.MinuteKey(m.Minute)] = i
+	}
+	first, last := jobdriver.MinuteKey(st.Minutely[len(st.Minutely)-1].Minute), jobdriver.MinuteKey(st.Minutely[0].Minute)
+	rows, err := tx.StmtContext(ctx, d.rs.days).QueryContext(ctx, p.Queue, first, last)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var processed, failed int64
+		if err := rows.Scan(&key, &processed, &failed); err != nil {
+			return err
+		}
+		if i, ok := index[key]; ok {
+			st.Minutely[i].Processed, st.Minutely[i].Failed = processed, failed
 		}
 	}
 	return rows.Err()

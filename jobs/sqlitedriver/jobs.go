@@ -225,6 +225,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 	}
 	now := micros(p.Now)
 	date := p.Now.UTC().Format(time.DateOnly)
+	minute := jobdriver.MinuteKey(p.Now)
 	type tally struct{ processed, failed int64 }
 	counts := map[string]*tally{}
 	var order []string
@@ -316,7 +317,7 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			if t.processed == 0 && t.failed == 0 {
 				continue
 			}
-			if err := d.count(ctx, tx, q, date, t.processed, t.failed); err != nil {
+			if err := d.count(ctx, tx, q, date, minute, t.processed, t.failed); err != nil {
 				return err
 			}
 		}
@@ -327,7 +328,8 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		}
 		if prune {
 			cutoff := p.Now.Add(-d.cfg.DailyStatsTTL).UTC().Format(time.DateOnly)
-			if _, err := tx.StmtContext(ctx, d.ws.countersPrune).ExecContext(ctx, cutoff); err != nil {
+			minutes := jobdriver.MinuteKey(p.Now.Add(-time.Duration(jobdriver.MinutesMax) * time.Minute))
+			if _, err := tx.StmtContext(ctx, d.ws.countersPrune).ExecContext(ctx, cutoff, minutes); err != nil {
 				return err
 			}
 		}
@@ -351,14 +353,15 @@ func heldUntilFinished(j *jobtype.Job) bool {
 	return j.UniqueKey != "" && j.UniqueUntil.IsZero()
 }
 
-// count adds executions to a queue's total and daily counters.
-func (d *Driver) count(ctx context.Context, tx *sql.Tx, queue, date string, processed, failed int64) error {
+// count adds executions to a queue's total, daily and per-minute counters.
+func (d *Driver) count(ctx context.Context, tx *sql.Tx, queue, date, minute string, processed, failed int64) error {
 	st := tx.StmtContext(ctx, d.ws.count)
-	if _, err := st.ExecContext(ctx, queue, "", processed, failed); err != nil {
-		return err
+	for _, key := range [...]string{"", date, minute} {
+		if _, err := st.ExecContext(ctx, queue, key, processed, failed); err != nil {
+			return err
+		}
 	}
-	_, err := st.ExecContext(ctx, queue, date, processed, failed)
-	return err
+	return nil
 }
 
 // pruneDue reports whether the daily counters past DailyStatsTTL have not

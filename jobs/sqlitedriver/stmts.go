@@ -65,7 +65,9 @@ func (s *writeStmts) prepare(db *sql.DB) error {
 		{&s.count, `INSERT INTO counters (queue, day, processed, failed) VALUES (?1, ?2, ?3, ?4)
 			ON CONFLICT (queue, day) DO UPDATE SET processed = processed + excluded.processed,
 			failed = failed + excluded.failed`},
-		{&s.countersPrune, `DELETE FROM counters WHERE day <> '' AND day < ?1`},
+		// Days are 2006-01-02, minutes 2006-01-02T15:04 (kept two days).
+		{&s.countersPrune, `DELETE FROM counters WHERE length(day) = 10 AND day < ?1
+			OR length(day) = 16 AND day < ?2`},
 		{&s.deadAge, `DELETE FROM jobs WHERE queue = ?1 AND state = 'dead' AND pos < ?2`},
 		{&s.deadCap, `DELETE FROM jobs WHERE seq IN (SELECT seq FROM jobs WHERE queue = ?1 AND state = 'dead'
 			ORDER BY pos DESC, seq DESC LIMIT -1 OFFSET ?2)`},
@@ -115,7 +117,8 @@ func (s *readStmts) prepare(db *sql.DB) error {
 			ORDER BY pos, seq LIMIT 1`},
 		{&s.paused, `SELECT coalesce((SELECT paused FROM queues WHERE name = ?1), 0)`},
 		{&s.totals, `SELECT processed, failed FROM counters WHERE queue = ?1 AND day = ''`},
-		{&s.days, `SELECT day, processed, failed FROM counters WHERE queue = ?1 AND day >= ?2 AND day <= ?3`},
+		{&s.days, `SELECT day, processed, failed FROM counters WHERE queue = ?1 AND day >= ?2 AND day <= ?3
+			AND length(day) = length(?2)`},
 		{&s.ready, `SELECT EXISTS (SELECT 1 FROM jobs WHERE queue = ?1 AND state = 'ready')`},
 		{&s.peek, `SELECT coalesce((SELECT paused FROM queues WHERE name = ?1), 0),
 			EXISTS (SELECT 1 FROM jobs WHERE queue = ?1 AND state = 'ready')`},

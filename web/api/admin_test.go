@@ -107,6 +107,19 @@ func TestJobsRoutes(t *testing.T) {
 	resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/jobs/stats?days=7", "", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, out)
 	require.Len(t, decode[JobStats](t, out).Daily, 7)
+	require.Nil(t, decode[JobStats](t, out).Minutely, "no minutes unless asked for")
+
+	// The last hour per minute, the current minute first.
+	resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/jobs/stats?minutes=60", "", nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode, out)
+	minutes := decode[JobStats](t, out).Minutely
+	require.Len(t, minutes, 60)
+	require.Equal(t, time.Minute, minutes[0].Minute.Sub(minutes[1].Minute))
+	for _, m := range []string{"0", "2881", "x"} {
+		resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/jobs/stats?minutes="+m, "", nil)
+		require.Equal(t, http.StatusBadRequest, resp.StatusCode, out)
+		require.Contains(t, out, "minutes")
+	}
 
 	resp, out = b.do(t, auth.ScopeRead, "GET", "/api/v1/jobs?state=dead", "", nil)
 	require.Equal(t, http.StatusOK, resp.StatusCode, out)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 	"github.com/quirehq/quire/web/auth"
 )
@@ -70,8 +71,19 @@ type JobStats struct {
 	JobCounts
 	// Daily holds the days asked for, today first, summed over queues.
 	Daily []Day `json:"daily"`
+	// Minutely holds the minutes asked for (minutes), the current one
+	// first, summed over queues; absent when none were asked for.
+	Minutely []Minute `json:"minutely,omitempty"`
 	// Queues holds each queue's counters.
 	Queues []Queue `json:"queues"`
+}
+
+// Minute counts the executions of one minute.
+type Minute struct {
+	// Minute is the minute's start.
+	Minute    time.Time `json:"minute"`
+	Processed int64     `json:"processed"`
+	Failed    int64     `json:"failed"`
 }
 
 // QueueList lists the queues.
@@ -198,11 +210,31 @@ func (a *api) jobStats(w http.ResponseWriter, r *http.Request) {
 		}
 		days = n
 	}
+	minutes := 0
+	if m := r.URL.Query().Get("minutes"); m != "" {
+		n, err := strconv.Atoi(m)
+		if err != nil || n < 1 || n > jobdriver.MinutesMax {
+			a.problem(w, r, http.StatusBadRequest, fmt.Errorf("minutes %q is not a number from 1 to %d", m, jobdriver.MinutesMax))
+			return
+		}
+		minutes = n
+	}
 	st, err := a.inspector.Stats(r.Context(), days)
 	if a.jobsError(w, r, err) {
 		return
 	}
-	out := JobStats{Daily: viewDays(st.Daily), Queues: make([]Queue, len(st.Queues)),
+	var minutely []Minute
+	if minutes > 0 {
+		ms, err := a.inspector.Throughput(r.Context(), minutes)
+		if a.jobsError(w, r, err) {
+			return
+		}
+		minutely = make([]Minute, len(ms))
+		for i, m := range ms {
+			minutely[i] = Minute{Minute: m.Minute, Processed: m.Processed, Failed: m.Failed}
+		}
+	}
+	out := JobStats{Daily: viewDays(st.Daily), Minutely: minutely, Queues: make([]Queue, len(st.Queues)),
 		JobCounts: JobCounts{Processed: st.Processed, Failed: st.Failed, Ready: st.Ready, Running: st.Running,
 			Scheduled: st.Scheduled, Retry: st.Retry, Dead: st.Dead}}
 	for i, q := range st.Queues {

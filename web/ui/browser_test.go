@@ -271,11 +271,14 @@ func (b *testBundle) browse(t *testing.T, br *browser, name string, screenshots 
 		return st.Dead == 0 && st.Ready == 0 && st.Running == 0
 	}, time.Minute, 50*time.Millisecond, "the retried job ran")
 
-	// The dashboard updates itself: its chart draws from the counters
-	// polled every 5 seconds.
+	// The dashboard updates itself: its chart draws the last hour from the
+	// engine's per-minute counters, polled every 5 seconds, so the jobs
+	// run before the page was opened are on it at once.
 	br.open(t, "/")
 	br.fitsWidth(t, "the dashboard")
-	br.waitJS(t, "the first sample", `document.querySelectorAll("#chart text").length > 0`)
+	br.waitJS(t, "the first drawing", `document.querySelectorAll("#chart text").length > 0`)
+	require.Equal(t, 60, eval[int](t, br, `document.querySelectorAll("#chart circle.processed").length`), "a point a minute")
+	require.Positive(t, eval[int](t, br, `Number(document.querySelector("#chart").dataset.processed)`), "jobs of the last hour")
 	for i := range 40 {
 		_, err := b.jobs.Enqueue(ctx, "test.flaky", map[string]int{"n": i}, nil)
 		require.NoError(t, err)

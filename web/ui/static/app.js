@@ -37,11 +37,12 @@
     return function () { clearTimeout(timer); };
   }
 
-  // Dashboard: counters, documents by state, and the per-minute chart
-  // from the differences between successive counters.
+  // Dashboard: counters, documents by state, and the chart of the last
+  // hour from the engine's per-minute counters, so it has points from
+  // before the page was opened.
   const chart = document.getElementById("chart");
   if (chart) {
-    const samples = [];
+    let rates = [];
     const svgNS = "http://www.w3.org/2000/svg";
     function draw() {
       while (chart.firstChild) chart.removeChild(chart.firstChild);
@@ -49,14 +50,6 @@
       // screen and a phone alike, text unstretched.
       const W = Math.max(chart.clientWidth, 200), H = 160, pad = 24;
       chart.setAttribute("viewBox", "0 0 " + W + " " + H);
-      const rates = [];
-      for (let i = 1; i < samples.length; i++) {
-        const dt = (samples[i].t - samples[i - 1].t) / 60000;
-        rates.push({
-          p: Math.max(0, samples[i].processed - samples[i - 1].processed) / dt,
-          f: Math.max(0, samples[i].failed - samples[i - 1].failed) / dt,
-        });
-      }
       let top = 1;
       rates.forEach(function (r) { top = Math.max(top, r.p, r.f); });
       [0, 0.5, 1].forEach(function (k) {
@@ -93,7 +86,7 @@
       });
     }
     poll(function () {
-      return Promise.all([api("GET", "/api/v1/jobs/stats"), api("GET", "/api/v1/stats")]).then(function (res) {
+      return Promise.all([api("GET", "/api/v1/jobs/stats?minutes=60"), api("GET", "/api/v1/stats")]).then(function (res) {
         const js = res[0], ds = res[1];
         document.querySelectorAll("[data-stat]").forEach(function (el) {
           const v = js[el.dataset.stat];
@@ -105,8 +98,9 @@
           const v = k === "total" ? ds.documents : k === "in_progress" ? ds.documents - done - failed : ds.by_state[k];
           if (v !== undefined) el.textContent = v;
         });
-        samples.push({ t: Date.now(), processed: js.processed, failed: js.failed });
-        if (samples.length > 61) samples.shift();
+        // Oldest minute first; the current one is still counting.
+        rates = (js.minutely || []).slice().reverse().map(function (m) { return { p: m.processed, f: m.failed }; });
+        chart.dataset.processed = rates.reduce(function (n, r) { return n + r.p; }, 0);
         draw();
       });
     }, 5000);

@@ -166,6 +166,13 @@ func (s *sqlStore) ListTags(ctx context.Context) ([]Tag, error) {
 	return listRows(ctx, s.r, "list tags", scanTag, "SELECT "+tagColumns+" FROM tags t ORDER BY t.name_key")
 }
 
+func (s *sqlStore) ListTagNames(ctx context.Context) ([]string, error) {
+	return listRows(ctx, s.r, "list tag names", func(row interface{ Scan(...any) error }) (*string, error) {
+		var name string
+		return &name, row.Scan(&name)
+	}, "SELECT name FROM tags ORDER BY name_key")
+}
+
 // tagIDs resolves tag names to IDs, failing with ErrNotFound on the first
 // unknown one.
 func tagIDs(ctx context.Context, q queryer, names []string) ([]string, error) {

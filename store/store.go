@@ -146,6 +146,10 @@ type Tags interface {
 	ListTagRules(ctx context.Context) ([]Tag, error)
 	// ListTags lists every tag by name, with its document count.
 	ListTags(ctx context.Context) ([]Tag, error)
+	// ListTagNames lists every tag's name, in the order of ListTags,
+	// without counting documents: what a page suggesting tags needs, at
+	// the cost of reading the tags alone.
+	ListTagNames(ctx context.Context) ([]string, error)
 	// TagDocuments sets tags on documents. It is idempotent: an
 	// assignment that exists stays as it is (with its SetBy). It returns
 	// how many assignments are new. An unknown tag or document fails with

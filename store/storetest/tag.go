@@ -43,6 +43,9 @@ func exerciseTags(t *testing.T, h Harness) {
 		tags, err := b.st.ListTags(ctx)
 		require.NoError(t, err)
 		require.Equal(t, []string{"archive", "Invoice", "Ärger"}, tagNames(tags), "by name in any case")
+		names, err := b.st.ListTagNames(ctx)
+		require.NoError(t, err)
+		require.Equal(t, tagNames(tags), names)
 
 		_, err = b.st.GetTag(ctx, "nope")
 		require.ErrorIs(t, err, store.ErrNotFound)

@@ -182,7 +182,7 @@ func (u *ui) documents(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if u.storeError(w, r, err) {
 		return
 	}
-	allTags, err := u.st.ListTags(r.Context())
+	allTags, err := u.st.ListTagNames(r.Context())
 	if u.storeError(w, r, err) {
 		return
 	}
@@ -206,7 +206,7 @@ type documentView struct {
 	Classifications []store.Classification
 	Labels          []store.Label
 	Tags            []store.DocumentTag
-	AllTags         []store.Tag
+	AllTags         []string // names, for suggestions
 	Events          []store.Event
 	Preview         string // "pdf", "image" or ""
 	Thumb           thumbView
@@ -258,7 +258,7 @@ func (u *ui) document(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	if v.Tags, err = u.st.ListDocumentTags(ctx, &store.ListDocumentTagsParams{DocumentID: id, Limit: store.ListLimitMax}); u.storeError(w, r, err) {
 		return
 	}
-	if v.AllTags, err = u.st.ListTags(ctx); u.storeError(w, r, err) {
+	if v.AllTags, err = u.st.ListTagNames(ctx); u.storeError(w, r, err) {
 		return
 	}
 	if v.Thumb, err = u.pageThumb(r, id); u.storeError(w, r, err) {

@@ -131,11 +131,9 @@ func openSQLite(ctx context.Context, rawURL string) (Store, error) {
 	rp.Add("_pragma", busy)
 	rp.Add("_pragma", "foreign_keys(1)")
 	rp.Add("_pragma", "query_only(1)")
-	r, err := sql.Open("sqlite", dsn(rp))
-	if err != nil {
-		w.Close()
-		return fail(err)
-	}
+	// The readers keep theirs too: a pipeline's stage reads its document
+	// by the same few queries.
+	r := sqlitesync.OpenDB(dsn(rp))
 	r.SetMaxOpenConns(sqliteReaders)
 	r.SetMaxIdleConns(sqliteReaders)
 	closeAll := func() error { return errors.Join(r.Close(), w.Close()) }

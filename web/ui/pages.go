@@ -519,6 +519,10 @@ type modelMetrics struct {
 	HeldOut   int     `json:"held_out"`
 	Accuracy  float64 `json:"accuracy"`
 	MacroF1   float64 `json:"macro_f1"`
+	// MicroF1 is a multi-label model's (the tag classifier's) figure in
+	// place of accuracy, which a document with several labels does not
+	// have.
+	MicroF1 float64 `json:"micro_f1"`
 	// Labels are the rows and columns of Confusion, which counts documents
 	// by true label (row) and predicted label (column).
 	Labels    []string `json:"labels"`
@@ -535,7 +539,7 @@ func (u *ui) models(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	for i, m := range list {
 		views[i].ModelVersion = m
 		if len(m.Metrics) > 0 && json.Unmarshal(m.Metrics, &views[i].modelMetrics) == nil {
-			views[i].HasEval = views[i].Examples > 0 || views[i].Accuracy > 0
+			views[i].HasEval = views[i].Examples > 0 || views[i].Accuracy > 0 || views[i].MicroF1 > 0
 			if len(views[i].Confusion) != len(views[i].Labels) {
 				views[i].Confusion = nil // not a matrix of these labels
 			}

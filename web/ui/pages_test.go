@@ -203,6 +203,16 @@ func TestModelsPage(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, got.Active)
 
+	// The tag classifier, multi-label, is measured by micro-F1, as
+	// mlpipeline's tag trainer records it, not by accuracy.
+	tagger := json.RawMessage(`{"algorithm": "logreg", "examples": 900, "held_out": 180, "micro_f1": 0.627, "macro_f1": 0.332,
+		"artifact": "sha256/ef/01/ef01", "format_version": 1}`)
+	_, err = b.st.CreateModelVersion(ctx, &store.CreateModelVersionParams{Kind: "tagger", Name: "tags", Version: "1", Metrics: tagger, Active: true})
+	require.NoError(t, err)
+	_, page = b.get(t, c, "/models")
+	require.Contains(t, page, "<dt>Micro F1</dt><dd>0.627</dd><dt>Macro F1</dt><dd>0.332</dd>")
+	require.Contains(t, page, "<dd>180 held-out documents</dd>")
+
 	reader, _ := b.login(t, auth.ScopeRead)
 	_, page = b.get(t, reader, "/models")
 	require.NotContains(t, page, "/activate", "a reader sees no button")

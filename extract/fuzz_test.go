@@ -1,9 +1,12 @@
 package extract
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/jpeg" // thumbnails are JPEGs
 	"os"
 	"path/filepath"
 	"strings"
@@ -210,6 +213,49 @@ func FuzzImage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, typ := range []string{"image/png", "image/tiff", "image/jpeg", "image/gif", "image/bmp", "image/webp"} {
 			checkExtract(t, typ, data)
+		}
+	})
+}
+
+// FuzzThumbnail feeds arbitrary bytes to Thumbnail as each kind of source
+// it reads (a PDF page, an image, the picture an office or iWork document
+// carries of itself): no panic, no hang, an error of a known kind, and a
+// thumbnail that is a JPEG within the size asked.
+func FuzzThumbnail(f *testing.F) {
+	addSeeds(f, "images/text.png", "images/fax.tiff", "pdf/truncated.pdf", "office/udhr.docx", "office/udhr.odp")
+	f.Add([]byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"))
+	f.Add([]byte("BM\x1e\x00\x00\x00\x00\x00\x00\x00\x1a\x00\x00\x00\x0c\x00\x00\x00\xff\x7f\xff\x7f\x01\x00\x18\x00"))
+	const maxSide = 64
+	f.Fuzz(func(t *testing.T, data []byte) {
+		defer watchdog(data)()
+		for _, typ := range []string{"application/pdf", "image/png", "image/jpeg", "image/gif", "image/bmp",
+			"image/tiff", typeDOCX, typeODT, typeKeynote} {
+			th, err := fuzzX().Thumbnail(context.Background(), &Input{Name: "fuzz", Data: data, Type: typ},
+				&ThumbnailOptions{MaxSide: maxSide})
+			var panicked *PanicError
+			if errors.As(err, &panicked) {
+				t.Fatalf("thumbnail of %s panicked: %v\n%s", typ, panicked.Value, panicked.Stack)
+			}
+			var limit *LimitError
+			if errors.As(err, &limit) {
+				if limit.Limit == "time" {
+					t.Fatalf("thumbnail of %d bytes as %s hung: %v", len(data), typ, err)
+				}
+				continue
+			}
+			if err != nil {
+				if !errors.Is(err, ErrNoThumbnail) && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrEncrypted) {
+					t.Fatalf("thumbnail of %s: error of no known kind: %v", typ, err)
+				}
+				continue
+			}
+			c, format, err := image.DecodeConfig(bytes.NewReader(th.Data))
+			if err != nil || format != "jpeg" {
+				t.Fatalf("thumbnail of %s is not a JPEG (%s): %v", typ, format, err)
+			}
+			if c.Width != th.Width || c.Height != th.Height || max(c.Width, c.Height) > maxSide || min(c.Width, c.Height) < 1 {
+				t.Fatalf("thumbnail of %s is %d×%d (says %d×%d), asked at most %d", typ, c.Width, c.Height, th.Width, th.Height, maxSide)
+			}
 		}
 	})
 }

@@ -29,14 +29,22 @@ func (b *searchQuery) arg(v any) string {
 }
 
 // from is the FROM and WHERE of the documents that match the query and the
-// filters: d is the document, t its text (and on SQLite document_fts its
-// index row, on PostgreSQL q the tsquery).
-func (b *searchQuery) from() string {
+// filters: t.document_id is the document's ID (t is its text on
+// PostgreSQL, its row of document_text_ids on SQLite, where document_fts is
+// its index row and t.id the text's row), and q the tsquery on PostgreSQL.
+// d is the document, joined only when a filter or withDoc needs it: a
+// window's matches need no more than their IDs.
+func (b *searchQuery) from(withDoc bool) string {
 	var sb strings.Builder
+	withDoc = withDoc || b.p.filtered()
+	doc := ""
+	if withDoc {
+		doc = " JOIN documents d ON d.id = t.document_id"
+	}
 	if b.s.pg() {
-		sb.WriteString(" FROM document_text t JOIN documents d ON d.id = t.document_id, to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
+		sb.WriteString(" FROM document_text t" + doc + ", to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
 	} else {
-		sb.WriteString(" FROM document_fts JOIN document_text t ON t.id = document_fts.rowid JOIN documents d ON d.id = t.document_id WHERE document_fts MATCH " + b.match)
+		sb.WriteString(" FROM document_fts JOIN document_text_ids t ON t.id = document_fts.rowid" + doc + " WHERE document_fts MATCH " + b.match)
 	}
 	p := b.p
 	eq := func(col, v string) {
@@ -74,9 +82,17 @@ func (b *searchQuery) from() string {
 // reading every match.
 func (b *searchQuery) window() string {
 	if b.s.pg() {
-		return "SELECT d.id" + b.from() + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
+		return "SELECT t.document_id AS id" + b.from(false) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
 	}
-	return "SELECT d.id, document_fts.rowid AS rid" + b.from() + " ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
+	return "SELECT t.document_id AS id, document_fts.rowid AS rid" + b.from(false) + " ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
+}
+
+// filtered reports whether p keeps only some documents by their fields,
+// which the search then reads for each match.
+func (p *SearchParams) filtered() bool {
+	return p.State != "" || p.MIMEType != "" || p.Language != "" || p.ParentID != "" ||
+		!p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() || !p.UpdatedBefore.IsZero() ||
+		len(p.Labels) > 0 || len(p.Tags) > 0
 }
 
 func newSearchQuery(s *sqlStore, p *SearchParams, q textQuery) *searchQuery {
@@ -153,34 +169,35 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, after *searchCursor, limit int) (hits []SearchHit, rids []int64, windowed bool, err error) {
 	b := newSearchQuery(s, p, q)
 	var query string
+	// The window is ranked and cut to the page before the page's documents
+	// are read: reading a window's documents would read thousands of wide
+	// rows for a page of them.
+	var ranked string
 	switch sort := p.sort(); {
 	case sort == SortRelevance && s.pg():
 		// ts_rank_cd reads each match's tsvector: only the window's.
 		// Normalisation 1 divides by 1 + log(length), so a long text
 		// does not win by length alone.
-		query = `
-			SELECT ` + docCols("d") + `, r.score, 0, r.n FROM (
-				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score, count(*) OVER () AS n
+		ranked = `
+				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score, 0::bigint AS rid, count(*) OVER () AS n
 				FROM (` + b.window() + `) w
-				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q
-			) r JOIN documents d ON d.id = r.id`
-		if after != nil {
-			query += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
-		}
-		query += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
+				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q`
 	case sort == SortRelevance:
 		// bm25 is lower for better matches; Score is higher for better.
-		query = `
-			SELECT ` + docCols("d") + `, r.score, r.rid, r.n FROM (
+		ranked = `
 				SELECT w.id, w.rid, w.score, count(*) OVER () AS n FROM (
-					SELECT d.id, document_fts.rowid AS rid, -bm25(document_fts) AS score` + b.from() + `
+					SELECT t.document_id AS id, document_fts.rowid AS rid, -bm25(document_fts) AS score` + b.from(false) + `
 					ORDER BY document_fts.rowid DESC LIMIT ` + fmt.Sprint(SearchWindow) + `
-				) w
-			) r JOIN documents d ON d.id = r.id`
+				) w`
+	}
+	switch sort := p.sort(); {
+	case sort == SortRelevance:
+		page := "SELECT id, score, rid, n FROM (" + ranked + ") r"
 		if after != nil {
-			query += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
+			page += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
 		}
-		query += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
+		page += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
+		query = `SELECT ` + docCols("d") + `, p.score, p.rid, p.n FROM (` + page + `) p JOIN documents d ON d.id = p.id ORDER BY p.score DESC, p.id DESC`
 	default:
 		// By date: IDs are ULIDs, which sort by creation time.
 		op, dir := "<", "DESC"
@@ -191,7 +208,7 @@ func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery,
 		if !s.pg() {
 			rid = "t.id"
 		}
-		query = "SELECT " + docCols("d") + ", 0, " + rid + ", 0" + b.from()
+		query = "SELECT " + docCols("d") + ", 0, " + rid + ", 0" + b.from(true)
 		if after != nil {
 			query += " AND d.id " + op + " " + b.arg(after.id)
 		}

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +23,9 @@ type searchQuery struct {
 	args []any
 	// match is the argument holding the rendered query.
 	match string
+	// ids is, on PostgreSQL, the window's document IDs, which pgWindow
+	// found once for the hits and the facets.
+	ids []string
 }
 
 func (b *searchQuery) arg(v any) string {
@@ -82,9 +87,88 @@ func (b *searchQuery) from(withDoc bool) string {
 // reading every match.
 func (b *searchQuery) window() string {
 	if b.s.pg() {
-		return "SELECT t.document_id AS id" + b.from(false) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
+		return "SELECT unnest(" + b.arg(b.ids) + "::text[]) AS id"
 	}
 	return "SELECT t.document_id AS id, document_fts.rowid AS rid" + b.from(false) + " ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
+}
+
+// pgWindowSpans are the spans of most recent texts, in windows, that
+// pgWindow looks for matches in, one after the other, before all of them.
+var pgWindowSpans = []int{16, 128}
+
+// pgWindow returns the IDs of the SearchWindow most recent documents that
+// match on PostgreSQL, newest first. Two plans read them, and the planner
+// chose the wrong one: walking the primary key backwards, testing each
+// text's tsvector (read from TOAST), stops early for a common word but
+// reads the whole table for a rare one; reading the matches through the
+// GIN index is fast for a rare word but visits every one of a common
+// word's (half of a million rows). So the matches are read through the GIN
+// index (plain index scans, the backward walk, are turned off), ANDed with
+// a range of the most recent texts' IDs, 16 windows' worth first, then 128,
+// then all: a word in one text of 16 fills the window from the first
+// range, a rarer one has few matches to visit. Any range holding a full
+// window holds the most recent matches, since the range is the newest
+// texts. work_mem lets the bitmap of a common word's matches stay exact,
+// so no row's tsvector is read again; JIT compiling, which the large cost
+// estimates of GIN scans trigger, costs more than these queries.
+func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) ([]string, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"); err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	for _, span := range append(slices.Clone(pgWindowSpans), 0) {
+		b := newSearchQuery(s, p, q, nil)
+		query := "SELECT t.document_id" + b.from(false)
+		if span > 0 {
+			var lo string
+			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text ORDER BY document_id DESC OFFSET $1 LIMIT 1", span*SearchWindow).Scan(&lo)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // fewer texts than the span: all of them
+			}
+			if err != nil {
+				return nil, fmt.Errorf("window: the range of %d texts: %w", span*SearchWindow, err)
+			}
+			query += " AND t.document_id >= " + b.arg(lo)
+		}
+		query += " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
+		ids, err := pgWindowIDs(ctx, tx, query, b.args)
+		if err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		if len(ids) >= SearchWindow || span == 0 {
+			return ids, nil
+		}
+	}
+	panic("unreachable: the last span is all texts")
+}
+
+func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL enable_indexscan = off"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, "SET LOCAL enable_indexscan = on")
+	return ids, err
 }
 
 // filtered reports whether p keeps only some documents by their fields,
@@ -95,8 +179,8 @@ func (p *SearchParams) filtered() bool {
 		len(p.Labels) > 0 || len(p.Tags) > 0
 }
 
-func newSearchQuery(s *sqlStore, p *SearchParams, q textQuery) *searchQuery {
-	b := &searchQuery{s: s, p: p, q: q}
+func newSearchQuery(s *sqlStore, p *SearchParams, q textQuery, ids []string) *searchQuery {
+	b := &searchQuery{s: s, p: p, q: q, ids: ids}
 	if s.pg() {
 		b.match = b.arg(q.tsquery())
 	} else {
@@ -139,7 +223,13 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 			return nil, err
 		}
 	}
-	hits, rids, windowed, err := s.searchHits(ctx, p, q, after, limit+1)
+	var ids []string
+	if s.pg() && (p.sort() == SortRelevance || p.Facets) {
+		if ids, err = s.pgWindow(ctx, p, q); err != nil {
+			return nil, err
+		}
+	}
+	hits, rids, windowed, err := s.searchHits(ctx, p, q, ids, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +244,7 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	}
 	res.Hits = hits
 	if p.Facets {
-		res.Facets, err = s.searchFacets(ctx, p, q)
+		res.Facets, err = s.searchFacets(ctx, p, q, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -166,8 +256,8 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 // searchHits reads a page of hits (limit of them) after the cursor, without
 // their snippets, and on SQLite the rows of their texts in the index; and
 // whether relevance ranked a full window.
-func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, after *searchCursor, limit int) (hits []SearchHit, rids []int64, windowed bool, err error) {
-	b := newSearchQuery(s, p, q)
+func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, ids []string, after *searchCursor, limit int) (hits []SearchHit, rids []int64, windowed bool, err error) {
+	b := newSearchQuery(s, p, q, ids)
 	var query string
 	// The window is ranked and cut to the page before the page's documents
 	// are read: reading a window's documents would read thousands of wide
@@ -286,8 +376,11 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 
 // searchFacets counts the window's documents by type, language, state and tag,
 // in one statement that reads the window once.
-func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery) (*SearchFacets, error) {
-	b := newSearchQuery(s, p, q)
+func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery, ids []string) (*SearchFacets, error) {
+	b := newSearchQuery(s, p, q, ids)
+	if s.pg() {
+		b.args = nil // the window is its IDs: the query is not read again
+	}
 	query := `
 		WITH w AS MATERIALIZED (SELECT d.id, d.mime_type, d.language, d.state FROM documents d WHERE d.id IN (SELECT id FROM (` + b.window() + `) x))
 		SELECT 'total', '', count(*) FROM w

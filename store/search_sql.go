@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -21,6 +23,9 @@ type searchQuery struct {
 	args []any
 	// match is the argument holding the rendered query.
 	match string
+	// ids is, on PostgreSQL, the window's document IDs, which pgWindow
+	// found once for the hits and the facets.
+	ids []string
 }
 
 func (b *searchQuery) arg(v any) string {
@@ -29,14 +34,22 @@ func (b *searchQuery) arg(v any) string {
 }
 
 // from is the FROM and WHERE of the documents that match the query and the
-// filters: d is the document, t its text (and on SQLite document_fts its
-// index row, on PostgreSQL q the tsquery).
-func (b *searchQuery) from() string {
+// filters: t.document_id is the document's ID (t is its text on
+// PostgreSQL, its row of document_text_ids on SQLite, where document_fts is
+// its index row and t.id the text's row), and q the tsquery on PostgreSQL.
+// d is the document, joined only when a filter or withDoc needs it: a
+// window's matches need no more than their IDs.
+func (b *searchQuery) from(withDoc bool) string {
 	var sb strings.Builder
+	withDoc = withDoc || b.p.filtered()
+	doc := ""
+	if withDoc {
+		doc = " JOIN documents d ON d.id = t.document_id"
+	}
 	if b.s.pg() {
-		sb.WriteString(" FROM document_text t JOIN documents d ON d.id = t.document_id, to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
+		sb.WriteString(" FROM document_text t" + doc + ", to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
 	} else {
-		sb.WriteString(" FROM document_fts JOIN document_text t ON t.id = document_fts.rowid JOIN documents d ON d.id = t.document_id WHERE document_fts MATCH " + b.match)
+		sb.WriteString(" FROM document_fts JOIN document_text_ids t ON t.id = document_fts.rowid" + doc + " WHERE document_fts MATCH " + b.match)
 	}
 	p := b.p
 	eq := func(col, v string) {
@@ -74,13 +87,100 @@ func (b *searchQuery) from() string {
 // reading every match.
 func (b *searchQuery) window() string {
 	if b.s.pg() {
-		return "SELECT d.id" + b.from() + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
+		return "SELECT unnest(" + b.arg(b.ids) + "::text[]) AS id"
 	}
-	return "SELECT d.id, document_fts.rowid AS rid" + b.from() + " ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
+	return "SELECT t.document_id AS id, document_fts.rowid AS rid" + b.from(false) + " ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
 }
 
-func newSearchQuery(s *sqlStore, p *SearchParams, q textQuery) *searchQuery {
-	b := &searchQuery{s: s, p: p, q: q}
+// pgWindowSpans are the spans of most recent texts, in windows, that
+// pgWindow looks for matches in, one after the other, before all of them.
+var pgWindowSpans = []int{16, 128}
+
+// pgWindow returns the IDs of the SearchWindow most recent documents that
+// match on PostgreSQL, newest first. Two plans read them, and the planner
+// chose the wrong one: walking the primary key backwards, testing each
+// text's tsvector (read from TOAST), stops early for a common word but
+// reads the whole table for a rare one; reading the matches through the
+// GIN index is fast for a rare word but visits every one of a common
+// word's (half of a million rows). So the matches are read through the GIN
+// index (plain index scans, the backward walk, are turned off), ANDed with
+// a range of the most recent texts' IDs, 16 windows' worth first, then 128,
+// then all: a word in one text of 16 fills the window from the first
+// range, a rarer one has few matches to visit. Any range holding a full
+// window holds the most recent matches, since the range is the newest
+// texts. work_mem lets the bitmap of a common word's matches stay exact,
+// so no row's tsvector is read again; JIT compiling, which the large cost
+// estimates of GIN scans trigger, costs more than these queries.
+func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) ([]string, error) {
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"); err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	for _, span := range append(slices.Clone(pgWindowSpans), 0) {
+		b := newSearchQuery(s, p, q, nil)
+		query := "SELECT t.document_id" + b.from(false)
+		if span > 0 {
+			var lo string
+			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text ORDER BY document_id DESC OFFSET $1 LIMIT 1", span*SearchWindow).Scan(&lo)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // fewer texts than the span: all of them
+			}
+			if err != nil {
+				return nil, fmt.Errorf("window: the range of %d texts: %w", span*SearchWindow, err)
+			}
+			query += " AND t.document_id >= " + b.arg(lo)
+		}
+		query += " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
+		ids, err := pgWindowIDs(ctx, tx, query, b.args)
+		if err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		if len(ids) >= SearchWindow || span == 0 {
+			return ids, nil
+		}
+	}
+	panic("unreachable: the last span is all texts")
+}
+
+func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any) ([]string, error) {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL enable_indexscan = off"); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	ids := []string{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	_, err = tx.ExecContext(ctx, "SET LOCAL enable_indexscan = on")
+	return ids, err
+}
+
+// filtered reports whether p keeps only some documents by their fields,
+// which the search then reads for each match.
+func (p *SearchParams) filtered() bool {
+	return p.State != "" || p.MIMEType != "" || p.Language != "" || p.ParentID != "" ||
+		!p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() || !p.UpdatedBefore.IsZero() ||
+		len(p.Labels) > 0 || len(p.Tags) > 0
+}
+
+func newSearchQuery(s *sqlStore, p *SearchParams, q textQuery, ids []string) *searchQuery {
+	b := &searchQuery{s: s, p: p, q: q, ids: ids}
 	if s.pg() {
 		b.match = b.arg(q.tsquery())
 	} else {
@@ -123,7 +223,13 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 			return nil, err
 		}
 	}
-	hits, rids, windowed, err := s.searchHits(ctx, p, q, after, limit+1)
+	var ids []string
+	if s.pg() && (p.sort() == SortRelevance || p.Facets) {
+		if ids, err = s.pgWindow(ctx, p, q); err != nil {
+			return nil, err
+		}
+	}
+	hits, rids, windowed, err := s.searchHits(ctx, p, q, ids, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +244,7 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	}
 	res.Hits = hits
 	if p.Facets {
-		res.Facets, err = s.searchFacets(ctx, p, q)
+		res.Facets, err = s.searchFacets(ctx, p, q, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -150,37 +256,38 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 // searchHits reads a page of hits (limit of them) after the cursor, without
 // their snippets, and on SQLite the rows of their texts in the index; and
 // whether relevance ranked a full window.
-func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, after *searchCursor, limit int) (hits []SearchHit, rids []int64, windowed bool, err error) {
-	b := newSearchQuery(s, p, q)
+func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, ids []string, after *searchCursor, limit int) (hits []SearchHit, rids []int64, windowed bool, err error) {
+	b := newSearchQuery(s, p, q, ids)
 	var query string
+	// The window is ranked and cut to the page before the page's documents
+	// are read: reading a window's documents would read thousands of wide
+	// rows for a page of them.
+	var ranked string
 	switch sort := p.sort(); {
 	case sort == SortRelevance && s.pg():
 		// ts_rank_cd reads each match's tsvector: only the window's.
 		// Normalisation 1 divides by 1 + log(length), so a long text
 		// does not win by length alone.
-		query = `
-			SELECT ` + docCols("d") + `, r.score, 0, r.n FROM (
-				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score, count(*) OVER () AS n
+		ranked = `
+				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score, 0::bigint AS rid, count(*) OVER () AS n
 				FROM (` + b.window() + `) w
-				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q
-			) r JOIN documents d ON d.id = r.id`
-		if after != nil {
-			query += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
-		}
-		query += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
+				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q`
 	case sort == SortRelevance:
 		// bm25 is lower for better matches; Score is higher for better.
-		query = `
-			SELECT ` + docCols("d") + `, r.score, r.rid, r.n FROM (
+		ranked = `
 				SELECT w.id, w.rid, w.score, count(*) OVER () AS n FROM (
-					SELECT d.id, document_fts.rowid AS rid, -bm25(document_fts) AS score` + b.from() + `
+					SELECT t.document_id AS id, document_fts.rowid AS rid, -bm25(document_fts) AS score` + b.from(false) + `
 					ORDER BY document_fts.rowid DESC LIMIT ` + fmt.Sprint(SearchWindow) + `
-				) w
-			) r JOIN documents d ON d.id = r.id`
+				) w`
+	}
+	switch sort := p.sort(); {
+	case sort == SortRelevance:
+		page := "SELECT id, score, rid, n FROM (" + ranked + ") r"
 		if after != nil {
-			query += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
+			page += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
 		}
-		query += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
+		page += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
+		query = `SELECT ` + docCols("d") + `, p.score, p.rid, p.n FROM (` + page + `) p JOIN documents d ON d.id = p.id ORDER BY p.score DESC, p.id DESC`
 	default:
 		// By date: IDs are ULIDs, which sort by creation time.
 		op, dir := "<", "DESC"
@@ -191,7 +298,7 @@ func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery,
 		if !s.pg() {
 			rid = "t.id"
 		}
-		query = "SELECT " + docCols("d") + ", 0, " + rid + ", 0" + b.from()
+		query = "SELECT " + docCols("d") + ", 0, " + rid + ", 0" + b.from(true)
 		if after != nil {
 			query += " AND d.id " + op + " " + b.arg(after.id)
 		}
@@ -269,8 +376,11 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 
 // searchFacets counts the window's documents by type, language, state and tag,
 // in one statement that reads the window once.
-func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery) (*SearchFacets, error) {
-	b := newSearchQuery(s, p, q)
+func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery, ids []string) (*SearchFacets, error) {
+	b := newSearchQuery(s, p, q, ids)
+	if s.pg() {
+		b.args = nil // the window is its IDs: the query is not read again
+	}
 	query := `
 		WITH w AS MATERIALIZED (SELECT d.id, d.mime_type, d.language, d.state FROM documents d WHERE d.id IN (SELECT id FROM (` + b.window() + `) x))
 		SELECT 'total', '', count(*) FROM w

@@ -6,3 +6,6 @@ func Pending(w *Writer) int {
 	defer w.mu.Unlock()
 	return len(w.pending)
 }
+
+// SetWALFramesMax lowers the log's length past which c empties it.
+func SetWALFramesMax(c *Checkpointer, n int) { c.framesMax = n }

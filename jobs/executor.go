@@ -33,7 +33,7 @@ func newExecutor(cfg Config, leases *lease.Set) *executor {
 	e := &executor{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, leases: leases}
 	e.chains = make(map[string]HandlerFunc, len(cfg.Handlers.m))
 	for t, h := range cfg.Handlers.m {
-		e.chains[t] = e.wrap(h.fn)
+		e.chains[t] = e.wrap(limited(h.fn, h.opts.Limiters))
 	}
 	e.noChain = e.wrap(func(_ context.Context, j *Job) error { return &NoHandlerError{Type: j.Type} })
 	return e

@@ -27,6 +27,11 @@ type HandlerOpts struct {
 	// RetryDelayFunc picks the delay before a retry of this type. Defaults to
 	// the server's RetryDelayFunc.
 	RetryDelayFunc RetryDelayFunc
+
+	// Limiters (issue #21): each execution of this type holds a slot of
+	// every one, the first taken first; a job that finds one full is
+	// snoozed without using an attempt (see Limiter.Do).
+	Limiters []*Limiter
 }
 
 type handler struct {

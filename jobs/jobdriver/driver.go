@@ -85,6 +85,27 @@ type Driver interface {
 	// when Token does not lead.
 	LeaderResign(ctx context.Context, params *LeaderResignParams) error
 
+	// Limiters (issue #21). A limiter is a named set of holders, each held
+	// until an expiry; at most Limit unexpired holders at once. A
+	// concurrency limiter's holders are running executions, released when
+	// they finish and extended while they run, so a killed process frees
+	// its slot when its lease expires; a rate limiter's holders are never
+	// released and expire one interval after they were admitted, which
+	// makes it a sliding window.
+
+	// LimitAcquire admits Token as a holder of Name until LeaseUntil if
+	// fewer than Limit unexpired holders hold it, dropping expired ones
+	// first, all in one atomic step; otherwise it counts a rejection. It
+	// reports whether Token was admitted.
+	LimitAcquire(ctx context.Context, params *LimitAcquireParams) (bool, error)
+	// LimitExtend moves the expiry of holders still holding Name to
+	// LeaseUntil. A holder that expired and was dropped is not brought back.
+	LimitExtend(ctx context.Context, params *LimitExtendParams) error
+	// LimitRelease removes Token from the holders of Name.
+	LimitRelease(ctx context.Context, params *LimitReleaseParams) error
+	// LimitStatus reports the unexpired holders of Name and its rejections.
+	LimitStatus(ctx context.Context, params *LimitStatusParams) (*LimitStatus, error)
+
 	// ProcessHeartbeat records that a worker process is alive, with its
 	// identity and what it is running.
 	ProcessHeartbeat(ctx context.Context, params *ProcessHeartbeatParams) error
@@ -424,4 +445,47 @@ func Minutes(now time.Time, n int) []MinuteStats {
 type QueueWaitParams struct {
 	Queue   string
 	Timeout time.Duration
+}
+
+// LimitAcquireParams are the parameters of LimitAcquire.
+type LimitAcquireParams struct {
+	// Name names the limiter: 1 to 200 letters, digits or _.:/-.
+	Name string
+	// Token identifies this holder; unique per acquisition.
+	Token string
+	// Limit is the most unexpired holders at once.
+	Limit int
+	// LeaseUntil is when the holder expires unless extended.
+	LeaseUntil time.Time
+	// Now decides which holders expired.
+	Now time.Time
+}
+
+// LimitExtendParams are the parameters of LimitExtend.
+type LimitExtendParams struct {
+	Name       string
+	Tokens     []string
+	LeaseUntil time.Time
+}
+
+// LimitReleaseParams are the parameters of LimitRelease.
+type LimitReleaseParams struct {
+	Name  string
+	Token string
+}
+
+// LimitStatusParams are the parameters of LimitStatus.
+type LimitStatusParams struct {
+	Name string
+	// Now decides which holders expired; they are not counted.
+	Now time.Time
+}
+
+// LimitStatus is what a limiter holds now.
+type LimitStatus struct {
+	// Holders counts the unexpired holders.
+	Holders int
+	// Rejected counts the acquisitions refused since the limiter was first
+	// used.
+	Rejected int64
 }

@@ -43,6 +43,11 @@ const (
 	// CapabilityJobTimeout: a per-job timeout travels with the job
 	// (EnqueueOpts.Timeout), for the same reason as CapabilityJobBackoff.
 	CapabilityJobTimeout Capability = "JobTimeout"
+	// CapabilityLimit: limiters (jobs.Limiter, HandlerOpts.Limiters) hold
+	// across every process of the broker. A format whose other workers (a
+	// Ruby Sidekiq process) run jobs without asking the limiter cannot
+	// keep a limit.
+	CapabilityLimit Capability = "Limit"
 	// CapabilityMinuteCounters: the driver counts executions per minute
 	// (QueueStats.Minutely), for a chart of the last hours. Sidekiq keeps
 	// daily counters only.
@@ -68,7 +73,7 @@ const (
 // capabilities are the known capabilities, in the order of their names.
 var capabilities = []Capability{
 	CapabilityArgsAnyJSON, CapabilityCancel, CapabilityJobBackoff, CapabilityJobTimeout,
-	CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
+	CapabilityLimit, CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
 }
 
 // lacks reports whether the driver lacks c.
@@ -135,6 +140,7 @@ func exerciseLacks(t *testing.T, h Harness) {
 		CapabilityJobTimeout: func(t *testing.T) {
 			enqueueFails(t, nil, &jobs.EnqueueOpts{Timeout: time.Second})
 		},
+		CapabilityLimit: func(t *testing.T) { exerciseLimitRefused(t, h) },
 		CapabilityQueuePause: func(t *testing.T) {
 			b := setup(t, h)
 			require.ErrorIs(t, b.insp.PauseQueue(ctx, "paused"), jobdriver.ErrNotImplemented)

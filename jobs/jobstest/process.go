@@ -76,6 +76,10 @@ func runWorkerProcess(h Harness) int {
 			return ctx.Err()
 		}
 	}, nil)
+	if err := registerLimitHandlers(hs, d, mark); err != nil {
+		log.Error("limit handlers", "error", err)
+		return 2
+	}
 	lease, _ := time.ParseDuration(os.Getenv(envLease))
 	shutdown, _ := time.ParseDuration(os.Getenv(envShutdown))
 	conc, _ := strconv.Atoi(os.Getenv(envConc))
@@ -111,6 +115,8 @@ func (w *workerProcess) wait() error {
 type workerOpts struct {
 	lease, shutdown time.Duration
 	concurrency     int
+	// env is added to the child's environment (limit.go's envLimit).
+	env []string
 }
 
 func startWorkerProcess(t *testing.T, h Harness, d jobs.Driver, dir string, n int, o workerOpts) *workerProcess {
@@ -124,6 +130,7 @@ func startWorkerProcess(t *testing.T, h Harness, d jobs.Driver, dir string, n in
 	cmd.Env = append(os.Environ(), h.ProcessEnv(d)...)
 	cmd.Env = append(cmd.Env, envWorker+"=1", envTally+"="+tally, envLease+"="+o.lease.String(),
 		envShutdown+"="+o.shutdown.String(), envConc+"="+strconv.Itoa(o.concurrency))
+	cmd.Env = append(cmd.Env, o.env...)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start worker process: %v", err)

@@ -180,9 +180,16 @@ func TestEveryScriptTouchesOneSlot(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, jobs.StateRunning, was)
 
+	// Limiters (limit.go): acquire, extend, release.
+	l, err := jobs.NewConcurrencyLimiter(hd, "ocr", 1, nil)
+	require.NoError(t, err)
+	require.NoError(t, l.Do(ctx, func(context.Context) error {
+		return hd.LimitExtend(ctx, &jobdriver.LimitExtendParams{Name: "ocr", Tokens: []string{"gone"}, LeaseUntil: now.Add(time.Minute)})
+	}))
+
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
 	require.Empty(t, hook.crossSlot, "script calls whose keys span slots")
 	calls, _ := json.Marshal(hook.scripts)
-	require.Len(t, hook.scripts, 9, "every script was exercised: %s", calls)
+	require.Len(t, hook.scripts, 11, "every script was exercised: %s", calls)
 }

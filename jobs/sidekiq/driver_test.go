@@ -89,6 +89,8 @@ var harness = jobstest.Harness{
 		jobstest.CapabilityCancel:      "Sidekiq has no cancellation; a Ruby process never looks for a mark",
 		jobstest.CapabilityJobBackoff:  "Sidekiq's format has no retry delay field; Ruby takes it from the class",
 		jobstest.CapabilityJobTimeout:  "Sidekiq's format has no timeout field; a Ruby process would ignore one",
+		jobstest.CapabilityLimit: "Sidekiq OSS has no limiters; a Ruby process would run limited jobs " +
+			"without asking for a slot",
 		jobstest.CapabilityMinuteCounters: "Sidekiq keeps daily counters only (stat:processed:YYYY-MM-DD); " +
 			"its Web UI's live graph polls the totals",
 		jobstest.CapabilityQueuePause: "Sidekiq OSS has no paused queues; Ruby processes would keep fetching",

@@ -60,7 +60,7 @@ type Batch struct {
 	// Total counts the members; Succeeded and Dead those that reached a
 	// final state. Pending is the rest.
 	Total, Succeeded, Dead, Pending int64
-	Complete, Success         CallbackState
+	Complete, Success               CallbackState
 	// FiringAt is when a callback was last claimed; a batch left firing
 	// longer than a grace period is finished by the sweep.
 	FiringAt time.Time

@@ -10,7 +10,8 @@ local st = redis.call('HMGET', KEYS[1], 'cancelled', 'complete')
 if st[1] == '1' or (st[2] and st[2] ~= '') then
   return 'finished'
 end
-for i = 1, #ARGV, 2 do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+-- One HSET per chunk of pairs (Lua's unpack has a stack limit).
+for from = 1, #ARGV, 1000 do
+  redis.call('HSET', KEYS[2], unpack(ARGV, from, math.min(from + 999, #ARGV)))
 end
 return 'ok'

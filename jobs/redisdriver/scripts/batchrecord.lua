@@ -11,14 +11,46 @@ local fired = {}
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return fired
 end
+-- Bulk commands, a chunk at a time (Lua's unpack has a stack limit): a
+-- completer flush records up to a thousand outcomes in one call.
+local chunk = 500
+local succ, dead = {}, {}
 for i = 3, #ARGV, 2 do
-  local m = ARGV[i]
-  if redis.call('HEXISTS', KEYS[2], m) == 1 then
-    if ARGV[i + 1] == 's' then
-      redis.call('SADD', KEYS[3], m)
-      redis.call('SREM', KEYS[4], m)
-    elseif redis.call('SISMEMBER', KEYS[3], m) == 0 then
-      redis.call('SADD', KEYS[4], m)
+  if ARGV[i + 1] == 's' then
+    succ[#succ + 1] = ARGV[i]
+  else
+    dead[#dead + 1] = ARGV[i]
+  end
+end
+local function members(list, from, to)
+  local out = {}
+  local found = redis.call('HMGET', KEYS[2], unpack(list, from, to))
+  for k = 1, #found do
+    if found[k] then
+      out[#out + 1] = list[from + k - 1]
+    end
+  end
+  return out
+end
+for from = 1, #succ, chunk do
+  local m = members(succ, from, math.min(from + chunk - 1, #succ))
+  if #m > 0 then
+    redis.call('SADD', KEYS[3], unpack(m))
+    redis.call('SREM', KEYS[4], unpack(m))
+  end
+end
+for from = 1, #dead, chunk do
+  local m = members(dead, from, math.min(from + chunk - 1, #dead))
+  if #m > 0 then
+    local already = redis.call('SMISMEMBER', KEYS[3], unpack(m))
+    local add = {}
+    for k = 1, #m do
+      if already[k] == 0 then
+        add[#add + 1] = m[k]
+      end
+    end
+    if #add > 0 then
+      redis.call('SADD', KEYS[4], unpack(add))
     end
   end
 end

@@ -406,3 +406,20 @@ func (s *Server) sweepBatches(ctx context.Context) {
 		}
 	}
 }
+
+// recordCancelledInBatch records a job that Inspector.Cancel sent to the
+// dead set in its batch, if it has one, as the completer would have: without
+// it the batch would never complete. It costs a lookup per cancel.
+func (in *Inspector) recordCancelledInBatch(ctx context.Context, id string) error {
+	j, err := in.driver.JobGet(ctx, &jobdriver.JobGetParams{ID: id})
+	if err != nil || j.BatchID == "" {
+		return nil // gone again, or no batch
+	}
+	c, _ := NewClient(in.driver, &ClientConfig{Clock: in.clock}) // fails only without a driver
+	fires, err := in.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: j.BatchID, Now: in.clock.Now(),
+		Outcomes: []jobdriver.BatchOutcome{{Member: id}}})
+	if err != nil {
+		return fmt.Errorf("record cancelled job %s in batch %s: %w", id, j.BatchID, err)
+	}
+	return c.fireBatches(ctx, fires)
+}

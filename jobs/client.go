@@ -92,6 +92,12 @@ type ClientConfig struct {
 	Clock jobtype.Clock
 	// Middleware wraps every enqueue.
 	Middleware []EnqueueMiddleware
+
+	// Batches (issue #21).
+
+	// BatchRetention is how long a batch stays after it finished or was
+	// cancelled. Defaults to BatchRetentionDefault (7 days).
+	BatchRetention time.Duration
 }
 
 // Client enqueues jobs. It is safe for concurrent use.
@@ -99,6 +105,9 @@ type Client struct {
 	driver jobdriver.Driver
 	clock  jobtype.Clock
 	insert EnqueueFunc
+
+	// Batches (issue #21).
+	batchRetention time.Duration
 }
 
 // NewClient returns a client that enqueues on d.
@@ -112,6 +121,7 @@ func NewClient(d Driver, cfg *ClientConfig) (*Client, error) {
 	}
 	cl := &Client{driver: d, clock: cmp.Or[jobtype.Clock](c.Clock, jobtype.SystemClock{})}
 	cl.insert = cl.store
+	cl.batchRetention = cmp.Or(c.BatchRetention, BatchRetentionDefault)
 	for i := len(c.Middleware) - 1; i >= 0; i-- {
 		cl.insert = c.Middleware[i](cl.insert)
 	}

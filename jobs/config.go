@@ -82,6 +82,20 @@ type Config struct {
 	Version string
 	// Labels are shown with the process.
 	Labels map[string]string
+
+	// Batches (issue #21).
+
+	// BatchRetention is how long a batch stays after it finished or was
+	// cancelled. Defaults to BatchRetentionDefault (7 days).
+	BatchRetention time.Duration
+	// BatchFiringGrace is how long a claimed batch callback may stay
+	// unfired before the batch sweep fires it. Defaults to
+	// BatchFiringGraceDefault (1 minute).
+	BatchFiringGrace time.Duration
+	// BatchSweepInterval is how often the server looks for batch callbacks
+	// left firing by a process that died. Defaults to
+	// BatchSweepIntervalDefault (1 minute); -1 turns the sweep off.
+	BatchSweepInterval time.Duration
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.
@@ -95,6 +109,9 @@ func (c Config) WithDefaults() Config {
 	c.PollInterval = cmp.Or(c.PollInterval, PollIntervalDefault)
 	c.ProcessHeartbeat = cmp.Or(c.ProcessHeartbeat, ProcessHeartbeatDefault)
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, ShutdownTimeoutDefault)
+	c.BatchRetention = cmp.Or(c.BatchRetention, BatchRetentionDefault)
+	c.BatchFiringGrace = cmp.Or(c.BatchFiringGrace, BatchFiringGraceDefault)
+	c.BatchSweepInterval = cmp.Or(c.BatchSweepInterval, BatchSweepIntervalDefault)
 	if c.RetryDelayFunc == nil {
 		c.RetryDelayFunc = DefaultRetryDelay
 	}
@@ -137,6 +154,9 @@ func (c Config) validate() error {
 	}
 	if c.ShutdownTimeout < -1 {
 		errs = append(errs, fmt.Errorf("ShutdownTimeout %s: use a positive duration or -1 to wait forever", c.ShutdownTimeout))
+	}
+	if c.BatchRetention < 0 || c.BatchFiringGrace < 0 || c.BatchSweepInterval < -1 {
+		errs = append(errs, errors.New("BatchRetention and BatchFiringGrace must not be negative, BatchSweepInterval positive or -1"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("jobs: invalid server config: %w", err)

@@ -285,6 +285,11 @@ func (in *Inspector) Cancel(ctx context.Context, id, reason string) (State, erro
 	if err != nil {
 		return "", fmt.Errorf("cancel job %s: %w", id, err)
 	}
+	if res.Was != StateRunning { // a running one is recorded by the completer of its process
+		if err := in.recordCancelledInBatch(ctx, id); err != nil {
+			return res.Was, err
+		}
+	}
 	return res.Was, nil
 }
 

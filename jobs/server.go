@@ -73,6 +73,12 @@ type Server struct {
 	quietStop   context.CancelFunc
 	schedCancel context.CancelFunc // the scheduler's enqueue in flight and resignation
 
+	// Batches (issue #21): the client fires callbacks; the sweep runs until
+	// sweepStop is closed.
+	batches   *Client
+	sweepStop chan struct{}
+	sweepWG   sync.WaitGroup
+
 	workerWG sync.WaitGroup
 	schedWG  sync.WaitGroup
 }
@@ -136,8 +142,13 @@ func NewServer(d Driver, cfg *Config) (*Server, error) {
 		Concurrency: c.Concurrency, Version: c.Version, Labels: c.Labels,
 	}
 	maxHeld := c.Concurrency + min(c.FetchBatchSize, c.Concurrency)
+	s.batches, _ = NewClient(d, &ClientConfig{Clock: c.Clock, BatchRetention: c.BatchRetention}) // fails only without a driver
+	s.sweepStop = make(chan struct{})
 	s.completer = completer.New(d, &completer.Config{
 		BatchMax: completeBatchMax, Capacity: maxHeld, Clock: c.Clock, Leases: s.leases, Logger: c.Logger,
+		BeforeFunc: func(ctx context.Context, cs []jobdriver.Completion) error {
+			return s.batches.recordBatchOutcomes(ctx, s.log, cs)
+		},
 	})
 	s.fetcher = fetcher.New(d, &fetcher.Config{
 		BatchSize: c.FetchBatchSize, Clock: c.Clock, LeaseDuration: c.LeaseDuration, LeaseOwner: id,
@@ -182,6 +193,10 @@ func (s *Server) Start(ctx context.Context) error {
 			_ = svc.Start(ctx) // fails only when started twice
 		}
 		_ = s.completer.Start(ctx)
+		if c.BatchSweepInterval > 0 {
+			s.sweepWG.Add(1)
+			go s.sweepBatches(ctx)
+		}
 		s.workerWG.Add(c.Concurrency)
 		for range c.Concurrency {
 			go s.runWorker()
@@ -300,6 +315,8 @@ func (s *Server) stop(ctx context.Context) error {
 	}
 	s.jobCancel()
 	s.completer.Stop()
+	close(s.sweepStop)
+	s.sweepWG.Wait()
 	if s.schedCancel != nil {
 		s.schedCancel()
 	}

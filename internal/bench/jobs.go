@@ -24,6 +24,7 @@ const (
 
 const (
 	jobsJobType        = "bench.noop"
+	jobsCallbackType   = "bench.batch_done"
 	jobsEnqueueChunk   = 5000 // jobs per EnqueueMany call
 	jobsEnqueueWorkers = 4    // goroutines of the bulk enqueue
 	jobsPacedWorkers   = 8    // goroutines of the paced enqueue
@@ -59,6 +60,11 @@ type JobsConfig struct {
 	Batch int
 	// Timeout stops the benchmark. Defaults to 10 minutes.
 	Timeout time.Duration
+
+	// InBatch enqueues every job (in bulk) into one jobs batch with a
+	// success callback; processing ends once the callback fired. It
+	// measures what batches cost against the plain rate (issue #21).
+	InBatch bool
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.
@@ -85,6 +91,9 @@ func (c *JobsConfig) validate() error {
 	if c.Concurrency < 1 {
 		errs = append(errs, fmt.Errorf("Concurrency %d must be at least 1", c.Concurrency))
 	}
+	if c.InBatch && c.Rate > 0 {
+		errs = append(errs, errors.New("InBatch enqueues in bulk: it takes no Rate"))
+	}
 	if c.Rate < 0 {
 		errs = append(errs, fmt.Errorf("Rate %d must not be negative", c.Rate))
 	}
@@ -105,6 +114,7 @@ type JobsResult struct {
 	Concurrency int     `json:"concurrency"`
 	Rate        int     `json:"rate"`
 	Batch       int     `json:"batch"`
+	InBatch     bool    `json:"in_batch,omitempty"`
 	EnqueuePerS float64 `json:"enqueue_per_s"`
 	ProcessPerS float64 `json:"process_per_s"`
 	// P50MS and P99MS are enqueue to start per job.
@@ -135,6 +145,14 @@ func Jobs(ctx context.Context, cfg *JobsConfig) (res *JobsResult, err error) {
 	rec := newLatencyRecorder(c.Jobs)
 	handlers := jobs.NewHandlers()
 	handlers.Handle(jobsJobType, rec.handle, nil)
+	callback := make(chan struct{}, 1)
+	handlers.Handle(jobsCallbackType, func(context.Context, *jobs.Job) error {
+		select {
+		case callback <- struct{}{}:
+		default:
+		}
+		return nil
+	}, nil)
 	srv, err := c.NewServerFunc(jobs.Config{
 		Handlers:       handlers,
 		Concurrency:    c.Concurrency,
@@ -155,7 +173,7 @@ func Jobs(ctx context.Context, cfg *JobsConfig) (res *JobsResult, err error) {
 	if c.Rate > 0 {
 		enqueueDur, processDur, err = jobsPaced(ctx, client, insp, srv, rec, c.Jobs, c.Rate)
 	} else {
-		enqueueDur, processDur, err = jobsBulk(ctx, c.Logger, client, insp, srv, rec, c.Jobs)
+		enqueueDur, processDur, err = jobsBulk(ctx, c.Logger, client, insp, srv, rec, c.Jobs, c.InBatch, callback)
 	}
 	if err != nil {
 		return nil, err
@@ -168,6 +186,7 @@ func Jobs(ctx context.Context, cfg *JobsConfig) (res *JobsResult, err error) {
 		Concurrency: c.Concurrency,
 		Rate:        c.Rate,
 		Batch:       c.Batch,
+		InBatch:     c.InBatch,
 		EnqueuePerS: perSecond(c.Jobs, enqueueDur),
 		ProcessPerS: perSecond(c.Jobs, processDur),
 		P50MS:       millis(percentile(lat, 0.50)),
@@ -193,10 +212,25 @@ func stopServer(ctx context.Context, srv *jobs.Server) error {
 // jobsBulk enqueues n jobs in bulk, then starts the server and returns how
 // long enqueueing took and how long the server took, from its start until
 // the outcome of the n-th job was recorded.
-func jobsBulk(ctx context.Context, log *slog.Logger, client *jobs.Client, insp *jobs.Inspector, srv *jobs.Server, rec *latencyRecorder, n int) (enqueueDur, processDur time.Duration, err error) {
+func jobsBulk(ctx context.Context, log *slog.Logger, client *jobs.Client, insp *jobs.Inspector, srv *jobs.Server, rec *latencyRecorder, n int,
+	inBatch bool, callback <-chan struct{}) (enqueueDur, processDur time.Duration, err error) {
 	start := time.Now()
-	if err := enqueueBulk(ctx, client, n); err != nil {
+	enqueueMany := client.EnqueueMany
+	var batch *jobs.Batch
+	if inBatch {
+		batch, err = client.NewBatch(ctx, &jobs.BatchOpts{Description: "bench", OnSuccess: &jobs.BatchCallback{Type: jobsCallbackType}})
+		if err != nil {
+			return 0, 0, fmt.Errorf("bench: %w", err)
+		}
+		enqueueMany = batch.EnqueueMany
+	}
+	if err := enqueueBulk(ctx, enqueueMany, n); err != nil {
 		return 0, 0, err
+	}
+	if batch != nil {
+		if err := batch.Commit(ctx); err != nil {
+			return 0, 0, fmt.Errorf("bench: %w", err)
+		}
 	}
 	enqueueDur = time.Since(start)
 	log.Info("bench: enqueued", "jobs", n, "elapsed", enqueueDur.Round(time.Millisecond))
@@ -209,8 +243,19 @@ func jobsBulk(ctx context.Context, log *slog.Logger, client *jobs.Client, insp *
 	}
 	// Count a job as processed once its outcome is recorded in the broker,
 	// not when its handler returns.
-	if err := waitAcknowledged(ctx, insp, n); err != nil {
+	acked := n
+	if inBatch {
+		acked++ // the callback runs on the same queue
+	}
+	if err := waitAcknowledged(ctx, insp, acked); err != nil {
 		return 0, 0, err
+	}
+	if inBatch {
+		select {
+		case <-callback:
+		case <-ctx.Done():
+			return 0, 0, fmt.Errorf("bench: waiting for the batch callback: %w", context.Cause(ctx))
+		}
 	}
 	return enqueueDur, time.Since(start), nil
 }
@@ -236,7 +281,7 @@ func waitAcknowledged(ctx context.Context, insp *jobs.Inspector, n int) error {
 
 // enqueueBulk enqueues n no-op jobs with EnqueueMany, jobsEnqueueChunk at a
 // time, from jobsEnqueueWorkers goroutines.
-func enqueueBulk(ctx context.Context, client *jobs.Client, n int) error {
+func enqueueBulk(ctx context.Context, enqueueMany func(context.Context, []jobs.EnqueueParams) ([]*jobs.Job, error), n int) error {
 	chunks := (n + jobsEnqueueChunk - 1) / jobsEnqueueChunk
 	var next atomic.Int64
 	errs := make(chan error, jobsEnqueueWorkers)
@@ -253,7 +298,7 @@ func enqueueBulk(ctx context.Context, client *jobs.Client, n int) error {
 				for range min(jobsEnqueueChunk, n-c*jobsEnqueueChunk) {
 					params = append(params, jobs.EnqueueParams{Type: jobsJobType})
 				}
-				if _, err := client.EnqueueMany(ctx, params); err != nil {
+				if _, err := enqueueMany(ctx, params); err != nil {
 					errs <- fmt.Errorf("bench: enqueue: %w", err)
 					return
 				}

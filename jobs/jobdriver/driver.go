@@ -34,6 +34,37 @@ type Driver interface {
 	// caller passed in.
 	Close() error
 
+	// Batches (issue #21). A driver that cannot hold batches returns
+	// ErrNotImplemented from each.
+
+	// BatchCancel marks a batch cancelled, so that its callbacks never fire
+	// and no member is added, and returns its members that have not
+	// finished (job id to queue; child batches under BatchMemberPrefix with
+	// an empty queue), for the engine to cancel.
+	BatchCancel(ctx context.Context, params *BatchCancelParams) (map[string]string, error)
+	// BatchCreate stores a new, uncommitted batch.
+	BatchCreate(ctx context.Context, params *BatchCreateParams) error
+	// BatchFiredMark moves a callback from firing to fired. Once the
+	// completion callback fired, the batch expires after Retention.
+	BatchFiredMark(ctx context.Context, params *BatchFiredMarkParams) error
+	// BatchFiringList returns the callbacks left firing since before
+	// Before: claimed by a process that died before it marked them fired.
+	BatchFiringList(ctx context.Context, params *BatchFiringListParams) ([]jobtype.BatchFire, error)
+	// BatchGet returns a batch and its progress.
+	BatchGet(ctx context.Context, params *BatchGetParams) (*jobtype.Batch, error)
+	// BatchList lists batches, newest first, a page at a time.
+	BatchList(ctx context.Context, params *BatchListParams) ([]*jobtype.Batch, error)
+	// BatchMemberAdd adds members to a batch before they are stored, so the
+	// batch cannot finish without them. It fails with ErrBatchFinished once
+	// the completion callback was claimed or the batch was cancelled.
+	BatchMemberAdd(ctx context.Context, params *BatchMemberAddParams) error
+	// BatchRecord records final outcomes of members of one batch, and
+	// Commit, and claims the callbacks that became due: each is returned
+	// once, to one caller. Recording an outcome twice changes nothing, so
+	// it runs before the job completes in its queue and a crash in between
+	// only runs the job again.
+	BatchRecord(ctx context.Context, params *BatchRecordParams) ([]jobtype.BatchFire, error)
+
 	// JobCancel cancels a job. One that is not running goes to the dead set
 	// at once with Reason as its error and releases its unique key; a
 	// running one is marked, JobCancelRequested reports it to the process
@@ -127,6 +158,70 @@ type Driver interface {
 	// QueueWait blocks until the queue has a ready job or the timeout passes,
 	// without taking the job. It reports whether a job is ready.
 	QueueWait(ctx context.Context, params *QueueWaitParams) (bool, error)
+}
+
+// Batch parameters (issue #21).
+
+// BatchCancelParams select a batch to cancel.
+type BatchCancelParams struct {
+	ID        string
+	Retention time.Duration
+	Now       time.Time
+}
+
+// BatchCreateParams hold a new batch (ID, Description, ParentID, Callbacks,
+// CreatedAt).
+type BatchCreateParams struct {
+	Batch *jobtype.Batch
+}
+
+// BatchFiredMarkParams name a fired callback.
+type BatchFiredMarkParams struct {
+	ID    string
+	Event jobtype.BatchEvent
+	// Retention is how long the batch stays after its completion callback
+	// fired.
+	Retention time.Duration
+	Now       time.Time
+}
+
+// BatchFiringListParams select callbacks left firing.
+type BatchFiringListParams struct {
+	Before time.Time
+	Max    int
+}
+
+// BatchGetParams select a batch.
+type BatchGetParams struct {
+	ID string
+}
+
+// BatchListParams select a page of batches.
+type BatchListParams struct {
+	Offset, Limit int
+}
+
+// BatchMemberAddParams add members to a batch: job id to queue, or a child
+// batch under BatchMemberPrefix with an empty queue.
+type BatchMemberAddParams struct {
+	ID      string
+	Members map[string]string
+}
+
+// BatchOutcome is the final outcome of one member.
+type BatchOutcome struct {
+	Member string
+	// Succeeded is true for done, false for dead.
+	Succeeded bool
+}
+
+// BatchRecordParams are the parameters of BatchRecord.
+type BatchRecordParams struct {
+	ID       string
+	Outcomes []BatchOutcome
+	// Commit lets the callbacks fire from now on.
+	Commit bool
+	Now    time.Time
 }
 
 // Outcome is what became of one execution of a held job.

@@ -36,6 +36,10 @@ const (
 	// workers never look for a cancellation mark (a Ruby Sidekiq process
 	// does not) cannot stop a job they run.
 	CapabilityCancel Capability = "Cancel"
+	// CapabilityBatch: batches of jobs with callbacks (Client.NewBatch). A
+	// worker that records nothing in a batch (a Ruby Sidekiq OSS process)
+	// would never let one finish, and Sidekiq Pro's layout is not public.
+	CapabilityBatch Capability = "Batch"
 	// CapabilityJobBackoff: a retry delay chosen at enqueue travels with the
 	// job (EnqueueOpts.Backoff). A format with no field for it, or whose
 	// other workers would ignore one, cannot carry it.
@@ -72,7 +76,7 @@ const (
 
 // capabilities are the known capabilities, in the order of their names.
 var capabilities = []Capability{
-	CapabilityArgsAnyJSON, CapabilityCancel, CapabilityJobBackoff, CapabilityJobTimeout,
+	CapabilityArgsAnyJSON, CapabilityBatch, CapabilityCancel, CapabilityJobBackoff, CapabilityJobTimeout,
 	CapabilityLimit, CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
 }
 
@@ -123,6 +127,16 @@ func exerciseLacks(t *testing.T, h Harness) {
 		CapabilityArgsAnyJSON: func(t *testing.T) {
 			enqueueFails(t, greetArgs{Name: "ada"}, nil)
 			enqueueFails(t, 42, nil)
+		},
+		CapabilityBatch: func(t *testing.T) {
+			b := setup(t, h)
+			_, err := b.client.NewBatch(ctx, nil)
+			require.ErrorIs(t, err, jobdriver.ErrNotImplemented)
+			_, err = b.client.OpenBatch("b1").Enqueue(ctx, "report", []int{1}, nil)
+			require.ErrorIs(t, err, jobdriver.ErrNotImplemented)
+			st, err := b.insp.Stats(ctx, 1)
+			require.NoError(t, err)
+			require.Zero(t, st.Ready, "a refused batch job is not stored")
 		},
 		CapabilityCancel: func(t *testing.T) {
 			b := setup(t, h)

@@ -67,6 +67,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Cancel", func(t *testing.T) { t.Parallel(); exerciseCancel(t, h) })
 	t.Run("Periodic", func(t *testing.T) { t.Parallel(); exercisePeriodic(t, h) })
 	t.Run("DeadCap", func(t *testing.T) { t.Parallel(); exerciseDeadCap(t, h) })
+	t.Run("Batch", func(t *testing.T) { t.Parallel(); exerciseBatch(t, h) })
 	t.Run("Limit", func(t *testing.T) { t.Parallel(); exerciseLimit(t, h) })
 	if h.ProcessEnv != nil {
 		t.Run("Crash", func(t *testing.T) { t.Parallel(); exerciseCrash(t, h) })

@@ -80,6 +80,11 @@ func runWorkerProcess(h Harness) int {
 		log.Error("limit handlers", "error", err)
 		return 2
 	}
+	// Batches (issue #21): the callback of exerciseBatchCrash.
+	jobs.HandleArgs(hs, "batch_callback", func(ctx context.Context, j *jobs.Job, a jobs.BatchCallbackArgs) error {
+		mark("callback", string(a.Event)+":"+a.BatchID)
+		return nil
+	}, nil)
 	lease, _ := time.ParseDuration(os.Getenv(envLease))
 	shutdown, _ := time.ParseDuration(os.Getenv(envShutdown))
 	conc, _ := strconv.Atoi(os.Getenv(envConc))

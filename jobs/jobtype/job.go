@@ -84,6 +84,12 @@ type Job struct {
 	// It is never stored.
 	Duplicate bool
 
+	// Batches (issue #21).
+
+	// BatchID is the batch the job is a member of; empty for none. A job
+	// without a batch costs the engine nothing extra.
+	BatchID string
+
 	// Lease is the driver's handle on a fetched job. It is opaque to
 	// everything but the driver that set it.
 	Lease string

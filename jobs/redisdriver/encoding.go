@@ -30,6 +30,9 @@ type wireJob struct {
 	Backoff     *jobtype.Backoff `json:"backoff,omitempty"`
 	UniqueKey   string           `json:"unique_key,omitempty"`
 	UniqueUntil int64            `json:"unique_until,omitempty"`
+
+	// Batches (issue #21).
+	BatchID string `json:"batch_id,omitempty"`
 }
 
 // appendJob appends the wire form of j to b. It is written by hand because
@@ -98,6 +101,10 @@ func appendJob(b []byte, j *jobtype.Job) []byte {
 			b = strconv.AppendInt(b, micros(j.UniqueUntil), 10)
 		}
 	}
+	if j.BatchID != "" {
+		b = append(b, `,"batch_id":`...)
+		b = appendString(b, j.BatchID)
+	}
 	return append(b, '}')
 }
 
@@ -131,6 +138,7 @@ func decodeJob(data []byte) (*jobtype.Job, error) {
 		Backoff:     w.Backoff,
 		UniqueKey:   w.UniqueKey,
 		UniqueUntil: fromMicros(w.UniqueUntil),
+		BatchID:     w.BatchID,
 	}
 	return j, nil
 }

@@ -86,6 +86,7 @@ var harness = jobstest.Harness{
 	// What Sidekiq's format cannot hold; doc.go says more.
 	Lacks: map[jobstest.Capability]string{
 		jobstest.CapabilityArgsAnyJSON: "Sidekiq's args is the array of perform's arguments",
+		jobstest.CapabilityBatch:       "batches are Sidekiq Pro's, whose layout is not public; a Ruby OSS process records nothing in one",
 		jobstest.CapabilityCancel:      "Sidekiq has no cancellation; a Ruby process never looks for a mark",
 		jobstest.CapabilityJobBackoff:  "Sidekiq's format has no retry delay field; Ruby takes it from the class",
 		jobstest.CapabilityJobTimeout:  "Sidekiq's format has no timeout field; a Ruby process would ignore one",

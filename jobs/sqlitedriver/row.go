@@ -36,7 +36,8 @@ func scanJob(s scanner) (*jobtype.Job, error) {
 		timeout, boBase, boMax, uniqueUntil  int64
 	)
 	err := s.Scan(&j.ID, &j.Queue, &state, &j.Type, &args, &j.Attempt, &j.MaxRetries, &created, &enqueued,
-		&scheduled, &j.Error, &failed, &tags, &timeout, &boBase, &boMax, &j.UniqueKey, &uniqueUntil, &j.Lease)
+		&scheduled, &j.Error, &failed, &tags, &timeout, &boBase, &boMax, &j.UniqueKey, &uniqueUntil, &j.Lease,
+		&j.BatchID)
 	if err != nil {
 		return nil, err
 	}
@@ -80,5 +81,5 @@ func insertArgs(j *jobtype.Job, state jobtype.State, pos int64) []any {
 	}
 	return []any{j.ID, j.Queue, string(state), pos, j.Type, args, j.Attempt, j.MaxRetries, micros(j.CreatedAt),
 		micros(j.EnqueuedAt), micros(j.ScheduledAt), j.Error, micros(j.FailedAt), tags, int64(j.Timeout),
-		boBase, boMax, j.UniqueKey, uniqueUntil}
+		boBase, boMax, j.UniqueKey, uniqueUntil, j.BatchID}
 }

@@ -44,6 +44,14 @@ type Config struct {
 	Leases *lease.Set
 	// Logger receives the logs. Defaults to slog.Default().
 	Logger *slog.Logger
+
+	// Batches (issue #21).
+
+	// BeforeFunc, when set, runs before each JobCompleteMany call with the
+	// same completions; its error fails the attempt, which is retried. The
+	// engine records batch members' outcomes in it, which must happen
+	// before the jobs leave their queues.
+	BeforeFunc func(ctx context.Context, cs []jobdriver.Completion) error
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.
@@ -193,7 +201,14 @@ func (c *Completer) CompleteWithRetry(ctx context.Context, cs []jobdriver.Comple
 	var fl service.FailureLog
 	for attempt := 1; ; attempt++ {
 		cctx, cancel := context.WithTimeout(ctx, CallTimeout)
-		res, err := c.driver.JobCompleteMany(cctx, &jobdriver.JobCompleteManyParams{Completions: cs, Now: c.cfg.Clock.Now()})
+		var res *jobdriver.JobCompleteManyResult
+		var err error
+		if c.cfg.BeforeFunc != nil {
+			err = c.cfg.BeforeFunc(cctx, cs)
+		}
+		if err == nil {
+			res, err = c.driver.JobCompleteMany(cctx, &jobdriver.JobCompleteManyParams{Completions: cs, Now: c.cfg.Clock.Now()})
+		}
 		cancel()
 		if err == nil {
 			fl.Recovered(c.log, "jobs: recording outcomes works again")

@@ -67,6 +67,7 @@ share the Redis. --redis-prefix is ignored.`,
 	fs.IntVar(&f.Concurrency, "concurrency", bench.JobsConcurrencyDefault, "jobs the server runs at once")
 	fs.IntVar(&f.Rate, "rate", 0, "enqueue one job per call at this many jobs/s with the server running; 0 enqueues in bulk first")
 	fs.IntVar(&f.Batch, "batch", jobs.FetchBatchSizeDefault, "the server's fetch batch size")
+	fs.BoolVar(&f.InBatch, "in-batch", false, "enqueue every job into one jobs batch and wait for its success callback")
 	fs.BoolVar(&f.JSON, "json", false, "print one JSON object as the last line")
 	fs.DurationVar(&f.Timeout, "timeout", bench.JobsTimeoutDefault, "give up after this long")
 	cmd.AddCommand(jobsCmd)

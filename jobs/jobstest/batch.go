@@ -1,0 +1,349 @@
+package jobstest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
+)
+
+// exerciseBatch holds batches (issue #21) to Sidekiq Pro's semantics: the
+// callbacks fire once each, when every member finished (complete) or
+// succeeded (success); jobs may join a running batch; a child batch counts
+// as one member of its parent; a cancelled batch runs nothing more and fires
+// nothing.
+func exerciseBatch(t *testing.T, h Harness) {
+	ctx := context.Background()
+
+	// batchHandlers run "ok", "fail" (dead at once) and the callback, which
+	// records "<event> <batch id>".
+	batchHandlers := func(b *bundle) *jobs.Handlers {
+		hs := jobs.NewHandlers()
+		hs.Handle("ok", func(context.Context, *jobs.Job) error { return nil }, nil)
+		hs.Handle("fail", func(context.Context, *jobs.Job) error { return errors.New("bad input") }, nil)
+		jobs.HandleArgs(hs, "callback", func(_ context.Context, _ *jobs.Job, a jobs.BatchCallbackArgs) error {
+			b.handled.add(string(a.Event) + " " + a.BatchID)
+			return nil
+		}, nil)
+		return hs
+	}
+	callbacks := &jobs.BatchOpts{OnComplete: &jobs.BatchCallback{Type: "callback"}, OnSuccess: &jobs.BatchCallback{Type: "callback"}}
+	okJobs := func(n int) []jobs.EnqueueParams {
+		ps := make([]jobs.EnqueueParams, n)
+		for i := range ps {
+			ps[i] = jobs.EnqueueParams{Type: "ok", Args: []int{i}}
+		}
+		return ps
+	}
+	// waitFired waits until the batch's callbacks are marked fired, then
+	// stops the server so that no late duplicate can still run, and returns
+	// what the callbacks recorded.
+	waitFired := func(t *testing.T, b *bundle, srv *jobs.Server, id string, events int) []string {
+		t.Helper()
+		got := b.handled.wait(t, events, 30*time.Second)
+		eventually(t, 10*time.Second, "callbacks marked fired", func() bool {
+			st, err := b.insp.Batch(ctx, id)
+			require.NoError(t, err)
+			return st.Complete != "firing" && st.Success != "firing"
+		})
+		require.NoError(t, srv.Stop(ctx))
+		return append(got, b.handled.all()[len(got):]...)
+	}
+
+	t.Run("BatchSuccessFiresCallbacksOnce", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, &jobs.BatchOpts{Description: "import", OnComplete: callbacks.OnComplete, OnSuccess: callbacks.OnSuccess})
+		require.NoError(t, err)
+		js, err := batch.EnqueueMany(ctx, okJobs(200))
+		require.NoError(t, err)
+		require.Equal(t, batch.ID(), js[0].BatchID)
+		got, err := b.insp.Job(ctx, js[0].ID)
+		require.NoError(t, err)
+		require.Equal(t, batch.ID(), got.BatchID, "a stored job carries its batch")
+		st, err := b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.Equal(t, int64(200), st.Total)
+		require.Equal(t, int64(200), st.Pending)
+		require.False(t, st.Committed)
+		require.Equal(t, "import", st.Description)
+		require.NoError(t, batch.Commit(ctx))
+
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b), Concurrency: 8})
+		events := waitFired(t, b, srv, batch.ID(), 2)
+		require.ElementsMatch(t, []string{"complete " + batch.ID(), "success " + batch.ID()}, events)
+		st, err = b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.Equal(t, int64(200), st.Succeeded)
+		require.Zero(t, st.Pending+st.Dead)
+		require.Equal(t, "fired", string(st.Complete))
+		require.Equal(t, "fired", string(st.Success))
+		list, err := b.insp.Batches(ctx, 0, 10)
+		require.NoError(t, err)
+		require.Len(t, list, 1)
+		require.Equal(t, batch.ID(), list[0].ID)
+		_, err = batch.Enqueue(ctx, "ok", nil, nil)
+		require.ErrorIs(t, err, jobs.ErrBatchFinished, "a finished batch takes no more jobs")
+	})
+
+	t.Run("BatchCompleteWithDeadJobNoSuccess", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		_, err = batch.EnqueueMany(ctx, okJobs(5))
+		require.NoError(t, err)
+		_, err = batch.Enqueue(ctx, "fail", nil, &jobs.EnqueueOpts{MaxRetries: jobs.NoRetries})
+		require.NoError(t, err)
+		// A waiting job cancelled by hand is dead in its batch too.
+		waiting, err := batch.Enqueue(ctx, "ok", nil, &jobs.EnqueueOpts{RunIn: time.Hour})
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		_, err = b.insp.Cancel(ctx, waiting.ID, "")
+		require.NoError(t, err)
+		require.Equal(t, int64(1), mustBatch(t, b, batch.ID()).Dead)
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		events := waitFired(t, b, srv, batch.ID(), 1)
+		require.Equal(t, []string{"complete " + batch.ID()}, events)
+		st, err := b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.Equal(t, int64(5), st.Succeeded)
+		require.Equal(t, int64(2), st.Dead)
+		require.Equal(t, "", string(st.Success), "success never fired")
+	})
+
+	t.Run("BatchNoCallbackBeforeCommitAndJobsAddedWhileRunning", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		first, err := batch.Enqueue(ctx, "ok", nil, nil)
+		require.NoError(t, err)
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		eventually(t, 10*time.Second, "first job recorded", func() bool {
+			st, err := b.insp.Batch(ctx, batch.ID())
+			require.NoError(t, err)
+			return st.Succeeded == 1
+		})
+		// Recorded in its batch before it leaves its queue.
+		eventually(t, 10*time.Second, "first job gone", func() bool {
+			_, err := b.insp.Job(ctx, first.ID)
+			return errors.Is(err, jobs.ErrNotFound)
+		})
+		st, err := b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.Equal(t, "", string(st.Complete), "no callback before Commit")
+		// Added through another handle, as another process would.
+		_, err = b.client.OpenBatch(batch.ID()).EnqueueMany(ctx, okJobs(3))
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		events := waitFired(t, b, srv, batch.ID(), 2)
+		require.ElementsMatch(t, []string{"complete " + batch.ID(), "success " + batch.ID()}, events)
+		st, err = b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.Equal(t, int64(4), st.Total)
+		require.Equal(t, int64(4), st.Succeeded)
+	})
+
+	t.Run("BatchEmptyCommitFiresAtOnce", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		st, err := b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.Equal(t, "fired", string(st.Complete))
+		require.Equal(t, "fired", string(st.Success))
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		events := waitFired(t, b, srv, batch.ID(), 2)
+		require.ElementsMatch(t, []string{"complete " + batch.ID(), "success " + batch.ID()}, events)
+	})
+
+	t.Run("BatchNestedChildCountsInParent", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		parent, err := b.client.NewBatch(ctx, &jobs.BatchOpts{OnSuccess: callbacks.OnSuccess})
+		require.NoError(t, err)
+		_, err = parent.Enqueue(ctx, "ok", nil, nil)
+		require.NoError(t, err)
+		child, err := b.client.NewBatch(ctx, &jobs.BatchOpts{ParentID: parent.ID(), OnSuccess: callbacks.OnSuccess})
+		require.NoError(t, err)
+		_, err = child.EnqueueMany(ctx, okJobs(3))
+		require.NoError(t, err)
+		require.NoError(t, parent.Commit(ctx))
+		st, err := b.insp.Batch(ctx, parent.ID())
+		require.NoError(t, err)
+		require.Equal(t, int64(2), st.Total, "one job and one child batch")
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		eventually(t, 10*time.Second, "the child's jobs ran", func() bool {
+			st, err := b.insp.Batch(ctx, child.ID())
+			require.NoError(t, err)
+			return st.Succeeded == 3
+		})
+		st, err = b.insp.Batch(ctx, parent.ID())
+		require.NoError(t, err)
+		require.Equal(t, "", string(st.Success), "the parent waits for its uncommitted child")
+		require.NoError(t, child.Commit(ctx))
+		events := waitFired(t, b, srv, parent.ID(), 2)
+		require.Equal(t, []string{"success " + child.ID(), "success " + parent.ID()}, events, "child first")
+		st, err = b.insp.Batch(ctx, parent.ID())
+		require.NoError(t, err)
+		require.Equal(t, int64(2), st.Succeeded)
+		require.Equal(t, parent.ID(), mustBatch(t, b, child.ID()).ParentID)
+	})
+
+	t.Run("BatchCancelDiscardsRemainingJobs", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		js, err := batch.EnqueueMany(ctx, okJobs(4))
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		require.NoError(t, b.client.CancelBatch(ctx, batch.ID()))
+		for _, j := range js {
+			got, err := b.insp.Job(ctx, j.ID)
+			require.NoError(t, err)
+			require.Equal(t, jobs.StateDead, got.State)
+		}
+		st, err := b.insp.Batch(ctx, batch.ID())
+		require.NoError(t, err)
+		require.True(t, st.Cancelled)
+		_, err = batch.Enqueue(ctx, "ok", nil, nil)
+		require.ErrorIs(t, err, jobs.ErrBatchFinished)
+		require.ErrorIs(t, b.client.CancelBatch(ctx, "no-such-batch"), jobs.ErrNotFound)
+		// Retried from the dead set, the jobs run, but the batch fires nothing.
+		for _, j := range js {
+			require.NoError(t, b.driver.JobRetry(ctx, &jobdriver.JobRetryParams{Queue: j.Queue, State: jobs.StateDead, ID: j.ID, Now: time.Now()}))
+		}
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		for _, j := range js {
+			eventually(t, 10*time.Second, "retried job ran", func() bool {
+				_, err := b.insp.Job(ctx, j.ID)
+				return errors.Is(err, jobs.ErrNotFound)
+			})
+		}
+		require.NoError(t, srv.Stop(ctx))
+		require.Empty(t, b.handled.all(), "a cancelled batch fires no callback")
+	})
+
+	t.Run("BatchSweepFiresCallbackLeftFiring", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, &jobs.BatchOpts{OnComplete: callbacks.OnComplete})
+		require.NoError(t, err)
+		// A process claims the callback and dies before enqueueing it.
+		fires, err := b.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: batch.ID(), Commit: true, Now: time.Now()})
+		require.NoError(t, err)
+		require.Len(t, fires, 2)
+		fires, err = b.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: batch.ID(), Commit: true, Now: time.Now()})
+		require.NoError(t, err)
+		require.Empty(t, fires, "a callback is claimed once")
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b), BatchSweepInterval: 20 * time.Millisecond,
+			BatchFiringGrace: time.Nanosecond})
+		events := waitFired(t, b, srv, batch.ID(), 1)
+		require.Equal(t, []string{"complete " + batch.ID()}, events)
+	})
+
+	if h.ProcessEnv != nil {
+		t.Run("BatchSIGKILLCallbacksRunOnce", func(t *testing.T) {
+			t.Parallel()
+			h.require(t, CapabilityBatch)
+			exerciseBatchCrash(t, h)
+		})
+	}
+}
+
+func mustBatch(t *testing.T, b *bundle, id string) *jobs.BatchStatus {
+	t.Helper()
+	st, err := b.insp.Batch(context.Background(), id)
+	require.NoError(t, err)
+	return st
+}
+
+// exerciseBatchCrash kills worker processes with SIGKILL while several
+// batches run: every batch's callbacks must run exactly once.
+func exerciseBatchCrash(t *testing.T, h Harness) {
+	ctx := context.Background()
+	b := setup(t, h)
+	dir := t.TempDir()
+	const nBatches, perBatch = 10, 1000
+	var ids []string
+	for range nBatches {
+		cb := &jobs.BatchCallback{Type: "batch_callback"}
+		batch, err := b.client.NewBatch(ctx, &jobs.BatchOpts{OnComplete: cb, OnSuccess: cb})
+		require.NoError(t, err)
+		ps := make([]jobs.EnqueueParams, perBatch)
+		for i := range ps {
+			ps[i] = jobs.EnqueueParams{Type: "work", Args: []int{rand.IntN(3)}}
+		}
+		_, err = batch.EnqueueMany(ctx, ps)
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		ids = append(ids, batch.ID())
+	}
+	opts := workerOpts{lease: 2 * time.Second, shutdown: 5 * time.Second, concurrency: 8}
+	var workers []*workerProcess
+	n := 0
+	for ; n < 3; n++ {
+		workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
+	}
+	kills := 0
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		done := 0
+		for _, id := range ids {
+			st := mustBatch(t, b, id)
+			if st.Complete == "fired" && st.Success == "fired" {
+				done++
+			}
+		}
+		q, err := b.insp.Queue(ctx, jobs.QueueDefault)
+		require.NoError(t, err)
+		if done == nBatches && q.Ready+q.Running == 0 {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "batches not finished after 3 minutes: %d of %d", done, nBatches)
+		time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
+		if kills >= 10 {
+			continue // enough kills: let the tail and the callbacks drain
+		}
+		i := rand.IntN(len(workers))
+		require.NoError(t, workers[i].cmd.Process.Signal(syscall.SIGKILL))
+		_ = workers[i].wait()
+		kills++
+		workers[i] = startWorkerProcess(t, h, b.driver, dir, n, opts)
+		n++
+	}
+	for _, w := range workers {
+		require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
+		require.NoError(t, w.wait(), "graceful stop")
+	}
+	runs := readTallies(t, dir, "callback")
+	want := map[string]int{}
+	for _, id := range ids {
+		want[fmt.Sprintf("complete:%s", id)] = 1
+		want[fmt.Sprintf("success:%s", id)] = 1
+		st := mustBatch(t, b, id)
+		require.Equal(t, int64(perBatch), st.Succeeded)
+	}
+	t.Logf("%d batches of %d jobs, %d worker processes SIGKILLed", nBatches, perBatch, kills)
+	require.GreaterOrEqual(t, kills, 10)
+	require.Equal(t, want, runs, "each callback ran exactly once")
+}

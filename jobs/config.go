@@ -82,6 +82,12 @@ type Config struct {
 	Version string
 	// Labels are shown with the process.
 	Labels map[string]string
+
+	// Keyring decrypts the arguments of jobs that a client encrypted (see
+	// Keyring) before the middleware and handler see them. A job whose
+	// arguments it cannot open goes to the dead set with
+	// ErrArgsUndecryptable. Defaults to none: encrypted jobs go dead.
+	Keyring *Keyring
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.

@@ -36,6 +36,11 @@ const (
 	// workers never look for a cancellation mark (a Ruby Sidekiq process
 	// does not) cannot stop a job they run.
 	CapabilityCancel Capability = "Cancel"
+	// CapabilityExpiresAt: a job's deadline to start (EnqueueOpts.ExpiresAt)
+	// travels with it, and a job fetched after it goes dead unrun. A format
+	// whose other workers would run the job however late (a Ruby Sidekiq
+	// OSS process) cannot carry it.
+	CapabilityExpiresAt Capability = "ExpiresAt"
 	// CapabilityJobBackoff: a retry delay chosen at enqueue travels with the
 	// job (EnqueueOpts.Backoff). A format with no field for it, or whose
 	// other workers would ignore one, cannot carry it.
@@ -67,7 +72,7 @@ const (
 
 // capabilities are the known capabilities, in the order of their names.
 var capabilities = []Capability{
-	CapabilityArgsAnyJSON, CapabilityCancel, CapabilityJobBackoff, CapabilityJobTimeout,
+	CapabilityArgsAnyJSON, CapabilityCancel, CapabilityExpiresAt, CapabilityJobBackoff, CapabilityJobTimeout,
 	CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
 }
 
@@ -128,6 +133,10 @@ func exerciseLacks(t *testing.T, h Harness) {
 			got, err := b.insp.Job(ctx, j.ID)
 			require.NoError(t, err)
 			require.Equal(t, jobs.StateReady, got.State)
+		},
+		CapabilityExpiresAt: func(t *testing.T) {
+			enqueueFails(t, nil, &jobs.EnqueueOpts{ExpiresIn: time.Hour})
+			enqueueFails(t, nil, &jobs.EnqueueOpts{ExpiresIn: time.Hour, RunIn: time.Minute})
 		},
 		CapabilityJobBackoff: func(t *testing.T) {
 			enqueueFails(t, nil, &jobs.EnqueueOpts{Backoff: &jobs.Backoff{Base: time.Second}})

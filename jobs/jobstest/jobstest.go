@@ -67,6 +67,9 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Cancel", func(t *testing.T) { t.Parallel(); exerciseCancel(t, h) })
 	t.Run("Periodic", func(t *testing.T) { t.Parallel(); exercisePeriodic(t, h) })
 	t.Run("DeadCap", func(t *testing.T) { t.Parallel(); exerciseDeadCap(t, h) })
+	t.Run("Expire", func(t *testing.T) { t.Parallel(); exerciseExpire(t, h) })
+	t.Run("Headers", func(t *testing.T) { t.Parallel(); exerciseHeaders(t, h) })
+	t.Run("Encrypt", func(t *testing.T) { t.Parallel(); exerciseEncrypt(t, h) })
 	if h.ProcessEnv != nil {
 		t.Run("Crash", func(t *testing.T) { t.Parallel(); exerciseCrash(t, h) })
 	}

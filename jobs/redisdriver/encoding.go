@@ -3,6 +3,7 @@ package redisdriver
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -30,6 +31,9 @@ type wireJob struct {
 	Backoff     *jobtype.Backoff `json:"backoff,omitempty"`
 	UniqueKey   string           `json:"unique_key,omitempty"`
 	UniqueUntil int64            `json:"unique_until,omitempty"`
+	// Expiry and metadata (issue #21).
+	ExpiresAt int64             `json:"expires_at,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
 }
 
 // appendJob appends the wire form of j to b. It is written by hand because
@@ -98,7 +102,34 @@ func appendJob(b []byte, j *jobtype.Job) []byte {
 			b = strconv.AppendInt(b, micros(j.UniqueUntil), 10)
 		}
 	}
+	b = appendExpiryHeaders(b, j)
 	return append(b, '}')
+}
+
+// appendExpiryHeaders appends the deadline and headers of j, if any.
+func appendExpiryHeaders(b []byte, j *jobtype.Job) []byte {
+	if !j.ExpiresAt.IsZero() {
+		b = append(b, `,"expires_at":`...)
+		b = strconv.AppendInt(b, micros(j.ExpiresAt), 10)
+	}
+	if len(j.Headers) > 0 {
+		keys := make([]string, 0, len(j.Headers))
+		for k := range j.Headers {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // one job, one encoding
+		b = append(b, `,"headers":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendString(b, j.Headers[k])
+		}
+		b = append(b, '}')
+	}
+	return b
 }
 
 func encodeJob(j *jobtype.Job) string {
@@ -131,6 +162,8 @@ func decodeJob(data []byte) (*jobtype.Job, error) {
 		Backoff:     w.Backoff,
 		UniqueKey:   w.UniqueKey,
 		UniqueUntil: fromMicros(w.UniqueUntil),
+		ExpiresAt:   fromMicros(w.ExpiresAt),
+		Headers:     w.Headers,
 	}
 	return j, nil
 }

@@ -87,6 +87,7 @@ var harness = jobstest.Harness{
 	Lacks: map[jobstest.Capability]string{
 		jobstest.CapabilityArgsAnyJSON: "Sidekiq's args is the array of perform's arguments",
 		jobstest.CapabilityCancel:      "Sidekiq has no cancellation; a Ruby process never looks for a mark",
+		jobstest.CapabilityExpiresAt:   "Sidekiq OSS has no job deadline; a Ruby process would run the job however late",
 		jobstest.CapabilityJobBackoff:  "Sidekiq's format has no retry delay field; Ruby takes it from the class",
 		jobstest.CapabilityJobTimeout:  "Sidekiq's format has no timeout field; a Ruby process would ignore one",
 		jobstest.CapabilityMinuteCounters: "Sidekiq keeps daily counters only (stat:processed:YYYY-MM-DD); " +

@@ -68,7 +68,7 @@ func exerciseEncrypt(t *testing.T, h Harness) {
 	t.Run("Rotation", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)
-		old := enqueue(t, b, ring(t, keyA))       // before the rotation
+		old := enqueue(t, b, ring(t, keyA))         // before the rotation
 		fresh := enqueue(t, b, ring(t, keyB, keyA)) // b encrypts now
 		// A server that knows only the new key cannot open the old job.
 		onlyB := ring(t, keyB)

@@ -3,12 +3,10 @@ package app
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
@@ -49,22 +47,11 @@ func (a *App) StartTracing(ctx context.Context) (func(context.Context) error, er
 	if !g.tracingEnabled() {
 		return func(context.Context) error { return nil }, nil
 	}
-	var opts []otlptracehttp.Option
-	if g.OTLPEndpoint != "" {
-		u, err := url.Parse(g.OTLPEndpoint)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, Usagef("invalid %s %q: use http://host:4318 or https://host:4318[/v1/traces]",
-				Setting("otlp-endpoint"), g.OTLPEndpoint)
-		}
-		if u.Path == "" || u.Path == "/" {
-			u.Path = "/v1/traces" // as OTEL_EXPORTER_OTLP_ENDPOINT means
-		}
-		opts = append(opts, otlptracehttp.WithEndpointURL(u.String()))
-	}
-	exp, err := otlptracehttp.New(ctx, opts...)
+	endpoint, err := g.otlpTracesURL()
 	if err != nil {
-		return nil, fmt.Errorf("start the OTLP trace exporter: %w", err)
+		return nil, err
 	}
+	exp := newOTLPExporter(endpoint)
 	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
 		attribute.String("service.name", "quire"), attribute.String("service.version", buildinfo.Version)))
 	if err != nil {
@@ -77,6 +64,29 @@ func (a *App) StartTracing(ctx context.Context) (func(context.Context) error, er
 		g.tracerProvider = nil
 		return errors.Join(tp.ForceFlush(ctx), tp.Shutdown(ctx))
 	}, nil
+}
+
+// otlpTracesURL is where traces are posted: --otlp-endpoint, else
+// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT as it is, else
+// OTEL_EXPORTER_OTLP_ENDPOINT with /v1/traces, as the OpenTelemetry
+// specification reads them.
+func (g *Config) otlpTracesURL() (string, error) {
+	raw, setting, signal := g.OTLPEndpoint, Setting("otlp-endpoint"), false
+	if raw == "" {
+		if raw = os.Getenv(otlpEnv[0]); raw != "" {
+			setting, signal = otlpEnv[0], true
+		} else {
+			raw, setting = os.Getenv(otlpEnv[1]), otlpEnv[1]
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", Usagef("invalid %s %q: use http://host:4318 or https://host:4318", setting, RedactURL(raw))
+	}
+	if !signal && (u.Path == "" || u.Path == "/") {
+		u.Path = "/v1/traces"
+	}
+	return u.String(), nil
 }
 
 // tracer returns the tracer of Quire's own spans (ingest), a no-op one when

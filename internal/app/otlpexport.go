@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -28,26 +27,23 @@ func newOTLPExporter(url string) *otlpExporter {
 	return &otlpExporter{url: url, client: &http.Client{Timeout: 10 * time.Second}}
 }
 
-// ExportSpans posts one request with every span, grouped by resource and
-// scope as they come (the batcher sends one resource's spans).
-func (e *otlpExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnlySpan) error {
+// export posts one request with every span, under one resource.
+func (e *otlpExporter) export(ctx context.Context, resource []attribute.KeyValue, spans []*span) error {
 	if len(spans) == 0 {
 		return nil
 	}
 	var rs []byte // ResourceSpans
-	if res := spans[0].Resource(); res != nil {
-		var r []byte
-		for _, kv := range res.Attributes() {
-			r = protowire.AppendTag(r, 1, protowire.BytesType)
-			r = protowire.AppendBytes(r, appendKeyValue(nil, kv))
-		}
-		rs = protowire.AppendTag(rs, 1, protowire.BytesType)
-		rs = protowire.AppendBytes(rs, r)
+	var r []byte
+	for _, kv := range resource {
+		r = protowire.AppendTag(r, 1, protowire.BytesType)
+		r = protowire.AppendBytes(r, appendKeyValue(nil, kv))
 	}
+	rs = protowire.AppendTag(rs, 1, protowire.BytesType)
+	rs = protowire.AppendBytes(rs, r)
 	byScope := map[string][]byte{}
 	var order []string
 	for _, s := range spans {
-		name := s.InstrumentationScope().Name
+		name := s.tracer.scope
 		if _, ok := byScope[name]; !ok {
 			order = append(order, name)
 		}
@@ -83,12 +79,9 @@ func (e *otlpExporter) ExportSpans(ctx context.Context, spans []sdktrace.ReadOnl
 	return nil
 }
 
-// Shutdown has nothing to release: requests are not kept open.
-func (e *otlpExporter) Shutdown(context.Context) error { return nil }
-
 // appendSpan appends an OTLP Span message's fields.
-func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
-	sc := s.SpanContext()
+func appendSpan(b []byte, s *span) []byte {
+	sc := s.sc
 	tid, sid := sc.TraceID(), sc.SpanID()
 	b = protowire.AppendTag(b, 1, protowire.BytesType)
 	b = protowire.AppendBytes(b, tid[:])
@@ -98,45 +91,45 @@ func appendSpan(b []byte, s sdktrace.ReadOnlySpan) []byte {
 		b = protowire.AppendTag(b, 3, protowire.BytesType)
 		b = protowire.AppendString(b, ts)
 	}
-	if p := s.Parent(); p.IsValid() {
+	if p := s.parent; p.IsValid() {
 		psid := p.SpanID()
 		b = protowire.AppendTag(b, 4, protowire.BytesType)
 		b = protowire.AppendBytes(b, psid[:])
 	}
 	b = protowire.AppendTag(b, 5, protowire.BytesType)
-	b = protowire.AppendString(b, s.Name())
+	b = protowire.AppendString(b, s.name)
 	b = protowire.AppendTag(b, 6, protowire.VarintType)
-	b = protowire.AppendVarint(b, uint64(s.SpanKind())) // the SDK's kinds number as OTLP's
+	b = protowire.AppendVarint(b, uint64(s.kind)) // the SDK's kinds number as OTLP's
 	b = protowire.AppendTag(b, 7, protowire.Fixed64Type)
-	b = protowire.AppendFixed64(b, uint64(s.StartTime().UnixNano()))
+	b = protowire.AppendFixed64(b, uint64(s.start.UnixNano()))
 	b = protowire.AppendTag(b, 8, protowire.Fixed64Type)
-	b = protowire.AppendFixed64(b, uint64(s.EndTime().UnixNano()))
-	for _, kv := range s.Attributes() {
+	b = protowire.AppendFixed64(b, uint64(s.end.UnixNano()))
+	for _, kv := range s.attrs {
 		b = protowire.AppendTag(b, 9, protowire.BytesType)
 		b = protowire.AppendBytes(b, appendKeyValue(nil, kv))
 	}
-	for _, ev := range s.Events() {
+	for _, ev := range s.events {
 		var e []byte
 		e = protowire.AppendTag(e, 1, protowire.Fixed64Type)
-		e = protowire.AppendFixed64(e, uint64(ev.Time.UnixNano()))
+		e = protowire.AppendFixed64(e, uint64(ev.at.UnixNano()))
 		e = protowire.AppendTag(e, 2, protowire.BytesType)
-		e = protowire.AppendString(e, ev.Name)
-		for _, kv := range ev.Attributes {
+		e = protowire.AppendString(e, ev.name)
+		for _, kv := range ev.attrs {
 			e = protowire.AppendTag(e, 3, protowire.BytesType)
 			e = protowire.AppendBytes(e, appendKeyValue(nil, kv))
 		}
 		b = protowire.AppendTag(b, 11, protowire.BytesType)
 		b = protowire.AppendBytes(b, e)
 	}
-	if st := s.Status(); st.Code != 0 {
+	if s.code != 0 {
 		var m []byte
-		if st.Description != "" {
+		if s.desc != "" {
 			m = protowire.AppendTag(m, 2, protowire.BytesType)
-			m = protowire.AppendString(m, st.Description)
+			m = protowire.AppendString(m, s.desc)
 		}
 		// OTLP: 1 ok, 2 error; the SDK's codes: 1 error, 2 ok.
 		code := uint64(2)
-		if st.Code == 2 {
+		if s.code == 2 {
 			code = 1
 		}
 		m = protowire.AppendTag(m, 3, protowire.VarintType)

@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"os"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/resource"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/quirehq/quire/internal/buildinfo"
 	"github.com/quirehq/quire/jobs"
@@ -52,17 +50,13 @@ func (a *App) StartTracing(ctx context.Context) (func(context.Context) error, er
 		return nil, err
 	}
 	exp := newOTLPExporter(endpoint)
-	res, err := resource.Merge(resource.Default(), resource.NewSchemaless(
-		attribute.String("service.name", "quire"), attribute.String("service.version", buildinfo.Version)))
-	if err != nil {
-		res = resource.Default() // conflicting schema URLs: keep the SDK's
-	}
-	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
+	tp := &tracerProvider{exp: exp, resource: []attribute.KeyValue{
+		attribute.String("service.name", "quire"), attribute.String("service.version", buildinfo.Version)}}
 	g.tracerProvider = tp
 	a.Log.Info("quire: exporting traces over OTLP/HTTP", "endpoint", RedactURL(g.OTLPEndpoint))
 	return func(ctx context.Context) error {
 		g.tracerProvider = nil
-		return errors.Join(tp.ForceFlush(ctx), tp.Shutdown(ctx))
+		return tp.Shutdown(ctx)
 	}, nil
 }
 
@@ -93,7 +87,7 @@ func (g *Config) otlpTracesURL() (string, error) {
 // tracing is off.
 func (g *Config) tracer() trace.Tracer {
 	if g.tracerProvider == nil {
-		return trace.NewNoopTracerProvider().Tracer("")
+		return noop.NewTracerProvider().Tracer("")
 	}
 	return g.tracerProvider.Tracer("github.com/quirehq/quire")
 }

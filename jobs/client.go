@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/oklog/ulid/v2"
@@ -58,6 +59,19 @@ type EnqueueOpts struct {
 	// same unique key; otherwise the enqueue stores nothing and returns the
 	// job that holds the key, with Duplicate set.
 	Unique *UniqueOpts
+
+	// Expiry and metadata (issue #21).
+
+	// ExpiresAt is the deadline for the job to start; ExpiresIn sets it
+	// after a delay from now. A job fetched after its deadline goes to the
+	// dead set with ErrExpired as its reason and never runs; a job that
+	// started and is retried is not expired again. Either defaults to no
+	// deadline.
+	ExpiresAt time.Time
+	ExpiresIn time.Duration
+	// Headers are small string metadata carried with the job to its
+	// handler (see Job.Headers). Enqueue middleware may add to them.
+	Headers map[string]string
 }
 
 // UniqueOpts make a job unique in its queue.
@@ -98,6 +112,11 @@ type ClientConfig struct {
 	// BatchRetention is how long a batch stays after it finished or was
 	// cancelled. Defaults to BatchRetentionDefault (7 days).
 	BatchRetention time.Duration
+
+	// Keyring, when set, encrypts the arguments of every job at rest (see
+	// Keyring); servers need a keyring with the same keys. Defaults to none:
+	// arguments are stored as they are.
+	Keyring *Keyring
 }
 
 // Client enqueues jobs. It is safe for concurrent use.
@@ -122,6 +141,9 @@ func NewClient(d Driver, cfg *ClientConfig) (*Client, error) {
 	cl := &Client{driver: d, clock: cmp.Or[jobtype.Clock](c.Clock, jobtype.SystemClock{})}
 	cl.insert = cl.store
 	cl.batchRetention = cmp.Or(c.BatchRetention, BatchRetentionDefault)
+	if c.Keyring != nil {
+		cl.insert = encryptMiddleware(c.Keyring)(cl.insert)
+	}
 	for i := len(c.Middleware) - 1; i >= 0; i-- {
 		cl.insert = c.Middleware[i](cl.insert)
 	}
@@ -240,6 +262,12 @@ func (c *Client) newJob(now time.Time, jobType string, args any, opts *EnqueueOp
 		j.Args = json.RawMessage("null")
 	} else if raw && !json.Valid(j.Args) {
 		return nil, fmt.Errorf("arguments of %s job are not valid JSON", jobType)
+	}
+	if err := setExpiry(j, now, o); err != nil {
+		return nil, err
+	}
+	if len(o.Headers) > 0 {
+		j.Headers = maps.Clone(o.Headers)
 	}
 	if u := o.Unique; u != nil {
 		if u.TTL < 0 {

@@ -96,6 +96,12 @@ type Config struct {
 	// left firing by a process that died. Defaults to
 	// BatchSweepIntervalDefault (1 minute); -1 turns the sweep off.
 	BatchSweepInterval time.Duration
+
+	// Keyring decrypts the arguments of jobs that a client encrypted (see
+	// Keyring) before the middleware and handler see them. A job whose
+	// arguments it cannot open goes to the dead set with
+	// ErrArgsUndecryptable. Defaults to none: encrypted jobs go dead.
+	Keyring *Keyring
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/quirehq/quire/jobs/internal/lease"
@@ -19,7 +20,7 @@ const errorMax = 16 << 10
 // executor runs one job at a time for a worker: it picks the handler chain
 // and the timeout, calls the handler, recovers a panic, and turns the
 // result into the job's outcome and, on failure, its retry time. It holds
-// no state of its own once built; every worker shares one.
+// no state of its own once built but a counter; every worker shares one.
 type executor struct {
 	cfg     Config // Handlers, JobTimeout and RetryDelayFunc
 	clock   jobtype.Clock
@@ -27,6 +28,7 @@ type executor struct {
 	leases  *lease.Set
 	chains  map[string]HandlerFunc // by job type, wrapped in the middleware
 	noChain HandlerFunc            // for a type without a handler
+	expired atomic.Int64           // jobs sent dead past their deadline
 }
 
 func newExecutor(cfg Config, leases *lease.Set) *executor {
@@ -50,6 +52,9 @@ func (e *executor) wrap(fn HandlerFunc) HandlerFunc {
 // and returns its outcome.
 func (e *executor) execute(parent context.Context, h *lease.Held) jobdriver.Completion {
 	j := h.Job // the handler's copy
+	if c, ok := e.refuse(h, &j); ok {
+		return c
+	}
 	fn := e.chains[j.Type]
 	timeout := j.Timeout
 	if fn == nil {
@@ -72,6 +77,41 @@ func (e *executor) execute(parent context.Context, h *lease.Held) jobdriver.Comp
 		err = fmt.Errorf("%w: %w", ErrJobCancelled, err)
 	}
 	return e.outcome(&h.Job, err)
+}
+
+// refuse decides, before any middleware or handler runs, whether the job
+// must not run: it missed its deadline, or its arguments cannot be
+// decrypted. Either sends it to the dead set; neither is mended by a retry.
+// It decrypts the handler's copy j in place.
+func (e *executor) refuse(h *lease.Held, j *Job) (jobdriver.Completion, bool) {
+	now := e.clock.Now()
+	if expired(j, now) {
+		e.expired.Add(1)
+		err := expiredError(j)
+		e.log.Info("jobs: job expired before it started", "job_id", j.ID, "job_type", j.Type, "queue", j.Queue,
+			"expires_at", j.ExpiresAt)
+		return e.dead(&h.Job, err, now), true
+	}
+	if e.cfg.Keyring != nil || ArgsEncrypted(j.Args) {
+		plain, err := e.cfg.Keyring.Decrypt(j.Type, j.Args)
+		if err != nil {
+			err = fmt.Errorf("job %s (%s): %w", j.ID, j.Type, err)
+			e.log.Warn("jobs: job arguments cannot be decrypted", "job_id", j.ID, "job_type", j.Type, "queue", j.Queue,
+				"error", err)
+			return e.dead(&h.Job, err, now), true
+		}
+		j.Args = plain
+	}
+	return jobdriver.Completion{}, false
+}
+
+// dead is the completion that sends held job j to the dead set with err as
+// its reason, without counting an attempt against its retries.
+func (e *executor) dead(j *Job, err error, now time.Time) jobdriver.Completion {
+	u := *j
+	u.Lease = ""
+	u.Error, u.FailedAt = err.Error(), now
+	return jobdriver.Completion{Job: j, Outcome: jobdriver.OutcomeDead, Updated: &u}
 }
 
 func cmpOr(a, b time.Duration) time.Duration {

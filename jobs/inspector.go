@@ -187,7 +187,8 @@ type ListParams struct {
 	Limit int
 }
 
-// Jobs lists a page of jobs in one state.
+// Jobs lists a page of jobs in one state. Encrypted arguments read as
+// ArgsEncryptedPlaceholder.
 func (in *Inspector) Jobs(ctx context.Context, p *ListParams) ([]*Job, error) {
 	if !p.State.Valid() {
 		return nil, fmt.Errorf("list jobs: unknown state %q: use ready, running, scheduled, retry or dead", p.State)
@@ -221,6 +222,9 @@ func (in *Inspector) Jobs(ctx context.Context, p *ListParams) ([]*Job, error) {
 			return nil, err
 		}
 		offset = 0
+		for _, j := range page {
+			maskEncrypted(j)
+		}
 		out = append(out, page...)
 		if len(out) >= limit {
 			break
@@ -246,8 +250,23 @@ func countIn(st *jobdriver.QueueStats, s State) int64 {
 }
 
 // Job finds a job by id in any queue and state.
+// Encrypted arguments read as ArgsEncryptedPlaceholder.
 func (in *Inspector) Job(ctx context.Context, id string) (*Job, error) {
-	return in.driver.JobGet(ctx, &jobdriver.JobGetParams{ID: id})
+	j, err := in.driver.JobGet(ctx, &jobdriver.JobGetParams{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	maskEncrypted(j)
+	return j, nil
+}
+
+// maskEncrypted replaces encrypted arguments with a placeholder: the
+// Inspector feeds a UI, where ciphertext would read as garbage, and it holds
+// no keys, so that the UI never shows what was encrypted at rest.
+func maskEncrypted(j *Job) {
+	if ArgsEncrypted(j.Args) {
+		j.Args = ArgsEncryptedPlaceholder
+	}
 }
 
 // Retry makes a scheduled, retry or dead job ready now. With an empty state

@@ -264,6 +264,10 @@ func (s *Server) Ready() bool { return s.fetcher.Ready() }
 // stale beat means the process is stuck, not that a dependency is out.
 func (s *Server) FetchLoopBeat() time.Time { return s.fetcher.Beat() }
 
+// Expired counts the jobs this server sent to the dead set because they
+// were fetched after their deadline (EnqueueOpts.ExpiresAt), for metrics.
+func (s *Server) Expired() int64 { return s.exec.expired.Load() }
+
 // Busy returns how many jobs are running.
 func (s *Server) Busy() int {
 	n, _ := s.leases.Busy(0)

@@ -90,6 +90,9 @@ func (a *App) NewJobServer(d jobs.Driver, role string, cfg jobs.Config) (*jobs.S
 	cfg.Logger = a.Log
 	cfg.Version = buildinfo.Version
 	cfg.Labels = map[string]string{"role": role}
+	if mw := a.Config.jobMiddleware(); mw != nil {
+		cfg.Middleware = append(mw, cfg.Middleware...) // outermost: the span covers the rest
+	}
 	srv, err := jobs.NewServer(d, &cfg)
 	if err != nil {
 		return nil, Usagef("%w", err)

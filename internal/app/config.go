@@ -62,6 +62,16 @@ type Config struct {
 	Limits LimitSettings
 	// Previews holds the previews' settings (previews.go).
 	Previews PreviewSettings
+
+	// Tracing (issue #21, tracing.go).
+
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP to it, e.g.
+	// http://otel-collector:4318. Defaults to the standard
+	// OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / OTEL_EXPORTER_OTLP_ENDPOINT;
+	// with none of them, nothing is traced.
+	OTLPEndpoint string
+	// tracerProvider is set by App.StartTracing while traces are exported.
+	tracerProvider *tracerProvider
 }
 
 // AddFlags adds the settings every command shares to fs, each with its
@@ -77,7 +87,8 @@ func (g *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&g.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers inside your own network)")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
-	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "log-level", "log-format"} {
+	fs.StringVar(&g.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://otel-collector:4318 (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT; none traces nothing)")
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "log-level", "log-format", "otlp-endpoint"} {
 		WithEnv(fs, name)
 	}
 	g.ML.AddFlags(fs)

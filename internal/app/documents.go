@@ -169,7 +169,7 @@ func openDocumentsOn(ctx context.Context, g *Config, st store.Store, blobs *blob
 	if d.extractor, err = g.Limits.NewExtractor(g.Limits.PDFWorkers); err != nil {
 		return nil, err
 	}
-	client, err := jobs.NewClient(b.Driver, nil)
+	client, err := jobs.NewClient(b.Driver, &jobs.ClientConfig{Middleware: g.enqueueMiddleware()})
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 	"maps"
 	"os"
 	"path/filepath"
@@ -232,7 +235,18 @@ func (a *App) ingestFile(ctx context.Context, docs *Documents, tr *tracker, path
 		return
 	}
 	defer f.Close()
+	// The ingest span is the root of the document's trace: the stages'
+	// jobs, enqueued under it, continue it.
+	ctx, span := a.Config.tracer().Start(ctx, "ingest", trace.WithAttributes(attribute.String("file.name", filepath.Base(path))))
 	doc, created, err := docs.Pipeline.Ingest(ctx, &pipeline.IngestParams{Name: filepath.Base(path), Body: f, Source: store.SourceProcess})
+	if doc != nil {
+		span.SetAttributes(attribute.String("document.id", doc.ID))
+	}
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
 	if err != nil {
 		if ctx.Err() != nil {
 			return

@@ -40,6 +40,11 @@ const (
 	// worker that records nothing in a batch (a Ruby Sidekiq OSS process)
 	// would never let one finish, and Sidekiq Pro's layout is not public.
 	CapabilityBatch Capability = "Batch"
+	// CapabilityExpiresAt: a job's deadline to start (EnqueueOpts.ExpiresAt)
+	// travels with it, and a job fetched after it goes dead unrun. A format
+	// whose other workers would run the job however late (a Ruby Sidekiq
+	// OSS process) cannot carry it.
+	CapabilityExpiresAt Capability = "ExpiresAt"
 	// CapabilityJobBackoff: a retry delay chosen at enqueue travels with the
 	// job (EnqueueOpts.Backoff). A format with no field for it, or whose
 	// other workers would ignore one, cannot carry it.
@@ -76,8 +81,9 @@ const (
 
 // capabilities are the known capabilities, in the order of their names.
 var capabilities = []Capability{
-	CapabilityArgsAnyJSON, CapabilityBatch, CapabilityCancel, CapabilityJobBackoff, CapabilityJobTimeout,
-	CapabilityLimit, CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique, CapabilityWrapUndecodable,
+	CapabilityArgsAnyJSON, CapabilityBatch, CapabilityCancel, CapabilityExpiresAt, CapabilityJobBackoff,
+	CapabilityJobTimeout, CapabilityLimit, CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique,
+	CapabilityWrapUndecodable,
 }
 
 // lacks reports whether the driver lacks c.
@@ -147,6 +153,10 @@ func exerciseLacks(t *testing.T, h Harness) {
 			got, err := b.insp.Job(ctx, j.ID)
 			require.NoError(t, err)
 			require.Equal(t, jobs.StateReady, got.State)
+		},
+		CapabilityExpiresAt: func(t *testing.T) {
+			enqueueFails(t, nil, &jobs.EnqueueOpts{ExpiresIn: time.Hour})
+			enqueueFails(t, nil, &jobs.EnqueueOpts{ExpiresIn: time.Hour, RunIn: time.Minute})
 		},
 		CapabilityJobBackoff: func(t *testing.T) {
 			enqueueFails(t, nil, &jobs.EnqueueOpts{Backoff: &jobs.Backoff{Base: time.Second}})

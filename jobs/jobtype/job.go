@@ -90,6 +90,19 @@ type Job struct {
 	// without a batch costs the engine nothing extra.
 	BatchID string
 
+	// Expiry and job metadata (issue #21: expiring jobs, tracing).
+
+	// ExpiresAt, when set, is the deadline for the job to start: a job
+	// fetched after it goes to the dead set without running, so that work
+	// nobody waits for any more (a stale notification, a cache refresh) does
+	// not run late.
+	ExpiresAt time.Time
+	// Headers are small string metadata that travel with the job from its
+	// enqueuer to its handler, such as the W3C trace context (traceparent,
+	// tracestate), so that a handler continues the enqueuer's trace. Drivers
+	// store them with the job; nil when there are none.
+	Headers map[string]string
+
 	// Lease is the driver's handle on a fetched job. It is opaque to
 	// everything but the driver that set it.
 	Lease string

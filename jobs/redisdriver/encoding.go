@@ -3,6 +3,7 @@ package redisdriver
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -33,6 +34,9 @@ type wireJob struct {
 
 	// Batches (issue #21).
 	BatchID string `json:"batch_id,omitempty"`
+	// Expiry and metadata (issue #21).
+	ExpiresAt int64             `json:"expires_at,omitempty"`
+	Headers   map[string]string `json:"headers,omitempty"`
 }
 
 // appendJob appends the wire form of j to b. It is written by hand because
@@ -105,7 +109,34 @@ func appendJob(b []byte, j *jobtype.Job) []byte {
 		b = append(b, `,"batch_id":`...)
 		b = appendString(b, j.BatchID)
 	}
+	b = appendExpiryHeaders(b, j)
 	return append(b, '}')
+}
+
+// appendExpiryHeaders appends the deadline and headers of j, if any.
+func appendExpiryHeaders(b []byte, j *jobtype.Job) []byte {
+	if !j.ExpiresAt.IsZero() {
+		b = append(b, `,"expires_at":`...)
+		b = strconv.AppendInt(b, micros(j.ExpiresAt), 10)
+	}
+	if len(j.Headers) > 0 {
+		keys := make([]string, 0, len(j.Headers))
+		for k := range j.Headers {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys) // one job, one encoding
+		b = append(b, `,"headers":{`...)
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendString(b, j.Headers[k])
+		}
+		b = append(b, '}')
+	}
+	return b
 }
 
 func encodeJob(j *jobtype.Job) string {
@@ -139,6 +170,8 @@ func decodeJob(data []byte) (*jobtype.Job, error) {
 		UniqueKey:   w.UniqueKey,
 		UniqueUntil: fromMicros(w.UniqueUntil),
 		BatchID:     w.BatchID,
+		ExpiresAt:   fromMicros(w.ExpiresAt),
+		Headers:     w.Headers,
 	}
 	return j, nil
 }

@@ -88,6 +88,7 @@ var harness = jobstest.Harness{
 		jobstest.CapabilityArgsAnyJSON: "Sidekiq's args is the array of perform's arguments",
 		jobstest.CapabilityBatch:       "batches are Sidekiq Pro's, whose layout is not public; a Ruby OSS process records nothing in one",
 		jobstest.CapabilityCancel:      "Sidekiq has no cancellation; a Ruby process never looks for a mark",
+		jobstest.CapabilityExpiresAt:   "Sidekiq OSS has no job deadline; a Ruby process would run the job however late",
 		jobstest.CapabilityJobBackoff:  "Sidekiq's format has no retry delay field; Ruby takes it from the class",
 		jobstest.CapabilityJobTimeout:  "Sidekiq's format has no timeout field; a Ruby process would ignore one",
 		jobstest.CapabilityLimit: "Sidekiq OSS has no limiters; a Ruby process would run limited jobs " +

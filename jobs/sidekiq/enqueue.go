@@ -71,6 +71,8 @@ func (d *Driver) encodeJob(j *jobtype.Job, now time.Time) (string, error) {
 		return "", errors.New("a per-job timeout cannot be written in Sidekiq's format; set it on the handler")
 	case j.Backoff != nil:
 		return "", errors.New("a per-job backoff cannot be written in Sidekiq's format; set RetryDelayFunc on the handler")
+	case !j.ExpiresAt.IsZero():
+		return "", errors.New("a job deadline cannot be written in Sidekiq's format: a Ruby Sidekiq process would run the job however late")
 	}
 	args := bytes.TrimSpace(j.Args)
 	if len(args) == 0 || string(args) == "null" {
@@ -95,6 +97,14 @@ func (d *Driver) encodeJob(j *jobtype.Job, now time.Time) (string, error) {
 	f["created_at"] = d.formatTime(created)
 	if !j.ScheduledAt.After(now) {
 		f["enqueued_at"] = d.formatTime(now)
+	}
+	if len(j.Headers) > 0 {
+		// An extra key, which Sidekiq keeps and ignores, as it does "tags".
+		b, err := json.Marshal(j.Headers)
+		if err != nil {
+			return "", err
+		}
+		f[headersKey] = b
 	}
 	if len(j.Tags) > 0 {
 		b, err := json.Marshal(j.Tags)

@@ -28,7 +28,13 @@ type payload struct {
 	RetriedAt    json.Number     `json:"retried_at"`
 	ErrorMessage string          `json:"error_message"`
 	Tags         json.RawMessage `json:"tags"`
+	// Headers is Quire's job metadata (issue #21), an extra key.
+	Headers json.RawMessage `json:"quire_headers"`
 }
+
+// headersKey is the extra key that holds a job's headers (Job.Headers),
+// such as its trace context.
+const headersKey = "quire_headers"
 
 // retryPolicy is what a job's "retry" says.
 type retryPolicy struct {
@@ -73,7 +79,8 @@ func (d *Driver) decodeJob(raw, queue string) (*jobtype.Job, error) {
 		ID: p.JID, Type: p.Class, Queue: queue, Args: p.Args,
 		MaxRetries: rp.max, Error: p.ErrorMessage, State: jobtype.StateRunning,
 	}
-	_ = json.Unmarshal(p.Tags, &j.Tags) // tags that are not strings are only for display
+	_ = json.Unmarshal(p.Headers, &j.Headers) // headers that are not strings are not Quire's
+	_ = json.Unmarshal(p.Tags, &j.Tags)       // tags that are not strings are only for display
 	if p.Wrapped != "" {
 		// An Active Job: the wrapper class is the same for every job.
 		j.Type = p.Wrapped

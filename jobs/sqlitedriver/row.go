@@ -30,14 +30,15 @@ type scanner interface{ Scan(dest ...any) error }
 func scanJob(s scanner) (*jobtype.Job, error) {
 	var (
 		j                                    jobtype.Job
-		state, tags                          string
+		state, tags, headers                 string
+		expires                              int64
 		args                                 []byte
 		created, enqueued, scheduled, failed int64
 		timeout, boBase, boMax, uniqueUntil  int64
 	)
 	err := s.Scan(&j.ID, &j.Queue, &state, &j.Type, &args, &j.Attempt, &j.MaxRetries, &created, &enqueued,
 		&scheduled, &j.Error, &failed, &tags, &timeout, &boBase, &boMax, &j.UniqueKey, &uniqueUntil, &j.Lease,
-		&j.BatchID)
+		&j.BatchID, &expires, &headers)
 	if err != nil {
 		return nil, err
 	}
@@ -51,6 +52,12 @@ func scanJob(s scanner) (*jobtype.Job, error) {
 	j.UniqueUntil = fromMicros(uniqueUntil)
 	if boBase > 0 {
 		j.Backoff = &jobtype.Backoff{Base: time.Duration(boBase), Max: time.Duration(boMax)}
+	}
+	j.ExpiresAt = fromMicros(expires)
+	if headers != "" {
+		if err := json.Unmarshal([]byte(headers), &j.Headers); err != nil {
+			return nil, fmt.Errorf("job %s: headers %q: %w", j.ID, headers, err)
+		}
 	}
 	if tags != "" {
 		if err := json.Unmarshal([]byte(tags), &j.Tags); err != nil {
@@ -79,7 +86,12 @@ func insertArgs(j *jobtype.Job, state jobtype.State, pos int64) []any {
 	if j.UniqueKey != "" {
 		uniqueUntil = micros(j.UniqueUntil)
 	}
+	var headers string
+	if len(j.Headers) > 0 {
+		b, _ := json.Marshal(j.Headers) // strings always encode
+		headers = string(b)
+	}
 	return []any{j.ID, j.Queue, string(state), pos, j.Type, args, j.Attempt, j.MaxRetries, micros(j.CreatedAt),
 		micros(j.EnqueuedAt), micros(j.ScheduledAt), j.Error, micros(j.FailedAt), tags, int64(j.Timeout),
-		boBase, boMax, j.UniqueKey, uniqueUntil, j.BatchID}
+		boBase, boMax, j.UniqueKey, uniqueUntil, j.BatchID, micros(j.ExpiresAt), headers}
 }

@@ -13,7 +13,7 @@ import (
 // jobCols are the columns scanJob reads, in its order.
 const jobCols = `id, queue, state, type, args, attempt, max_retries, created_at, enqueued_at, scheduled_at,
 	error, failed_at, tags, timeout_ns, backoff_base_ns, backoff_max_ns, unique_key, unique_until, lease,
-	batch_id`
+	batch_id, expires_at, headers`
 
 // due selects, in the order they became due, up to ?3 jobs of queue ?1 in
 // the states given, whose pos is at most ?2, numbered from 1.
@@ -45,8 +45,8 @@ func (s *writeStmts) prepare(db *sql.DB) error {
 		{&s.endsFront, `UPDATE ends SET front = front - ?1 WHERE id = 1 RETURNING front`},
 		{&s.insert, `INSERT INTO jobs (id, queue, state, pos, type, args, attempt, max_retries, created_at,
 			enqueued_at, scheduled_at, error, failed_at, tags, timeout_ns, backoff_base_ns, backoff_max_ns,
-			unique_key, unique_until, batch_id)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)
+			unique_key, unique_until, batch_id, expires_at, headers)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
 			ON CONFLICT (id) DO NOTHING`},
 		{&s.uniqueSweep, `DELETE FROM unique_keys WHERE expires_at IS NOT NULL AND expires_at <= ?1`},
 		{&s.uniqueGet, `SELECT job_id, coalesce(expires_at, 0) FROM unique_keys WHERE queue = ?1 AND key = ?2`},

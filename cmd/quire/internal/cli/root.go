@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/quirehq/quire/internal/app"
 
@@ -89,6 +90,15 @@ func execute(ctx context.Context, args []string, d *deps) int {
 	root := a.newRootCommand()
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if a.stopTracing != nil {
+		// Flush the last spans, within a bound: a collector that is gone
+		// must not hold the exit.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		if terr := a.stopTracing(sctx); terr != nil && a.Log != nil {
+			a.Log.Warn("quire: traces not flushed", "error", terr)
+		}
+		cancel()
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -109,6 +119,9 @@ func usagef(format string, args ...any) error { return app.Usagef(format, args..
 // from the process, and the application the settings assemble.
 type cli struct {
 	*deps
+	// stopTracing flushes and stops the trace exporter; set once the
+	// settings are read.
+	stopTracing func(context.Context) error
 	*app.App
 }
 
@@ -141,6 +154,11 @@ func (a *cli) newRootCommand() *cobra.Command {
 			if a.setRedisLogger != nil {
 				a.setRedisLogger(log)
 			}
+			stop, err := a.StartTracing(cmd.Context())
+			if err != nil {
+				return err
+			}
+			a.stopTracing = stop
 			return nil
 		},
 	}

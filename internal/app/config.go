@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/jobs/redisdriver"
@@ -71,7 +72,7 @@ type Config struct {
 	// with none of them, nothing is traced.
 	OTLPEndpoint string
 	// tracerProvider is set by App.StartTracing while traces are exported.
-	tracerProvider *tracerProvider
+	tracerProvider *sdktrace.TracerProvider
 }
 
 // AddFlags adds the settings every command shares to fs, each with its

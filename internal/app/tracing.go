@@ -2,10 +2,14 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 
 	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/exporters/otlp/otlptrace/otlptracehttp"
+	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 
@@ -49,9 +53,12 @@ func (a *App) StartTracing(ctx context.Context) (func(context.Context) error, er
 	if err != nil {
 		return nil, err
 	}
-	exp := newOTLPExporter(endpoint)
-	tp := &tracerProvider{exp: exp, resource: []attribute.KeyValue{
-		attribute.String("service.name", "quire"), attribute.String("service.version", buildinfo.Version)}}
+	exp, err := otlptracehttp.New(ctx, otlptracehttp.WithEndpointURL(endpoint))
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(resource.NewSchemaless(
+		attribute.String("service.name", "quire"), attribute.String("service.version", buildinfo.Version))))
 	g.tracerProvider = tp
 	a.Log.Info("quire: exporting traces over OTLP/HTTP", "endpoint", RedactURL(g.OTLPEndpoint))
 	return func(ctx context.Context) error {

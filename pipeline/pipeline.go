@@ -44,6 +44,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -159,6 +160,16 @@ type Config struct {
 	// deployment's own network. Defaults to false: whoever may register a
 	// webhook must not be able to make the workers call internal services.
 	WebhookAllowPrivate bool
+	// WebhookConcurrency, when positive, is how many deliveries to one
+	// webhook may be in flight at once across every worker that shares
+	// Broker: a receiver that is slow, or that refuses bursts, is not sent
+	// more than it takes while thousands of documents finish. A delivery
+	// that finds every slot taken waits its turn (its job is snoozed,
+	// without using a retry). Zero sends without a limit.
+	WebhookConcurrency int
+	// Broker is the job engine's driver, where limiters shared by every
+	// worker keep their slots. Required when WebhookConcurrency is set.
+	Broker jobs.Driver
 	// Previews configures the thumbnails of documents' first pages
 	// (preview.go). Defaults to on.
 	Previews PreviewConfig
@@ -186,6 +197,9 @@ type Pipeline struct {
 	hooks atomic.Pointer[webhookList]
 	// tagCache caches the tags' rules; see tagRulesTTL.
 	tagCache tagRuleCache
+	// webhookLimiters holds each webhook's limiter (WebhookConcurrency),
+	// by webhook ID.
+	webhookLimiters sync.Map
 }
 
 // New returns a pipeline. Register its handlers with a jobs server that
@@ -203,6 +217,12 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.Extractor == nil {
 		errs = append(errs, errors.New("Extractor is required"))
+	}
+	if cfg.WebhookConcurrency < 0 {
+		errs = append(errs, fmt.Errorf("WebhookConcurrency %d is negative", cfg.WebhookConcurrency))
+	}
+	if cfg.WebhookConcurrency > 0 && cfg.Broker == nil {
+		errs = append(errs, errors.New("Broker is required with WebhookConcurrency"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("pipeline: invalid config: %w", err)

@@ -154,7 +154,7 @@ func start(t *testing.T, jd jobs.Driver, st store.Store, db *sql.DB, blobURL str
 	t.Cleanup(func() { bs.Close() })
 	client, err := jobs.NewClient(jd, nil)
 	require.NoError(t, err)
-	cfg := pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: sharedExtractor(), Cache: c,
+	cfg := pipeline.Config{Store: st, Blobs: bs, Jobs: client, Broker: jd, Extractor: sharedExtractor(), Cache: c,
 		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }}
 	jcfg := &jobs.Config{Queues: pipeline.Queues(), Concurrency: 8,
 		PollInterval: 50 * time.Millisecond, PeriodicJobs: pipeline.PeriodicJobs()}
@@ -405,6 +405,51 @@ func testReprocessAndWebhook(t *testing.T, e *env, stagesDone []string) {
 	require.Equal(t, stagesDone, stages)
 	_, err = e.p.Reprocess(ctx, "01NOSUCHDOCUMENT0000000000")
 	require.ErrorIs(t, err, store.ErrNotFound)
+}
+
+// TestWebhookConcurrency: with WebhookConcurrency 2, no more than two
+// deliveries reach one receiver at once, though a dozen documents finish
+// together and the worker runs eight jobs at once; every delivery arrives.
+// The receiver counts the requests it holds, so the bound is read from
+// what it saw, not from timing.
+func TestWebhookConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := embedded(t, allowPrivateWebhooks, func(c *pipeline.Config, _ *jobs.Config) { c.WebhookConcurrency = 2 })
+	var (
+		mu             sync.Mutex
+		inFlight, most int
+		delivered      = map[string]bool{}
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		most = max(most, inFlight)
+		delivered[r.Header.Get(pipeline.HeaderDelivery)] = true
+		mu.Unlock()
+		time.Sleep(100 * time.Millisecond) // a slow receiver: deliveries would pile up
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}))
+	t.Cleanup(hook.Close)
+	_, err := e.store.CreateWebhook(ctx, &store.CreateWebhookParams{URL: hook.URL, Secret: "s", Events: []string{pipeline.EventDocumentDone}})
+	require.NoError(t, err)
+	const docs = 12
+	for i := range docs {
+		_, _, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: fmt.Sprintf("note-%d.txt", i),
+			Body: strings.NewReader(fmt.Sprintf("Note number %d for the slow receiver.", i)), Source: store.SourceSubmit})
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(delivered) == docs
+	}, 2*time.Minute, 20*time.Millisecond, "every document's delivery arrives")
+	mu.Lock()
+	defer mu.Unlock()
+	require.LessOrEqual(t, most, 2, "deliveries in flight at once")
+	require.Positive(t, most)
 }
 
 func TestIngestRefusesBadInput(t *testing.T) {

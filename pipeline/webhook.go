@@ -169,6 +169,35 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	if err := p.CheckWebhookURL(ctx, h.URL); err != nil {
 		return jobs.Discard(fmt.Errorf("webhook %s: %w", h.ID, err))
 	}
+	l, err := p.webhookLimiter(h.ID)
+	if err != nil {
+		return fmt.Errorf("webhook %s: %w", h.ID, err)
+	}
+	if l == nil {
+		return p.postWebhook(ctx, j, h, a.Event, body)
+	}
+	return l.Do(ctx, func(ctx context.Context) error { return p.postWebhook(ctx, j, h, a.Event, body) })
+}
+
+// webhookLimiter returns the limiter of webhook id's deliveries, nil when
+// they are not limited.
+func (p *Pipeline) webhookLimiter(id string) (*jobs.Limiter, error) {
+	if p.cfg.WebhookConcurrency <= 0 {
+		return nil, nil
+	}
+	if l, ok := p.webhookLimiters.Load(id); ok {
+		return l.(*jobs.Limiter), nil
+	}
+	l, err := jobs.NewConcurrencyLimiter(p.cfg.Broker, "webhook:"+id, p.cfg.WebhookConcurrency, &jobs.LimiterOpts{Logger: p.log})
+	if err != nil {
+		return nil, err
+	}
+	got, _ := p.webhookLimiters.LoadOrStore(id, l)
+	return got.(*jobs.Limiter), nil
+}
+
+// postWebhook posts one signed event to h.
+func (p *Pipeline) postWebhook(ctx context.Context, j *jobs.Job, h *store.Webhook, event string, body []byte) error {
 	ts := time.Now().Unix()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
@@ -176,7 +205,7 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Quire-Webhook/1")
-	req.Header.Set(HeaderEvent, a.Event)
+	req.Header.Set(HeaderEvent, event)
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
 	req.Header.Set(HeaderDelivery, j.ID)
 	req.Header.Set(HeaderSignature, Sign(h.Secret, ts, body))
@@ -184,15 +213,15 @@ func (p *Pipeline) deliverWebhook(ctx context.Context, j *jobs.Job, a webhookArg
 	err = redactWebhookErr(err)
 	if errors.Is(err, ErrWebhookTarget) {
 		// Retrying cannot help while the setting refuses the address.
-		return jobs.Discard(fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err))
+		return jobs.Discard(fmt.Errorf("deliver %s to webhook %s: %w", event, h.ID, err))
 	}
 	if err != nil {
-		return fmt.Errorf("deliver %s to webhook %s: %w", a.Event, h.ID, err)
+		return fmt.Errorf("deliver %s to webhook %s: %w", event, h.ID, err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", a.Event, h.ID, webhookOrigin(h.URL), resp.Status)
+		return fmt.Errorf("deliver %s to webhook %s: %s answered %s", event, h.ID, webhookOrigin(h.URL), resp.Status)
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ const (
 	DataDirDefault   = "./quire-data"
 	LogFormatDefault = "text"
 	LogLevelDefault  = "info"
+	// WebhookConcurrencyDefault lets a receiver take a few deliveries at
+	// once, not the hundreds a busy pipeline would otherwise send it.
+	WebhookConcurrencyDefault = 4
 )
 
 // Config holds the settings every command shares.
@@ -53,6 +56,10 @@ type Config struct {
 	// WebhookAllowPrivate lets webhooks reach loopback, private and other
 	// non-public addresses. Defaults to false.
 	WebhookAllowPrivate bool
+	// WebhookConcurrency is how many deliveries to one webhook may be in
+	// flight at once across every worker (pipeline.Config), 0 for no
+	// limit. Defaults to WebhookConcurrencyDefault.
+	WebhookConcurrency int
 	// LogLevel is debug, info, warn or error. Defaults to info.
 	LogLevel string
 	// LogFormat is text or json. Defaults to text.
@@ -86,10 +93,11 @@ func (g *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&g.BlobURL, "blob-url", "", "where documents' content is kept instead of --data-dir/blobs: file:///shared/dir, s3://bucket?region=…, gs://bucket")
 	fs.StringVar(&g.CacheURL, "cache-url", "", "cache instead of the in-process one: memcache://host:11211[,host2:11211]")
 	fs.BoolVar(&g.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers inside your own network)")
+	fs.IntVar(&g.WebhookConcurrency, "webhook-concurrency", WebhookConcurrencyDefault, "deliveries in flight to one webhook at once, across every worker sharing the job engine; 0: no limit")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
 	fs.StringVar(&g.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://otel-collector:4318 (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT; none traces nothing)")
-	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "log-level", "log-format", "otlp-endpoint"} {
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "webhook-concurrency", "log-level", "log-format", "otlp-endpoint"} {
 		WithEnv(fs, name)
 	}
 	g.ML.AddFlags(fs)
@@ -120,7 +128,8 @@ func (g *Config) LogSettings(log *slog.Logger, command string) {
 	log.Debug("quire: settings", "command", command, "data_dir", g.DataDir,
 		"redis_url", RedactURL(g.RedisURL), "redis_prefix", g.RedisPrefix,
 		"postgres_url", RedactURL(g.PostgresURL), "blob_url", RedactURL(g.BlobURL),
-		"cache_url", RedactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate)
+		"cache_url", RedactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate,
+		"webhook_concurrency", g.WebhookConcurrency)
 }
 
 // EnvName returns the environment variable of a flag: QUIRE_ and the flag's

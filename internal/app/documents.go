@@ -179,6 +179,7 @@ func openDocumentsOn(ctx context.Context, g *Config, st store.Store, blobs *blob
 	}
 	cfg := pipeline.Config{Store: d.Store, Blobs: d.Blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
 		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log,
+		WebhookConcurrency: g.WebhookConcurrency, Broker: b.Driver,
 		MaxBytes: int64(g.Limits.MaxDocumentBytes), Previews: g.Previews.pipelineConfig()}
 	if d.Analyzer != nil {
 		d.Tags = mlpipeline.NewTagSuggester(d.Store, d.Blobs)

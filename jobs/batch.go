@@ -61,6 +61,10 @@ type BatchStatus = jobtype.Batch
 // BatchEventSuccess.
 type BatchEvent = jobtype.BatchEvent
 
+// CallbackState is where a batch callback is: pending (""), firing or
+// fired.
+type CallbackState = jobtype.CallbackState
+
 // The batch callbacks.
 const (
 	BatchEventComplete = jobtype.BatchEventComplete

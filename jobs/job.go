@@ -14,6 +14,10 @@ type State = jobtype.State
 // Backoff is a retry delay chosen at enqueue time. See jobtype.Backoff.
 type Backoff = jobtype.Backoff
 
+// ErrNotImplemented is returned for what the driver's broker cannot hold:
+// batches and limiters on the Sidekiq format, for one.
+var ErrNotImplemented = jobdriver.ErrNotImplemented
+
 // Driver is a broker the engine runs on: redisdriver.Driver, or the embedded
 // one. See jobdriver.Driver.
 type Driver = jobdriver.Driver

@@ -87,7 +87,7 @@ func TestTraceFollowsJobs(t *testing.T) {
 	require.Contains(t, p2.Status().Description, "mail server down")
 	got := map[string]string{}
 	for _, a := range p2.Attributes() {
-		got[string(a.Key)] = a.Value.Emit()
+		got[string(a.Key)] = a.Value.String()
 	}
 	require.Equal(t, "second", got["job.type"])
 	require.Equal(t, "default", got["messaging.destination.name"])

@@ -387,7 +387,10 @@ func (u *ui) upload(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 }
 
 // jobTabs are the jobs page's tabs, in order.
-var jobTabs = []string{"queues", "busy", "scheduled", "retry", "dead"}
+var jobTabs = []string{"queues", "busy", "scheduled", "retry", "dead", "batches"}
+
+// batchesShown is how many batches, newest first, the batches tab lists.
+const batchesShown = 100
 
 func (u *ui) jobs(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 	ctx := r.Context()
@@ -403,6 +406,11 @@ func (u *ui) jobs(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		data["Queues"], err = u.insp.Queues(ctx)
 	case "busy":
 		data["Processes"], err = u.insp.Processes(ctx)
+	case "batches":
+		data["Batches"], err = u.insp.Batches(ctx, 0, batchesShown)
+		if errors.Is(err, jobs.ErrNotImplemented) {
+			data["NoBatches"], err = true, nil
+		}
 	default:
 		queue := r.URL.Query().Get("queue")
 		if queue != "" {

@@ -297,3 +297,37 @@ func TestUploadForm(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 1, st.Documents, "only the first upload is stored")
 }
+
+// TestJobsBatches lists batches on the jobs page: a finished one with its
+// counts and fired callbacks, and one still open.
+func TestJobsBatches(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	b.flakyOK.Store(true)
+	done, err := b.jobs.NewBatch(ctx, &jobs.BatchOpts{Description: "nightly import",
+		OnComplete: &jobs.BatchCallback{Type: "test.flaky"}})
+	require.NoError(t, err)
+	for i := range 3 {
+		_, err := done.Enqueue(ctx, "test.flaky", map[string]int{"n": i}, &jobs.EnqueueOpts{MaxRetries: jobs.NoRetries})
+		require.NoError(t, err)
+	}
+	require.NoError(t, done.Commit(ctx))
+	open, err := b.jobs.NewBatch(ctx, &jobs.BatchOpts{Description: "still being filled"})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		st, err := b.insp.Batch(ctx, done.ID())
+		require.NoError(t, err)
+		return st.Pending == 0 && st.Complete == jobs.CallbackState("fired")
+	}, time.Minute, 20*time.Millisecond)
+
+	c, _ := b.login(t, auth.ScopeRead)
+	_, page := b.get(t, c, "/jobs?tab=batches")
+	require.Contains(t, page, `<tr data-batch-id="`+done.ID()+`">`)
+	require.Contains(t, page, "nightly import")
+	require.Contains(t, page, `<span class="state state-done">finished</span>`)
+	require.Contains(t, page, `<td class="num">3</td><td class="num">0</td><td class="num">3</td><td class="num">0</td>`)
+	require.Contains(t, page, "complete: fired · success: fired")
+	require.Contains(t, page, `<tr data-batch-id="`+open.ID()+`">`)
+	require.Contains(t, page, `<span class="state">open</span>`)
+}

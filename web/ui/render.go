@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"html"
 	"html/template"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/quirehq/quire/internal/bytesize"
+	"github.com/quirehq/quire/jobs"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/edge"
 )
@@ -49,6 +51,11 @@ func parsePages() (map[string]*template.Template, error) {
 		"kindClass": kindClass,
 		"seconds":   func(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) },
 		"viewURL":   viewURL,
+		// batchDone counts a batch's members that reached a final state.
+		"batchDone": func(b *jobs.BatchStatus) int64 { return b.Succeeded + b.Dead },
+		"callbackState": func(s jobs.CallbackState) string {
+			return cmp.Or(string(s), "pending")
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {

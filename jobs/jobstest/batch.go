@@ -332,8 +332,7 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 		n++
 	}
 	for _, w := range workers {
-		require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
-		require.NoError(t, w.wait(), "graceful stop")
+		w.stop(t)
 	}
 	runs := readTallies(t, dir, "callback")
 	want := map[string]int{}

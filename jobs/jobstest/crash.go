@@ -60,8 +60,7 @@ func exerciseCrash(t *testing.T, h Harness) {
 			n++
 		}
 		for _, w := range workers {
-			require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
-			require.NoError(t, w.wait(), "graceful stop")
+			w.stop(t)
 		}
 		runs := readTallies(t, dir, "done")
 		missing, dups := 0, 0

@@ -43,6 +43,10 @@ func RunWorkerProcessIfAsked(h Harness) {
 }
 
 func runWorkerProcess(h Harness) int {
+	// SIGTERM stops gracefully from the start: a test that stops a worker
+	// it has just started must not find it killed by the default action.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := h.OpenFromEnv()
 	if err != nil {
@@ -58,6 +62,8 @@ func runWorkerProcess(h Harness) int {
 		// One write per line: O_APPEND keeps lines whole.
 		_, _ = tally.WriteString(event + " " + id + "\n")
 	}
+	// SIGTERM is handled from here on (workerProcess.stop waits for it).
+	mark(eventReady, strconv.Itoa(os.Getpid()))
 	hs := jobs.NewHandlers()
 	// Arguments are [milliseconds].
 	jobs.HandleArgs(hs, "work", func(ctx context.Context, j *jobs.Job, ms []int) error {
@@ -94,8 +100,6 @@ func runWorkerProcess(h Harness) int {
 		log.Error("new server", "error", err)
 		return 2
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
 	if err := srv.Run(ctx); err != nil {
 		log.Error("stop", "error", err)
 		return 1
@@ -109,6 +113,27 @@ type workerProcess struct {
 	done    chan struct{} // closed when the process has exited
 	waitErr error         // how it exited; read after done
 	tally   string
+}
+
+// eventReady is the tally line a worker writes once SIGTERM stops it
+// gracefully.
+const eventReady = "ready"
+
+// stop stops the worker with SIGTERM, once it handles the signal, and
+// requires a graceful exit.
+func (w *workerProcess) stop(t *testing.T) {
+	t.Helper()
+	pid := strconv.Itoa(w.cmd.Process.Pid)
+	eventually(t, 30*time.Second, "worker "+pid+" ready", func() bool {
+		data, err := os.ReadFile(w.tally)
+		return err == nil && strings.Contains(string(data), eventReady+" "+pid+"\n")
+	})
+	if err := w.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatalf("stop worker %s: %v", pid, err)
+	}
+	if err := w.wait(); err != nil {
+		t.Fatalf("worker %s did not stop gracefully: %v", pid, err)
+	}
 }
 
 // wait waits for the process to exit and returns how it exited.

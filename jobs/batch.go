@@ -94,6 +94,10 @@ type BatchCallback struct {
 	Queue string
 	// MaxRetries as in EnqueueOpts.
 	MaxRetries int
+	// ExpiresIn, when positive, discards the callback (to the dead set, as
+	// EnqueueOpts.ExpiresIn does) if it has not started that long after it
+	// fired: for a callback meant for one process, which may be gone.
+	ExpiresIn time.Duration
 }
 
 // BatchCallbackArgs are the arguments of a callback enqueued without Args.
@@ -110,6 +114,7 @@ type storedCallback struct {
 	Args       json.RawMessage `json:"args,omitempty"`
 	Queue      string          `json:"queue,omitempty"`
 	MaxRetries int             `json:"max_retries,omitempty"`
+	ExpiresIn  time.Duration   `json:"expires_in,omitempty"`
 }
 
 type storedCallbacks struct {
@@ -170,7 +175,10 @@ func storeCallback(cb *BatchCallback) (*storedCallback, error) {
 			return nil, err
 		}
 	}
-	s := &storedCallback{Type: cb.Type, Queue: cb.Queue, MaxRetries: cb.MaxRetries}
+	if cb.ExpiresIn < 0 {
+		return nil, fmt.Errorf("ExpiresIn %s must not be negative", cb.ExpiresIn)
+	}
+	s := &storedCallback{Type: cb.Type, Queue: cb.Queue, MaxRetries: cb.MaxRetries, ExpiresIn: cb.ExpiresIn}
 	if cb.Args != nil {
 		b, err := json.Marshal(cb.Args)
 		if err != nil {
@@ -196,21 +204,25 @@ func (b *Batch) Enqueue(ctx context.Context, jobType string, args any, opts *Enq
 
 // EnqueueMany adds jobs to the batch and enqueues them. The jobs join the
 // batch before they are stored, so the batch cannot finish without them.
-// Unique jobs are refused: a duplicate would be a member that never runs.
+//
+// A unique job that another job holds the key of is not stored (its
+// Duplicate is set, as with Client.Enqueue): it counts in the batch as a
+// member that succeeded at once, since the job holding the key does its
+// work. When the batch must wait for that work too, the holder has to be a
+// member itself.
 func (b *Batch) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Job, error) {
 	now := b.c.clock.Now()
 	out := make([]*Job, len(params))
 	members := make(map[string]string, len(params))
+	ids := make([]string, len(params))
 	for i, p := range params {
-		if p.Opts != nil && p.Opts.Unique != nil {
-			return nil, fmt.Errorf("batch %s: job %d of %d: a batch job cannot be unique", b.id, i+1, len(params))
-		}
 		j, err := b.c.newJob(now, p.Type, p.Args, p.Opts)
 		if err != nil {
 			return nil, fmt.Errorf("batch %s: job %d of %d: %w", b.id, i+1, len(params), err)
 		}
 		j.BatchID = b.id
 		out[i] = j
+		ids[i] = j.ID
 		members[j.ID] = j.Queue
 	}
 	if err := b.c.driver.BatchMemberAdd(ctx, &jobdriver.BatchMemberAddParams{ID: b.id, Members: members}); err != nil {
@@ -219,7 +231,59 @@ func (b *Batch) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Job
 	if err := b.c.insert(ctx, out); err != nil {
 		return nil, fmt.Errorf("batch %s: enqueue %d jobs: %w", b.id, len(out), err)
 	}
+	// The store put the holder's id in place of a duplicate's: the member
+	// recorded is the id the job had when it joined.
+	var dups []jobdriver.BatchOutcome
+	for i, j := range out {
+		if j.Duplicate {
+			dups = append(dups, jobdriver.BatchOutcome{Member: ids[i], Succeeded: true})
+		}
+	}
+	if len(dups) > 0 {
+		fires, err := b.c.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: b.id, Outcomes: dups, Now: b.c.clock.Now()})
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: record %d duplicates: %w", b.id, len(dups), err)
+		}
+		if err := b.c.fireBatches(ctx, fires); err != nil {
+			return nil, fmt.Errorf("batch %s: %w", b.id, err)
+		}
+	}
 	return out, nil
+}
+
+// batchKey is the context key of the batch that jobs enqueued with the
+// context join.
+type batchKey struct{}
+
+// WithBatch returns a context in which every job a Client enqueues joins
+// batch id, as if enqueued through OpenBatch(id): a command that enqueues
+// work deep in other code (an ingest that enqueues its first stage) tracks
+// it as one batch without passing the batch along. An empty id detaches:
+// jobs enqueued with the context join no batch.
+//
+// The context a handler runs with carries its job's batch, so the jobs a
+// batch member enqueues join the batch too, and the batch completes only
+// once the whole tree of work it started has. A handler detaches work that
+// must not hold the batch up (a notification retried for hours) with
+// WithBatch(ctx, "").
+func WithBatch(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, batchKey{}, id)
+}
+
+// batchGone reports an error of a batch that takes no more members: the
+// context's batch finished (a member run again after a crash, once the
+// batch completed without it) or expired. Work enqueued with the context is
+// then enqueued outside the batch: it must not be lost because the batch
+// that started it is over.
+func batchGone(err error) bool {
+	return errors.Is(err, ErrBatchFinished) || errors.Is(err, ErrNotFound)
+}
+
+// BatchFromContext returns the batch that jobs enqueued with ctx join, or
+// "" for none.
+func BatchFromContext(ctx context.Context) string {
+	id, _ := ctx.Value(batchKey{}).(string)
+	return id
 }
 
 // Commit lets the batch's callbacks fire: at once if every member finished
@@ -307,7 +371,7 @@ func (c *Client) fireBatch(ctx context.Context, f jobtype.BatchFire) ([]jobtype.
 			args = cb.Args
 		}
 		now := c.clock.Now()
-		j, err := c.newJob(now, cb.Type, args, &EnqueueOpts{Queue: cb.Queue, MaxRetries: cb.MaxRetries,
+		j, err := c.newJob(now, cb.Type, args, &EnqueueOpts{Queue: cb.Queue, MaxRetries: cb.MaxRetries, ExpiresIn: cb.ExpiresIn,
 			Tags: []string{"batch:" + b.ID, "batch_event:" + string(f.Event)}})
 		if err != nil {
 			return nil, err
@@ -419,11 +483,17 @@ func (in *Inspector) recordCancelledInBatch(ctx context.Context, id string) erro
 	if err != nil || j.BatchID == "" {
 		return nil // gone again, or no batch
 	}
+	return in.recordInBatch(ctx, j.BatchID, id)
+}
+
+// recordInBatch records batch member id as dead in batch and fires the
+// callbacks that became due. A member recorded already is left as it was.
+func (in *Inspector) recordInBatch(ctx context.Context, batch, id string) error {
 	c, _ := NewClient(in.driver, &ClientConfig{Clock: in.clock}) // fails only without a driver
-	fires, err := in.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: j.BatchID, Now: in.clock.Now(),
+	fires, err := in.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: batch, Now: in.clock.Now(),
 		Outcomes: []jobdriver.BatchOutcome{{Member: id}}})
 	if err != nil {
-		return fmt.Errorf("record cancelled job %s in batch %s: %w", id, j.BatchID, err)
+		return fmt.Errorf("record job %s in batch %s: %w", id, batch, err)
 	}
 	return c.fireBatches(ctx, fires)
 }

@@ -154,6 +154,12 @@ func NewClient(d Driver, cfg *ClientConfig) (*Client, error) {
 // args is encoded as JSON; json.RawMessage and []byte are taken as JSON as
 // they are.
 func (c *Client) Enqueue(ctx context.Context, jobType string, args any, opts *EnqueueOpts) (*Job, error) {
+	if id := BatchFromContext(ctx); id != "" {
+		j, err := c.OpenBatch(id).Enqueue(ctx, jobType, args, opts)
+		if !batchGone(err) {
+			return j, err
+		}
+	}
 	j, err := c.newJob(c.clock.Now(), jobType, args, opts)
 	if err != nil {
 		return nil, err
@@ -168,6 +174,12 @@ func (c *Client) Enqueue(ctx context.Context, jobType string, args any, opts *En
 // and returns them once all are durable. If any job is invalid, none is
 // stored.
 func (c *Client) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Job, error) {
+	if id := BatchFromContext(ctx); id != "" {
+		js, err := c.OpenBatch(id).EnqueueMany(ctx, params)
+		if !batchGone(err) {
+			return js, err
+		}
+	}
 	now := c.clock.Now()
 	out := make([]*Job, len(params))
 	for i, p := range params {

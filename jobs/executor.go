@@ -64,6 +64,9 @@ func (e *executor) execute(parent context.Context, h *lease.Held) jobdriver.Comp
 	}
 	timeout = cmpOr(timeout, e.cfg.JobTimeout)
 	ctx, cancelJob := context.WithCancelCause(parent)
+	if j.BatchID != "" {
+		ctx = WithBatch(ctx, j.BatchID) // what the handler enqueues joins its batch
+	}
 	cancel := context.CancelFunc(func() {})
 	if timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, timeout)

@@ -278,11 +278,18 @@ func (in *Inspector) Retry(ctx context.Context, state State, id string) error {
 }
 
 // Delete removes a ready, scheduled, retry or dead job. With an empty state
-// it looks in the retry, dead, scheduled and ready sets.
+// it looks in the retry, dead, scheduled and ready sets. A batch member that
+// had not finished counts as dead in its batch: the batch does not wait for
+// a job that will never run.
 func (in *Inspector) Delete(ctx context.Context, state State, id string) error {
-	return in.each(state, []State{StateRetry, StateDead, StateScheduled, StateReady}, func(s State) error {
+	j, _ := in.driver.JobGet(ctx, &jobdriver.JobGetParams{ID: id}) // nil when gone: Delete reports it
+	err := in.each(state, []State{StateRetry, StateDead, StateScheduled, StateReady}, func(s State) error {
 		return in.driver.JobDelete(ctx, &jobdriver.JobDeleteParams{State: s, ID: id})
 	})
+	if err != nil || j == nil || j.BatchID == "" {
+		return err
+	}
+	return in.recordInBatch(ctx, j.BatchID, id)
 }
 
 // CancelReasonDefault is the error a job cancelled without a reason is

@@ -261,6 +261,96 @@ func exerciseBatch(t *testing.T, h Harness) {
 		require.Equal(t, []string{"complete " + batch.ID()}, events)
 	})
 
+	t.Run("BatchJobsEnqueuedByMembersJoin", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		hs := batchHandlers(b)
+		// "fanout" enqueues three "leaf" jobs with its context, which join
+		// its batch, and one detached "ok", which does not; "leaf" records
+		// itself, so the callback can be seen to come after every leaf.
+		hs.Handle("fanout", func(ctx context.Context, j *jobs.Job) error {
+			if _, err := b.client.EnqueueMany(ctx, []jobs.EnqueueParams{{Type: "leaf"}, {Type: "leaf"}, {Type: "leaf"}}); err != nil {
+				return err
+			}
+			_, err := b.client.Enqueue(jobs.WithBatch(ctx, ""), "ok", nil, &jobs.EnqueueOpts{RunIn: time.Hour})
+			return err
+		}, nil)
+		hs.Handle("leaf", func(ctx context.Context, j *jobs.Job) error {
+			if got := jobs.BatchFromContext(ctx); got != j.BatchID {
+				return fmt.Errorf("leaf's context carries batch %q, its job %q", got, j.BatchID)
+			}
+			b.handled.add("leaf")
+			return nil
+		}, nil)
+		batch, err := b.client.NewBatch(ctx, &jobs.BatchOpts{OnComplete: callbacks.OnComplete})
+		require.NoError(t, err)
+		// Enqueued with a context that carries the batch, as a command that
+		// ingests through other code does.
+		_, err = b.client.Enqueue(jobs.WithBatch(ctx, batch.ID()), "fanout", nil, nil)
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		srv := startServer(t, b.driver, jobs.Config{Handlers: hs, Concurrency: 4})
+		events := waitFired(t, b, srv, batch.ID(), 4)
+		require.Equal(t, []string{"leaf", "leaf", "leaf", "complete " + batch.ID()}, events, "the callback waits for the jobs members enqueued")
+		st := mustBatch(t, b, batch.ID())
+		require.Equal(t, int64(4), st.Total, "fanout and its three leaves; the detached job is not a member")
+		require.Equal(t, int64(4), st.Succeeded)
+		later, err := b.insp.Jobs(ctx, &jobs.ListParams{State: jobs.StateScheduled})
+		require.NoError(t, err)
+		require.Len(t, later, 1)
+		require.Empty(t, later[0].BatchID, "a job enqueued with WithBatch(ctx, \"\") joins no batch")
+	})
+
+	t.Run("BatchUniqueDuplicateCountsSucceeded", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		h.require(t, CapabilityUnique)
+		b := setup(t, h)
+		unique := &jobs.EnqueueOpts{RunIn: time.Hour, Unique: &jobs.UniqueOpts{Key: "report:7"}}
+		holder, err := b.client.Enqueue(ctx, "ok", nil, unique)
+		require.NoError(t, err)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		js, err := batch.EnqueueMany(ctx, []jobs.EnqueueParams{
+			{Type: "ok", Opts: unique},
+			{Type: "ok", Opts: &jobs.EnqueueOpts{Unique: &jobs.UniqueOpts{Key: "report:8"}}},
+		})
+		require.NoError(t, err)
+		require.True(t, js[0].Duplicate)
+		require.Equal(t, holder.ID, js[0].ID, "a duplicate returns its holder")
+		require.False(t, js[1].Duplicate)
+		st := mustBatch(t, b, batch.ID())
+		require.Equal(t, int64(2), st.Total)
+		require.Equal(t, int64(1), st.Succeeded, "the duplicate counts as done: its holder does the work")
+		require.Equal(t, int64(1), st.Pending)
+		require.NoError(t, batch.Commit(ctx))
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		events := waitFired(t, b, srv, batch.ID(), 2)
+		require.ElementsMatch(t, []string{"complete " + batch.ID(), "success " + batch.ID()}, events)
+		got, err := b.insp.Job(ctx, holder.ID)
+		require.NoError(t, err)
+		require.Equal(t, jobs.StateScheduled, got.State, "the holder is not a member and still waits")
+	})
+
+	t.Run("BatchDeletedMemberCountsDead", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		waiting, err := batch.Enqueue(ctx, "ok", nil, &jobs.EnqueueOpts{RunIn: time.Hour})
+		require.NoError(t, err)
+		_, err = batch.Enqueue(ctx, "ok", nil, nil)
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		require.NoError(t, b.insp.Delete(ctx, "", waiting.ID))
+		require.Equal(t, int64(1), mustBatch(t, b, batch.ID()).Dead, "a deleted member never runs: dead in its batch")
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		events := waitFired(t, b, srv, batch.ID(), 1)
+		require.Equal(t, []string{"complete " + batch.ID()}, events)
+	})
+
 	if h.ProcessEnv != nil {
 		t.Run("BatchSIGKILLCallbacksRunOnce", func(t *testing.T) {
 			t.Parallel()

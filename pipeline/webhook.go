@@ -100,7 +100,10 @@ func (p *Pipeline) enqueueWebhooks(ctx context.Context, doc *store.Document, eve
 	if len(params) == 0 {
 		return nil
 	}
-	if _, err := p.cfg.Jobs.EnqueueMany(ctx, params); err != nil {
+	// Deliveries join no batch the stage's job is in: a receiver that is
+	// down is retried for hours, and a batch tracking documents (quire
+	// process) must not wait for it.
+	if _, err := p.cfg.Jobs.EnqueueMany(jobs.WithBatch(ctx, ""), params); err != nil {
 		return fmt.Errorf("enqueue %d webhook deliveries: %w", len(params), err)
 	}
 	return nil

@@ -37,6 +37,9 @@ type ProcessSummary struct {
 	// Interrupted says the run was stopped before every document
 	// finished.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// BatchID is the job engine's batch of the run's jobs (see the jobs
+	// page's batches tab), empty when the broker keeps no batches.
+	BatchID string `json:"batch_id,omitempty"`
 }
 
 // tracker follows the documents of one process run to done or failed.
@@ -327,14 +330,34 @@ func addChildren(ctx context.Context, st store.Documents, tr *tracker, id string
 	}
 }
 
-// processIdle is how long ProcessFiles waits without hearing of a finished
-// document, while some are pending, before it asks the store about them.
-// Its own worker tells it of every document it finishes
-// (pipeline.Config.Finished) and of every attachment it finds
-// (pipeline.Config.Ingested); the store is only asked about documents that
-// another process sharing the broker took, which no event of this process
-// reports, and then once per processIdle of silence, not per document.
-const processIdle = 5 * time.Second
+// How ProcessFiles learns that its documents are finished. Its own worker
+// tells it of every document it finishes (pipeline.Config.Finished) and of
+// every attachment it finds (pipeline.Config.Ingested). Documents that
+// another process sharing the broker took are covered by a batch: the run's
+// ingests enqueue their first jobs into one, every job those jobs enqueue
+// joins it (jobs.WithBatch), and its completion callback comes to this
+// process. Only then is the store read, once, for the documents no event
+// reported.
+const (
+	// queueProcess is where the completion callbacks of process runs wait:
+	// only process commands serve it, each taking its own run's.
+	queueProcess = "process"
+	// jobProcessDone is a run's completion callback.
+	jobProcessDone = "quire.process.done"
+	// processCallbackTTL bounds how long a run's callback may wait for its
+	// process: one whose run was interrupted, or killed, goes to the dead
+	// set after it instead of waiting in the queue for ever.
+	processCallbackTTL = time.Hour
+	// processCallbackSnooze is how long a process that fetched another
+	// run's callback leaves it for that run's process.
+	processCallbackSnooze = time.Second
+	// processIdle is how long ProcessFiles waits without hearing of a
+	// finished document before it asks the store about the documents it
+	// cannot learn of otherwise: those of an earlier run still in progress
+	// (not members of this run's batch), or every document when the broker
+	// keeps no batches.
+	processIdle = 5 * time.Second
+)
 
 // ProcessFilesParams are the inputs of ProcessFiles.
 type ProcessFilesParams struct {
@@ -373,9 +396,11 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 	tr := newTracker()
 	tr.files = len(p.Files)
 	tr.start = start
+	var client *jobs.Client
 	docs, err := OpenDocuments(ctx, &a.Config, b, a.Log, func(c *pipeline.Config) {
 		c.Finished = tr.finished
 		c.Ingested = func(parent string, d *store.Document) { tr.addChild(parent, d.ID) }
+		client = c.Jobs
 	})
 	if err != nil {
 		return nil, err
@@ -389,6 +414,14 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 	queues := maps.Clone(pipeline.Queues())
 	if _, ok := queues[jobs.QueueDefault]; !ok {
 		queues[jobs.QueueDefault] = 1
+	}
+	run, err := a.newProcessBatch(ctx, client, len(p.Files))
+	if err != nil {
+		return nil, err
+	}
+	if run.batch != nil {
+		queues[queueProcess] = 1
+		jobs.HandleArgs(handlers, jobProcessDone, run.callback, nil)
 	}
 	shutdownTimeout := p.ShutdownTimeout
 	if shutdownTimeout < 0 {
@@ -428,15 +461,20 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 			sem <- struct{}{}
 			wg.Go(func() {
 				defer func() { <-sem }()
-				a.ingestFile(ctx, docs, tr, path)
+				a.ingestFile(run.context(ctx), docs, tr, path)
 			})
 		}
 		wg.Wait()
 	}()
 
 	interrupted := false
+	// Without a batch the store is asked after each processIdle of
+	// silence; with one, only once the batch completed.
 	idle := time.NewTimer(processIdle)
 	defer idle.Stop()
+	if run.waiting() {
+		idle.Stop()
+	}
 	ingesting := true
 	for {
 		select {
@@ -445,10 +483,29 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 		case <-ingestDone:
 			ingesting = false
 			ingestDone = nil
+			if run.batch != nil {
+				// Every file's first job joined the batch: it may complete.
+				if err := run.batch.Commit(context.WithoutCancel(ctx)); err != nil {
+					a.Log.Warn("process: cannot commit the run's batch; asking the store instead", "batch_id", run.batch.ID(), "error", err)
+					run.failed = true
+					idle.Reset(processIdle)
+				}
+			}
 		case <-tr.wake:
+			if !run.waiting() {
+				idle.Reset(processIdle)
+			}
+		case <-run.done:
+			run.done, run.complete = nil, true
+			a.Log.Info("process: every job of the run finished", "batch_id", run.batch.ID())
+			if err := pollDocuments(ctx, docs.Store, tr, tr.pending()); err != nil && ctx.Err() == nil {
+				a.Log.Warn("process: cannot read documents; retrying", "error", err)
+			}
 			idle.Reset(processIdle)
 		case <-idle.C:
-			if err := pollDocuments(ctx, docs.Store, tr, tr.pending()); err != nil && ctx.Err() == nil {
+			pending := tr.pending()
+			a.Log.Debug("process: asking the store about documents no event reported", "num_documents", len(pending))
+			if err := pollDocuments(ctx, docs.Store, tr, pending); err != nil && ctx.Err() == nil {
 				a.Log.Warn("process: cannot read documents; retrying", "error", err)
 			}
 			idle.Reset(processIdle)
@@ -458,12 +515,21 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 		}
 		total, finished := tr.counts()
 		progress(finished, total, !ingesting)
-		if !ingesting && finished == total {
+		// With a batch the run ends when it completed too: its callback
+		// must not be left for no one.
+		if !ingesting && finished == total && !run.waiting() {
 			break
 		}
 	}
 	if interrupted && ingestDone != nil {
 		<-ingestDone // ctx is done: the ingest loop stops at the next file
+		if run.batch != nil {
+			// Committed, the batch is kept only for its retention once its
+			// jobs finished, and its callback expires unclaimed.
+			if err := run.batch.Commit(context.WithoutCancel(ctx)); err != nil {
+				a.Log.Warn("process: cannot commit the run's batch", "batch_id", run.batch.ID(), "error", err)
+			}
+		}
 	}
 	stopCtx := context.WithoutCancel(ctx)
 	if shutdownTimeout > 0 {
@@ -474,8 +540,68 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 	stopErr := srv.Stop(stopCtx)
 	sum := tr.summary(time.Since(start))
 	sum.Interrupted = interrupted
+	if run.batch != nil {
+		sum.BatchID = run.batch.ID()
+	}
 	if stopErr != nil {
 		return sum, fmt.Errorf("stop worker: %w", stopErr)
 	}
 	return sum, nil
+}
+
+// processBatch is the batch of one process run, nil when the broker keeps
+// no batches.
+type processBatch struct {
+	batch *jobs.Batch
+	// done is closed when the batch's completion callback ran here;
+	// complete records it once the run's loop saw it.
+	done     chan struct{}
+	once     sync.Once
+	complete bool
+	// failed says the batch could not be committed: the run asks the
+	// store instead.
+	failed bool
+}
+
+// waiting reports whether the run waits for its batch to complete.
+func (r *processBatch) waiting() bool { return r.batch != nil && !r.complete && !r.failed }
+
+// newProcessBatch creates the batch of a run of files.
+func (a *App) newProcessBatch(ctx context.Context, client *jobs.Client, files int) (*processBatch, error) {
+	run := &processBatch{done: make(chan struct{})}
+	host, _ := os.Hostname()
+	b, err := client.NewBatch(ctx, &jobs.BatchOpts{
+		Description: fmt.Sprintf("quire process: %d files, on %s, pid %d", files, host, os.Getpid()),
+		OnComplete:  &jobs.BatchCallback{Type: jobProcessDone, Queue: queueProcess, ExpiresIn: processCallbackTTL},
+	})
+	switch {
+	case errors.Is(err, jobs.ErrNotImplemented):
+		a.Log.Info("process: the broker keeps no batches; asking the store about documents other processes finish")
+		run.done = nil
+		return run, nil
+	case err != nil:
+		return nil, fmt.Errorf("create the run's batch: %w", err)
+	}
+	run.batch = b
+	return run, nil
+}
+
+// context returns ctx for the run's ingests: the jobs they enqueue join the
+// batch. The worker's own context must not carry it, or its periodic jobs
+// would join too.
+func (r *processBatch) context(ctx context.Context) context.Context {
+	if r.batch == nil {
+		return ctx
+	}
+	return jobs.WithBatch(ctx, r.batch.ID())
+}
+
+// callback is the handler of the runs' completion callbacks: this run's
+// ends the wait; another run's is left to its own process.
+func (r *processBatch) callback(_ context.Context, _ *jobs.Job, args jobs.BatchCallbackArgs) error {
+	if args.BatchID != r.batch.ID() {
+		return jobs.Snooze(processCallbackSnooze)
+	}
+	r.once.Do(func() { close(r.done) })
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/quirehq/quire/internal/app"
+	"github.com/quirehq/quire/jobs"
 
 	"github.com/stretchr/testify/require"
 
@@ -172,4 +173,46 @@ func TestReprocess(t *testing.T) {
 	r = b.run(t, "reprocess", "01NOSUCHDOCUMENT0000000000")
 	require.Equal(t, exitError, r.code)
 	require.Contains(t, r.stderr, "document 01NOSUCHDOCUMENT0000000000 not found")
+}
+
+// TestProcessBatchWithSharedWorker runs quire process beside a worker that
+// shares its broker and store, so that some documents, and the attachment of
+// one, are finished by the other process: the run learns it from its batch's
+// completion callback, without asking the store while it waits.
+func TestProcessBatchWithSharedWorker(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	startServe(t, b, "--queues", "extract=3,ocr=1,analyze=4,notify=5,maintenance=1", "--concurrency", "4")
+	in := filepath.Join(t.TempDir(), "in")
+	copyTestdata(t, in, "pdf/float.pdf", "html/udhr-eng.html", "office/udhr.docx", "pdf/encrypted.pdf",
+		"email/spamassassin-easy-ham-1-00775.eml", "images/text.png")
+	r := b.run(t, "process", in, "--json", "--log-level", "debug", "--concurrency", "1")
+	require.Equal(t, exitError, r.code, "the encrypted PDF fails\nstdout: %s\nstderr: %s", r.stdout, r.stderr)
+	sum := decodeLastLine[struct {
+		processResult
+		BatchID string `json:"batch_id"`
+	}](t, r)
+	require.Equal(t, 7, sum.Total, "6 files and the email's attachment: %+v\n%s", sum, r.stderr)
+	require.Equal(t, 1, sum.Failed, "%+v", sum)
+	require.Equal(t, 6, sum.Done, "%+v", sum)
+	require.Zero(t, sum.Unfinished)
+	require.NotEmpty(t, sum.BatchID)
+	require.Contains(t, r.stderr, "every job of the run finished")
+	require.NotContains(t, r.stderr, "asking the store about documents no event reported", "the run waits for its batch, not the store")
+
+	br, err := app.OpenBroker(&app.Config{RedisURL: b.redisURL, RedisPrefix: b.prefix})
+	require.NoError(t, err)
+	defer br.Close()
+	insp := jobs.NewInspector(br.Driver, nil)
+	st, err := insp.Batch(t.Context(), sum.BatchID)
+	require.NoError(t, err)
+	require.Equal(t, jobs.CallbackState("fired"), st.Complete)
+	require.Zero(t, st.Pending)
+	// One extract job per file and per attachment at least; the webhooks
+	// and the sweep's jobs are not members.
+	require.GreaterOrEqual(t, st.Total, int64(7), "%+v", st)
+	require.Contains(t, st.Description, "quire process: 6 files")
+	left, err := insp.Jobs(t.Context(), &jobs.ListParams{Queue: "process", State: jobs.StateReady})
+	require.NoError(t, err)
+	require.Empty(t, left, "the run took its callback")
 }

@@ -366,6 +366,29 @@ func (c *Client) recordBatchOutcomes(ctx context.Context, log *slog.Logger, cs [
 	return nil
 }
 
+// batchCompleter completes jobs through a driver that records their batch
+// outcomes in the same transaction, then fires the callbacks that became
+// due: the completer's driver on such a broker.
+type batchCompleter struct {
+	d   jobdriver.BatchCompleter
+	c   *Client
+	log *slog.Logger
+}
+
+func (b *batchCompleter) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteManyParams) (*jobdriver.JobCompleteManyResult, error) {
+	res, err := b.d.JobCompleteManyBatched(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	// The claims are committed with the completions: a failure here, or a
+	// crash, leaves the callbacks firing, for the sweep. The completions
+	// must not be retried for it.
+	if err := b.c.fireBatches(ctx, res.BatchFires); err != nil {
+		b.log.Warn("jobs: batch callbacks left firing; the batch sweep retries them", "error", err)
+	}
+	return res, nil
+}
+
 // sweepBatches fires the callbacks left firing longer than grace, by
 // processes that died after claiming them.
 func (c *Client) sweepBatches(ctx context.Context, grace time.Duration) (int, error) {

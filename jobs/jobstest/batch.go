@@ -259,6 +259,47 @@ func exerciseBatch(t *testing.T, h Harness) {
 			BatchFiringGrace: time.Nanosecond})
 		events := waitFired(t, b, srv, batch.ID(), 1)
 		require.Equal(t, []string{"complete " + batch.ID()}, events)
+		// The sweep ran as the leader of "batch_sweep", and the stopped
+		// server resigned, so another process may lead at once. free
+		// reports whether no one leads, without keeping the leadership.
+		free := func() bool {
+			ok, err := b.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{Name: "batch_sweep", Token: "probe", TTL: time.Minute, Now: time.Now()})
+			require.NoError(t, err)
+			require.NoError(t, b.driver.LeaderResign(ctx, &jobdriver.LeaderResignParams{Name: "batch_sweep", Token: "probe"}))
+			return ok
+		}
+		require.True(t, free(), "the stopped server resigned the sweep's leadership")
+		srv = startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b), BatchSweepInterval: 20 * time.Millisecond})
+		eventually(t, 10*time.Second, "a server leads the sweep", func() bool { return !free() })
+		require.NoError(t, srv.Stop(ctx))
+		require.True(t, free(), "the stopped server resigned again")
+	})
+
+	t.Run("BatchSweepRunsOnOneServer", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		// Held by another process: no server of this test sweeps, so a
+		// callback left firing stays firing.
+		ok, err := b.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{Name: "batch_sweep", Token: "other", TTL: time.Hour, Now: time.Now()})
+		require.NoError(t, err)
+		require.True(t, ok)
+		batch, err := b.client.NewBatch(ctx, &jobs.BatchOpts{OnComplete: callbacks.OnComplete})
+		require.NoError(t, err)
+		fires, err := b.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: batch.ID(), Commit: true, Now: time.Now()})
+		require.NoError(t, err)
+		require.Len(t, fires, 2)
+		cfg := jobs.Config{Handlers: batchHandlers(b), BatchSweepInterval: 20 * time.Millisecond, BatchFiringGrace: time.Nanosecond}
+		srv1, srv2 := startServer(t, b.driver, cfg), startServer(t, b.driver, cfg)
+		// Long enough for many sweep ticks of both servers; the callback
+		// must still be firing. (A sweep that ran would fire it.)
+		time.Sleep(300 * time.Millisecond)
+		require.Equal(t, "firing", string(mustBatch(t, b, batch.ID()).Complete), "a server that does not lead does not sweep")
+		require.NoError(t, srv2.Stop(ctx))
+		// The other process resigns: one of the servers takes over and sweeps.
+		require.NoError(t, b.driver.LeaderResign(ctx, &jobdriver.LeaderResignParams{Name: "batch_sweep", Token: "other"}))
+		events := waitFired(t, b, srv1, batch.ID(), 1)
+		require.Equal(t, []string{"complete " + batch.ID()}, events)
 	})
 
 	if h.ProcessEnv != nil {

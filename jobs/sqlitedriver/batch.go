@@ -113,7 +113,7 @@ func (d *Driver) BatchRecord(ctx context.Context, p *jobdriver.BatchRecordParams
 	var fires []jobtype.BatchFire
 	err := d.write(ctx, durable, func(tx *sql.Tx) error {
 		var err error
-		fires, err = recordBatch(ctx, tx, p.ID, p.Outcomes, p.Commit, micros(p.Now))
+		fires, err = d.recordBatch(ctx, tx, p.ID, p.Outcomes, p.Commit, false, micros(p.Now))
 		return err
 	})
 	if err != nil {
@@ -128,9 +128,23 @@ func (d *Driver) BatchRecord(ctx context.Context, p *jobdriver.BatchRecordParams
 // a success moves a member from pending or dead to succeeded, a dead outcome
 // moves it from pending to dead and never overrides a success, and the
 // counters move with them, so that recording twice changes nothing.
-func recordBatch(ctx context.Context, tx *sql.Tx, id string, outcomes []jobdriver.BatchOutcome, commit bool, now int64) ([]jobtype.BatchFire, error) {
-	committed, cancelled, complete, success, err := batchState(ctx, tx, id)
-	if errors.Is(err, jobtype.ErrNotFound) {
+//
+// fenced says the outcomes are those of completions applied in tx under
+// the jobs' leases (JobCompleteManyBatched): each job's success is then
+// recorded exactly once already, as the job leaves the table with it, and
+// only the counter moves; its member row is written only if it may have
+// been dead (a job retried from the dead set), so the common case costs no
+// write per job. A member row left pending that way is harmless: only
+// BatchCancel reads pending members, and cancelling a job that is gone
+// does nothing.
+func (d *Driver) recordBatch(ctx context.Context, tx *sql.Tx, id string, outcomes []jobdriver.BatchOutcome, commit, fenced bool, now int64) ([]jobtype.BatchFire, error) {
+	var (
+		committed, cancelled bool
+		complete, success    string
+		deadBefore           int64
+	)
+	err := tx.StmtContext(ctx, d.ws.batchState).QueryRowContext(ctx, id).Scan(&committed, &cancelled, &complete, &success, &deadBefore)
+	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil // expired: nothing to record
 	}
 	if err != nil {
@@ -145,49 +159,45 @@ func recordBatch(ctx context.Context, tx *sql.Tx, id string, outcomes []jobdrive
 		}
 	}
 	var dSucc, dDead int64
-	if len(succ) > 0 {
-		list := jsonList(succ)
-		var fromPending, fromDead int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE outcome = ''), count(*) FILTER (WHERE outcome = 'x')
-			FROM batch_members WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2))`, id, list).
-			Scan(&fromPending, &fromDead); err != nil {
-			return nil, err
-		}
-		if fromPending+fromDead > 0 {
-			if _, err := tx.ExecContext(ctx, `UPDATE batch_members SET outcome = 's'
-				WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2)) AND outcome <> 's'`, id, list); err != nil {
+	switch {
+	case len(succ) == 0:
+	case fenced:
+		dSucc = int64(len(succ))
+		if deadBefore > 0 {
+			n, err := execCount(ctx, tx.StmtContext(ctx, d.ws.batchRevive), id, jsonList(succ))
+			if err != nil {
 				return nil, err
 			}
+			dDead -= n
 		}
-		dSucc, dDead = fromPending+fromDead, -fromDead
-	}
-	if len(dead) > 0 {
-		r, err := tx.ExecContext(ctx, `UPDATE batch_members SET outcome = 'x'
-			WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2)) AND outcome = ''`, id, jsonList(dead))
+	default:
+		list := jsonList(succ)
+		// Members that were dead and now succeed (retried from the dead
+		// set) leave the dead count; there are none to look for while it
+		// is zero, the usual case.
+		if deadBefore > 0 {
+			var was int64
+			if err := tx.StmtContext(ctx, d.ws.batchWas).QueryRowContext(ctx, id, list).Scan(&was); err != nil {
+				return nil, err
+			}
+			dDead -= was
+		}
+		n, err := execCount(ctx, tx.StmtContext(ctx, d.ws.batchSucceed), id, list)
 		if err != nil {
 			return nil, err
 		}
-		n, err := r.RowsAffected()
+		dSucc += n
+	}
+	if len(dead) > 0 {
+		n, err := execCount(ctx, tx.StmtContext(ctx, d.ws.batchDie), id, jsonList(dead))
 		if err != nil {
 			return nil, err
 		}
 		dDead += n
 	}
-	if commit {
-		committed = true
-	}
-	// One statement moves the counters, commits, and claims what became
-	// due; RETURNING tells which callbacks it claimed.
 	var claimComplete, claimSuccess bool
-	err = tx.QueryRowContext(ctx, `UPDATE batches SET succeeded = succeeded + ?2, dead = dead + ?3,
-			committed = committed OR ?4,
-			complete = CASE WHEN ?5 AND complete = '' AND succeeded + ?2 + dead + ?3 >= total THEN 'firing' ELSE complete END,
-			success  = CASE WHEN ?5 AND success = '' AND succeeded + ?2 >= total THEN 'firing' ELSE success END,
-			firing_at = CASE WHEN ?5 AND (complete = '' AND succeeded + ?2 + dead + ?3 >= total
-				OR success = '' AND succeeded + ?2 >= total) THEN ?6 ELSE firing_at END
-		WHERE id = ?1
-		RETURNING complete = 'firing' AND ?7 = '', success = 'firing' AND ?8 = ''`,
-		id, dSucc, dDead, commit, committed && !cancelled, now, complete, success).Scan(&claimComplete, &claimSuccess)
+	err = tx.StmtContext(ctx, d.ws.batchCount).QueryRowContext(ctx, id, dSucc, dDead, commit, (committed || commit) && !cancelled,
+		now, complete, success).Scan(&claimComplete, &claimSuccess)
 	if err != nil {
 		return nil, err
 	}
@@ -199,6 +209,15 @@ func recordBatch(ctx context.Context, tx *sql.Tx, id string, outcomes []jobdrive
 		fires = append(fires, jobtype.BatchFire{BatchID: id, Event: jobtype.BatchEventSuccess})
 	}
 	return fires, nil
+}
+
+// execCount runs st and returns how many rows it changed.
+func execCount(ctx context.Context, st *sql.Stmt, args ...any) (int64, error) {
+	r, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
 }
 
 // jsonList encodes strings as a JSON array, for json_each.
@@ -254,7 +273,12 @@ func (d *Driver) BatchCancel(ctx context.Context, p *jobdriver.BatchCancelParams
 			p.ID, now+int64(p.Retention/time.Microsecond)); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT member, queue FROM batch_members WHERE batch_id = ?1 AND outcome = ''`, p.ID)
+		// A job member whose success was counted only (see recordBatch)
+		// is still pending here, but its job is gone: only those whose job
+		// is still stored are returned, and every child batch.
+		rows, err := tx.QueryContext(ctx, `SELECT m.member, m.queue FROM batch_members m
+			WHERE m.batch_id = ?1 AND m.outcome = ''
+			AND (m.member LIKE ?2 || '%' OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.member))`, p.ID, jobtype.BatchMemberPrefix)
 		if err != nil {
 			return err
 		}

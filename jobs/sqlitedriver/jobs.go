@@ -333,7 +333,7 @@ func (d *Driver) completeMany(ctx context.Context, p *jobdriver.JobCompleteManyP
 			}
 		}
 		for _, id := range outcomes.order {
-			fires, err := recordBatch(ctx, tx, id, outcomes.by[id], false, now)
+			fires, err := d.recordBatch(ctx, tx, id, outcomes.by[id], false, true, now)
 			if err != nil {
 				return fmt.Errorf("batch %s: %w", id, err)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -120,6 +121,43 @@ func exerciseBatch(t *testing.T, h Harness) {
 		require.Equal(t, int64(5), st.Succeeded)
 		require.Equal(t, int64(2), st.Dead)
 		require.Equal(t, "", string(st.Success), "success never fired")
+	})
+
+	t.Run("BatchDeadJobRetriedThenSucceeds", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		hs := batchHandlers(b)
+		var runs atomic.Int32
+		hs.Handle("flaky", func(context.Context, *jobs.Job) error {
+			if runs.Add(1) == 1 {
+				return errors.New("first run fails")
+			}
+			return nil
+		}, nil)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		_, err = batch.EnqueueMany(ctx, okJobs(3))
+		require.NoError(t, err)
+		flaky, err := batch.Enqueue(ctx, "flaky", nil, &jobs.EnqueueOpts{MaxRetries: jobs.NoRetries})
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		srv := startServer(t, b.driver, jobs.Config{Handlers: hs})
+		require.Equal(t, []string{"complete " + batch.ID()}, b.handled.wait(t, 1, 30*time.Second))
+		st := mustBatch(t, b, batch.ID())
+		require.Equal(t, [3]int64{3, 1, 0}, [3]int64{st.Succeeded, st.Dead, st.Pending})
+		// Retried from the dead set, it succeeds: it moves from dead to
+		// succeeded, and the success callback fires.
+		require.NoError(t, b.driver.JobRetry(ctx, &jobdriver.JobRetryParams{Queue: flaky.Queue, State: jobs.StateDead, ID: flaky.ID, Now: time.Now()}))
+		require.Equal(t, []string{"success " + batch.ID()}, b.handled.wait(t, 1, 30*time.Second))
+		eventually(t, 10*time.Second, "success marked fired", func() bool {
+			return mustBatch(t, b, batch.ID()).Success == "fired"
+		})
+		require.NoError(t, srv.Stop(ctx))
+		require.Equal(t, []string{"complete " + batch.ID(), "success " + batch.ID()}, b.handled.all(), "each once")
+		st = mustBatch(t, b, batch.ID())
+		require.Equal(t, [3]int64{4, 0, 0}, [3]int64{st.Succeeded, st.Dead, st.Pending})
+		require.EqualValues(t, 2, runs.Load())
 	})
 
 	t.Run("BatchNoCallbackBeforeCommitAndJobsAddedWhileRunning", func(t *testing.T) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -377,15 +376,7 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 		require.NoError(t, batch.Commit(ctx))
 		ids = append(ids, batch.ID())
 	}
-	opts := workerOpts{lease: 2 * time.Second, shutdown: 5 * time.Second, concurrency: 8}
-	var workers []*workerProcess
-	n := 0
-	for ; n < 3; n++ {
-		workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
-	}
-	kills := 0
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	kills := crashLoop(t, h, b, dir, func() (bool, string) {
 		done := 0
 		for _, id := range ids {
 			st := mustBatch(t, b, id)
@@ -395,24 +386,8 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 		}
 		q, err := b.insp.Queue(ctx, jobs.QueueDefault)
 		require.NoError(t, err)
-		if done == nBatches && q.Ready+q.Running == 0 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "batches not finished after 3 minutes: %d of %d", done, nBatches)
-		time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
-		if kills >= 10 {
-			continue // enough kills: let the tail and the callbacks drain
-		}
-		i := rand.IntN(len(workers))
-		require.NoError(t, workers[i].cmd.Process.Signal(syscall.SIGKILL))
-		_ = workers[i].wait()
-		kills++
-		workers[i] = startWorkerProcess(t, h, b.driver, dir, n, opts)
-		n++
-	}
-	for _, w := range workers {
-		w.stop(t)
-	}
+		return done == nBatches && q.Ready+q.Running == 0, fmt.Sprintf("%d of %d batches finished", done, nBatches)
+	}, func(kills int) bool { return kills < 10 }) // then enough kills: let the tail and the callbacks drain
 	runs := readTallies(t, dir, "callback")
 	want := map[string]int{}
 	for _, id := range ids {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/quirehq/quire/jobs/internal/service"
 	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
@@ -29,10 +30,15 @@ import (
 //  3. The caller enqueues the callback job under a unique key held for the
 //     batch retention, records the child's outcome in its parent batch, then
 //     marks the callback fired.
-//  4. A process killed between 2 and 4 leaves the callback firing; every
-//     server's batch sweep finishes callbacks left firing longer than
-//     Config.BatchFiringGrace, and the unique key keeps a callback that was
-//     enqueued already from being enqueued again.
+//  4. A process killed between 2 and 4 leaves the callback firing; the
+//     batch sweep, run by the one server elected its leader, finishes
+//     callbacks left firing longer than Config.BatchFiringGrace (the
+//     drivers index the batches left firing, so it reads no other), and
+//     the unique key keeps a callback that was enqueued already from being
+//     enqueued again.
+//
+// On a driver that can (jobdriver.BatchCompleter: the embedded one), steps
+// 1 and 2 happen in the transaction that completes the jobs.
 //
 // A job without a batch costs nothing extra: no round trip, no write.
 
@@ -44,8 +50,8 @@ const (
 	// BatchFiringGraceDefault is how long a claimed callback may stay
 	// unfired before the sweep fires it.
 	BatchFiringGraceDefault = time.Minute
-	// BatchSweepIntervalDefault is how often a server looks for callbacks
-	// left firing.
+	// BatchSweepIntervalDefault is how often the sweep leader looks for
+	// callbacks left firing.
 	BatchSweepIntervalDefault = time.Minute
 )
 
@@ -430,6 +436,29 @@ func (c *Client) recordBatchOutcomes(ctx context.Context, log *slog.Logger, cs [
 	return nil
 }
 
+// batchCompleter completes jobs through a driver that records their batch
+// outcomes in the same transaction, then fires the callbacks that became
+// due: the completer's driver on such a broker.
+type batchCompleter struct {
+	d   jobdriver.BatchCompleter
+	c   *Client
+	log *slog.Logger
+}
+
+func (b *batchCompleter) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteManyParams) (*jobdriver.JobCompleteManyResult, error) {
+	res, err := b.d.JobCompleteManyBatched(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	// The claims are committed with the completions: a failure here, or a
+	// crash, leaves the callbacks firing, for the sweep. The completions
+	// must not be retried for it.
+	if err := b.c.fireBatches(ctx, res.BatchFires); err != nil {
+		b.log.Warn("jobs: batch callbacks left firing; the batch sweep retries them", "error", err)
+	}
+	return res, nil
+}
+
 // sweepBatches fires the callbacks left firing longer than grace, by
 // processes that died after claiming them.
 func (c *Client) sweepBatches(ctx context.Context, grace time.Duration) (int, error) {
@@ -450,19 +479,62 @@ func (in *Inspector) Batches(ctx context.Context, offset, limit int) ([]*BatchSt
 	return in.driver.BatchList(ctx, &jobdriver.BatchListParams{Offset: offset, Limit: limit})
 }
 
-// sweepBatches runs the batch sweep until the server stops. Every server
-// runs it: firing is idempotent (the callback's unique key), so a sweep that
-// races another only costs a round trip. A driver without batches ends it.
+// batchSweepLeaderName is what the servers elect a leader of: the one
+// server that sweeps batches.
+const batchSweepLeaderName = "batch_sweep"
+
+// sweepBatches runs the batch sweep until the server stops. The servers of a
+// broker elect one leader (LeaderElect, renewed every third of
+// LeaderTTLDefault), and only the leader sweeps, every BatchSweepInterval:
+// one reader of the firing callbacks rather than one per server. A leader
+// that dies is replaced within about LeaderTTLDefault. Two servers that
+// both believe they lead, for a moment, are harmless: firing is idempotent
+// (the callback's unique key). A driver without batches ends it.
 func (s *Server) sweepBatches(ctx context.Context) {
 	defer s.sweepWG.Done()
-	t := time.NewTicker(s.cfg.BatchSweepInterval)
+	token := s.info.ID + ":" + ulid.Make().String()
+	leading := false
+	defer func() {
+		if !leading {
+			return
+		}
+		rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := s.driver.LeaderResign(rctx, &jobdriver.LeaderResignParams{Name: batchSweepLeaderName, Token: token}); err != nil {
+			s.log.Warn("jobs: batch sweep: resigning the leadership failed; another server takes over when the term ends", "error", err)
+		}
+	}()
+	ttl := LeaderTTLDefault
+	t := time.NewTicker(min(s.cfg.BatchSweepInterval, ttl/3))
 	defer t.Stop()
+	var electFailures service.FailureLog
+	var swept time.Time // of this process's clock: when this leader last swept
 	for {
 		select {
 		case <-s.sweepStop:
 			return
 		case <-t.C:
 		}
+		ectx, cancel := context.WithTimeout(ctx, max(ttl/3, time.Second))
+		ok, err := s.driver.LeaderElect(ectx, &jobdriver.LeaderElectParams{
+			Name: batchSweepLeaderName, Token: token, TTL: ttl, Now: s.clock.Now()})
+		cancel()
+		if err != nil {
+			// It cannot renew, so it must assume another takes over.
+			electFailures.Failed(s.log, "jobs: batch sweep: the leader lock is unreachable; not sweeping", err)
+			ok = false
+		} else {
+			electFailures.Recovered(s.log, "jobs: batch sweep: the leader lock is reachable again")
+		}
+		if ok && !leading {
+			s.log.Debug("jobs: batch sweep: leading", "process_id", s.info.ID)
+			swept = time.Time{}
+		}
+		leading = ok
+		if !leading || time.Since(swept) < s.cfg.BatchSweepInterval {
+			continue
+		}
+		swept = time.Now()
 		n, err := s.batches.sweepBatches(ctx, s.cfg.BatchFiringGrace)
 		switch {
 		case errors.Is(err, jobdriver.ErrNotImplemented):

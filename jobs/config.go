@@ -92,8 +92,9 @@ type Config struct {
 	// unfired before the batch sweep fires it. Defaults to
 	// BatchFiringGraceDefault (1 minute).
 	BatchFiringGrace time.Duration
-	// BatchSweepInterval is how often the server looks for batch callbacks
-	// left firing by a process that died. Defaults to
+	// BatchSweepInterval is how often the batch sweep looks for batch
+	// callbacks left firing by a process that died. One server of those
+	// sharing the broker sweeps, elected through the leader lock. Defaults to
 	// BatchSweepIntervalDefault (1 minute); -1 turns the sweep off.
 	BatchSweepInterval time.Duration
 

@@ -144,11 +144,19 @@ func NewServer(d Driver, cfg *Config) (*Server, error) {
 	maxHeld := c.Concurrency + min(c.FetchBatchSize, c.Concurrency)
 	s.batches, _ = NewClient(d, &ClientConfig{Clock: c.Clock, BatchRetention: c.BatchRetention}) // fails only without a driver
 	s.sweepStop = make(chan struct{})
-	s.completer = completer.New(d, &completer.Config{
+	// Batch jobs' outcomes are recorded in their batches before the jobs
+	// leave their queues, or with them where the driver can do both at
+	// once (jobdriver.BatchCompleter).
+	var completeDriver completer.Driver = d
+	before := func(ctx context.Context, cs []jobdriver.Completion) error {
+		return s.batches.recordBatchOutcomes(ctx, s.log, cs)
+	}
+	if bc, ok := d.(jobdriver.BatchCompleter); ok {
+		completeDriver, before = &batchCompleter{d: bc, c: s.batches, log: s.log}, nil
+	}
+	s.completer = completer.New(completeDriver, &completer.Config{
 		BatchMax: completeBatchMax, Capacity: maxHeld, Clock: c.Clock, Leases: s.leases, Logger: c.Logger,
-		BeforeFunc: func(ctx context.Context, cs []jobdriver.Completion) error {
-			return s.batches.recordBatchOutcomes(ctx, s.log, cs)
-		},
+		BeforeFunc: before,
 	})
 	s.fetcher = fetcher.New(d, &fetcher.Config{
 		BatchSize: c.FetchBatchSize, Clock: c.Clock, LeaseDuration: c.LeaseDuration, LeaseOwner: id,

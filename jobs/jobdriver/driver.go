@@ -160,6 +160,24 @@ type Driver interface {
 	QueueWait(ctx context.Context, params *QueueWaitParams) (bool, error)
 }
 
+// BatchCompleter is a Driver that can record batch jobs' final outcomes in
+// their batches in the same atomic step as their completions (the embedded
+// driver: one write transaction). The engine's completer then uses
+// JobCompleteManyBatched instead of a BatchRecord per batch before
+// JobCompleteMany. A broker whose batches and queues cannot share an atomic
+// step (Redis Cluster: a batch's keys and a queue's keys live in different
+// slots) does not implement it.
+type BatchCompleter interface {
+	Driver
+	// JobCompleteManyBatched is JobCompleteMany that also records, as
+	// BatchRecord does and atomically with the completions, the outcome of
+	// every applied completion of a batch job that finished (done:
+	// succeeded, dead: dead), and claims the callbacks that became due, in
+	// the result's BatchFires. A stale completion records nothing: the job
+	// runs again and is recorded then.
+	JobCompleteManyBatched(ctx context.Context, params *JobCompleteManyParams) (*JobCompleteManyResult, error)
+}
+
 // Batch parameters (issue #21).
 
 // BatchCancelParams select a batch to cancel.
@@ -267,6 +285,9 @@ type JobCompleteManyParams struct {
 type JobCompleteManyResult struct {
 	Applied int
 	Stale   int
+	// BatchFires are the batch callbacks claimed by
+	// BatchCompleter.JobCompleteManyBatched, for the engine to fire.
+	BatchFires []jobtype.BatchFire
 }
 
 // JobCancelParams select a job to cancel.

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"syscall"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -120,6 +120,43 @@ func exerciseBatch(t *testing.T, h Harness) {
 		require.Equal(t, int64(5), st.Succeeded)
 		require.Equal(t, int64(2), st.Dead)
 		require.Equal(t, "", string(st.Success), "success never fired")
+	})
+
+	t.Run("BatchDeadJobRetriedThenSucceeds", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		hs := batchHandlers(b)
+		var runs atomic.Int32
+		hs.Handle("flaky", func(context.Context, *jobs.Job) error {
+			if runs.Add(1) == 1 {
+				return errors.New("first run fails")
+			}
+			return nil
+		}, nil)
+		batch, err := b.client.NewBatch(ctx, callbacks)
+		require.NoError(t, err)
+		_, err = batch.EnqueueMany(ctx, okJobs(3))
+		require.NoError(t, err)
+		flaky, err := batch.Enqueue(ctx, "flaky", nil, &jobs.EnqueueOpts{MaxRetries: jobs.NoRetries})
+		require.NoError(t, err)
+		require.NoError(t, batch.Commit(ctx))
+		srv := startServer(t, b.driver, jobs.Config{Handlers: hs})
+		require.Equal(t, []string{"complete " + batch.ID()}, b.handled.wait(t, 1, 30*time.Second))
+		st := mustBatch(t, b, batch.ID())
+		require.Equal(t, [3]int64{3, 1, 0}, [3]int64{st.Succeeded, st.Dead, st.Pending})
+		// Retried from the dead set, it succeeds: it moves from dead to
+		// succeeded, and the success callback fires.
+		require.NoError(t, b.driver.JobRetry(ctx, &jobdriver.JobRetryParams{Queue: flaky.Queue, State: jobs.StateDead, ID: flaky.ID, Now: time.Now()}))
+		require.Equal(t, []string{"success " + batch.ID()}, b.handled.wait(t, 1, 30*time.Second))
+		eventually(t, 10*time.Second, "success marked fired", func() bool {
+			return mustBatch(t, b, batch.ID()).Success == "fired"
+		})
+		require.NoError(t, srv.Stop(ctx))
+		require.Equal(t, []string{"complete " + batch.ID(), "success " + batch.ID()}, b.handled.all(), "each once")
+		st = mustBatch(t, b, batch.ID())
+		require.Equal(t, [3]int64{4, 0, 0}, [3]int64{st.Succeeded, st.Dead, st.Pending})
+		require.EqualValues(t, 2, runs.Load())
 	})
 
 	t.Run("BatchNoCallbackBeforeCommitAndJobsAddedWhileRunning", func(t *testing.T) {
@@ -259,6 +296,47 @@ func exerciseBatch(t *testing.T, h Harness) {
 			BatchFiringGrace: time.Nanosecond})
 		events := waitFired(t, b, srv, batch.ID(), 1)
 		require.Equal(t, []string{"complete " + batch.ID()}, events)
+		// The sweep ran as the leader of "batch_sweep", and the stopped
+		// server resigned, so another process may lead at once. free
+		// reports whether no one leads, without keeping the leadership.
+		free := func() bool {
+			ok, err := b.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{Name: "batch_sweep", Token: "probe", TTL: time.Minute, Now: time.Now()})
+			require.NoError(t, err)
+			require.NoError(t, b.driver.LeaderResign(ctx, &jobdriver.LeaderResignParams{Name: "batch_sweep", Token: "probe"}))
+			return ok
+		}
+		require.True(t, free(), "the stopped server resigned the sweep's leadership")
+		srv = startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b), BatchSweepInterval: 20 * time.Millisecond})
+		eventually(t, 10*time.Second, "a server leads the sweep", func() bool { return !free() })
+		require.NoError(t, srv.Stop(ctx))
+		require.True(t, free(), "the stopped server resigned again")
+	})
+
+	t.Run("BatchSweepRunsOnOneServer", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityBatch)
+		b := setup(t, h)
+		// Held by another process: no server of this test sweeps, so a
+		// callback left firing stays firing.
+		ok, err := b.driver.LeaderElect(ctx, &jobdriver.LeaderElectParams{Name: "batch_sweep", Token: "other", TTL: time.Hour, Now: time.Now()})
+		require.NoError(t, err)
+		require.True(t, ok)
+		batch, err := b.client.NewBatch(ctx, &jobs.BatchOpts{OnComplete: callbacks.OnComplete})
+		require.NoError(t, err)
+		fires, err := b.driver.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: batch.ID(), Commit: true, Now: time.Now()})
+		require.NoError(t, err)
+		require.Len(t, fires, 2)
+		cfg := jobs.Config{Handlers: batchHandlers(b), BatchSweepInterval: 20 * time.Millisecond, BatchFiringGrace: time.Nanosecond}
+		srv1, srv2 := startServer(t, b.driver, cfg), startServer(t, b.driver, cfg)
+		// Long enough for many sweep ticks of both servers; the callback
+		// must still be firing. (A sweep that ran would fire it.)
+		time.Sleep(300 * time.Millisecond)
+		require.Equal(t, "firing", string(mustBatch(t, b, batch.ID()).Complete), "a server that does not lead does not sweep")
+		require.NoError(t, srv2.Stop(ctx))
+		// The other process resigns: one of the servers takes over and sweeps.
+		require.NoError(t, b.driver.LeaderResign(ctx, &jobdriver.LeaderResignParams{Name: "batch_sweep", Token: "other"}))
+		events := waitFired(t, b, srv1, batch.ID(), 1)
+		require.Equal(t, []string{"complete " + batch.ID()}, events)
 	})
 
 	t.Run("BatchJobsEnqueuedByMembersJoin", func(t *testing.T) {
@@ -388,15 +466,7 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 		require.NoError(t, batch.Commit(ctx))
 		ids = append(ids, batch.ID())
 	}
-	opts := workerOpts{lease: 2 * time.Second, shutdown: 5 * time.Second, concurrency: 8}
-	var workers []*workerProcess
-	n := 0
-	for ; n < 3; n++ {
-		workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
-	}
-	kills := 0
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
+	kills := crashLoop(t, h, b, dir, func() (bool, string) {
 		done := 0
 		for _, id := range ids {
 			st := mustBatch(t, b, id)
@@ -406,24 +476,8 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 		}
 		q, err := b.insp.Queue(ctx, jobs.QueueDefault)
 		require.NoError(t, err)
-		if done == nBatches && q.Ready+q.Running == 0 {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "batches not finished after 3 minutes: %d of %d", done, nBatches)
-		time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
-		if kills >= 10 {
-			continue // enough kills: let the tail and the callbacks drain
-		}
-		i := rand.IntN(len(workers))
-		require.NoError(t, workers[i].cmd.Process.Signal(syscall.SIGKILL))
-		_ = workers[i].wait()
-		kills++
-		workers[i] = startWorkerProcess(t, h, b.driver, dir, n, opts)
-		n++
-	}
-	for _, w := range workers {
-		w.stop(t)
-	}
+		return done == nBatches && q.Ready+q.Running == 0, fmt.Sprintf("%d of %d batches finished", done, nBatches)
+	}, func(kills int) bool { return kills < 10 }) // then enough kills: let the tail and the callbacks drain
 	runs := readTallies(t, dir, "callback")
 	want := map[string]int{}
 	for _, id := range ids {

@@ -2,6 +2,7 @@ package jobstest
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"syscall"
 	"testing"
@@ -32,36 +33,15 @@ func exerciseCrash(t *testing.T, h Harness) {
 		enqueued, err := b.client.EnqueueMany(ctx, params)
 		require.NoError(t, err)
 
-		opts := workerOpts{lease: 2 * time.Second, shutdown: 5 * time.Second, concurrency: 8}
-		const live = 3
-		var workers []*workerProcess
-		n := 0
-		for ; n < live; n++ {
-			workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
-		}
-		kills := 0
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
+		kills := crashLoop(t, h, b, dir, func() (bool, string) {
 			q, err := b.insp.Queue(ctx, jobs.QueueDefault)
 			require.NoError(t, err)
-			if q.Ready+q.Running+q.Retry+q.Scheduled == 0 {
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "jobs left after 3 minutes: %+v", q)
-			time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
-			if q.Ready < 2000 && kills >= 10 {
-				continue // enough kills: let the tail drain
-			}
-			i := rand.IntN(len(workers))
-			require.NoError(t, workers[i].cmd.Process.Signal(syscall.SIGKILL))
-			_ = workers[i].wait()
-			kills++
-			workers[i] = startWorkerProcess(t, h, b.driver, dir, n, opts)
-			n++
-		}
-		for _, w := range workers {
-			w.stop(t)
-		}
+			return q.Ready+q.Running+q.Retry+q.Scheduled == 0, fmt.Sprintf("jobs left: %+v", q)
+		}, func(kills int) bool {
+			q, err := b.insp.Queue(ctx, jobs.QueueDefault)
+			require.NoError(t, err)
+			return q.Ready >= 2000 || kills < 10 // then enough kills: let the tail drain
+		})
 		runs := readTallies(t, dir, "done")
 		missing, dups := 0, 0
 		for _, j := range enqueued {
@@ -109,4 +89,44 @@ func exerciseCrash(t *testing.T, h Harness) {
 		_, err = b.insp.Job(ctx, short.ID)
 		require.ErrorIs(t, err, jobs.ErrNotFound)
 	})
+}
+
+// crashLoop runs three worker processes (lease 2 s, concurrency 8) and,
+// until finished reports true, SIGKILLs a random one every 150 to 400 ms
+// and starts another in its place, as long as kill (given the kills so far)
+// says so. It fails the test when finished is still false after 3 minutes,
+// with finished's description of what is left. It stops the workers and
+// returns how many it killed.
+func crashLoop(t *testing.T, h Harness, b *bundle, dir string, finished func() (bool, string), kill func(kills int) bool) int {
+	t.Helper()
+	opts := workerOpts{lease: 2 * time.Second, shutdown: 5 * time.Second, concurrency: 8}
+	const live = 3
+	var workers []*workerProcess
+	n := 0
+	for ; n < live; n++ {
+		workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
+	}
+	kills := 0
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		done, left := finished()
+		if done {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "not finished after 3 minutes: %s", left)
+		time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
+		if !kill(kills) {
+			continue
+		}
+		i := rand.IntN(len(workers))
+		require.NoError(t, workers[i].cmd.Process.Signal(syscall.SIGKILL))
+		_ = workers[i].wait()
+		kills++
+		workers[i] = startWorkerProcess(t, h, b.driver, dir, n, opts)
+		n++
+	}
+	for _, w := range workers {
+		w.stop(t)
+	}
+	return kills
 }

@@ -2,7 +2,6 @@ package redisdriver
 
 import (
 	"context"
-	_ "embed"
 	"errors"
 	"fmt"
 	"strconv"
@@ -19,22 +18,6 @@ import (
 // recorded in its batch by batchrecord.lua before complete.lua removes it
 // from its queue: both are idempotent, and a crash in between runs the job
 // again and records it again, which changes nothing.
-var (
-	//go:embed scripts/batchadd.lua
-	batchAddLua string
-	//go:embed scripts/batchcancel.lua
-	batchCancelLua string
-	//go:embed scripts/batchfired.lua
-	batchFiredLua string
-	//go:embed scripts/batchrecord.lua
-	batchRecordLua string
-
-	batchAddScript    = redis.NewScript(batchAddLua)
-	batchCancelScript = redis.NewScript(batchCancelLua)
-	batchFiredScript  = redis.NewScript(batchFiredLua)
-	batchRecordScript = redis.NewScript(batchRecordLua)
-)
-
 // batchKeys are the keys of one batch.
 type batchKeys struct {
 	meta      string // hash: description, parent, callbacks, created_at (ms), committed, cancelled, complete, success, firing_at (ms)
@@ -54,6 +37,45 @@ func (bk batchKeys) all() []string { return []string{bk.meta, bk.members, bk.suc
 // touched only by single-key commands; ids whose batch expired are dropped
 // as listings find them.
 func (k keys) batches() string { return k.prefix + ":batches" }
+
+// batchesFiring indexes the batches that may have a callback left firing,
+// for the sweep, scored by when a recorder last marked them (ms). A
+// callback is claimed only by batchrecord.lua, which runs in the batch's
+// slot, so the index (a key of its own slot) cannot be written in the same
+// step: BatchRecord marks the batch here before it runs the script (at
+// most every firingMarkEvery per batch and process), so a claim left
+// firing by a process that died is always indexed. The sweep drops the
+// batches it finds not firing.
+func (k keys) batchesFiring() string { return k.prefix + ":batches:firing" }
+
+// firingMarkEvery is how often one process marks a batch it records in, in
+// the firing index. The sweep drops a batch only once its mark is older
+// than twice this, so a mark a recorder skipped is never one the sweep
+// dropped.
+const firingMarkEvery = 15 * time.Second
+
+// markFiring writes batch id in the firing index unless this driver did
+// within firingMarkEvery.
+func (d *Driver) markFiring(ctx context.Context, id string, now time.Time) error {
+	if last, ok := d.firingMarks.Load(id); ok && now.Sub(last.(time.Time)) < firingMarkEvery {
+		return nil
+	}
+	if err := d.rdb.ZAdd(ctx, d.keys.batchesFiring(), redis.Z{Score: float64(millis(now)), Member: id}).Err(); err != nil {
+		return fmt.Errorf("index batch %s: %w", id, err)
+	}
+	// Forget old marks now and then, so the cache stays as small as the
+	// set of batches being recorded in.
+	if d.firingMarksN.Add(1)%1024 == 0 {
+		d.firingMarks.Range(func(k, v any) bool {
+			if now.Sub(v.(time.Time)) >= firingMarkEvery {
+				d.firingMarks.Delete(k)
+			}
+			return true
+		})
+	}
+	d.firingMarks.Store(id, now)
+	return nil
+}
 
 // BatchCreate stores a new, uncommitted batch and registers it.
 func (d *Driver) BatchCreate(ctx context.Context, p *jobdriver.BatchCreateParams) error {
@@ -95,6 +117,9 @@ func (d *Driver) BatchMemberAdd(ctx context.Context, p *jobdriver.BatchMemberAdd
 
 // BatchRecord records outcomes and claims the callbacks that became due.
 func (d *Driver) BatchRecord(ctx context.Context, p *jobdriver.BatchRecordParams) ([]jobtype.BatchFire, error) {
+	if err := d.markFiring(ctx, p.ID, p.Now); err != nil {
+		return nil, fmt.Errorf("record %d outcomes in batch %s: %w", len(p.Outcomes), p.ID, err)
+	}
 	bk := d.keys.batch(p.ID)
 	commit := ""
 	if p.Commit {
@@ -227,35 +252,55 @@ func (d *Driver) BatchList(ctx context.Context, p *jobdriver.BatchListParams) ([
 	return out, nil
 }
 
-// BatchFiringList walks the registry for callbacks left firing. It reads
-// every batch the registry holds, a page at a time; batches expire some days
-// after they finish, which bounds the walk.
+// BatchFiringList reads the firing index (keys.batchesFiring): only the
+// batches recorded in lately or left firing, never the batches retained
+// after they finished. It drops from the index the batches it finds gone,
+// cancelled or not firing, once their mark is old enough.
 func (d *Driver) BatchFiringList(ctx context.Context, p *jobdriver.BatchFiringListParams) ([]jobtype.BatchFire, error) {
+	limit := p.Max
+	if limit <= 0 {
+		limit = 1000
+	}
+	zs, err := d.rdb.ZRangeByScoreWithScores(ctx, d.keys.batchesFiring(), &redis.ZRangeBy{
+		Min: "-inf", Max: "(" + strconv.FormatInt(millis(p.Before), 10), Count: int64(limit)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list batch callbacks left firing: %w", err)
+	}
+	ids := make([]string, len(zs))
+	for i, z := range zs {
+		ids[i], _ = z.Member.(string)
+	}
+	bs, err := d.batchGetMany(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
 	var out []jobtype.BatchFire
-	const page = 500
-	for off := 0; ; off += page {
-		bs, err := d.BatchList(ctx, &jobdriver.BatchListParams{Offset: off, Limit: page})
-		if err != nil {
-			return nil, err
+	var drop []any
+	dropBefore := float64(millis(p.Before) - 2*firingMarkEvery.Milliseconds())
+	for i, b := range bs {
+		firing := b != nil && !b.Cancelled && (b.Complete == jobtype.CallbackFiring || b.Success == jobtype.CallbackFiring)
+		if !firing {
+			if zs[i].Score < dropBefore {
+				drop = append(drop, ids[i], strconv.FormatFloat(zs[i].Score, 'f', -1, 64))
+			}
+			continue
 		}
-		for _, b := range bs {
-			if b.Cancelled || !b.FiringAt.Before(p.Before) {
-				continue
-			}
-			if b.Complete == jobtype.CallbackFiring {
-				out = append(out, jobtype.BatchFire{BatchID: b.ID, Event: jobtype.BatchEventComplete})
-			}
-			if b.Success == jobtype.CallbackFiring {
-				out = append(out, jobtype.BatchFire{BatchID: b.ID, Event: jobtype.BatchEventSuccess})
-			}
-			if p.Max > 0 && len(out) >= p.Max {
-				return out, nil
-			}
+		if !b.FiringAt.Before(p.Before) {
+			continue
 		}
-		if len(bs) < page {
-			return out, nil
+		if b.Complete == jobtype.CallbackFiring {
+			out = append(out, jobtype.BatchFire{BatchID: b.ID, Event: jobtype.BatchEventComplete})
+		}
+		if b.Success == jobtype.CallbackFiring {
+			out = append(out, jobtype.BatchFire{BatchID: b.ID, Event: jobtype.BatchEventSuccess})
 		}
 	}
+	if len(drop) > 0 {
+		if err := firingPruneScript.Run(ctx, d.rdb, []string{d.keys.batchesFiring()}, drop...).Err(); err != nil {
+			return nil, fmt.Errorf("prune the batch firing index: %w", err)
+		}
+	}
+	return out, nil
 }
 
 func retentionSeconds(d time.Duration) int64 { return max(int64(d/time.Second), 1) }

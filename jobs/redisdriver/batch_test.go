@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/oklog/ulid/v2"
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/jobs/redisdriver"
+	"github.com/quirehq/quire/jobs/jobdriver"
+	"github.com/quirehq/quire/jobs/jobtype"
 )
 
 // TestBatchScriptsTouchOneSlot drives every batch script (create, add,
@@ -21,15 +22,7 @@ import (
 func TestBatchScriptsTouchOneSlot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := newDriver(t)
-	hook := &slotHook{scripts: map[string]int{}}
-	opts, err := redis.ParseURL(redisURL())
-	require.NoError(t, err)
-	rdb := redis.NewClient(opts)
-	rdb.AddHook(hook)
-	t.Cleanup(func() { rdb.Close() })
-	hd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: d.Prefix()})
-	require.NoError(t, err)
+	hd, hook, _ := hookedDriver(t)
 	client, err := jobs.NewClient(hd, nil)
 	require.NoError(t, err)
 	done := make(chan string, 10)
@@ -62,4 +55,37 @@ func TestBatchScriptsTouchOneSlot(t *testing.T) {
 		sum := sha1.Sum(src)
 		require.NotZero(t, hook.scripts[hex.EncodeToString(sum[:])], "%s.lua was exercised", f)
 	}
+}
+
+// TestBatchFiringIndex checks that the sweep reads the firing index, finds
+// there a callback left firing, and drops from it the batches not firing
+// once their mark is old enough.
+func TestBatchFiringIndex(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	hd, _, rdb := hookedDriver(t)
+	index := hd.Prefix() + ":batches:firing"
+	old := time.Now().Add(-time.Hour)
+	create := func() string {
+		b := &jobs.BatchStatus{ID: ulid.Make().String(), CreatedAt: old}
+		require.NoError(t, hd.BatchCreate(ctx, &jobdriver.BatchCreateParams{Batch: b}))
+		return b.ID
+	}
+	idle, left := create(), create()
+	require.NoError(t, hd.BatchMemberAdd(ctx, &jobdriver.BatchMemberAddParams{ID: idle, Members: map[string]string{"j1": "default"}}))
+	// Recorded in an hour ago: idle has a pending member, left claims its
+	// callbacks and is left firing.
+	fires, err := hd.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: idle, Commit: true, Now: old})
+	require.NoError(t, err)
+	require.Empty(t, fires)
+	fires, err = hd.BatchRecord(ctx, &jobdriver.BatchRecordParams{ID: left, Commit: true, Now: old})
+	require.NoError(t, err)
+	require.Len(t, fires, 2)
+	require.EqualValues(t, 2, rdb.ZCard(ctx, index).Val())
+
+	got, err := hd.BatchFiringList(ctx, &jobdriver.BatchFiringListParams{Before: time.Now()})
+	require.NoError(t, err)
+	require.ElementsMatch(t, []jobtype.BatchFire{{BatchID: left, Event: jobtype.BatchEventComplete},
+		{BatchID: left, Event: jobtype.BatchEventSuccess}}, got)
+	require.Equal(t, []string{left}, rdb.ZRange(ctx, index, 0, -1).Val(), "the idle batch left the index")
 }

@@ -92,6 +92,9 @@ type Driver struct {
 
 	fetchSeq    atomic.Uint64
 	knownQueues sync.Map // queue name -> struct{}: registered in the queues set
+
+	firingMarks  sync.Map // batch id -> time.Time: last written in the firing index
+	firingMarksN atomic.Uint64
 }
 
 var _ jobdriver.Driver = (*Driver)(nil)

@@ -11,9 +11,20 @@ import (
 )
 
 // Every atomic step is a Lua script touching the keys of a single queue,
+// or of a single batch (whose keys share the hash tag {b:<id>}), or one key,
 // hence a single Redis Cluster slot. The header of each file lists its KEYS,
 // ARGV and reply.
 var (
+	//go:embed scripts/batchadd.lua
+	batchAddLua string
+	//go:embed scripts/batchcancel.lua
+	batchCancelLua string
+	//go:embed scripts/batchfired.lua
+	batchFiredLua string
+	//go:embed scripts/batchrecord.lua
+	batchRecordLua string
+	//go:embed scripts/firingprune.lua
+	firingPruneLua string
 	//go:embed scripts/cancel.lua
 	cancelLua string
 	//go:embed scripts/complete.lua
@@ -33,6 +44,12 @@ var (
 	//go:embed scripts/rescue.lua
 	rescueLua string
 
+	batchAddScript    = redis.NewScript(batchAddLua)
+	batchCancelScript = redis.NewScript(batchCancelLua)
+	batchFiredScript  = redis.NewScript(batchFiredLua)
+	batchRecordScript = redis.NewScript(batchRecordLua)
+	firingPruneScript = redis.NewScript(firingPruneLua)
+
 	cancelScript   = redis.NewScript(cancelLua)
 	completeScript = redis.NewScript(completeLua)
 	deadwrapScript = redis.NewScript(deadwrapLua)
@@ -46,7 +63,8 @@ var (
 	// pipelines, which cannot fall back from EVALSHA after a failover
 	// emptied the script cache, and an enqueue must not fail for that.
 
-	allScripts = []*redis.Script{cancelScript, completeScript, deadwrapScript, extendScript, fetchScript, moveScript, promoteScript, rescueScript}
+	allScripts = []*redis.Script{batchAddScript, batchCancelScript, batchFiredScript, batchRecordScript, firingPruneScript,
+		cancelScript, completeScript, deadwrapScript, extendScript, fetchScript, moveScript, promoteScript, rescueScript}
 )
 
 // loadScripts loads every script on every master, so that pipelined EVALSHA

@@ -77,6 +77,22 @@ func (h *slotHook) check(cmd redis.Cmder) {
 	}
 }
 
+// hookedDriver returns a driver, under a fresh prefix, whose client's
+// script calls go through a slotHook, and that client.
+func hookedDriver(t *testing.T) (*redisdriver.Driver, *slotHook, *redis.Client) {
+	t.Helper()
+	d := newDriver(t)
+	hook := &slotHook{scripts: map[string]int{}}
+	opts, err := redis.ParseURL(redisURL())
+	require.NoError(t, err)
+	rdb := redis.NewClient(opts)
+	rdb.AddHook(hook)
+	t.Cleanup(func() { rdb.Close() })
+	hd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: d.Prefix()})
+	require.NoError(t, err)
+	return hd, hook, rdb
+}
+
 // slot is Redis Cluster's key slot: CRC16 (XMODEM) of the hash tag, mod 16384.
 func slot(key string) uint16 {
 	if i := strings.IndexByte(key, '{'); i >= 0 {
@@ -110,15 +126,7 @@ func TestSlotIsCRC16(t *testing.T) {
 func TestEveryScriptTouchesOneSlot(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	d := newDriver(t)
-	hook := &slotHook{scripts: map[string]int{}}
-	opts, err := redis.ParseURL(redisURL())
-	require.NoError(t, err)
-	rdb := redis.NewClient(opts)
-	rdb.AddHook(hook)
-	t.Cleanup(func() { rdb.Close() })
-	hd, err := redisdriver.New(rdb, &redisdriver.Config{Prefix: d.Prefix()})
-	require.NoError(t, err)
+	hd, hook, rdb := hookedDriver(t)
 
 	client, err := jobs.NewClient(hd, nil)
 	require.NoError(t, err)
@@ -140,7 +148,7 @@ func TestEveryScriptTouchesOneSlot(t *testing.T) {
 		_, err = client.Enqueue(ctx, typ, nil, &jobs.EnqueueOpts{Queue: "b", RunIn: 50 * time.Millisecond})
 		require.NoError(t, err)
 	}
-	require.NoError(t, rdb.LPush(ctx, d.Prefix()+":{a}:ready", "not json").Err())
+	require.NoError(t, rdb.LPush(ctx, hd.Prefix()+":{a}:ready", "not json").Err())
 	for range 8 {
 		<-done
 	}

@@ -3,6 +3,7 @@ package sqlitedriver
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,15 +13,16 @@ import (
 )
 
 // Batches (issue #21) live in the batches and batch_members tables
-// (migrations/0003_batches.sql). Each method is one durable write
-// transaction, so recording outcomes and claiming a callback are atomic;
-// the engine's protocol is the same as on Redis.
+// (migrations/0003_batches.sql, 0007_batch_counters.sql). Each method is one
+// durable write transaction, so recording outcomes and claiming a callback
+// are atomic; the engine's protocol is the same as on Redis. The completer
+// records a flush's batch outcomes in the transaction that completes the
+// jobs (JobCompleteManyBatched), so a batch job costs no transaction of its
+// own. A batch keeps its member counts as counters, so that recording a
+// flush reads the flushed members only, never every member of the batch.
 
 const batchCols = `b.id, b.description, b.parent_id, b.callbacks, b.created_at, b.committed, b.cancelled,
-	b.complete, b.success, b.firing_at,
-	(SELECT count(*) FROM batch_members m WHERE m.batch_id = b.id),
-	(SELECT count(*) FROM batch_members m WHERE m.batch_id = b.id AND m.outcome = 's'),
-	(SELECT count(*) FROM batch_members m WHERE m.batch_id = b.id AND m.outcome = 'x')`
+	b.complete, b.success, b.firing_at, b.total, b.succeeded, b.dead`
 
 func scanBatch(s scanner) (*jobtype.Batch, error) {
 	var (
@@ -84,12 +86,20 @@ func (d *Driver) BatchMemberAdd(ctx context.Context, p *jobdriver.BatchMemberAdd
 			return err
 		}
 		defer stmt.Close()
+		var added int64 // a member added again is not counted again
 		for m, q := range p.Members {
-			if _, err := stmt.ExecContext(ctx, p.ID, m, q); err != nil {
+			r, err := stmt.ExecContext(ctx, p.ID, m, q)
+			if err != nil {
 				return err
 			}
+			n, err := r.RowsAffected()
+			if err != nil {
+				return err
+			}
+			added += n
 		}
-		return nil
+		_, err = tx.ExecContext(ctx, `UPDATE batches SET total = total + ?2 WHERE id = ?1`, p.ID, added)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlitedriver: add %d members to batch %s: %w", len(p.Members), p.ID, err)
@@ -102,56 +112,118 @@ func (d *Driver) BatchMemberAdd(ctx context.Context, p *jobdriver.BatchMemberAdd
 func (d *Driver) BatchRecord(ctx context.Context, p *jobdriver.BatchRecordParams) ([]jobtype.BatchFire, error) {
 	var fires []jobtype.BatchFire
 	err := d.write(ctx, durable, func(tx *sql.Tx) error {
-		fires = nil
-		committed, cancelled, complete, success, err := batchState(ctx, tx, p.ID)
-		if errors.Is(err, jobtype.ErrNotFound) {
-			return nil // expired: nothing to record
-		}
-		if err != nil {
-			return err
-		}
-		for _, o := range p.Outcomes {
-			q := `UPDATE batch_members SET outcome = 'x' WHERE batch_id = ?1 AND member = ?2 AND outcome <> 's'`
-			if o.Succeeded {
-				q = `UPDATE batch_members SET outcome = 's' WHERE batch_id = ?1 AND member = ?2`
-			}
-			if _, err := tx.ExecContext(ctx, q, p.ID, o.Member); err != nil {
-				return err
-			}
-		}
-		if p.Commit {
-			committed = true
-			if _, err := tx.ExecContext(ctx, `UPDATE batches SET committed = 1 WHERE id = ?1`, p.ID); err != nil {
-				return err
-			}
-		}
-		if !committed || cancelled {
-			return nil
-		}
-		var total, s, x int64
-		if err := tx.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE outcome = 's'),
-			count(*) FILTER (WHERE outcome = 'x') FROM batch_members WHERE batch_id = ?1`, p.ID).Scan(&total, &s, &x); err != nil {
-			return err
-		}
-		now := micros(p.Now)
-		if complete == "" && s+x >= total {
-			fires = append(fires, jobtype.BatchFire{BatchID: p.ID, Event: jobtype.BatchEventComplete})
-			if _, err := tx.ExecContext(ctx, `UPDATE batches SET complete = 'firing', firing_at = ?2 WHERE id = ?1`, p.ID, now); err != nil {
-				return err
-			}
-		}
-		if success == "" && s >= total {
-			fires = append(fires, jobtype.BatchFire{BatchID: p.ID, Event: jobtype.BatchEventSuccess})
-			if _, err := tx.ExecContext(ctx, `UPDATE batches SET success = 'firing', firing_at = ?2 WHERE id = ?1`, p.ID, now); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		fires, err = d.recordBatch(ctx, tx, p.ID, p.Outcomes, p.Commit, false, micros(p.Now))
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlitedriver: record %d outcomes in batch %s: %w", len(p.Outcomes), p.ID, err)
 	}
 	return fires, nil
+}
+
+// recordBatch records outcomes in batch id, and commits it if commit is
+// set, inside tx, and claims the callbacks that became due. It reads and
+// writes the given members and the batch's row, whatever the batch's size:
+// a success moves a member from pending or dead to succeeded, a dead outcome
+// moves it from pending to dead and never overrides a success, and the
+// counters move with them, so that recording twice changes nothing.
+//
+// fenced says the outcomes are those of completions applied in tx under
+// the jobs' leases (JobCompleteManyBatched): each job's success is then
+// recorded exactly once already, as the job leaves the table with it, and
+// only the counter moves; its member row is written only if it may have
+// been dead (a job retried from the dead set), so the common case costs no
+// write per job. A member row left pending that way is harmless: only
+// BatchCancel reads pending members, and cancelling a job that is gone
+// does nothing.
+func (d *Driver) recordBatch(ctx context.Context, tx *sql.Tx, id string, outcomes []jobdriver.BatchOutcome, commit, fenced bool, now int64) ([]jobtype.BatchFire, error) {
+	var (
+		committed, cancelled bool
+		complete, success    string
+		deadBefore           int64
+	)
+	err := tx.StmtContext(ctx, d.ws.batchState).QueryRowContext(ctx, id).Scan(&committed, &cancelled, &complete, &success, &deadBefore)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil // expired: nothing to record
+	}
+	if err != nil {
+		return nil, err
+	}
+	var succ, dead []string
+	for _, o := range outcomes {
+		if o.Succeeded {
+			succ = append(succ, o.Member)
+		} else {
+			dead = append(dead, o.Member)
+		}
+	}
+	var dSucc, dDead int64
+	switch {
+	case len(succ) == 0:
+	case fenced:
+		dSucc = int64(len(succ))
+		if deadBefore > 0 {
+			n, err := execCount(ctx, tx.StmtContext(ctx, d.ws.batchRevive), id, jsonList(succ))
+			if err != nil {
+				return nil, err
+			}
+			dDead -= n
+		}
+	default:
+		list := jsonList(succ)
+		// Members that were dead and now succeed (retried from the dead
+		// set) leave the dead count; there are none to look for while it
+		// is zero, the usual case.
+		if deadBefore > 0 {
+			var was int64
+			if err := tx.StmtContext(ctx, d.ws.batchWas).QueryRowContext(ctx, id, list).Scan(&was); err != nil {
+				return nil, err
+			}
+			dDead -= was
+		}
+		n, err := execCount(ctx, tx.StmtContext(ctx, d.ws.batchSucceed), id, list)
+		if err != nil {
+			return nil, err
+		}
+		dSucc += n
+	}
+	if len(dead) > 0 {
+		n, err := execCount(ctx, tx.StmtContext(ctx, d.ws.batchDie), id, jsonList(dead))
+		if err != nil {
+			return nil, err
+		}
+		dDead += n
+	}
+	var claimComplete, claimSuccess bool
+	err = tx.StmtContext(ctx, d.ws.batchCount).QueryRowContext(ctx, id, dSucc, dDead, commit, (committed || commit) && !cancelled,
+		now, complete, success).Scan(&claimComplete, &claimSuccess)
+	if err != nil {
+		return nil, err
+	}
+	var fires []jobtype.BatchFire
+	if claimComplete {
+		fires = append(fires, jobtype.BatchFire{BatchID: id, Event: jobtype.BatchEventComplete})
+	}
+	if claimSuccess {
+		fires = append(fires, jobtype.BatchFire{BatchID: id, Event: jobtype.BatchEventSuccess})
+	}
+	return fires, nil
+}
+
+// execCount runs st and returns how many rows it changed.
+func execCount(ctx context.Context, st *sql.Stmt, args ...any) (int64, error) {
+	r, err := st.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return r.RowsAffected()
+}
+
+// jsonList encodes strings as a JSON array, for json_each.
+func jsonList(ss []string) string {
+	b, _ := json.Marshal(ss) // strings always encode
+	return string(b)
 }
 
 // BatchFiredMark marks a claimed callback fired; once the completion
@@ -201,7 +273,12 @@ func (d *Driver) BatchCancel(ctx context.Context, p *jobdriver.BatchCancelParams
 			p.ID, now+int64(p.Retention/time.Microsecond)); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT member, queue FROM batch_members WHERE batch_id = ?1 AND outcome = ''`, p.ID)
+		// A job member whose success was counted only (see recordBatch)
+		// is still pending here, but its job is gone: only those whose job
+		// is still stored are returned, and every child batch.
+		rows, err := tx.QueryContext(ctx, `SELECT m.member, m.queue FROM batch_members m
+			WHERE m.batch_id = ?1 AND m.outcome = ''
+			AND (m.member LIKE ?2 || '%' OR EXISTS (SELECT 1 FROM jobs j WHERE j.id = m.member))`, p.ID, jobtype.BatchMemberPrefix)
 		if err != nil {
 			return err
 		}
@@ -260,26 +337,38 @@ func (d *Driver) batchQuery(ctx context.Context, q string, args ...any) ([]*jobt
 	return out, rows.Err()
 }
 
-// BatchFiringList returns the callbacks left firing since before Before.
+// BatchFiringList returns the callbacks left firing since before Before. It
+// reads the batches_firing index, which holds only batches with a callback
+// firing, not the batches retained after they finished.
 func (d *Driver) BatchFiringList(ctx context.Context, p *jobdriver.BatchFiringListParams) ([]jobtype.BatchFire, error) {
 	limit := p.Max
 	if limit <= 0 {
 		limit = 1000
 	}
-	bs, err := d.batchQuery(ctx, `SELECT `+batchCols+` FROM batches b
-		WHERE (b.complete = 'firing' OR b.success = 'firing') AND b.cancelled = 0 AND b.firing_at < ?1
-		ORDER BY b.firing_at LIMIT ?2`, micros(p.Before), limit)
+	// The WHERE repeats the index's own, which is how SQLite knows it may
+	// use a partial index.
+	rows, err := d.r.QueryContext(ctx, `SELECT id, complete, success FROM batches INDEXED BY batches_firing
+		WHERE (complete = 'firing' OR success = 'firing') AND firing_at < ?1 AND cancelled = 0
+		ORDER BY firing_at LIMIT ?2`, micros(p.Before), limit)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("sqlitedriver: list batch callbacks left firing: %w", err)
 	}
+	defer rows.Close()
 	var out []jobtype.BatchFire
-	for _, b := range bs {
-		if b.Complete == jobtype.CallbackFiring {
-			out = append(out, jobtype.BatchFire{BatchID: b.ID, Event: jobtype.BatchEventComplete})
+	for rows.Next() {
+		var id, complete, success string
+		if err := rows.Scan(&id, &complete, &success); err != nil {
+			return nil, fmt.Errorf("sqlitedriver: list batch callbacks left firing: %w", err)
 		}
-		if b.Success == jobtype.CallbackFiring {
-			out = append(out, jobtype.BatchFire{BatchID: b.ID, Event: jobtype.BatchEventSuccess})
+		if complete == string(jobtype.CallbackFiring) {
+			out = append(out, jobtype.BatchFire{BatchID: id, Event: jobtype.BatchEventComplete})
 		}
+		if success == string(jobtype.CallbackFiring) {
+			out = append(out, jobtype.BatchFire{BatchID: id, Event: jobtype.BatchEventSuccess})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitedriver: list batch callbacks left firing: %w", err)
 	}
 	return out, nil
 }

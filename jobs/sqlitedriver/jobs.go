@@ -205,6 +205,21 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 // only while the job is still held under the lease it was fetched with; one
 // whose lease was lost changes nothing and counts as stale.
 func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteManyParams) (*jobdriver.JobCompleteManyResult, error) {
+	return d.completeMany(ctx, p, false)
+}
+
+// JobCompleteManyBatched is JobCompleteMany that also records the final
+// outcomes of the batch jobs among the applied completions in their batches,
+// in the same transaction, and claims the callbacks that became due: one
+// commit where the engine's protocol would take one per batch beside the
+// completions' own.
+func (d *Driver) JobCompleteManyBatched(ctx context.Context, p *jobdriver.JobCompleteManyParams) (*jobdriver.JobCompleteManyResult, error) {
+	return d.completeMany(ctx, p, true)
+}
+
+var _ jobdriver.BatchCompleter = (*Driver)(nil)
+
+func (d *Driver) completeMany(ctx context.Context, p *jobdriver.JobCompleteManyParams, batches bool) (*jobdriver.JobCompleteManyResult, error) {
 	res := &jobdriver.JobCompleteManyResult{}
 	if len(p.Completions) == 0 {
 		return res, nil
@@ -233,6 +248,8 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 	requeued := map[string]bool{}
 	prune := d.pruneDue(date)
 	err := d.write(ctx, bookkeeping, func(tx *sql.Tx) error {
+		*res = jobdriver.JobCompleteManyResult{} // in case the writer runs fn again
+		var outcomes batchOutcomes
 		var front int64
 		if requeues > 0 {
 			if err := tx.StmtContext(ctx, d.ws.endsFront).QueryRowContext(ctx, requeues).Scan(&front); err != nil {
@@ -284,6 +301,9 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 				continue
 			}
 			res.Applied++
+			if batches && j.BatchID != "" && (c.Outcome == jobdriver.OutcomeDone || c.Outcome == jobdriver.OutcomeDead) {
+				outcomes.add(j.BatchID, jobdriver.BatchOutcome{Member: j.ID, Succeeded: c.Outcome == jobdriver.OutcomeDone})
+			}
 			if (c.Outcome == jobdriver.OutcomeDone || c.Outcome == jobdriver.OutcomeDead) && heldUntilFinished(j) {
 				if release == nil {
 					release = tx.StmtContext(ctx, d.ws.uniqueRelease)
@@ -311,6 +331,13 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 			case jobdriver.OutcomeRequeue:
 				requeued[j.Queue] = true
 			}
+		}
+		for _, id := range outcomes.order {
+			fires, err := d.recordBatch(ctx, tx, id, outcomes.by[id], false, true, now)
+			if err != nil {
+				return fmt.Errorf("batch %s: %w", id, err)
+			}
+			res.BatchFires = append(res.BatchFires, fires...)
 		}
 		for _, q := range order {
 			t := counts[q]
@@ -345,6 +372,22 @@ func (d *Driver) JobCompleteMany(ctx context.Context, p *jobdriver.JobCompleteMa
 		d.hub.notify(q)
 	}
 	return res, nil
+}
+
+// batchOutcomes groups outcomes by batch, in the order the batches came.
+type batchOutcomes struct {
+	by    map[string][]jobdriver.BatchOutcome
+	order []string
+}
+
+func (b *batchOutcomes) add(id string, o jobdriver.BatchOutcome) {
+	if b.by == nil {
+		b.by = map[string][]jobdriver.BatchOutcome{}
+	}
+	if _, ok := b.by[id]; !ok {
+		b.order = append(b.order, id)
+	}
+	b.by[id] = append(b.by[id], o)
 }
 
 // heldUntilFinished reports whether j holds a unique key that it releases

@@ -35,6 +35,8 @@ type writeStmts struct {
 	deadAge, deadCap, extend, promote, rescue, nextDue *sql.Stmt
 	find, cancelMark, bury, retry, del                 *sql.Stmt
 	pause, resume, beat, processesPrune, processRemove *sql.Stmt
+	batchState, batchWas, batchSucceed, batchDie       *sql.Stmt
+	batchRevive, batchCount                            *sql.Stmt
 	stmts                                              []*sql.Stmt
 }
 
@@ -94,6 +96,28 @@ func (s *writeStmts) prepare(db *sql.DB) error {
 			ON CONFLICT (id) DO UPDATE SET info = excluded.info, expires_at = excluded.expires_at`},
 		{&s.processesPrune, `DELETE FROM processes WHERE expires_at <= ?1`},
 		{&s.processRemove, `DELETE FROM processes WHERE id = ?1`},
+		// Batches: see recordBatch. ?2 is a JSON array of members.
+		{&s.batchState, `SELECT committed, cancelled, complete, success, dead FROM batches WHERE id = ?1`},
+		{&s.batchWas, `SELECT count(*) FROM batch_members
+			WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2)) AND outcome = 'x'`},
+		{&s.batchSucceed, `UPDATE batch_members SET outcome = 's'
+			WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2)) AND outcome <> 's'`},
+		{&s.batchRevive, `UPDATE batch_members SET outcome = 's'
+			WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2)) AND outcome = 'x'`},
+		{&s.batchDie, `UPDATE batch_members SET outcome = 'x'
+			WHERE batch_id = ?1 AND member IN (SELECT value FROM json_each(?2)) AND outcome = ''`},
+		// Moves the counters, commits (?4) and, when ?5 (committed and not
+		// cancelled), claims the callbacks that became due; RETURNING
+		// tells which it claimed (?7 and ?8: their states before). SET
+		// reads the row as it was before the update.
+		{&s.batchCount, `UPDATE batches SET succeeded = succeeded + ?2, dead = dead + ?3,
+			committed = committed OR ?4,
+			complete = CASE WHEN ?5 AND complete = '' AND succeeded + ?2 + dead + ?3 >= total THEN 'firing' ELSE complete END,
+			success  = CASE WHEN ?5 AND success = '' AND succeeded + ?2 >= total THEN 'firing' ELSE success END,
+			firing_at = CASE WHEN ?5 AND (complete = '' AND succeeded + ?2 + dead + ?3 >= total
+				OR success = '' AND succeeded + ?2 >= total) THEN ?6 ELSE firing_at END
+			WHERE id = ?1
+			RETURNING complete = 'firing' AND ?7 = '', success = 'firing' AND ?8 = ''`},
 	})
 }
 

@@ -311,6 +311,13 @@ type JobFetchParams struct {
 	LeaseOwner string
 	// Now is the time of the fetch.
 	Now time.Time
+	// MaxRunning, when positive, caps the jobs of Queue held at once by
+	// every process on the broker (issue #21, per-queue global
+	// concurrency): the fetch takes at most MaxRunning minus the jobs held
+	// now, counted in the same atomic step. A held job counts until its
+	// outcome is recorded or it is rescued. A driver that cannot count them
+	// returns ErrNotImplemented.
+	MaxRunning int
 }
 
 // JobFetchResult holds the fetched jobs.
@@ -318,6 +325,9 @@ type JobFetchResult struct {
 	Jobs []*jobtype.Job
 	// Paused reports that the queue is paused; no jobs were taken.
 	Paused bool
+	// Capped reports that the queue held MaxRunning jobs already; no jobs
+	// were taken.
+	Capped bool
 	// Undecodable counts entries that could not be read as jobs. The driver
 	// has moved them to the dead set, wrapped with the reason.
 	Undecodable int

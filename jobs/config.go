@@ -37,6 +37,16 @@ type Config struct {
 	// StrictPriority tries queues strictly by descending weight (ties by
 	// name), so a lower queue runs only when every higher one is empty.
 	StrictPriority bool
+	// QueueGlobalLimits caps, per queue of Queues, how many of its jobs run
+	// at once across every process on the broker, whatever their
+	// Concurrency: a fetch takes only the room left, checked in the same
+	// atomic step. A job counts from its fetch (waiting for a worker
+	// included) until its outcome is recorded. Give every process of a
+	// queue the same cap: each fetch applies its own process's. A process
+	// that finds a queue at its cap tries it again when one of its own jobs
+	// of the queue completes, or within 100ms. Drivers that cannot count
+	// held jobs (the Sidekiq format) refuse it. Defaults to no caps.
+	QueueGlobalLimits map[string]int
 	// Concurrency is how many jobs run at once. Defaults to 10.
 	Concurrency int
 	// FetchBatchSize is the most jobs one fetch takes; a process holds at
@@ -142,6 +152,14 @@ func (c Config) validate() error {
 		}
 		if w < 1 {
 			errs = append(errs, fmt.Errorf("Queues: weight of queue %q is %d; it must be at least 1", q, w))
+		}
+	}
+	for q, n := range c.QueueGlobalLimits {
+		if _, ok := c.Queues[q]; !ok {
+			errs = append(errs, fmt.Errorf("QueueGlobalLimits: queue %q is not in Queues", q))
+		}
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("QueueGlobalLimits: limit of queue %q is %d; it must be at least 1", q, n))
 		}
 	}
 	if c.Concurrency < 1 {

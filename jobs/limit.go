@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
+	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -125,6 +127,17 @@ type Slot struct {
 // when the limiter is full: it never waits, so a caller that cannot proceed
 // can snooze its job rather than hold a worker.
 func (l *Limiter) Acquire(ctx context.Context) (*Slot, error) {
+	return l.acquire(ctx, "")
+}
+
+// holderProcess names this process to listings of a limiter's holders.
+var holderProcess = sync.OnceValue(func() string {
+	host, _ := os.Hostname()
+	return host + ":" + strconv.Itoa(os.Getpid())
+})
+
+// acquire takes a slot for the job jobID (empty outside a job).
+func (l *Limiter) acquire(ctx context.Context, jobID string) (*Slot, error) {
 	var b [12]byte
 	_, _ = rand.Read(b[:])
 	s := &Slot{l: l, token: hex.EncodeToString(b[:])}
@@ -134,7 +147,8 @@ func (l *Limiter) Acquire(ctx context.Context) (*Slot, error) {
 		until = now.Add(l.lease)
 	}
 	ok, err := l.driver.LimitAcquire(ctx, &jobdriver.LimitAcquireParams{
-		Name: l.name, Token: s.token, Limit: l.limit, LeaseUntil: until, Now: now})
+		Name: l.name, Token: s.token, Limit: l.limit, Per: l.per, LeaseUntil: until, Now: now,
+		JobID: jobID, Process: holderProcess()})
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +204,11 @@ func (s *Slot) Release(ctx context.Context) error {
 // and returns an error that wraps ErrLimited and a *SnoozeError with a
 // jittered delay, so a handler returning it snoozes its job.
 func (l *Limiter) Do(ctx context.Context, fn func(ctx context.Context) error) error {
-	s, err := l.Acquire(ctx)
+	return l.do(ctx, "", fn)
+}
+
+func (l *Limiter) do(ctx context.Context, jobID string, fn func(ctx context.Context) error) error {
+	s, err := l.acquire(ctx, jobID)
 	if errors.Is(err, ErrLimited) {
 		return fmt.Errorf("%w: %w", err, Snooze(l.snooze+mrand.N(l.snooze+1)))
 	}
@@ -214,7 +232,7 @@ func (l *Limiter) Do(ctx context.Context, fn func(ctx context.Context) error) er
 func (l *Limiter) Middleware() Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, j *Job) error {
-			return l.Do(ctx, func(ctx context.Context) error { return next(ctx, j) })
+			return l.do(ctx, j.ID, func(ctx context.Context) error { return next(ctx, j) })
 		}
 	}
 }
@@ -231,17 +249,18 @@ func limited(fn HandlerFunc, ls []*Limiter) HandlerFunc {
 // LimiterStatus is what a limiter holds now, for the UI and metrics.
 type LimiterStatus struct {
 	Name string
-	// Limit is zero from Inspector.Limiter, which knows only the broker's
-	// state, not the limit processes use.
+	// Limit is the limit of the last acquisition, as the broker stored it
+	// (Limiter.Status reports its own); zero for a limiter never used.
 	Limit int
 	// Holders counts the slots held (or, for a rate limiter, the
 	// admissions in the current window).
 	Holders int
-	// Rejected counts refused acquisitions since the limiter was first used.
-	Rejected int64
+	// Admitted and Rejected count acquisitions since the limiter was
+	// first used (or last idle for a week).
+	Admitted, Rejected int64
 }
 
-// Status reports the limiter's holders, limit and rejections.
+// Status reports the limiter's holders, limit and counts.
 func (l *Limiter) Status(ctx context.Context) (*LimiterStatus, error) {
 	st, err := limiterStatus(ctx, l.driver, l.name, l.clock.Now())
 	if err != nil {
@@ -261,5 +280,67 @@ func limiterStatus(ctx context.Context, d jobdriver.Driver, name string, now tim
 	if err != nil {
 		return nil, err
 	}
-	return &LimiterStatus{Name: name, Holders: st.Holders, Rejected: st.Rejected}, nil
+	return &LimiterStatus{Name: name, Limit: st.Limit, Holders: st.Holders, Admitted: st.Admitted, Rejected: st.Rejected}, nil
+}
+
+// LimiterKind tells a concurrency limiter from a rate limiter.
+type LimiterKind string
+
+// The kinds of limiter.
+const (
+	LimiterConcurrency LimiterKind = "concurrency"
+	LimiterRate        LimiterKind = "rate"
+)
+
+// LimiterInfo is one limiter as the broker knows it, for a listing.
+type LimiterInfo struct {
+	Name string      `json:"name"`
+	Kind LimiterKind `json:"kind"`
+	// Limit and Per (a rate limiter's window) are those of the last
+	// acquisition: processes that disagree show the last one's.
+	Limit int           `json:"limit"`
+	Per   time.Duration `json:"per,omitempty"`
+	// Holders are the slots held now, soonest to expire first. A rate
+	// limiter's admissions in the window are listed without job or
+	// process.
+	Holders []LimiterHolder `json:"holders"`
+	// Admitted and Rejected count acquisitions since the limiter was
+	// first used (or last idle for a week).
+	Admitted int64     `json:"admitted"`
+	Rejected int64     `json:"rejected"`
+	UsedAt   time.Time `json:"used_at"`
+}
+
+// LimiterHolder is one slot held.
+type LimiterHolder struct {
+	// JobID is the job that holds the slot, when it was taken by the
+	// job's limiters (HandlerOpts.Limiters, Middleware); empty for Do and
+	// Acquire.
+	JobID string `json:"job_id,omitempty"`
+	// Process is the holder's host:pid.
+	Process string `json:"process,omitempty"`
+	// ExpiresAt is when the slot frees itself unless its holder extends it.
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Limiters lists every limiter used in the last week, by name, with its
+// holders and counts. The Sidekiq format has none: ErrNotImplemented.
+func (in *Inspector) Limiters(ctx context.Context) ([]*LimiterInfo, error) {
+	ls, err := in.driver.LimitList(ctx, &jobdriver.LimitListParams{Now: in.clock.Now()})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*LimiterInfo, len(ls))
+	for i, l := range ls {
+		li := &LimiterInfo{Name: l.Name, Kind: LimiterConcurrency, Limit: l.Limit, Per: l.Per,
+			Admitted: l.Admitted, Rejected: l.Rejected, UsedAt: l.UsedAt, Holders: make([]LimiterHolder, len(l.Holders))}
+		if l.Per > 0 {
+			li.Kind = LimiterRate
+		}
+		for k, h := range l.Holders {
+			li.Holders[k] = LimiterHolder{JobID: h.JobID, Process: h.Process, ExpiresAt: h.ExpiresAt}
+		}
+		out[i] = li
+	}
+	return out, nil
 }

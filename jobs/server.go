@@ -157,11 +157,12 @@ func NewServer(d Driver, cfg *Config) (*Server, error) {
 	s.completer = completer.New(completeDriver, &completer.Config{
 		BatchMax: completeBatchMax, Capacity: maxHeld, Clock: c.Clock, Leases: s.leases, Logger: c.Logger,
 		BeforeFunc: before,
+		AfterFunc:  s.uncapQueues,
 	})
 	s.fetcher = fetcher.New(d, &fetcher.Config{
 		BatchSize: c.FetchBatchSize, Clock: c.Clock, LeaseDuration: c.LeaseDuration, LeaseOwner: id,
 		Leases: s.leases, Logger: c.Logger, MaxHeld: maxHeld, PollInterval: c.PollInterval,
-		Queues: s.queues, StrictPriority: c.StrictPriority, Weights: c.Queues,
+		Queues: s.queues, StrictPriority: c.StrictPriority, Weights: c.Queues, MaxRunning: c.QueueGlobalLimits,
 		HandBackFunc: func(h *lease.Held) { s.finish(h, requeue(h)) },
 	})
 	return s, nil
@@ -387,6 +388,23 @@ func (s *Server) finish(h *lease.Held, c jobdriver.Completion) {
 	s.fetcher.Release()
 	if ok {
 		s.completer.Complete(h, c)
+	}
+}
+
+// uncapQueues tells the fetcher which capped queues (QueueGlobalLimits) had
+// jobs leave the broker's count, so it tries them again at once.
+func (s *Server) uncapQueues(cs []jobdriver.Completion) {
+	if len(s.cfg.QueueGlobalLimits) == 0 {
+		return
+	}
+	var qs []string
+	for _, c := range cs {
+		if _, ok := s.cfg.QueueGlobalLimits[c.Job.Queue]; ok && !slices.Contains(qs, c.Job.Queue) {
+			qs = append(qs, c.Job.Queue)
+		}
+	}
+	if len(qs) > 0 {
+		s.fetcher.Uncap(qs...)
 	}
 }
 

@@ -63,6 +63,12 @@ type AnalyzerConfig struct {
 	// package kserve) that every document is sent to after the loaded
 	// models. Optional.
 	Remote []RemoteClassifier
+	// RemoteGate, when set, runs each call to a Remote classifier: a
+	// limiter's Do (jobs.Limiter) that keeps the calls of every worker to
+	// a few at once, so a burst of documents does not swamp the inference
+	// server. Its error, such as a refusal, fails the analysis as the
+	// call's would. Optional.
+	RemoteGate func(ctx context.Context, call func(ctx context.Context) error) error
 	// Logger logs model loading. Defaults to slog.Default().
 	Logger *slog.Logger
 }
@@ -248,7 +254,18 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Resul
 		input = DocumentText(title, author, text)
 	}
 	for _, rc := range a.cfg.Remote {
-		p, version, err := rc.Classify(ctx, input)
+		var p *Prediction
+		var version string
+		var err error
+		if a.cfg.RemoteGate == nil {
+			p, version, err = rc.Classify(ctx, input)
+		} else {
+			err = a.cfg.RemoteGate(ctx, func(ctx context.Context) error {
+				var err error
+				p, version, err = rc.Classify(ctx, input)
+				return err
+			})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("analyze: remote model %s: %w", rc.Name(), err)
 		}

@@ -349,6 +349,11 @@ func (p *Pipeline) stage(name string, run stageFunc) func(ctx context.Context, j
 			// this run has nothing left to do.
 			p.log.Debug("pipeline: stage skipped", "stage", name, "document_id", r.docID, "reason", err)
 			return nil
+		case errors.Is(err, jobs.ErrLimited):
+			// A shared limiter (the remote model's, OCR's) is full: the
+			// error snoozes the job without using an attempt, and it is
+			// no failure to record.
+			return err
 		}
 		if reason, ok := permanent(err); ok {
 			return p.fail(ctx, r, reason)

@@ -34,6 +34,9 @@ import (
 	"github.com/quirehq/quire/jobs/jobstest"
 	"github.com/quirehq/quire/jobs/redisdriver"
 	"github.com/quirehq/quire/jobs/sqlitedriver"
+	"github.com/quirehq/quire/ml"
+	"github.com/quirehq/quire/ml/kserve"
+	"github.com/quirehq/quire/ml/mlpipeline"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 	"github.com/quirehq/quire/web/api"
@@ -449,6 +452,62 @@ func TestWebhookConcurrency(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.LessOrEqual(t, most, 2, "deliveries in flight at once")
+	require.Positive(t, most)
+}
+
+// TestRemoteModelConcurrency: the analyses of many documents call a slow
+// remote model through a concurrency limiter on the job broker, as
+// --ml-remote-concurrency sets up; never more than its limit are in flight,
+// and an analysis refused a slot waits its turn without failing.
+func TestRemoteModelConcurrency(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var (
+		mu             sync.Mutex
+		inFlight, most int
+		calls          int
+	)
+	model := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		calls++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(100 * time.Millisecond) // a slow model: calls would pile up
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"model_name":"doctype","model_version":"1","outputs":[{"name":"label","shape":[1],"datatype":"BYTES","data":["note"]}]}`)
+	}))
+	t.Cleanup(model.Close)
+	remote, err := kserve.NewClient(&kserve.ClientConfig{URL: model.URL, Model: "doctype"})
+	require.NoError(t, err)
+	e := embedded(t, func(c *pipeline.Config, _ *jobs.Config) {
+		l, err := jobs.NewConcurrencyLimiter(c.Broker, "ml-remote:doctype", 2, &jobs.LimiterOpts{Snooze: 20 * time.Millisecond})
+		require.NoError(t, err)
+		a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Remote: []ml.RemoteClassifier{remote}, RemoteGate: l.Do})
+		require.NoError(t, err)
+		c.Analyzer = mlpipeline.New(a)
+	})
+	const docs = 12
+	for i := range docs {
+		_, _, err := e.p.Ingest(ctx, &pipeline.IngestParams{Name: fmt.Sprintf("note-%d.txt", i),
+			Body: strings.NewReader(fmt.Sprintf("Note number %d for the slow model.", i)), Source: store.SourceSubmit})
+		require.NoError(t, err)
+	}
+	require.Eventually(t, func() bool {
+		st, err := e.store.Stats(ctx)
+		require.NoError(t, err)
+		return st.ByState[store.StateDone]+st.ByState[store.StateFailed] == docs
+	}, 2*time.Minute, 20*time.Millisecond, "every document finished")
+	st, err := e.store.Stats(ctx)
+	require.NoError(t, err)
+	require.EqualValues(t, docs, st.ByState[store.StateDone], "a refused call is no failure")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, docs, calls, "one call a document")
+	require.LessOrEqual(t, most, 2, "calls in flight at once")
 	require.Positive(t, most)
 }
 

@@ -174,7 +174,7 @@ func openDocumentsOn(ctx context.Context, g *Config, st store.Store, blobs *blob
 		return nil, err
 	}
 	var analyzer pipeline.Analyzer
-	if d.Analyzer, analyzer, err = newMLAnalyzer(&g.ML, log); err != nil {
+	if d.Analyzer, analyzer, err = newMLAnalyzer(&g.ML, b.Driver, log); err != nil {
 		return nil, err
 	}
 	cfg := pipeline.Config{Store: d.Store, Blobs: d.Blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,

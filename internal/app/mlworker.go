@@ -33,7 +33,18 @@ type MLSettings struct {
 	RemoteModel string
 	// RemoteTimeout bounds one request to it. Defaults to 5 seconds.
 	RemoteTimeout time.Duration
+	// RemoteConcurrency is how many requests to RemoteURL may be in
+	// flight at once across every worker sharing the job engine (a
+	// concurrency limiter named "ml-remote:" and the model): an analysis
+	// that finds the slots taken is snoozed without using a retry. 0 sends
+	// without a limit. Defaults to RemoteConcurrencyDefault.
+	RemoteConcurrency int
 }
+
+// RemoteConcurrencyDefault keeps a few requests per worker's core in
+// flight to a shared inference server: enough to hide its latency, not so
+// many that a burst of documents queues hundreds on it.
+const RemoteConcurrencyDefault = 16
 
 // AddFlags adds the ML settings to fs, each with its environment variable.
 func (s *MLSettings) AddFlags(fs *pflag.FlagSet) {
@@ -42,7 +53,8 @@ func (s *MLSettings) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&s.RemoteURL, "ml-remote-url", "", "base URL of an inference server (KServe v2 REST) whose model --ml-remote-model classifies every document too: http://models:8080")
 	fs.StringVar(&s.RemoteModel, "ml-remote-model", ml.NameDefault, "name of the model at --ml-remote-url, also the prefix of its labels")
 	fs.DurationVar(&s.RemoteTimeout, "ml-remote-timeout", kserve.TimeoutDefault, "timeout of one request to --ml-remote-url; failures are retried twice, and a circuit breaker stops calling after 5 in a row for 30s")
-	for _, name := range []string{"ml", "ml-reload-interval", "ml-remote-url", "ml-remote-model", "ml-remote-timeout"} {
+	fs.IntVar(&s.RemoteConcurrency, "ml-remote-concurrency", RemoteConcurrencyDefault, "requests in flight to --ml-remote-url at once, across every worker sharing the job engine; 0: no limit")
+	for _, name := range []string{"ml", "ml-reload-interval", "ml-remote-url", "ml-remote-model", "ml-remote-timeout", "ml-remote-concurrency"} {
 		WithEnv(fs, name)
 	}
 }
@@ -55,6 +67,9 @@ func (s *MLSettings) Validate() error {
 	if s.RemoteTimeout <= 0 {
 		return Usagef("invalid %s %s: it must be positive", Setting("ml-remote-timeout"), s.RemoteTimeout)
 	}
+	if s.RemoteConcurrency < 0 {
+		return Usagef("invalid %s %d: use 0 for no limit", Setting("ml-remote-concurrency"), s.RemoteConcurrency)
+	}
 	return nil
 }
 
@@ -63,7 +78,10 @@ func (s *MLSettings) Validate() error {
 // heavy happens here: the language model is read on first use, and
 // the classifiers are loaded by startML, so a web process that opens the
 // documents but never analyses pays for neither.
-func newMLAnalyzer(s *MLSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Analyzer, error) {
+//
+// Calls to the remote model go through a concurrency limiter on broker,
+// shared by every worker, when RemoteConcurrency is set.
+func newMLAnalyzer(s *MLSettings, broker jobs.Driver, log *slog.Logger) (*ml.Analyzer, pipeline.Analyzer, error) {
 	if !s.Enabled {
 		return nil, nil, nil
 	}
@@ -71,6 +89,14 @@ func newMLAnalyzer(s *MLSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Anal
 		return nil, nil, err
 	}
 	var remote []ml.RemoteClassifier
+	var gate func(context.Context, func(context.Context) error) error
+	if s.RemoteURL != "" && s.RemoteConcurrency > 0 {
+		l, err := jobs.NewConcurrencyLimiter(broker, "ml-remote:"+s.RemoteModel, s.RemoteConcurrency, &jobs.LimiterOpts{Logger: log})
+		if err != nil {
+			return nil, nil, Usagef("invalid %s: %w", Setting("ml-remote-model"), err)
+		}
+		gate = l.Do
+	}
 	if s.RemoteURL != "" {
 		c, err := kserve.NewClient(&kserve.ClientConfig{URL: s.RemoteURL, Model: s.RemoteModel, Timeout: s.RemoteTimeout, Logger: log})
 		if err != nil {
@@ -78,7 +104,7 @@ func newMLAnalyzer(s *MLSettings, log *slog.Logger) (*ml.Analyzer, pipeline.Anal
 		}
 		remote = append(remote, c)
 	}
-	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Remote: remote, Logger: log})
+	a, err := ml.NewAnalyzer(&ml.AnalyzerConfig{Remote: remote, RemoteGate: gate, Logger: log})
 	if err != nil {
 		return nil, nil, fmt.Errorf("machine learning (%s): %w", Setting("ml"), err)
 	}

@@ -65,6 +65,12 @@ type JobsConfig struct {
 	// success callback; processing ends once the callback fired. It
 	// measures what batches cost against the plain rate (issue #21).
 	InBatch bool
+	// Limiter, when positive, runs every job through a concurrency
+	// limiter of this many slots (HandlerOpts.Limiters): an acquisition
+	// and a release in the broker a job. At Concurrency or more nothing is
+	// refused, so the figure is the limiter's cost; below, refused jobs
+	// are snoozed for a second or two (issue #21).
+	Limiter int
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.
@@ -97,6 +103,9 @@ func (c *JobsConfig) validate() error {
 	if c.Rate < 0 {
 		errs = append(errs, fmt.Errorf("Rate %d must not be negative", c.Rate))
 	}
+	if c.Limiter < 0 {
+		errs = append(errs, fmt.Errorf("Limiter %d must not be negative", c.Limiter))
+	}
 	if c.Batch < 1 || c.Batch > jobs.FetchBatchSizeMax {
 		errs = append(errs, fmt.Errorf("Batch %d must be between 1 and %d", c.Batch, jobs.FetchBatchSizeMax))
 	}
@@ -115,6 +124,7 @@ type JobsResult struct {
 	Rate        int     `json:"rate"`
 	Batch       int     `json:"batch"`
 	InBatch     bool    `json:"in_batch,omitempty"`
+	Limiter     int     `json:"limiter,omitempty"`
 	EnqueuePerS float64 `json:"enqueue_per_s"`
 	ProcessPerS float64 `json:"process_per_s"`
 	// P50MS and P99MS are enqueue to start per job.
@@ -144,7 +154,15 @@ func Jobs(ctx context.Context, cfg *JobsConfig) (res *JobsResult, err error) {
 	defer heap.stop()
 	rec := newLatencyRecorder(c.Jobs)
 	handlers := jobs.NewHandlers()
-	handlers.Handle(jobsJobType, rec.handle, nil)
+	var opts *jobs.HandlerOpts
+	if c.Limiter > 0 {
+		l, err := jobs.NewConcurrencyLimiter(c.Driver, "bench", c.Limiter, nil)
+		if err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+		opts = &jobs.HandlerOpts{Limiters: []*jobs.Limiter{l}}
+	}
+	handlers.Handle(jobsJobType, rec.handle, opts)
 	callback := make(chan struct{}, 1)
 	handlers.Handle(jobsCallbackType, func(context.Context, *jobs.Job) error {
 		select {
@@ -187,6 +205,7 @@ func Jobs(ctx context.Context, cfg *JobsConfig) (res *JobsResult, err error) {
 		Rate:        c.Rate,
 		Batch:       c.Batch,
 		InBatch:     c.InBatch,
+		Limiter:     c.Limiter,
 		EnqueuePerS: perSecond(c.Jobs, enqueueDur),
 		ProcessPerS: perSecond(c.Jobs, processDur),
 		P50MS:       millis(percentile(lat, 0.50)),
@@ -368,6 +387,12 @@ func (r *JobsResult) WriteTable(w io.Writer) error {
 	mode := "bulk enqueue, then run"
 	if r.Rate > 0 {
 		mode = fmt.Sprintf("paced enqueue at %d jobs/s while running", r.Rate)
+	}
+	if r.InBatch {
+		mode += ", in one batch"
+	}
+	if r.Limiter > 0 {
+		mode += fmt.Sprintf(", each through a concurrency limiter of %d", r.Limiter)
 	}
 	fmt.Fprintf(w, "quire bench (%s): %d no-op jobs, concurrency %d, fetch batch %d, %s\n",
 		r.Engine, r.Jobs, r.Concurrency, r.Batch, mode)

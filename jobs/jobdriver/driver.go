@@ -129,12 +129,17 @@ type Driver interface {
 	// first, all in one atomic step; otherwise it counts a rejection. It
 	// reports whether Token was admitted.
 	LimitAcquire(ctx context.Context, params *LimitAcquireParams) (bool, error)
+	// LimitList lists every limiter used since it was last idle for
+	// LimitRetention, by name: its limit and kind as last used, its
+	// unexpired holders and its counts.
+	LimitList(ctx context.Context, params *LimitListParams) ([]*LimitInfo, error)
 	// LimitExtend moves the expiry of holders still holding Name to
 	// LeaseUntil. A holder that expired and was dropped is not brought back.
 	LimitExtend(ctx context.Context, params *LimitExtendParams) error
 	// LimitRelease removes Token from the holders of Name.
 	LimitRelease(ctx context.Context, params *LimitReleaseParams) error
-	// LimitStatus reports the unexpired holders of Name and its rejections.
+	// LimitStatus reports the unexpired holders of Name, its limit as last
+	// used, and its counts.
 	LimitStatus(ctx context.Context, params *LimitStatusParams) (*LimitStatus, error)
 
 	// ProcessHeartbeat records that a worker process is alive, with its
@@ -332,6 +337,13 @@ type JobFetchParams struct {
 	LeaseOwner string
 	// Now is the time of the fetch.
 	Now time.Time
+	// MaxRunning, when positive, caps the jobs of Queue held at once by
+	// every process on the broker (issue #21, per-queue global
+	// concurrency): the fetch takes at most MaxRunning minus the jobs held
+	// now, counted in the same atomic step. A held job counts until its
+	// outcome is recorded or it is rescued. A driver that cannot count them
+	// returns ErrNotImplemented.
+	MaxRunning int
 }
 
 // JobFetchResult holds the fetched jobs.
@@ -339,6 +351,9 @@ type JobFetchResult struct {
 	Jobs []*jobtype.Job
 	// Paused reports that the queue is paused; no jobs were taken.
 	Paused bool
+	// Capped reports that the queue held MaxRunning jobs already; no jobs
+	// were taken.
+	Capped bool
 	// Undecodable counts entries that could not be read as jobs. The driver
 	// has moved them to the dead set, wrapped with the reason.
 	Undecodable int
@@ -571,10 +586,50 @@ type LimitAcquireParams struct {
 	Token string
 	// Limit is the most unexpired holders at once.
 	Limit int
+	// Per is a rate limiter's window, zero for a concurrency limiter. The
+	// driver stores it with Limit for listings.
+	Per time.Duration
 	// LeaseUntil is when the holder expires unless extended.
 	LeaseUntil time.Time
 	// Now decides which holders expired.
 	Now time.Time
+	// JobID and Process describe the holder for listings; both may be
+	// empty. A driver may keep them only for concurrency limiters, whose
+	// holders are few.
+	JobID, Process string
+}
+
+// LimitRetention is how long a limiter's limit and counts stay in the
+// broker after it was last used.
+const LimitRetention = 7 * 24 * time.Hour
+
+// LimitListParams are the parameters of LimitList.
+type LimitListParams struct {
+	// Now decides which holders expired; they are not listed.
+	Now time.Time
+}
+
+// LimitInfo is one limiter as the broker knows it.
+type LimitInfo struct {
+	Name string
+	// Limit and Per are those of the last acquisition.
+	Limit int
+	Per   time.Duration
+	// Holders are the unexpired holders, soonest to expire first.
+	Holders []LimitHolder
+	// Admitted and Rejected count acquisitions since the limiter was first
+	// used (or last idle for LimitRetention).
+	Admitted, Rejected int64
+	// UsedAt is the time of the last acquisition.
+	UsedAt time.Time
+}
+
+// LimitHolder is one holder of a limiter.
+type LimitHolder struct {
+	Token     string
+	JobID     string
+	Process   string
+	ExpiresAt time.Time
 }
 
 // LimitExtendParams are the parameters of LimitExtend.
@@ -601,7 +656,9 @@ type LimitStatusParams struct {
 type LimitStatus struct {
 	// Holders counts the unexpired holders.
 	Holders int
-	// Rejected counts the acquisitions refused since the limiter was first
-	// used.
-	Rejected int64
+	// Limit is the limit of the last acquisition; zero if none is stored.
+	Limit int
+	// Admitted and Rejected count the acquisitions admitted and refused
+	// since the limiter was first used.
+	Admitted, Rejected int64
 }

@@ -23,12 +23,43 @@ import (
 // lease", a concurrency limiter every execution of the type holds.
 const envLimit = "QUIRE_JOBSTEST_LIMIT"
 
-// registerLimitHandlers adds the "limited" job type to a worker process
-// when the suite asked for it. Its arguments are [milliseconds]; each
+// envQueueLimit asks a worker process to work on a capped queue as well as
+// the default one: "queue limit", its QueueGlobalLimits entry.
+const envQueueLimit = "QUIRE_JOBSTEST_QUEUE_LIMIT"
+
+// queueLimitFromEnv returns a worker process's Queues and
+// QueueGlobalLimits: nil (the defaults) unless the suite asked for a cap.
+func queueLimitFromEnv() (queues, limits map[string]int, err error) {
+	spec := os.Getenv(envQueueLimit)
+	if spec == "" {
+		return nil, nil, nil
+	}
+	var q string
+	var n int
+	if _, err := fmt.Sscan(spec, &q, &n); err != nil {
+		return nil, nil, fmt.Errorf("%s=%q: %w", envQueueLimit, spec, err)
+	}
+	return map[string]int{jobs.QueueDefault: 1, q: 1}, map[string]int{q: n}, nil
+}
+
+// registerLimitHandlers adds the "spanned" job type to a worker process,
+// and the "limited" one when the suite asked for it. Its arguments are [milliseconds]; each
 // execution notes "lstart id unixnano" once it holds its slot and "lend id
 // unixnano" before it gives it back, so the parent can compute how many
 // held slots at once from the record alone.
 func registerLimitHandlers(hs *jobs.Handlers, d jobs.Driver, mark func(event, id string)) error {
+	stamp := func() string { return strconv.FormatInt(time.Now().UnixNano(), 10) }
+	// "spanned" notes the same span as "limited" with no limiter of its
+	// own: the queue's global cap is what bounds it.
+	jobs.HandleArgs(hs, "spanned", func(ctx context.Context, j *jobs.Job, ms []int) error {
+		mark("lstart", j.ID+" "+stamp())
+		select {
+		case <-time.After(time.Duration(ms[0]) * time.Millisecond):
+		case <-ctx.Done():
+		}
+		mark("lend", j.ID+" "+stamp())
+		return ctx.Err()
+	}, nil)
 	spec := os.Getenv(envLimit)
 	if spec == "" {
 		return nil
@@ -46,7 +77,6 @@ func registerLimitHandlers(hs *jobs.Handlers, d jobs.Driver, mark func(event, id
 	if err != nil {
 		return err
 	}
-	stamp := func() string { return strconv.FormatInt(time.Now().UnixNano(), 10) }
 	jobs.HandleArgs(hs, "limited", func(ctx context.Context, j *jobs.Job, ms []int) error {
 		mark("lstart", j.ID+" "+stamp())
 		select {
@@ -139,7 +169,7 @@ func exerciseLimit(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, jobs.ErrLimited)
 		st, err := l.Status(ctx)
 		require.NoError(t, err)
-		require.Equal(t, &jobs.LimiterStatus{Name: "ocr", Limit: 2, Holders: 2, Rejected: 1}, st)
+		require.Equal(t, &jobs.LimiterStatus{Name: "ocr", Limit: 2, Holders: 2, Admitted: 2, Rejected: 1}, st)
 
 		require.NoError(t, s1.Release(ctx))
 		require.NoError(t, s1.Release(ctx), "a second release does nothing")
@@ -154,7 +184,8 @@ func exerciseLimit(t *testing.T, h Harness) {
 		clock.Advance(61 * time.Second)
 		st, err = b.insp.Limiter(ctx, "ocr")
 		require.NoError(t, err)
-		require.Equal(t, &jobs.LimiterStatus{Name: "ocr", Holders: 0, Rejected: 2}, st)
+		require.Equal(t, &jobs.LimiterStatus{Name: "ocr", Limit: 2, Holders: 0, Admitted: 3, Rejected: 2}, st,
+			"the broker keeps the limit and counts")
 		s4, err := l.Acquire(ctx)
 		require.NoError(t, err)
 		s5, err := l.Acquire(ctx)
@@ -213,7 +244,66 @@ func exerciseLimit(t *testing.T, h Harness) {
 		require.ErrorIs(t, acquire(), jobs.ErrLimited)
 		st, err := l.Status(ctx)
 		require.NoError(t, err)
-		require.Equal(t, &jobs.LimiterStatus{Name: "webhook:example.com", Limit: 3, Holders: 3, Rejected: 3}, st)
+		require.Equal(t, &jobs.LimiterStatus{Name: "webhook:example.com", Limit: 3, Holders: 3, Admitted: 4, Rejected: 3}, st)
+	})
+
+	t.Run("LimitList", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityLimit)
+		b, clock := setupStubbed(t, h, t0)
+		none, err := b.insp.Limiters(ctx)
+		require.NoError(t, err)
+		require.Empty(t, none)
+		conc, err := jobs.NewConcurrencyLimiter(b.driver, "ocr-box", 2, &jobs.LimiterOpts{Lease: time.Minute, Clock: clock})
+		require.NoError(t, err)
+		rate, err := jobs.NewRateLimiter(b.driver, "webhook:a.example", 5, time.Hour, &jobs.LimiterOpts{Clock: clock})
+		require.NoError(t, err)
+		_, err = rate.Acquire(ctx)
+		require.NoError(t, err)
+		clock.Advance(time.Second)
+		other, err := conc.Acquire(ctx)
+		require.NoError(t, err)
+		clock.Advance(time.Second)
+		var listed []*jobs.LimiterInfo
+		run := conc.Middleware()(func(ctx context.Context, j *jobs.Job) error {
+			_, err := conc.Acquire(ctx)
+			require.ErrorIs(t, err, jobs.ErrLimited)
+			listed, err = b.insp.Limiters(ctx)
+			return err
+		})
+		require.NoError(t, run(ctx, &jobs.Job{ID: "job-1"}))
+		require.Len(t, listed, 2, "sorted by name")
+		c, r := listed[0], listed[1]
+		require.Equal(t, "ocr-box", c.Name)
+		require.Equal(t, jobs.LimiterConcurrency, c.Kind)
+		require.Equal(t, 2, c.Limit)
+		require.Zero(t, c.Per)
+		require.Equal(t, int64(2), c.Admitted)
+		require.Equal(t, int64(1), c.Rejected)
+		require.True(t, c.UsedAt.Equal(t0.Add(2*time.Second)), "used at %s", c.UsedAt)
+		require.Len(t, c.Holders, 2)
+		require.Empty(t, c.Holders[0].JobID, "Acquire outside a job")
+		require.True(t, c.Holders[0].ExpiresAt.Equal(t0.Add(time.Second+time.Minute)), "soonest first: %s", c.Holders[0].ExpiresAt)
+		require.Equal(t, "job-1", c.Holders[1].JobID, "a job's limiter names the job")
+		require.NotEmpty(t, c.Holders[1].Process)
+		require.True(t, c.Holders[1].ExpiresAt.Equal(t0.Add(2*time.Second+time.Minute)))
+
+		require.Equal(t, "webhook:a.example", r.Name)
+		require.Equal(t, jobs.LimiterRate, r.Kind)
+		require.Equal(t, 5, r.Limit)
+		require.Equal(t, time.Hour, r.Per)
+		require.Len(t, r.Holders, 1, "an admission in the window")
+		require.Equal(t, int64(1), r.Admitted)
+
+		require.NoError(t, other.Release(ctx))
+		listed, err = b.insp.Limiters(ctx)
+		require.NoError(t, err)
+		require.Empty(t, listed[0].Holders, "released slots are not listed")
+		clock.Advance(time.Hour)
+		listed, err = b.insp.Limiters(ctx)
+		require.NoError(t, err)
+		require.Empty(t, listed[1].Holders, "expired admissions are not listed")
+		require.Equal(t, int64(1), listed[1].Admitted, "the counts stay")
 	})
 
 	t.Run("LimitRefusedJobSnoozes", func(t *testing.T) {
@@ -248,6 +338,37 @@ func exerciseLimit(t *testing.T, h Harness) {
 		st, err := b.insp.Stats(ctx, 1)
 		require.NoError(t, err)
 		require.Zero(t, st.Dead+st.Retry)
+	})
+
+	t.Run("LimitQueueGlobalFetch", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityLimit)
+		b := setup(t, h)
+		for range 5 {
+			_, err := b.client.Enqueue(ctx, "capped", nil, &jobs.EnqueueOpts{Queue: "capped"})
+			require.NoError(t, err)
+		}
+		now := time.Now()
+		fetch := func(owner string, maxRunning int) *jobdriver.JobFetchResult {
+			t.Helper()
+			res, err := b.driver.JobFetch(ctx, &jobdriver.JobFetchParams{Queue: "capped", Max: 10, Now: now,
+				LeaseOwner: owner, LeaseUntil: now.Add(time.Minute), MaxRunning: maxRunning})
+			require.NoError(t, err)
+			return res
+		}
+		first := fetch("p1", 2)
+		require.Len(t, first.Jobs, 2, "a fetch takes only the room under the cap")
+		require.False(t, first.Capped)
+		again := fetch("p2", 2)
+		require.Empty(t, again.Jobs, "another process finds the queue full")
+		require.True(t, again.Capped)
+		_, err := b.driver.JobCompleteMany(ctx, &jobdriver.JobCompleteManyParams{Now: now,
+			Completions: []jobdriver.Completion{{Job: first.Jobs[0], Outcome: jobdriver.OutcomeDone}}})
+		require.NoError(t, err)
+		third := fetch("p2", 2)
+		require.Len(t, third.Jobs, 1, "a completed job frees its room")
+		require.True(t, fetch("p3", 2).Capped)
+		require.Len(t, fetch("p3", 0).Jobs, 2, "a fetch without a cap takes the rest")
 	})
 
 	if h.ProcessEnv == nil {
@@ -293,6 +414,42 @@ func exerciseLimit(t *testing.T, h Harness) {
 		require.Zero(t, st.Holders, "every slot given back")
 	})
 
+	t.Run("LimitQueueGlobal", func(t *testing.T) {
+		t.Parallel()
+		h.require(t, CapabilityLimit)
+		b := setup(t, h)
+		dir := t.TempDir()
+		const total, limit = 150, 3
+		params := make([]jobs.EnqueueParams, total)
+		for i := range params {
+			params[i] = jobs.EnqueueParams{Type: "spanned", Args: []int{5 + i%20},
+				Opts: &jobs.EnqueueOpts{Queue: "capped"}}
+		}
+		_, err := b.client.EnqueueMany(ctx, params)
+		require.NoError(t, err)
+		// 24 workers and batches of up to 200 jobs: only the cap keeps the
+		// queue to three at once.
+		opts := workerOpts{lease: 5 * time.Second, shutdown: 5 * time.Second, concurrency: 8,
+			env: []string{envQueueLimit + "=capped " + strconv.Itoa(limit)}}
+		var workers []*workerProcess
+		for n := range 3 {
+			workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
+		}
+		eventually(t, 2*time.Minute, "every capped job ran", func() bool {
+			spans, _ := readLimitSpans(t, dir)
+			return len(spans) >= total
+		})
+		for _, w := range workers {
+			w.stop(t)
+		}
+		spans, started := readLimitSpans(t, dir)
+		require.Equal(t, total, started, "no execution ran twice or is left running")
+		most := maxOverlap(spans)
+		t.Logf("%d executions in 3 processes x 8 workers, at most %d at once", len(spans), most)
+		require.LessOrEqual(t, most, limit)
+		require.GreaterOrEqual(t, most, 1)
+	})
+
 	t.Run("LimitSIGKILLFreesSlot", func(t *testing.T) {
 		t.Parallel()
 		h.require(t, CapabilityLimit)
@@ -328,14 +485,20 @@ func exerciseLimit(t *testing.T, h Harness) {
 	})
 }
 
-// exerciseLimitRefused checks that a driver without limiters refuses them.
+// exerciseLimitRefused checks that a driver without limiters refuses them,
+// and per-queue global limits with them.
 func exerciseLimitRefused(t *testing.T, h Harness) {
 	b := setup(t, h)
+	_, err := b.driver.JobFetch(context.Background(), &jobdriver.JobFetchParams{Queue: "capped", Max: 1,
+		LeaseOwner: "refusal", LeaseUntil: time.Now().Add(time.Minute), Now: time.Now(), MaxRunning: 1})
+	require.ErrorIs(t, err, jobdriver.ErrNotImplemented)
 	l, err := jobs.NewConcurrencyLimiter(b.driver, "refused", 1, nil)
 	require.NoError(t, err)
 	_, err = l.Acquire(context.Background())
 	require.ErrorIs(t, err, jobdriver.ErrNotImplemented)
 	_, err = b.insp.Limiter(context.Background(), "refused")
+	require.ErrorIs(t, err, jobdriver.ErrNotImplemented)
+	_, err = b.insp.Limiters(context.Background())
 	require.ErrorIs(t, err, jobdriver.ErrNotImplemented)
 }
 

@@ -94,8 +94,14 @@ func runWorkerProcess(h Harness) int {
 	lease, _ := time.ParseDuration(os.Getenv(envLease))
 	shutdown, _ := time.ParseDuration(os.Getenv(envShutdown))
 	conc, _ := strconv.Atoi(os.Getenv(envConc))
+	queues, caps, err := queueLimitFromEnv()
+	if err != nil {
+		log.Error("queue limit", "error", err)
+		return 2
+	}
 	srv, err := jobs.NewServer(d, &jobs.Config{Handlers: hs, Concurrency: conc, LeaseDuration: lease,
-		ShutdownTimeout: shutdown, PollInterval: 50 * time.Millisecond, Logger: log})
+		ShutdownTimeout: shutdown, PollInterval: 50 * time.Millisecond, Logger: log,
+		Queues: queues, QueueGlobalLimits: caps})
 	if err != nil {
 		log.Error("new server", "error", err)
 		return 2

@@ -274,13 +274,13 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 	qk := d.keys.queue(p.Queue)
 	token := p.LeaseOwner + ":" + strconv.FormatUint(d.fetchSeq.Add(1), 36) + "|"
 	res, err := fetchScript.Run(ctx, d.rdb, []string{qk.ready, qk.inflight, qk.paused},
-		p.Max, millis(p.LeaseUntil), token).Result()
+		p.Max, millis(p.LeaseUntil), token, max(p.MaxRunning, 0)).Result()
 	if err != nil {
 		d.relearnTopology(ctx)
 		return nil, fmt.Errorf("fetch from queue %s: %w", p.Queue, err)
 	}
 	if n, ok := res.(int64); ok && n < 0 {
-		return &jobdriver.JobFetchResult{Paused: true}, nil
+		return &jobdriver.JobFetchResult{Paused: n == -1, Capped: n == -2}, nil
 	}
 	raw, _ := res.([]any)
 	out := &jobdriver.JobFetchResult{Jobs: make([]*jobtype.Job, 0, len(raw))}

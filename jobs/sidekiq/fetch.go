@@ -69,6 +69,11 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 	if p.LeaseOwner == "" {
 		return nil, errors.New("sidekiq: fetch needs a LeaseOwner")
 	}
+	if p.MaxRunning > 0 {
+		// Ruby Sidekiq processes fetch from the same lists without
+		// counting, so a cap could not hold.
+		return nil, fmt.Errorf("sidekiq: per-queue global concurrency: %w", jobdriver.ErrNotImplemented)
+	}
 	// Before the script: if its reply is lost, rescueOrphans must know
 	// to look at this list.
 	d.mu.Lock()

@@ -30,3 +30,8 @@ func (d *Driver) LimitRelease(context.Context, *jobdriver.LimitReleaseParams) er
 func (d *Driver) LimitStatus(context.Context, *jobdriver.LimitStatusParams) (*jobdriver.LimitStatus, error) {
 	return nil, fmt.Errorf("sidekiq: limiters: %w", jobdriver.ErrNotImplemented)
 }
+
+// LimitList returns jobdriver.ErrNotImplemented.
+func (d *Driver) LimitList(context.Context, *jobdriver.LimitListParams) ([]*jobdriver.LimitInfo, error) {
+	return nil, fmt.Errorf("sidekiq: limiters: %w", jobdriver.ErrNotImplemented)
+}

@@ -168,7 +168,21 @@ func (d *Driver) JobFetch(ctx context.Context, p *jobdriver.JobFetchParams) (*jo
 			res.Paused = true
 			return nil
 		}
-		rows, err := tx.StmtContext(ctx, d.ws.fetchSelect).QueryContext(ctx, p.Queue, p.Max)
+		want := p.Max
+		if p.MaxRunning > 0 {
+			// Counted under the write lock, so no other fetch takes
+			// the same room.
+			var running int
+			if err := tx.StmtContext(ctx, d.ws.running).QueryRowContext(ctx, p.Queue).Scan(&running); err != nil {
+				return err
+			}
+			if running >= p.MaxRunning {
+				res.Capped = true
+				return nil
+			}
+			want = min(want, p.MaxRunning-running)
+		}
+		rows, err := tx.StmtContext(ctx, d.ws.fetchSelect).QueryContext(ctx, p.Queue, want)
 		if err != nil {
 			return err
 		}

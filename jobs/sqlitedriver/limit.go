@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/quirehq/quire/jobs/jobdriver"
 )
@@ -35,16 +36,25 @@ func (d *Driver) LimitAcquire(ctx context.Context, p *jobdriver.LimitAcquirePara
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM limit_holders WHERE name = ?`, p.Name).Scan(&held); err != nil {
 			return err
 		}
-		if held >= p.Limit {
-			_, err := tx.ExecContext(ctx, `INSERT INTO limit_stats (name, rejected) VALUES (?, 1)
-				ON CONFLICT (name) DO UPDATE SET rejected = rejected + 1`, p.Name)
-			return err
+		admitted = held < p.Limit
+		rejected := 1
+		if admitted {
+			rejected = 0
+			jobID, process := p.JobID, p.Process
+			if p.Per > 0 {
+				jobID, process = "", "" // a rate limiter's holders are many and anonymous
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO limit_holders (name, token, expires_at, job_id, process)
+				VALUES (?, ?, ?, ?, ?)`, p.Name, p.Token, until, jobID, process); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO limit_holders (name, token, expires_at) VALUES (?, ?, ?)`, p.Name, p.Token, until); err != nil {
-			return err
-		}
-		admitted = true
-		return nil
+		_, err = tx.ExecContext(ctx, `INSERT INTO limit_stats (name, rejected, admitted, limit_n, per_us, used_at)
+			VALUES (?1, ?2, 1 - ?2, ?3, ?4, ?5)
+			ON CONFLICT (name) DO UPDATE SET rejected = rejected + ?2, admitted = admitted + 1 - ?2,
+				limit_n = ?3, per_us = ?4, used_at = ?5`,
+			p.Name, rejected, p.Limit, p.Per.Microseconds(), now)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("acquire limiter %s: %w", p.Name, err)
@@ -84,13 +94,14 @@ func (d *Driver) LimitRelease(ctx context.Context, p *jobdriver.LimitReleasePara
 	return nil
 }
 
-// LimitStatus reads the unexpired holders and the rejections.
+// LimitStatus reads the unexpired holders, the limit and the counts.
 func (d *Driver) LimitStatus(ctx context.Context, p *jobdriver.LimitStatusParams) (*jobdriver.LimitStatus, error) {
 	st := &jobdriver.LimitStatus{}
 	err := d.r.QueryRowContext(ctx, `SELECT count(*) FROM limit_holders WHERE name = ? AND expires_at >= ?`,
 		p.Name, p.Now.UnixMicro()).Scan(&st.Holders)
 	if err == nil {
-		err = d.r.QueryRowContext(ctx, `SELECT rejected FROM limit_stats WHERE name = ?`, p.Name).Scan(&st.Rejected)
+		err = d.r.QueryRowContext(ctx, `SELECT limit_n, admitted, rejected FROM limit_stats WHERE name = ?`,
+			p.Name).Scan(&st.Limit, &st.Admitted, &st.Rejected)
 		if errors.Is(err, sql.ErrNoRows) {
 			err = nil
 		}
@@ -99,4 +110,58 @@ func (d *Driver) LimitStatus(ctx context.Context, p *jobdriver.LimitStatusParams
 		return nil, fmt.Errorf("status of limiter %s: %w", p.Name, err)
 	}
 	return st, nil
+}
+
+// LimitList reads every limiter used within LimitRetention and its
+// unexpired holders, in one read transaction so that the two agree.
+func (d *Driver) LimitList(ctx context.Context, p *jobdriver.LimitListParams) ([]*jobdriver.LimitInfo, error) {
+	now := p.Now.UnixMicro()
+	tx, err := d.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("list limiters: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	rows, err := tx.QueryContext(ctx, `SELECT name, limit_n, per_us, admitted, rejected, used_at FROM limit_stats
+		WHERE used_at >= ? ORDER BY name`, now-jobdriver.LimitRetention.Microseconds())
+	if err != nil {
+		return nil, fmt.Errorf("list limiters: %w", err)
+	}
+	var out []*jobdriver.LimitInfo
+	byName := map[string]*jobdriver.LimitInfo{}
+	for rows.Next() {
+		li := &jobdriver.LimitInfo{}
+		var per, used int64
+		if err := rows.Scan(&li.Name, &li.Limit, &per, &li.Admitted, &li.Rejected, &used); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("list limiters: %w", err)
+		}
+		li.Per, li.UsedAt = time.Duration(per)*time.Microsecond, time.UnixMicro(used).UTC()
+		out = append(out, li)
+		byName[li.Name] = li
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list limiters: %w", err)
+	}
+	rows, err = tx.QueryContext(ctx, `SELECT name, token, job_id, process, expires_at FROM limit_holders
+		WHERE expires_at >= ? ORDER BY name, expires_at, token`, now)
+	if err != nil {
+		return nil, fmt.Errorf("list limiters: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var h jobdriver.LimitHolder
+		var exp int64
+		if err := rows.Scan(&name, &h.Token, &h.JobID, &h.Process, &exp); err != nil {
+			return nil, fmt.Errorf("list limiters: %w", err)
+		}
+		h.ExpiresAt = time.UnixMicro(exp).UTC()
+		if li := byName[name]; li != nil {
+			li.Holders = append(li.Holders, h)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list limiters: %w", err)
+	}
+	return out, nil
 }

@@ -30,7 +30,7 @@ const nextDueSQL = `SELECT min(p) FROM (
 type writeStmts struct {
 	queueAdd, endsBack, endsFront, insert              *sql.Stmt
 	uniqueSweep, uniqueGet, uniqueTake, uniqueRelease  *sql.Stmt
-	paused, fetchSelect, fetchTake                     *sql.Stmt
+	paused, fetchSelect, fetchTake, running            *sql.Stmt
 	done, move, requeue, count, countersPrune          *sql.Stmt
 	deadAge, deadCap, extend, promote, rescue, nextDue *sql.Stmt
 	find, cancelMark, bury, retry, del                 *sql.Stmt
@@ -56,6 +56,7 @@ func (s *writeStmts) prepare(db *sql.DB) error {
 			ON CONFLICT (queue, key) DO UPDATE SET job_id = excluded.job_id, expires_at = excluded.expires_at`},
 		{&s.uniqueRelease, `DELETE FROM unique_keys WHERE queue = ?1 AND key = ?2 AND job_id = ?3 AND expires_at IS NULL`},
 		{&s.paused, `SELECT paused FROM queues WHERE name = ?1`},
+		{&s.running, `SELECT count(*) FROM jobs WHERE queue = ?1 AND state = 'running'`},
 		{&s.fetchSelect, `SELECT ` + jobCols + ` FROM jobs WHERE queue = ?1 AND state = 'ready' ORDER BY pos, seq LIMIT ?2`},
 		{&s.fetchTake, `UPDATE jobs SET state = 'running', pos = ?3, lease = ?4 || '/' || id
 			WHERE seq IN (SELECT seq FROM jobs WHERE queue = ?1 AND state = 'ready' ORDER BY pos, seq LIMIT ?2)`},

@@ -44,12 +44,14 @@ const password = "correct horse battery staple"
 // SQLite store, sqlitedriver jobs, file blobs and a jobs server running the
 // pipeline's handlers and a "test.flaky" job that fails until told not to.
 type testBundle struct {
-	srv   *httptest.Server
-	st    store.Store
-	p     *pipeline.Pipeline
-	jobs  *jobs.Client
-	insp  *jobs.Inspector
-	token map[auth.Scope]string
+	srv  *httptest.Server
+	st   store.Store
+	p    *pipeline.Pipeline
+	jobs *jobs.Client
+	insp *jobs.Inspector
+	// driver is the jobs' broker, for limiters.
+	driver jobs.Driver
+	token  map[auth.Scope]string
 	// email of a user of each scope.
 	email map[auth.Scope]string
 	// flakyOK makes test.flaky jobs succeed.
@@ -133,7 +135,7 @@ func setup(t *testing.T, o *setupOpts) *testBundle {
 	p, err := pipeline.New(pipeline.Config{Store: st, Blobs: bs, Jobs: client, Extractor: x, Logger: quiet, MaxBytes: o.maxBytes,
 		RetryDelay: func(int, error) time.Duration { return 200 * time.Millisecond }})
 	require.NoError(t, err)
-	b := &testBundle{st: st, p: p, jobs: client, insp: jobs.NewInspector(jd, nil),
+	b := &testBundle{st: st, p: p, jobs: client, insp: jobs.NewInspector(jd, nil), driver: jd,
 		token: map[auth.Scope]string{}, email: map[auth.Scope]string{}}
 	hs := jobs.NewHandlers()
 	p.Register(hs)

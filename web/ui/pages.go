@@ -387,7 +387,7 @@ func (u *ui) upload(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
 }
 
 // jobTabs are the jobs page's tabs, in order.
-var jobTabs = []string{"queues", "busy", "scheduled", "retry", "dead", "batches"}
+var jobTabs = []string{"queues", "busy", "scheduled", "retry", "dead", "batches", "limiters"}
 
 // batchesShown is how many batches, newest first, the batches tab lists.
 const batchesShown = 100
@@ -410,6 +410,11 @@ func (u *ui) jobs(w http.ResponseWriter, r *http.Request, c *reqCtx) {
 		data["Batches"], err = u.insp.Batches(ctx, 0, batchesShown)
 		if errors.Is(err, jobs.ErrNotImplemented) {
 			data["NoBatches"], err = true, nil
+		}
+	case "limiters":
+		data["Limiters"], err = u.insp.Limiters(ctx)
+		if errors.Is(err, jobs.ErrNotImplemented) {
+			data["NoLimiters"], err = true, nil
 		}
 	default:
 		queue := r.URL.Query().Get("queue")

@@ -331,3 +331,32 @@ func TestJobsBatches(t *testing.T) {
 	require.Contains(t, page, `<tr data-batch-id="`+open.ID()+`">`)
 	require.Contains(t, page, `<span class="state">open</span>`)
 }
+
+// TestJobsLimiters lists limiters on the jobs page: a concurrency limiter
+// with its holder's job and process, and a rate limiter with its window.
+func TestJobsLimiters(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	ctx := context.Background()
+	ocr, err := jobs.NewConcurrencyLimiter(b.driver, "ocr-box", 2, nil)
+	require.NoError(t, err)
+	slot, err := ocr.Acquire(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = slot.Release(ctx) })
+	hook, err := jobs.NewRateLimiter(b.driver, "webhook:a.example", 3, time.Minute, nil)
+	require.NoError(t, err)
+	for range 4 {
+		_, _ = hook.Acquire(ctx)
+	}
+
+	c, _ := b.login(t, auth.ScopeRead)
+	_, page := b.get(t, c, "/jobs?tab=limiters")
+	require.Contains(t, page, `<a href="/jobs?tab=limiters" aria-current="page">limiters</a>`)
+	require.Contains(t, page, `<tr data-limiter="ocr-box"><td>ocr-box</td><td>concurrency</td>`)
+	require.Contains(t, page, `<td class="num">1</td><td class="num">2</td><td class="num">1</td><td class="num">0</td>`,
+		"held, limit, admitted, rejected")
+	require.Contains(t, page, `<div class="holder">a call <small>on `)
+	require.Contains(t, page, `<tr data-limiter="webhook:a.example"><td>webhook:a.example</td><td>rate <small>per 1m0s</small></td>`)
+	require.Contains(t, page, `<td class="num">3</td><td class="num">3</td><td class="num">3</td><td class="num">1</td>`)
+	require.Contains(t, page, "3 in the window")
+}

@@ -56,6 +56,10 @@ func parsePages() (map[string]*template.Template, error) {
 		"callbackState": func(s jobs.CallbackState) string {
 			return cmp.Or(string(s), "pending")
 		},
+		// expiresIn is how long a limiter slot has left, in whole seconds.
+		"expiresIn": func(t time.Time) string {
+			return fmt.Sprintf("%ds", max(0, int(time.Until(t).Round(time.Second).Seconds())))
+		},
 	}
 	layout, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html")
 	if err != nil {

@@ -52,6 +52,10 @@ type Config struct {
 	// engine records batch members' outcomes in it, which must happen
 	// before the jobs leave their queues.
 	BeforeFunc func(ctx context.Context, cs []jobdriver.Completion) error
+	// AfterFunc, when set, receives the completions of each successful
+	// JobCompleteMany call: the jobs the broker no longer counts as held.
+	// The fetcher learns from it that a queue at its cap has room.
+	AfterFunc func(cs []jobdriver.Completion)
 }
 
 // WithDefaults returns a copy of c with unset fields filled in.
@@ -212,6 +216,9 @@ func (c *Completer) CompleteWithRetry(ctx context.Context, cs []jobdriver.Comple
 		cancel()
 		if err == nil {
 			fl.Recovered(c.log, "jobs: recording outcomes works again")
+			if c.cfg.AfterFunc != nil {
+				c.cfg.AfterFunc(cs)
+			}
 			if res.Stale > 0 {
 				c.log.Warn("jobs: outcomes ignored: the jobs' leases had expired and they were rescued",
 					"num_jobs", res.Stale)

@@ -28,6 +28,10 @@ const (
 	FetchTimeout = 5 * time.Second
 	// WaitTimeout bounds one QueueWait of a waiter.
 	WaitTimeout = 2 * time.Second
+	// CapRetry is how long a queue found at its MaxRunning cap is left
+	// alone, unless a job of it completes here first: jobs completing in
+	// other processes are noticed within it.
+	CapRetry = 100 * time.Millisecond
 )
 
 // Driver is what the fetcher needs of a driver.
@@ -58,6 +62,10 @@ type Config struct {
 	// MaxHeld is the most jobs held at once, running or waiting for a
 	// worker. Required.
 	MaxHeld int
+	// MaxRunning caps, per queue, the jobs held at once by every process
+	// on the broker (JobFetchParams.MaxRunning). Queues not in it have no
+	// cap.
+	MaxRunning map[string]int
 	// PollInterval is the longest an idle fetcher waits before it fetches
 	// again, whatever the waiters say. Defaults to 1 second.
 	PollInterval time.Duration
@@ -93,6 +101,11 @@ func (c Config) mustValidate() {
 	}
 	if len(c.Queues) == 0 {
 		errs = append(errs, errors.New("Queues is required"))
+	}
+	for q, n := range c.MaxRunning {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("MaxRunning: queue %q has cap %d; it must be at least 1", q, n))
+		}
 	}
 	for _, q := range c.Queues {
 		if !c.StrictPriority && c.Weights[q] < 1 {
@@ -138,11 +151,14 @@ type Fetcher struct {
 	beat     atomic.Int64 // unix nanos of the loop's last turn
 	fetching atomic.Bool
 
-	mu          sync.Mutex      // guards the fields below
-	paused      map[string]bool // queues the broker reported paused
-	idlePeriod  uint64          // number of the current idle period; 0 while fetching
-	idleCount   uint64          // idle periods so far
-	idleStarted chan struct{}   // closed when the next idle period begins
+	mu     sync.Mutex      // guards the fields below
+	paused map[string]bool // queues the broker reported paused
+	// capped holds the queues found at their MaxRunning cap, each until
+	// it is tried again; Uncap clears one early.
+	capped      map[string]time.Time
+	idlePeriod  uint64        // number of the current idle period; 0 while fetching
+	idleCount   uint64        // idle periods so far
+	idleStarted chan struct{} // closed when the next idle period begins
 }
 
 // New returns a fetcher from d. It panics on an invalid config.
@@ -155,6 +171,7 @@ func New(d Driver, cfg *Config) *Fetcher {
 		freed:       make(chan struct{}, 1),
 		wake:        make(chan struct{}, 1),
 		paused:      make(map[string]bool),
+		capped:      make(map[string]time.Time),
 		idleStarted: make(chan struct{}),
 	}
 }
@@ -172,6 +189,24 @@ func (f *Fetcher) Release() {
 	select {
 	case f.freed <- struct{}{}:
 	default:
+	}
+}
+
+// Uncap tells the fetcher that jobs of these queues completed, so a queue
+// left alone at its MaxRunning cap may have room again. The server calls it
+// once the outcomes are recorded, when the broker counts the jobs gone.
+func (f *Fetcher) Uncap(queues ...string) {
+	f.mu.Lock()
+	n := 0
+	for _, q := range queues {
+		if _, ok := f.capped[q]; ok {
+			delete(f.capped, q)
+			n++
+		}
+	}
+	f.mu.Unlock()
+	if n > 0 {
+		f.Wake()
 	}
 }
 
@@ -240,8 +275,12 @@ func (f *Fetcher) loop(ctx context.Context) {
 func (f *Fetcher) runOnce(ctx context.Context, free int) (int, error) {
 	got := 0
 	var err error
+	now := time.Now()
 queues:
 	for _, q := range f.queueOrder() {
+		if f.isCapped(q, now) {
+			continue
+		}
 		for got < free {
 			want := min(free-got, f.cfg.BatchSize)
 			var n int
@@ -265,7 +304,7 @@ func (f *Fetcher) fetch(ctx context.Context, queue string, want int) (int, error
 	defer cancel()
 	res, err := f.driver.JobFetch(fctx, &jobdriver.JobFetchParams{
 		Queue: queue, Max: want, Now: now, LeaseOwner: f.cfg.LeaseOwner,
-		LeaseUntil: now.Add(f.cfg.LeaseDuration),
+		LeaseUntil: now.Add(f.cfg.LeaseDuration), MaxRunning: f.cfg.MaxRunning[queue],
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -281,6 +320,10 @@ func (f *Fetcher) fetch(ctx context.Context, queue string, want int) (int, error
 	}
 	f.mu.Lock()
 	f.paused[queue] = res.Paused
+	if res.Capped {
+		// The wall clock, as for the idle timer that waits for it.
+		f.capped[queue] = time.Now().Add(CapRetry)
+	}
 	f.mu.Unlock()
 	hs := f.cfg.Leases.Add(res.Jobs)
 	f.held.Add(int64(len(hs)))
@@ -311,7 +354,36 @@ func (f *Fetcher) sleepBeating(ctx context.Context, d time.Duration) {
 	}
 }
 
+// isCapped reports whether queue was found at its cap less than CapRetry
+// ago and no job of it completed here since.
+func (f *Fetcher) isCapped(queue string, now time.Time) bool {
+	if len(f.cfg.MaxRunning) == 0 {
+		return false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	until, ok := f.capped[queue]
+	if ok && !now.Before(until) {
+		delete(f.capped, queue)
+		return false
+	}
+	return ok
+}
+
+// idleFor is how long the loop idles: PollInterval, or less when a capped
+// queue is due to be tried again sooner.
+func (f *Fetcher) idleFor() time.Duration {
+	d := f.cfg.PollInterval
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, until := range f.capped {
+		d = min(d, max(time.Until(until), time.Millisecond))
+	}
+	return d
+}
+
 func (f *Fetcher) idle(ctx context.Context) {
+	wait := f.idleFor()
 	f.mu.Lock()
 	f.idleCount++
 	f.idlePeriod = f.idleCount
@@ -323,7 +395,7 @@ func (f *Fetcher) idle(ctx context.Context) {
 		f.idlePeriod = 0
 		f.mu.Unlock()
 	}()
-	t := time.NewTimer(f.cfg.PollInterval)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-f.wake:
@@ -334,13 +406,16 @@ func (f *Fetcher) idle(ctx context.Context) {
 
 // waiter blocks on one queue while the loop is idle and wakes it when the
 // queue has a job. It waits at most once per idle period, so it does not
-// spin while the loop drains the queue.
+// spin while the loop drains the queue, and not at all on a paused or
+// capped queue, whose ready jobs the loop could not take.
 func (f *Fetcher) waiter(ctx context.Context, queue string) {
 	var last uint64
 	failures := 0
 	for ctx.Err() == nil {
 		f.mu.Lock()
 		period, next, paused := f.idlePeriod, f.idleStarted, f.paused[queue]
+		_, capped := f.capped[queue]
+		paused = paused || capped
 		f.mu.Unlock()
 		if period == 0 || period == last || paused {
 			select {

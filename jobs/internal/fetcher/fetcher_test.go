@@ -151,6 +151,51 @@ func TestFetcher(t *testing.T) {
 		f.mu.Unlock()
 	})
 
+	t.Run("RunOnceCappedQueue", func(t *testing.T) {
+		t.Parallel()
+		f, b := setup(t, &Config{
+			BatchSize: 10, LeaseDuration: time.Minute, LeaseOwner: "test", MaxHeld: 20,
+			Queues: []string{"high", "low"}, StrictPriority: true, PollInterval: time.Hour,
+			MaxRunning: map[string]int{"high": 2},
+		})
+		testdriver.Insert(t, b.driver, b.clock.Now(), "high", 5, nil)
+		testdriver.Insert(t, b.driver, b.clock.Now(), "low", 1, nil)
+		got, err := f.runOnce(t.Context(), 20)
+		require.NoError(t, err)
+		require.Equal(t, 3, got, "two of the capped queue, then the next queue")
+		got, err = f.runOnce(t.Context(), 20)
+		require.NoError(t, err)
+		require.Zero(t, got)
+		f.mu.Lock()
+		_, capped := f.capped["high"]
+		f.mu.Unlock()
+		require.True(t, capped, "the capped queue and its waiter rest")
+		require.True(t, f.isCapped("high", time.Now()))
+
+		hs := receive(t, f, 3)
+		var done []jobdriver.Completion
+		for _, h := range hs {
+			if h.Job.Queue == "high" {
+				done = append(done, jobdriver.Completion{Job: &h.Job, Outcome: jobdriver.OutcomeDone})
+				break
+			}
+		}
+		_, err = b.driver.JobCompleteMany(t.Context(), &jobdriver.JobCompleteManyParams{Completions: done, Now: b.clock.Now()})
+		require.NoError(t, err)
+		got, err = f.runOnce(t.Context(), 20)
+		require.NoError(t, err)
+		require.Zero(t, got, "a resting queue is not tried")
+		f.Uncap("high", "low")
+		require.False(t, f.isCapped("high", time.Now()), "a completion here ends the rest")
+		got, err = f.runOnce(t.Context(), 20)
+		require.NoError(t, err)
+		require.Equal(t, 1, got, "the completed job's room")
+		_, err = f.runOnce(t.Context(), 20)
+		require.NoError(t, err)
+		require.True(t, f.isCapped("high", time.Now()))
+		require.False(t, f.isCapped("high", time.Now().Add(CapRetry)), "so does CapRetry")
+	})
+
 	t.Run("WaiterWakesIdleLoop", func(t *testing.T) {
 		t.Parallel()
 		f, b := setup(t, nil)

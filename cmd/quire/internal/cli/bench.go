@@ -68,6 +68,7 @@ share the Redis. --redis-prefix is ignored.`,
 	fs.IntVar(&f.Rate, "rate", 0, "enqueue one job per call at this many jobs/s with the server running; 0 enqueues in bulk first")
 	fs.IntVar(&f.Batch, "batch", jobs.FetchBatchSizeDefault, "the server's fetch batch size")
 	fs.BoolVar(&f.InBatch, "in-batch", false, "enqueue every job into one jobs batch and wait for its success callback")
+	fs.IntVar(&f.Limiter, "limiter", 0, "run every job through a concurrency limiter of this many slots; at --concurrency or more none is refused, which measures the limiter's cost")
 	fs.BoolVar(&f.JSON, "json", false, "print one JSON object as the last line")
 	fs.DurationVar(&f.Timeout, "timeout", bench.JobsTimeoutDefault, "give up after this long")
 	cmd.AddCommand(jobsCmd)
@@ -89,6 +90,9 @@ func (f *benchJobsFlags) validate() error {
 	}
 	if f.Rate < 0 {
 		errs = append(errs, fmt.Errorf("invalid --rate %d: it must not be negative", f.Rate))
+	}
+	if f.Limiter < 0 {
+		errs = append(errs, fmt.Errorf("invalid --limiter %d: it must not be negative", f.Limiter))
 	}
 	if f.Batch < 1 || f.Batch > jobs.FetchBatchSizeMax {
 		errs = append(errs, fmt.Errorf("invalid --batch %d: it must be 1 to %d", f.Batch, jobs.FetchBatchSizeMax))

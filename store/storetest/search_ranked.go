@@ -125,6 +125,10 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 			{"annual maint*", []string{"invoice", "voice"}},
 			{"invoi* -depart*", []string{"invoice"}},
 			{"invoicing OR voice", []string{"invoicing", "voice"}},
+			// PostgreSQL finds a phrase's candidates by its words, then
+			// tests the phrase: both documents hold both words.
+			{`contract -"annual contract"`, []string{"invoice"}},
+			{`"contract maintenance" OR invoicing`, []string{"voice", "invoicing"}},
 		} {
 			require.ElementsMatch(t, tt.want, hitNames(search(t, b.st, store.SearchParams{Query: tt.q})), tt.q)
 		}

@@ -119,12 +119,38 @@ func (q textQuery) empty() bool { return len(q.all) == 0 }
 // the index (so "thank you" becomes 'thank' <-> 'you'); inside quotes only
 // the quote and the backslash are special, and both are escaped.
 func (q textQuery) tsquery() string {
+	s, _ := q.tsqueryOf(false)
+	return s
+}
+
+// looseTsquery renders the query with each phrase as the AND of its words,
+// and without excluded phrases: it matches every text the query matches,
+// and more. The GIN index answers it exactly, where a phrase makes
+// PostgreSQL read each candidate's tsvector to check word positions. It
+// reports whether it differs from tsquery, that is whether the query holds
+// a phrase.
+func (q textQuery) looseTsquery() (string, bool) {
+	return q.tsqueryOf(true)
+}
+
+func (q textQuery) tsqueryOf(loose bool) (string, bool) {
+	differs := false
 	quote := func(t queryTerm) string {
-		s := "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(t.text) + "'"
-		if t.prefix {
-			s += ":*"
+		words := []string{t.text}
+		if loose {
+			words = strings.Fields(t.text)
 		}
-		return s
+		for i, w := range words {
+			words[i] = "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(w) + "'"
+		}
+		if t.prefix {
+			words[len(words)-1] += ":*"
+		}
+		if len(words) == 1 {
+			return words[0]
+		}
+		differs = true
+		return "(" + strings.Join(words, " & ") + ")"
 	}
 	groups := make([]string, len(q.all))
 	for i, group := range q.all {
@@ -136,9 +162,13 @@ func (q textQuery) tsquery() string {
 	}
 	s := strings.Join(groups, " & ")
 	for _, t := range q.none {
+		if loose && strings.Contains(t.text, " ") {
+			differs = true
+			continue // a superset of the matches may hold the phrase
+		}
 		s += " & !" + quote(t)
 	}
-	return s
+	return s, differs
 }
 
 // fts5 renders the query as an FTS5 MATCH expression. Every term is a quoted

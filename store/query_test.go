@@ -43,6 +43,24 @@ func TestParseQuery(t *testing.T) {
 	}
 }
 
+func TestLooseTsquery(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		q, loose string
+		differs  bool
+	}{
+		{"acme corp", `('acme') & ('corp')`, false},
+		{`"thank you" letter`, `(('thank' & 'you')) & ('letter')`, true},
+		{`"thank you" OR thanks`, `(('thank' & 'you') | 'thanks')`, true},
+		{`x -"big corp" -small`, `('x') & !'small'`, true},
+		{`invoi* -draft*`, `('invoi':*) & !'draft':*`, false},
+	} {
+		loose, differs := parseQuery(tt.q).looseTsquery()
+		require.Equal(t, tt.loose, loose, tt.q)
+		require.Equal(t, tt.differs, differs, tt.q)
+	}
+}
+
 func TestParseSnippet(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, []SnippetPart{{Text: "the "}, {Text: "contract", Match: true}, {Text: " ends"}},

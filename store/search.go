@@ -42,7 +42,13 @@ func (o SearchSort) Valid() bool { return slices.Contains(SearchSorts, o) }
 // Windowed), the relevance order is that of the window, paging by
 // relevance ends with it, and the facets count it only. Sorting by date
 // reads matches in date order and pages through all of them.
-const SearchWindow = 5000
+//
+// Every part of a search but the page's snippets costs in proportion to
+// it: at 5,000, a common word's window and facets took 40 to 50 ms of CPU
+// on SQLite at 130,000 documents, and on PostgreSQL, which visits a heap
+// row per match, a second at a million (docs/benchmarks.md). 2,000 is
+// still forty pages of hits.
+const SearchWindow = 2000
 
 // SearchParams are the inputs of Search. Every filter is optional, and
 // they combine with AND.
@@ -92,7 +98,9 @@ type SearchResult struct {
 	Facets *SearchFacets
 	// Windowed reports that the query matched at least SearchWindow
 	// documents, so relevance ranked, and facets counted, the
-	// SearchWindow most recently indexed of them only.
+	// SearchWindow most recently indexed of them only. (On PostgreSQL, a
+	// query with a phrase: the SearchWindow most recent documents holding
+	// the phrase's words, and of them those holding the phrase.)
 	Windowed bool
 	// Next is the cursor of the next page; empty on the last page.
 	Next string
@@ -104,7 +112,8 @@ type SearchResult struct {
 // FacetValuesMax values.
 type SearchFacets struct {
 	// Counted is the number of documents counted: all the matches, or
-	// SearchWindow when the result is Windowed.
+	// those of the window when the result is Windowed (SearchWindow at
+	// most).
 	Counted int
 	// Type counts by media type, Language by analysed language (documents
 	// without one are not counted), State by state, Tag by tag name.

@@ -1,8 +1,10 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -23,8 +25,8 @@ type searchQuery struct {
 	args []any
 	// match is the argument holding the rendered query.
 	match string
-	// ids is, on PostgreSQL, the window's document IDs, which pgWindow
-	// found once for the hits and the facets.
+	// ids is the window's document IDs, found once (searchWindow) for the
+	// hits and the facets.
 	ids []string
 }
 
@@ -40,11 +42,14 @@ func (b *searchQuery) arg(v any) string {
 // d is the document, joined only when a filter or withDoc needs it: a
 // window's matches need no more than their IDs.
 func (b *searchQuery) from(withDoc bool) string {
+	return b.fromDoc(withDoc, " JOIN documents d ON d.id = t.document_id")
+}
+
+// fromDoc is from with the join of the documents given.
+func (b *searchQuery) fromDoc(withDoc bool, doc string) string {
 	var sb strings.Builder
-	withDoc = withDoc || b.p.filtered()
-	doc := ""
-	if withDoc {
-		doc = " JOIN documents d ON d.id = t.document_id"
+	if !withDoc && !b.p.filtered() {
+		doc = ""
 	}
 	if b.s.pg() {
 		sb.WriteString(" FROM document_text t" + doc + ", to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
@@ -81,37 +86,98 @@ func (b *searchQuery) from(withDoc bool) string {
 	return sb.String()
 }
 
-// window is the statement of the SearchWindow matches most recently
-// indexed, as rows of document IDs (id) and, on SQLite, text rows (rid).
-// Walking the index in row order lets it stop at the window instead of
-// reading every match.
+// window is the statement of the window's document IDs (id), which
+// searchWindow found: the query is not run again.
 func (b *searchQuery) window() string {
 	if b.s.pg() {
 		return "SELECT unnest(" + b.arg(b.ids) + "::text[]) AS id"
 	}
-	return "SELECT t.document_id AS id, document_fts.rowid AS rid" + b.from(false) + " ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
+	ids, _ := json.Marshal(b.ids) // a []string always marshals
+	return "SELECT value AS id FROM json_each(" + b.arg(string(ids)) + ")"
+}
+
+// searchWindow is the matches a search ranks and counts: at most
+// SearchWindow of them, the most recently indexed, newest first.
+type searchWindow struct {
+	ids []string
+	// rids are, on SQLite, the matches' text rows in the index, and scores
+	// their relevance (higher is better), when the window was ranked.
+	rids   []int64
+	scores []float64
+	// full reports that the window was cut: older matches were left out.
+	full bool
+}
+
+// sqliteWindow reads the window from the FTS5 index: walking it in row
+// order, newest first, lets it stop at the window instead of reading every
+// match, and the window is read once for the hits and the facets. The
+// filters read each match's document through documents_search_columns
+// (migration 0010), which holds the columns they test: the planner prefers
+// the primary key's index, whose lookups then read each document's wide row
+// too, which made counting the facets four times dearer than the window.
+func (s *sqlStore) sqliteWindow(ctx context.Context, p *SearchParams, q textQuery, ranked bool) (*searchWindow, error) {
+	b := newSearchQuery(s, p, q, nil)
+	score := "0"
+	if ranked {
+		// bm25 is lower for better matches; a score is higher for better.
+		score = "-bm25(document_fts)"
+	}
+	query := "SELECT t.document_id, document_fts.rowid, " + score +
+		b.fromDoc(false, " JOIN documents d INDEXED BY documents_search_columns ON d.id = t.document_id") +
+		" ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
+	rows, err := s.r.QueryContext(ctx, query, b.args...)
+	if err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	defer rows.Close()
+	w := &searchWindow{}
+	for rows.Next() {
+		var (
+			id    string
+			rid   int64
+			score float64
+		)
+		if err := rows.Scan(&id, &rid, &score); err != nil {
+			return nil, fmt.Errorf("window: %w", err)
+		}
+		w.ids, w.rids, w.scores = append(w.ids, id), append(w.rids, rid), append(w.scores, score)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("window: %w", err)
+	}
+	w.full = len(w.ids) >= SearchWindow
+	return w, nil
 }
 
 // pgWindowSpans are the spans of most recent texts, in windows, that
 // pgWindow looks for matches in, one after the other, before all of them.
 var pgWindowSpans = []int{16, 128}
 
-// pgWindow returns the IDs of the SearchWindow most recent documents that
-// match on PostgreSQL, newest first. Two plans read them, and the planner
-// chose the wrong one: walking the primary key backwards, testing each
-// text's tsvector (read from TOAST), stops early for a common word but
-// reads the whole table for a rare one; reading the matches through the
-// GIN index is fast for a rare word but visits every one of a common
-// word's (half of a million rows). So the matches are read through the GIN
-// index (plain index scans, the backward walk, are turned off), ANDed with
-// a range of the most recent texts' IDs, 16 windows' worth first, then 128,
-// then all: a word in one text of 16 fills the window from the first
-// range, a rarer one has few matches to visit. Any range holding a full
-// window holds the most recent matches, since the range is the newest
-// texts. work_mem lets the bitmap of a common word's matches stay exact,
-// so no row's tsvector is read again; JIT compiling, which the large cost
-// estimates of GIN scans trigger, costs more than these queries.
-func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) ([]string, error) {
+// pgWindow returns the window on PostgreSQL: the IDs of the SearchWindow
+// most recent documents that match, newest first. Two plans read them, and
+// the planner chose the wrong one: walking the primary key backwards,
+// testing each text's tsvector (read from TOAST), stops early for a common
+// word but reads the whole table for a rare one; reading the matches
+// through the GIN index is fast for a rare word but visits every one of a
+// common word's (half of a million rows). So the matches are read through
+// the GIN index (plain index scans, the backward walk, are turned off),
+// ANDed with a range of the most recent texts' IDs, 16 windows' worth
+// first, then 128, then all: a word in one text of 16 fills the window from
+// the first range, a rarer one has few matches to visit. Any range holding
+// a full window holds the most recent matches, since the range is the
+// newest texts. work_mem lets the bitmap of a common word's matches stay
+// exact, so no row's tsvector is read again; JIT compiling, which the large
+// cost estimates of GIN scans trigger, costs more than these queries.
+//
+// A phrase is the exception the index cannot answer alone: it holds no
+// word positions, so PostgreSQL would read the tsvector of every text
+// holding the phrase's words, across the whole range, to test them (20
+// seconds for two frequent words at a million documents). The window is
+// therefore that of the looser query, each phrase's words ANDed, which the
+// index answers exactly; the phrase is tested on the window's texts only.
+// The window is then full when the looser query's was: the phrase's matches
+// are those among the newest SearchWindow texts holding its words.
+func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (*searchWindow, error) {
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("window: %w", err)
@@ -120,8 +186,10 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"); err != nil {
 		return nil, fmt.Errorf("window: %w", err)
 	}
+	loose, phrase := q.looseTsquery()
 	for _, span := range append(slices.Clone(pgWindowSpans), 0) {
 		b := newSearchQuery(s, p, q, nil)
+		b.args[0] = loose // b.match
 		query := "SELECT t.document_id" + b.from(false)
 		if span > 0 {
 			var lo string
@@ -139,9 +207,20 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 		if err != nil {
 			return nil, fmt.Errorf("window: %w", err)
 		}
-		if len(ids) >= SearchWindow || span == 0 {
-			return ids, nil
+		if len(ids) < SearchWindow && span != 0 {
+			continue
 		}
+		w := &searchWindow{ids: ids, full: len(ids) >= SearchWindow}
+		if phrase && len(ids) > 0 {
+			// The texts are found by key, in the window's order.
+			if w.ids, err = pgWindowIDs(ctx, tx, `
+				SELECT w.id FROM unnest($1::text[]) WITH ORDINALITY w(id, n)
+				JOIN document_text t ON t.document_id = w.id
+				WHERE t.tsv @@ to_tsquery('simple', $2) ORDER BY w.n`, []any{ids, q.tsquery()}); err != nil {
+				return nil, fmt.Errorf("window: the phrases: %w", err)
+			}
+		}
+		return w, nil
 	}
 	panic("unreachable: the last span is all texts")
 }
@@ -223,17 +302,22 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 			return nil, err
 		}
 	}
-	var ids []string
-	if s.pg() && (p.sort() == SortRelevance || p.Facets) {
-		if ids, err = s.pgWindow(ctx, p, q); err != nil {
+	var w *searchWindow
+	if p.sort() == SortRelevance || p.Facets {
+		if s.pg() {
+			w, err = s.pgWindow(ctx, p, q)
+		} else {
+			w, err = s.sqliteWindow(ctx, p, q, p.sort() == SortRelevance)
+		}
+		if err != nil {
 			return nil, err
 		}
+		res.Windowed = w.full
 	}
-	hits, rids, windowed, err := s.searchHits(ctx, p, q, ids, after, limit+1)
+	hits, rids, err := s.searchHits(ctx, p, q, w, after, limit+1)
 	if err != nil {
 		return nil, err
 	}
-	res.Windowed = windowed
 	if len(hits) > limit {
 		hits, rids = hits[:limit], rids[:limit]
 		last := hits[limit-1]
@@ -244,50 +328,45 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	}
 	res.Hits = hits
 	if p.Facets {
-		res.Facets, err = s.searchFacets(ctx, p, q, ids)
+		res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
 		if err != nil {
 			return nil, err
 		}
-		res.Windowed = res.Facets.Counted >= SearchWindow
 	}
 	return res, nil
 }
 
 // searchHits reads a page of hits (limit of them) after the cursor, without
-// their snippets, and on SQLite the rows of their texts in the index; and
-// whether relevance ranked a full window.
-func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, ids []string, after *searchCursor, limit int) (hits []SearchHit, rids []int64, windowed bool, err error) {
+// their snippets, and on SQLite the rows of their texts in the index. By
+// relevance, the hits are the window's (w).
+func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, w *searchWindow, after *searchCursor, limit int) (hits []SearchHit, rids []int64, err error) {
+	if p.sort() == SortRelevance && !s.pg() {
+		return s.sqliteRankedHits(ctx, w, after, limit)
+	}
+	var ids []string
+	if w != nil {
+		ids = w.ids
+	}
 	b := newSearchQuery(s, p, q, ids)
 	var query string
-	// The window is ranked and cut to the page before the page's documents
-	// are read: reading a window's documents would read thousands of wide
-	// rows for a page of them.
-	var ranked string
 	switch sort := p.sort(); {
-	case sort == SortRelevance && s.pg():
-		// ts_rank_cd reads each match's tsvector: only the window's.
-		// Normalisation 1 divides by 1 + log(length), so a long text
-		// does not win by length alone.
-		ranked = `
-				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score, 0::bigint AS rid, count(*) OVER () AS n
+	case sort == SortRelevance:
+		// The window is ranked and cut to the page before the page's
+		// documents are read: reading a window's documents would read
+		// thousands of wide rows for a page of them. ts_rank_cd reads
+		// each match's tsvector: only the window's. Normalisation 1
+		// divides by 1 + log(length), so a long text does not win by
+		// length alone.
+		page := `SELECT id, score FROM (
+				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score
 				FROM (` + b.window() + `) w
-				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q`
-	case sort == SortRelevance:
-		// bm25 is lower for better matches; Score is higher for better.
-		ranked = `
-				SELECT w.id, w.rid, w.score, count(*) OVER () AS n FROM (
-					SELECT t.document_id AS id, document_fts.rowid AS rid, -bm25(document_fts) AS score` + b.from(false) + `
-					ORDER BY document_fts.rowid DESC LIMIT ` + fmt.Sprint(SearchWindow) + `
-				) w`
-	}
-	switch sort := p.sort(); {
-	case sort == SortRelevance:
-		page := "SELECT id, score, rid, n FROM (" + ranked + ") r"
+				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q
+			) r`
 		if after != nil {
 			page += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
 		}
 		page += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
-		query = `SELECT ` + docCols("d") + `, p.score, p.rid, p.n FROM (` + page + `) p JOIN documents d ON d.id = p.id ORDER BY p.score DESC, p.id DESC`
+		query = `SELECT ` + docCols("d") + `, p.score, 0 FROM (` + page + `) p JOIN documents d ON d.id = p.id ORDER BY p.score DESC, p.id DESC`
 	default:
 		// By date: IDs are ULIDs, which sort by creation time.
 		op, dir := "<", "DESC"
@@ -298,7 +377,7 @@ func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery,
 		if !s.pg() {
 			rid = "t.id"
 		}
-		query = "SELECT " + docCols("d") + ", 0, " + rid + ", 0" + b.from(true)
+		query = "SELECT " + docCols("d") + ", 0, " + rid + b.from(true)
 		if after != nil {
 			query += " AND d.id " + op + " " + b.arg(after.id)
 		}
@@ -306,24 +385,79 @@ func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery,
 	}
 	rows, err := s.r.QueryContext(ctx, query, b.args...)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			h      SearchHit
-			rid, n int64
+			h   SearchHit
+			rid int64
 		)
-		d, err := scanDocument(rows, &h.Score, &rid, &n)
+		d, err := scanDocument(rows, &h.Score, &rid)
 		if err != nil {
-			return nil, nil, false, err
+			return nil, nil, err
 		}
 		h.Document = *d
 		hits = append(hits, h)
 		rids = append(rids, rid)
-		windowed = n >= SearchWindow
 	}
-	return hits, rids, windowed, rows.Err()
+	return hits, rids, rows.Err()
+}
+
+// sqliteRankedHits pages through the window by relevance, which
+// sqliteWindow scored, and reads the page's documents only.
+func (s *sqlStore) sqliteRankedHits(ctx context.Context, w *searchWindow, after *searchCursor, limit int) ([]SearchHit, []int64, error) {
+	type match struct {
+		id    string
+		rid   int64
+		score float64
+	}
+	var ms []match
+	for i, id := range w.ids {
+		m := match{id, w.rids[i], w.scores[i]}
+		if after == nil || m.score < after.score || (m.score == after.score && m.id < after.id) {
+			ms = append(ms, m)
+		}
+	}
+	slices.SortFunc(ms, func(a, b match) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return strings.Compare(b.id, a.id)
+	})
+	ms = ms[:min(limit, len(ms))]
+	if len(ms) == 0 {
+		return nil, nil, nil
+	}
+	args := make([]any, len(ms))
+	for i, m := range ms {
+		args[i] = m.id
+	}
+	rows, err := s.r.QueryContext(ctx, "SELECT "+docCols("d")+" FROM documents d WHERE d.id IN ("+params(1, len(ms))+")", args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	docs := make(map[string]*Document, len(ms))
+	for rows.Next() {
+		d, err := scanDocument(rows)
+		if err != nil {
+			return nil, nil, err
+		}
+		docs[d.ID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	hits := make([]SearchHit, 0, len(ms))
+	rids := make([]int64, 0, len(ms))
+	for _, m := range ms {
+		if d, ok := docs[m.id]; ok { // deleted since the window was read
+			hits = append(hits, SearchHit{Document: *d, Score: m.score})
+			rids = append(rids, m.rid)
+		}
+	}
+	return hits, rids, nil
 }
 
 // searchSnippets makes the snippets of a page of hits: only of the page,
@@ -378,11 +512,13 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 // in one statement that reads the window once.
 func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery, ids []string) (*SearchFacets, error) {
 	b := newSearchQuery(s, p, q, ids)
-	if s.pg() {
-		b.args = nil // the window is its IDs: the query is not read again
+	b.args = nil // the window is its IDs: the query is not read again
+	docs := "documents d"
+	if !s.pg() {
+		docs += " INDEXED BY documents_search_columns" // see sqliteWindow
 	}
 	query := `
-		WITH w AS MATERIALIZED (SELECT d.id, d.mime_type, d.language, d.state FROM documents d WHERE d.id IN (SELECT id FROM (` + b.window() + `) x))
+		WITH w AS MATERIALIZED (SELECT d.id, d.mime_type, d.language, d.state FROM ` + docs + ` WHERE d.id IN (SELECT id FROM (` + b.window() + `) x))
 		SELECT 'total', '', count(*) FROM w
 		UNION ALL SELECT 'type', mime_type, count(*) FROM w GROUP BY mime_type
 		UNION ALL SELECT 'language', language, count(*) FROM w WHERE language IS NOT NULL AND language <> '' GROUP BY language

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -125,6 +126,10 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 			{"annual maint*", []string{"invoice", "voice"}},
 			{"invoi* -depart*", []string{"invoice"}},
 			{"invoicing OR voice", []string{"invoicing", "voice"}},
+			// PostgreSQL finds a phrase's candidates by its words, then
+			// tests the phrase: both documents hold both words.
+			{`contract -"annual contract"`, []string{"invoice"}},
+			{`"contract maintenance" OR invoicing`, []string{"voice", "invoicing"}},
 		} {
 			require.ElementsMatch(t, tt.want, hitNames(search(t, b.st, store.SearchParams{Query: tt.q})), tt.q)
 		}
@@ -150,6 +155,82 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 			// PostgreSQL; the words are what count.
 			require.ElementsMatch(t, strings.Fields(strings.Join(tt.want, " ")), strings.Fields(strings.Join(got, " ")), tt.q)
 			require.Contains(t, res.Hits[0].SnippetText(), "revenue grew", tt.q)
+		}
+	})
+
+	t.Run("Windowed", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		// Three old documents hold a rare word; more than a window of
+		// newer ones hold only the common word.
+		save(t, b.st,
+			doc{name: "old", text: "zebra common " + filler(20)},
+			doc{name: "old", text: "zebra common " + filler(21)},
+			doc{name: "old", text: "zebra common " + filler(22)},
+		)
+		newer := store.SearchWindow + 5
+		var (
+			wg   sync.WaitGroup
+			errs = make(chan error, newer)
+			sem  = make(chan struct{}, 8)
+		)
+		for i := range newer {
+			wg.Go(func() {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				sum, key := content()
+				d, _, err := b.st.CreateDocument(ctx, &store.CreateDocumentParams{
+					SHA256: sum, Name: "new", MIMEType: "text/plain", Size: 1, Source: store.SourceUpload, BlobKey: key,
+				})
+				if err == nil {
+					err = b.st.SaveText(ctx, &store.SaveTextParams{DocumentID: d.ID, Text: "common " + filler(10+i%7)})
+				}
+				errs <- err
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+
+		// All pages of a search: the hits' names, and the first page's
+		// result.
+		all := func(p store.SearchParams) ([]string, *store.SearchResult) {
+			t.Helper()
+			p.Limit = store.ListLimitMax
+			var names []string
+			var first *store.SearchResult
+			for {
+				res := search(t, b.st, p)
+				if first == nil {
+					first = res
+				}
+				names = append(names, hitNames(res)...)
+				if res.Next == "" {
+					return names, first
+				}
+				p.Cursor = res.Next
+			}
+		}
+
+		// A common word ranks and counts the window, the newest matches.
+		names, res := all(store.SearchParams{Query: "common", Facets: true})
+		require.True(t, res.Windowed)
+		require.Equal(t, store.SearchWindow, res.Facets.Counted)
+		require.Len(t, names, store.SearchWindow)
+		require.NotContains(t, names, "old")
+		// By date, it pages through every match.
+		names, res = all(store.SearchParams{Query: "common", Sort: store.SortOldest, Facets: true})
+		require.True(t, res.Windowed)
+		require.Len(t, names, newer+3)
+		require.Equal(t, []string{"old", "old", "old", "new"}, names[:4])
+		// A rare word is found exactly, however old its documents.
+		for _, q := range []string{"zebra", `"zebra common"`, "zebra common"} {
+			names, res = all(store.SearchParams{Query: q, Facets: true})
+			require.False(t, res.Windowed, q)
+			require.Equal(t, 3, res.Facets.Counted, q)
+			require.Equal(t, []string{"old", "old", "old"}, names, q)
 		}
 	})
 

@@ -19,7 +19,7 @@ type SearchResults struct {
 	// when facets=false.
 	Facets *SearchFacets `json:"facets,omitempty"`
 	// Approximate reports that the query matched more documents than a
-	// search ranks (5,000): relevance ranked, and facets counted, the most
+	// search ranks (2,000): relevance ranked, and facets counted, the most
 	// recently indexed of them; sorting by date pages through them all.
 	Approximate bool `json:"approximate"`
 	// Next is the cursor of the next page, for the cursor parameter with

@@ -287,16 +287,21 @@ func (p *Pipeline) enqueueStage(ctx context.Context, jobType, queue string, doc 
 
 // enqueueStageArgs is enqueueStage with more arguments than the document.
 func (p *Pipeline) enqueueStageArgs(ctx context.Context, jobType, queue string, doc *store.Document, args docArgs) error {
-	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, args, &jobs.EnqueueOpts{
-		Queue:      queue,
-		MaxRetries: p.cfg.MaxRetries,
-		Unique:     &jobs.UniqueOpts{Key: fmt.Sprintf("%s:%s:%d", jobType, doc.ID, doc.UpdatedAt.UnixMicro())},
-		Tags:       []string{"document:" + doc.ID},
-	})
+	_, err := p.cfg.Jobs.Enqueue(ctx, jobType, args, p.stageOpts(jobType, queue, doc))
 	if err != nil {
 		return fmt.Errorf("enqueue %s of document %s: %w", jobType, doc.ID, err)
 	}
 	return nil
+}
+
+// stageOpts are the options of a stage's job for a document (enqueueStage).
+func (p *Pipeline) stageOpts(jobType, queue string, doc *store.Document) *jobs.EnqueueOpts {
+	return &jobs.EnqueueOpts{
+		Queue:      queue,
+		MaxRetries: p.cfg.MaxRetries,
+		Unique:     &jobs.UniqueOpts{Key: fmt.Sprintf("%s:%s:%d", jobType, doc.ID, doc.UpdatedAt.UnixMicro())},
+		Tags:       []string{"document:" + doc.ID},
+	}
 }
 
 // stageRun is one run of a stage on a document.

@@ -91,7 +91,10 @@ func embedded(t *testing.T, opts ...option) *env {
 }
 
 // servers runs on Redis, Postgres and Memcached (a private memcached).
-func servers(t *testing.T) *env {
+func servers(t *testing.T) *env { return serversWith(t) }
+
+// serversWith is servers whose pipeline opts adjust.
+func serversWith(t *testing.T, opts ...option) *env {
 	ctx := context.Background()
 	jd := redisJobs(t)
 
@@ -107,7 +110,7 @@ func servers(t *testing.T) *env {
 	addr, stop := startMemcached(t)
 	mc, err := cache.NewMemcached([]string{addr}, nil)
 	require.NoError(t, err)
-	e := start(t, jd, st, db, "file://"+filepath.Join(t.TempDir(), "blobs"), mc)
+	e := start(t, jd, st, db, "file://"+filepath.Join(t.TempDir(), "blobs"), mc, opts...)
 	e.stopCache = stop
 	return e
 }

@@ -156,6 +156,14 @@ type CreateDocumentParams struct {
 	Events []AddEventParams
 }
 
+// CreateDocumentResult is the outcome of one document of CreateDocuments:
+// what CreateDocument would have returned for it.
+type CreateDocumentResult struct {
+	Document *Document
+	Created  bool
+	Err      error
+}
+
 func (p *CreateDocumentParams) validate() error {
 	var errs []error
 	if !validSHA256(p.SHA256) {

@@ -50,6 +50,21 @@ func (s *sqlStore) CreateDocument(ctx context.Context, p *CreateDocumentParams) 
 		created bool
 	)
 	err := s.write(ctx, func(tx queryer) error {
+		var err error
+		doc, created, err = s.createDocument(ctx, tx, p)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("create document %q (sha256 %s): %w", p.Name, p.SHA256, err)
+	}
+	return doc, created, nil
+}
+
+// createDocument is CreateDocument's work on tx: the write transaction on
+// SQLite; on PostgreSQL the pool, or a transaction (CreateDocuments).
+func (s *sqlStore) createDocument(ctx context.Context, tx queryer, p *CreateDocumentParams) (doc *Document, created bool, err error) {
+	_, inTx := tx.(*sql.Tx)
+	err = func() error {
 		now := s.nowUTC()
 		// Outside a transaction the existing document can be deleted
 		// between the insert that found it and the read of it; then the
@@ -64,7 +79,7 @@ func (s *sqlStore) CreateDocument(ctx context.Context, p *CreateDocumentParams) 
 			args := []any{id, p.SHA256, cleanText(p.Name), cmp.Or(p.MIMEType, "application/octet-stream"), p.Size,
 				StateReceived, nullable(p.ParentID), p.Source, p.BlobKey, s.ts(now)}
 			var err error
-			if s.pg() && len(p.Events) > 0 {
+			if s.pg() && !inTx && len(p.Events) > 0 {
 				doc, err = s.pgInsertWithEvents(ctx, query, args, id, p.Events)
 				if err == nil && doc == nil {
 					err = sql.ErrNoRows
@@ -72,7 +87,8 @@ func (s *sqlStore) CreateDocument(ctx context.Context, p *CreateDocumentParams) 
 			} else {
 				doc, err = scanDocument(tx.QueryRowContext(ctx, query, args...))
 				if err == nil && len(p.Events) > 0 {
-					// SQLite: tx is the write transaction.
+					// tx is a transaction: SQLite's write transaction,
+					// or CreateDocuments' on PostgreSQL.
 					err = s.insertEvents(ctx, tx, id, p.Events)
 				}
 			}
@@ -93,11 +109,53 @@ func (s *sqlStore) CreateDocument(ctx context.Context, p *CreateDocumentParams) 
 			}
 		}
 		return errors.New("the document with this content was deleted while being created, three times over")
-	})
-	if err != nil {
-		return nil, false, fmt.Errorf("create document %q (sha256 %s): %w", p.Name, p.SHA256, err)
+	}()
+	return doc, created, err
+}
+
+func (s *sqlStore) CreateDocuments(ctx context.Context, ps []*CreateDocumentParams) ([]CreateDocumentResult, error) {
+	res := make([]CreateDocumentResult, len(ps))
+	valid := 0
+	for i, p := range ps {
+		if err := p.validate(); err != nil {
+			res[i].Err = fmt.Errorf("create document %q: %w", p.Name, err)
+			continue
+		}
+		valid++
 	}
-	return doc, created, nil
+	if valid == 0 {
+		return res, nil
+	}
+	// One transaction, one commit (one wait for the disk) for all of them.
+	// Any failure undoes them all, and then each is created on its own, so
+	// that each gets its own outcome: the common case (no failure) is the
+	// one that is fast.
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for i, p := range ps {
+			if res[i].Err != nil {
+				continue
+			}
+			doc, created, err := s.createDocument(ctx, tx, p)
+			if err != nil {
+				return err
+			}
+			res[i].Document, res[i].Created = doc, created
+		}
+		return nil
+	})
+	if err == nil {
+		return res, nil
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("create %d documents: %w", valid, err)
+	}
+	for i, p := range ps {
+		if res[i].Err != nil {
+			continue
+		}
+		res[i].Document, res[i].Created, res[i].Err = s.CreateDocument(ctx, p)
+	}
+	return res, nil
 }
 
 func (s *sqlStore) DeleteDocument(ctx context.Context, id string) error {

@@ -53,6 +53,13 @@ type Documents interface {
 	// exists, it returns that document and created false, and stores
 	// nothing.
 	CreateDocument(ctx context.Context, p *CreateDocumentParams) (doc *Document, created bool, err error)
+	// CreateDocuments is CreateDocument for many documents at once: their
+	// records are written together, with one commit, which is what a
+	// client uploading many small files waits for. Each has its own
+	// outcome, in the order of ps; identical content among ps is recorded
+	// once, the later ones finding the earlier. The error is for the call
+	// as a whole (its context ended): then nothing is known of any.
+	CreateDocuments(ctx context.Context, ps []*CreateDocumentParams) ([]CreateDocumentResult, error)
 	// DeleteDocument deletes a document with its pages, text, analysis,
 	// labels and events. Its attachments stay, without a parent. The blob is
 	// the caller's to delete.

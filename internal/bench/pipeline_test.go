@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -81,10 +82,22 @@ func (b *pipelineBundle) config(corpus string) *bench.PipelineConfig {
 	}
 }
 
+// TestPipeline runs the bench with files ingested one at a time
+// (pipeline.Ingest) and a few at a time (pipeline.IngestMany).
 func TestPipeline(t *testing.T) {
 	t.Parallel()
+	for _, batch := range []int{1, 3} {
+		t.Run(fmt.Sprintf("IngestBatch%d", batch), func(t *testing.T) {
+			t.Parallel()
+			testPipeline(t, batch)
+		})
+	}
+}
+
+func testPipeline(t *testing.T, batch int) {
 	b := setupPipeline(t)
 	cfg := b.config(textCorpus)
+	cfg.IngestBatch = batch
 	cfg.ML = true // reported as given
 	var prof bytes.Buffer
 	cfg.CPUProfile = &prof
@@ -99,6 +112,7 @@ func TestPipeline(t *testing.T) {
 	require.True(t, res.ML)
 	require.Equal(t, len(files), res.Files)
 	require.Equal(t, 4, res.Concurrency)
+	require.Equal(t, batch, res.IngestBatch)
 	require.Positive(t, res.Done)
 	require.Equal(t, res.Documents, res.Done+res.Failed, "every document done or failed")
 	require.Equal(t, int64(res.Files-res.Duplicates-res.Refused), res.Documents, "no attachments in text files")
@@ -164,6 +178,7 @@ func TestPipelineConfigDefaults(t *testing.T) {
 	cfg := bench.PipelineConfig{Pipeline: b.pipeline}.WithDefaults()
 	require.Equal(t, bench.PipelineConcurrencyDefault, cfg.Concurrency)
 	require.Equal(t, bench.PipelineIngestConcurrencyDefault, cfg.IngestConcurrency)
+	require.Equal(t, bench.PipelineIngestBatchDefault, cfg.IngestBatch)
 	require.Equal(t, bench.PipelineTimeoutDefault, cfg.Timeout)
 	require.NotNil(t, cfg.Logger)
 }
@@ -181,9 +196,9 @@ func TestPipelineConfigInvalid(t *testing.T) {
 		{name: "Empty", want: []string{"Pipeline is required", "Store is required", "NewServerFunc is required", "Corpus is required"}},
 		{
 			name: "Negative",
-			cfg:  bench.PipelineConfig{Corpus: file, Concurrency: -1, IngestConcurrency: -2, Timeout: -time.Second},
+			cfg:  bench.PipelineConfig{Corpus: file, Concurrency: -1, IngestConcurrency: -2, IngestBatch: -3, Timeout: -time.Second},
 			want: []string{`Corpus "` + file + `" is not a directory`, "Concurrency -1 must be at least 1",
-				"IngestConcurrency -2 must be at least 1", "Timeout -1s must be positive"},
+				"IngestConcurrency -2 must be at least 1", "IngestBatch -3 must be at least 1", "Timeout -1s must be positive"},
 		},
 	}
 	for _, tt := range tests {
@@ -203,7 +218,7 @@ func TestPipelineConfigInvalid(t *testing.T) {
 // their printed order and two failure reasons.
 func pipelineResult() *bench.PipelineResult {
 	return &bench.PipelineResult{Engine: "quire-redis", Store: "postgres", ML: true, Files: 210, Documents: 212,
-		Done: 209, Failed: 3, Duplicates: 1, Refused: 2, Pages: 40, Concurrency: 64, ElapsedS: 1.25, IngestS: 1.125,
+		Done: 209, Failed: 3, Duplicates: 1, Refused: 2, Pages: 40, Concurrency: 64, IngestConcurrency: 16, IngestBatch: 8, ElapsedS: 1.25, IngestS: 1.125,
 		DocsPerS: 169.6, PagesPerS: 32, P50MS: 109.625, P99MS: 257.25,
 		Stages: map[string]bench.StageLatency{
 			"analyze": {Count: 212, P50MS: 26.25, P99MS: 142.5},
@@ -223,7 +238,7 @@ func TestPipelineResultJSON(t *testing.T) {
 	b, err := json.Marshal(pipelineResult())
 	require.NoError(t, err)
 	require.Equal(t, `{"engine":"quire-redis","store":"postgres","ml":true,"files":210,"documents":212,"done":209,`+
-		`"failed":3,"duplicates":1,"refused":2,"pages":40,"concurrency":64,"elapsed_s":1.25,"ingest_s":1.125,`+
+		`"failed":3,"duplicates":1,"refused":2,"pages":40,"concurrency":64,"ingest_concurrency":16,"ingest_batch":8,"elapsed_s":1.25,"ingest_s":1.125,`+
 		`"docs_per_s":169.6,"pages_per_s":32,"p50_ms":109.625,"p99_ms":257.25,"stages":{`+
 		`"analyze":{"count":212,"p50_ms":26.25,"p99_ms":142.5},"extract":{"count":212,"p50_ms":29.5,"p99_ms":157.75},`+
 		`"webhook":{"count":1,"p50_ms":3,"p99_ms":3}},"failures":{"corrupt ZIP":1,"encrypted PDF":2},"rss_mib":73.125}`,

@@ -115,6 +115,72 @@ func exerciseDocuments(t *testing.T, h Harness) {
 		require.ErrorIs(t, err, store.ErrNotFound)
 	})
 
+	t.Run("CreateMany", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		first := newDocument(t, b.st)
+		ev := func(name string) []store.AddEventParams {
+			return []store.AddEventParams{{Stage: "ingest", Type: store.EventDone, Message: name}}
+		}
+		sumA, keyA := content()
+		sumB, keyB := content()
+		ps := []*store.CreateDocumentParams{
+			{SHA256: sumA, Name: "a.txt", Source: store.SourceProcess, BlobKey: keyA, Events: ev("a.txt")},
+			{SHA256: first.SHA256, Name: "again.pdf", Source: store.SourceProcess, BlobKey: first.BlobKey, Events: ev("again.pdf")},
+			{SHA256: sumA, Name: "a-copy.txt", Source: store.SourceProcess, BlobKey: keyA, Events: ev("a-copy.txt")},
+			{SHA256: sumB, Name: "b.txt", Source: store.SourceProcess, BlobKey: keyB, Events: ev("b.txt")},
+		}
+		res, err := b.st.CreateDocuments(ctx, ps)
+		require.NoError(t, err)
+		require.Len(t, res, len(ps))
+		for i, r := range res {
+			require.NoError(t, r.Err, ps[i].Name)
+		}
+		require.True(t, res[0].Created)
+		require.True(t, res[3].Created)
+		require.False(t, res[1].Created)
+		require.Equal(t, first, res[1].Document, "the existing document, unchanged")
+		require.False(t, res[2].Created, "the same content twice in one call is one document")
+		require.Equal(t, res[0].Document.ID, res[2].Document.ID)
+		require.Equal(t, "b.txt", res[3].Document.Name)
+		require.Equal(t, 3, b.count(t, "SELECT count(*) FROM documents"))
+		for _, i := range []int{0, 3} {
+			events, err := b.st.ListEvents(ctx, res[i].Document.ID)
+			require.NoError(t, err)
+			require.Len(t, events, 1, "its first events are written with it, once")
+			require.Equal(t, ps[i].Name, events[0].Message)
+		}
+
+		// A document the store refuses has its own error; the others of
+		// the call are recorded all the same.
+		sumC, keyC := content()
+		sumD, keyD := content()
+		sumE, keyE := content()
+		sumF, keyF := content()
+		ps = []*store.CreateDocumentParams{
+			{SHA256: sumC, Name: "c.txt", Source: store.SourceProcess, BlobKey: keyC, Events: ev("c.txt")},
+			{SHA256: sumD, Name: "orphan.txt", Source: store.SourceInbox, BlobKey: keyD,
+				ParentID: "01J00000000000000000000000", Events: ev("orphan.txt")},
+			{SHA256: sumE, Source: store.SourceProcess, BlobKey: keyE},
+			{SHA256: sumF, Name: "bad-event.txt", Source: store.SourceProcess, BlobKey: keyF,
+				Events: []store.AddEventParams{{Stage: "ingest", Type: "finished"}}},
+			{SHA256: sumB, Name: "b-again.txt", Source: store.SourceProcess, BlobKey: keyB},
+		}
+		res, err = b.st.CreateDocuments(ctx, ps)
+		require.NoError(t, err)
+		require.NoError(t, res[0].Err)
+		require.True(t, res[0].Created)
+		require.ErrorIs(t, res[1].Err, store.ErrNotFound, "a parent that does not exist")
+		require.ErrorIs(t, res[2].Err, store.ErrInvalid, "no name")
+		require.ErrorIs(t, res[3].Err, store.ErrInvalid, "an invalid event")
+		require.NoError(t, res[4].Err)
+		require.False(t, res[4].Created)
+		require.Equal(t, 4, b.count(t, "SELECT count(*) FROM documents"))
+		events, err := b.st.ListEvents(ctx, res[0].Document.ID)
+		require.NoError(t, err)
+		require.Len(t, events, 1, "written once, though its first transaction was undone")
+	})
+
 	t.Run("Invalid", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

@@ -64,6 +64,7 @@ file creation right after many deletions slows each run down
 	fs.StringVar(&f.Corpus, "corpus", "", "directory of documents to ingest, recursively (required)")
 	fs.IntVar(&f.Concurrency, "concurrency", bench.PipelineConcurrencyDefault, "jobs the server runs at once")
 	fs.IntVar(&f.IngestConcurrency, "ingest-concurrency", bench.PipelineIngestConcurrencyDefault, "files ingested at once")
+	fs.IntVar(&f.IngestBatch, "ingest-batch", bench.PipelineIngestBatchDefault, "files each ingesting client sends at once (1: one at a time)")
 	fs.IntVar(&f.PDFWorkers, "pdf-workers", benchPipelinePDFWorkersDefault, "PDF engine instances")
 	fs.BoolVar(&f.JSON, "json", false, "print one JSON object as the last line")
 	fs.DurationVar(&f.Timeout, "timeout", bench.PipelineTimeoutDefault, "give up after this long")
@@ -87,6 +88,9 @@ func (f *benchPipelineFlags) validate() error {
 	}
 	if f.IngestConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("invalid --ingest-concurrency %d: it must be at least 1", f.IngestConcurrency))
+	}
+	if f.IngestBatch < 1 {
+		errs = append(errs, fmt.Errorf("invalid --ingest-batch %d: it must be at least 1", f.IngestBatch))
 	}
 	if f.PDFWorkers < 1 {
 		errs = append(errs, fmt.Errorf("invalid --pdf-workers %d: it must be at least 1", f.PDFWorkers))

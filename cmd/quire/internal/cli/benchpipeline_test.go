@@ -45,11 +45,12 @@ func TestBenchPipeline(t *testing.T) {
 
 func TestBenchPipelineFlags(t *testing.T) {
 	t.Parallel()
-	r := runCLI(t.Context(), t, nil, "bench", "pipeline", "--concurrency", "0", "--ingest-concurrency", "-1")
+	r := runCLI(t.Context(), t, nil, "bench", "pipeline", "--concurrency", "0", "--ingest-concurrency", "-1", "--ingest-batch", "0")
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "--corpus is required")
 	require.Contains(t, r.stderr, "invalid --concurrency 0")
 	require.Contains(t, r.stderr, "invalid --ingest-concurrency -1")
+	require.Contains(t, r.stderr, "invalid --ingest-batch 0")
 }
 
 // TestBenchPipelineRefuses: a corpus without files and a store that holds

@@ -35,6 +35,21 @@ type browser struct {
 
 // newBrowser starts Chromium (Debian's chromium package) with a tab of the
 // given size.
+// forEachScreen runs test in a browser of its own at each screen size the
+// pages are tested at, desktop and phone, in subtests named after them.
+func forEachScreen(t *testing.T, base string, test func(t *testing.T, br *browser, screen string)) {
+	t.Helper()
+	for _, size := range []struct {
+		name          string
+		width, height int64
+		mobile        bool
+	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
+		t.Run(size.name, func(t *testing.T) {
+			test(t, newBrowser(t, base, size.width, size.height, size.mobile), size.name)
+		})
+	}
+}
+
 func newBrowser(t *testing.T, base string, width, height int64, mobile bool) *browser {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
@@ -143,17 +158,10 @@ func (br *browser) fitsWidth(t *testing.T, page string) {
 func TestBrowser(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	for _, size := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
-		t.Run(size.name, func(t *testing.T) {
-			br := newBrowser(t, b.srv.URL, size.width, size.height, size.mobile)
-			b.browse(t, br, size.name, size.name == "desktop" && os.Getenv("QUIRE_UPDATE_SCREENSHOTS") == "1")
-			require.Empty(t, br.problems(), "console errors")
-		})
-	}
+	forEachScreen(t, b.srv.URL, func(t *testing.T, br *browser, screen string) {
+		b.browse(t, br, screen, screen == "desktop" && os.Getenv("QUIRE_UPDATE_SCREENSHOTS") == "1")
+		require.Empty(t, br.problems(), "console errors")
+	})
 }
 
 // TestBrowserOnServers runs the desktop walk on PostgreSQL and Redis, as a

@@ -41,29 +41,22 @@ func TestBrowserDashboard(t *testing.T) {
 		return st.ByState[store.StateDone]+st.ByState[store.StateFailed] == 6
 	}, time.Minute, 50*time.Millisecond, "the six documents done or failed")
 
-	for _, size := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
-		t.Run(size.name, func(t *testing.T) {
-			br := newBrowser(t, b.srv.URL, size.width, size.height, size.mobile)
-			br.open(t, "/login")
-			br.do(t, chromedp.KeyEvent(b.email[auth.ScopeRead]+"\t"+password+"\r"))
-			br.waitJS(t, "the dashboard", `document.querySelector("#doc-cards")`)
-			br.fitsWidth(t, "the dashboard")
-			card := func(k string) string {
-				return eval[string](t, br, `document.querySelector('#doc-cards [data-docstate="`+k+`"]').textContent`)
-			}
-			require.Equal(t, "6", card("total"))
-			require.Equal(t, "0", card("in_progress"))
-			require.Equal(t, "5", card("done"))
-			require.Equal(t, "1", card("failed"))
-			br.waitJS(t, "the chart drawn", `document.querySelectorAll("#chart polyline").length === 2`)
-			require.Equal(t, 60, eval[int](t, br, `document.querySelectorAll("#chart circle.processed").length`))
-			// The documents' jobs ran before the page was opened: the
-			// chart has them.
-			require.GreaterOrEqual(t, eval[int](t, br, `Number(document.querySelector("#chart").dataset.processed)`), 6)
-		})
-	}
+	forEachScreen(t, b.srv.URL, func(t *testing.T, br *browser, screen string) {
+		br.open(t, "/login")
+		br.do(t, chromedp.KeyEvent(b.email[auth.ScopeRead]+"\t"+password+"\r"))
+		br.waitJS(t, "the dashboard", `document.querySelector("#doc-cards")`)
+		br.fitsWidth(t, "the dashboard")
+		card := func(k string) string {
+			return eval[string](t, br, `document.querySelector('#doc-cards [data-docstate="`+k+`"]').textContent`)
+		}
+		require.Equal(t, "6", card("total"))
+		require.Equal(t, "0", card("in_progress"))
+		require.Equal(t, "5", card("done"))
+		require.Equal(t, "1", card("failed"))
+		br.waitJS(t, "the chart drawn", `document.querySelectorAll("#chart polyline").length === 2`)
+		require.Equal(t, 60, eval[int](t, br, `document.querySelectorAll("#chart circle.processed").length`))
+		// The documents' jobs ran before the page was opened: the
+		// chart has them.
+		require.GreaterOrEqual(t, eval[int](t, br, `Number(document.querySelector("#chart").dataset.processed)`), 6)
+	})
 }

@@ -32,25 +32,18 @@ func TestBrowserJobsLimiters(t *testing.T) {
 	<-held
 	t.Cleanup(func() { close(release) })
 
-	for _, size := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
-		t.Run(size.name, func(t *testing.T) {
-			br := newBrowser(t, b.srv.URL, size.width, size.height, size.mobile)
-			br.open(t, "/login")
-			br.do(t, chromedp.KeyEvent(b.email[auth.ScopeRead]+"\t"+password+"\r"))
-			br.waitJS(t, "the dashboard", `document.querySelector("#doc-cards")`)
-			br.open(t, "/jobs?tab=limiters")
-			br.waitJS(t, "the limiters", `document.querySelector("#limiters")`)
-			br.fitsWidth(t, "the limiters tab")
-			row := `document.querySelector('#limiters tr[data-limiter="remote-model:ml.internal"]')`
-			require.Equal(t, "concurrency", eval[string](t, br, row+`.cells[1].textContent`))
-			require.Equal(t, "1", eval[string](t, br, row+`.cells[2].textContent`), "held")
-			require.Equal(t, "4", eval[string](t, br, row+`.cells[3].textContent`), "limit")
-			require.Contains(t, eval[string](t, br, row+`.querySelector(".holder").textContent`), "job 01JOBHOLDINGASLOT on ")
-			require.Empty(t, br.problems(), "console errors")
-		})
-	}
+	forEachScreen(t, b.srv.URL, func(t *testing.T, br *browser, screen string) {
+		br.open(t, "/login")
+		br.do(t, chromedp.KeyEvent(b.email[auth.ScopeRead]+"\t"+password+"\r"))
+		br.waitJS(t, "the dashboard", `document.querySelector("#doc-cards")`)
+		br.open(t, "/jobs?tab=limiters")
+		br.waitJS(t, "the limiters", `document.querySelector("#limiters")`)
+		br.fitsWidth(t, "the limiters tab")
+		row := `document.querySelector('#limiters tr[data-limiter="remote-model:ml.internal"]')`
+		require.Equal(t, "concurrency", eval[string](t, br, row+`.cells[1].textContent`))
+		require.Equal(t, "1", eval[string](t, br, row+`.cells[2].textContent`), "held")
+		require.Equal(t, "4", eval[string](t, br, row+`.cells[3].textContent`), "limit")
+		require.Contains(t, eval[string](t, br, row+`.querySelector(".holder").textContent`), "job 01JOBHOLDINGASLOT on ")
+		require.Empty(t, br.problems(), "console errors")
+	})
 }

@@ -22,17 +22,10 @@ import (
 func TestBrowserTagsAndViews(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
-	for _, size := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
-		t.Run(size.name, func(t *testing.T) {
-			br := newBrowser(t, b.srv.URL, size.width, size.height, size.mobile)
-			b.tagsAndViews(t, br, size.name)
-			require.Empty(t, br.problems(), "console errors")
-		})
-	}
+	forEachScreen(t, b.srv.URL, func(t *testing.T, br *browser, screen string) {
+		b.tagsAndViews(t, br, screen)
+		require.Empty(t, br.problems(), "console errors")
+	})
 }
 
 func (b *testBundle) tagsAndViews(t *testing.T, br *browser, name string) {

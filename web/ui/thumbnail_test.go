@@ -99,39 +99,32 @@ func TestBrowserThumbnails(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil)
 	with, without := thumbnailDocs(t, b)
-	for _, size := range []struct {
-		name          string
-		width, height int64
-		mobile        bool
-	}{{"desktop", 1280, 900, false}, {"phone", 390, 844, true}} {
-		t.Run(size.name, func(t *testing.T) {
-			br := newBrowser(t, b.srv.URL, size.width, size.height, size.mobile)
-			br.open(t, "/documents")
-			br.do(t, chromedp.KeyEvent(b.email[auth.ScopeRead]+"\t"+password+"\r"))
-			br.waitJS(t, "the documents page", `document.querySelector("h1") && document.querySelector("h1").textContent === "Documents"`)
-			br.waitJS(t, "the thumbnails loaded", `(() => {
+	forEachScreen(t, b.srv.URL, func(t *testing.T, br *browser, screen string) {
+		br.open(t, "/documents")
+		br.do(t, chromedp.KeyEvent(b.email[auth.ScopeRead]+"\t"+password+"\r"))
+		br.waitJS(t, "the documents page", `document.querySelector("h1") && document.querySelector("h1").textContent === "Documents"`)
+		br.waitJS(t, "the thumbnails loaded", `(() => {
 				const imgs = [...document.querySelectorAll("#documents img.thumb")];
 				return imgs.length === 2 && imgs.every(i => i.complete && i.naturalWidth > 0);
 			})()`)
-			require.Equal(t, 400, eval[int](t, br, `Math.max(...[...document.querySelectorAll("#documents img.thumb")].map(i => Math.max(i.naturalWidth, i.naturalHeight)))`),
-				"the pictures are the previews, 400 pixels on their longer side")
-			require.True(t, eval[bool](t, br, `[...document.querySelectorAll("#documents img.thumb")].every(i => {
+		require.Equal(t, 400, eval[int](t, br, `Math.max(...[...document.querySelectorAll("#documents img.thumb")].map(i => Math.max(i.naturalWidth, i.naturalHeight)))`),
+			"the pictures are the previews, 400 pixels on their longer side")
+		require.True(t, eval[bool](t, br, `[...document.querySelectorAll("#documents img.thumb")].every(i => {
 				const r = i.getBoundingClientRect();
 				return r.width > 0 && r.width <= 50 && r.height > 0 && r.height <= 50;
 			})`), "the pictures are shown small")
-			require.Equal(t, 1, eval[int](t, br, `document.querySelectorAll("#documents .thumb-none").length`), "the text has a placeholder")
-			br.fitsWidth(t, "the documents page with thumbnails")
-			shoot(t, br, "thumbnails-list-"+size.name+".png")
+		require.Equal(t, 1, eval[int](t, br, `document.querySelectorAll("#documents .thumb-none").length`), "the text has a placeholder")
+		br.fitsWidth(t, "the documents page with thumbnails")
+		shoot(t, br, "thumbnails-list-"+screen+".png")
 
-			br.open(t, "/documents/"+with[0])
-			br.waitJS(t, "the page's thumbnail loaded", `(() => { const i = document.querySelector("img#doc-thumb"); return i && i.complete && i.naturalWidth > 0; })()`)
-			br.fitsWidth(t, "a document's page with its thumbnail")
-			shoot(t, br, "thumbnails-page-"+size.name+".png")
-			br.open(t, "/documents/"+without)
-			require.Equal(t, "no preview", eval[string](t, br, `document.querySelector("#doc-thumb.thumb-none").textContent`))
-			require.Empty(t, br.problems(), "console errors (a blocked inline style would show here)")
-		})
-	}
+		br.open(t, "/documents/"+with[0])
+		br.waitJS(t, "the page's thumbnail loaded", `(() => { const i = document.querySelector("img#doc-thumb"); return i && i.complete && i.naturalWidth > 0; })()`)
+		br.fitsWidth(t, "a document's page with its thumbnail")
+		shoot(t, br, "thumbnails-page-"+screen+".png")
+		br.open(t, "/documents/"+without)
+		require.Equal(t, "no preview", eval[string](t, br, `document.querySelector("#doc-thumb.thumb-none").textContent`))
+		require.Empty(t, br.problems(), "console errors (a blocked inline style would show here)")
+	})
 }
 
 // shoot saves a screenshot into $QUIRE_TEST_SCREENSHOTS, when set, for a

@@ -90,6 +90,18 @@ func (a *App) NewJobServer(d jobs.Driver, role string, cfg jobs.Config) (*jobs.S
 	cfg.Logger = a.Log
 	cfg.Version = buildinfo.Version
 	cfg.Labels = map[string]string{"role": role}
+	limits, err := ParseQueueLimits(a.Config.QueueLimits)
+	if err != nil {
+		return nil, Usagef("invalid %s %q: %w", Setting("queue-limits"), a.Config.QueueLimits, err)
+	}
+	for q, n := range limits {
+		if _, ok := cfg.Queues[q]; ok { // the caps of queues other workers serve are theirs
+			if cfg.QueueGlobalLimits == nil {
+				cfg.QueueGlobalLimits = map[string]int{}
+			}
+			cfg.QueueGlobalLimits[q] = n
+		}
+	}
 	if mw := a.Config.jobMiddleware(); mw != nil {
 		cfg.Middleware = append(mw, cfg.Middleware...) // outermost: the span covers the rest
 	}

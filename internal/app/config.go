@@ -60,6 +60,11 @@ type Config struct {
 	// flight at once across every worker (pipeline.Config), 0 for no
 	// limit. Defaults to WebhookConcurrencyDefault.
 	WebhookConcurrency int
+	// QueueLimits caps queues across every worker sharing the job engine:
+	// "ocr=2,analyze=8" lets at most that many jobs of each run at once
+	// (jobs.Config.QueueGlobalLimits). A worker applies the caps of the
+	// queues it serves, so one setting serves a whole deployment.
+	QueueLimits string
 	// LogLevel is debug, info, warn or error. Defaults to info.
 	LogLevel string
 	// LogFormat is text or json. Defaults to text.
@@ -94,10 +99,11 @@ func (g *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&g.CacheURL, "cache-url", "", "cache instead of the in-process one: memcache://host:11211[,host2:11211]")
 	fs.BoolVar(&g.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers inside your own network)")
 	fs.IntVar(&g.WebhookConcurrency, "webhook-concurrency", WebhookConcurrencyDefault, "deliveries in flight to one webhook at once, across every worker sharing the job engine; 0: no limit")
+	fs.StringVar(&g.QueueLimits, "queue-limits", "", "at most this many jobs of a queue running at once across every worker sharing the job engine: ocr=2,analyze=8")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
 	fs.StringVar(&g.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://otel-collector:4318 (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT; none traces nothing)")
-	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "webhook-concurrency", "log-level", "log-format", "otlp-endpoint"} {
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "webhook-concurrency", "queue-limits", "log-level", "log-format", "otlp-endpoint"} {
 		WithEnv(fs, name)
 	}
 	g.ML.AddFlags(fs)
@@ -155,6 +161,24 @@ func WithEnv(fs *pflag.FlagSet, name string) {
 // QUIRE_REDIS_URL" for a flag with an environment fallback, else "--name".
 func Setting(flag string) string {
 	return "--" + flag + " / " + EnvName(flag)
+}
+
+// ParseQueueLimits reads "ocr=2,analyze=8": queue names, each with its
+// cap. Empty is no cap.
+func ParseQueueLimits(s string) (map[string]int, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	for entry := range strings.SplitSeq(s, ",") {
+		if name, _, ok := strings.Cut(entry, "="); !ok && strings.TrimSpace(entry) != "" {
+			return nil, fmt.Errorf("queue %q has no limit: use name=limit,name=limit", strings.TrimSpace(name))
+		}
+	}
+	limits, err := ParseQueues(s)
+	if err != nil {
+		return nil, errors.New(strings.NewReplacer("name=weight", "name=limit", "weight", "limit").Replace(err.Error()))
+	}
+	return limits, nil
 }
 
 // ParseQueues reads "default=1,critical=3": queue names with optional

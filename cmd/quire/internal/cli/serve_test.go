@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/app"
+	"github.com/quirehq/quire/jobs"
 )
 
 // serveBundle is a `quire serve` running in the background of a test.
@@ -230,4 +233,40 @@ func TestServeAddrTaken(t *testing.T) {
 	require.Equal(t, exitError, r.code)
 	require.Contains(t, r.stderr, `listen on --addr / QUIRE_ADDR "`+ln.Addr().String()+`"`)
 	require.Contains(t, r.stderr, "address already in use")
+}
+
+// TestServeQueueLimits runs two workers of four slots each with
+// --queue-limits default=1 on one Redis: eight sleep jobs run one at a time
+// across both, as the queue's running count shows throughout; a worker
+// ignores the cap of a queue it does not serve, and a cap without a number
+// is a usage error.
+func TestServeQueueLimits(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	r := b.run(t, "serve", "--role", "worker", "--queue-limits", "default")
+	require.Equal(t, exitUsage, r.code, "stdout: %s\nstderr: %s", r.stdout, r.stderr)
+	require.Contains(t, r.stderr, `queue "default" has no limit`)
+
+	for range 2 {
+		startServe(t, b, "--concurrency", "4", "--queue-limits", "default=1,ocr=2")
+	}
+	br, err := app.OpenBroker(&app.Config{RedisURL: b.redisURL, RedisPrefix: b.prefix})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = br.Close() })
+	client, err := jobs.NewClient(br.Driver, nil)
+	require.NoError(t, err)
+	insp := jobs.NewInspector(br.Driver, nil)
+	const n = 8
+	for range n {
+		_, err := client.Enqueue(t.Context(), "sleep", map[string]string{"duration": "100ms"}, nil)
+		require.NoError(t, err)
+	}
+	var most int64
+	require.Eventually(t, func() bool {
+		q, err := insp.Queue(t.Context(), jobs.QueueDefault)
+		require.NoError(t, err)
+		most = max(most, q.Running)
+		return q.Processed == n
+	}, time.Minute, 5*time.Millisecond, "the sleep jobs done")
+	require.Equal(t, int64(1), most, "at most one ran at once across both workers")
 }

@@ -379,36 +379,17 @@ func exerciseLimit(t *testing.T, h Harness) {
 		t.Parallel()
 		h.require(t, CapabilityLimit)
 		b := setup(t, h)
-		dir := t.TempDir()
 		const total, limit = 150, 3
 		params := make([]jobs.EnqueueParams, total)
 		for i := range params {
 			params[i] = jobs.EnqueueParams{Type: "limited", Args: []int{5 + i%20}}
 		}
-		_, err := b.client.EnqueueMany(ctx, params)
-		require.NoError(t, err)
-		opts := workerOpts{lease: 5 * time.Second, shutdown: 5 * time.Second, concurrency: 8,
-			env: []string{envLimit + "=shared-box " + strconv.Itoa(limit) + " 5s"}}
-		var workers []*workerProcess
-		for n := range 3 {
-			workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
-		}
-		eventually(t, 2*time.Minute, "every limited job ran", func() bool {
-			spans, _ := readLimitSpans(t, dir)
-			return len(spans) >= total
-		})
-		for _, w := range workers {
-			require.NoError(t, w.cmd.Process.Signal(syscall.SIGTERM))
-			require.NoError(t, w.wait(), "graceful stop")
-		}
-		spans, started := readLimitSpans(t, dir)
-		require.Equal(t, total, started, "no execution ran twice or is left running")
-		most := maxOverlap(spans)
+		most := runAcrossProcesses(t, h, b, params, envLimit+"=shared-box "+strconv.Itoa(limit)+" 5s")
 		l, err := jobs.NewConcurrencyLimiter(b.driver, "shared-box", limit, nil)
 		require.NoError(t, err)
 		st, err := l.Status(ctx)
 		require.NoError(t, err)
-		t.Logf("%d executions in 3 processes x 8 workers, at most %d at once, %d refusals", len(spans), most, st.Rejected)
+		t.Logf("at most %d at once, %d refusals", most, st.Rejected)
 		require.LessOrEqual(t, most, limit)
 		require.GreaterOrEqual(t, most, 1)
 		require.Zero(t, st.Holders, "every slot given back")
@@ -418,34 +399,15 @@ func exerciseLimit(t *testing.T, h Harness) {
 		t.Parallel()
 		h.require(t, CapabilityLimit)
 		b := setup(t, h)
-		dir := t.TempDir()
 		const total, limit = 150, 3
 		params := make([]jobs.EnqueueParams, total)
 		for i := range params {
 			params[i] = jobs.EnqueueParams{Type: "spanned", Args: []int{5 + i%20},
 				Opts: &jobs.EnqueueOpts{Queue: "capped"}}
 		}
-		_, err := b.client.EnqueueMany(ctx, params)
-		require.NoError(t, err)
 		// 24 workers and batches of up to 200 jobs: only the cap keeps the
 		// queue to three at once.
-		opts := workerOpts{lease: 5 * time.Second, shutdown: 5 * time.Second, concurrency: 8,
-			env: []string{envQueueLimit + "=capped " + strconv.Itoa(limit)}}
-		var workers []*workerProcess
-		for n := range 3 {
-			workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
-		}
-		eventually(t, 2*time.Minute, "every capped job ran", func() bool {
-			spans, _ := readLimitSpans(t, dir)
-			return len(spans) >= total
-		})
-		for _, w := range workers {
-			w.stop(t)
-		}
-		spans, started := readLimitSpans(t, dir)
-		require.Equal(t, total, started, "no execution ran twice or is left running")
-		most := maxOverlap(spans)
-		t.Logf("%d executions in 3 processes x 8 workers, at most %d at once", len(spans), most)
+		most := runAcrossProcesses(t, h, b, params, envQueueLimit+"=capped "+strconv.Itoa(limit))
 		require.LessOrEqual(t, most, limit)
 		require.GreaterOrEqual(t, most, 1)
 	})
@@ -483,6 +445,34 @@ func exerciseLimit(t *testing.T, h Harness) {
 		})
 		require.NoError(t, s.Release(ctx))
 	})
+}
+
+// runAcrossProcesses enqueues params, runs them in three worker processes
+// of eight workers each with env set, stops the workers once every job ran,
+// checks that each ran exactly once, and returns how many ran at once at
+// most, from the start/finish record the workers wrote.
+func runAcrossProcesses(t *testing.T, h Harness, b *bundle, params []jobs.EnqueueParams, env string) int {
+	t.Helper()
+	dir := t.TempDir()
+	_, err := b.client.EnqueueMany(context.Background(), params)
+	require.NoError(t, err)
+	opts := workerOpts{lease: 5 * time.Second, shutdown: 5 * time.Second, concurrency: 8, env: []string{env}}
+	var workers []*workerProcess
+	for n := range 3 {
+		workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))
+	}
+	eventually(t, 2*time.Minute, "every job ran", func() bool {
+		spans, _ := readLimitSpans(t, dir)
+		return len(spans) >= len(params)
+	})
+	for _, w := range workers {
+		w.stop(t)
+	}
+	spans, started := readLimitSpans(t, dir)
+	require.Equal(t, len(params), started, "no execution ran twice or is left running")
+	most := maxOverlap(spans)
+	t.Logf("%d executions in 3 processes x 8 workers, at most %d at once", len(spans), most)
+	return most
 }
 
 // exerciseLimitRefused checks that a driver without limiters refuses them,

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -169,44 +168,44 @@ func ParseQueueLimits(s string) (map[string]int, error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil
 	}
-	for entry := range strings.SplitSeq(s, ",") {
-		if name, _, ok := strings.Cut(entry, "="); !ok && strings.TrimSpace(entry) != "" {
-			return nil, fmt.Errorf("queue %q has no limit: use name=limit,name=limit", strings.TrimSpace(name))
-		}
-	}
-	limits, err := ParseQueues(s)
-	if err != nil {
-		return nil, errors.New(strings.NewReplacer("name=weight", "name=limit", "weight", "limit").Replace(err.Error()))
-	}
-	return limits, nil
+	return parseQueueNumbers(s, "limit", false)
 }
 
 // ParseQueues reads "default=1,critical=3": queue names with optional
 // weights, which default to 1.
 func ParseQueues(s string) (map[string]int, error) {
+	return parseQueueNumbers(s, "weight", true)
+}
+
+// parseQueueNumbers reads "name=N,name=N", each N a whole number of at least
+// 1 called what; optional says a bare name stands for 1.
+func parseQueueNumbers(s, what string, optional bool) (map[string]int, error) {
 	out := make(map[string]int)
 	for entry := range strings.SplitSeq(s, ",") {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
-			return nil, errors.New("empty queue entry: use name=weight,name=weight")
+			return nil, fmt.Errorf("empty queue entry: use name=%s,name=%s", what, what)
 		}
-		name, weightText, hasWeight := strings.Cut(entry, "=")
+		name, text, hasNumber := strings.Cut(entry, "=")
 		name = strings.TrimSpace(name)
 		if err := jobs.ValidateQueueName(name); err != nil {
 			return nil, err
 		}
-		weight := 1
-		if hasWeight {
-			w, err := strconv.Atoi(strings.TrimSpace(weightText))
-			if err != nil || w < 1 {
-				return nil, fmt.Errorf("weight %q of queue %q must be a whole number of at least 1", weightText, name)
+		n := 1
+		switch {
+		case hasNumber:
+			v, err := strconv.Atoi(strings.TrimSpace(text))
+			if err != nil || v < 1 {
+				return nil, fmt.Errorf("%s %q of queue %q must be a whole number of at least 1", what, text, name)
 			}
-			weight = w
+			n = v
+		case !optional:
+			return nil, fmt.Errorf("queue %q has no %s: use name=%s,name=%s", name, what, what, what)
 		}
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("queue %q is listed twice", name)
 		}
-		out[name] = weight
+		out[name] = n
 	}
 	return out, nil
 }

@@ -35,6 +35,22 @@ func TestParseQueues(t *testing.T) {
 	}
 }
 
+func TestParseQueueLimits(t *testing.T) {
+	t.Parallel()
+	got, err := ParseQueueLimits(" ocr=2, analyze=8")
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"ocr": 2, "analyze": 8}, got)
+	got, err = ParseQueueLimits("")
+	require.NoError(t, err)
+	require.Nil(t, got, "no caps")
+	_, err = ParseQueueLimits("ocr")
+	require.ErrorContains(t, err, `queue "ocr" has no limit: use name=limit`)
+	_, err = ParseQueueLimits("ocr=0")
+	require.ErrorContains(t, err, `limit "0" of queue "ocr" must be a whole number of at least 1`)
+	_, err = ParseQueueLimits("ocr=1,,a=2")
+	require.ErrorContains(t, err, "empty queue entry: use name=limit")
+}
+
 func TestWorkerPoolSize(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, "postgres://u:p@h:5432/db?pool_max_conns=32&sslmode=disable",

@@ -549,9 +549,9 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 	return sum, nil
 }
 
-// processBatch is the batch of one process run, nil when the broker keeps
-// no batches.
+// processBatch follows the batch of one process run.
 type processBatch struct {
+	// batch is nil when the broker keeps no batches.
 	batch *jobs.Batch
 	// done is closed when the batch's completion callback ran here;
 	// complete records it once the run's loop saw it.

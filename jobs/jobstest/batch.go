@@ -225,7 +225,9 @@ func exerciseBatch(t *testing.T, h Harness) {
 		st, err := b.insp.Batch(ctx, parent.ID())
 		require.NoError(t, err)
 		require.Equal(t, int64(2), st.Total, "one job and one child batch")
-		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b)})
+		// One worker: the callbacks run in the order they were enqueued,
+		// which is what "child first" is about; more would race.
+		srv := startServer(t, b.driver, jobs.Config{Handlers: batchHandlers(b), Concurrency: 1})
 		eventually(t, 10*time.Second, "the child's jobs ran", func() bool {
 			st, err := b.insp.Batch(ctx, child.ID())
 			require.NoError(t, err)

@@ -456,7 +456,10 @@ func runAcrossProcesses(t *testing.T, h Harness, b *bundle, params []jobs.Enqueu
 	dir := t.TempDir()
 	_, err := b.client.EnqueueMany(context.Background(), params)
 	require.NoError(t, err)
-	opts := workerOpts{lease: 5 * time.Second, shutdown: 5 * time.Second, concurrency: 8, env: []string{env}}
+	// No worker is killed here: a long lease keeps a loaded machine's late
+	// heartbeat from handing a running job to another worker, which would
+	// count as a second execution.
+	opts := workerOpts{lease: 30 * time.Second, shutdown: 5 * time.Second, concurrency: 8, env: []string{env}}
 	var workers []*workerProcess
 	for n := range 3 {
 		workers = append(workers, startWorkerProcess(t, h, b.driver, dir, n, opts))

@@ -72,7 +72,23 @@ type EnqueueOpts struct {
 	// Headers are small string metadata carried with the job to its
 	// handler (see Job.Headers). Enqueue middleware may add to them.
 	Headers map[string]string
+
+	// NoSync lets the enqueue return once the broker holds the job, before
+	// it reaches the disk: the embedded driver commits it without a flush
+	// (SQLite synchronous=NORMAL), Redis without waiting for replicas
+	// (redisdriver's WaitReplicas). A crash of the process loses nothing;
+	// a crash of the machine, or a failover, may lose the job. It is for
+	// jobs the application enqueues again after such a crash from a record
+	// of its own, as Quire's pipeline does its stages from the document's
+	// state: their enqueue then costs no flush. An EnqueueMany skips the
+	// flush only when every one of its jobs asks to; a job that joins a
+	// batch is always flushed with the batch's count.
+	NoSync bool
 }
+
+// noSyncKey marks the context of an enqueue whose jobs all asked for
+// EnqueueOpts.NoSync, for the store at the end of the middleware.
+type noSyncKey struct{}
 
 // UniqueOpts make a job unique in its queue.
 type UniqueOpts struct {
@@ -164,6 +180,9 @@ func (c *Client) Enqueue(ctx context.Context, jobType string, args any, opts *En
 	if err != nil {
 		return nil, err
 	}
+	if opts != nil && opts.NoSync {
+		ctx = context.WithValue(ctx, noSyncKey{}, true)
+	}
 	if err := c.insert(ctx, []*Job{j}); err != nil {
 		return nil, fmt.Errorf("enqueue %s job: %w", jobType, err)
 	}
@@ -182,12 +201,17 @@ func (c *Client) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Jo
 	}
 	now := c.clock.Now()
 	out := make([]*Job, len(params))
+	noSync := len(params) > 0
 	for i, p := range params {
 		j, err := c.newJob(now, p.Type, p.Args, p.Opts)
 		if err != nil {
 			return nil, fmt.Errorf("job %d of %d: %w", i+1, len(params), err)
 		}
 		out[i] = j
+		noSync = noSync && p.Opts != nil && p.Opts.NoSync
+	}
+	if noSync {
+		ctx = context.WithValue(ctx, noSyncKey{}, true)
 	}
 	if err := c.insert(ctx, out); err != nil {
 		return nil, fmt.Errorf("enqueue %d jobs: %w", len(out), err)
@@ -196,7 +220,8 @@ func (c *Client) EnqueueMany(ctx context.Context, params []EnqueueParams) ([]*Jo
 }
 
 func (c *Client) store(ctx context.Context, jobs []*Job) error {
-	res, err := c.driver.JobInsertMany(ctx, &jobdriver.JobInsertManyParams{Jobs: jobs, Now: c.clock.Now()})
+	noSync, _ := ctx.Value(noSyncKey{}).(bool)
+	res, err := c.driver.JobInsertMany(ctx, &jobdriver.JobInsertManyParams{Jobs: jobs, Now: c.clock.Now(), NoSync: noSync})
 	if err != nil {
 		return err
 	}

@@ -295,8 +295,18 @@ func (p *Pipeline) enqueueStageArgs(ctx context.Context, jobType, queue string, 
 }
 
 // stageOpts are the options of a stage's job for a document (enqueueStage).
+//
+// A stage's job is enqueued without waiting for the disk (NoSync): the
+// document's state, committed before it, is the record the job can be made
+// again from, and the sweep makes it again for a document left in a state
+// that is not final for longer than StuckAfter, whatever a crash of the
+// machine undid (the job, the move, or both: the state is then the one
+// before). So an upload waits for one flush, its record's, not two; a
+// crash of the process loses no job, and a crash of the machine delays a
+// document by StuckAfter instead of losing it.
 func (p *Pipeline) stageOpts(jobType, queue string, doc *store.Document) *jobs.EnqueueOpts {
 	return &jobs.EnqueueOpts{
+		NoSync:     true,
 		Queue:      queue,
 		MaxRetries: p.cfg.MaxRetries,
 		Unique:     &jobs.UniqueOpts{Key: fmt.Sprintf("%s:%s:%d", jobType, doc.ID, doc.UpdatedAt.UnixMicro())},

@@ -372,6 +372,10 @@ type JobInsertManyParams struct {
 	Jobs []*jobtype.Job
 	// Now decides which jobs are scheduled rather than ready.
 	Now time.Time
+	// NoSync: the insert may return before the jobs reach the disk (or
+	// the replicas), as jobs.EnqueueOpts.NoSync says. A driver without
+	// such a choice ignores it.
+	NoSync bool
 }
 
 // JobInsertManyResult reports the jobs that were not stored.

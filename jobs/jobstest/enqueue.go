@@ -37,6 +37,31 @@ func exerciseEnqueue(t *testing.T, h Harness) {
 		require.WithinDuration(t, j.CreatedAt, got.CreatedAt, time.Millisecond)
 	})
 
+	// NoSync skips the flush, not the store: the job is there for every
+	// other connection (another process) the moment the call returns,
+	// alone or in a bulk enqueue, and runs.
+	t.Run("NoSyncStoredOnReturn", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		one, err := b.client.Enqueue(ctx, "noop", []int{1}, &jobs.EnqueueOpts{Queue: "nosync", NoSync: true})
+		require.NoError(t, err)
+		many, err := b.client.EnqueueMany(ctx, []jobs.EnqueueParams{
+			{Type: "noop", Args: []int{2}, Opts: &jobs.EnqueueOpts{Queue: "nosync", NoSync: true}},
+			{Type: "noop", Args: []int{3}, Opts: &jobs.EnqueueOpts{Queue: "nosync"}},
+		})
+		require.NoError(t, err)
+		insp := jobs.NewInspector(b.driver, nil)
+		for _, j := range append([]*jobs.Job{one}, many...) {
+			got, err := insp.Job(ctx, j.ID)
+			require.NoError(t, err)
+			require.Equal(t, jobs.StateReady, got.State)
+		}
+		hs := jobs.NewHandlers()
+		hs.Handle("noop", func(_ context.Context, j *jobs.Job) error { b.handled.add(j.ID); return nil }, nil)
+		startServer(t, b.driver, jobs.Config{Handlers: hs, Queues: map[string]int{"nosync": 1}})
+		require.ElementsMatch(t, []string{one.ID, many[0].ID, many[1].ID}, b.handled.wait(t, 3, 30*time.Second))
+	})
+
 	t.Run("ManyAndScheduled", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

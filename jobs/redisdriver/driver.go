@@ -179,7 +179,7 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 		}
 		b, qk := batches[q], d.keys.queue(q)
 		qpipe := pipe
-		if d.cfg.WaitReplicas > 0 {
+		if d.cfg.WaitReplicas > 0 && !p.NoSync {
 			node, err := d.masterFor(ctx, qk.ready)
 			if err != nil {
 				return nil, fmt.Errorf("insert %d jobs: find master of queue %s: %w", len(p.Jobs), q, err)

@@ -19,7 +19,7 @@ const maintenanceMaxDefault = 1000
 
 // JobInsertMany stores jobs in one transaction, a durable commit (see the
 // package documentation): with the default synchronous=FULL the call returns
-// once the jobs are on disk. Ready jobs go to the back of their queue in the order
+// once the jobs are on disk, unless p.NoSync lets it skip the flush. Ready jobs go to the back of their queue in the order
 // given. A job whose id is already stored is left as it is, so an enqueue
 // retried after an unclear failure stores nothing twice.
 func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyParams) (*jobdriver.JobInsertManyResult, error) {
@@ -43,7 +43,11 @@ func (d *Driver) JobInsertMany(ctx context.Context, p *jobdriver.JobInsertManyPa
 	}
 	var added []string
 	readyQueues := map[string]bool{}
-	err := d.write(ctx, durable, func(tx *sql.Tx) error {
+	kind := durable
+	if p.NoSync {
+		kind = bookkeeping // synced by the next durable commit or checkpoint
+	}
+	err := d.write(ctx, kind, func(tx *sql.Tx) error {
 		var err error
 		if added, err = d.registerQueues(ctx, tx, queues); err != nil {
 			return err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // snippetChars is how much of a long text PostgreSQL's ts_headline reads
@@ -187,7 +188,11 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 		return nil, fmt.Errorf("window: %w", err)
 	}
 	loose, phrase := q.looseTsquery()
-	for _, span := range append(slices.Clone(pgWindowSpans), 0) {
+	spans := append(slices.Clone(pgWindowSpans), 0)
+	if share, ok := s.pgStats.get(ctx, s.r, time.Now()).share(p, q); ok {
+		spans = spans[firstSpan(pgWindowSpans, share):]
+	}
+	for _, span := range spans {
 		b := newSearchQuery(s, p, q, nil)
 		b.args[0] = loose // b.match
 		query := "SELECT t.document_id" + b.from(false)

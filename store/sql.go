@@ -52,9 +52,12 @@ type sqlStore struct {
 	sqliteSynchronous string
 	// fts keeps SQLite's full-text index current; nil on PostgreSQL,
 	// whose index is a column kept by the row's own write.
-	fts   *ftsIndexer
-	close func() error
-	now   func() time.Time
+	fts *ftsIndexer
+	// pgStats are PostgreSQL's statistics the search estimates its window
+	// from (search_pgstats.go).
+	pgStats pgStatsCache
+	close   func() error
+	now     func() time.Time
 }
 
 const (

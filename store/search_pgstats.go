@@ -1,0 +1,194 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+)
+
+// The window's ranges (pgWindowSpans) are tried from the narrowest, and each
+// range that holds too few matches is a query thrown away: its GIN scan
+// reads every match of the words, in the whole table, before the range
+// cuts them. A rare word paid three such scans, a word with a filter that
+// keeps few documents as many. PostgreSQL's own statistics say how common
+// a word is (pg_stats.most_common_elems of document_text.tsv, the thousand
+// most common lexemes of ANALYZE's sample) and how many documents a state,
+// type or language keeps (most_common_vals of documents): with them the
+// search starts at the first range expected to hold two windows of
+// matches, and goes on to wider ones only when the estimate was wrong.
+
+// pgStatsTTL is how long the statistics read from pg_stats are used: they
+// change when ANALYZE runs (autovacuum's), seldom.
+const pgStatsTTL = 5 * time.Minute
+
+// pgSearchStats are the shares (0 to 1) of the texts that hold a lexeme and
+// of the documents with a column's value, as last read.
+type pgSearchStats struct {
+	at time.Time
+	// lexemes are the most common lexemes' shares; lexemeMin the smallest
+	// of them, above the share of any lexeme not listed. Empty before the
+	// table was first analysed: nothing is then estimated.
+	lexemes   map[string]float64
+	lexemeMin float64
+	// cols holds, for state, mime_type and language, the shares of their
+	// most common values, and colMin the smallest of each.
+	cols   map[string]map[string]float64
+	colMin map[string]float64
+}
+
+// pgStatsCache holds the statistics of one store.
+type pgStatsCache struct {
+	mu    sync.Mutex
+	stats *pgSearchStats
+}
+
+// get returns the statistics, read again once older than pgStatsTTL. nil
+// when they cannot be read: the search then tries every range.
+func (c *pgStatsCache) get(ctx context.Context, db *sql.DB, now time.Time) *pgSearchStats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stats != nil && now.Sub(c.stats.at) < pgStatsTTL {
+		return c.stats
+	}
+	st, err := readPGSearchStats(ctx, db)
+	if err != nil {
+		// Not a failure of the search: it only loses the shortcut.
+		st = &pgSearchStats{}
+	}
+	st.at = now
+	c.stats = st
+	return st
+}
+
+func readPGSearchStats(ctx context.Context, db *sql.DB) (*pgSearchStats, error) {
+	st := &pgSearchStats{lexemes: map[string]float64{}, cols: map[string]map[string]float64{}, colMin: map[string]float64{}}
+	rows, err := db.QueryContext(ctx, `
+		SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f)
+		WHERE schemaname = current_schema() AND tablename = 'document_text' AND attname = 'tsv' AND e IS NOT NULL`)
+	if err != nil {
+		return nil, fmt.Errorf("lexeme statistics: %w", err)
+	}
+	for rows.Next() {
+		var (
+			e string
+			f float64
+		)
+		if err := rows.Scan(&e, &f); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("lexeme statistics: %w", err)
+		}
+		st.lexemes[e] = f
+		if st.lexemeMin == 0 || f < st.lexemeMin {
+			st.lexemeMin = f
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("lexeme statistics: %w", err)
+	}
+	rows, err = db.QueryContext(ctx, `
+		SELECT attname, v, f FROM pg_stats, unnest(most_common_vals::text::text[], most_common_freqs) AS u(v, f)
+		WHERE schemaname = current_schema() AND tablename = 'documents' AND attname IN ('state', 'mime_type', 'language')`)
+	if err != nil {
+		return nil, fmt.Errorf("column statistics: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			col, v string
+			f      float64
+		)
+		if err := rows.Scan(&col, &v, &f); err != nil {
+			return nil, fmt.Errorf("column statistics: %w", err)
+		}
+		if st.cols[col] == nil {
+			st.cols[col] = map[string]float64{}
+		}
+		st.cols[col][v] = f
+		if m, ok := st.colMin[col]; !ok || f < m {
+			st.colMin[col] = f
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("column statistics: %w", err)
+	}
+	return st, nil
+}
+
+// share estimates the share of the documents that match the window's
+// query (each phrase's words ANDed, as looseTsquery) and the filters, or
+// returns false when it cannot: no statistics yet, a prefix, a word the
+// index splits or changes (the estimate would look up the wrong lexeme), or
+// a filter the statistics do not cover. Words and groups are taken as
+// independent.
+func (st *pgSearchStats) share(p *SearchParams, q textQuery) (float64, bool) {
+	if st == nil || len(st.lexemes) == 0 {
+		return 0, false
+	}
+	word := func(w string) (float64, bool) {
+		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) ||
+			strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+			return 0, false
+		}
+		if f, ok := st.lexemes[strings.ToLower(w)]; ok {
+			return f, true
+		}
+		// Not among the most common: rarer than the least common of them.
+		// A quarter of that is a guess; a wrong one costs a wider range.
+		return st.lexemeMin / 4, true
+	}
+	total := 1.0
+	for _, group := range q.all {
+		g := 0.0
+		for _, t := range group {
+			if t.prefix {
+				return 0, false
+			}
+			s := 1.0
+			for _, w := range strings.Fields(t.text) {
+				f, ok := word(w)
+				if !ok {
+					return 0, false
+				}
+				s *= f
+			}
+			g += s
+		}
+		total *= min(g, 1)
+	}
+	if p.ParentID != "" || !p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() ||
+		!p.UpdatedBefore.IsZero() || len(p.Labels) > 0 || len(p.Tags) > 0 {
+		return 0, false
+	}
+	for _, f := range []struct{ col, v string }{{"state", string(p.State)}, {"mime_type", p.MIMEType}, {"language", p.Language}} {
+		if f.v == "" {
+			continue
+		}
+		vals, ok := st.cols[f.col]
+		if !ok {
+			return 0, false
+		}
+		s, ok := vals[f.v]
+		if !ok {
+			s = st.colMin[f.col] / 4
+		}
+		total *= s
+	}
+	return total, true
+}
+
+// firstSpan returns the index in spans (ranges of spans[i]*SearchWindow
+// newest texts) of the first expected to hold two windows of matches at
+// share, or len(spans) for all texts.
+func firstSpan(spans []int, share float64) int {
+	for i, span := range spans {
+		if float64(span*SearchWindow)*share >= 2*SearchWindow {
+			return i
+		}
+	}
+	return len(spans)
+}

@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testenv"
+)
+
+// TestPGSearchStatsRead reads the shares of lexemes and of column values
+// from PostgreSQL's statistics, as ANALYZE leaves them, on tables shaped as
+// the store's.
+func TestPGSearchStatsRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db, err := sql.Open("pgx", testenv.NewPostgresDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+
+	// Before any ANALYZE there is nothing to estimate from.
+	_, err = db.ExecContext(ctx, `
+		CREATE TABLE document_text (document_id text PRIMARY KEY, tsv tsvector);
+		CREATE TABLE documents (id text PRIMARY KEY, state text, mime_type text, language text)`)
+	require.NoError(t, err)
+	var c pgStatsCache
+	st := c.get(ctx, db, time.Now())
+	_, ok := st.share(&SearchParams{}, parseQuery("alpha"))
+	require.False(t, ok, "no statistics yet")
+
+	_, err = db.ExecContext(ctx, `
+		INSERT INTO document_text SELECT lpad(i::text, 8, '0'),
+			to_tsvector('simple', 'alpha ' || CASE WHEN i % 4 = 0 THEN 'beta ' ELSE '' END || 'word' || i)
+		FROM generate_series(1, 4000) i;
+		INSERT INTO documents SELECT lpad(i::text, 8, '0'), CASE WHEN i % 10 = 0 THEN 'failed' ELSE 'done' END,
+			'text/plain', 'en' FROM generate_series(1, 4000) i;
+		ANALYZE document_text; ANALYZE documents`)
+	require.NoError(t, err)
+	st, err = readPGSearchStats(ctx, db)
+	require.NoError(t, err)
+	require.InDelta(t, 1, st.lexemes["alpha"], 0.01)
+	require.InDelta(t, 0.25, st.lexemes["beta"], 0.02)
+	require.InDelta(t, 0.1, st.cols["state"]["failed"], 0.02)
+
+	share, ok := st.share(&SearchParams{State: StateFailed}, parseQuery("beta"))
+	require.True(t, ok)
+	require.InDelta(t, 0.025, share, 0.005)
+	// A cached read is reused within its TTL.
+	c.stats = st
+	require.Same(t, st, c.get(ctx, db, st.at.Add(time.Minute)))
+}
+
+// TestPGSearchStatsShare estimates the share of matches from the
+// statistics, and declines what it cannot estimate.
+func TestPGSearchStatsShare(t *testing.T) {
+	t.Parallel()
+	st := &pgSearchStats{
+		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05},
+		lexemeMin: 0.04,
+		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
+		colMin:    map[string]float64{"state": 0.02},
+	}
+	tests := []struct {
+		name  string
+		p     SearchParams
+		q     string
+		share float64
+		ok    bool
+	}{
+		{"CommonWord", SearchParams{}, "the", 0.9, true},
+		{"WordsAnded", SearchParams{}, "annual report", 0.005, true},
+		{"Alternatives", SearchParams{}, "annual OR report", 0.15, true},
+		{"PhraseAsItsWords", SearchParams{}, `"annual report"`, 0.005, true},
+		{"RareWord", SearchParams{}, "zeppelin", 0.01, true},
+		{"Filter", SearchParams{State: StateFailed}, "report", 0.002, true},
+		{"UnlistedFilterValue", SearchParams{State: StateIndexed}, "report", 0.0005, true},
+		{"Prefix", SearchParams{}, "rep*", 0, false},
+		{"SplitWord", SearchParams{}, "e-mail", 0, false},
+		{"TagFilter", SearchParams{Tags: []string{"tax"}}, "report", 0, false},
+		{"NoColumnStats", SearchParams{Language: "de"}, "report", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			share, ok := st.share(&tc.p, parseQuery(tc.q))
+			require.Equal(t, tc.ok, ok)
+			require.InDelta(t, tc.share, share, 1e-9)
+		})
+	}
+	var none *pgSearchStats
+	_, ok := none.share(&SearchParams{}, parseQuery("the"))
+	require.False(t, ok)
+
+	spans := []int{16, 128}
+	require.Equal(t, 0, firstSpan(spans, 0.5), "a common word fills the newest range")
+	require.Equal(t, 1, firstSpan(spans, 0.02), "a word in 2% needs the wider range")
+	require.Equal(t, 2, firstSpan(spans, 0.001), "a rare word is looked for in all texts at once")
+}

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -359,13 +360,21 @@ const (
 	processIdle = 5 * time.Second
 )
 
+// ProcessIngestConcurrencyDefault is how many files `quire process` ingests
+// at once. An ingest spends its time waiting for commits (its document's
+// record, its first job), which concurrent ingests share, not on the CPU:
+// as many files as jobs left the run waiting on ingest.
+const ProcessIngestConcurrencyDefault = 32
+
 // ProcessFilesParams are the inputs of ProcessFiles.
 type ProcessFilesParams struct {
 	// Files are the paths of the files to ingest.
 	Files []string
-	// Concurrency is how many jobs run at once, and files are ingested at
-	// once.
+	// Concurrency is how many jobs run at once.
 	Concurrency int
+	// IngestConcurrency is how many files are ingested at once. Defaults
+	// to ProcessIngestConcurrencyDefault.
+	IngestConcurrency int
 	// ShutdownTimeout is how long running jobs may finish when ctx is
 	// cancelled; negative waits forever.
 	ShutdownTimeout time.Duration
@@ -383,6 +392,9 @@ type ProcessFilesParams struct {
 func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*ProcessSummary, error) {
 	if p.Concurrency < 1 {
 		return nil, Usagef("invalid --concurrency %d: it must be at least 1", p.Concurrency)
+	}
+	if p.IngestConcurrency < 0 {
+		return nil, Usagef("invalid --ingest-concurrency %d: it must not be negative", p.IngestConcurrency)
 	}
 	if p.ShutdownTimeout == 0 {
 		return nil, Usagef("invalid --shutdown-timeout 0: give a duration, or a negative one to wait forever")
@@ -452,7 +464,7 @@ func (a *App) ProcessFiles(ctx context.Context, p *ProcessFilesParams) (*Process
 	ingestDone := make(chan struct{})
 	go func() {
 		defer close(ingestDone)
-		sem := make(chan struct{}, p.Concurrency)
+		sem := make(chan struct{}, cmp.Or(p.IngestConcurrency, ProcessIngestConcurrencyDefault))
 		var wg sync.WaitGroup
 		for _, path := range p.Files {
 			if ctx.Err() != nil {

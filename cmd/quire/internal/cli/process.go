@@ -26,10 +26,11 @@ import (
 
 // processConfig holds the settings of the process command.
 type processConfig struct {
-	Concurrency     int
-	ShutdownTimeout time.Duration
-	JSON            bool
-	Verbose         bool
+	Concurrency       int
+	IngestConcurrency int
+	ShutdownTimeout   time.Duration
+	JSON              bool
+	Verbose           bool
 }
 
 func (a *cli) newProcessCommand() *cobra.Command {
@@ -67,7 +68,8 @@ re-enqueues any left behind).`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.IntVar(&cfg.Concurrency, "concurrency", runtime.NumCPU()*4, "jobs to run at once, and files to ingest at once")
+	fs.IntVar(&cfg.Concurrency, "concurrency", runtime.NumCPU()*4, "jobs to run at once")
+	fs.IntVar(&cfg.IngestConcurrency, "ingest-concurrency", app.ProcessIngestConcurrencyDefault, "files to ingest at once")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", jobs.ShutdownTimeoutDefault, "how long running jobs may finish when interrupted")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the summary as one JSON object on the last line")
 	fs.BoolVar(&cfg.Verbose, "verbose", false, "on a terminal, print the log above the progress bar instead of to a file under --data-dir/logs")
@@ -75,6 +77,9 @@ re-enqueues any left behind).`,
 }
 
 func (a *cli) runProcessFiles(ctx context.Context, cfg *processConfig, paths []string) error {
+	if cfg.IngestConcurrency < 1 {
+		return usagef("invalid --ingest-concurrency %d: it must be at least 1", cfg.IngestConcurrency)
+	}
 	files, err := collectFiles(paths)
 	if err != nil {
 		return &usageError{Err: err}
@@ -90,7 +95,7 @@ func (a *cli) runProcessFiles(ctx context.Context, cfg *processConfig, paths []s
 		fmt.Fprintf(a.stderr, "log: %s (--verbose prints it here)\n", logPath)
 		defer fmt.Fprintf(a.stderr, "log: %s\n", logPath)
 	}
-	sum, stopErr := a.ProcessFiles(ctx, &app.ProcessFilesParams{Files: files, Concurrency: cfg.Concurrency,
+	sum, stopErr := a.ProcessFiles(ctx, &app.ProcessFilesParams{Files: files, Concurrency: cfg.Concurrency, IngestConcurrency: cfg.IngestConcurrency,
 		ShutdownTimeout: cfg.ShutdownTimeout, Progress: bar.set})
 	if sum == nil {
 		return stopErr

@@ -103,8 +103,9 @@ func TestProcessAllDone(t *testing.T) {
 	require.Equal(t, processResult{Files: 2, Total: 2, Done: 2, Reasons: map[string]int{},
 		DocsPerS: sum.DocsPerS, ElapsedS: sum.ElapsedS}, sum)
 
-	// Run again: nothing new, the same documents reported as duplicates.
-	sum = decodeLastLine[processResult](t, b.runOK(t, "process", in, "--json", "--log-level", "error"))
+	// Run again, one file at a time: nothing new, the same documents
+	// reported as duplicates.
+	sum = decodeLastLine[processResult](t, b.runOK(t, "process", in, "--json", "--log-level", "error", "--ingest-concurrency", "1"))
 	require.Equal(t, 2, sum.Done)
 	require.Equal(t, 2, sum.Duplicates)
 }
@@ -118,6 +119,9 @@ func TestProcessUsage(t *testing.T) {
 	r = b.run(t, "process", filepath.Join(t.TempDir(), "missing.pdf"))
 	require.Equal(t, exitUsage, r.code)
 	require.Contains(t, r.stderr, "missing.pdf")
+	r = b.run(t, "process", "--ingest-concurrency", "0", t.TempDir())
+	require.Equal(t, exitUsage, r.code)
+	require.Contains(t, r.stderr, "invalid --ingest-concurrency 0: it must be at least 1")
 }
 
 func TestProcessInterrupted(t *testing.T) {

@@ -36,6 +36,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 
 	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
@@ -177,13 +178,19 @@ func TestChaos(t *testing.T) {
 		{"blob store fails for 10 s", func(c *cluster, submitted, _ func() float64) {
 			waitUntil(func() bool { return submitted() >= 0.2 })
 			// The blob directory becomes a file: every read and write of a
-			// blob fails, as a lost mount would make it.
-			away := c.blobDir + ".away"
-			require.NoError(c.t, os.Rename(c.blobDir, away))
-			require.NoError(c.t, os.WriteFile(c.blobDir, []byte("not a directory"), 0o644))
+			// blob fails, as a lost mount would make it. The two are
+			// swapped in one step (RENAME_EXCHANGE): moved away first, the
+			// directory was made again by a worker's next write before the
+			// file could take its place.
+			file := c.blobDir + ".file"
+			require.NoError(c.t, os.WriteFile(file, []byte("not a directory"), 0o644))
+			swap := func() {
+				require.NoError(c.t, unix.Renameat2(unix.AT_FDCWD, file, unix.AT_FDCWD, c.blobDir, unix.RENAME_EXCHANGE))
+			}
+			swap()
 			time.Sleep(10 * time.Second)
-			require.NoError(c.t, os.Remove(c.blobDir))
-			require.NoError(c.t, os.Rename(away, c.blobDir))
+			swap()
+			require.NoError(c.t, os.Remove(file))
 		}},
 	}
 

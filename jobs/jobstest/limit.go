@@ -49,9 +49,8 @@ func queueLimitFromEnv() (queues, limits map[string]int, err error) {
 // held slots at once from the record alone.
 func registerLimitHandlers(hs *jobs.Handlers, d jobs.Driver, mark func(event, id string)) error {
 	stamp := func() string { return strconv.FormatInt(time.Now().UnixNano(), 10) }
-	// "spanned" notes the same span as "limited" with no limiter of its
-	// own: the queue's global cap is what bounds it.
-	jobs.HandleArgs(hs, "spanned", func(ctx context.Context, j *jobs.Job, ms []int) error {
+	// span records a job's start and finish around a wait of ms[0].
+	span := func(ctx context.Context, j *jobs.Job, ms []int) error {
 		mark("lstart", j.ID+" "+stamp())
 		select {
 		case <-time.After(time.Duration(ms[0]) * time.Millisecond):
@@ -59,7 +58,10 @@ func registerLimitHandlers(hs *jobs.Handlers, d jobs.Driver, mark func(event, id
 		}
 		mark("lend", j.ID+" "+stamp())
 		return ctx.Err()
-	}, nil)
+	}
+	// "spanned" notes the same span as "limited" with no limiter of its
+	// own: the queue's global cap is what bounds it.
+	jobs.HandleArgs(hs, "spanned", span, nil)
 	spec := os.Getenv(envLimit)
 	if spec == "" {
 		return nil
@@ -77,15 +79,7 @@ func registerLimitHandlers(hs *jobs.Handlers, d jobs.Driver, mark func(event, id
 	if err != nil {
 		return err
 	}
-	jobs.HandleArgs(hs, "limited", func(ctx context.Context, j *jobs.Job, ms []int) error {
-		mark("lstart", j.ID+" "+stamp())
-		select {
-		case <-time.After(time.Duration(ms[0]) * time.Millisecond):
-		case <-ctx.Done():
-		}
-		mark("lend", j.ID+" "+stamp())
-		return ctx.Err()
-	}, &jobs.HandlerOpts{Limiters: []*jobs.Limiter{l}})
+	jobs.HandleArgs(hs, "limited", span, &jobs.HandlerOpts{Limiters: []*jobs.Limiter{l}})
 	return nil
 }
 

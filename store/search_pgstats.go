@@ -130,8 +130,7 @@ func (st *pgSearchStats) share(p *SearchParams, q textQuery) (float64, bool) {
 		return 0, false
 	}
 	word := func(w string) (float64, bool) {
-		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) ||
-			strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
 			return 0, false
 		}
 		if f, ok := st.lexemes[strings.ToLower(w)]; ok {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -83,7 +84,7 @@ func parseQuery(q string) textQuery {
 			text = trimmed
 		}
 		text = strings.Join(strings.Fields(text), " ")
-		if !strings.ContainsFunc(text, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
+		if !hasWordChar(text) {
 			continue
 		}
 		items = append(items, item{term: queryTerm{text: text, prefix: prefix}, neg: neg})
@@ -107,6 +108,12 @@ func parseQuery(q string) textQuery {
 		}
 	}
 	return tq
+}
+
+// hasWordChar reports whether s holds a letter or a digit, without which
+// the index holds no token of it.
+func hasWordChar(s string) bool {
+	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
 }
 
 // empty reports whether the query can match nothing: with no term that must
@@ -176,12 +183,40 @@ func (q textQuery) tsqueryOf(loose bool) (string, bool) {
 // prefix term's phrase is followed by *, which makes its last token a
 // prefix.
 func (q textQuery) fts5() string {
-	quote := func(t queryTerm) string {
-		s := `"` + strings.ReplaceAll(t.text, `"`, `""`) + `"`
-		if t.prefix {
+	s, _ := q.fts5Of(false)
+	return s
+}
+
+// looseFTS5 is fts5 with each phrase as the AND of its words, and without
+// excluded phrases, as looseTsquery: it matches every text the query
+// matches, and more. It reports whether it differs from fts5, that is
+// whether the query holds a phrase.
+func (q textQuery) looseFTS5() (string, bool) {
+	return q.fts5Of(true)
+}
+
+func (q textQuery) fts5Of(loose bool) (string, bool) {
+	differs := false
+	quoteOne := func(text string, prefix bool) string {
+		s := `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+		if prefix {
 			s += " *"
 		}
 		return s
+	}
+	quote := func(t queryTerm) string {
+		words := strings.Fields(t.text)
+		if !loose || len(words) < 2 {
+			return quoteOne(t.text, t.prefix)
+		}
+		differs = true
+		// A word without a letter or digit is no token, and FTS5
+		// matches nothing for an empty phrase: it is left out.
+		words = slices.DeleteFunc(words, func(w string) bool { return !hasWordChar(w) })
+		for i, w := range words {
+			words[i] = quoteOne(w, t.prefix && i == len(words)-1)
+		}
+		return "(" + strings.Join(words, " AND ") + ")"
 	}
 	groups := make([]string, len(q.all))
 	for i, group := range q.all {
@@ -196,9 +231,13 @@ func (q textQuery) fts5() string {
 	}
 	s := "(" + strings.Join(groups, " AND ") + ")"
 	for _, t := range q.none {
+		if loose && strings.Contains(t.text, " ") {
+			differs = true
+			continue // a superset of the matches may hold the phrase
+		}
 		s += " NOT " + quote(t)
 	}
-	return s
+	return s, differs
 }
 
 // terms lists the words a query looks for, for highlighting them where the

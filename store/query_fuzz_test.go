@@ -33,6 +33,12 @@ func FuzzParseQuery(f *testing.F) {
 		}
 		var n int
 		require.NoError(t, db.QueryRow("SELECT count(*) FROM fts WHERE fts MATCH ?", q.fts5()).Scan(&n), "query %q as %s", s, q.fts5())
+		// The loose query finds every text the query finds.
+		loose, _ := q.looseFTS5()
+		var missed int
+		require.NoError(t, db.QueryRow("SELECT count(*) FROM fts WHERE fts MATCH ? AND rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)",
+			q.fts5(), loose).Scan(&missed), "query %q loosely as %s", s, loose)
+		require.Zero(t, missed, "query %q loosely as %s", s, loose)
 		checkTSQuery(t, q.tsquery())
 	})
 }

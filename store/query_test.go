@@ -61,6 +61,25 @@ func TestLooseTsquery(t *testing.T) {
 	}
 }
 
+func TestLooseFTS5(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		q, loose string
+		differs  bool
+	}{
+		{"acme corp", `("acme" AND "corp")`, false},
+		{`"thank you" letter`, `(("thank" AND "you") AND "letter")`, true},
+		{`"thank you" OR thanks`, `((("thank" AND "you") OR "thanks"))`, true},
+		{`x -"big corp" -small`, `("x") NOT "small"`, true},
+		{`"a - b"`, `(("a" AND "b"))`, true},
+		{`invoi* -draft*`, `("invoi" *) NOT "draft" *`, false},
+	} {
+		loose, differs := parseQuery(tt.q).looseFTS5()
+		require.Equal(t, tt.loose, loose, tt.q)
+		require.Equal(t, tt.differs, differs, tt.q)
+	}
+}
+
 func TestParseSnippet(t *testing.T) {
 	t.Parallel()
 	require.Equal(t, []SnippetPart{{Text: "the "}, {Text: "contract", Match: true}, {Text: " ends"}},

@@ -104,6 +104,25 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 		require.False(t, res.Windowed)
 	})
 
+	t.Run("PhraseOftenRanksFirst", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		// Both say the phrase's words; "apart" never side by side, so it
+		// is no hit; "often" says the phrase five times and ranks above
+		// "once", the newer.
+		save(t, b.st,
+			doc{name: "often", text: strings.Repeat("zinc oxide ", 5) + filler(60)},
+			doc{name: "apart", text: "oxide of " + filler(30) + " zinc " + filler(38)},
+			doc{name: "once", text: "zinc oxide " + filler(68)},
+		)
+		res := search(t, b.st, store.SearchParams{Query: `"zinc oxide"`})
+		require.Equal(t, []string{"often", "once"}, hitNames(res))
+		require.Greater(t, res.Hits[0].Score, res.Hits[1].Score)
+		for _, h := range res.Hits {
+			require.NotEmpty(t, h.Snippet, h.Document.Name)
+		}
+	})
+
 	t.Run("PhraseAndPrefix", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

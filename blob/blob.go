@@ -10,7 +10,8 @@
 //
 // Put streams content to a temporary spool while hashing it, and only then
 // writes it under its key: a blob under a key is always whole and always
-// matches the key. Callers bound what they accept with PutOpts.MaxBytes.
+// matches the key, and is on the disk when Put returns, in a directory
+// store too. Callers bound what they accept with PutOpts.MaxBytes.
 package blob
 
 import (
@@ -26,6 +27,8 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"path"
+	"path/filepath"
 	"strings"
 
 	gcblob "gocloud.dev/blob"
@@ -56,6 +59,13 @@ func (e *TooLargeError) Error() string {
 type Store struct {
 	bucket *gcblob.Bucket
 	url    string // for messages
+	// dir is a directory store's root, whose writes Put flushes to the
+	// disk; empty for object storage, durable when a write returns.
+	dir string
+	// flush, for a directory store on Linux, flushes its file system for
+	// every Put waiting at once; closeFlush releases it.
+	flush      *groupFlush
+	closeFlush func() error
 	// remote stores (S3, GCS) get the content's MD5 with it, to check what
 	// crossed the network; a directory or memory has nothing to check.
 	remote bool
@@ -118,6 +128,14 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	default:
 		return fail(fmt.Errorf("unsupported scheme %q: use one of %s", u.Scheme, strings.Join(Schemes, ", ")))
 	}
+	var dir string
+	if u.Scheme == "file" {
+		// As fileblob reads it: a host of "." makes the path relative.
+		dir = u.Path
+		if u.Host == "." {
+			dir = strings.TrimPrefix(dir, "/")
+		}
+	}
 	var bucket *gcblob.Bucket
 	if u.Scheme == "gs" {
 		bucket, err = openGCS(ctx, u)
@@ -127,7 +145,15 @@ func Open(ctx context.Context, rawURL string) (*Store, error) {
 	if err != nil {
 		return fail(scrub(err, u))
 	}
-	return &Store{bucket: bucket, url: redact(rawURL), remote: u.Scheme == "s3" || u.Scheme == "gs"}, nil
+	st := &Store{bucket: bucket, url: redact(rawURL), remote: u.Scheme == "s3" || u.Scheme == "gs", dir: dir}
+	if dir != "" {
+		// fileblob has made the directory (create_dir) or refused it.
+		if st.flush, st.closeFlush, err = newDirFlush(dir); err != nil {
+			_ = bucket.Close()
+			return fail(err)
+		}
+	}
+	return st, nil
 }
 
 // secretParam reports whether a URL query parameter holds a secret.
@@ -187,7 +213,13 @@ func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.err }
 
 // Close releases the store.
-func (s *Store) Close() error { return s.bucket.Close() }
+func (s *Store) Close() error {
+	err := s.bucket.Close()
+	if s.closeFlush != nil {
+		err = errors.Join(err, s.closeFlush())
+	}
+	return err
+}
 
 // String returns the store's URL, without secrets.
 func (s *Store) String() string { return s.url }
@@ -302,12 +334,25 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts *PutOpts) (*PutResult
 	}
 	// A file of a local directory is its owner's alone, whatever the
 	// umask: fileblob creates it 0666.
+	var file *os.File
 	wopts.BeforeWrite = func(as func(any) bool) error {
-		var f *os.File
-		if as(&f) {
-			return f.Chmod(0o600)
+		if as(&file) {
+			return file.Chmod(0o600)
 		}
 		return nil
+	}
+	// The directories the key's directory would add, when it is new:
+	// their entries reach the disk with the blob's.
+	keyDir := ""
+	var newDirs []string
+	if s.dir != "" && s.flush == nil {
+		keyDir = filepath.Join(s.dir, filepath.FromSlash(path.Dir(res.Key)))
+		for d := keyDir; d != filepath.Dir(s.dir); d = filepath.Dir(d) {
+			if _, err := os.Stat(d); err == nil {
+				break
+			}
+			newDirs = append(newDirs, filepath.Dir(d))
+		}
 	}
 	w, err := s.bucket.NewWriter(wctx, res.Key, wopts)
 	if err != nil {
@@ -318,11 +363,59 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts *PutOpts) (*PutResult
 		_ = w.Close()
 		return fail(err)
 	}
+	// A directory store flushes the content before the rename that
+	// publishes it and the directory entries after, so that a blob the
+	// caller records as stored (and a client was told was accepted)
+	// survives a crash of the machine, not only of the process: without
+	// it the rename could reach the disk before the content, leaving an
+	// empty file under the key, which Exists would then take for the
+	// blob. On Linux both are flushes of the file system shared by every
+	// Put in flight (groupFlush).
+	switch {
+	case s.flush != nil:
+		if err := s.flush.wait(); err != nil {
+			cancel()
+			_ = w.Close()
+			return fail(fmt.Errorf("flush the content: %w", err))
+		}
+	case file != nil:
+		if err := syncFile(file); err != nil {
+			cancel()
+			_ = w.Close()
+			return fail(fmt.Errorf("flush the content: %w", err))
+		}
+	}
 	if err := w.Close(); err != nil {
 		return fail(err)
 	}
+	if s.flush != nil {
+		if err := s.flush.wait(); err != nil {
+			return fail(fmt.Errorf("flush the directory entries: %w", err))
+		}
+	}
+	if keyDir != "" {
+		for _, d := range append([]string{keyDir}, newDirs...) {
+			if err := syncDir(d); err != nil {
+				return fail(fmt.Errorf("flush the directory %s: %w", d, err))
+			}
+		}
+	}
 	return res, nil
 }
+
+// syncFile and syncDir flush a file and a directory's entries to the disk.
+// Variables, so that a test can make them fail, as a disk can.
+var (
+	syncFile = (*os.File).Sync
+	syncDir  = func(dir string) error {
+		d, err := os.Open(dir)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		return d.Sync()
+	}
+)
 
 // spool holds content read by Put: in buf, or in file past SpoolMemoryMax.
 type spool struct {

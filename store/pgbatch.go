@@ -30,15 +30,21 @@ func (b *batchExecer) ExecContext(_ context.Context, query string, args ...any) 
 }
 
 // pgConn runs fn on one of the pool's connections as pgx sees it, for
-// batches. A connection fn leaves inside a transaction is rolled back, and
-// one that broke is dropped from the pool.
-func (s *sqlStore) pgConn(ctx context.Context, fn func(c *pgx.Conn) error) error {
+// batches, then, when fn succeeded and then is not nil, then on the same
+// connection through database/sql. A connection fn leaves inside a
+// transaction is rolled back, and one that broke is dropped from the pool.
+//
+// Whatever must read more while fn holds its connection does it in then,
+// never through the pool: with every connection held by a caller waiting
+// for another, none would ever be handed out (a pool of four connections
+// under dozens of pipeline workers).
+func (s *sqlStore) pgConn(ctx context.Context, fn func(c *pgx.Conn) error, then func(conn *sql.Conn) error) error {
 	conn, err := s.w.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	return conn.Raw(func(dc any) error {
+	err = conn.Raw(func(dc any) error {
 		sc, ok := dc.(*stdlib.Conn)
 		if !ok {
 			return fmt.Errorf("store: a PostgreSQL connection is a %T, not pgx's", dc)
@@ -54,6 +60,10 @@ func (s *sqlStore) pgConn(ctx context.Context, fn func(c *pgx.Conn) error) error
 		}
 		return err
 	})
+	if err != nil || then == nil {
+		return err
+	}
+	return then(conn)
 }
 
 // pgMoveWithResults is SetState with results on PostgreSQL, in one round
@@ -65,7 +75,17 @@ func (s *sqlStore) pgConn(ctx context.Context, fn func(c *pgx.Conn) error) error
 // the rest of the batch, the commit too. When the move does not happen, it
 // writes nothing and says why, as explainNoMove does.
 func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*Document, error) {
-	var doc *Document
+	var (
+		doc    *Document
+		noMove bool
+	)
+	// Why the document did not move is read on the batch's connection.
+	explain := func(conn *sql.Conn) error {
+		if !noMove {
+			return nil
+		}
+		return s.explainNoMove(ctx, conn, p)
+	}
 	err := s.pgConn(ctx, func(c *pgx.Conn) error {
 		query, args := s.moveQuery(p)
 		b := &batchExecer{batch: &pgx.Batch{}}
@@ -98,14 +118,11 @@ func (s *sqlStore) pgMoveWithResults(ctx context.Context, p *SetStateParams) (*D
 			err = cerr
 		}
 		if errors.Is(err, pgx.ErrNoRows) {
-			doc = nil
-			if _, err := c.Exec(ctx, "ROLLBACK"); err != nil {
-				return err
-			}
-			return s.explainNoMove(ctx, s.r, p)
+			doc, noMove = nil, true
+			_, err = c.Exec(ctx, "ROLLBACK")
 		}
 		return err
-	})
+	}, explain)
 	return doc, err
 }
 
@@ -144,6 +161,6 @@ func (s *sqlStore) pgInsertWithEvents(ctx context.Context, query string, args []
 			_ = br.Close()
 		}
 		return err
-	})
+	}, nil)
 	return doc, err
 }

@@ -251,7 +251,9 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	}
 	loose, phrase := q.looseTsquery()
 	spans := append(slices.Clone(pgWindowSpans), 0)
-	if share, ok := s.pgStats.get(ctx, s.r, time.Now()).share(p, q); ok {
+	// The statistics are read in the window's transaction, never through
+	// the pool while it holds a connection (see pgConn).
+	if share, ok := s.pgStats.get(ctx, tx, time.Now()).share(p, q); ok {
 		spans = spans[firstSpan(pgWindowSpans, share):]
 	}
 	for _, span := range spans {

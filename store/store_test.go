@@ -212,3 +212,28 @@ func TestSQLiteFilesPrivate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 3, "no temporary file is left: %v", entries)
 }
+
+// TestPostgresOneConnection runs the suite on a pool of one connection:
+// a store that reads through the pool while it holds a connection waits
+// forever once every connection is held so, which a pool of one shows at
+// the first such read.
+func TestPostgresOneConnection(t *testing.T) {
+	t.Parallel()
+	const onePool = "pool_max_conns=1"
+	storetest.Exercise(t, storetest.Harness{
+		NewURL: func(t testing.TB) string {
+			u := newPostgresDatabase(t)
+			sep := "?"
+			if strings.Contains(u, "?") {
+				sep = "&"
+			}
+			return u + sep + onePool
+		},
+		OpenSQL: func(t testing.TB, u string) *sql.DB {
+			// A plain connection: pgxpool's settings would reach the
+			// server as unknown parameters.
+			u = strings.NewReplacer("?"+onePool+"&", "?", "?"+onePool, "", "&"+onePool, "").Replace(u)
+			return openSQL("pgx")(t, u)
+		},
+	})
+}

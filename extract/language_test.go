@@ -3,6 +3,7 @@ package extract
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,8 +167,21 @@ func fakeTesseract(t *testing.T, langs []string, out map[string]string) (path, l
 	}
 	script.WriteString("  *) echo '?' ;;\nesac\n")
 	path = filepath.Join(dir, "tesseract")
-	require.NoError(t, os.WriteFile(path, []byte(script.String()), 0o755))
+	writeScript(t, path, []byte(script.String()))
 	return path, log
+}
+
+// writeScript writes an executable script for a test to run. Another
+// process writes it: a child another test forks while this process holds
+// the file open for writing inherits the descriptor until it execs, and
+// running the script meanwhile fails with "text file busy" (ETXTBSY).
+func writeScript(t testing.TB, path string, content []byte) {
+	t.Helper()
+	src := path + ".src"
+	require.NoError(t, os.WriteFile(src, content, 0o600))
+	out, err := exec.Command("install", "-m", "0700", src, path).CombinedOutput()
+	require.NoError(t, err, "install %s: %s", path, out)
+	require.NoError(t, os.Remove(src))
 }
 
 func TestOCRLanguagesInstalled(t *testing.T) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -47,7 +48,7 @@ type pgStatsCache struct {
 
 // get returns the statistics, read again once older than pgStatsTTL. nil
 // when they cannot be read: the search then tries every range.
-func (c *pgStatsCache) get(ctx context.Context, db queryer, now time.Time) *pgSearchStats {
+func (c *pgStatsCache) get(ctx context.Context, db *sql.DB, now time.Time) *pgSearchStats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stats != nil && now.Sub(c.stats.at) < pgStatsTTL {
@@ -63,7 +64,7 @@ func (c *pgStatsCache) get(ctx context.Context, db queryer, now time.Time) *pgSe
 	return st
 }
 
-func readPGSearchStats(ctx context.Context, db queryer) (*pgSearchStats, error) {
+func readPGSearchStats(ctx context.Context, db *sql.DB) (*pgSearchStats, error) {
 	st := &pgSearchStats{lexemes: map[string]float64{}, cols: map[string]map[string]float64{}, colMin: map[string]float64{}}
 	rows, err := db.QueryContext(ctx, `
 		SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f)

@@ -241,6 +241,14 @@ var pgWindowSpans = []int{16, 128}
 // The window is then full when the looser query's was: the phrase's matches
 // are those among the newest SearchWindow texts holding its words.
 func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (*searchWindow, error) {
+	// The statistics are read before the window's transaction takes a
+	// connection: never through the pool while holding one (see pgConn),
+	// and a failure to read them, which only loses the shortcut, cannot
+	// abort the transaction.
+	spans := append(slices.Clone(pgWindowSpans), 0)
+	if share, ok := s.pgStats.get(ctx, s.r, time.Now()).share(p, q); ok {
+		spans = spans[firstSpan(pgWindowSpans, share):]
+	}
 	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("window: %w", err)
@@ -250,12 +258,6 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 		return nil, fmt.Errorf("window: %w", err)
 	}
 	loose, phrase := q.looseTsquery()
-	spans := append(slices.Clone(pgWindowSpans), 0)
-	// The statistics are read in the window's transaction, never through
-	// the pool while it holds a connection (see pgConn).
-	if share, ok := s.pgStats.get(ctx, tx, time.Now()).share(p, q); ok {
-		spans = spans[firstSpan(pgWindowSpans, share):]
-	}
 	for _, span := range spans {
 		b := newSearchQuery(s, p, q, nil)
 		b.args[0] = loose // b.match

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,21 +220,24 @@ func TestSQLiteFilesPrivate(t *testing.T) {
 // the first such read.
 func TestPostgresOneConnection(t *testing.T) {
 	t.Parallel()
-	const onePool = "pool_max_conns=1"
 	storetest.Exercise(t, storetest.Harness{
 		NewURL: func(t testing.TB) string {
-			u := newPostgresDatabase(t)
-			sep := "?"
-			if strings.Contains(u, "?") {
-				sep = "&"
-			}
-			return u + sep + onePool
+			u, err := url.Parse(newPostgresDatabase(t))
+			require.NoError(t, err)
+			q := u.Query()
+			q.Set("pool_max_conns", "1")
+			u.RawQuery = q.Encode()
+			return u.String()
 		},
-		OpenSQL: func(t testing.TB, u string) *sql.DB {
+		OpenSQL: func(t testing.TB, raw string) *sql.DB {
 			// A plain connection: pgxpool's settings would reach the
 			// server as unknown parameters.
-			u = strings.NewReplacer("?"+onePool+"&", "?", "?"+onePool, "", "&"+onePool, "").Replace(u)
-			return openSQL("pgx")(t, u)
+			u, err := url.Parse(raw)
+			require.NoError(t, err)
+			q := u.Query()
+			q.Del("pool_max_conns")
+			u.RawQuery = q.Encode()
+			return openSQL("pgx")(t, u.String())
 		},
 	})
 }

@@ -39,7 +39,8 @@ func (b *searchQuery) arg(v any) string {
 // from is the FROM and WHERE of the documents that match the query and the
 // filters: t.document_id is the document's ID (t is its text on
 // PostgreSQL, its row of document_text_ids on SQLite, where document_fts is
-// its index row and t.id the text's row), and q the tsquery on PostgreSQL.
+// its index row, t.id the text's row, and t.state, t.mime_type and
+// t.language copies of the document's), and q the tsquery on PostgreSQL.
 // d is the document, joined only when a filter or withDoc needs it: a
 // window's matches need no more than their IDs.
 func (b *searchQuery) from(withDoc bool) string {
@@ -49,8 +50,14 @@ func (b *searchQuery) from(withDoc bool) string {
 // fromDoc is from with the join of the documents given.
 func (b *searchQuery) fromDoc(withDoc bool, doc string) string {
 	var sb strings.Builder
-	if !withDoc && !b.p.filtered() {
+	if !withDoc && !b.p.needsDocument(b.s.pg()) {
 		doc = ""
+	}
+	// On SQLite the filters most searches use are read from the match's
+	// row (migration 0012), which the walk of the matches reads anyway.
+	cols := "t."
+	if b.s.pg() {
+		cols = "d."
 	}
 	if b.s.pg() {
 		sb.WriteString(" FROM document_text t" + doc + ", to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
@@ -63,9 +70,9 @@ func (b *searchQuery) fromDoc(withDoc bool, doc string) string {
 			sb.WriteString(" AND " + col + " = " + b.arg(v))
 		}
 	}
-	eq("d.state", string(p.State))
-	eq("d.mime_type", p.MIMEType)
-	eq("d.language", p.Language)
+	eq(cols+"state", string(p.State))
+	eq(cols+"mime_type", p.MIMEType)
+	eq(cols+"language", p.Language)
 	eq("d.parent_id", p.ParentID)
 	for _, r := range []struct {
 		col, op string
@@ -79,22 +86,18 @@ func (b *searchQuery) fromDoc(withDoc bool, doc string) string {
 		}
 	}
 	for _, l := range p.Labels {
-		sb.WriteString(" AND EXISTS (SELECT 1 FROM labels l WHERE l.document_id = d.id AND l.label = " + b.arg(l) + ")")
+		sb.WriteString(" AND EXISTS (SELECT 1 FROM labels l WHERE l.document_id = t.document_id AND l.label = " + b.arg(l) + ")")
 	}
 	for _, t := range p.Tags {
-		sb.WriteString(" AND EXISTS (SELECT 1 FROM document_tags dt JOIN tags tg ON tg.id = dt.tag_id WHERE dt.document_id = d.id AND tg.name_key = " + b.arg(tagKey(t)) + ")")
+		sb.WriteString(" AND EXISTS (SELECT 1 FROM document_tags dt JOIN tags tg ON tg.id = dt.tag_id WHERE dt.document_id = t.document_id AND tg.name_key = " + b.arg(tagKey(t)) + ")")
 	}
 	return sb.String()
 }
 
 // window is the statement of the window's document IDs (id), which
-// searchWindow found: the query is not run again.
+// pgWindow found: the query is not run again.
 func (b *searchQuery) window() string {
-	if b.s.pg() {
-		return "SELECT unnest(" + b.arg(b.ids) + "::text[]) AS id"
-	}
-	ids, _ := json.Marshal(b.ids) // a []string always marshals
-	return "SELECT value AS id FROM json_each(" + b.arg(string(ids)) + ")"
+	return "SELECT unnest(" + b.arg(b.ids) + "::text[]) AS id"
 }
 
 // searchWindow is the matches a search ranks and counts: at most
@@ -105,17 +108,27 @@ type searchWindow struct {
 	// their relevance (higher is better), when the window was ranked.
 	rids   []int64
 	scores []float64
+	// cols are, on SQLite, the columns of the matches' documents that the
+	// facets count.
+	cols []facetColumns
 	// full reports that the window was cut: older matches were left out.
 	full bool
 }
 
+// facetColumns are the columns of a document that the facets count, but
+// its tags.
+type facetColumns struct {
+	state, mimeType string
+	language        sql.NullString
+}
+
 // sqliteWindow reads the window from the FTS5 index: walking it in row
 // order, newest first, lets it stop at the window instead of reading every
-// match, and the window is read once for the hits and the facets. The
-// filters read each match's document through documents_search_columns
-// (migration 0010), which holds the columns they test: the planner prefers
-// the primary key's index, whose lookups then read each document's wide row
-// too, which made counting the facets four times dearer than the window.
+// match, and the window is read once for the hits and the facets. Each
+// match's row of document_text_ids holds its document's state, type and
+// language (migration 0012), which the common filters test and the facets
+// count; only the rarer filters (dates, parent) read each match's
+// document.
 //
 // A phrase's window is that of its words (looseFTS5), as on PostgreSQL, and
 // is then narrowed to the texts holding the phrase (sqlitePhrases): bm25
@@ -133,8 +146,8 @@ func (s *sqlStore) sqliteWindow(ctx context.Context, p *SearchParams, q textQuer
 		// bm25 is lower for better matches; a score is higher for better.
 		score = "-bm25(document_fts)"
 	}
-	query := "SELECT t.document_id, document_fts.rowid, " + score +
-		b.fromDoc(false, " JOIN documents d INDEXED BY documents_search_columns ON d.id = t.document_id") +
+	query := "SELECT t.document_id, document_fts.rowid, " + score + ", t.state, t.mime_type, t.language" +
+		b.from(false) +
 		" ORDER BY document_fts.rowid DESC LIMIT " + fmt.Sprint(SearchWindow)
 	rows, err := s.r.QueryContext(ctx, query, b.args...)
 	if err != nil {
@@ -147,11 +160,12 @@ func (s *sqlStore) sqliteWindow(ctx context.Context, p *SearchParams, q textQuer
 			id    string
 			rid   int64
 			score float64
+			c     facetColumns
 		)
-		if err := rows.Scan(&id, &rid, &score); err != nil {
+		if err := rows.Scan(&id, &rid, &score, &c.state, &c.mimeType, &c.language); err != nil {
 			return nil, fmt.Errorf("window: %w", err)
 		}
-		w.ids, w.rids, w.scores = append(w.ids, id), append(w.rids, rid), append(w.scores, score)
+		w.ids, w.rids, w.scores, w.cols = append(w.ids, id), append(w.rids, rid), append(w.scores, score), append(w.cols, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("window: %w", err)
@@ -206,6 +220,7 @@ func (s *sqlStore) sqlitePhrases(ctx context.Context, q textQuery, loose string,
 	for i, rid := range w.rids {
 		if score, ok := scores[rid]; ok {
 			kept.ids, kept.rids, kept.scores = append(kept.ids, w.ids[i]), append(kept.rids, rid), append(kept.scores, score)
+			kept.cols = append(kept.cols, w.cols[i])
 		}
 	}
 	*w = *kept
@@ -321,12 +336,12 @@ func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any) ([]s
 	return ids, err
 }
 
-// filtered reports whether p keeps only some documents by their fields,
-// which the search then reads for each match.
-func (p *SearchParams) filtered() bool {
-	return p.State != "" || p.MIMEType != "" || p.Language != "" || p.ParentID != "" ||
-		!p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() || !p.UpdatedBefore.IsZero() ||
-		len(p.Labels) > 0 || len(p.Tags) > 0
+// needsDocument reports whether p keeps only some documents by fields the
+// search then reads from each match's document: on SQLite, the state, type
+// and language are read from the match's row instead.
+func (p *SearchParams) needsDocument(pg bool) bool {
+	return (pg && (p.State != "" || p.MIMEType != "" || p.Language != "")) || p.ParentID != "" ||
+		!p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() || !p.UpdatedBefore.IsZero()
 }
 
 func newSearchQuery(s *sqlStore, p *SearchParams, q textQuery, ids []string) *searchQuery {
@@ -399,7 +414,11 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	}
 	res.Hits = hits
 	if p.Facets {
-		res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
+		if s.pg() {
+			res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
+		} else {
+			res.Facets, err = s.sqliteFacets(ctx, w)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -586,17 +605,58 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 	return nil
 }
 
-// searchFacets counts the window's documents by type, language, state and tag,
-// in one statement that reads the window once.
+// sqliteFacets counts the window's documents by type, language and state,
+// which the window holds, and by tag.
+func (s *sqlStore) sqliteFacets(ctx context.Context, w *searchWindow) (*SearchFacets, error) {
+	f := &SearchFacets{Counted: len(w.ids)}
+	types, languages, states := map[string]int{}, map[string]int{}, map[string]int{}
+	for _, c := range w.cols {
+		types[c.mimeType]++
+		states[c.state]++
+		if c.language.Valid && c.language.String != "" {
+			languages[c.language.String]++
+		}
+	}
+	for _, m := range []struct {
+		counts map[string]int
+		facet  *[]FacetCount
+	}{{types, &f.Type}, {languages, &f.Language}, {states, &f.State}} {
+		for v, n := range m.counts {
+			*m.facet = append(*m.facet, FacetCount{Value: v, Count: n})
+		}
+	}
+	if len(w.ids) > 0 {
+		ids, _ := json.Marshal(w.ids) // a []string always marshals
+		rows, err := s.r.QueryContext(ctx, `SELECT tg.name, count(*) FROM json_each($1) w
+			JOIN document_tags dt ON dt.document_id = w.value JOIN tags tg ON tg.id = dt.tag_id GROUP BY tg.name`, string(ids))
+		if err != nil {
+			return nil, fmt.Errorf("facets: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c FacetCount
+			if err := rows.Scan(&c.Value, &c.Count); err != nil {
+				return nil, fmt.Errorf("facets: %w", err)
+			}
+			f.Tag = append(f.Tag, c)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("facets: %w", err)
+		}
+	}
+	for _, l := range []*[]FacetCount{&f.Type, &f.Language, &f.State, &f.Tag} {
+		sortFacet(l)
+	}
+	return f, nil
+}
+
+// searchFacets counts the window's documents by type, language, state and
+// tag on PostgreSQL, in one statement that reads the window once.
 func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuery, ids []string) (*SearchFacets, error) {
 	b := newSearchQuery(s, p, q, ids)
 	b.args = nil // the window is its IDs: the query is not read again
-	docs := "documents d"
-	if !s.pg() {
-		docs += " INDEXED BY documents_search_columns" // see sqliteWindow
-	}
 	query := `
-		WITH w AS MATERIALIZED (SELECT d.id, d.mime_type, d.language, d.state FROM ` + docs + ` WHERE d.id IN (SELECT id FROM (` + b.window() + `) x))
+		WITH w AS MATERIALIZED (SELECT d.id, d.mime_type, d.language, d.state FROM documents d WHERE d.id IN (SELECT id FROM (` + b.window() + `) x))
 		SELECT 'total', '', count(*) FROM w
 		UNION ALL SELECT 'type', mime_type, count(*) FROM w GROUP BY mime_type
 		UNION ALL SELECT 'language', language, count(*) FROM w WHERE language IS NOT NULL AND language <> '' GROUP BY language

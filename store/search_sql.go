@@ -387,6 +387,9 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 		if err := s.fts.flush(ctx); err != nil {
 			return nil, err
 		}
+		if q, err = s.sqliteExpandPrefixes(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	var w *searchWindow
 	if p.sort() == SortRelevance || p.Facets {

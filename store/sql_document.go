@@ -242,6 +242,10 @@ func (s *sqlStore) ListDocuments(ctx context.Context, p *ListDocumentsParams) (*
 			if err := s.fts.flush(ctx); err != nil {
 				return nil, fmt.Errorf("list documents: %w", err)
 			}
+			var err error
+			if q, err = s.sqliteExpandPrefixes(ctx, q); err != nil {
+				return nil, fmt.Errorf("list documents: %w", err)
+			}
 			where = append(where, "d.id IN (SELECT t.document_id FROM document_fts JOIN document_text t ON t.id = document_fts.rowid WHERE document_fts MATCH "+arg(q.fts5())+")")
 		}
 	}

@@ -2,10 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,11 +14,8 @@ import (
 func TestSQLitePrefixWords(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "quire.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	require.NoError(t, st.Migrate(ctx))
-	s := st.(*sqlStore)
+	s := openTestSQLite(t)
+	require.NoError(t, s.Migrate(ctx))
 
 	// One document says "kvmany0000" to "kvmany0256", one word past the
 	// most a prefix is expanded to; two say a few words of "kvfew".
@@ -37,11 +31,7 @@ func TestSQLitePrefixWords(t *testing.T) {
 	}
 	ids := map[string]string{}
 	for name, text := range texts {
-		sum := sha256.Sum256([]byte(name))
-		d, _, err := s.CreateDocument(ctx, &CreateDocumentParams{SHA256: hex.EncodeToString(sum[:]), Name: name, MIMEType: "text/plain", Source: SourceUpload, BlobKey: name})
-		require.NoError(t, err)
-		require.NoError(t, s.SaveText(ctx, &SaveTextParams{DocumentID: d.ID, Text: text}))
-		ids[d.ID] = name
+		ids[addTestText(t, s, name, "text/plain", text)] = name
 	}
 	require.NoError(t, s.fts.flush(ctx))
 

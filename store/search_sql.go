@@ -647,9 +647,7 @@ func (s *sqlStore) sqliteFacets(ctx context.Context, w *searchWindow) (*SearchFa
 			return nil, fmt.Errorf("facets: %w", err)
 		}
 	}
-	for _, l := range []*[]FacetCount{&f.Type, &f.Language, &f.State, &f.Tag} {
-		sortFacet(l)
-	}
+	f.sort()
 	return f, nil
 }
 
@@ -696,22 +694,22 @@ func (s *sqlStore) searchFacets(ctx context.Context, p *SearchParams, q textQuer
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("facets: %w", err)
 	}
-	for _, l := range []*[]FacetCount{&f.Type, &f.Language, &f.State, &f.Tag} {
-		sortFacet(l)
-	}
+	f.sort()
 	return f, nil
 }
 
-// sortFacet orders a facet's values by count, largest first, then value,
+// sort orders each facet's values by count, largest first, then value,
 // and keeps the first FacetValuesMax.
-func sortFacet(l *[]FacetCount) {
-	slices.SortFunc(*l, func(a, b FacetCount) int {
-		if a.Count != b.Count {
-			return b.Count - a.Count
+func (f *SearchFacets) sort() {
+	for _, l := range []*[]FacetCount{&f.Type, &f.Language, &f.State, &f.Tag} {
+		slices.SortFunc(*l, func(a, b FacetCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		if len(*l) > FacetValuesMax {
+			*l = (*l)[:FacetValuesMax]
 		}
-		return strings.Compare(a.Value, b.Value)
-	})
-	if len(*l) > FacetValuesMax {
-		*l = (*l)[:FacetValuesMax]
 	}
 }

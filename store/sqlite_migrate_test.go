@@ -20,26 +20,17 @@ import (
 func TestSQLiteSearchColumnsMigrated(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "quire.db"))
-	require.NoError(t, err)
-	defer st.Close()
-	s := st.(*sqlStore)
+	s := openTestSQLite(t)
 	all := s.migrations
 	s.migrations = migrationsBefore(t, all, 12)
 	require.NoError(t, s.Migrate(ctx))
 
 	var ids []string
 	for i, mime := range []string{"application/pdf", "text/plain", "text/plain"} {
-		sum := sha256.Sum256([]byte(strconv.Itoa(i)))
-		d, _, err := s.CreateDocument(ctx, &CreateDocumentParams{
-			SHA256: hex.EncodeToString(sum[:]), Name: strconv.Itoa(i), MIMEType: mime, Source: SourceUpload, BlobKey: "k" + strconv.Itoa(i),
-		})
-		require.NoError(t, err)
-		require.NoError(t, s.SaveText(ctx, &SaveTextParams{DocumentID: d.ID, Text: "ledger " + strconv.Itoa(i)}))
-		ids = append(ids, d.ID)
+		ids = append(ids, addTestText(t, s, strconv.Itoa(i), mime, "ledger "+strconv.Itoa(i)))
 	}
 	require.NoError(t, s.SaveAnalysis(ctx, &SaveAnalysisParams{DocumentID: ids[1], ModelVersion: "lang@1", Language: "de"}))
-	_, err = s.SetState(ctx, &SetStateParams{ID: ids[2], From: []State{StateReceived}, To: StateExtracting})
+	_, err := s.SetState(ctx, &SetStateParams{ID: ids[2], From: []State{StateReceived}, To: StateExtracting})
 	require.NoError(t, err)
 
 	s.migrations = all
@@ -82,4 +73,27 @@ func migrationsBefore(t *testing.T, fsys fs.FS, version int) fs.FS {
 		out[e.Name()] = &fstest.MapFile{Data: b}
 	}
 	return out
+}
+
+// openTestSQLite opens an embedded store of the test's own, unmigrated.
+func openTestSQLite(t *testing.T) *sqlStore {
+	t.Helper()
+	st, err := Open(context.Background(), "sqlite://"+filepath.Join(t.TempDir(), "quire.db"))
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, st.Close()) })
+	return st.(*sqlStore)
+}
+
+// addTestText stores a document named name with its text and returns its
+// ID.
+func addTestText(t *testing.T, s *sqlStore, name, mime, text string) string {
+	t.Helper()
+	ctx := context.Background()
+	sum := sha256.Sum256([]byte(name))
+	d, _, err := s.CreateDocument(ctx, &CreateDocumentParams{
+		SHA256: hex.EncodeToString(sum[:]), Name: name, MIMEType: mime, Source: SourceUpload, BlobKey: "k-" + name,
+	})
+	require.NoError(t, err)
+	require.NoError(t, s.SaveText(ctx, &SaveTextParams{DocumentID: d.ID, Text: text}))
+	return d.ID
 }

@@ -245,7 +245,9 @@ var pgWindowSpans = []int{16, 128}
 // a full window holds the most recent matches, since the range is the
 // newest texts. work_mem lets the bitmap of a common word's matches stay
 // exact, so no row's tsvector is read again; JIT compiling, which the large
-// cost estimates of GIN scans trigger, costs more than these queries.
+// cost estimates of GIN scans trigger, costs more than these queries. The
+// exception is a query the statistics expect in many texts (pgWalkShare):
+// its first range is read by the backward walk, which stops within it.
 //
 // A phrase is the exception the index cannot answer alone: it holds no
 // word positions, so PostgreSQL would read the tsvector of every text

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -451,7 +452,10 @@ func mustBatch(t *testing.T, b *bundle, id string) *jobs.BatchStatus {
 }
 
 // exerciseBatchCrash kills worker processes with SIGKILL while several
-// batches run: every batch's callbacks must run exactly once.
+// batches run: every batch's callbacks must be enqueued exactly once, and
+// run. A callback job runs again, as any job, when its worker is killed
+// after it ran and before its outcome was recorded: its runs are counted
+// by job, and one job for each callback is the guarantee.
 func exerciseBatchCrash(t *testing.T, h Harness) {
 	ctx := context.Background()
 	b := setup(t, h)
@@ -483,7 +487,11 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		return done == nBatches && q.Ready+q.Running == 0, fmt.Sprintf("%d of %d batches finished", done, nBatches)
 	}, func(kills int) bool { return kills < 10 }) // then enough kills: let the tail and the callbacks drain
-	runs := readTallies(t, dir, "callback")
+	runs := map[string]int{} // callback: how many jobs ran it
+	for key := range readTallies(t, dir, "callback") {
+		callback, _, _ := strings.Cut(key, "/")
+		runs[callback]++
+	}
 	want := map[string]int{}
 	for _, id := range ids {
 		want[fmt.Sprintf("complete:%s", id)] = 1
@@ -496,5 +504,5 @@ func exerciseBatchCrash(t *testing.T, h Harness) {
 	// fast run finishes its 10,000 jobs before the tenth (9 in one CI run).
 	// Five crashes still cut through every batch's members and callbacks.
 	require.GreaterOrEqual(t, kills, 5, "the batches finished before the workers were killed enough to test them")
-	require.Equal(t, want, runs, "each callback ran exactly once")
+	require.Equal(t, want, runs, "each callback enqueued exactly once: one job ran it")
 }

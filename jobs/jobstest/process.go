@@ -88,7 +88,10 @@ func runWorkerProcess(h Harness) int {
 	}
 	// Batches (issue #21): the callback of exerciseBatchCrash.
 	jobs.HandleArgs(hs, "batch_callback", func(ctx context.Context, j *jobs.Job, a jobs.BatchCallbackArgs) error {
-		mark("callback", string(a.Event)+":"+a.BatchID)
+		// With the callback job's own ID: a SIGKILL after this line and
+		// before the job's outcome is recorded runs the job again, as any
+		// job; a callback enqueued twice would show two IDs.
+		mark("callback", string(a.Event)+":"+a.BatchID+"/"+j.ID)
 		return nil
 	}, nil)
 	lease, _ := time.ParseDuration(os.Getenv(envLease))

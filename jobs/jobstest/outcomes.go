@@ -186,8 +186,12 @@ func exerciseOutcomes(t *testing.T, h Harness) {
 		s := findState(t, b, j.ID, jobs.StateScheduled)
 		require.Equal(t, t0.Add(30*time.Second), s.ScheduledAt)
 		require.Zero(t, s.Attempt)
+		// The clock moves on only once the snooze is recorded: the
+		// handler has returned before it is, and a snooze recorded after
+		// the clock moved would be due 30 seconds later still.
 		clock.Advance(30 * time.Second)
 		b.handled.wait(t, 1, 10*time.Second)
+		require.Equal(t, t0.Add(60*time.Second), findState(t, b, j.ID, jobs.StateScheduled).ScheduledAt)
 		clock.Advance(30 * time.Second)
 		b.handled.wait(t, 1, 10*time.Second)
 		require.Equal(t, []string{"1", "1", "1"}, b.handled.all())

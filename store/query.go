@@ -116,6 +116,13 @@ func hasWordChar(s string) bool {
 	return strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) })
 }
 
+// onlyWordChars reports whether s holds letters and digits only: both
+// indexes keep such a word in one token, folding its case as ToLower does,
+// so it can be looked up by name (a lexeme's statistics, a prefix's words).
+func onlyWordChars(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
 // empty reports whether the query can match nothing: with no term that must
 // match, a query of exclusions alone would match almost everything, which no
 // one searching means.

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 )
 
 // The window's ranges (pgWindowSpans) are tried from the narrowest, and each
@@ -130,7 +129,7 @@ func (st *pgSearchStats) share(p *SearchParams, q textQuery) (float64, bool) {
 		return 0, false
 	}
 	word := func(w string) (float64, bool) {
-		if strings.ContainsFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if !onlyWordChars(w) {
 			return 0, false
 		}
 		if f, ok := st.lexemes[strings.ToLower(w)]; ok {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"unicode"
 )
 
 // prefixWordsMax is how many words of the index a prefix may begin for a
@@ -51,10 +50,9 @@ func (s *sqlStore) sqliteExpandPrefixes(ctx context.Context, q textQuery) (textQ
 // begins, or nil when it is not a one-word prefix or begins none or more
 // than prefixWordsMax.
 func (s *sqlStore) sqlitePrefixWords(ctx context.Context, t queryTerm) ([]string, error) {
-	// Only letters and digits: the tokenizer (unicode61) keeps them in
-	// one token, folding case as ToLower does; anything else may split
-	// the prefix or fold otherwise, which FTS5 then answers itself.
-	if !t.prefix || strings.ContainsFunc(t.text, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	// Anything but letters and digits may split the prefix or fold
+	// otherwise, which FTS5 then answers itself.
+	if !t.prefix || !onlyWordChars(t.text) {
 		return nil, nil
 	}
 	prefix := strings.ToLower(t.text)

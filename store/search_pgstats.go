@@ -9,16 +9,13 @@ import (
 	"time"
 )
 
-// The window's ranges (pgWindowSpans) are tried from the narrowest, and each
-// range that holds too few matches is a query thrown away: its GIN scan
-// reads every match of the words, in the whole table, before the range
-// cuts them. A rare word paid three such scans, a word with a filter that
-// keeps few documents as many. PostgreSQL's own statistics say how common
-// a word is (pg_stats.most_common_elems of document_text.tsv, the thousand
-// most common lexemes of ANALYZE's sample) and how many documents a state,
-// type or language keeps (most_common_vals of documents): with them the
-// search starts at the first range expected to hold two windows of
-// matches, and goes on to wider ones only when the estimate was wrong.
+// A search's window on PostgreSQL is read by one of several plans (see
+// planPGWindow), and which is fastest depends on how many texts the words
+// are in and how many documents the filters keep. PostgreSQL's own
+// statistics say so: how common a word is (pg_stats.most_common_elems of
+// document_text.tsv, the most common lexemes of ANALYZE's sample), how many
+// documents a state, type or language keeps (most_common_vals of
+// documents) and how many texts there are (pg_class.reltuples).
 
 // pgStatsTTL is how long the statistics read from pg_stats are used: they
 // change when ANALYZE runs (autovacuum's), seldom.
@@ -37,6 +34,9 @@ type pgSearchStats struct {
 	// most common values, and colMin the smallest of each.
 	cols   map[string]map[string]float64
 	colMin map[string]float64
+	// texts is how many texts document_text holds (pg_class.reltuples),
+	// 0 before it was first analysed.
+	texts float64
 }
 
 // pgStatsCache holds the statistics of one store.
@@ -65,6 +65,10 @@ func (c *pgStatsCache) get(ctx context.Context, db *sql.DB, now time.Time) *pgSe
 
 func readPGSearchStats(ctx context.Context, db *sql.DB) (*pgSearchStats, error) {
 	st := &pgSearchStats{lexemes: map[string]float64{}, cols: map[string]map[string]float64{}, colMin: map[string]float64{}}
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(reltuples), 0) FROM pg_class
+		WHERE oid = to_regclass(quote_ident(current_schema()) || '.document_text')`).Scan(&st.texts); err != nil {
+		return nil, fmt.Errorf("text count: %w", err)
+	}
 	rows, err := db.QueryContext(ctx, `
 		SELECT e, f FROM pg_stats, unnest(most_common_elems::text::text[], most_common_elem_freqs) AS u(e, f)
 		WHERE schemaname = current_schema() AND tablename = 'document_text' AND attname = 'tsv' AND e IS NOT NULL`)
@@ -118,15 +122,35 @@ func readPGSearchStats(ctx context.Context, db *sql.DB) (*pgSearchStats, error) 
 	return st, nil
 }
 
-// share estimates the share of the documents that match the window's
-// query (each phrase's words ANDed, as looseTsquery) and the filters, or
-// returns false when it cannot: no statistics yet, a prefix, a word the
-// index splits or changes (the estimate would look up the wrong lexeme), or
-// a filter the statistics do not cover. Words and groups are taken as
-// independent.
-func (st *pgSearchStats) share(p *SearchParams, q textQuery) (float64, bool) {
-	if st == nil || len(st.lexemes) == 0 {
-		return 0, false
+// pgEstimate is what the statistics say of a search's matches.
+type pgEstimate struct {
+	// words is the share of the texts that match the window's query (each
+	// phrase's words ANDed, as looseTsquery) and filters the share of the
+	// documents the filters keep: the matches are words*filters of the
+	// texts, words and filters taken as independent.
+	words, filters float64
+	// postings is how many entries the GIN index reads for the query, as a
+	// share of the texts: every word's whole list.
+	postings float64
+	// col and val are the filter on an indexed column of documents (state
+	// or type) that keeps the fewest documents, colShare its share; col is
+	// empty without such a filter.
+	col, val string
+	colShare float64
+	// texts is how many texts the table holds.
+	texts float64
+}
+
+// share is the estimated share of the texts that are matches.
+func (e *pgEstimate) share() float64 { return e.words * e.filters }
+
+// estimate estimates the window's matches, or returns false when it
+// cannot: no statistics yet, a prefix, a word the index splits or changes
+// (the estimate would look up the wrong lexeme), or a filter the
+// statistics do not cover.
+func (st *pgSearchStats) estimate(p *SearchParams, q textQuery) (*pgEstimate, bool) {
+	if st == nil || len(st.lexemes) == 0 || st.texts <= 0 {
+		return nil, false
 	}
 	word := func(w string) (float64, bool) {
 		if !onlyWordChars(w) {
@@ -139,54 +163,49 @@ func (st *pgSearchStats) share(p *SearchParams, q textQuery) (float64, bool) {
 		// A quarter of that is a guess; a wrong one costs a wider range.
 		return st.lexemeMin / 4, true
 	}
-	total := 1.0
+	e := &pgEstimate{words: 1, filters: 1, texts: st.texts}
 	for _, group := range q.all {
 		g := 0.0
 		for _, t := range group {
 			if t.prefix {
-				return 0, false
+				return nil, false
 			}
 			s := 1.0
 			for _, w := range strings.Fields(t.text) {
 				f, ok := word(w)
 				if !ok {
-					return 0, false
+					return nil, false
 				}
 				s *= f
+				e.postings += f
 			}
 			g += s
 		}
-		total *= min(g, 1)
+		e.words *= min(g, 1)
 	}
 	if p.ParentID != "" || !p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() ||
 		!p.UpdatedBefore.IsZero() || len(p.Labels) > 0 || len(p.Tags) > 0 {
-		return 0, false
+		return nil, false
 	}
-	for _, f := range []struct{ col, v string }{{"state", string(p.State)}, {"mime_type", p.MIMEType}, {"language", p.Language}} {
+	for _, f := range []struct {
+		col, v  string
+		indexed bool
+	}{{"state", string(p.State), true}, {"mime_type", p.MIMEType, true}, {"language", p.Language, false}} {
 		if f.v == "" {
 			continue
 		}
 		vals, ok := st.cols[f.col]
 		if !ok {
-			return 0, false
+			return nil, false
 		}
 		s, ok := vals[f.v]
 		if !ok {
 			s = st.colMin[f.col] / 4
 		}
-		total *= s
-	}
-	return total, true
-}
-
-// firstSpan returns the index in spans (ranges of spans[i]*SearchWindow
-// newest texts) of the first expected to hold two windows of matches at
-// share, or len(spans) for all texts.
-func firstSpan(spans []int, share float64) int {
-	for i, span := range spans {
-		if float64(span*SearchWindow)*share >= 2*SearchWindow {
-			return i
+		e.filters *= s
+		if f.indexed && (e.col == "" || s < e.colShare) {
+			e.col, e.val, e.colShare = f.col, f.v, s
 		}
 	}
-	return len(spans)
+	return e, true
 }

@@ -29,7 +29,7 @@ func TestPGSearchStatsRead(t *testing.T) {
 	require.NoError(t, err)
 	var c pgStatsCache
 	st := c.get(ctx, db, time.Now())
-	_, ok := st.share(&SearchParams{}, parseQuery("alpha"))
+	_, ok := st.estimate(&SearchParams{}, parseQuery("alpha"))
 	require.False(t, ok, "no statistics yet")
 
 	_, err = db.ExecContext(ctx, `
@@ -46,9 +46,10 @@ func TestPGSearchStatsRead(t *testing.T) {
 	require.InDelta(t, 0.25, st.lexemes["beta"], 0.02)
 	require.InDelta(t, 0.1, st.cols["state"]["failed"], 0.02)
 
-	share, ok := st.share(&SearchParams{State: StateFailed}, parseQuery("beta"))
+	require.InDelta(t, 4000, st.texts, 1)
+	e, ok := st.estimate(&SearchParams{State: StateFailed}, parseQuery("beta"))
 	require.True(t, ok)
-	require.InDelta(t, 0.025, share, 0.005)
+	require.InDelta(t, 0.025, e.share(), 0.005)
 	// A cached read is reused within its TTL.
 	c.stats = st
 	require.Same(t, st, c.get(ctx, db, st.at.Add(time.Minute)))
@@ -63,6 +64,7 @@ func TestPGSearchStatsShare(t *testing.T) {
 		lexemeMin: 0.04,
 		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
 		colMin:    map[string]float64{"state": 0.02},
+		texts:     1_000_000,
 	}
 	tests := []struct {
 		name  string
@@ -85,17 +87,57 @@ func TestPGSearchStatsShare(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			share, ok := st.share(&tc.p, parseQuery(tc.q))
+			e, ok := st.estimate(&tc.p, parseQuery(tc.q))
 			require.Equal(t, tc.ok, ok)
-			require.InDelta(t, tc.share, share, 1e-9)
+			if ok {
+				require.InDelta(t, tc.share, e.share(), 1e-9)
+			}
 		})
 	}
 	var none *pgSearchStats
-	_, ok := none.share(&SearchParams{}, parseQuery("the"))
+	_, ok := none.estimate(&SearchParams{}, parseQuery("the"))
 	require.False(t, ok)
+}
 
-	spans := []int{16, 128}
-	require.Equal(t, 0, firstSpan(spans, 0.5), "a common word fills the newest range")
-	require.Equal(t, 1, firstSpan(spans, 0.02), "a word in 2% needs the wider range")
-	require.Equal(t, 2, firstSpan(spans, 0.001), "a rare word is looked for in all texts at once")
+// TestPGWindowPlan chooses, at a million texts, the walk for a common word,
+// the GIN index within a range for a rarer one and over all texts for a
+// rare one, and a filter's documents when the filter keeps few.
+func TestPGWindowPlan(t *testing.T) {
+	t.Parallel()
+	st := &pgSearchStats{
+		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05},
+		lexemeMin: 0.004,
+		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
+		colMin:    map[string]float64{"state": 0.02},
+		texts:     1_000_000,
+	}
+	tests := []struct {
+		name string
+		p    SearchParams
+		q    string
+		kind string
+		// n is the plan's range of texts, or its filtered documents.
+		n int
+	}{
+		{"CommonWord", SearchParams{}, "the", "walk", 6667},
+		{"RarerWord", SearchParams{}, "report", "index", 30000},
+		{"RareWord", SearchParams{}, "zeppelin", "index", 0},
+		{"FilterKeepsMost", SearchParams{State: StateDone}, "report", "index", 33334},
+		{"FilterKeepsFew", SearchParams{State: StateFailed}, "the", "filter", 3334},
+		{"FilterKeepsFewAllOfThem", SearchParams{State: StateFailed}, "annual", "filter", -1},
+		{"FilterKeepsFewRareWord", SearchParams{State: StateFailed}, "zeppelin", "index", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e, ok := st.estimate(&tc.p, parseQuery(tc.q))
+			require.True(t, ok)
+			plan := planPGWindow(e, tc.p.needsDocument(true), tc.p.without(e.col).needsDocument(true))
+			require.Equal(t, tc.kind, plan.kind, "%+v", plan)
+			if tc.kind == "filter" {
+				require.Equal(t, tc.n, plan.docs, "%+v", plan)
+			} else {
+				require.Equal(t, tc.n, plan.texts, "%+v", plan)
+			}
+		})
+	}
 }

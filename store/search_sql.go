@@ -113,6 +113,8 @@ type searchWindow struct {
 	cols []facetColumns
 	// full reports that the window was cut: older matches were left out.
 	full bool
+	// plan is, on PostgreSQL, how the window was read (pgWindowPlan.kind).
+	plan string
 }
 
 // facetColumns are the columns of a document that the facets count, but
@@ -228,26 +230,27 @@ func (s *sqlStore) sqlitePhrases(ctx context.Context, q textQuery, loose string,
 }
 
 // pgWindowSpans are the spans of most recent texts, in windows, that
-// pgWindow looks for matches in, one after the other, before all of them.
+// pgWindow looks for matches in, one after the other, before all of them,
+// when the statistics cannot estimate the matches.
 var pgWindowSpans = []int{16, 128}
 
 // pgWindow returns the window on PostgreSQL: the IDs of the SearchWindow
-// most recent documents that match, newest first. Two plans read them, and
-// the planner chose the wrong one: walking the primary key backwards,
-// testing each text's tsvector (read from TOAST), stops early for a common
-// word but reads the whole table for a rare one; reading the matches
-// through the GIN index is fast for a rare word but visits every one of a
-// common word's (half of a million rows). So the matches are read through
-// the GIN index (plain index scans, the backward walk, are turned off),
-// ANDed with a range of the most recent texts' IDs, 16 windows' worth
-// first, then 128, then all: a word in one text of 16 fills the window from
-// the first range, a rarer one has few matches to visit. Any range holding
-// a full window holds the most recent matches, since the range is the
-// newest texts. work_mem lets the bitmap of a common word's matches stay
-// exact, so no row's tsvector is read again; JIT compiling, which the large
-// cost estimates of GIN scans trigger, costs more than these queries. The
-// exception is a query the statistics expect in many texts (pgWalkShare):
-// its first range is read by the backward walk, which stops within it.
+// most recent documents that match, newest first. The planner's own choice
+// was often the wrong one (it cannot know that the window stops early), so
+// the search chooses: from PostgreSQL's statistics (pgEstimate) it reads
+// the window by the cheapest of three plans (planPGWindow), the walk of the
+// newest texts, the GIN index within a range of the newest texts, or the
+// GIN index among the newest documents a filter keeps. A range or a set of
+// documents that turns out to hold less than a window (the estimate was
+// wrong) is read again, eight times wider, then the GIN index over all
+// texts answers. Without an estimate (a prefix, a tag or date filter, no
+// statistics yet) the GIN index is read within the ranges of
+// pgWindowSpans, then over all texts. Any range holding a full window holds
+// the most recent matches, since the range is the newest texts. work_mem
+// lets the bitmap of a common word's matches stay exact, so no row's
+// tsvector is read again; JIT compiling, which the large cost estimates of
+// GIN scans trigger, costs more than these queries; and each statement is
+// planned for its own values (a set of documents' IDs is thousands long).
 //
 // A phrase is the exception the index cannot answer alone: it holds no
 // word positions, so PostgreSQL would read the tsvector of every text
@@ -262,79 +265,107 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	// connection: never through the pool while holding one (see pgConn),
 	// and a failure to read them, which only loses the shortcut, cannot
 	// abort the transaction.
-	spans := append(slices.Clone(pgWindowSpans), 0)
-	walk := false
-	if share, ok := s.pgStats.get(ctx, s.r, time.Now()).share(p, q); ok {
-		spans = spans[firstSpan(pgWindowSpans, share):]
-		walk = share >= pgWalkShare
+	var plans []pgWindowPlan
+	e, ok := s.pgStats.get(ctx, s.r, time.Now()).estimate(p, q)
+	if ok {
+		plan := planPGWindow(e, p.needsDocument(true), p.without(e.col).needsDocument(true))
+		plans = append(plans, plan)
+		if plan.texts > 0 && float64(plan.texts)*8 < e.texts/2 {
+			plans = append(plans, pgWindowPlan{kind: plan.kind, texts: plan.texts * 8})
+		} else if plan.docs > 0 && float64(plan.docs)*8 < e.colShare*e.texts {
+			plans = append(plans, pgWindowPlan{kind: plan.kind, docs: plan.docs * 8})
+		}
+		plans = append(plans, pgWindowPlan{kind: "index"})
+	} else {
+		for _, span := range pgWindowSpans {
+			plans = append(plans, pgWindowPlan{kind: "index", texts: span * SearchWindow})
+		}
+		plans = append(plans, pgWindowPlan{kind: "index"})
 	}
-	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	// One snapshot for the statements of the window: a filter's documents
+	// and their matches are read as of the same moment.
+	tx, err := s.r.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("window: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off"); err != nil {
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '64MB'; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan"); err != nil {
 		return nil, fmt.Errorf("window: %w", err)
 	}
 	loose, phrase := q.looseTsquery()
-	for i, span := range spans {
+	for i, plan := range plans {
 		b := newSearchQuery(s, p, q, nil)
+		if plan.docs != 0 {
+			// The filter's documents meet its condition.
+			b = newSearchQuery(s, p.without(e.col), q, nil)
+		}
 		b.args[0] = loose // b.match
 		query := "SELECT t.document_id" + b.from(false)
-		if span > 0 {
+		complete := i == len(plans)-1 // all texts: whatever it finds is all there is
+		switch {
+		case plan.texts > 0:
 			var lo string
-			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text ORDER BY document_id DESC OFFSET $1 LIMIT 1", span*SearchWindow).Scan(&lo)
+			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text ORDER BY document_id DESC OFFSET $1 LIMIT 1", plan.texts).Scan(&lo)
 			if errors.Is(err, sql.ErrNoRows) {
-				continue // fewer texts than the span: all of them
+				continue // fewer texts than the range: all of them
 			}
 			if err != nil {
-				return nil, fmt.Errorf("window: the range of %d texts: %w", span*SearchWindow, err)
+				return nil, fmt.Errorf("window: the range of %d texts: %w", plan.texts, err)
 			}
 			query += " AND t.document_id >= " + b.arg(lo)
+		case plan.docs != 0:
+			limit := any(nil) // all of them
+			if plan.docs > 0 {
+				limit = plan.docs
+			}
+			ids, err := pgWindowIDs(ctx, tx, "SELECT id FROM documents WHERE "+e.col+" = $1 ORDER BY id DESC LIMIT $2",
+				[]any{e.val, limit}, "")
+			if err != nil {
+				return nil, fmt.Errorf("window: the newest %d documents of %s %s: %w", plan.docs, e.col, e.val, err)
+			}
+			complete = plan.docs < 0 || len(ids) < plan.docs
+			query += " AND t.document_id = ANY(" + b.arg(ids) + "::text[])"
 		}
 		query += " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
-		// Walked only within the first range: a share guessed too high
-		// then costs that range, not the table.
-		ids, err := pgWindowIDs(ctx, tx, query, b.args, walk && i == 0 && span > 0)
+		// Only the walk reads the texts by their primary key; the other
+		// plans read the GIN index's matches as a bitmap. (Left on, index
+		// scans let the planner walk the range of a GIN plan testing each
+		// text, even with an order the key cannot give: 0.4 s for a word in
+		// 3% of the texts.)
+		off := "enable_indexscan"
+		if plan.kind == "walk" {
+			off = "enable_bitmapscan"
+		}
+		ids, err := pgWindowIDs(ctx, tx, query, b.args, off)
 		if err != nil {
 			return nil, fmt.Errorf("window: %w", err)
 		}
-		if len(ids) < SearchWindow && span != 0 {
+		if len(ids) < SearchWindow && !complete {
 			continue
 		}
-		w := &searchWindow{ids: ids, full: len(ids) >= SearchWindow}
+		w := &searchWindow{ids: ids, full: len(ids) >= SearchWindow, plan: plan.kind}
 		if phrase && len(ids) > 0 {
 			// The texts are found by key, in the window's order.
 			if w.ids, err = pgWindowIDs(ctx, tx, `
 				SELECT w.id FROM unnest($1::text[]) WITH ORDINALITY w(id, n)
 				JOIN document_text t ON t.document_id = w.id
-				WHERE t.tsv @@ to_tsquery('simple', $2) ORDER BY w.n`, []any{ids, q.tsquery()}, false); err != nil {
+				WHERE t.tsv @@ to_tsquery('simple', $2) ORDER BY w.n`, []any{ids, q.tsquery()}, ""); err != nil {
 				return nil, fmt.Errorf("window: the phrases: %w", err)
 			}
 		}
 		return w, nil
 	}
-	panic("unreachable: the last span is all texts")
+	panic("unreachable: the last plan is all texts")
 }
 
-// pgWalkShare is the share of the texts a query must be expected to match
-// (pg_stats) for its window to be read by walking the newest texts and
-// testing each, rather than through the GIN index. The index's bitmap
-// costs in proportion to all of a word's matches, however few the window
-// needs, the walk to SearchWindow/share texts: at 200,000 documents,
-// "government" (52% of the texts) took 30–89 ms walked against 110–170
-// through the index within the newest 32,000 texts.
-const pgWalkShare = 0.15
-
-// pgWindowIDs runs a window's statement, through the GIN index only, or,
-// with walk, by walking the texts' primary key backwards.
-func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any, walk bool) ([]string, error) {
-	off := "enable_indexscan"
-	if walk {
-		off = "enable_bitmapscan"
-	}
-	if _, err := tx.ExecContext(ctx, "SET LOCAL "+off+" = off"); err != nil {
-		return nil, err
+// pgWindowIDs runs a statement of the window that returns IDs, with the
+// plans of setting off (enable_indexscan or enable_bitmapscan) turned off
+// for it, unless off is empty.
+func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any, off string) ([]string, error) {
+	if off != "" {
+		if _, err := tx.ExecContext(ctx, "SET LOCAL "+off+" = off"); err != nil {
+			return nil, err
+		}
 	}
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -353,8 +384,22 @@ func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any, walk
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	_, err = tx.ExecContext(ctx, "SET LOCAL "+off+" = on")
+	if off != "" {
+		_, err = tx.ExecContext(ctx, "SET LOCAL "+off+" = on")
+	}
 	return ids, err
+}
+
+// without returns p without its filter on col (state or mime_type).
+func (p *SearchParams) without(col string) *SearchParams {
+	c := *p
+	switch col {
+	case "state":
+		c.State = ""
+	case "mime_type":
+		c.MIMEType = ""
+	}
+	return &c
 }
 
 // needsDocument reports whether p keeps only some documents by fields the

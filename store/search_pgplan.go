@@ -1,0 +1,116 @@
+package store
+
+import "math"
+
+// A window on PostgreSQL can be read three ways, and which is fastest
+// depends on how many texts the words are in and how many documents the
+// filters keep, which the statistics estimate (pgEstimate):
+//
+//   - walk: the texts' primary key backwards, newest first, testing each
+//     text's tsvector (read from TOAST) until the window is full. It reads
+//     SearchWindow/share texts: a word in half the texts stops early, a
+//     rare one would read the table.
+//   - index: the GIN index's matches of the words, ANDed with a range of the
+//     newest texts' IDs, each match in the range visited for its ID. The
+//     index reads every word's whole list, in proportion to the table; the
+//     visits are the matches in the range.
+//   - filter: the newest documents the filter on an indexed column (state or
+//     type) keeps, looked up by ID and ANDed with the GIN index's matches.
+//     For a filter that keeps few documents, the index plan would visit
+//     every match of the words among the many documents the filter
+//     rejects.
+//
+// The costs below, in microseconds, were measured at a million documents
+// (EXPLAIN (ANALYZE, BUFFERS), 2026-12-06, docs/benchmarks.md); only their
+// proportions matter.
+const (
+	// pgCostPosting is reading one entry of a word's list in the GIN
+	// index: 13 ms for a word in 113,000 texts.
+	pgCostPosting = 0.12
+	// pgCostVisit is visiting a match in the heap for its ID: 16,529
+	// blocks in 70 ms.
+	pgCostVisit = 4.5
+	// pgCostRange is reading one ID of the range of newest texts in the
+	// primary key: 256,000 in 24 ms.
+	pgCostRange = 0.1
+	// pgCostTest is testing a text's tsvector in the walk: 3,655 texts in
+	// 21 ms.
+	pgCostTest = 6
+	// pgCostLookup is looking up one document or text by ID: 25,000 in
+	// 39 ms.
+	pgCostLookup = 1.6
+)
+
+// pgPlanMargin is how many windows of matches a range or a set of filtered
+// documents is sized to hold by the estimate: a range that holds less than
+// one window is read again, wider.
+const pgPlanMargin = 1.5
+
+// pgWindowPlan is how pgWindow reads a window.
+type pgWindowPlan struct {
+	// kind is "walk", "index" or "filter", as above.
+	kind string
+	// texts is, for walk and index, how many of the newest texts are looked
+	// in; 0 for all of them.
+	texts int
+	// docs is, for filter, how many of the newest documents the filter
+	// (pgEstimate.col) keeps are looked in; -1 for all of them.
+	docs int
+	// cost is the estimate, in microseconds.
+	cost float64
+}
+
+// planPGWindow returns the cheapest plan for the estimated matches. joined
+// tells whether a statement joins each match's document for its filters,
+// joinedOthers whether it does for the filters but the one on e.col, which
+// the filter plan's documents meet.
+func planPGWindow(e *pgEstimate, joined, joinedOthers bool) pgWindowPlan {
+	window := float64(SearchWindow)
+	share := max(e.share(), 1/max(e.texts, 1))
+	visit, test := float64(pgCostVisit), float64(pgCostTest)
+	if joined {
+		visit += pgCostLookup
+		test += pgCostLookup
+	}
+	postings := pgCostPosting * e.postings * e.texts
+	// A range of more than half the texts costs more to find the start of
+	// than it saves: all texts, then.
+	rangeOf := func(n float64) int {
+		if n >= e.texts/2 {
+			return 0
+		}
+		return int(math.Ceil(n))
+	}
+	walk := pgWindowPlan{kind: "walk", texts: rangeOf(2 * pgPlanMargin * window / share),
+		cost: window / share * test}
+	n := min(pgPlanMargin*window/share, e.texts)
+	best := pgWindowPlan{kind: "index", texts: rangeOf(n), cost: postings + visit*e.words*n}
+	if best.texts > 0 {
+		best.cost += pgCostRange * n
+	}
+	if walk.cost < best.cost {
+		best = walk
+	}
+	if e.col != "" {
+		// The filter's documents, of which the words and the other filters
+		// keep words*filters/colShare.
+		keep := e.share() / e.colShare
+		all := e.colShare * e.texts
+		docs := min(pgPlanMargin*window/keep, all)
+		visit := float64(pgCostVisit)
+		if joinedOthers {
+			visit += pgCostLookup
+		}
+		filter := pgWindowPlan{kind: "filter", docs: int(math.Ceil(docs)),
+			cost: postings + pgCostLookup*docs + visit*e.words*docs}
+		if docs > all*0.8 {
+			// Near all of them by the estimate: all of them, which
+			// holds every match whatever the estimate's error.
+			filter.docs = -1
+		}
+		if filter.cost < best.cost {
+			best = filter
+		}
+	}
+	return best
+}

@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testenv"
+)
+
+// Each of the window's plans (planPGWindow) reads the newest SearchWindow
+// matches, on a store past the first range of texts: the walk for a common
+// word, the GIN index for rarer ones, a filter's documents for a filter
+// that keeps few, and, when the estimate was wrong (words and filter that
+// never meet), the GIN index over all texts after the filter's documents.
+func TestPostgresWindowPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := Open(ctx, testenv.NewPostgresDatabase(t))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	require.NoError(t, st.Migrate(ctx))
+	s := st.(*sqlStore)
+
+	// Every text says "alpha", one in four "beta", one in fifty "gamma",
+	// those numbered 1 modulo 3 "delta"; one document in three is done,
+	// never one saying "delta". IDs sort as they are numbered.
+	n := pgWindowSpans[0]*SearchWindow + 5000
+	for _, stmt := range []string{`
+		INSERT INTO documents (id, sha256, name, mime_type, size, state, source, blob_key, created_at, updated_at)
+		SELECT lpad(i::text, 26, '0'), encode(sha256(i::text::bytea), 'hex'), 'd' || i, 'text/plain', 1,
+			CASE WHEN i % 3 = 0 THEN 'done' ELSE 'received' END, 'upload', 'k' || i, now(), now()
+		FROM generate_series(1, $1) i`, `
+		INSERT INTO document_text (document_id, text)
+		SELECT lpad(i::text, 26, '0'), 'alpha ' || CASE WHEN i % 4 = 0 THEN 'beta ' ELSE '' END ||
+			CASE WHEN i % 50 = 0 THEN 'gamma ' ELSE '' END || CASE WHEN i % 3 = 1 THEN 'delta ' ELSE '' END || 'word' || i
+		FROM generate_series(1, $1) i`} {
+		_, err = s.w.ExecContext(ctx, stmt, n)
+		require.NoError(t, err)
+	}
+	_, err = s.w.ExecContext(ctx, "ANALYZE document_text; ANALYZE documents")
+	require.NoError(t, err)
+
+	for _, tt := range []struct {
+		q     string
+		state State
+		match func(i int) bool
+		plan  string
+	}{
+		{"alpha", "", func(int) bool { return true }, "walk"},
+		{"beta", "", func(i int) bool { return i%4 == 0 }, "index"},
+		{"alpha beta", "", func(i int) bool { return i%4 == 0 }, "index"},
+		{"gamma", "", func(i int) bool { return i%50 == 0 }, "index"},
+		{"alpha", StateDone, func(i int) bool { return i%3 == 0 }, "filter"},
+		{"beta", StateDone, func(i int) bool { return i%12 == 0 }, "filter"},
+		{"delta", StateDone, func(int) bool { return false }, "index"},
+	} {
+		p := &SearchParams{State: tt.state}
+		e, ok := s.pgStats.get(ctx, s.r, time.Now()).estimate(p, parseQuery(tt.q))
+		require.True(t, ok, tt.q)
+		t.Logf("%s (state %q): estimated share %.3f, %+v", tt.q, tt.state, e.share(),
+			planPGWindow(e, p.needsDocument(true), p.without(e.col).needsDocument(true)))
+		w, err := s.pgWindow(ctx, p, parseQuery(tt.q))
+		require.NoError(t, err, tt.q)
+		want := []string{}
+		for i := n; i > 0 && len(want) < SearchWindow; i-- {
+			if tt.match(i) {
+				want = append(want, fmt.Sprintf("%026d", i))
+			}
+		}
+		require.Equal(t, want, w.ids, tt.q)
+		require.Equal(t, len(want) >= SearchWindow, w.full, tt.q)
+		require.Equal(t, tt.plan, w.plan, tt.q)
+	}
+}

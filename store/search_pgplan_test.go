@@ -54,6 +54,8 @@ func TestPostgresWindowPlans(t *testing.T) {
 		{"beta", "", func(i int) bool { return i%4 == 0 }, "index"},
 		{"alpha beta", "", func(i int) bool { return i%4 == 0 }, "index"},
 		{"gamma", "", func(i int) bool { return i%50 == 0 }, "index"},
+		{"alph*", "", func(int) bool { return true }, "walk"},
+		{"gam*", "", func(i int) bool { return i%50 == 0 }, "index"},
 		{"alpha", StateDone, func(i int) bool { return i%3 == 0 }, "filter"},
 		{"beta", StateDone, func(i int) bool { return i%12 == 0 }, "filter"},
 		{"delta", StateDone, func(int) bool { return false }, "index"},

@@ -141,11 +141,33 @@ type pgEstimate struct {
 	texts float64
 }
 
+// prefix estimates the share of the texts holding a word that w begins:
+// the sum of the most common such words' shares, which counts a text
+// holding several of them more than once (a range sized on it may come up
+// short, and is then widened), or a guess below the least common word's
+// share when none is among them.
+func (st *pgSearchStats) prefix(w string) (float64, bool) {
+	if !onlyWordChars(w) {
+		return 0, false
+	}
+	w = strings.ToLower(w)
+	sum := 0.0
+	for l, f := range st.lexemes {
+		if strings.HasPrefix(l, w) {
+			sum += f
+		}
+	}
+	if sum == 0 {
+		return st.lexemeMin / 4, true
+	}
+	return min(sum, 1), true
+}
+
 // share is the estimated share of the texts that are matches.
 func (e *pgEstimate) share() float64 { return e.words * e.filters }
 
 // estimate estimates the window's matches, or returns false when it
-// cannot: no statistics yet, a prefix, a word the index splits or changes
+// cannot: no statistics yet, a word or prefix the index splits or changes
 // (the estimate would look up the wrong lexeme), or a filter the
 // statistics do not cover.
 func (st *pgSearchStats) estimate(p *SearchParams, q textQuery) (*pgEstimate, bool) {
@@ -167,12 +189,16 @@ func (st *pgSearchStats) estimate(p *SearchParams, q textQuery) (*pgEstimate, bo
 	for _, group := range q.all {
 		g := 0.0
 		for _, t := range group {
-			if t.prefix {
+			words := strings.Fields(t.text)
+			if t.prefix && len(words) != 1 {
 				return nil, false
 			}
 			s := 1.0
-			for _, w := range strings.Fields(t.text) {
+			for _, w := range words {
 				f, ok := word(w)
+				if t.prefix {
+					f, ok = st.prefix(w)
+				}
 				if !ok {
 					return nil, false
 				}

@@ -469,6 +469,25 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 		}
 		res.Windowed = w.full
 	}
+	// The facets need the window only: they are counted on another
+	// connection while the page is ranked and its snippets made.
+	var (
+		facets    *SearchFacets
+		facetsErr error
+		counted   chan struct{}
+	)
+	if p.Facets {
+		counted = make(chan struct{})
+		go func() {
+			defer close(counted)
+			if s.pg() {
+				facets, facetsErr = s.searchFacets(ctx, p, q, w.ids)
+			} else {
+				facets, facetsErr = s.sqliteFacets(ctx, w)
+			}
+		}()
+		defer func() { <-counted }()
+	}
 	hits, rids, err := s.searchHits(ctx, p, q, w, after, limit+1)
 	if err != nil {
 		return nil, err
@@ -483,14 +502,11 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	}
 	res.Hits = hits
 	if p.Facets {
-		if s.pg() {
-			res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
-		} else {
-			res.Facets, err = s.sqliteFacets(ctx, w)
+		<-counted
+		if facetsErr != nil {
+			return nil, facetsErr
 		}
-		if err != nil {
-			return nil, err
-		}
+		res.Facets = facets
 	}
 	return res, nil
 }

@@ -15,7 +15,9 @@ import (
 // matches, on a store past the first range of texts: the walk for a common
 // word, the GIN index for rarer ones, a filter's documents for a filter
 // that keeps few, and, when the estimate was wrong (words and filter that
-// never meet), the GIN index over all texts after the filter's documents.
+// never meet), the GIN index over all texts after the filter's documents;
+// a filter that keeps most documents is met by the matches' documents,
+// read after the matches.
 func TestPostgresWindowPlans(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -59,6 +61,7 @@ func TestPostgresWindowPlans(t *testing.T) {
 		{"alpha", StateDone, func(i int) bool { return i%3 == 0 }, "filter"},
 		{"beta", StateDone, func(i int) bool { return i%12 == 0 }, "filter"},
 		{"delta", StateDone, func(int) bool { return false }, "index"},
+		{"beta", StateReceived, func(i int) bool { return i%4 == 0 && i%3 != 0 }, "index"},
 	} {
 		p := &SearchParams{State: tt.state}
 		e, ok := s.pgStats.get(ctx, s.r, time.Now()).estimate(p, parseQuery(tt.q))

@@ -64,6 +64,15 @@ func (b *searchQuery) fromDoc(withDoc bool, doc string) string {
 	} else {
 		sb.WriteString(" FROM document_fts JOIN document_text_ids t ON t.id = document_fts.rowid" + doc + " WHERE document_fts MATCH " + b.match)
 	}
+	sb.WriteString(b.filters(cols))
+	return sb.String()
+}
+
+// filters is the conditions of the search's filters, each " AND ...", on
+// t.document_id, the document d and the columns cols ("t." or "d.") of
+// state, type and language.
+func (b *searchQuery) filters(cols string) string {
+	var sb strings.Builder
 	p := b.p
 	eq := func(col, v string) {
 		if v != "" {
@@ -294,14 +303,13 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	}
 	loose, phrase := q.looseTsquery()
 	for i, plan := range plans {
-		b := newSearchQuery(s, p, q, nil)
+		pp := p
 		if plan.docs != 0 {
 			// The filter's documents meet its condition.
-			b = newSearchQuery(s, p.without(e.col), q, nil)
+			pp = p.without(e.col)
 		}
-		b.args[0] = loose // b.match
-		query := "SELECT t.document_id" + b.from(false)
 		complete := i == len(plans)-1 // all texts: whatever it finds is all there is
+		var cond func(b *searchQuery) string
 		switch {
 		case plan.texts > 0:
 			var lo string
@@ -312,7 +320,7 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			if err != nil {
 				return nil, fmt.Errorf("window: the range of %d texts: %w", plan.texts, err)
 			}
-			query += " AND t.document_id >= " + b.arg(lo)
+			cond = func(b *searchQuery) string { return " AND t.document_id >= " + b.arg(lo) }
 		case plan.docs != 0:
 			limit := any(nil) // all of them
 			if plan.docs > 0 {
@@ -324,9 +332,10 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 				return nil, fmt.Errorf("window: the newest %d documents of %s %s: %w", plan.docs, e.col, e.val, err)
 			}
 			complete = plan.docs < 0 || len(ids) < plan.docs
-			query += " AND t.document_id = ANY(" + b.arg(ids) + "::text[])"
+			cond = func(b *searchQuery) string { return " AND t.document_id = ANY(" + b.arg(ids) + "::text[])" }
+		default:
+			cond = func(*searchQuery) string { return "" }
 		}
-		query += " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(SearchWindow)
 		// Only the walk reads the texts by their primary key; the other
 		// plans read the GIN index's matches as a bitmap. (Left on, index
 		// scans let the planner walk the range of a GIN plan testing each
@@ -336,9 +345,38 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 		if plan.kind == "walk" {
 			off = "enable_bitmapscan"
 		}
-		ids, err := pgWindowIDs(ctx, tx, query, b.args, off)
-		if err != nil {
-			return nil, fmt.Errorf("window: %w", err)
+		statement := func(pp *SearchParams, limit int) (string, []any) {
+			b := newSearchQuery(s, pp, q, nil)
+			b.args[0] = loose // b.match
+			return "SELECT t.document_id" + b.from(false) + cond(b) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(limit), b.args
+		}
+		var ids []string
+		if plan.kind != "walk" && pp.needsDocument(true) {
+			// Turned off, index scans would also turn off the index-only
+			// lookups of the matches' documents (documents_search_columns):
+			// a heap visit each, three times the time. So the matches in
+			// the range are read first, then their documents filtered.
+			query, args := statement(&SearchParams{}, pgJoinedMatchesMax+1)
+			matches, err := pgWindowIDs(ctx, tx, query, args, off)
+			if err != nil {
+				return nil, fmt.Errorf("window: %w", err)
+			}
+			if len(matches) <= pgJoinedMatchesMax {
+				b := &searchQuery{s: s, p: pp}
+				ids, err = pgWindowIDs(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches)+
+					"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.")+
+					" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "")
+				if err != nil {
+					return nil, fmt.Errorf("window: the matches' documents: %w", err)
+				}
+			}
+		}
+		if ids == nil {
+			query, args := statement(pp, SearchWindow)
+			var err error
+			if ids, err = pgWindowIDs(ctx, tx, query, args, off); err != nil {
+				return nil, fmt.Errorf("window: %w", err)
+			}
 		}
 		if len(ids) < SearchWindow && !complete {
 			continue
@@ -357,6 +395,11 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	}
 	panic("unreachable: the last plan is all texts")
 }
+
+// pgJoinedMatchesMax is how many matches of the words a window reads
+// before filtering their documents in a statement of their own; more are
+// joined to their documents in the statement that finds them.
+const pgJoinedMatchesMax = 50_000
 
 // pgWindowIDs runs a statement of the window that returns IDs, with the
 // plans of setting off (enable_indexscan or enable_bitmapscan) turned off

@@ -388,7 +388,7 @@ func (s *sqlStore) saveResults(ctx context.Context, tx execer, p *SetStateParams
 		}
 	}
 	if p.Text != nil {
-		if err := saveText(ctx, tx, p.ID, cleanText(p.Text.Text)); err != nil {
+		if err := s.saveText(ctx, tx, p.ID, cleanText(p.Text.Text)); err != nil {
 			return err
 		}
 	}

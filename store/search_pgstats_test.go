@@ -55,17 +55,23 @@ func TestPGSearchStatsRead(t *testing.T) {
 	require.Same(t, st, c.get(ctx, db, st.at.Add(time.Minute)))
 }
 
-// TestPGSearchStatsShare estimates the share of matches from the
-// statistics, and declines what it cannot estimate.
-func TestPGSearchStatsShare(t *testing.T) {
-	t.Parallel()
-	st := &pgSearchStats{
+// testPGStats returns statistics of a million texts, the least common
+// listed word in lexemeMin of them.
+func testPGStats(lexemeMin float64) *pgSearchStats {
+	return &pgSearchStats{
 		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05},
-		lexemeMin: 0.04,
+		lexemeMin: lexemeMin,
 		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
 		colMin:    map[string]float64{"state": 0.02},
 		texts:     1_000_000,
 	}
+}
+
+// TestPGSearchStatsShare estimates the share of matches from the
+// statistics, and declines what it cannot estimate.
+func TestPGSearchStatsShare(t *testing.T) {
+	t.Parallel()
+	st := testPGStats(0.04)
 	tests := []struct {
 		name  string
 		p     SearchParams
@@ -107,13 +113,7 @@ func TestPGSearchStatsShare(t *testing.T) {
 // rare one, and a filter's documents when the filter keeps few.
 func TestPGWindowPlan(t *testing.T) {
 	t.Parallel()
-	st := &pgSearchStats{
-		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05},
-		lexemeMin: 0.004,
-		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
-		colMin:    map[string]float64{"state": 0.02},
-		texts:     1_000_000,
-	}
+	st := testPGStats(0.004)
 	tests := []struct {
 		name string
 		p    SearchParams

@@ -122,8 +122,10 @@ type searchWindow struct {
 	cols []facetColumns
 	// full reports that the window was cut: older matches were left out.
 	full bool
-	// plan is, on PostgreSQL, how the window was read (pgWindowPlan.kind).
-	plan string
+	// plan is, on PostgreSQL, how the window was read (pgWindowPlan.kind),
+	// and tries how many plans were read for it.
+	plan  string
+	tries int
 }
 
 // facetColumns are the columns of a document that the facets count, but
@@ -308,7 +310,8 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			// The filter's documents meet its condition.
 			pp = p.without(e.col)
 		}
-		complete := i == len(plans)-1 // all texts: whatever it finds is all there is
+		// All texts: whatever it finds is all there is.
+		complete := plan.texts == 0 && plan.docs == 0
 		var cond func(b *searchQuery) string
 		switch {
 		case plan.texts > 0:
@@ -381,7 +384,7 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 		if len(ids) < SearchWindow && !complete {
 			continue
 		}
-		w := &searchWindow{ids: ids, full: len(ids) >= SearchWindow, plan: plan.kind}
+		w := &searchWindow{ids: ids, full: len(ids) >= SearchWindow, plan: plan.kind, tries: i + 1}
 		if phrase && len(ids) > 0 {
 			// The texts are found by key, in the window's order.
 			if w.ids, err = pgWindowIDs(ctx, tx, `

@@ -515,25 +515,6 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 		}
 		res.Windowed = w.full
 	}
-	// The facets need the window only: they are counted on another
-	// connection while the page is ranked and its snippets made.
-	var (
-		facets    *SearchFacets
-		facetsErr error
-		counted   chan struct{}
-	)
-	if p.Facets {
-		counted = make(chan struct{})
-		go func() {
-			defer close(counted)
-			if s.pg() {
-				facets, facetsErr = s.searchFacets(ctx, p, q, w.ids)
-			} else {
-				facets, facetsErr = s.sqliteFacets(ctx, w)
-			}
-		}()
-		defer func() { <-counted }()
-	}
 	hits, rids, err := s.searchHits(ctx, p, q, w, after, limit+1)
 	if err != nil {
 		return nil, err
@@ -548,11 +529,14 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	}
 	res.Hits = hits
 	if p.Facets {
-		<-counted
-		if facetsErr != nil {
-			return nil, facetsErr
+		if s.pg() {
+			res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
+		} else {
+			res.Facets, err = s.sqliteFacets(ctx, w)
 		}
-		res.Facets = facets
+		if err != nil {
+			return nil, err
+		}
 	}
 	return res, nil
 }

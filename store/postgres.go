@@ -52,10 +52,11 @@ func openPostgres(ctx context.Context, rawURL string) (Store, error) {
 		return fail(err)
 	}
 	return &sqlStore{
-		backend:    backendPostgres,
-		w:          db,
-		r:          db,
-		migrations: migrations,
+		backend:            backendPostgres,
+		pgJoinedMatchesMax: pgJoinedMatchesMax,
+		w:                  db,
+		r:                  db,
+		migrations:         migrations,
 		beginMigrate: func(ctx context.Context, tx *sql.Tx) error {
 			// Held until the transaction ends, so a migrator that crashes
 			// cannot leave it behind.

@@ -84,4 +84,21 @@ func TestPostgresWindowPlans(t *testing.T) {
 		require.Equal(t, tt.plan, w.plan, tt.q)
 		require.Equal(t, tt.tries, w.tries, tt.q)
 	}
+
+	// A joined window whose matches run past pgJoinedMatchesMax: the
+	// newest of them hold a window that passes the filter (3,500), or do
+	// not (100) and the matches are joined to their documents instead.
+	p := &SearchParams{State: StateReceived}
+	want := []string{}
+	for i := n; len(want) < SearchWindow; i-- {
+		if i%4 == 0 && i%3 != 0 {
+			want = append(want, fmt.Sprintf("%026d", i))
+		}
+	}
+	for _, max := range []int{3500, 100} {
+		s.pgJoinedMatchesMax = max
+		w, err := s.pgWindow(ctx, p, parseQuery("beta"))
+		require.NoError(t, err, max)
+		require.Equal(t, want, w.ids, max)
+	}
 }

@@ -254,10 +254,11 @@ var pgWindowSpans = []int{16, 128}
 // GIN index among the newest documents a filter keeps. A range or a set of
 // documents that turns out to hold less than a window (the estimate was
 // wrong) is read again, eight times wider, then the GIN index over all
-// texts answers. Without an estimate (a prefix, a tag or date filter, no
-// statistics yet) the GIN index is read within the ranges of
-// pgWindowSpans, then over all texts. Any range holding a full window holds
-// the most recent matches, since the range is the newest texts. work_mem
+// texts answers. Without an estimate (a tag, label, date or parent filter,
+// a word the index splits, no statistics yet) the GIN index is read within
+// the ranges of pgWindowSpans, then over all texts. Any range holding a
+// full window holds the most recent matches, since the range is the newest
+// texts. work_mem
 // lets the bitmap of a common word's matches stay exact, so no row's
 // tsvector is read again; JIT compiling, which the large cost estimates of
 // GIN scans trigger, costs more than these queries; and each statement is
@@ -358,20 +359,25 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			// Turned off, index scans would also turn off the index-only
 			// lookups of the matches' documents (documents_search_columns):
 			// a heap visit each, three times the time. So the matches in
-			// the range are read first, then their documents filtered.
-			query, args := statement(&SearchParams{}, pgJoinedMatchesMax+1)
+			// the range are read first, newest first, then their documents
+			// filtered. The newest pgJoinedMatchesMax matches answer when
+			// a window of them passes the filters; only when fewer do are
+			// the matches joined to their documents in one statement.
+			query, args := statement(&SearchParams{}, s.pgJoinedMatchesMax+1)
 			matches, err := pgWindowIDs(ctx, tx, query, args, off)
 			if err != nil {
 				return nil, fmt.Errorf("window: %w", err)
 			}
-			if len(matches) <= pgJoinedMatchesMax {
-				b := &searchQuery{s: s, p: pp}
-				ids, err = pgWindowIDs(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches)+
-					"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.")+
-					" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "")
-				if err != nil {
-					return nil, fmt.Errorf("window: the matches' documents: %w", err)
-				}
+			cut := len(matches) > s.pgJoinedMatchesMax
+			b := &searchQuery{s: s, p: pp}
+			ids, err = pgWindowIDs(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches[:min(len(matches), s.pgJoinedMatchesMax)])+
+				"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.")+
+				" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "")
+			if err != nil {
+				return nil, fmt.Errorf("window: the matches' documents: %w", err)
+			}
+			if cut && len(ids) < SearchWindow {
+				ids = nil
 			}
 		}
 		if ids == nil {
@@ -399,9 +405,9 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	panic("unreachable: the last plan is all texts")
 }
 
-// pgJoinedMatchesMax is how many matches of the words a window reads
-// before filtering their documents in a statement of their own; more are
-// joined to their documents in the statement that finds them.
+// pgJoinedMatchesMax is how many of the newest matches of the words a
+// window filtered by document columns reads before filtering their
+// documents in a statement of their own.
 const pgJoinedMatchesMax = 50_000
 
 // pgWindowIDs runs a statement of the window that returns IDs, with the

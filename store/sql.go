@@ -56,8 +56,11 @@ type sqlStore struct {
 	// pgStats are PostgreSQL's statistics the search estimates its window
 	// from (search_pgstats.go).
 	pgStats pgStatsCache
-	close   func() error
-	now     func() time.Time
+	// pgJoinedMatchesMax is pgJoinedMatchesMax, smaller in tests that
+	// make a window's matches run past it.
+	pgJoinedMatchesMax int
+	close              func() error
+	now                func() time.Time
 }
 
 const (

@@ -15,10 +15,11 @@ import "math"
 //     index reads every word's whole list, in proportion to the table; the
 //     visits are the matches in the range.
 //   - filter: the newest documents the filter on an indexed column (state or
-//     type) keeps, looked up by ID and ANDed with the GIN index's matches.
-//     For a filter that keeps few documents, the index plan would visit
-//     every match of the words among the many documents the filter
-//     rejects.
+//     type) keeps, ANDed with the GIN index's matches: a state's documents
+//     looked up by ID in the texts' primary key, a type's texts read as a
+//     range of their own index (the text's row holds its type). For a
+//     filter that keeps few documents, the index plan would visit every
+//     match of the words among the many documents the filter rejects.
 //
 // The costs below, in microseconds, were measured at a million documents
 // (EXPLAIN (ANALYZE, BUFFERS), 2026-12-06, docs/benchmarks.md); only their
@@ -101,8 +102,14 @@ func planPGWindow(e *pgEstimate, joined, joinedOthers bool) pgWindowPlan {
 		if joinedOthers {
 			visit += pgCostLookup
 		}
+		// A state's documents are looked up one by one; a type's texts
+		// are a range of an index, read for its start and then in full.
+		find := float64(pgCostLookup)
+		if e.col == "mime_type" {
+			find = 2 * pgCostRange
+		}
 		filter := pgWindowPlan{kind: "filter", docs: int(math.Ceil(docs)),
-			cost: postings + pgCostLookup*docs + visit*e.words*docs}
+			cost: postings + find*docs + visit*e.words*docs}
 		if docs > all*0.8 {
 			// Near all of them by the estimate: all of them, which
 			// holds every match whatever the estimate's error.

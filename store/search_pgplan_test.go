@@ -13,11 +13,11 @@ import (
 
 // Each of the window's plans (planPGWindow) reads the newest SearchWindow
 // matches, on a store past the first range of texts: the walk for a common
-// word, the GIN index for rarer ones, a filter's documents for a filter
-// that keeps few, and, when the estimate was wrong (words and filter that
-// never meet), the GIN index over all texts after the filter's documents;
-// a filter that keeps most documents is met by the matches' documents,
-// read after the matches.
+// word, the GIN index for rarer ones, a filter's documents (a state's by
+// ID, a type's as a range of its texts) for a filter that keeps few, and,
+// when the estimate was wrong (words and filter that never meet), the GIN
+// index over all texts after the filter's documents; a filter that keeps
+// most documents is met by the matches' documents, read after the matches.
 func TestPostgresWindowPlans(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -29,11 +29,14 @@ func TestPostgresWindowPlans(t *testing.T) {
 
 	// Every text says "alpha", one in four "beta", one in fifty "gamma",
 	// those numbered 1 modulo 3 "delta"; one document in three is done,
-	// never one saying "delta". IDs sort as they are numbered.
+	// never one saying "delta"; one in ten is a PDF, those numbered 0
+	// modulo 4 and 1 modulo 10 (none of them done) a message. IDs sort as
+	// they are numbered.
 	n := pgWindowSpans[0]*SearchWindow + 5000
 	for _, stmt := range []string{`
 		INSERT INTO documents (id, sha256, name, mime_type, size, state, source, blob_key, created_at, updated_at)
-		SELECT lpad(i::text, 26, '0'), encode(sha256(i::text::bytea), 'hex'), 'd' || i, 'text/plain', 1,
+		SELECT lpad(i::text, 26, '0'), encode(sha256(i::text::bytea), 'hex'), 'd' || i,
+			CASE WHEN i % 10 = 0 THEN 'application/pdf' WHEN i % 20 = 1 THEN 'message/rfc822' ELSE 'text/plain' END, 1,
 			CASE WHEN i % 3 = 0 THEN 'done' ELSE 'received' END, 'upload', 'k' || i, now(), now()
 		FROM generate_series(1, $1) i`, `
 		INSERT INTO document_text (document_id, text)
@@ -49,27 +52,35 @@ func TestPostgresWindowPlans(t *testing.T) {
 	for _, tt := range []struct {
 		q     string
 		state State
+		mime  string
 		match func(i int) bool
 		plan  string
 		// tries is how many plans are read: more than one only when the
 		// estimate was wrong.
 		tries int
 	}{
-		{"alpha", "", func(int) bool { return true }, "walk", 1},
-		{"beta", "", func(i int) bool { return i%4 == 0 }, "index", 1},
-		{"alpha beta", "", func(i int) bool { return i%4 == 0 }, "index", 1},
-		{"gamma", "", func(i int) bool { return i%50 == 0 }, "index", 1},
-		{"alph*", "", func(int) bool { return true }, "walk", 1},
-		{"gam*", "", func(i int) bool { return i%50 == 0 }, "index", 1},
-		{"alpha", StateDone, func(i int) bool { return i%3 == 0 }, "filter", 1},
-		{"beta", StateDone, func(i int) bool { return i%12 == 0 }, "filter", 1},
-		{"delta", StateDone, func(int) bool { return false }, "index", 2},
-		{"beta", StateReceived, func(i int) bool { return i%4 == 0 && i%3 != 0 }, "index", 1},
+		{"alpha", "", "", func(int) bool { return true }, "walk", 1},
+		{"beta", "", "", func(i int) bool { return i%4 == 0 }, "index", 1},
+		{"alpha beta", "", "", func(i int) bool { return i%4 == 0 }, "index", 1},
+		{"gamma", "", "", func(i int) bool { return i%50 == 0 }, "index", 1},
+		{"alph*", "", "", func(int) bool { return true }, "walk", 1},
+		{"gam*", "", "", func(i int) bool { return i%50 == 0 }, "index", 1},
+		{"alpha", StateDone, "", func(i int) bool { return i%3 == 0 }, "filter", 1},
+		{"beta", StateDone, "", func(i int) bool { return i%12 == 0 }, "filter", 1},
+		{"delta", StateDone, "", func(int) bool { return false }, "index", 2},
+		{"beta", StateReceived, "", func(i int) bool { return i%4 == 0 && i%3 != 0 }, "index", 1},
+		{"beta", "", "text/plain", func(i int) bool { return i%4 == 0 && i%10 != 0 }, "filter", 1},
+		{"alpha", "", "application/pdf", func(i int) bool { return i%10 == 0 }, "filter", 1},
+		{"beta", "", "application/pdf", func(i int) bool { return i%20 == 0 }, "filter", 1},
+		{"alpha", "", "message/rfc822", func(i int) bool { return i%20 == 1 }, "filter", 1},
+		{"beta", "", "message/rfc822", func(int) bool { return false }, "filter", 1},
+		{"gamma", StateDone, "application/pdf", func(i int) bool { return i%150 == 0 }, "filter", 1},
+		{"alpha", StateReceived, "application/pdf", func(i int) bool { return i%10 == 0 && i%3 != 0 }, "filter", 1},
 	} {
-		p := &SearchParams{State: tt.state}
+		p := &SearchParams{State: tt.state, MIMEType: tt.mime}
 		e, ok := s.pgStats.get(ctx, s.r, time.Now()).estimate(p, parseQuery(tt.q))
 		require.True(t, ok, tt.q)
-		t.Logf("%s (state %q): estimated share %.3f, %+v", tt.q, tt.state, e.share(),
+		t.Logf("%s (state %q, type %q): estimated share %.3f, %+v", tt.q, tt.state, tt.mime, e.share(),
 			planPGWindow(e, p.needsDocument(true), p.without(e.col).needsDocument(true)))
 		w, err := s.pgWindow(ctx, p, parseQuery(tt.q))
 		require.NoError(t, err, tt.q)

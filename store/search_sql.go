@@ -54,24 +54,22 @@ func (b *searchQuery) fromDoc(withDoc bool, doc string) string {
 		doc = ""
 	}
 	// On SQLite the filters most searches use are read from the match's
-	// row (migration 0012), which the walk of the matches reads anyway.
-	cols := "t."
-	if b.s.pg() {
-		cols = "d."
-	}
+	// row (migration 0012), which the walk of the matches reads anyway; on
+	// PostgreSQL the type only (migration 0010).
 	if b.s.pg() {
 		sb.WriteString(" FROM document_text t" + doc + ", to_tsquery('simple', " + b.match + ") q WHERE t.tsv @@ q")
+		sb.WriteString(b.filters("d.", "t."))
 	} else {
 		sb.WriteString(" FROM document_fts JOIN document_text_ids t ON t.id = document_fts.rowid" + doc + " WHERE document_fts MATCH " + b.match)
+		sb.WriteString(b.filters("t.", "t."))
 	}
-	sb.WriteString(b.filters(cols))
 	return sb.String()
 }
 
 // filters is the conditions of the search's filters, each " AND ...", on
-// t.document_id, the document d and the columns cols ("t." or "d.") of
-// state, type and language.
-func (b *searchQuery) filters(cols string) string {
+// t.document_id, the document d, the columns cols ("t." or "d.") of state
+// and language, and typeCols' mime_type.
+func (b *searchQuery) filters(cols, typeCols string) string {
 	var sb strings.Builder
 	p := b.p
 	eq := func(col, v string) {
@@ -80,7 +78,7 @@ func (b *searchQuery) filters(cols string) string {
 		}
 	}
 	eq(cols+"state", string(p.State))
-	eq(cols+"mime_type", p.MIMEType)
+	eq(typeCols+"mime_type", p.MIMEType)
 	eq(cols+"language", p.Language)
 	eq("d.parent_id", p.ParentID)
 	for _, r := range []struct {
@@ -307,25 +305,35 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 	loose, phrase := q.looseTsquery()
 	for i, plan := range plans {
 		pp := p
-		if plan.docs != 0 {
-			// The filter's documents meet its condition.
-			pp = p.without(e.col)
-		}
 		// All texts: whatever it finds is all there is.
 		complete := plan.texts == 0 && plan.docs == 0
 		var cond func(b *searchQuery) string
 		switch {
-		case plan.texts > 0:
+		case plan.texts > 0 || (plan.docs > 0 && e.col == "mime_type"):
+			// The newest texts, or the newest of the type's texts, whose
+			// row holds it (document_text_mime_type_id).
+			n, where, args := plan.texts, "", []any{plan.texts}
+			if plan.docs > 0 {
+				n, where, args = plan.docs, "WHERE mime_type = $2 ", []any{plan.docs, e.val}
+			}
 			var lo string
-			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text ORDER BY document_id DESC OFFSET $1 LIMIT 1", plan.texts).Scan(&lo)
+			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text "+where+"ORDER BY document_id DESC OFFSET $1 LIMIT 1", args...).Scan(&lo)
 			if errors.Is(err, sql.ErrNoRows) {
-				continue // fewer texts than the range: all of them
+				if plan.texts > 0 {
+					continue // fewer texts than the range: all of them
+				}
+				complete, cond = true, func(*searchQuery) string { return "" }
+				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("window: the range of %d texts: %w", plan.texts, err)
+				return nil, fmt.Errorf("window: the range of %d texts %s: %w", n, where, err)
 			}
 			cond = func(b *searchQuery) string { return " AND t.document_id >= " + b.arg(lo) }
+		case plan.docs < 0 && e.col == "mime_type":
+			complete, cond = true, func(*searchQuery) string { return "" }
 		case plan.docs != 0:
+			// The filter's documents meet its condition.
+			pp = p.without(e.col)
 			limit := any(nil) // all of them
 			if plan.docs > 0 {
 				limit = plan.docs
@@ -363,7 +371,7 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			// filtered. The newest pgJoinedMatchesMax matches answer when
 			// a window of them passes the filters; only when fewer do are
 			// the matches joined to their documents in one statement.
-			query, args := statement(&SearchParams{}, s.pgJoinedMatchesMax+1)
+			query, args := statement(&SearchParams{MIMEType: pp.MIMEType}, s.pgJoinedMatchesMax+1)
 			matches, err := pgWindowIDs(ctx, tx, query, args, off)
 			if err != nil {
 				return nil, fmt.Errorf("window: %w", err)
@@ -371,7 +379,7 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			cut := len(matches) > s.pgJoinedMatchesMax
 			b := &searchQuery{s: s, p: pp}
 			ids, err = pgWindowIDs(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches[:min(len(matches), s.pgJoinedMatchesMax)])+
-				"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.")+
+				"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.", "d.")+
 				" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "")
 			if err != nil {
 				return nil, fmt.Errorf("window: the matches' documents: %w", err)
@@ -456,9 +464,10 @@ func (p *SearchParams) without(col string) *SearchParams {
 
 // needsDocument reports whether p keeps only some documents by fields the
 // search then reads from each match's document: on SQLite, the state, type
-// and language are read from the match's row instead.
+// and language are read from the match's row instead, on PostgreSQL the
+// type.
 func (p *SearchParams) needsDocument(pg bool) bool {
-	return (pg && (p.State != "" || p.MIMEType != "" || p.Language != "")) || p.ParentID != "" ||
+	return (pg && (p.State != "" || p.Language != "")) || p.ParentID != "" ||
 		!p.CreatedFrom.IsZero() || !p.CreatedBefore.IsZero() || !p.UpdatedFrom.IsZero() || !p.UpdatedBefore.IsZero()
 }
 

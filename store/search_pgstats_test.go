@@ -59,7 +59,7 @@ func TestPGSearchStatsRead(t *testing.T) {
 // listed word in lexemeMin of them.
 func testPGStats(lexemeMin float64) *pgSearchStats {
 	return &pgSearchStats{
-		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05},
+		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05, "paramount": 0.007},
 		lexemeMin: lexemeMin,
 		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
 		colMin:    map[string]float64{"state": 0.02},
@@ -125,6 +125,9 @@ func TestPGWindowPlan(t *testing.T) {
 		{"CommonWord", SearchParams{}, "the", "walk", 6667},
 		{"RarerWord", SearchParams{}, "report", "index", 30000},
 		{"RareWord", SearchParams{}, "zeppelin", "index", 0},
+		// A range of 430,000 texts costs more to find and read than
+		// visiting the word's 7,000 matches in all of them.
+		{"ScarceWord", SearchParams{}, "paramount", "index", 0},
 		{"FilterKeepsMost", SearchParams{State: StateDone}, "report", "index", 33334},
 		{"FilterKeepsFew", SearchParams{State: StateFailed}, "the", "filter", 3334},
 		{"FilterKeepsFewAllOfThem", SearchParams{State: StateFailed}, "annual", "filter", -1},

@@ -54,44 +54,68 @@ func TestPostgresWindowPlans(t *testing.T) {
 		state State
 		mime  string
 		match func(i int) bool
-		plan  string
+		// phrase, for a phrase, keeps the window's texts holding it: the
+		// window is that of the phrase's words (match).
+		phrase func(i int) bool
+		plan   string
 		// tries is how many plans are read: more than one only when the
 		// estimate was wrong.
 		tries int
 	}{
-		{"alpha", "", "", func(int) bool { return true }, "walk", 1},
-		{"beta", "", "", func(i int) bool { return i%4 == 0 }, "index", 1},
-		{"alpha beta", "", "", func(i int) bool { return i%4 == 0 }, "index", 1},
-		{"gamma", "", "", func(i int) bool { return i%50 == 0 }, "index", 1},
-		{"alph*", "", "", func(int) bool { return true }, "walk", 1},
-		{"gam*", "", "", func(i int) bool { return i%50 == 0 }, "index", 1},
-		{"alpha", StateDone, "", func(i int) bool { return i%3 == 0 }, "filter", 1},
-		{"beta", StateDone, "", func(i int) bool { return i%12 == 0 }, "filter", 1},
-		{"delta", StateDone, "", func(int) bool { return false }, "index", 2},
-		{"beta", StateReceived, "", func(i int) bool { return i%4 == 0 && i%3 != 0 }, "index", 1},
-		{"beta", "", "text/plain", func(i int) bool { return i%4 == 0 && i%10 != 0 }, "filter", 1},
-		{"alpha", "", "application/pdf", func(i int) bool { return i%10 == 0 }, "filter", 1},
-		{"beta", "", "application/pdf", func(i int) bool { return i%20 == 0 }, "filter", 1},
-		{"alpha", "", "message/rfc822", func(i int) bool { return i%20 == 1 }, "filter", 1},
-		{"beta", "", "message/rfc822", func(int) bool { return false }, "filter", 1},
-		{"gamma", StateDone, "application/pdf", func(i int) bool { return i%150 == 0 }, "filter", 1},
-		{"alpha", StateReceived, "application/pdf", func(i int) bool { return i%10 == 0 && i%3 != 0 }, "filter", 1},
+		{"alpha", "", "", func(int) bool { return true }, nil, "walk", 1},
+		{"beta", "", "", func(i int) bool { return i%4 == 0 }, nil, "index", 1},
+		{"alpha beta", "", "", func(i int) bool { return i%4 == 0 }, nil, "index", 1},
+		{`"alpha beta"`, "", "", func(i int) bool { return i%4 == 0 }, nil, "index", 1},
+		{`"alpha delta"`, "", "", func(i int) bool { return i%3 == 1 }, func(i int) bool { return i%4 != 0 && i%50 != 0 }, "index", 1},
+		{"gamma", "", "", func(i int) bool { return i%50 == 0 }, nil, "index", 1},
+		{"alph*", "", "", func(int) bool { return true }, nil, "walk", 1},
+		{"gam*", "", "", func(i int) bool { return i%50 == 0 }, nil, "index", 1},
+		{"alpha", StateDone, "", func(i int) bool { return i%3 == 0 }, nil, "filter", 1},
+		{"beta", StateDone, "", func(i int) bool { return i%12 == 0 }, nil, "filter", 1},
+		{"delta", StateDone, "", func(int) bool { return false }, nil, "index", 2},
+		{"beta", StateReceived, "", func(i int) bool { return i%4 == 0 && i%3 != 0 }, nil, "index", 1},
+		{"beta", "", "text/plain", func(i int) bool { return i%4 == 0 && i%10 != 0 }, nil, "filter", 1},
+		{"alpha", "", "application/pdf", func(i int) bool { return i%10 == 0 }, nil, "filter", 1},
+		{"beta", "", "application/pdf", func(i int) bool { return i%20 == 0 }, nil, "filter", 1},
+		{"alpha", "", "message/rfc822", func(i int) bool { return i%20 == 1 }, nil, "filter", 1},
+		{"beta", "", "message/rfc822", func(int) bool { return false }, nil, "filter", 1},
+		{"gamma", StateDone, "application/pdf", func(i int) bool { return i%150 == 0 }, nil, "filter", 1},
+		{"alpha", StateReceived, "application/pdf", func(i int) bool { return i%10 == 0 && i%3 != 0 }, nil, "filter", 1},
 	} {
 		p := &SearchParams{State: tt.state, MIMEType: tt.mime}
 		e, ok := s.pgStats.get(ctx, s.r, time.Now()).estimate(p, parseQuery(tt.q))
 		require.True(t, ok, tt.q)
 		t.Logf("%s (state %q, type %q): estimated share %.3f, %+v", tt.q, tt.state, tt.mime, e.share(),
 			planPGWindow(e, p.needsDocument(true), p.without(e.col).needsDocument(true)))
-		w, err := s.pgWindow(ctx, p, parseQuery(tt.q))
+		w, err := s.pgWindow(ctx, p, parseQuery(tt.q), true)
 		require.NoError(t, err, tt.q)
-		want := []string{}
-		for i := n; i > 0 && len(want) < SearchWindow; i-- {
+		// Each plan scores the window as ranking each text alone does.
+		rows, err := s.r.QueryContext(ctx, `SELECT document_id, ts_rank_cd(tsv, to_tsquery('simple', $1), 1)::float8
+			FROM document_text WHERE document_id = ANY($2::text[])`, parseQuery(tt.q).tsquery(), w.ids)
+		require.NoError(t, err)
+		scores := map[string]float64{}
+		for rows.Next() {
+			var id string
+			var score float64
+			require.NoError(t, rows.Scan(&id, &score))
+			scores[id] = score
+		}
+		require.NoError(t, rows.Err())
+		require.Len(t, w.scores, len(w.ids), tt.q)
+		for i, id := range w.ids {
+			require.Equal(t, scores[id], w.scores[i], "%s: %s", tt.q, id)
+		}
+		want, matched := []string{}, 0
+		for i := n; i > 0 && matched < SearchWindow; i-- {
 			if tt.match(i) {
-				want = append(want, fmt.Sprintf("%026d", i))
+				matched++
+				if tt.phrase == nil || tt.phrase(i) {
+					want = append(want, fmt.Sprintf("%026d", i))
+				}
 			}
 		}
 		require.Equal(t, want, w.ids, tt.q)
-		require.Equal(t, len(want) >= SearchWindow, w.full, tt.q)
+		require.Equal(t, matched >= SearchWindow, w.full, tt.q)
 		require.Equal(t, tt.plan, w.plan, tt.q)
 		require.Equal(t, tt.tries, w.tries, tt.q)
 	}
@@ -108,8 +132,9 @@ func TestPostgresWindowPlans(t *testing.T) {
 	}
 	for _, max := range []int{3500, 100} {
 		s.pgJoinedMatchesMax = max
-		w, err := s.pgWindow(ctx, p, parseQuery("beta"))
+		w, err := s.pgWindow(ctx, p, parseQuery("beta"), false)
 		require.NoError(t, err, max)
 		require.Equal(t, want, w.ids, max)
+		require.Nil(t, w.scores, max)
 	}
 }

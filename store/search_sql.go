@@ -270,7 +270,12 @@ var pgWindowSpans = []int{16, 128}
 // index answers exactly; the phrase is tested on the window's texts only.
 // The window is then full when the looser query's was: the phrase's matches
 // are those among the newest SearchWindow texts holding its words.
-func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (*searchWindow, error) {
+//
+// A ranked window is scored (ts_rank_cd) by the statement that reads it,
+// where each text's row is at hand, rather than by a statement of its own
+// that would look every text up again by ID: the phrase's test, or for a
+// window filtered by document columns a last statement, scores it.
+func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, ranked bool) (*searchWindow, error) {
 	// The statistics are read before the window's transaction takes a
 	// connection: never through the pool while holding one (see pgConn),
 	// and a failure to read them, which only loses the shortcut, cannot
@@ -338,8 +343,8 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			if plan.docs > 0 {
 				limit = plan.docs
 			}
-			ids, err := pgWindowIDs(ctx, tx, "SELECT id FROM documents WHERE "+e.col+" = $1 ORDER BY id DESC LIMIT $2",
-				[]any{e.val, limit}, "")
+			ids, _, err := pgWindowRows(ctx, tx, "SELECT id FROM documents WHERE "+e.col+" = $1 ORDER BY id DESC LIMIT $2",
+				[]any{e.val, limit}, "", false)
 			if err != nil {
 				return nil, fmt.Errorf("window: the newest %d documents of %s %s: %w", plan.docs, e.col, e.val, err)
 			}
@@ -357,12 +362,20 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 		if plan.kind == "walk" {
 			off = "enable_bitmapscan"
 		}
-		statement := func(pp *SearchParams, limit int) (string, []any) {
+		statement := func(pp *SearchParams, limit int, scored bool) (string, []any) {
 			b := newSearchQuery(s, pp, q, nil)
 			b.args[0] = loose // b.match
-			return "SELECT t.document_id" + b.from(false) + cond(b) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(limit), b.args
+			query := "SELECT t.document_id" + b.from(false) + cond(b) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(limit)
+			if scored {
+				query = "SELECT w.document_id, ts_rank_cd(w.tsv, to_tsquery('simple', " + b.arg(q.tsquery()) + "), 1)::float8 FROM (" +
+					strings.Replace(query, "SELECT t.document_id", "SELECT t.document_id, t.tsv", 1) + ") w ORDER BY w.document_id DESC"
+			}
+			return query, b.args
 		}
-		var ids []string
+		var (
+			ids    []string
+			scores []float64
+		)
 		if plan.kind != "walk" && pp.needsDocument(true) {
 			// Turned off, index scans would also turn off the index-only
 			// lookups of the matches' documents (documents_search_columns):
@@ -371,16 +384,16 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			// filtered. The newest pgJoinedMatchesMax matches answer when
 			// a window of them passes the filters; only when fewer do are
 			// the matches joined to their documents in one statement.
-			query, args := statement(&SearchParams{MIMEType: pp.MIMEType}, s.pgJoinedMatchesMax+1)
-			matches, err := pgWindowIDs(ctx, tx, query, args, off)
+			query, args := statement(&SearchParams{MIMEType: pp.MIMEType}, s.pgJoinedMatchesMax+1, false)
+			matches, _, err := pgWindowRows(ctx, tx, query, args, off, false)
 			if err != nil {
 				return nil, fmt.Errorf("window: %w", err)
 			}
 			cut := len(matches) > s.pgJoinedMatchesMax
 			b := &searchQuery{s: s, p: pp}
-			ids, err = pgWindowIDs(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches[:min(len(matches), s.pgJoinedMatchesMax)])+
+			ids, _, err = pgWindowRows(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches[:min(len(matches), s.pgJoinedMatchesMax)])+
 				"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.", "d.")+
-				" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "")
+				" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "", false)
 			if err != nil {
 				return nil, fmt.Errorf("window: the matches' documents: %w", err)
 			}
@@ -389,23 +402,31 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 			}
 		}
 		if ids == nil {
-			query, args := statement(pp, SearchWindow)
+			query, args := statement(pp, SearchWindow, ranked && !phrase)
 			var err error
-			if ids, err = pgWindowIDs(ctx, tx, query, args, off); err != nil {
+			if ids, scores, err = pgWindowRows(ctx, tx, query, args, off, ranked && !phrase); err != nil {
 				return nil, fmt.Errorf("window: %w", err)
 			}
 		}
 		if len(ids) < SearchWindow && !complete {
 			continue
 		}
-		w := &searchWindow{ids: ids, full: len(ids) >= SearchWindow, plan: plan.kind, tries: i + 1}
-		if phrase && len(ids) > 0 {
-			// The texts are found by key, in the window's order.
-			if w.ids, err = pgWindowIDs(ctx, tx, `
-				SELECT w.id FROM unnest($1::text[]) WITH ORDINALITY w(id, n)
-				JOIN document_text t ON t.document_id = w.id
-				WHERE t.tsv @@ to_tsquery('simple', $2) ORDER BY w.n`, []any{ids, q.tsquery()}, ""); err != nil {
-				return nil, fmt.Errorf("window: the phrases: %w", err)
+		w := &searchWindow{ids: ids, scores: scores, full: len(ids) >= SearchWindow, plan: plan.kind, tries: i + 1}
+		if len(ids) > 0 && (phrase || (ranked && scores == nil)) {
+			// The texts are found by key, in the window's order, each
+			// tested for the phrases and scored.
+			query := "SELECT w.id"
+			if ranked {
+				// Normalisation 1 divides by 1 + log(length), so a long
+				// text does not win by length alone.
+				query += ", ts_rank_cd(t.tsv, q, 1)::float8"
+			}
+			query += " FROM unnest($1::text[]) WITH ORDINALITY w(id, n) JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', $2) q"
+			if phrase {
+				query += " WHERE t.tsv @@ q"
+			}
+			if w.ids, w.scores, err = pgWindowRows(ctx, tx, query+" ORDER BY w.n", []any{ids, q.tsquery()}, "", ranked); err != nil {
+				return nil, fmt.Errorf("window: the texts' phrases and scores: %w", err)
 			}
 		}
 		return w, nil
@@ -418,36 +439,47 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery) (
 // documents in a statement of their own.
 const pgJoinedMatchesMax = 50_000
 
-// pgWindowIDs runs a statement of the window that returns IDs, with the
-// plans of setting off (enable_indexscan or enable_bitmapscan) turned off
-// for it, unless off is empty.
-func pgWindowIDs(ctx context.Context, tx *sql.Tx, query string, args []any, off string) ([]string, error) {
+// pgWindowRows runs a statement of the window that returns IDs, and their
+// scores when scored, with the plans of setting off (enable_indexscan or
+// enable_bitmapscan) turned off for it, unless off is empty.
+func pgWindowRows(ctx context.Context, tx *sql.Tx, query string, args []any, off string, scored bool) (ids []string, scores []float64, err error) {
 	if off != "" {
 		if _, err := tx.ExecContext(ctx, "SET LOCAL "+off+" = off"); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids := []string{}
+	ids = []string{}
+	if scored {
+		scores = []float64{}
+	}
 	for rows.Next() {
 		var id string
-		if err := rows.Scan(&id); err != nil {
+		var score float64
+		dest := []any{&id}
+		if scored {
+			dest = append(dest, &score)
+		}
+		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
-			return nil, err
+			return nil, nil, err
 		}
 		ids = append(ids, id)
+		if scored {
+			scores = append(scores, score)
+		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if off != "" {
 		_, err = tx.ExecContext(ctx, "SET LOCAL "+off+" = on")
 	}
-	return ids, err
+	return ids, scores, err
 }
 
 // without returns p without its filter on col (state or mime_type).
@@ -521,7 +553,7 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 	var w *searchWindow
 	if p.sort() == SortRelevance || p.Facets {
 		if s.pg() {
-			w, err = s.pgWindow(ctx, p, q)
+			w, err = s.pgWindow(ctx, p, q, p.sort() == SortRelevance)
 		} else {
 			w, err = s.sqliteWindow(ctx, p, q, p.sort() == SortRelevance)
 		}
@@ -560,49 +592,24 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 // their snippets, and on SQLite the rows of their texts in the index. By
 // relevance, the hits are the window's (w).
 func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery, w *searchWindow, after *searchCursor, limit int) (hits []SearchHit, rids []int64, err error) {
-	if p.sort() == SortRelevance && !s.pg() {
-		return s.sqliteRankedHits(ctx, w, after, limit)
+	if p.sort() == SortRelevance {
+		return s.rankedHits(ctx, w, after, limit)
 	}
-	var ids []string
-	if w != nil {
-		ids = w.ids
+	// By date: IDs are ULIDs, which sort by creation time.
+	b := newSearchQuery(s, p, q, nil)
+	op, dir := "<", "DESC"
+	if p.sort() == SortOldest {
+		op, dir = ">", "ASC"
 	}
-	b := newSearchQuery(s, p, q, ids)
-	var query string
-	switch sort := p.sort(); {
-	case sort == SortRelevance:
-		// The window is ranked and cut to the page before the page's
-		// documents are read: reading a window's documents would read
-		// thousands of wide rows for a page of them. ts_rank_cd reads
-		// each match's tsvector: only the window's. Normalisation 1
-		// divides by 1 + log(length), so a long text does not win by
-		// length alone.
-		page := `SELECT id, score FROM (
-				SELECT w.id, ts_rank_cd(t.tsv, q, 1)::float8 AS score
-				FROM (` + b.window() + `) w
-				JOIN document_text t ON t.document_id = w.id, to_tsquery('simple', ` + b.match + `) q
-			) r`
-		if after != nil {
-			page += " WHERE (r.score < " + b.arg(after.score) + " OR (r.score = " + b.arg(after.score) + " AND r.id < " + b.arg(after.id) + "))"
-		}
-		page += " ORDER BY r.score DESC, r.id DESC LIMIT " + b.arg(limit)
-		query = `SELECT ` + docCols("d") + `, p.score, 0 FROM (` + page + `) p JOIN documents d ON d.id = p.id ORDER BY p.score DESC, p.id DESC`
-	default:
-		// By date: IDs are ULIDs, which sort by creation time.
-		op, dir := "<", "DESC"
-		if sort == SortOldest {
-			op, dir = ">", "ASC"
-		}
-		rid := "0"
-		if !s.pg() {
-			rid = "t.id"
-		}
-		query = "SELECT " + docCols("d") + ", 0, " + rid + b.from(true)
-		if after != nil {
-			query += " AND d.id " + op + " " + b.arg(after.id)
-		}
-		query += " ORDER BY d.id " + dir + " LIMIT " + b.arg(limit)
+	rid := "0"
+	if !s.pg() {
+		rid = "t.id"
 	}
+	query := "SELECT " + docCols("d") + ", 0, " + rid + b.from(true)
+	if after != nil {
+		query += " AND d.id " + op + " " + b.arg(after.id)
+	}
+	query += " ORDER BY d.id " + dir + " LIMIT " + b.arg(limit)
 	rows, err := s.r.QueryContext(ctx, query, b.args...)
 	if err != nil {
 		return nil, nil, err
@@ -624,9 +631,10 @@ func (s *sqlStore) searchHits(ctx context.Context, p *SearchParams, q textQuery,
 	return hits, rids, rows.Err()
 }
 
-// sqliteRankedHits pages through the window by relevance, which
-// sqliteWindow scored, and reads the page's documents only.
-func (s *sqlStore) sqliteRankedHits(ctx context.Context, w *searchWindow, after *searchCursor, limit int) ([]SearchHit, []int64, error) {
+// rankedHits pages through the window by relevance, which the window's
+// reading scored, and reads the page's documents only: reading a window's
+// documents would read thousands of wide rows for a page of them.
+func (s *sqlStore) rankedHits(ctx context.Context, w *searchWindow, after *searchCursor, limit int) ([]SearchHit, []int64, error) {
 	type match struct {
 		id    string
 		rid   int64
@@ -634,7 +642,10 @@ func (s *sqlStore) sqliteRankedHits(ctx context.Context, w *searchWindow, after 
 	}
 	var ms []match
 	for i, id := range w.ids {
-		m := match{id, w.rids[i], w.scores[i]}
+		m := match{id: id, score: w.scores[i]}
+		if w.rids != nil {
+			m.rid = w.rids[i]
+		}
 		if after == nil || m.score < after.score || (m.score == after.score && m.id < after.id) {
 			ms = append(ms, m)
 		}

@@ -290,7 +290,10 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, r
 		} else if plan.docs > 0 && float64(plan.docs)*8 < e.colShare*e.texts {
 			plans = append(plans, pgWindowPlan{kind: plan.kind, docs: plan.docs * 8})
 		}
-		plans = append(plans, pgWindowPlan{kind: "index"})
+		if plan.texts > 0 || plan.docs > 0 {
+			// Not already all of them: what the plan finds may be short.
+			plans = append(plans, pgWindowPlan{kind: "index"})
+		}
 	} else {
 		for _, span := range pgWindowSpans {
 			plans = append(plans, pgWindowPlan{kind: "index", texts: span * SearchWindow})
@@ -317,9 +320,9 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, r
 		case plan.texts > 0 || (plan.docs > 0 && e.col == "mime_type"):
 			// The newest texts, or the newest of the type's texts, whose
 			// row holds it (document_text_mime_type_id).
-			n, where, args := plan.texts, "", []any{plan.texts}
+			n, of, where, args := plan.texts, "texts", "", []any{plan.texts}
 			if plan.docs > 0 {
-				n, where, args = plan.docs, "WHERE mime_type = $2 ", []any{plan.docs, e.val}
+				n, of, where, args = plan.docs, "texts of type "+e.val, "WHERE mime_type = $2 ", []any{plan.docs, e.val}
 			}
 			var lo string
 			err := tx.QueryRowContext(ctx, "SELECT document_id FROM document_text "+where+"ORDER BY document_id DESC OFFSET $1 LIMIT 1", args...).Scan(&lo)
@@ -331,7 +334,7 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, r
 				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("window: the range of %d texts %s: %w", n, where, err)
+				return nil, fmt.Errorf("window: the range of %d %s: %w", n, of, err)
 			}
 			cond = func(b *searchQuery) string { return " AND t.document_id >= " + b.arg(lo) }
 		case plan.docs < 0 && e.col == "mime_type":

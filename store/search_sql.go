@@ -368,10 +368,16 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, r
 		statement := func(pp *SearchParams, limit int, scored bool) (string, []any) {
 			b := newSearchQuery(s, pp, q, nil)
 			b.args[0] = loose // b.match
-			query := "SELECT t.document_id" + b.from(false) + cond(b) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(limit)
+			cols := "t.document_id"
 			if scored {
+				cols += ", t.tsv"
+			}
+			query := "SELECT " + cols + b.from(false) + cond(b) + " ORDER BY t.document_id DESC LIMIT " + fmt.Sprint(limit)
+			if scored {
+				// Scored once the window is cut, each text's tsvector
+				// passed on from the row that was read.
 				query = "SELECT w.document_id, ts_rank_cd(w.tsv, to_tsquery('simple', " + b.arg(q.tsquery()) + "), 1)::float8 FROM (" +
-					strings.Replace(query, "SELECT t.document_id", "SELECT t.document_id, t.tsv", 1) + ") w ORDER BY w.document_id DESC"
+					query + ") w ORDER BY w.document_id DESC"
 			}
 			return query, b.args
 		}

@@ -399,7 +399,8 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, r
 				return nil, fmt.Errorf("window: %w", err)
 			}
 			cut := len(matches) > s.pgJoinedMatchesMax
-			b := &searchQuery{s: s, p: pp}
+			// The matches are of the type already.
+			b := &searchQuery{s: s, p: pp.without("mime_type")}
 			ids, _, err = pgWindowRows(ctx, tx, "SELECT t.document_id FROM unnest("+b.arg(matches[:min(len(matches), s.pgJoinedMatchesMax)])+
 				"::text[]) AS t(document_id) JOIN documents d ON d.id = t.document_id WHERE true"+b.filters("d.", "d.")+
 				" ORDER BY t.document_id DESC LIMIT "+fmt.Sprint(SearchWindow), b.args, "", false)

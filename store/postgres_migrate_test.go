@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,13 +21,7 @@ func TestPostgresTextTypeMigrated(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	s := st.(*sqlStore)
 	all := s.migrations
-	s.migrations = migrationsBefore(t, all, 10)
-	require.NoError(t, s.Migrate(ctx))
-
-	var ids []string
-	for i, mime := range []string{"application/pdf", "text/plain", "text/plain"} {
-		ids = append(ids, addTestText(t, s, strconv.Itoa(i), mime, "ledger "+strconv.Itoa(i)))
-	}
+	ids := ledgersBefore(t, s, 10)
 	s.migrations = all
 	require.NoError(t, s.Migrate(ctx))
 	ids = append(ids, addTestText(t, s, "3", "application/pdf", "ledger 3"))

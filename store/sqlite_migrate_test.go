@@ -22,13 +22,7 @@ func TestSQLiteSearchColumnsMigrated(t *testing.T) {
 	ctx := context.Background()
 	s := openTestSQLite(t)
 	all := s.migrations
-	s.migrations = migrationsBefore(t, all, 12)
-	require.NoError(t, s.Migrate(ctx))
-
-	var ids []string
-	for i, mime := range []string{"application/pdf", "text/plain", "text/plain"} {
-		ids = append(ids, addTestText(t, s, strconv.Itoa(i), mime, "ledger "+strconv.Itoa(i)))
-	}
+	ids := ledgersBefore(t, s, 12)
 	require.NoError(t, s.SaveAnalysis(ctx, &SaveAnalysisParams{DocumentID: ids[1], ModelVersion: "lang@1", Language: "de"}))
 	_, err := s.SetState(ctx, &SetStateParams{ID: ids[2], From: []State{StateReceived}, To: StateExtracting})
 	require.NoError(t, err)
@@ -54,6 +48,20 @@ func TestSQLiteSearchColumnsMigrated(t *testing.T) {
 		require.Len(t, res.Hits, 1, "%+v", tt.p)
 		require.Equal(t, tt.want, res.Hits[0].Document.ID, "%+v", tt.p)
 	}
+}
+
+// ledgersBefore migrates s to the version before version and stores three
+// texts saying "ledger": a PDF and two plain texts. It returns their
+// documents' IDs; s.migrations is left holding the older migrations only.
+func ledgersBefore(t *testing.T, s *sqlStore, version int) []string {
+	t.Helper()
+	s.migrations = migrationsBefore(t, s.migrations, version)
+	require.NoError(t, s.Migrate(context.Background()))
+	var ids []string
+	for i, mime := range []string{"application/pdf", "text/plain", "text/plain"} {
+		ids = append(ids, addTestText(t, s, strconv.Itoa(i), mime, "ledger "+strconv.Itoa(i)))
+	}
+	return ids
 }
 
 // migrationsBefore returns the migrations of fsys older than version.

@@ -207,14 +207,14 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Resul
 	}
 
 	tok := a.tokenizer(lang)
-	toks := tok.Tokens(text)
-	ents := entities(text, toks)
+	words := tok.split(text)
+	ents := entities(text, words)
 	ents = ents[:min(len(ents), a.cfg.MaxEntities)]
 	res := &Result{ModelVersion: TextModelVersion, Entities: ents}
-	for _, k := range Keywords(toks, a.cfg.Keywords) {
+	for _, k := range keywords(words, a.cfg.Keywords) {
 		res.Entities = append(res.Entities, Entity{Kind: EntityKeyword, Value: k.Text, Confidence: clamp01(k.Score)})
 	}
-	res.Summary = summary(text, toks, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)
+	res.Summary = summary(text, words, a.cfg.SummarySentences, a.cfg.SummaryMaxBytes)
 	out = append(out, res)
 
 	title, author := doc.Title, doc.Author
@@ -232,7 +232,7 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Resul
 		var p *Prediction
 		if m.Model.Language == tok.Language() {
 			if terms == nil {
-				terms = documentTerms(tok, title, author, toks)
+				terms = documentTerms(tok, title, author, words)
 			}
 			p = m.Model.predictTerms(terms)
 		} else {
@@ -283,13 +283,13 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Resul
 
 // documentTerms returns tok.Terms(DocumentText(title, author, text)) from
 // the tokens of text.
-func documentTerms(tok *Tokenizer, title, author string, toks []Token) []string {
-	terms := make([]string, 0, len(toks))
+func documentTerms(tok *Tokenizer, title, author string, tw *textWords) []string {
+	terms := make([]string, 0, len(tw.words))
 	terms = append(terms, tok.Terms(title)...)
 	terms = append(terms, tok.Terms(author)...)
-	for _, t := range toks {
-		if !t.Stop {
-			terms = append(terms, t.Term)
+	for _, w := range tw.words {
+		if f := &tw.forms[w.form]; !f.stop {
+			terms = append(terms, tw.terms[f.term])
 		}
 	}
 	return terms

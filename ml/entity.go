@@ -41,8 +41,9 @@ func Entities(text string) []Entity {
 	return entities(text, nil)
 }
 
-// entities is Entities with the text's tokens, when the caller has them
-// already (any tokenizer's: only their Text and offsets are read).
+// entities is Entities with the text's words, when the caller has them
+// already (any tokenizer's: only their forms as written and offsets are
+// read).
 //
 // Go's regexp engine has no fast scan for patterns that start with a class
 // or an alternation, and searching a whole text with a dozen patterns cost
@@ -53,7 +54,7 @@ func Entities(text string) []Entity {
 // anchored, runs only there, on a short slice of the text. Matches are
 // those FindAll would find: the leftmost at or after the end of the
 // pattern's previous match.
-func entities(text string, toks []Token) []Entity {
+func entities(text string, tw *textWords) []Entity {
 	var x entityScan
 	x.text = text
 	x.scan()
@@ -76,10 +77,10 @@ func entities(text string, toks []Token) []Entity {
 	x.patternAt(EntityPhone, &phoneLabelledPat, x.filter(x.letters, phoneLabelAt), 0.85, normPhone)
 	x.patternAt(EntityPhone, &phoneIntlPat, x.filter(x.symbols, phoneIntlAt), 0.8, normPhone)
 	x.patternAt(EntityPhone, &phoneNANPPat, x.nanpStarts(), 0.7, normPhone)
-	if toks == nil {
-		toks = defaultTokenizer.Tokens(text)
+	if tw == nil {
+		tw = defaultTokenizer.split(text)
 	}
-	x.names(toks)
+	x.names(tw)
 	slices.SortFunc(x.found, func(a, b Entity) int {
 		if a.Start != b.Start {
 			return a.Start - b.Start
@@ -926,14 +927,17 @@ func honorificAt(text string, i int) bool {
 // names adds people (a gazetteer first name followed by a capitalised
 // word, or a name after an honorific) and places (one to three
 // capitalised words the gazetteer names).
-func (x *entityScan) names(toks []Token) {
+func (x *entityScan) names(tw *textWords) {
 	x.patternAt(EntityPerson, &honorificPat, x.filter(x.letters, honorificAt), 0.8, func(s string) (string, bool) { return s, true })
-	ws := toks
+	ws := tw.words
+	text := func(i int) string { return tw.forms[ws[i].form].text }
+	start := func(i int) int { return int(ws[i].start) }
+	end := func(i int) int { return int(ws[i].end) }
 	adjacent := func(i, j int) bool { // only spaces between words i and j
-		return strings.TrimSpace(x.text[ws[i].End:ws[j].Start]) == ""
+		return strings.TrimSpace(x.text[end(i):start(j)]) == ""
 	}
 	for i := 0; i < len(ws); i++ {
-		if !capitalised(ws[i].Text) {
+		if !capitalised(text(i)) {
 			continue
 		}
 		// Places: the longest gazetteer match first.
@@ -941,30 +945,30 @@ func (x *entityScan) names(toks []Token) {
 		for n := min(lexicon.MaxPlaceWords, len(ws)-i); n >= 1 && !matched; n-- {
 			ok := true
 			for k := i + 1; k < i+n; k++ {
-				ok = ok && capitalised(ws[k].Text) && adjacent(k-1, k)
+				ok = ok && capitalised(text(k)) && adjacent(k-1, k)
 			}
 			if !ok {
 				continue
 			}
-			name := x.text[ws[i].Start:ws[i+n-1].End]
+			name := x.text[start(i):end(i+n-1)]
 			if lexicon.Place(name) {
-				x.add(EntityPlace, name, ws[i].Start, ws[i+n-1].End, 0.75)
+				x.add(EntityPlace, name, start(i), end(i+n-1), 0.75)
 				i += n - 1
 				matched = true
 			}
 		}
-		if matched || !lexicon.FirstName(ws[i].Text) || i+1 >= len(ws) {
+		if matched || !lexicon.FirstName(text(i)) || i+1 >= len(ws) {
 			continue
 		}
 		j := i + 1
 		// A middle initial: "John F. Kennedy".
-		if j+1 < len(ws) && utf8.RuneCountInString(ws[j].Text) == 1 && capitalised(ws[j].Text) && adjacent(i, j) {
+		if j+1 < len(ws) && utf8.RuneCountInString(text(j)) == 1 && capitalised(text(j)) && adjacent(i, j) {
 			j++
 		}
-		last := ws[j].Text
+		last := text(j)
 		if capitalised(last) && adjacent(j-1, j) && !lexicon.Place(last) && !lexicon.FirstName(last) &&
 			!defaultTokenizer.stop[strings.ToLower(last)] && utf8.RuneCountInString(last) > 1 {
-			x.add(EntityPerson, x.text[ws[i].Start:ws[j].End], ws[i].Start, ws[j].End, 0.7)
+			x.add(EntityPerson, x.text[start(i):end(j)], start(i), end(j), 0.7)
 			i = j
 		}
 	}

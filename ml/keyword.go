@@ -26,11 +26,15 @@ const KeywordsMaxDefault = 10
 // content words that occurs together at least twice counts as a phrase and
 // outranks its words, which are then dropped.
 func Keywords(toks []Token, n int) []Keyword {
-	// Terms and lower-case forms are numbered as they come, so that the
-	// candidates are counted in slices and small maps of numbers rather
-	// than in maps of strings built for every word and pair.
+	return keywords(wordsOf(toks), n)
+}
+
+// keywords is Keywords of a text's words as split numbers them: the
+// candidates are counted in slices indexed by those numbers, and a small
+// map of pairs.
+func keywords(tw *textWords, n int) []Keyword {
 	type form struct {
-		a, b int32 // words' numbers as written; b is -1 for a word
+		a, b int32 // forms' numbers; b is -1 for a word
 		n    int
 	}
 	type cand struct {
@@ -41,14 +45,16 @@ func Keywords(toks []Token, n int) []Keyword {
 		first int
 	}
 	var (
-		// Sized for prose, where a word in three or four is a new one.
-		terms   = make(map[string]int32, 32+len(toks)/4)
-		formOf  = make(map[string]int32, 32+len(toks)/4) // word as written -> its number
-		written = make([]string, 0, 32+len(toks)/4)
-		cands   = make([]cand, 0, 64+len(toks)/2)        // words and pairs, in order of first sight
-		pairs   = make(map[uint64]int32, 32+len(toks)/3) // terms' numbers -> index in cands
-		words   = make([]int32, 0, 32+len(toks)/4)       // term number -> index in cands
+		// like caches keywordLike of each form: 0 not yet asked, 1 yes, -1 no.
+		like = make([]int8, len(tw.forms))
+		// candOf is the index in cands of each term's word, -1 for none yet.
+		candOf = make([]int32, len(tw.terms))
+		cands  = make([]cand, 0, 64+len(tw.words)/2)        // words and pairs, in order of first sight
+		pairs  = make(map[uint64]int32, 32+len(tw.words)/3) // terms' numbers -> index in cands
 	)
+	for i := range candOf {
+		candOf[i] = -1
+	}
 	add := func(ci int32, fa, fb int32) {
 		c := &cands[ci]
 		c.tf++
@@ -65,26 +71,25 @@ func Keywords(toks []Token, n int) []Keyword {
 		c.more = append(c.more, form{fa, fb, 1})
 	}
 	prevTerm, prevForm := int32(-1), int32(-1)
-	for i := range toks {
-		t := &toks[i]
-		if t.Stop || !keywordLike(t.Text) {
+	for i := range tw.words {
+		f := tw.words[i].form
+		fm := &tw.forms[f]
+		if like[f] == 0 {
+			like[f] = -1
+			if !fm.stop && keywordLike(fm.text) {
+				like[f] = 1
+			}
+		}
+		if like[f] < 0 {
 			prevTerm = -1
 			continue
 		}
-		f, ok := formOf[t.Text]
-		if !ok {
-			f = int32(len(written))
-			written = append(written, t.Text)
-			formOf[t.Text] = f
-		}
-		term, ok := terms[t.Term]
-		if !ok {
-			term = int32(len(words))
-			terms[t.Term] = term
-			words = append(words, int32(len(cands)))
+		term := fm.term
+		if candOf[term] < 0 {
+			candOf[term] = int32(len(cands))
 			cands = append(cands, cand{a: term, b: -1, form: form{f, -1, 0}, first: i})
 		}
-		add(words[term], f, -1)
+		add(candOf[term], f, -1)
 		if prevTerm >= 0 {
 			key := uint64(prevTerm)<<32 | uint64(term)
 			ci, ok := pairs[key]
@@ -104,7 +109,7 @@ func Keywords(toks []Token, n int) []Keyword {
 	}
 	var out []scored
 	// phraseTF counts, for each term, its occurrences inside kept phrases.
-	phraseTF := make([]int, len(words))
+	phraseTF := make([]int, len(tw.terms))
 	for ci := range cands {
 		c := &cands[ci]
 		if c.b >= 0 && c.tf < 2 {
@@ -154,9 +159,9 @@ func Keywords(toks []Token, n int) []Keyword {
 		c := &cands[s.cand]
 		lowers = lowers[:0]
 		for _, f := range append([]form{c.form}, c.more...) {
-			text := strings.ToLower(written[f.a])
+			text := strings.ToLower(tw.forms[f.a].text)
 			if f.b >= 0 {
-				text += " " + strings.ToLower(written[f.b])
+				text += " " + strings.ToLower(tw.forms[f.b].text)
 			}
 			k := slices.IndexFunc(lowers, func(l lowerForm) bool { return l.text == text })
 			if k < 0 {

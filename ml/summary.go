@@ -29,26 +29,27 @@ const (
 // then joins such pieces with " … ", so that two never read as one. It
 // returns "" for a text with neither.
 func Summary(text string, tok *Tokenizer, n, maxBytes int) string {
-	return summary(text, tok.Tokens(text), n, maxBytes)
+	return summary(text, tok.split(text), n, maxBytes)
 }
 
-// summary is Summary of a text already split into tokens (by
-// Tokenizer.Tokens, in order): each sentence's terms are the tokens that
-// start inside it, so the text is not split into words a second time.
-func summary(text string, toks []Token, n, maxBytes int) string {
+// summary is Summary of a text already split into words (by
+// Tokenizer.split): each sentence's terms are the words that start inside
+// it, so the text is not split into words a second time.
+func summary(text string, tw *textWords, n, maxBytes int) string {
 	type sentence struct {
 		start, end int // bytes of text
 		size       int // bytes with white space collapsed
-		terms      []Token
+		words      []word
 		pos        int
 		score      float64
 	}
 	var ss, pieces []sentence
-	// Term frequencies, by term: a text's tokens are its sentences'.
-	freq := make(map[string]int32, len(toks)/4)
-	for i := range toks {
-		if !toks[i].Stop {
-			freq[toks[i].Term]++
+	// Term frequencies, by term number: a text's words are its sentences'.
+	freq := make([]int32, len(tw.terms))
+	toks := tw.words
+	for _, w := range toks {
+		if f := &tw.forms[w.form]; !f.stop {
+			freq[f.term]++
 		}
 	}
 	next := 0 // the first token not in a sentence seen
@@ -56,12 +57,12 @@ func summary(text string, toks []Token, n, maxBytes int) string {
 	for it.Next() {
 		start, end := it.Start(), it.End()
 		first := next
-		for next < len(toks) && toks[next].Start < end {
+		for next < len(toks) && int(toks[next].start) < end {
 			next++
 		}
 		terms := 0
-		for _, t := range toks[first:next] {
-			if !t.Stop {
+		for _, w := range toks[first:next] {
+			if !tw.forms[w.form].stop {
 				terms++
 			}
 		}
@@ -69,7 +70,7 @@ func summary(text string, toks []Token, n, maxBytes int) string {
 		if words < 5 || words > 60 || terms == 0 || size > maxBytes {
 			continue
 		}
-		st := sentence{start: start, end: end, size: size, terms: toks[first:next], pos: len(ss) + len(pieces)}
+		st := sentence{start: start, end: end, size: size, words: toks[first:next], pos: len(ss) + len(pieces)}
 		if endsSentence(text[start:end]) {
 			ss = append(ss, st)
 		} else {
@@ -86,9 +87,9 @@ func summary(text string, toks []Token, n, maxBytes int) string {
 	for i := range ss {
 		var sum float64
 		count := 0
-		for _, t := range ss[i].terms {
-			if !t.Stop {
-				sum += math.Log1p(float64(freq[t.Term] - 1))
+		for _, w := range ss[i].words {
+			if f := &tw.forms[w.form]; !f.stop {
+				sum += math.Log1p(float64(freq[f.term] - 1))
 				count++
 			}
 		}

@@ -53,31 +53,44 @@ func BenchmarkTokens(b *testing.B) {
 	})
 }
 
-func BenchmarkEntities(b *testing.B) {
+// BenchmarkSplit measures the split of a text into words that the
+// analyzer makes once for all its analyses.
+func BenchmarkSplit(b *testing.B) {
+	tok := NewTokenizer("en")
 	benchEachText(b, func(b *testing.B, text string) {
-		toks := NewTokenizer("en").Tokens(text)
 		for b.Loop() {
-			entities(text, toks)
+			tok.split(text)
 		}
 	})
 }
 
+func BenchmarkEntities(b *testing.B) {
+	benchEachText(b, func(b *testing.B, text string) {
+		words := NewTokenizer("en").split(text)
+		for b.Loop() {
+			entities(text, words)
+		}
+	})
+}
+
+// BenchmarkKeywords measures keywords as the analyzer finds them, from the
+// document's words.
 func BenchmarkKeywords(b *testing.B) {
 	benchEachText(b, func(b *testing.B, text string) {
-		toks := NewTokenizer("en").Tokens(text)
+		words := NewTokenizer("en").split(text)
 		for b.Loop() {
-			Keywords(toks, KeywordsMaxDefault)
+			keywords(words, KeywordsMaxDefault)
 		}
 	})
 }
 
 // BenchmarkSummary measures a summary as the analyzer makes it, from the
-// document's tokens.
+// document's words.
 func BenchmarkSummary(b *testing.B) {
 	benchEachText(b, func(b *testing.B, text string) {
-		toks := NewTokenizer("en").Tokens(text)
+		words := NewTokenizer("en").split(text)
 		for b.Loop() {
-			summary(text, toks, SummarySentencesDefault, SummaryMaxBytesDefault)
+			summary(text, words, SummarySentencesDefault, SummaryMaxBytesDefault)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package ml
 
 import (
 	"hash/maphash"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,23 +72,98 @@ func (t *Tokenizer) Language() string { return t.lang }
 // split at UAX #29 word boundaries, so that "don't", "3.14" and "e-mail"
 // parts follow the Unicode rules rather than ASCII ones.
 func (t *Tokenizer) Tokens(text string) []Token {
-	out := make([]Token, 0, len(text)/6)
-	// A word's term and stop flag are found once for each way it is
-	// written: most of a text's words are repeats, and lower-casing (which
-	// allocates for a capital), the stop list and the stem cache cost
-	// more than a lookup in a map of the text's own words. The analyzer
-	// reads a document's tokens once for all its analyses.
-	seen := make(map[string]termStop, min(len(text)/16, 4096))
-	t.each(text, func(w string, start, end int) {
-		ts, ok := seen[w]
-		if !ok {
-			ts = t.termStop(w)
-			seen[w] = ts
-		}
-		out = append(out, Token{Text: w, Term: ts.term, Start: start, End: end, Stop: ts.stop})
-	})
+	tw := t.split(text)
+	out := make([]Token, len(tw.words))
+	for i, w := range tw.words {
+		f := &tw.forms[w.form]
+		out[i] = Token{Text: f.text, Term: tw.terms[f.term], Start: int(w.start), End: int(w.end), Stop: f.stop}
+	}
 	return out
 }
+
+// textWords is a text split into words once for every analysis of a
+// document: each word's offsets and the number of its written form, each
+// form's term and stop flag, numbered in order of first sight. The
+// analyses count forms and terms by their numbers, in slices, where
+// counting by string hashed every word again in each of them; and words
+// hold no pointers, so the tens of thousands of a long text cost the
+// collector nothing to scan.
+type textWords struct {
+	words []word
+	forms []wordForm
+	terms []string
+}
+
+// word is one word of a text.
+type word struct {
+	start, end int32 // byte offsets in the text
+	form       int32 // index in textWords.forms
+}
+
+// wordForm is a word as written, and what it stands for.
+type wordForm struct {
+	text string
+	term int32 // index in textWords.terms: lower-cased and stemmed
+	stop bool
+}
+
+// split returns the words of text, as Tokens does. A text over 2 GiB is
+// read to its first 2 GiB, the most a word's offsets hold.
+func (t *Tokenizer) split(text string) *textWords {
+	text = truncate(text, math.MaxInt32)
+	tw := &textWords{words: make([]word, 0, len(text)/6)}
+	// A form's term and stop flag are found once: most of a text's words
+	// are repeats, and lower-casing (which allocates for a capital), the
+	// stop list and the stem cache cost more than a lookup in a map of
+	// the text's own words.
+	size := min(len(text)/16, 4096)
+	forms := make(map[string]int32, size)
+	terms := make(map[string]int32, size)
+	t.each(text, func(w string, start, end int) {
+		f, ok := forms[w]
+		if !ok {
+			ts := t.termStop(w)
+			term, ok := terms[ts.term]
+			if !ok {
+				term = int32(len(tw.terms))
+				tw.terms = append(tw.terms, ts.term)
+				terms[ts.term] = term
+			}
+			f = int32(len(tw.forms))
+			tw.forms = append(tw.forms, wordForm{text: w, term: term, stop: ts.stop})
+			forms[w] = f
+		}
+		tw.words = append(tw.words, word{start: int32(start), end: int32(end), form: f})
+	})
+	return tw
+}
+
+// wordsOf numbers tokens made elsewhere as split numbers a text's words,
+// forms by their text and terms by their term.
+func wordsOf(toks []Token) *textWords {
+	tw := &textWords{words: make([]word, len(toks))}
+	forms := make(map[string]int32, 32+len(toks)/4)
+	terms := make(map[string]int32, 32+len(toks)/4)
+	for i, tk := range toks {
+		f, ok := forms[tk.Text]
+		if !ok {
+			term, ok := terms[tk.Term]
+			if !ok {
+				term = int32(len(tw.terms))
+				tw.terms = append(tw.terms, tk.Term)
+				terms[tk.Term] = term
+			}
+			f = int32(len(tw.forms))
+			tw.forms = append(tw.forms, wordForm{text: tk.Text, term: term, stop: tk.Stop})
+			forms[tk.Text] = f
+		}
+		tw.words[i] = word{start: int32(tk.Start), end: int32(tk.End), form: f}
+	}
+	return tw
+}
+
+// form returns the form of word i.
+func (tw *textWords) form(i int) *wordForm { return &tw.forms[tw.words[i].form] }
 
 // Terms returns the terms of the words of text that are not stop words.
 func (t *Tokenizer) Terms(text string) []string {

@@ -226,17 +226,62 @@ func New(langs []string) (*Identifier, error) {
 	return id, nil
 }
 
+// An identification ends early once the text read so far has decided it:
+// a text plainly in one language, as most are, is told from its first few
+// hundred letters rather than all those its caller passed. From
+// decideFirst letters of the n-gram scripts on, and every decideEvery
+// letters after, Identify looks at the lead of the likeliest language of
+// the text's script over the next; at decidedMargin nats the rest of a
+// text is not expected to close the gap. Chosen on the UDHR pieces of
+// docs/ml.md: as many named right at 200 and 1,000 characters as without
+// the early end, in under half the time at 1,000 (a lead of 20 nats, or a
+// first look at 128 letters, each changed a few pieces, either way).
+const (
+	decideFirst   = 256
+	decideEvery   = 128
+	decidedMargin = 30.0
+)
+
+// decided reports whether the text read so far is mostly of a shared
+// script and its likeliest language leads the next by decidedMargin.
+func (id *Identifier) decided(m *model, counts *[numScripts]int, scores *[64]int32) bool {
+	best, total := scriptNone, 0
+	for s := scriptOther; s < numScripts; s++ {
+		total += counts[s]
+		if counts[s] > counts[best] {
+			best = s
+		}
+	}
+	if _, ok := uniqueScripts[best]; ok || best == scriptNone || best == scriptKana || 4*counts[best] < 3*total {
+		return false
+	}
+	first, second := int32(math.MinInt32), int32(math.MinInt32)
+	for i, s := range m.scripts {
+		if s != best || id.allowed&(1<<i) == 0 {
+			continue
+		}
+		switch v := scores[i]; {
+		case v > first:
+			first, second = v, first
+		case v > second:
+			second = v
+		}
+	}
+	return second > math.MinInt32 && float64(first-second) >= decidedMargin*m.scale
+}
+
 // Identify returns text's language and the confidence in it, from 0 to
 // 1, or "" and 0 when it cannot tell. Its time is linear in text's length:
 // callers bound it.
 func (id *Identifier) Identify(text string) (string, float64) {
 	m := mustModel()
 	var (
-		counts [numScripts]int
-		scores [64]int32
-		key    uint64
-		run    int
-		found  bool
+		counts  [numScripts]int
+		scores  [64]int32
+		key     uint64
+		run     int
+		found   bool
+		letters int // of the n-gram scripts, read so far
 	)
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
@@ -267,6 +312,9 @@ func (id *Identifier) Identify(text string) (string, float64) {
 		}
 		key = key<<format.LetterBits | uint64(c)
 		run++
+		if letters++; letters%decideEvery == 0 && letters >= decideFirst && id.decided(m, &counts, &scores) {
+			break
+		}
 		for j, n := range m.orders {
 			if run < n {
 				continue
@@ -284,7 +332,7 @@ func (id *Identifier) Identify(text string) (string, float64) {
 	best := scriptNone
 	counts[scriptNone] = 0 // spaces, digits, marks: not a script
 	counts[scriptHan] += counts[scriptKana]
-	letters := 0
+	letters = 0
 	for s := scriptOther; s < numScripts; s++ {
 		letters += counts[s]
 		if s != scriptKana && counts[s] > counts[best] {

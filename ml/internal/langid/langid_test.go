@@ -1,6 +1,7 @@
 package langid
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -72,4 +73,31 @@ func TestIdentifyAllocs(t *testing.T) {
 	require.NoError(t, err)
 	text := "Whereas recognition of the inherent dignity and of the equal and inalienable rights of all members of the human family is the foundation of freedom, justice and peace in the world."
 	require.Zero(t, testing.AllocsPerRun(100, func() { id.Identify(text) }))
+}
+
+// TestIdentifyDecidedEarly checks that a text plainly in one language is
+// named from its beginning: what follows, once the lead is decided, is not
+// read. Without the early end the longer French (or English) part would
+// outweigh the first.
+func TestIdentifyDecidedEarly(t *testing.T) {
+	t.Parallel()
+	id, err := New(nil)
+	require.NoError(t, err)
+	en := "All human beings are born free and equal in dignity and rights. They are endowed with " +
+		"reason and conscience and should act towards one another in a spirit of brotherhood. " +
+		"Everyone is entitled to all the rights and freedoms set forth in this Declaration. "
+	fr := "Tous les êtres humains naissent libres et égaux en dignité et en droits. Ils sont doués " +
+		"de raison et de conscience et doivent agir les uns envers les autres dans un esprit de fraternité. "
+	for _, c := range []struct {
+		first, rest, want string
+	}{{en, fr, "en"}, {fr + fr, en, "fr"}} {
+		lang, conf := id.Identify(c.first)
+		require.Equal(t, c.want, lang)
+		require.Greater(t, conf, 0.99)
+		lang, _ = id.Identify(c.first + strings.Repeat(c.rest, 12))
+		require.Equal(t, c.want, lang, "the start decides")
+		// Below the first look, the whole text is weighed.
+		lang, _ = id.Identify(c.first[:60] + strings.Repeat(c.rest, 12))
+		require.NotEqual(t, c.want, lang)
+	}
 }

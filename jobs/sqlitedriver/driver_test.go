@@ -457,3 +457,44 @@ func TestFilesPrivate(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 3, "no temporary file is left: %v", entries)
 }
+
+// TestLimitLeaseRunsFromAdmission holds the file's write lock from another
+// connection for longer than a slot's lease while the slot is acquired: the
+// lease counts from the admission, so the next caller is still refused
+// while the first holds the slot.
+func TestLimitLeaseRunsFromAdmission(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	d := newDriver(t, nil)
+	// The limiter's tables exist before the lock is taken.
+	_, err := d.LimitStatus(ctx, &jobdriver.LimitStatusParams{Name: "box", Now: time.Now()})
+	require.NoError(t, err)
+	other := rawDB(t, d.Path())
+	conn, err := other.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	const lease = time.Second
+	acquired := make(chan error, 1)
+	go func() {
+		now := time.Now()
+		ok, err := d.LimitAcquire(ctx, &jobdriver.LimitAcquireParams{Name: "box", Token: "first", Limit: 1,
+			Now: now, LeaseUntil: now.Add(lease), Process: "test"})
+		if err == nil && !ok {
+			err = fmt.Errorf("the first caller was refused")
+		}
+		acquired <- err
+	}()
+	time.Sleep(2 * lease) // the acquisition waits for the lock
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	require.NoError(t, err)
+	require.NoError(t, <-acquired)
+
+	now := time.Now()
+	ok, err := d.LimitAcquire(ctx, &jobdriver.LimitAcquireParams{Name: "box", Token: "second", Limit: 1,
+		Now: now, LeaseUntil: now.Add(lease), Process: "test"})
+	require.NoError(t, err)
+	require.False(t, ok, "the first holder's lease counts from its admission, not from its call")
+}

@@ -14,13 +14,23 @@ import (
 // admits the token, or counts a rejection, in one write transaction: the
 // single writer serialises acquisitions across every process on the file.
 // Processes sharing a file share a host, hence a clock, so p.Now decides
-// expiry. The commit is bookkeeping: a holder lost to a power cut only
-// frees its slot early, as its expiry would.
+// expiry, moved on by the wait for the writer (late). The commit is
+// bookkeeping: a holder lost to a power cut only frees its slot early, as
+// its expiry would.
 func (d *Driver) LimitAcquire(ctx context.Context, p *jobdriver.LimitAcquireParams) (bool, error) {
-	now, until := p.Now.UnixMicro(), p.LeaseUntil.UnixMicro()
+	called := time.Now()
 	admitted := false
 	err := d.write(ctx, bookkeeping, func(tx *sql.Tx) error {
 		admitted = false // the writer may run fn again
+		// A lease runs from the write, not from the call: a call waits
+		// for the driver's single writer, and for another process's lock
+		// on the file up to Config.BusyTimeout, and a slot whose
+		// acquisition waited longer than its lease would be admitted
+		// expired, its holder running while the next caller is let in
+		// beside it. The caller's times (a test's clock may set them)
+		// move on by the wait, measured by the monotonic clock.
+		late := time.Since(called)
+		now, until := p.Now.Add(late).UnixMicro(), p.LeaseUntil.Add(late).UnixMicro()
 		if _, err := tx.ExecContext(ctx, `DELETE FROM limit_holders WHERE name = ? AND expires_at < ?`, p.Name, now); err != nil {
 			return err
 		}
@@ -67,8 +77,9 @@ func (d *Driver) LimitExtend(ctx context.Context, p *jobdriver.LimitExtendParams
 	if len(p.Tokens) == 0 {
 		return nil
 	}
-	until := p.LeaseUntil.UnixMicro()
+	called := time.Now()
 	err := d.write(ctx, bookkeeping, func(tx *sql.Tx) error {
+		until := p.LeaseUntil.Add(time.Since(called)).UnixMicro() // as in LimitAcquire
 		for _, t := range p.Tokens {
 			if _, err := tx.ExecContext(ctx, `UPDATE limit_holders SET expires_at = ? WHERE name = ? AND token = ?`, until, p.Name, t); err != nil {
 				return err

@@ -111,55 +111,56 @@ type wordForm struct {
 // read to its first 2 GiB, the most a word's offsets hold.
 func (t *Tokenizer) split(text string) *textWords {
 	text = truncate(text, math.MaxInt32)
-	tw := &textWords{words: make([]word, 0, len(text)/6)}
 	// A form's term and stop flag are found once: most of a text's words
 	// are repeats, and lower-casing (which allocates for a capital), the
 	// stop list and the stem cache cost more than a lookup in a map of
 	// the text's own words.
-	size := min(len(text)/16, 4096)
-	forms := make(map[string]int32, size)
-	terms := make(map[string]int32, size)
-	t.each(text, func(w string, start, end int) {
-		f, ok := forms[w]
-		if !ok {
-			ts := t.termStop(w)
-			term, ok := terms[ts.term]
-			if !ok {
-				term = int32(len(tw.terms))
-				tw.terms = append(tw.terms, ts.term)
-				terms[ts.term] = term
-			}
-			f = int32(len(tw.forms))
-			tw.forms = append(tw.forms, wordForm{text: w, term: term, stop: ts.stop})
-			forms[w] = f
-		}
-		tw.words = append(tw.words, word{start: int32(start), end: int32(end), form: f})
-	})
-	return tw
+	n := newNumbering(len(text)/6, min(len(text)/16, 4096))
+	t.each(text, func(w string, start, end int) { n.add(w, start, end, t.termStop) })
+	return n.tw
 }
 
 // wordsOf numbers tokens made elsewhere as split numbers a text's words,
 // forms by their text and terms by their term.
 func wordsOf(toks []Token) *textWords {
-	tw := &textWords{words: make([]word, len(toks))}
-	forms := make(map[string]int32, 32+len(toks)/4)
-	terms := make(map[string]int32, 32+len(toks)/4)
-	for i, tk := range toks {
-		f, ok := forms[tk.Text]
-		if !ok {
-			term, ok := terms[tk.Term]
-			if !ok {
-				term = int32(len(tw.terms))
-				tw.terms = append(tw.terms, tk.Term)
-				terms[tk.Term] = term
-			}
-			f = int32(len(tw.forms))
-			tw.forms = append(tw.forms, wordForm{text: tk.Text, term: term, stop: tk.Stop})
-			forms[tk.Text] = f
-		}
-		tw.words[i] = word{start: int32(tk.Start), end: int32(tk.End), form: f}
+	n := newNumbering(len(toks), 32+len(toks)/4)
+	for _, tk := range toks {
+		n.add(tk.Text, tk.Start, tk.End, func(string) termStop { return termStop{term: tk.Term, stop: tk.Stop} })
 	}
-	return tw
+	return n.tw
+}
+
+// numbering numbers a text's forms and terms in order of first sight.
+type numbering struct {
+	tw           *textWords
+	forms, terms map[string]int32
+}
+
+// newNumbering sizes a numbering for about words words, distinct of them
+// distinct.
+func newNumbering(words, distinct int) *numbering {
+	return &numbering{tw: &textWords{words: make([]word, 0, words)},
+		forms: make(map[string]int32, distinct), terms: make(map[string]int32, distinct)}
+}
+
+// add appends the word w at [start, end); termStop gives the term and stop
+// flag of a form not seen before.
+func (n *numbering) add(w string, start, end int, termStop func(string) termStop) {
+	tw := n.tw
+	f, ok := n.forms[w]
+	if !ok {
+		ts := termStop(w)
+		term, ok := n.terms[ts.term]
+		if !ok {
+			term = int32(len(tw.terms))
+			tw.terms = append(tw.terms, ts.term)
+			n.terms[ts.term] = term
+		}
+		f = int32(len(tw.forms))
+		tw.forms = append(tw.forms, wordForm{text: w, term: term, stop: ts.stop})
+		n.forms[w] = f
+	}
+	tw.words = append(tw.words, word{start: int32(start), end: int32(end), form: f})
 }
 
 // form returns the form of word i.

@@ -69,7 +69,7 @@ const (
 // proseMinLetters).
 func prose(sample string) bool {
 	plain, chars := 0, 0
-	for _, w := range strings.Fields(sample) {
+	for w := range strings.FieldsSeq(sample) {
 		chars += utf8.RuneCountInString(w)
 		if strings.HasSuffix(w, `":`) || strings.HasSuffix(w, `':`) {
 			continue // a key of JSON, YAML or Python

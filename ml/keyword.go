@@ -33,16 +33,19 @@ func Keywords(toks []Token, n int) []Keyword {
 // candidates are counted in slices indexed by those numbers, and a small
 // map of pairs.
 func keywords(tw *textWords, n int) []Keyword {
+	// A candidate's forms as written are a list in forms, linked by
+	// next: candidates and forms hold no pointers, so a long text's
+	// thousands of them are not scanned by the collector.
 	type form struct {
 		a, b int32 // forms' numbers; b is -1 for a word
-		n    int
+		n    int32
+		next int32 // the candidate's next form, -1 for none
 	}
 	type cand struct {
 		a, b  int32 // terms' numbers; b is -1 for a word
-		form  form  // the first form seen
-		more  []form
-		tf    int
-		first int
+		forms int32 // its first form seen
+		tf    int32
+		first int32
 	}
 	var (
 		// like caches keywordLike of each form: 0 not yet asked, 1 yes, -1 no.
@@ -50,25 +53,34 @@ func keywords(tw *textWords, n int) []Keyword {
 		// candOf is the index in cands of each term's word, -1 for none yet.
 		candOf = make([]int32, len(tw.terms))
 		cands  = make([]cand, 0, 64+len(tw.words)/2)        // words and pairs, in order of first sight
+		forms  = make([]form, 0, 64+len(tw.words)/2)        // their forms
 		pairs  = make(map[uint64]int32, 32+len(tw.words)/3) // terms' numbers -> index in cands
 	)
 	for i := range candOf {
 		candOf[i] = -1
 	}
+	newCand := func(a, b, fa, fb int32, first int) int32 {
+		forms = append(forms, form{fa, fb, 0, -1})
+		cands = append(cands, cand{a: a, b: b, forms: int32(len(forms) - 1), first: int32(first)})
+		return int32(len(cands) - 1)
+	}
 	add := func(ci int32, fa, fb int32) {
 		c := &cands[ci]
 		c.tf++
-		if c.form.a == fa && c.form.b == fb {
-			c.form.n++
-			return
-		}
-		for k := range c.more {
-			if c.more[k].a == fa && c.more[k].b == fb {
-				c.more[k].n++
+		k := c.forms
+		for {
+			f := &forms[k]
+			if f.a == fa && f.b == fb {
+				f.n++
 				return
 			}
+			if f.next < 0 {
+				break
+			}
+			k = f.next
 		}
-		c.more = append(c.more, form{fa, fb, 1})
+		forms[k].next = int32(len(forms))
+		forms = append(forms, form{fa, fb, 1, -1})
 	}
 	prevTerm, prevForm := int32(-1), int32(-1)
 	for i := range tw.words {
@@ -86,17 +98,15 @@ func keywords(tw *textWords, n int) []Keyword {
 		}
 		term := fm.term
 		if candOf[term] < 0 {
-			candOf[term] = int32(len(cands))
-			cands = append(cands, cand{a: term, b: -1, form: form{f, -1, 0}, first: i})
+			candOf[term] = newCand(term, -1, f, -1, i)
 		}
 		add(candOf[term], f, -1)
 		if prevTerm >= 0 {
 			key := uint64(prevTerm)<<32 | uint64(term)
 			ci, ok := pairs[key]
 			if !ok {
-				ci = int32(len(cands))
+				ci = newCand(prevTerm, term, prevForm, f, i)
 				pairs[key] = ci
-				cands = append(cands, cand{a: prevTerm, b: term, form: form{prevForm, f, 0}, first: i})
 			}
 			add(ci, prevForm, f)
 		}
@@ -105,11 +115,11 @@ func keywords(tw *textWords, n int) []Keyword {
 	type scored struct {
 		cand int32
 		s    float64
-		pos  int
+		pos  int32
 	}
 	var out []scored
 	// phraseTF counts, for each term, its occurrences inside kept phrases.
-	phraseTF := make([]int, len(tw.terms))
+	phraseTF := make([]int32, len(tw.terms))
 	for ci := range cands {
 		c := &cands[ci]
 		if c.b >= 0 && c.tf < 2 {
@@ -158,7 +168,8 @@ func keywords(tw *textWords, n int) []Keyword {
 	for i, s := range out {
 		c := &cands[s.cand]
 		lowers = lowers[:0]
-		for _, f := range append([]form{c.form}, c.more...) {
+		for k := c.forms; k >= 0; k = forms[k].next {
+			f := &forms[k]
 			text := strings.ToLower(tw.forms[f.a].text)
 			if f.b >= 0 {
 				text += " " + strings.ToLower(tw.forms[f.b].text)
@@ -168,7 +179,7 @@ func keywords(tw *textWords, n int) []Keyword {
 				lowers = append(lowers, lowerForm{text, 0})
 				k = len(lowers) - 1
 			}
-			lowers[k].n += f.n
+			lowers[k].n += int(f.n)
 		}
 		// The most frequent form, the first alphabetically among equals
 		// so that results are repeatable.

@@ -84,12 +84,20 @@ func summary(text string, tw *textWords, n, maxBytes int) string {
 	if len(ss) == 0 {
 		return ""
 	}
+	// A term's weight, log(1 + its repeats), is computed once for all its
+	// occurrences.
+	weight := make([]float64, len(tw.terms))
+	for t, f := range freq {
+		if f > 0 {
+			weight[t] = math.Log1p(float64(f - 1))
+		}
+	}
 	for i := range ss {
 		var sum float64
 		count := 0
 		for _, w := range ss[i].words {
 			if f := &tw.forms[w.form]; !f.stop {
-				sum += math.Log1p(float64(freq[f.term] - 1))
+				sum += weight[f.term]
 				count++
 			}
 		}
@@ -98,19 +106,25 @@ func summary(text string, tw *textWords, n, maxBytes int) string {
 			ss[i].score *= 1.2
 		}
 	}
-	best := slices.Clone(ss)
-	slices.SortStableFunc(best, func(a, b sentence) int {
-		switch {
-		case a.score > b.score:
+	// The best first, the earlier among equals: sentences' numbers are
+	// sorted rather than the sentences, which are large to move.
+	best := make([]int32, len(ss))
+	for i := range best {
+		best[i] = int32(i)
+	}
+	slices.SortStableFunc(best, func(a, b int32) int {
+		switch sa, sb := ss[a].score, ss[b].score; {
+		case sa > sb:
 			return -1
-		case a.score < b.score:
+		case sa < sb:
 			return 1
 		}
 		return 0
 	})
 	var chosen []sentence
 	size := 0
-	for _, s := range best {
+	for _, i := range best {
+		s := ss[i]
 		if len(chosen) == n {
 			break
 		}

@@ -186,6 +186,12 @@ type PipelineResult struct {
 	// Failures counts failed documents by reason (its first 80 characters).
 	Failures map[string]int `json:"failures,omitempty"`
 	RSSMiB   float64        `json:"rss_mib"`
+	// CPUS is the CPU time, user and system, that this process and the
+	// programs it ran (tesseract, LibreOffice) spent from the first ingest
+	// to the last document finished: steadier than documents/s on a
+	// machine whose speed drifts. The servers' (Redis, PostgreSQL) is not
+	// in it. 0 where it is not measured (not Unix).
+	CPUS float64 `json:"cpu_s"`
 }
 
 // Pipeline measures the document pipeline end to end, in this process. It
@@ -242,7 +248,7 @@ func Pipeline(ctx context.Context, cfg *PipelineConfig) (res *PipelineResult, er
 
 	c.Logger.Info("bench: starting", "corpus", c.Corpus, "files", len(files), "concurrency", c.Concurrency,
 		"store", c.Store.Backend())
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
 	if err := srv.Start(ctx); err != nil {
 		return nil, err
 	}
@@ -257,7 +263,7 @@ func Pipeline(ctx context.Context, cfg *PipelineConfig) (res *PipelineResult, er
 	if err != nil {
 		return nil, err
 	}
-	elapsed := time.Since(start)
+	elapsed, cpu := time.Since(start), cpuTime()-cpuStart
 	if c.CPUProfile != nil {
 		pprof.StopCPUProfile()
 	}
@@ -269,6 +275,7 @@ func Pipeline(ctx context.Context, cfg *PipelineConfig) (res *PipelineResult, er
 		Duplicates: ing.duplicates, Refused: ing.refused, Concurrency: c.Concurrency,
 		IngestConcurrency: c.IngestConcurrency, IngestBatch: c.IngestBatch,
 		ElapsedS: elapsed.Seconds(), IngestS: ingested.Seconds(), Failures: map[string]int{},
+		CPUS: cpu.Seconds(),
 	}
 	if err := collectLatencies(ctx, c.Store, res); err != nil {
 		return nil, err
@@ -499,6 +506,7 @@ func (r *PipelineResult) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  %-20s %10.1f ms p50, %.1f ms p99 (%d runs)\n", "stage "+n, s.P50MS, s.P99MS, s.Count)
 	}
 	fmt.Fprintf(w, "  %-20s %10.1f MiB\n", "peak RSS", r.RSSMiB)
+	fmt.Fprintf(w, "  %-20s %10.1f s\n", "CPU", r.CPUS)
 	reasons := make([]string, 0, len(r.Failures))
 	for reason := range r.Failures {
 		reasons = append(reasons, reason)

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -132,6 +133,9 @@ func testPipeline(t *testing.T, batch int) {
 		require.GreaterOrEqual(t, res.Stages[stage].P99MS, res.Stages[stage].P50MS)
 	}
 	require.Positive(t, res.RSSMiB)
+	if runtime.GOOS == "linux" {
+		require.Positive(t, res.CPUS)
+	}
 	require.NotZero(t, prof.Len(), "a CPU profile of the run")
 
 	st, err := b.store.Stats(t.Context())
@@ -227,6 +231,7 @@ func pipelineResult() *bench.PipelineResult {
 		},
 		Failures: map[string]int{"encrypted PDF": 2, "corrupt ZIP": 1},
 		RSSMiB:   73.125,
+		CPUS:     2.5,
 	}
 }
 
@@ -241,7 +246,7 @@ func TestPipelineResultJSON(t *testing.T) {
 		`"failed":3,"duplicates":1,"refused":2,"pages":40,"concurrency":64,"ingest_concurrency":16,"ingest_batch":8,"elapsed_s":1.25,"ingest_s":1.125,`+
 		`"docs_per_s":169.6,"pages_per_s":32,"p50_ms":109.625,"p99_ms":257.25,"stages":{`+
 		`"analyze":{"count":212,"p50_ms":26.25,"p99_ms":142.5},"extract":{"count":212,"p50_ms":29.5,"p99_ms":157.75},`+
-		`"webhook":{"count":1,"p50_ms":3,"p99_ms":3}},"failures":{"corrupt ZIP":1,"encrypted PDF":2},"rss_mib":73.125}`,
+		`"webhook":{"count":1,"p50_ms":3,"p99_ms":3}},"failures":{"corrupt ZIP":1,"encrypted PDF":2},"rss_mib":73.125,"cpu_s":2.5}`,
 		string(b))
 
 	r := pipelineResult()
@@ -266,6 +271,7 @@ func TestPipelineResultWriteTable(t *testing.T) {
 		"  stage analyze              26.2 ms p50, 142.5 ms p99 (212 runs)\n"+
 		"  stage webhook               3.0 ms p50, 3.0 ms p99 (1 runs)\n"+
 		"  peak RSS                   73.1 MiB\n"+
+		"  CPU                         2.5 s\n"+
 		"  failed      2  encrypted PDF\n"+
 		"  failed      1  corrupt ZIP\n", buf.String())
 

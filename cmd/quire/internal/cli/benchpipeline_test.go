@@ -21,7 +21,7 @@ func TestBenchPipeline(t *testing.T) {
 
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal([]byte(r.lastLine()), &raw), "last line: %s", r.lastLine())
-	for _, k := range []string{"docs_per_s", "pages_per_s", "p50_ms", "p99_ms", "stages", "done", "failed", "rss_mib"} {
+	for _, k := range []string{"docs_per_s", "pages_per_s", "p50_ms", "p99_ms", "stages", "done", "failed", "rss_mib", "cpu_s"} {
 		require.Contains(t, raw, k)
 	}
 	var res bench.PipelineResult

@@ -1,11 +1,12 @@
-//go:build !unix
+//go:build !linux
 
 package extract
 
 import "github.com/tetratelabs/wazero/experimental"
 
-// pdfMemoryAllocator keeps PDF instances' memory in Go's heap where there
-// are no anonymous mappings (see pdf_memory_unix.go).
+// pdfMemoryAllocator keeps PDF instances' memory in Go's heap off Linux:
+// pdf_memory_linux.go relies on Linux's MADV_DONTNEED zeroing the pages of
+// an anonymous mapping at once, which other systems do not promise.
 var pdfMemoryAllocator = experimental.MemoryAllocatorFunc(func(_, maxBytes uint64) experimental.LinearMemory {
 	return &sliceMemory{max: maxBytes}
 })

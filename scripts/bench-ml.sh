@@ -45,13 +45,17 @@ for round in $(seq "$runs"); do
 done
 
 median() { jq -s 'map(.docs_per_s) | sort | .[(length / 2 | floor)]' "$@"; }
-echo "| setup | docs/s, default analyses | docs/s, --ml=false | cost of analysis |"
-echo "|---|---|---|---|"
+# Quire's CPU seconds a run (cpu_s: tesseract and LibreOffice included, the
+# servers not), steadier than documents/s on a machine whose speed drifts.
+cpu() { jq -s 'map(.cpu_s) | sort | .[(length / 2 | floor)] * 10 | round / 10' "$@"; }
+echo "| setup | docs/s, default analyses | docs/s, --ml=false | cost of analysis | CPU s a run (analyses / none) |"
+echo "|---|---|---|---|---|"
 for setup in $setups; do
 	on=$(median "$out/$setup-mltrue-"*.json)
 	off=$(median "$out/$setup-mlfalse-"*.json)
 	range() { jq -s 'map(.docs_per_s | round) | sort | "\(.[0])–\(.[-1])"' -r "$@"; }
-	printf '| %s | **%.0f** [%s] | %.0f [%s] | %.2f× |\n' "$setup" "$on" "$(range "$out/$setup-mltrue-"*.json)" \
-		"$off" "$(range "$out/$setup-mlfalse-"*.json)" "$(jq -n "$off / $on")"
+	printf '| %s | **%.0f** [%s] | %.0f [%s] | %.2f× | %s / %s |\n' "$setup" "$on" "$(range "$out/$setup-mltrue-"*.json)" \
+		"$off" "$(range "$out/$setup-mlfalse-"*.json)" "$(jq -n "$off / $on")" \
+		"$(cpu "$out/$setup-mltrue-"*.json)" "$(cpu "$out/$setup-mlfalse-"*.json)"
 done
 echo "runs kept in $out" >&2

@@ -282,7 +282,7 @@ func (a *Analyzer) AnalyzeDocument(ctx context.Context, doc *Document) ([]*Resul
 }
 
 // documentTerms returns tok.Terms(DocumentText(title, author, text)) from
-// the tokens of text.
+// the words split of text.
 func documentTerms(tok *Tokenizer, title, author string, tw *textWords) []string {
 	terms := make([]string, 0, len(tw.words))
 	terms = append(terms, tok.Terms(title)...)

@@ -248,10 +248,12 @@ type ocrEngine struct {
 	bounded  bool
 	// err says why OCR is unavailable; it wraps ErrOCRUnavailable.
 	err error
-	// slots bounds the tesseract processes of the whole extractor, so
-	// documents extracted side by side share the cores rather than
-	// oversubscribe them.
+	// slots bounds the tesseract processes of the whole extractor that
+	// read an image, so documents extracted side by side share the cores
+	// rather than oversubscribe them.
 	slots chan struct{}
+	// pool keeps processes running between images (tesseract.go).
+	pool ocrPool
 }
 
 // ocrTextlessMax is the most languages an image without text is read in at
@@ -272,7 +274,8 @@ const ocrStderrMax = 4 << 10
 // ocr returns the extractor's OCR engine, finding tesseract on first use.
 func (x *Extractor) ocr() *ocrEngine {
 	e, _ := x.engine("ocr", func() (any, func() error, error) {
-		return newOCREngine(x.cfg.TesseractPath, x.cfg.OCRLanguages), nil, nil
+		o := newOCREngine(x.cfg.TesseractPath, x.cfg.OCRLanguages)
+		return o, o.close, nil
 	})
 	return e.(*ocrEngine)
 }
@@ -311,6 +314,7 @@ func ocrPackage(lang string) string {
 
 func newOCREngine(path, langs string) *ocrEngine {
 	o := &ocrEngine{slots: make(chan struct{}, runtime.NumCPU())}
+	o.pool.idleFor = ocrIdle
 	p, err := exec.LookPath(cmp.Or(path, "tesseract"))
 	if err != nil {
 		o.err = fmt.Errorf("%w (%v)", ErrOCRUnavailable, err)
@@ -438,11 +442,23 @@ func (o *ocrEngine) acquire(ctx context.Context) error {
 
 func (o *ocrEngine) release() { <-o.slots }
 
-// tesseract runs the command on img, in langs ("eng+deu"), in a slot the
-// caller holds. dpi is the image's resolution when known (a rendered PDF
-// page), 0 to let tesseract estimate it. The process is killed when ctx
-// ends.
+// tesseract reads img in langs ("eng+deu") in a slot the caller holds. dpi
+// is the image's resolution when known (a rendered PDF page), 0 to let
+// tesseract estimate it. A single-page image goes to a running process
+// (tesseract.go); a TIFF, which may have pages, to a run of its own.
+// tesseract is killed when ctx ends.
 func (o *ocrEngine) tesseract(ctx context.Context, img []byte, dpi int, langs string) (string, error) {
+	if imageKind(img) != "tiff" {
+		text, err := o.readStreamed(ctx, img, ocrKey{langs: langs, dpi: dpi})
+		if !errors.Is(err, errOCRFiles) {
+			return text, err
+		}
+	}
+	return o.tesseractRun(ctx, img, dpi, langs)
+}
+
+// tesseractRun runs the command on img given on its stdin.
+func (o *ocrEngine) tesseractRun(ctx context.Context, img []byte, dpi int, langs string) (string, error) {
 	args := []string{"stdin", "stdout", "-l", langs}
 	if dpi > 0 {
 		args = append(args, "--dpi", strconv.Itoa(dpi))
@@ -451,7 +467,7 @@ func (o *ocrEngine) tesseract(ctx context.Context, img []byte, dpi int, langs st
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	cmd.Stdin = bytes.NewReader(img)
 	var stdout bytes.Buffer
-	stderr := &ocrStderrBuffer{max: ocrStderrMax}
+	stderr := &ocrStderrTail{max: ocrStderrMax}
 	cmd.Stdout = &stdout
 	cmd.Stderr = stderr
 	// Killing tesseract closes its pipes; WaitDelay only guards against a
@@ -472,26 +488,14 @@ func ocrCause(stderr string) string {
 	cause := "no diagnostics"
 	for _, l := range strings.Split(stderr, "\n") {
 		l = strings.TrimSpace(l)
-		if l == "" || strings.HasPrefix(l, "Estimating resolution") || strings.HasPrefix(l, "Error during processing") {
+		// A running process names each file it reads ("Page 3 : /tmp/...",
+		// "Image file /tmp/... cannot be read!"): the files are Quire's,
+		// their names no cause.
+		if l == "" || strings.HasPrefix(l, "Estimating resolution") || strings.HasPrefix(l, "Error during processing") ||
+			strings.HasPrefix(l, "Page ") || strings.HasPrefix(l, "Image file ") {
 			continue
 		}
 		cause = l
 	}
 	return cause
 }
-
-// ocrStderrBuffer keeps the first max bytes written to it and drops the rest,
-// so a process that floods stderr cannot balloon this one.
-type ocrStderrBuffer struct {
-	buf bytes.Buffer
-	max int
-}
-
-func (b *ocrStderrBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.buf.Len(); room > 0 {
-		b.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (b *ocrStderrBuffer) String() string { return b.buf.String() }

@@ -150,7 +150,10 @@ func TestOCRLanguageFromText(t *testing.T) {
 
 // fakeTesseract writes a tesseract that lists langs as installed and
 // prints, for each -l it is given, out[-l] (or "?"), logging its -l
-// arguments to the returned file.
+// arguments to the returned file, once for each image read. It reads
+// images as tesseract does: from stdin, or as a stream of file names
+// (stream_filelist), writing a form feed before every page but the first;
+// the blank pages Quire sends after each image (*.pgm) are read as empty.
 func fakeTesseract(t *testing.T, langs []string, out map[string]string) (path, log string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -161,11 +164,14 @@ func fakeTesseract(t *testing.T, langs []string, out map[string]string) (path, l
 	for _, l := range langs {
 		script.WriteString("  echo " + l + "\n")
 	}
-	script.WriteString("  exit 0\nfi\ncat >/dev/null\necho \"$4\" >>" + log + "\ncase \"$4\" in\n")
+	script.WriteString("  exit 0\nfi\nread_image() {\n  echo \"$1\" >>" + log + "\n  case \"$1\" in\n")
 	for l, text := range out {
-		script.WriteString("  " + l + ") echo '" + text + "' ;;\n")
+		script.WriteString("    " + l + ") echo '" + text + "' ;;\n")
 	}
-	script.WriteString("  *) echo '?' ;;\nesac\n")
+	script.WriteString("    *) echo '?' ;;\n  esac\n}\n")
+	script.WriteString("if [ \"$1\" = stdin ]; then\n  cat >/dev/null\n  read_image \"$4\"\n  exit 0\nfi\n")
+	script.WriteString("sep=\nwhile IFS= read -r page; do\n  printf \"$sep\"\n  sep='\\f'\n")
+	script.WriteString("  case \"$page\" in *.pgm) ;; *) read_image \"$4\" ;; esac\ndone\n")
 	path = filepath.Join(dir, "tesseract")
 	writeScript(t, path, []byte(script.String()))
 	return path, log

@@ -16,8 +16,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/quirehq/quire/internal/app"
@@ -76,12 +74,6 @@ func Execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			redis.SetLogger(app.RedisLog{Log: log})
 		},
 	})
-}
-
-func notifyQuiet() (<-chan os.Signal, func()) {
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGTSTP)
-	return ch, func() { signal.Stop(ch) }
 }
 
 func execute(ctx context.Context, args []string, d *deps) int {

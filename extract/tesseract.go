@@ -131,7 +131,9 @@ func (o *ocrEngine) process(ctx context.Context, key ocrKey, fresh bool) (*ocrPr
 		}
 		o.pool.mu.Unlock()
 	}
-	args := []string{"-", "-", "-l", key.langs, "-c", "stream_filelist=true"}
+	// The separator is named although it is tesseract's default: the
+	// framing depends on it, whatever a config file of tessdata says.
+	args := []string{"-", "-", "-l", key.langs, "-c", "stream_filelist=true", "-c", "page_separator=\f"}
 	if key.dpi > 0 {
 		args = append(args, "--dpi", strconv.Itoa(key.dpi))
 	}

@@ -313,7 +313,11 @@ func ocrPackage(lang string) string {
 }
 
 func newOCREngine(path, langs string) *ocrEngine {
-	o := &ocrEngine{slots: make(chan struct{}, runtime.NumCPU())}
+	// GOMAXPROCS, not NumCPU: it follows a container's CPU limit, and the
+	// GOMAXPROCS variable where there is none (deploy/k8s sets it from
+	// the OCR pod's request), so a scanned PDF on a node of 64 cores does
+	// not start 64 tesseracts in a pod of two.
+	o := &ocrEngine{slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	o.pool.idleFor = ocrIdle
 	p, err := exec.LookPath(cmp.Or(path, "tesseract"))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -198,4 +199,14 @@ func BenchmarkOCRSmallImage(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestOCRSlotsFollowGOMAXPROCS runs as many tesseracts at once as Go runs
+// threads, which follows a container's CPU limit, not the node's cores.
+// Not parallel: it changes GOMAXPROCS.
+func TestOCRSlotsFollowGOMAXPROCS(t *testing.T) {
+	requireTesseract(t)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(3))
+	_, o := newOCRTestExtractor(t, Config{OCRLanguages: "eng"})
+	require.Equal(t, 3, cap(o.slots))
 }

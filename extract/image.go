@@ -3,9 +3,10 @@ package extract
 // Images are read by the tesseract command rather than a library: it is
 // Debian's tesseract-ocr that DESIGN.md measured, it needs no cgo, and a
 // process can be killed at the deadline without taking this one down. Each
-// run is held to one thread (OMP_THREAD_LIMIT=1) and the extractor runs one
-// per core instead: tesseract's own threads help one page little and get in
-// each other's way when pages are read side by side.
+// process is held to one thread (OMP_THREAD_LIMIT=1) and the extractor runs
+// one per GOMAXPROCS instead: tesseract's own threads help one page little
+// and get in each other's way when pages are read side by side. The
+// processes are kept running between images (tesseract.go).
 
 import (
 	"bytes"

@@ -331,6 +331,16 @@ func (s *Server) stop(ctx context.Context) error {
 	close(s.sweepStop)
 	s.sweepWG.Wait()
 	if s.schedCancel != nil {
+		// Quiet ended the scheduler's loop; its resignation (and an
+		// enqueue in flight) may still be on the way to the broker, and
+		// cancelling it would leave the leadership to expire rather than
+		// pass at once. Each of its calls is bounded; ctx bounds them all.
+		schedDone := make(chan struct{})
+		go func() { s.schedWG.Wait(); close(schedDone) }()
+		select {
+		case <-schedDone:
+		case <-ctx.Done():
+		}
 		s.schedCancel()
 	}
 	s.schedWG.Wait()

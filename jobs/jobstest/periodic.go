@@ -2,7 +2,10 @@ package jobstest
 
 import (
 	"context"
+	"log/slog"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -59,6 +62,29 @@ func exercisePeriodic(t *testing.T, h Harness) {
 		require.Equal(t, int(last.Sub(first)/every)+1, len(ticks), "ticks from %s to %s", first, last)
 	})
 
+	t.Run("StopResignsTheLeadership", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		hs := jobs.NewHandlers()
+		hs.Handle("tick", func(context.Context, *jobs.Job) error { return nil }, nil)
+		periodic := []jobs.PeriodicJob{{Name: "hourly", Schedule: "@every 1h", Type: "tick"}}
+		// A server stopped right after it started to lead hands the
+		// leadership back, every time: the next scheduler need not wait
+		// for its term to end.
+		for i := range 3 {
+			log := &logRecords{}
+			srv := startServer(t, b.driver, jobs.Config{Handlers: hs, PeriodicJobs: periodic,
+				Logger: slog.New(log)})
+			require.Eventually(t, func() bool { return log.has("jobs: scheduler: leading") },
+				10*time.Second, 5*time.Millisecond, "round %d", i)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			require.NoError(t, srv.Stop(ctx))
+			cancel()
+			require.False(t, log.has("jobs: scheduler: resigning the leadership failed"), "round %d: %v", i, log.messages())
+			require.True(t, log.has("jobs: scheduler: resigned the leadership"), "round %d: %v", i, log.messages())
+		}
+	})
+
 	t.Run("InvalidSchedules", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)
@@ -83,6 +109,36 @@ func exercisePeriodic(t *testing.T, h Harness) {
 }
 
 // drain returns the notes recorded so far and not yet waited for.
+// logRecords is a slog.Handler that keeps the messages logged, at every
+// level.
+type logRecords struct {
+	mu   sync.Mutex
+	msgs []string
+}
+
+func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecords) WithGroup(string) slog.Handler            { return l }
+func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+
+// has reports whether a message logged begins with prefix.
+func (l *logRecords) has(prefix string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.ContainsFunc(l.msgs, func(m string) bool { return strings.HasPrefix(m, prefix) })
+}
+
+func (l *logRecords) messages() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.msgs)
+}
+
 func drain(r *recorder) []string {
 	var out []string
 	for {

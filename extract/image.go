@@ -326,6 +326,7 @@ func newOCREngine(path, langs string) *ocrEngine {
 		return o
 	}
 	o.path = p
+	removeStaleOCRFiles()
 	// A language without its traineddata fails every run; say so once, by
 	// name, rather than as an unreadable document each time.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

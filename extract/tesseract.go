@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -323,6 +324,26 @@ func (p *ocrProcess) end() error {
 	case <-time.After(time.Second):
 		_ = p.cmd.Process.Kill()
 		return <-done
+	}
+}
+
+// ocrStaleAfter is the age past which an image file left in the temporary
+// directory is taken for one a killed process could not remove: a read
+// lasts a document's time limit at most (Limits.Timeout, 2 minutes by
+// default).
+const ocrStaleAfter = time.Hour
+
+// removeStaleOCRFiles removes the image files that processes killed while
+// reading (kill -9, out of memory) left behind, so that a container whose
+// process restarts does not fill its temporary volume.
+func removeStaleOCRFiles() {
+	for _, pattern := range []string{"quire-ocr-*.img", "quire-ocr-*.pgm"} {
+		names, _ := filepath.Glob(filepath.Join(os.TempDir(), pattern))
+		for _, name := range names {
+			if fi, err := os.Lstat(name); err == nil && fi.Mode().IsRegular() && time.Since(fi.ModTime()) > ocrStaleAfter {
+				_ = os.Remove(name)
+			}
+		}
 	}
 }
 

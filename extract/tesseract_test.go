@@ -210,3 +210,21 @@ func TestOCRSlotsFollowGOMAXPROCS(t *testing.T) {
 	_, o := newOCRTestExtractor(t, Config{OCRLanguages: "eng"})
 	require.Equal(t, 3, cap(o.slots))
 }
+
+// TestOCRStaleFilesRemoved removes the image files a killed process left
+// an hour or more ago, and no other.
+func TestOCRStaleFilesRemoved(t *testing.T) {
+	t.Parallel()
+	requireTesseract(t)
+	stale, err := ocrTempFile("quire-ocr-*.img", []byte("left by a killed process"))
+	require.NoError(t, err)
+	old := time.Now().Add(-2 * ocrStaleAfter)
+	require.NoError(t, os.Chtimes(stale, old, old))
+	fresh, err := ocrTempFile("quire-ocr-*.pgm", ocrBlankPage)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = os.Remove(fresh); _ = os.Remove(stale) })
+
+	newOCRTestExtractor(t, Config{OCRLanguages: "eng"})
+	require.NoFileExists(t, stale)
+	require.FileExists(t, fresh)
+}

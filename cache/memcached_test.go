@@ -16,28 +16,10 @@ import (
 	"github.com/quirehq/quire/internal/testenv"
 )
 
-// logRecorder keeps log records for the test to count.
-type logRecorder struct {
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (r *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
-func (r *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return r }
-func (r *logRecorder) WithGroup(string) slog.Handler            { return r }
-func (r *logRecorder) Handle(_ context.Context, rec slog.Record) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.records = append(r.records, rec.Clone())
-	return nil
-}
-
-// count counts the records at level whose message starts with prefix.
-func (r *logRecorder) count(level slog.Level, prefix string) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// countLogs counts the records at level whose message starts with prefix.
+func countLogs(logs *testenv.LogRecorder, level slog.Level, prefix string) int {
 	n := 0
-	for _, rec := range r.records {
+	for _, rec := range logs.Records() {
 		if rec.Level == level && strings.HasPrefix(rec.Message, prefix) {
 			n++
 		}
@@ -68,7 +50,7 @@ func TestMemcachedOutage(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	mc := testenv.StartMemcached(t)
-	logs := &logRecorder{}
+	logs := &testenv.LogRecorder{}
 	c, err := cache.NewMemcached([]string{mc.Addr}, &cache.MemcachedOpts{
 		Prefix: "quire:", RetryInterval: 100 * time.Millisecond, Logger: slog.New(logs),
 	})
@@ -91,7 +73,7 @@ func TestMemcachedOutage(t *testing.T) {
 		}
 		elapsed := time.Since(start)
 		require.Less(t, elapsed, 3*time.Second, "calls during an outage do not wait for the server")
-		require.Equal(t, outage, logs.count(slog.LevelWarn, msgDown), "one warning per outage, not per call")
+		require.Equal(t, outage, countLogs(logs, slog.LevelWarn, msgDown), "one warning per outage, not per call")
 
 		mc.Start()
 		eventually(t, 10*time.Second, "caching works again after memcached restarted", func() bool {
@@ -99,8 +81,8 @@ func TestMemcachedOutage(t *testing.T) {
 			v, ok := c.Get(ctx, "page:again")
 			return ok && string(v) == "back"
 		})
-		require.Equal(t, outage, logs.count(slog.LevelInfo, msgBack))
-		require.Equal(t, outage, logs.count(slog.LevelWarn, msgDown))
+		require.Equal(t, outage, countLogs(logs, slog.LevelInfo, msgBack))
+		require.Equal(t, outage, countLogs(logs, slog.LevelWarn, msgDown))
 	}
 }
 
@@ -113,7 +95,7 @@ func TestMemcachedNeverUp(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // nothing listens there now
-	logs := &logRecorder{}
+	logs := &testenv.LogRecorder{}
 	c, err := cache.NewMemcached([]string{addr}, &cache.MemcachedOpts{Logger: slog.New(logs)})
 	require.NoError(t, err)
 	for range 100 {
@@ -121,7 +103,7 @@ func TestMemcachedNeverUp(t *testing.T) {
 		_, ok := c.Get(ctx, "k")
 		require.False(t, ok)
 	}
-	require.Equal(t, 1, logs.count(slog.LevelWarn, msgDown))
+	require.Equal(t, 1, countLogs(logs, slog.LevelWarn, msgDown))
 }
 
 // TestMemcachedHungServer: a server that accepts connections and never
@@ -155,7 +137,7 @@ func TestMemcachedHungServer(t *testing.T) {
 			c.Close()
 		}
 	}()
-	logs := &logRecorder{}
+	logs := &testenv.LogRecorder{}
 	c, err := cache.NewMemcached([]string{l.Addr().String()}, &cache.MemcachedOpts{
 		Timeout: 200 * time.Millisecond, RetryInterval: time.Hour, Logger: slog.New(logs),
 	})
@@ -170,7 +152,7 @@ func TestMemcachedHungServer(t *testing.T) {
 		require.False(t, ok)
 	}
 	require.Less(t, time.Since(start), 100*time.Millisecond, "later calls do not")
-	require.Equal(t, 1, logs.count(slog.LevelWarn, msgDown))
+	require.Equal(t, 1, countLogs(logs, slog.LevelWarn, msgDown))
 }
 
 // TestMemcachedTooLarge: a value over the item size is not cached, and is
@@ -179,7 +161,7 @@ func TestMemcachedTooLarge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	mc := testenv.StartMemcached(t)
-	logs := &logRecorder{}
+	logs := &testenv.LogRecorder{}
 	c, err := cache.NewMemcached([]string{mc.Addr}, &cache.MemcachedOpts{Logger: slog.New(logs)})
 	require.NoError(t, err)
 	defer c.Close()
@@ -196,5 +178,5 @@ func TestMemcachedTooLarge(t *testing.T) {
 	c2.Set(ctx, "small", []byte("fine"), 0)
 	_, ok = c2.Get(ctx, "small")
 	require.True(t, ok)
-	require.Zero(t, logs.count(slog.LevelWarn, msgDown))
+	require.Zero(t, countLogs(logs, slog.LevelWarn, msgDown))
 }

@@ -5,12 +5,12 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/quirehq/quire/internal/testenv"
 	"github.com/quirehq/quire/jobs"
 )
 
@@ -72,16 +72,16 @@ func exercisePeriodic(t *testing.T, h Harness) {
 		// leadership back, every time: the next scheduler need not wait
 		// for its term to end.
 		for i := range 3 {
-			log := &logRecords{}
+			log := &testenv.LogRecorder{}
 			srv := startServer(t, b.driver, jobs.Config{Handlers: hs, PeriodicJobs: periodic,
 				Logger: slog.New(log)})
-			require.Eventually(t, func() bool { return log.has("jobs: scheduler: leading") },
+			require.Eventually(t, func() bool { return logged(log, "jobs: scheduler: leading") },
 				10*time.Second, 5*time.Millisecond, "round %d", i)
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			require.NoError(t, srv.Stop(ctx))
 			cancel()
-			require.False(t, log.has("jobs: scheduler: resigning the leadership failed"), "round %d: %v", i, log.messages())
-			require.True(t, log.has("jobs: scheduler: resigned the leadership"), "round %d: %v", i, log.messages())
+			require.False(t, logged(log, "jobs: scheduler: resigning the leadership failed"), "round %d: %v", i, messages(log))
+			require.True(t, logged(log, "jobs: scheduler: resigned the leadership"), "round %d: %v", i, messages(log))
 		}
 	})
 
@@ -109,34 +109,18 @@ func exercisePeriodic(t *testing.T, h Harness) {
 }
 
 // drain returns the notes recorded so far and not yet waited for.
-// logRecords is a slog.Handler that keeps the messages logged, at every
-// level.
-type logRecords struct {
-	mu   sync.Mutex
-	msgs []string
+// logged reports whether a message logged begins with prefix.
+func logged(logs *testenv.LogRecorder, prefix string) bool {
+	return slices.ContainsFunc(logs.Records(), func(r slog.Record) bool { return strings.HasPrefix(r.Message, prefix) })
 }
 
-func (l *logRecords) Enabled(context.Context, slog.Level) bool { return true }
-func (l *logRecords) WithAttrs([]slog.Attr) slog.Handler       { return l }
-func (l *logRecords) WithGroup(string) slog.Handler            { return l }
-func (l *logRecords) Handle(_ context.Context, r slog.Record) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.msgs = append(l.msgs, r.Message)
-	return nil
-}
-
-// has reports whether a message logged begins with prefix.
-func (l *logRecords) has(prefix string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.ContainsFunc(l.msgs, func(m string) bool { return strings.HasPrefix(m, prefix) })
-}
-
-func (l *logRecords) messages() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.msgs)
+// messages returns the messages logged, for a failure to show.
+func messages(logs *testenv.LogRecorder) []string {
+	var out []string
+	for _, r := range logs.Records() {
+		out = append(out, r.Message)
+	}
+	return out
 }
 
 func drain(r *recorder) []string {

@@ -1,40 +1,21 @@
 package ui_test
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/quirehq/quire/internal/testenv"
 )
 
-// recordHandler keeps every record logged through it.
-type recordHandler struct {
-	mu      sync.Mutex
-	records []slog.Record
-}
-
-func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
-func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *recordHandler) WithGroup(string) slog.Handler            { return h }
-
-func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.records = append(h.records, r.Clone())
-	return nil
-}
-
-// attrs returns the attributes of the records with message msg, by key.
-func (h *recordHandler) attrs(msg string) []map[string]string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
+// logAttrs returns the attributes of the records with message msg, by key.
+func logAttrs(logs *testenv.LogRecorder, msg string) []map[string]string {
 	var out []map[string]string
-	for _, r := range h.records {
+	for _, r := range logs.Records() {
 		if r.Message != msg {
 			continue
 		}
@@ -54,7 +35,7 @@ func (h *recordHandler) attrs(msg string) []map[string]string {
 // in the wrong box, a forged log line): never the raw input.
 func TestFailedLoginLog(t *testing.T) {
 	t.Parallel()
-	h := &recordHandler{}
+	h := &testenv.LogRecorder{}
 	b := setup(t, &setupOpts{logger: slog.New(h)})
 	tests := []struct {
 		name, email string
@@ -76,7 +57,7 @@ func TestFailedLoginLog(t *testing.T) {
 		_, page := b.get(t, c, "/login")
 		resp, body := b.post(t, c, "/login", url.Values{"csrf": {csrfOf(t, page)}, "email": {tt.email}, "password": {"wrong"}})
 		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, body)
-		logged := h.attrs("ui: failed login")
+		logged := logAttrs(h, "ui: failed login")
 		require.NotEmpty(t, logged, tt.name)
 		got := logged[len(logged)-1]
 		require.Equal(t, "127.0.0.1", got["remote"], tt.name)

@@ -254,13 +254,6 @@ func (o *ocrEngine) close() error {
 	return nil
 }
 
-// idleProcesses returns how many processes wait for an image.
-func (o *ocrEngine) idleProcesses() int {
-	o.pool.mu.Lock()
-	defer o.pool.mu.Unlock()
-	return len(o.pool.idle)
-}
-
 // read has p read img and returns its text. The image and the blank page
 // after it are written to files of their own, removed once read.
 func (p *ocrProcess) read(ctx context.Context, img []byte) (string, error) {

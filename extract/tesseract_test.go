@@ -35,6 +35,9 @@ func idlePIDs(o *ocrEngine) []int {
 	return pids
 }
 
+// idleProcesses returns how many processes wait for an image.
+func (o *ocrEngine) idleProcesses() int { return len(idlePIDs(o)) }
+
 // exited reports whether the process pid is gone (or a zombie no one
 // waits for, which Wait has reaped by the time stop returns).
 func exited(pid int) bool {

@@ -276,12 +276,12 @@ func (id *Identifier) decided(m *model, counts *[numScripts]int, scores *[64]int
 func (id *Identifier) Identify(text string) (string, float64) {
 	m := mustModel()
 	var (
-		counts  [numScripts]int
-		scores  [64]int32
-		key     uint64
-		run     int
-		found   bool
-		letters int // of the n-gram scripts, read so far
+		counts [numScripts]int
+		scores [64]int32
+		key    uint64
+		run    int
+		found  bool
+		read   int // letters of the n-gram scripts read so far
 	)
 	for i := 0; i < len(text); {
 		r, size := rune(text[i]), 1
@@ -312,7 +312,7 @@ func (id *Identifier) Identify(text string) (string, float64) {
 		}
 		key = key<<format.LetterBits | uint64(c)
 		run++
-		if letters++; letters%decideEvery == 0 && letters >= decideFirst && id.decided(m, &counts, &scores) {
+		if read++; read%decideEvery == 0 && read >= decideFirst && id.decided(m, &counts, &scores) {
 			break
 		}
 		for j, n := range m.orders {
@@ -332,7 +332,7 @@ func (id *Identifier) Identify(text string) (string, float64) {
 	best := scriptNone
 	counts[scriptNone] = 0 // spaces, digits, marks: not a script
 	counts[scriptHan] += counts[scriptKana]
-	letters = 0
+	letters := 0
 	for s := scriptOther; s < numScripts; s++ {
 		letters += counts[s]
 		if s != scriptKana && counts[s] > counts[best] {

@@ -84,6 +84,8 @@ type pdfEngine struct {
 	// them too large or in doubt. Tests read both.
 	abandoned atomic.Int64
 	recycled  atomic.Int64
+	// orphans counts the killed instances' calls still running.
+	orphans atomic.Int64
 }
 
 func (e *pdfEngine) close() error {
@@ -237,11 +239,13 @@ func (x *Extractor) withPDF(ctx context.Context, b *budget, read func(r *pdfRead
 	// runs on to its end in this goroutine, which Extract has abandoned by
 	// then; the page loop checks ctx between calls, so that is one call (one
 	// page parsed or rendered), never the rest of the document.
-	// Its memory stays mapped until that call returns (pdfHold): a call
-	// reading memory unmapped under it would crash the process.
+	// Its memory stays mapped and as it was until that call returns
+	// (pdfHold): a call reading memory unmapped under it would crash the
+	// process, one reading it zeroed can loop for ever.
 	killed := make(chan func(), 1)
 	stop := context.AfterFunc(ctx, func() {
 		release := pdfHold()
+		eng.orphans.Add(1)
 		_ = inst.Kill() // the instance is discarded either way
 		eng.abandoned.Add(1)
 		killed <- release
@@ -251,6 +255,7 @@ func (x *Extractor) withPDF(ctx context.Context, b *budget, read func(r *pdfRead
 	if !stop() {
 		release := <-killed
 		release()
+		eng.orphans.Add(-1)
 		return ctx.Err()
 	}
 	if r.fault != nil || pdfInstanceMemory(inst) > pdfRecycleBytes {

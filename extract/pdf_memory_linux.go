@@ -15,7 +15,7 @@ import (
 // buffer and the new one, and the old ones stay until the collector runs: a
 // decompression bomb stopped at 512 MiB cost the process 2 to 4 GiB. A
 // mapping grows in place, costs only the pages PDFium touches, and is given
-// back to the system the moment the instance closes.
+// back to the system when the instance closes.
 var pdfMemoryAllocator = experimental.MemoryAllocatorFunc(func(capBytes, maxBytes uint64) experimental.LinearMemory {
 	buf, err := syscall.Mmap(-1, 0, int(maxBytes), syscall.PROT_READ|syscall.PROT_WRITE,
 		syscall.MAP_PRIVATE|syscall.MAP_ANON|syscall.MAP_NORESERVE)
@@ -35,17 +35,19 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 	return m.buf[:size:size]
 }
 
-// Free gives the memory's pages back to the system at once, but unmaps its
-// addresses only when no killed instance's call may still run (pdfHold):
-// extractPDF kills an instance whose document's context ended while its
-// call runs on, and that call reading an unmapped address is a fault that
-// takes the whole process down, where reading the zeroed pages of a live
-// mapping only makes PDFium fail inside its sandbox.
+// Free unmaps the memory, or, while a killed instance's call may still run
+// (pdfHold), keeps it mapped and untouched until none does. withPDF kills an
+// instance whose document's context ended while its call runs on: that call
+// reading an unmapped address is a fault that takes the whole process down,
+// and one reading zeroed pages can spin for ever (the allocator's circular
+// free lists lead back to address 0, never to their head), where no
+// preemption reaches it and the next garbage collection waits on it with
+// every other goroutine. Left as they were, the pages let the call end as it
+// would have.
 func (m *mappedMemory) Free() {
 	if m.buf == nil {
 		return
 	}
-	_ = syscall.Madvise(m.buf, syscall.MADV_DONTNEED)
 	unmapped.mu.Lock()
 	unmapped.bufs = append(unmapped.bufs, m.buf)
 	unmapped.drainLocked()

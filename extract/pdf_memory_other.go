@@ -4,9 +4,9 @@ package extract
 
 import "github.com/tetratelabs/wazero/experimental"
 
-// pdfMemoryAllocator keeps PDF instances' memory in Go's heap off Linux:
-// pdf_memory_linux.go relies on Linux's MADV_DONTNEED zeroing the pages of
-// an anonymous mapping at once, which other systems do not promise.
+// pdfMemoryAllocator keeps PDF instances' memory in Go's heap off Linux,
+// where workers are not deployed and the mapped memory of
+// pdf_memory_linux.go is not tested.
 var pdfMemoryAllocator = experimental.MemoryAllocatorFunc(func(_, maxBytes uint64) experimental.LinearMemory {
 	return &sliceMemory{max: maxBytes}
 })

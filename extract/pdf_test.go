@@ -357,6 +357,38 @@ func TestPDFTimeout(t *testing.T) {
 	require.Zero(t, eng.recycled.Load())
 }
 
+// TestPDFKilledCallsEnd kills instances at a spread of points in the reading
+// of real documents, and waits for every abandoned call to end. A call that
+// never ends would stop the process at the next garbage collection (nothing
+// preempts compiled WebAssembly), this test's binary included: a killed
+// instance's memory zeroed under its call made that happen within a few
+// hundred kills.
+func TestPDFKilledCallsEnd(t *testing.T) {
+	t.Parallel()
+	eng := startTestPDFEngine(t, 2, MaxPDFMemoryDefault)
+	x := New(Config{})
+	x.state["pdf"] = eng
+	paths, err := filepath.Glob(filepath.Join("..", "testdata", "pdf", "*.pdf"))
+	require.NoError(t, err)
+	paths = append(paths, corpusPDFs(t)...)
+	docs := make([][]byte, len(paths))
+	for i, p := range paths {
+		docs[i], err = os.ReadFile(p)
+		require.NoError(t, err)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := range 300 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(1+i%40)*time.Millisecond)
+		_, _ = x.Extract(ctx, &Input{Data: docs[rnd.IntN(len(docs))], Type: "application/pdf"})
+		cancel()
+	}
+	require.NotZero(t, eng.abandoned.Load())
+	require.Eventually(t, func() bool {
+		runtime.GC()
+		return eng.orphans.Load() == 0
+	}, 30*time.Second, 50*time.Millisecond)
+}
+
 func TestPDFCancel(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
+	"github.com/quirehq/quire/jobs/jobdriver"
 )
 
 func exerciseShutdown(t *testing.T, h Harness) {
@@ -53,6 +54,22 @@ func exerciseShutdown(t *testing.T, h Harness) {
 		require.Zero(t, st.Running)
 		require.EqualValues(t, 1, st.Ready)
 		require.NoError(t, srv.Stop(ctx), "Stop is safe to call twice")
+	})
+
+	// An idle server's fetcher waits on the broker for a ready job: the
+	// wait must end with its context, not at its timeout, or every stop of
+	// an idle server waits it out.
+	t.Run("WaitEndsWithItsContext", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		for _, after := range []time.Duration{0, time.Millisecond, 200 * time.Millisecond} {
+			ctx, cancel := context.WithCancel(ctx)
+			time.AfterFunc(after, cancel)
+			ready, err := b.driver.QueueWait(ctx, &jobdriver.QueueWaitParams{Queue: "empty", Timeout: time.Minute})
+			require.ErrorIs(t, err, context.Canceled, "cancelled after %s", after)
+			require.False(t, ready)
+			cancel()
+		}
 	})
 
 	t.Run("QuietHandsBackJobsNotStarted", func(t *testing.T) {

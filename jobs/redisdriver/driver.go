@@ -24,6 +24,7 @@ import (
 	"github.com/oklog/ulid/v2"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/quirehq/quire/jobs/internal/rediswait"
 	"github.com/quirehq/quire/jobs/jobdriver"
 	"github.com/quirehq/quire/jobs/jobtype"
 )
@@ -96,9 +97,7 @@ type Driver struct {
 	firingMarks  sync.Map // batch id -> time.Time: last written in the firing index
 	firingMarksN atomic.Uint64
 
-	// noClientID: the server refused CLIENT ID, so QueueWait cannot be
-	// unblocked and waits out its timeout.
-	noClientID atomic.Bool
+	waiter rediswait.Waiter
 }
 
 var _ jobdriver.Driver = (*Driver)(nil)
@@ -454,80 +453,17 @@ func (d *Driver) JobRescueExpired(ctx context.Context, p *jobdriver.JobRescueExp
 	return n, nil
 }
 
-// QueueWait blocks on BLMOVE from the ready list to itself: it returns when
-// the list has an element, without taking it, so a wake-up cannot be missed
-// and no job is held by a waiting connection.
-//
-// The wait holds a connection of its own, and ctx ending unblocks it with
-// CLIENT UNBLOCK from another: go-redis does not cut a blocking command
-// short on cancellation, and a stopping server would otherwise wait out
-// the timeout (every idle `quire process` on Redis ended 1–2 s late). A
-// server that refuses CLIENT ID (a managed Redis may) waits it out.
+// QueueWait blocks until the queue has a ready job, without taking it
+// (rediswait): a cancelled ctx ends the wait at once.
 func (d *Driver) QueueWait(ctx context.Context, p *jobdriver.QueueWaitParams) (bool, error) {
-	k := d.keys.queue(p.Queue).ready
-	c, err := d.masterFor(ctx, k)
-	if err != nil || d.noClientID.Load() {
-		return d.queueWaitResult(ctx, p.Queue, d.rdb.BLMove(ctx, k, k, "RIGHT", "RIGHT", p.Timeout).Err())
-	}
-	conn := c.Conn()
-	defer conn.Close()
-	id, err := conn.ClientID(ctx).Result()
+	ok, err := d.waiter.Wait(ctx, d.rdb, d.keys.queue(p.Queue).ready, p.Timeout)
 	if err != nil {
-		if ctx.Err() == nil && isRefused(err) {
-			d.noClientID.Store(true)
-			return d.queueWaitResult(ctx, p.Queue, conn.BLMove(ctx, k, k, "RIGHT", "RIGHT", p.Timeout).Err())
+		if ctx.Err() == nil {
+			d.relearnTopology(ctx)
 		}
-		return d.queueWaitResult(ctx, p.Queue, err)
+		return false, fmt.Errorf("wait on queue %s: %w", p.Queue, err)
 	}
-	waited := make(chan struct{})
-	stop := context.AfterFunc(ctx, func() {
-		// Until the wait returns: ctx may end before BLMOVE reaches the
-		// server, when there is nothing to unblock yet.
-		for {
-			uctx, cancel := context.WithTimeout(context.Background(), time.Second)
-			n, err := c.ClientUnblock(uctx, id).Result()
-			cancel()
-			if n == 1 || err != nil {
-				return
-			}
-			select {
-			case <-waited:
-				return
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-	})
-	err = conn.BLMove(ctx, k, k, "RIGHT", "RIGHT", p.Timeout).Err()
-	close(waited)
-	stop()
-	return d.queueWaitResult(ctx, p.Queue, err)
-}
-
-// queueWaitResult turns BLMOVE's outcome into QueueWait's: the context's
-// error once it has ended, as a wait cut short has no answer.
-func (d *Driver) queueWaitResult(ctx context.Context, queue string, err error) (bool, error) {
-	if ctx.Err() != nil {
-		return false, fmt.Errorf("wait on queue %s: %w", queue, ctx.Err())
-	}
-	if errors.Is(err, redis.Nil) {
-		return false, nil
-	}
-	if err != nil {
-		d.relearnTopology(ctx)
-		return false, fmt.Errorf("wait on queue %s: %w", queue, err)
-	}
-	return true, nil
-}
-
-// isRefused reports whether err is the server refusing a command it does
-// not know or does not allow, rather than a failure of the connection.
-func isRefused(err error) bool {
-	var re redis.Error
-	if !errors.As(err, &re) {
-		return false
-	}
-	msg := re.Error()
-	return strings.HasPrefix(msg, "ERR unknown") || strings.HasPrefix(msg, "NOPERM") || strings.Contains(msg, "disabled")
+	return ok, nil
 }
 
 // heldUntilFinished returns the unique key j holds until it finishes, or "".

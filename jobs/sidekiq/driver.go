@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/quirehq/quire/jobs/internal/rediswait"
 	"github.com/quirehq/quire/jobs/jobdriver"
 )
 
@@ -122,7 +123,8 @@ type Driver struct {
 	cfg Config
 	ns  string // "Namespace:", or empty: starts every key
 
-	seq atomic.Uint64 // makes every lease unique, so a job fetched twice is held twice
+	seq    atomic.Uint64 // makes every lease unique, so a job fetched twice is held twice
+	waiter rediswait.Waiter
 
 	mu       sync.Mutex
 	running  map[string]string          // jid -> payload of fetched jobs, for the busy list

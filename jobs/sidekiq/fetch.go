@@ -251,15 +251,12 @@ func (d *Driver) rescueOrphans(ctx context.Context, queue string) (int, error) {
 	return moved, nil
 }
 
-// QueueWait blocks until queue:NAME has a job, without taking it: BLMOVE
-// from the right end back to the right end leaves the list as it was.
+// QueueWait blocks until queue:NAME has a job, without taking it
+// (rediswait): a cancelled ctx ends the wait at once.
 func (d *Driver) QueueWait(ctx context.Context, p *jobdriver.QueueWaitParams) (bool, error) {
-	err := d.rdb.BLMove(ctx, d.keyQueue(p.Queue), d.keyQueue(p.Queue), "RIGHT", "RIGHT", p.Timeout).Err()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return false, nil
-	case err != nil:
+	ok, err := d.waiter.Wait(ctx, d.rdb, d.keyQueue(p.Queue), p.Timeout)
+	if err != nil {
 		return false, fmt.Errorf("wait on queue %s: %w", p.Queue, err)
 	}
-	return true, nil
+	return ok, nil
 }

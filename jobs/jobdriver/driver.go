@@ -161,7 +161,9 @@ type Driver interface {
 	// executions.
 	QueueStats(ctx context.Context, params *QueueStatsParams) (*QueueStats, error)
 	// QueueWait blocks until the queue has a ready job or the timeout passes,
-	// without taking the job. It reports whether a job is ready.
+	// without taking the job. It reports whether a job is ready. It returns
+	// ctx's error as soon as ctx ends: a stopping server does not wait out
+	// the timeout.
 	QueueWait(ctx context.Context, params *QueueWaitParams) (bool, error)
 }
 

@@ -17,6 +17,7 @@ const (
 	FetchBatchSizeMax        = 1000
 	LeaseDurationDefault     = 30 * time.Second
 	LeaseDurationMin         = time.Second
+	MaxRescuesDefault        = 3
 	PollIntervalDefault      = time.Second
 	ProcessHeartbeatDefault  = 5 * time.Second
 	ShutdownTimeoutDefault   = 25 * time.Second
@@ -61,6 +62,13 @@ type Config struct {
 	// before another process may run it. Leases of running jobs are extended
 	// every third of it. Defaults to 30 seconds; at least 1 second.
 	LeaseDuration time.Duration
+	// MaxRescues is how many times a job may go back to its queue because
+	// its lease ran out while it ran (its worker died, was killed or froze)
+	// before it is sent to the dead set unrun, with that as its reason: a
+	// job that takes down every worker that runs it must not go from one to
+	// the next for ever. A rescue uses no attempt, as the job did not fail.
+	// Defaults to 3; negative for no limit.
+	MaxRescues int
 	// PollInterval is the longest a due scheduled job or retry waits before
 	// it is moved to its queue, and the safety net of an idle fetcher, which
 	// otherwise blocks on the broker. Defaults to 1 second.
@@ -123,6 +131,7 @@ func (c Config) WithDefaults() Config {
 	c.Concurrency = cmp.Or(c.Concurrency, ConcurrencyDefault)
 	c.FetchBatchSize = cmp.Or(c.FetchBatchSize, FetchBatchSizeDefault)
 	c.LeaseDuration = cmp.Or(c.LeaseDuration, LeaseDurationDefault)
+	c.MaxRescues = cmp.Or(c.MaxRescues, MaxRescuesDefault)
 	c.PollInterval = cmp.Or(c.PollInterval, PollIntervalDefault)
 	c.ProcessHeartbeat = cmp.Or(c.ProcessHeartbeat, ProcessHeartbeatDefault)
 	c.ShutdownTimeout = cmp.Or(c.ShutdownTimeout, ShutdownTimeoutDefault)

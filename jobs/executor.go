@@ -83,11 +83,19 @@ func (e *executor) execute(parent context.Context, h *lease.Held) jobdriver.Comp
 }
 
 // refuse decides, before any middleware or handler runs, whether the job
-// must not run: it missed its deadline, or its arguments cannot be
-// decrypted. Either sends it to the dead set; neither is mended by a retry.
-// It decrypts the handler's copy j in place.
+// must not run: it missed its deadline, it was rescued more than
+// MaxRescues times, or its arguments cannot be decrypted. Each sends it to
+// the dead set; none is mended by a retry. It decrypts the handler's copy j
+// in place.
 func (e *executor) refuse(h *lease.Held, j *Job) (jobdriver.Completion, bool) {
 	now := e.clock.Now()
+	if e.cfg.MaxRescues >= 0 && j.Rescues > e.cfg.MaxRescues {
+		err := fmt.Errorf("its worker stopped %d times while it ran (the lease ran out each time), more than %d: not run again",
+			j.Rescues, e.cfg.MaxRescues)
+		e.log.Error("jobs: job rescued too often, sent to the dead set", "job_id", j.ID, "job_type", j.Type, "queue", j.Queue,
+			"rescues", j.Rescues)
+		return e.dead(&h.Job, err, now), true
+	}
 	if expired(j, now) {
 		e.expired.Add(1)
 		err := expiredError(j)

@@ -133,6 +133,13 @@ type Config struct {
 	// RetryDelay picks the delay before a stage's retry. Defaults to the
 	// engine's.
 	RetryDelay jobs.RetryDelayFunc
+	// MaxRescues is how many times a stage may stop its worker (the job's
+	// lease ran out: the process died, was killed or froze) on a document
+	// before the next delivery fails the document rather than run the
+	// stage again; set it to the job server's Config.MaxRescues, so that
+	// the document fails before the server sends the job to the dead set
+	// unrun. Defaults to jobs.MaxRescuesDefault.
+	MaxRescues int
 	// StuckAfter is how long a document may sit in a state before the sweep
 	// enqueues its stage again. Defaults to 10 minutes.
 	StuckAfter time.Duration
@@ -234,6 +241,7 @@ func New(cfg Config) (*Pipeline, error) {
 	cfg.StageTimeout = cmp.Or(cfg.StageTimeout, StageTimeoutDefault)
 	cfg.MaxRetries = cmp.Or(cfg.MaxRetries, MaxRetriesDefault)
 	cfg.StuckAfter = cmp.Or(cfg.StuckAfter, StuckAfterDefault)
+	cfg.MaxRescues = cmp.Or(cfg.MaxRescues, jobs.MaxRescuesDefault)
 	cfg.OneJobMaxBytes = cmp.Or(cfg.OneJobMaxBytes, OneJobMaxBytesDefault)
 	if cfg.RetryDelay == nil {
 		cfg.RetryDelay = jobs.DefaultRetryDelay
@@ -353,6 +361,13 @@ func (p *Pipeline) stage(name string, run stageFunc) func(ctx context.Context, j
 			return jobs.Discard(errors.New("job has no document_id"))
 		}
 		r := &stageRun{stage: name, docID: a.DocumentID, job: j, started: time.Now(), language: a.Language}
+		if p.cfg.MaxRescues >= 0 && j.Rescues >= p.cfg.MaxRescues {
+			// The document takes down whatever runs this stage on it (a
+			// parser that crashes, exhausts memory or never returns):
+			// not on one more worker.
+			return p.fail(ctx, r, fmt.Sprintf("%s stopped its worker %d times (the process died, was killed or froze); not run again",
+				name, j.Rescues))
+		}
 		err := run(ctx, r)
 		switch {
 		case err == nil:

@@ -65,6 +65,12 @@ const (
 	// queue. A format without paused queues (Sidekiq OSS has none) has
 	// workers that would keep fetching.
 	CapabilityQueuePause Capability = "QueuePause"
+	// CapabilityRescueCount: a job's rescues (its lease ran out while it
+	// ran) are counted with it (Job.Rescues), so that the server sends one
+	// rescued more than Config.MaxRescues times to the dead set. A format
+	// whose rescue returns the job as it was (Sidekiq's orphaned in-progress
+	// lists) cannot count them.
+	CapabilityRescueCount Capability = "RescueCount"
 	// CapabilityUnique: unique jobs (EnqueueOpts.Unique), and with them the
 	// scheduler's periodic jobs, whose ticks are unique. The key must be
 	// released when its job finishes, however it finishes, and a worker that
@@ -82,7 +88,8 @@ const (
 // capabilities are the known capabilities, in the order of their names.
 var capabilities = []Capability{
 	CapabilityArgsAnyJSON, CapabilityBatch, CapabilityCancel, CapabilityExpiresAt, CapabilityJobBackoff,
-	CapabilityJobTimeout, CapabilityLimit, CapabilityMinuteCounters, CapabilityQueuePause, CapabilityUnique,
+	CapabilityJobTimeout, CapabilityLimit, CapabilityMinuteCounters, CapabilityQueuePause, CapabilityRescueCount,
+	CapabilityUnique,
 	CapabilityWrapUndecodable,
 }
 

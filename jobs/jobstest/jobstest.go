@@ -70,6 +70,7 @@ func Exercise(t *testing.T, h Harness) {
 	t.Run("Batch", func(t *testing.T) { t.Parallel(); exerciseBatch(t, h) })
 	t.Run("Limit", func(t *testing.T) { t.Parallel(); exerciseLimit(t, h) })
 	t.Run("Expire", func(t *testing.T) { t.Parallel(); exerciseExpire(t, h) })
+	t.Run("Rescues", func(t *testing.T) { t.Parallel(); exerciseRescues(t, h) })
 	t.Run("Headers", func(t *testing.T) { t.Parallel(); exerciseHeaders(t, h) })
 	t.Run("Encrypt", func(t *testing.T) { t.Parallel(); exerciseEncrypt(t, h) })
 	if h.ProcessEnv != nil {

@@ -51,6 +51,10 @@ type Job struct {
 	// Attempt counts the executions started so far. It is 1 during the first
 	// run of a job.
 	Attempt int
+	// Rescues counts the times the job's lease ran out while it ran: its
+	// worker died, was killed or froze, and the job went back to its queue
+	// without an outcome (and without using an attempt). Kept across retries.
+	Rescues int
 	// MaxRetries is how many times a failed job is retried before it is dead.
 	MaxRetries int
 	// CreatedAt is when the job was first enqueued.

@@ -37,6 +37,8 @@ type wireJob struct {
 	// Expiry and metadata (issue #21).
 	ExpiresAt int64             `json:"expires_at,omitempty"`
 	Headers   map[string]string `json:"headers,omitempty"`
+	// Rescues is always the last field (see rescue.lua).
+	Rescues int `json:"rescues,omitempty"`
 }
 
 // appendJob appends the wire form of j to b. It is written by hand because
@@ -110,6 +112,11 @@ func appendJob(b []byte, j *jobtype.Job) []byte {
 		b = appendString(b, j.BatchID)
 	}
 	b = appendExpiryHeaders(b, j)
+	// Last, where rescue.lua finds and counts it without decoding the job.
+	if j.Rescues > 0 {
+		b = append(b, `,"rescues":`...)
+		b = strconv.AppendInt(b, int64(j.Rescues), 10)
+	}
 	return append(b, '}')
 }
 
@@ -172,6 +179,7 @@ func decodeJob(data []byte) (*jobtype.Job, error) {
 		BatchID:     w.BatchID,
 		ExpiresAt:   fromMicros(w.ExpiresAt),
 		Headers:     w.Headers,
+		Rescues:     w.Rescues,
 	}
 	return j, nil
 }

@@ -179,6 +179,7 @@ func (d *Driver) JobRetry(ctx context.Context, p *jobdriver.JobRetryParams) erro
 	j := *f.job
 	j.EnqueuedAt = p.Now
 	j.ScheduledAt = time.Time{}
+	j.Rescues = 0 // a person's retry is a fresh start
 	n, err := d.move(ctx, f, "ready", encodeJob(&j), time.Time{})
 	if err != nil {
 		return fmt.Errorf("retry job %s: %w", p.ID, err)

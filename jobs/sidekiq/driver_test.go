@@ -96,6 +96,8 @@ var harness = jobstest.Harness{
 		jobstest.CapabilityMinuteCounters: "Sidekiq keeps daily counters only (stat:processed:YYYY-MM-DD); " +
 			"its Web UI's live graph polls the totals",
 		jobstest.CapabilityQueuePause: "Sidekiq OSS has no paused queues; Ruby processes would keep fetching",
+		jobstest.CapabilityRescueCount: "Sidekiq's format has no rescue count, and its orphaned in-progress " +
+			"lists go back to their queues as they are",
 		jobstest.CapabilityUnique: "Sidekiq OSS has no unique jobs; a Ruby process would never release a key " +
 			"(so periodic jobs, whose ticks are unique, cannot run either)",
 		jobstest.CapabilityWrapUndecodable: "Sidekiq keeps an entry that is not a job in its dead set as it is, " +

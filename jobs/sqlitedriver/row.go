@@ -38,7 +38,7 @@ func scanJob(s scanner) (*jobtype.Job, error) {
 	)
 	err := s.Scan(&j.ID, &j.Queue, &state, &j.Type, &args, &j.Attempt, &j.MaxRetries, &created, &enqueued,
 		&scheduled, &j.Error, &failed, &tags, &timeout, &boBase, &boMax, &j.UniqueKey, &uniqueUntil, &j.Lease,
-		&j.BatchID, &expires, &headers)
+		&j.BatchID, &expires, &headers, &j.Rescues)
 	if err != nil {
 		return nil, err
 	}

@@ -13,7 +13,7 @@ import (
 // jobCols are the columns scanJob reads, in its order.
 const jobCols = `id, queue, state, type, args, attempt, max_retries, created_at, enqueued_at, scheduled_at,
 	error, failed_at, tags, timeout_ns, backoff_base_ns, backoff_max_ns, unique_key, unique_until, lease,
-	batch_id, expires_at, headers`
+	batch_id, expires_at, headers, rescues`
 
 // due selects, in the order they became due, up to ?3 jobs of queue ?1 in
 // the states given, whose pos is at most ?2, numbered from 1.
@@ -80,14 +80,15 @@ func (s *writeStmts) prepare(db *sql.DB) error {
 			UPDATE jobs SET state = 'ready', pos = (SELECT back FROM ends WHERE id = 1) + due.n
 			FROM due WHERE jobs.seq = due.s`},
 		{&s.rescue, due(`'running'`) + `
-			UPDATE jobs SET state = 'ready', pos = (SELECT front FROM ends WHERE id = 1) - due.n, lease = ''
+			UPDATE jobs SET state = 'ready', pos = (SELECT front FROM ends WHERE id = 1) - due.n, lease = '',
+			rescues = rescues + 1
 			FROM due WHERE jobs.seq = due.s`},
 		{&s.nextDue, nextDueSQL},
 		{&s.find, `SELECT queue, state, unique_key, unique_until FROM jobs WHERE id = ?1 AND (?2 = '' OR queue = ?2)`},
 		{&s.cancelMark, `UPDATE jobs SET cancel_requested_at = ?2 WHERE id = ?1 AND state = 'running'`},
 		{&s.bury, `UPDATE jobs SET state = 'dead', pos = ?2, error = ?3, failed_at = ?2, lease = '',
 			cancel_requested_at = 0 WHERE id = ?1`},
-		{&s.retry, `UPDATE jobs SET state = 'ready', pos = ?2, enqueued_at = ?3, scheduled_at = 0
+		{&s.retry, `UPDATE jobs SET state = 'ready', pos = ?2, enqueued_at = ?3, scheduled_at = 0, rescues = 0
 			WHERE id = ?1 AND state = ?4 AND (?5 = '' OR queue = ?5) RETURNING queue`},
 		{&s.del, `DELETE FROM jobs WHERE id = ?1 AND state <> 'running' AND (?2 = '' OR state = ?2)
 			AND (?3 = '' OR queue = ?3) RETURNING queue, unique_key, unique_until`},

@@ -26,26 +26,28 @@ type JobList struct {
 // Job is a job as the API shows it: the engine's bookkeeping (its lease)
 // stays inside.
 type Job struct {
-	ID          string          `json:"id"`
-	Type        string          `json:"type"`
-	Queue       string          `json:"queue"`
-	State       string          `json:"state"`
-	Args        json.RawMessage `json:"args,omitempty"`
-	Attempt     int             `json:"attempt"`
-	MaxRetries  int             `json:"max_retries"`
-	CreatedAt   time.Time       `json:"created_at"`
-	EnqueuedAt  time.Time       `json:"enqueued_at"`
-	ScheduledAt time.Time       `json:"scheduled_at,omitzero"`
-	Error       string          `json:"error,omitempty"`
-	FailedAt    time.Time       `json:"failed_at,omitzero"`
-	Tags        []string        `json:"tags,omitempty"`
-	UniqueKey   string          `json:"unique_key,omitempty"`
+	ID         string          `json:"id"`
+	Type       string          `json:"type"`
+	Queue      string          `json:"queue"`
+	State      string          `json:"state"`
+	Args       json.RawMessage `json:"args,omitempty"`
+	Attempt    int             `json:"attempt"`
+	MaxRetries int             `json:"max_retries"`
+	// Rescues counts the times the job's worker stopped while it ran.
+	Rescues     int       `json:"rescues,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	EnqueuedAt  time.Time `json:"enqueued_at"`
+	ScheduledAt time.Time `json:"scheduled_at,omitzero"`
+	Error       string    `json:"error,omitempty"`
+	FailedAt    time.Time `json:"failed_at,omitzero"`
+	Tags        []string  `json:"tags,omitempty"`
+	UniqueKey   string    `json:"unique_key,omitempty"`
 }
 
 func viewJob(j *jobs.Job) Job {
 	return Job{ID: j.ID, Type: j.Type, Queue: j.Queue, State: string(j.State), Args: j.Args, Attempt: j.Attempt,
-		MaxRetries: j.MaxRetries, CreatedAt: j.CreatedAt, EnqueuedAt: j.EnqueuedAt, ScheduledAt: j.ScheduledAt,
-		Error: j.Error, FailedAt: j.FailedAt, Tags: j.Tags, UniqueKey: j.UniqueKey}
+		MaxRetries: j.MaxRetries, Rescues: j.Rescues, CreatedAt: j.CreatedAt, EnqueuedAt: j.EnqueuedAt,
+		ScheduledAt: j.ScheduledAt, Error: j.Error, FailedAt: j.FailedAt, Tags: j.Tags, UniqueKey: j.UniqueKey}
 }
 
 // JobCounts count a queue's jobs, or every queue's.

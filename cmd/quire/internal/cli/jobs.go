@@ -256,6 +256,9 @@ func (jc *jobsCommand) newGetCommand() *cobra.Command {
 					row("State", string(v.State))
 					row("Args", string(v.Args))
 					row("Attempt", fmt.Sprintf("%d of %d", v.Attempt, v.MaxRetries+1))
+					if v.Rescues > 0 {
+						row("Rescues", fmt.Sprintf("%d (its worker stopped while it ran)", v.Rescues))
+					}
 					row("Created", relTime(now, v.CreatedAt))
 					row("Enqueued", relTime(now, v.EnqueuedAt))
 					if v.ScheduledAt != nil {
@@ -525,6 +528,7 @@ type jobView struct {
 	Args        json.RawMessage `json:"args"`
 	Attempt     int             `json:"attempt"`
 	MaxRetries  int             `json:"max_retries"`
+	Rescues     int             `json:"rescues,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	EnqueuedAt  time.Time       `json:"enqueued_at"`
 	ScheduledAt *time.Time      `json:"scheduled_at,omitempty"`
@@ -543,7 +547,7 @@ type backoffView struct {
 func newJobView(j *jobs.Job) jobView {
 	v := jobView{
 		ID: j.ID, Type: j.Type, Queue: j.Queue, State: j.State, Args: j.Args, Attempt: j.Attempt,
-		MaxRetries: j.MaxRetries, CreatedAt: j.CreatedAt.UTC(), EnqueuedAt: j.EnqueuedAt.UTC(), Error: j.Error, Tags: j.Tags,
+		MaxRetries: j.MaxRetries, Rescues: j.Rescues, CreatedAt: j.CreatedAt.UTC(), EnqueuedAt: j.EnqueuedAt.UTC(), Error: j.Error, Tags: j.Tags,
 	}
 	if len(v.Args) == 0 {
 		v.Args = json.RawMessage("null")

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/quirehq/quire/jobs"
-	"github.com/quirehq/quire/jobs/jobdriver"
+	"github.com/quirehq/quire/jobs/jobstest"
 	"github.com/quirehq/quire/pipeline"
 	"github.com/quirehq/quire/store"
 )
@@ -27,15 +27,7 @@ func TestStageThatStopsItsWorker(t *testing.T) {
 		Body: strings.NewReader("A short note that any worker reads in a moment."), Source: store.SourceUpload})
 	require.NoError(t, err)
 	for range jobs.MaxRescuesDefault {
-		now := time.Now()
-		res, err := e.jobs.JobFetch(ctx, &jobdriver.JobFetchParams{Queue: pipeline.QueueExtract, Max: 10,
-			LeaseUntil: now.Add(time.Second), LeaseOwner: "a-worker-that-dies", Now: now})
-		require.NoError(t, err)
-		require.Len(t, res.Jobs, 1)
-		n, err := e.jobs.JobRescueExpired(ctx, &jobdriver.JobRescueExpiredParams{Queue: pipeline.QueueExtract,
-			Now: now.Add(2 * time.Second)})
-		require.NoError(t, err)
-		require.Equal(t, 1, n)
+		jobstest.RescueOne(t, e.jobs, pipeline.QueueExtract)
 	}
 
 	hs := jobs.NewHandlers()

@@ -19,21 +19,7 @@ func exerciseRescues(t *testing.T, h Harness) {
 	ctx := context.Background()
 	h.require(t, CapabilityRescueCount)
 
-	// rescue fetches the queue's one job as a worker that then dies, and
-	// rescues it once its lease has run out; it returns the job as fetched.
-	rescue := func(t *testing.T, b *bundle) *jobs.Job {
-		t.Helper()
-		now := time.Now()
-		res, err := b.driver.JobFetch(ctx, &jobdriver.JobFetchParams{Queue: jobs.QueueDefault, Max: 10,
-			LeaseUntil: now.Add(time.Second), LeaseOwner: "a-worker-that-dies", Now: now})
-		require.NoError(t, err)
-		require.Len(t, res.Jobs, 1)
-		n, err := b.driver.JobRescueExpired(ctx, &jobdriver.JobRescueExpiredParams{Queue: jobs.QueueDefault,
-			Now: now.Add(2 * time.Second), Max: 10})
-		require.NoError(t, err)
-		require.Equal(t, 1, n)
-		return res.Jobs[0]
-	}
+	rescue := func(t *testing.T, b *bundle) *jobs.Job { return RescueOne(t, b.driver, jobs.QueueDefault) }
 
 	t.Run("Counted", func(t *testing.T) {
 		t.Parallel()
@@ -82,4 +68,21 @@ func exerciseRescues(t *testing.T, h Harness) {
 		require.Equal(t, []string{`"poison" ran after 0 rescues`}, b.handled.wait(t, 1, 10*time.Second))
 		require.NoError(t, srv.Stop(ctx))
 	})
+}
+
+// RescueOne plays a worker that dies holding a job: it fetches the one
+// ready job of queue, and rescues it once its lease has run out, as the
+// maintainer does after a crash. It returns the job as fetched.
+func RescueOne(t testing.TB, d jobs.Driver, queue string) *jobs.Job {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now()
+	res, err := d.JobFetch(ctx, &jobdriver.JobFetchParams{Queue: queue, Max: 10,
+		LeaseUntil: now.Add(time.Second), LeaseOwner: "a-worker-that-dies", Now: now})
+	require.NoError(t, err)
+	require.Len(t, res.Jobs, 1)
+	n, err := d.JobRescueExpired(ctx, &jobdriver.JobRescueExpiredParams{Queue: queue, Now: now.Add(2 * time.Second)})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	return res.Jobs[0]
 }

@@ -101,7 +101,8 @@ type Driver interface {
 	JobPromoteDue(ctx context.Context, params *JobPromoteDueParams) (*JobPromoteDueResult, error)
 	// JobRescueExpired returns jobs whose lease expired to their ready queue.
 	JobRescueExpired(ctx context.Context, params *JobRescueExpiredParams) (int, error)
-	// JobRetry makes a scheduled, retry or dead job ready now.
+	// JobRetry makes a scheduled, retry or dead job ready now. It is a
+	// person's retry: the job's rescue count (Job.Rescues) starts again.
 	JobRetry(ctx context.Context, params *JobRetryParams) error
 
 	// LeaderElect makes Token the leader of Name until TTL from now, if no

@@ -365,8 +365,12 @@ func (p *Pipeline) stage(name string, run stageFunc) func(ctx context.Context, j
 			// The document takes down whatever runs this stage on it (a
 			// parser that crashes, exhausts memory or never returns):
 			// not on one more worker.
-			return p.fail(ctx, r, fmt.Sprintf("%s stopped its worker %d times (the process died, was killed or froze); not run again",
-				name, j.Rescues))
+			times := fmt.Sprintf("%d times", j.Rescues)
+			if j.Rescues == 1 {
+				times = "once"
+			}
+			return p.fail(ctx, r, fmt.Sprintf("%s stopped its worker %s (the process died, was killed or froze); not run again",
+				name, times))
 		}
 		err := run(ctx, r)
 		switch {

@@ -90,6 +90,13 @@ func (a *App) NewJobServer(d jobs.Driver, role string, cfg jobs.Config) (*jobs.S
 	cfg.Logger = a.Log
 	cfg.Version = buildinfo.Version
 	cfg.Labels = map[string]string{"role": role}
+	if cfg.MaxRescues == 0 {
+		n, err := a.Config.maxRescues()
+		if err != nil {
+			return nil, err
+		}
+		cfg.MaxRescues = n
+	}
 	limits, err := ParseQueueLimits(a.Config.QueueLimits)
 	if err != nil {
 		return nil, Usagef("invalid %s %q: %w", Setting("queue-limits"), a.Config.QueueLimits, err)

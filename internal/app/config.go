@@ -59,6 +59,12 @@ type Config struct {
 	// flight at once across every worker (pipeline.Config), 0 for no
 	// limit. Defaults to WebhookConcurrencyDefault.
 	WebhookConcurrency int
+	// MaxRescues is how many times a job may stop the worker running it (its
+	// lease ran out: the process died, was killed or froze) before the
+	// pipeline fails its document and the engine sends it to the dead set
+	// unrun; negative for no limit. One setting for both, so that the
+	// document fails first. Defaults to jobs.MaxRescuesDefault.
+	MaxRescues int
 	// QueueLimits caps queues across every worker sharing the job engine:
 	// "ocr=2,analyze=8" lets at most that many jobs of each run at once
 	// (jobs.Config.QueueGlobalLimits). A worker applies the caps of the
@@ -98,16 +104,27 @@ func (g *Config) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&g.CacheURL, "cache-url", "", "cache instead of the in-process one: memcache://host:11211[,host2:11211]")
 	fs.BoolVar(&g.WebhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private, link-local and other non-public addresses (receivers inside your own network)")
 	fs.IntVar(&g.WebhookConcurrency, "webhook-concurrency", WebhookConcurrencyDefault, "deliveries in flight to one webhook at once, across every worker sharing the job engine; 0: no limit")
+	fs.IntVar(&g.MaxRescues, "max-rescues", jobs.MaxRescuesDefault, "times a job may stop the worker running it (the process died, was killed or froze) before its document fails and the job goes to the dead set unrun; negative: no limit")
 	fs.StringVar(&g.QueueLimits, "queue-limits", "", "at most this many jobs of a queue running at once across every worker sharing the job engine: ocr=2,analyze=8")
 	fs.StringVar(&g.LogLevel, "log-level", LogLevelDefault, "log level: debug, info, warn or error")
 	fs.StringVar(&g.LogFormat, "log-format", LogFormatDefault, "log format: text or json")
 	fs.StringVar(&g.OTLPEndpoint, "otlp-endpoint", "", "export traces over OTLP/HTTP to this collector, e.g. http://otel-collector:4318 (default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT; none traces nothing)")
-	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "webhook-concurrency", "queue-limits", "log-level", "log-format", "otlp-endpoint"} {
+	for _, name := range []string{"data-dir", "redis-url", "redis-prefix", "redis-wait-replicas", "postgres-url", "blob-url", "cache-url", "webhook-allow-private", "webhook-concurrency", "max-rescues", "queue-limits", "log-level", "log-format", "otlp-endpoint"} {
 		WithEnv(fs, name)
 	}
 	g.ML.AddFlags(fs)
 	g.Limits.AddFlags(fs)
 	g.Previews.AddFlags(fs)
+}
+
+// maxRescues returns MaxRescues, refusing 0: jobs.Config and
+// pipeline.Config read 0 as their default, which a setting of 0 would not
+// mean.
+func (g *Config) maxRescues() (int, error) {
+	if g.MaxRescues == 0 {
+		return 0, Usagef("invalid %s 0: give at least 1, or a negative number for no limit", Setting("max-rescues"))
+	}
+	return g.MaxRescues, nil
 }
 
 // Logger builds the Logger the settings ask for, writing to w.
@@ -134,7 +151,7 @@ func (g *Config) LogSettings(log *slog.Logger, command string) {
 		"redis_url", RedactURL(g.RedisURL), "redis_prefix", g.RedisPrefix,
 		"postgres_url", RedactURL(g.PostgresURL), "blob_url", RedactURL(g.BlobURL),
 		"cache_url", RedactURL(g.CacheURL), "webhook_allow_private", g.WebhookAllowPrivate,
-		"webhook_concurrency", g.WebhookConcurrency)
+		"webhook_concurrency", g.WebhookConcurrency, "max_rescues", g.MaxRescues)
 }
 
 // EnvName returns the environment variable of a flag: QUIRE_ and the flag's

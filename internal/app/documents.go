@@ -173,13 +173,17 @@ func openDocumentsOn(ctx context.Context, g *Config, st store.Store, blobs *blob
 	if err != nil {
 		return nil, err
 	}
+	maxRescues, err := g.maxRescues()
+	if err != nil {
+		return nil, err
+	}
 	var analyzer pipeline.Analyzer
 	if d.Analyzer, analyzer, err = newMLAnalyzer(&g.ML, b.Driver, log); err != nil {
 		return nil, err
 	}
 	cfg := pipeline.Config{Store: d.Store, Blobs: d.Blobs, Cache: d.cache, Jobs: client, Extractor: d.extractor,
 		Analyzer: analyzer, WebhookAllowPrivate: g.WebhookAllowPrivate, Logger: log,
-		WebhookConcurrency: g.WebhookConcurrency, Broker: b.Driver,
+		WebhookConcurrency: g.WebhookConcurrency, Broker: b.Driver, MaxRescues: maxRescues,
 		MaxBytes: int64(g.Limits.MaxDocumentBytes), Previews: g.Previews.pipelineConfig()}
 	if d.Analyzer != nil {
 		d.Tags = mlpipeline.NewTagSuggester(d.Store, d.Blobs)

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // snippetChars is how much of a long text PostgreSQL's ts_headline reads
@@ -352,6 +354,12 @@ func (s *sqlStore) pgWindow(ctx context.Context, p *SearchParams, q textQuery, r
 				return nil, fmt.Errorf("window: the newest %d documents of %s %s: %w", plan.docs, e.col, e.val, err)
 			}
 			complete = plan.docs < 0 || len(ids) < plan.docs
+			// Ascending: the primary key's scan sorts the array it is
+			// given before its descents, and PostgreSQL's sort returns at
+			// once on sorted input, where 40,000 IDs newest first took
+			// 25-65 ms to sort (each comparison a strcoll under the
+			// database's collation).
+			slices.Reverse(ids)
 			cond = func(b *searchQuery) string { return " AND t.document_id = ANY(" + b.arg(ids) + "::text[])" }
 		default:
 			cond = func(*searchQuery) string { return "" }
@@ -581,20 +589,24 @@ func (s *sqlStore) search(ctx context.Context, p *SearchParams) (*SearchResult, 
 		last := hits[limit-1]
 		res.Next = p.encodeCursor(searchCursor{score: last.Score, id: last.Document.ID})
 	}
-	if err := s.searchSnippets(ctx, q, hits, rids); err != nil {
+	// The snippets and the facets read different rows; on PostgreSQL each
+	// statement is a server process's work, so the two run side by side.
+	var g errgroup.Group
+	g.Go(func() error { return s.searchSnippets(ctx, q, hits, rids) })
+	if p.Facets {
+		g.Go(func() (err error) {
+			if s.pg() {
+				res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
+			} else {
+				res.Facets, err = s.sqliteFacets(ctx, w)
+			}
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	res.Hits = hits
-	if p.Facets {
-		if s.pg() {
-			res.Facets, err = s.searchFacets(ctx, p, q, w.ids)
-		} else {
-			res.Facets, err = s.sqliteFacets(ctx, w)
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
 	return res, nil
 }
 

@@ -212,12 +212,12 @@ func Search(ctx context.Context, cfg *SearchConfig) (*SearchResult, error) {
 		c.Logger.Info("bench: settled the store", "took", time.Since(t).Round(time.Millisecond))
 	}
 	c.Logger.Info("bench: warming up", "queries", len(warmup))
-	if _, err := runSearchQueries(ctx, c.Store, warmup); err != nil {
+	if _, err := runSearchQueries(ctx, c.Logger, c.Store, warmup); err != nil {
 		return nil, err
 	}
 	c.Logger.Info("bench: measuring", "queries", len(queries))
 	start := time.Now()
-	lat, err := runSearchQueries(ctx, c.Store, queries)
+	lat, err := runSearchQueries(ctx, c.Logger, c.Store, queries)
 	if err != nil {
 		return nil, err
 	}
@@ -419,8 +419,9 @@ type searchLatency struct {
 	windowed bool // the query matched more documents than the store ranks
 }
 
-// runSearchQueries runs the queries one after another.
-func runSearchQueries(ctx context.Context, st searchStore, queries []searchQuery) ([]searchLatency, error) {
+// runSearchQueries runs the queries one after another, each logged at
+// debug level: a slow kind's figures are then read query by query.
+func runSearchQueries(ctx context.Context, log *slog.Logger, st searchStore, queries []searchQuery) ([]searchLatency, error) {
 	lat := make([]searchLatency, len(queries))
 	for i := range queries {
 		q := &queries[i]
@@ -432,6 +433,8 @@ func runSearchQueries(ctx context.Context, st searchStore, queries []searchQuery
 			return nil, fmt.Errorf("bench: %s query %q: %w", q.kind, q.params.Query, err)
 		}
 		lat[i] = searchLatency{d: d, hits: len(res.Hits), windowed: res.Windowed}
+		log.Debug("bench: query", "kind", q.kind, "query", p.Query, "state", p.State, "type", p.MIMEType,
+			"language", p.Language, "ms", float64(d.Microseconds())/1000, "hits", len(res.Hits), "windowed", res.Windowed)
 	}
 	return lat, nil
 }

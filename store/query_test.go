@@ -1,6 +1,8 @@
 package store
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -120,4 +122,62 @@ func TestMatchSpans(t *testing.T) {
 	require.Equal(t, []string{"Thank", "you"}, marked(`"thank you"`))
 	require.Nil(t, marked("-invoice"))
 	require.Nil(t, marked(""))
+}
+
+func TestMakeSnippet(t *testing.T) {
+	t.Parallel()
+	words := func(n int, w string) string { return strings.TrimSpace(strings.Repeat(w+" ", n)) }
+	m := func(q string) wordMatcher { return newWordMatcher(parseQuery(q)) }
+	text := func(parts []SnippetPart) string { return (SearchHit{Snippet: parts}).SnippetText() }
+	marked := func(parts []SnippetPart) []string {
+		var out []string
+		for _, p := range parts {
+			if p.Match {
+				out = append(out, p.Text)
+			}
+		}
+		return out
+	}
+
+	// The match in the middle of its passage, the rest cut on both sides.
+	long := words(100, "filler") + " the Contract ends, " + words(100, "filler")
+	got := makeSnippet(long, m("contract"), false)
+	require.Equal(t, []string{"Contract"}, marked(got))
+	require.Equal(t, snippetWords, len(strings.Fields(strings.ReplaceAll(text(got), "…", " "))))
+	require.True(t, strings.HasPrefix(text(got), "…filler"), text(got))
+	require.True(t, strings.HasSuffix(text(got), "filler…"), text(got))
+	before, _, _ := strings.Cut(text(got), "Contract")
+	require.InDelta(t, snippetWords/2, len(strings.Fields(strings.ReplaceAll(before, "…", " "))), 2, text(got))
+
+	// The passage with the most matches wins over the first one.
+	many := "report " + words(60, "filler") + " revenue report, revenue up " + words(60, "filler")
+	require.Equal(t, []string{"revenue", "report", "revenue"}, marked(makeSnippet(many, m("revenue report"), false)))
+
+	// Prefixes and phrases mark their words; excluded words are not marked.
+	require.Equal(t, []string{"Invoicing", "thank", "you"},
+		marked(makeSnippet("Invoicing done, thank you. Paid.", m(`invoi* "thank you" -paid`), false)))
+
+	// No match: the text's first words, and an ellipsis when text goes on.
+	got = makeSnippet(words(50, "filler"), m("absent"), false)
+	require.Empty(t, marked(got))
+	require.Equal(t, words(snippetWords, "filler")+"…", text(got))
+	require.Equal(t, "a short text…", text(makeSnippet("a short text", m("absent"), true)))
+	require.Equal(t, "a short text", text(makeSnippet("a short text", m("absent"), false)))
+	require.Nil(t, makeSnippet(" … ", m("absent"), false))
+}
+
+// BenchmarkMakeSnippet: a snippet of a short text (2 KB, the size of an
+// email) and of the most a snippet reads (snippetChars).
+func BenchmarkMakeSnippet(b *testing.B) {
+	m := newWordMatcher(parseQuery("indemnity claus*"))
+	for _, size := range []int{2_000, snippetChars} {
+		text := strings.Repeat("Weather, report; lunch travel sports and more. ", size/48) + "The indemnity clause applies."
+		b.Run(fmt.Sprint(size), func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				makeSnippet(text, m, false)
+			}
+		})
+	}
 }

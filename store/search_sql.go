@@ -10,14 +10,23 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/sync/errgroup"
 )
 
-// snippetChars is how much of a long text PostgreSQL's ts_headline reads
-// for a snippet: it parses all it is given, and the best passage of a long
-// document is usually early. FTS5 needs no such cap.
-const snippetChars = 200_000
+// On PostgreSQL a snippet is made here from the hit's text (makeSnippet),
+// not by ts_headline: the server's text parser took 6-22 ms a page of
+// twenty hits, the longest step of a search after its window, and work
+// taken off the database is work that scales with the web processes. A
+// snippet is looked for in the text's first snippetHead characters, and
+// only for a text whose head holds no match up to snippetChars: the best
+// passage of a long document is usually early, and a page of long texts
+// is then not sent whole. FTS5 makes its snippets from its own index.
+const (
+	snippetHead  = 16_384
+	snippetChars = 200_000
+)
 
 // searchQuery builds one statement of a search: its arguments and the
 // clauses every statement shares.
@@ -719,33 +728,23 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 	if len(hits) == 0 {
 		return nil
 	}
-	var (
-		query string
-		args  []any
-	)
 	if s.pg() {
-		args = []any{q.tsquery(), "StartSel=" + markStart + ", StopSel=" + markEnd + ", MinWords=15, MaxWords=35"}
-		for _, h := range hits {
-			args = append(args, h.Document.ID)
-		}
-		query = `SELECT t.document_id, ts_headline('simple', left(t.text, ` + fmt.Sprint(snippetChars) + `), to_tsquery('simple', $1), $2)
-			FROM document_text t WHERE t.document_id IN (` + params(3, len(hits)) + `)`
-	} else {
-		// FTS5 is given the range of the page's rows, not the rows: it
-		// runs the query once per value of an IN it is offered, and a
-		// prefix query merges the lists of every word it begins each
-		// time (two seconds for a page of twenty at a million texts).
-		// The unary + keeps the IN from FTS5, which then reads the
-		// range once; SQLite drops the other rows before snippet().
-		args = []any{q.fts5(), markStart, markEnd, slices.Min(rids), slices.Max(rids)}
-		for _, rid := range rids {
-			args = append(args, rid)
-		}
-		query = `SELECT t.document_id, snippet(document_fts, 0, $2, $3, '…', 24)
-			FROM document_fts JOIN document_text t ON t.id = document_fts.rowid
-			WHERE document_fts MATCH $1 AND document_fts.rowid BETWEEN $4 AND $5
-			AND +document_fts.rowid IN (` + params(6, len(rids)) + `)`
+		return s.pgSnippets(ctx, q, hits)
 	}
+	// FTS5 is given the range of the page's rows, not the rows: it runs
+	// the query once per value of an IN it is offered, and a prefix query
+	// merges the lists of every word it begins each time (two seconds for
+	// a page of twenty at a million texts). The unary + keeps the IN from
+	// FTS5, which then reads the range once; SQLite drops the other rows
+	// before snippet().
+	args := []any{q.fts5(), markStart, markEnd, slices.Min(rids), slices.Max(rids)}
+	for _, rid := range rids {
+		args = append(args, rid)
+	}
+	query := `SELECT t.document_id, snippet(document_fts, 0, $2, $3, '…', 24)
+		FROM document_fts JOIN document_text t ON t.id = document_fts.rowid
+		WHERE document_fts MATCH $1 AND document_fts.rowid BETWEEN $4 AND $5
+		AND +document_fts.rowid IN (` + params(6, len(rids)) + `)`
 	rows, err := s.r.QueryContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("snippets: %w", err)
@@ -764,6 +763,58 @@ func (s *sqlStore) searchSnippets(ctx context.Context, q textQuery, hits []Searc
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("snippets: %w", err)
+	}
+	return nil
+}
+
+// pgSnippets makes the snippets of a page of hits on PostgreSQL from the
+// heads of their texts, and from up to snippetChars of those whose head
+// holds no match.
+func (s *sqlStore) pgSnippets(ctx context.Context, q textQuery, hits []SearchHit) error {
+	m := newWordMatcher(q)
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.Document.ID
+	}
+	for _, chars := range []int{snippetHead, snippetChars} {
+		// substr reads a compressed text only as far as it needs; one
+		// character more tells whether the text goes on.
+		rows, err := s.r.QueryContext(ctx, "SELECT document_id, substr(text, 1, $1) FROM document_text WHERE document_id = ANY($2::text[])",
+			chars+1, ids)
+		if err != nil {
+			return fmt.Errorf("snippets: %w", err)
+		}
+		var longer []string
+		for rows.Next() {
+			var id, text string
+			if err := rows.Scan(&id, &text); err != nil {
+				rows.Close()
+				return fmt.Errorf("snippets: %w", err)
+			}
+			more := utf8.RuneCountInString(text) > chars
+			if more {
+				_, last := utf8.DecodeLastRuneInString(text)
+				text = text[:len(text)-last]
+			}
+			snippet := makeSnippet(text, m, more)
+			if more && chars < snippetChars && !slices.ContainsFunc(snippet, func(p SnippetPart) bool { return p.Match }) {
+				longer = append(longer, id)
+				continue
+			}
+			for i := range hits {
+				if hits[i].Document.ID == id {
+					hits[i].Snippet = snippet
+				}
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("snippets: %w", err)
+		}
+		if len(longer) == 0 {
+			return nil
+		}
+		ids = longer
 	}
 	return nil
 }

@@ -127,6 +127,33 @@ func exerciseSearch(t *testing.T, h Harness) {
 		require.Empty(t, page.Next)
 	})
 
+	t.Run("SnippetsOfLongTexts", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t, h)
+		// Past the first tens of thousands of characters: a snippet is
+		// still the passage that holds the word, marked, not the text's
+		// beginning.
+		filler := strings.Repeat("weather report lunch travel sports ", 2000)
+		corpus(t, b.st, map[string]string{
+			"far":   filler + "and at last the indemnity clause applies. " + filler,
+			"early": "The indemnity clause comes first. " + filler,
+		})
+		res, err := b.st.Search(ctx, &store.SearchParams{Query: "indemnity"})
+		require.NoError(t, err)
+		require.Len(t, res.Hits, 2)
+		for _, h := range res.Hits {
+			var matched []string
+			for _, part := range h.Snippet {
+				if part.Match {
+					matched = append(matched, strings.ToLower(part.Text))
+				}
+			}
+			require.Equal(t, []string{"indemnity"}, matched, h.Document.Name)
+			require.Contains(t, h.SnippetText(), "indemnity clause", h.Document.Name)
+			require.Less(t, len(h.SnippetText()), 1000, h.Document.Name)
+		}
+	})
+
 	t.Run("FollowsChanges", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t, h)

@@ -67,16 +67,36 @@ func RemoveQuire() {
 }
 
 // FreeAddr returns a loopback address with a port that was free a moment
-// ago, for a process that must be told its address before it starts.
+// ago, for a process that must be told its address before it starts. It
+// never returns a port twice in one test binary: a test that picks the
+// addresses of several processes before starting them would otherwise be
+// given a port the kernel handed out, and took back, a moment before.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatalf("find a free port: %v", err)
+		}
+		addr := l.Addr().(*net.TCPAddr)
+		_ = l.Close()
+		freePorts.Lock()
+		seen := freePorts.given[addr.Port]
+		freePorts.given[addr.Port] = true
+		freePorts.Unlock()
+		if !seen {
+			return addr.String()
+		}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatalf("find a free port: every port offered was given out before")
+	return ""
 }
+
+// freePorts are the ports FreeAddr gave out.
+var freePorts = struct {
+	sync.Mutex
+	given map[int]bool
+}{given: map[int]bool{}}
 
 // Process is a process a test started: a Quire role, nginx, a server. Its
 // output goes to a log file that the test prints when it fails.

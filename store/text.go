@@ -64,9 +64,10 @@ func (h SearchHit) SnippetText() string {
 	return b.String()
 }
 
-// The backends mark matches in snippets with these two characters from
+// SQLite's snippet() marks matches with these two characters from
 // Unicode's private use area, which extracted text does not use, so the
-// marks can be parsed without escaping the text.
+// marks can be parsed without escaping the text. (PostgreSQL's snippets
+// are made in parts already: makeSnippet.)
 const (
 	markStart = "\uE000"
 	markEnd   = "\uE001"

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // textQuery is a parsed search query. Both backends read the same parse, so
@@ -46,9 +47,11 @@ func parseQuery(q string) textQuery {
 	}, strings.ToValidUTF8(q, " "))
 	var items []item
 	for i := 0; i < len(q); {
-		r := rune(q[i])
-		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\v' {
-			i++
+		// Every space separates words, as the scan of a word below ends at
+		// one: a word cannot start at a space it would end at at once (a
+		// no-break space looped here for ever).
+		if r, n := utf8.DecodeRuneInString(q[i:]); unicode.IsSpace(r) {
+			i += n
 			continue
 		}
 		neg := false

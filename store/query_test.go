@@ -16,6 +16,7 @@ func TestParseQuery(t *testing.T) {
 		fts5    string
 	}{
 		{"acme", `('acme')`, `("acme")`},
+		{"acme\u00a0corp\u2003-\u00a0x", `('acme') & ('corp') & ('x')`, `("acme" AND "corp" AND "x")`},
 		{"  acme   corp ", `('acme') & ('corp')`, `("acme" AND "corp")`},
 		{`"thank you" letter`, `('thank you') & ('letter')`, `("thank you" AND "letter")`},
 		{"a or b c", `('a' | 'b') & ('c')`, `(("a" OR "b") AND "c")`},

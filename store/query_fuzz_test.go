@@ -73,3 +73,44 @@ func checkTSQuery(t *testing.T, s string) {
 	}
 	require.False(t, strings.HasPrefix(s, " "), s)
 }
+
+// FuzzMakeSnippet holds a snippet to be a piece of its text, whatever the
+// text and query: its parts, the ellipses aside, are the text's bytes from
+// one word to another, at most snippetWords words, and a part marked is a
+// word the query looks for.
+func FuzzMakeSnippet(f *testing.F) {
+	for _, s := range [][2]string{
+		{"The Contract ends, says the contract.", "contract"},
+		{"Invoicing done, thank you. Paid.", `invoi* "thank you" -paid`},
+		{"ÜBER über straße STRASSE İstanbul", "über stra* istanbul"},
+		{"\xff\xfe broken \xc3 utf-8 words", "broken words"},
+		{"", "a"}, {"… — …", "x"},
+	} {
+		f.Add(s[0], s[1], false)
+	}
+	f.Fuzz(func(t *testing.T, text, query string, more bool) {
+		m := newWordMatcher(parseQuery(query))
+		parts := makeSnippet(text, m, more)
+		var b strings.Builder
+		for i, p := range parts {
+			require.NotEmpty(t, p.Text)
+			s := p.Text
+			if !p.Match {
+				if i == 0 {
+					s = strings.TrimPrefix(s, "…")
+				}
+				if i == len(parts)-1 {
+					s = strings.TrimSuffix(s, "…")
+				}
+			} else {
+				require.True(t, m.match(p.Text), "%q marked for %q", p.Text, query)
+			}
+			b.WriteString(s)
+		}
+		piece := b.String()
+		require.Contains(t, text, piece)
+		words := 0
+		eachWord(piece, func(int, int) { words++ })
+		require.LessOrEqual(t, words, snippetWords)
+	})
+}

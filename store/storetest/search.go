@@ -105,13 +105,7 @@ func exerciseSearch(t *testing.T, h Harness) {
 		require.Greater(t, hits[0].Score, hits[1].Score)
 
 		// The snippet shows the match, marked.
-		var matched []string
-		for _, part := range hits[1].Snippet {
-			if part.Match {
-				matched = append(matched, strings.ToLower(part.Text))
-			}
-		}
-		require.Equal(t, []string{"contract"}, matched)
+		require.Equal(t, []string{"contract"}, matched(hits[1]))
 		require.Contains(t, hits[1].SnippetText(), "mentions the contract once")
 		require.NotContains(t, hits[1].SnippetText(), "\uE000")
 
@@ -142,13 +136,7 @@ func exerciseSearch(t *testing.T, h Harness) {
 		require.NoError(t, err)
 		require.Len(t, res.Hits, 2)
 		for _, h := range res.Hits {
-			var matched []string
-			for _, part := range h.Snippet {
-				if part.Match {
-					matched = append(matched, strings.ToLower(part.Text))
-				}
-			}
-			require.Equal(t, []string{"indemnity"}, matched, h.Document.Name)
+			require.Equal(t, []string{"indemnity"}, matched(h), h.Document.Name)
 			require.Contains(t, h.SnippetText(), "indemnity clause", h.Document.Name)
 			require.Less(t, len(h.SnippetText()), 1000, h.Document.Name)
 		}
@@ -279,4 +267,16 @@ func word(i int) string {
 		b = append(b, letters[i%26])
 	}
 	return string(b)
+}
+
+// matched returns the parts of a hit's snippet marked as matches, in lower
+// case.
+func matched(h store.SearchHit) []string {
+	var out []string
+	for _, p := range h.Snippet {
+		if p.Match {
+			out = append(out, strings.ToLower(p.Text))
+		}
+	}
+	return out
 }

@@ -69,15 +69,6 @@ func exerciseRankedSearch(t *testing.T, h Harness) {
 		}
 		return out
 	}
-	matched := func(h store.SearchHit) []string {
-		var out []string
-		for _, p := range h.Snippet {
-			if p.Match {
-				out = append(out, strings.ToLower(p.Text))
-			}
-		}
-		return out
-	}
 	filler := func(n int) string {
 		words := []string{"weather", "lunch", "travel", "sports", "garden", "music", "river", "window"}
 		var b strings.Builder

@@ -129,8 +129,9 @@ type pgEstimate struct {
 	// documents the filters keep: the matches are words*filters of the
 	// texts, words and filters taken as independent.
 	words, filters float64
-	// postings is how many entries the GIN index reads for the query, as a
-	// share of the texts: every word's whole list.
+	// postings is the GIN index's work for the query, in entries of a
+	// word's list, as a share of the texts: every word's whole list, each
+	// entry of a prefix's lists counted pgCostPrefixPosting times.
 	postings float64
 	// col and val are the filter on an indexed column of documents (state
 	// or type) that keeps the fewest documents, colShare its share; col is
@@ -203,7 +204,11 @@ func (st *pgSearchStats) estimate(p *SearchParams, q textQuery) (*pgEstimate, bo
 					return nil, false
 				}
 				s *= f
-				e.postings += f
+				if t.prefix {
+					e.postings += f * pgCostPrefixPosting
+				} else {
+					e.postings += f
+				}
 			}
 			g += s
 		}

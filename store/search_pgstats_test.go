@@ -59,7 +59,7 @@ func TestPGSearchStatsRead(t *testing.T) {
 // listed word in lexemeMin of them.
 func testPGStats(lexemeMin float64) *pgSearchStats {
 	return &pgSearchStats{
-		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05, "paramount": 0.007},
+		lexemes:   map[string]float64{"the": 0.9, "report": 0.1, "annual": 0.05, "paramount": 0.007, "income": 0.1, "increase": 0.05},
 		lexemeMin: lexemeMin,
 		cols:      map[string]map[string]float64{"state": {"done": 0.9, "failed": 0.02}},
 		colMin:    map[string]float64{"state": 0.02},
@@ -108,9 +108,9 @@ func TestPGSearchStatsShare(t *testing.T) {
 	require.False(t, ok)
 }
 
-// TestPGWindowPlan chooses, at a million texts, the walk for a common word,
-// the GIN index within a range for a rarer one and over all texts for a
-// rare one, and a filter's documents when the filter keeps few.
+// TestPGWindowPlan chooses, at a million texts, the walk for a common word
+// or prefix, the GIN index within a range for a rarer one and over all
+// texts for a rare one, and a filter's documents when the filter keeps few.
 func TestPGWindowPlan(t *testing.T) {
 	t.Parallel()
 	st := testPGStats(0.004)
@@ -124,6 +124,10 @@ func TestPGWindowPlan(t *testing.T) {
 	}{
 		{"CommonWord", SearchParams{}, "the", "walk", 6667},
 		{"RarerWord", SearchParams{}, "report", "index", 30000},
+		// A prefix's lists cost the index more than a word's: one of
+		// common words is walked, where a word as common is not.
+		{"CommonPrefix", SearchParams{}, "inc*", "walk", 40000},
+		{"WordAsCommon", SearchParams{}, "income OR increase", "index", 20000},
 		{"RareWord", SearchParams{}, "zeppelin", "index", 0},
 		// A range of 430,000 texts costs more to find and read than
 		// visiting the word's 7,000 matches in all of them.

